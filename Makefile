@@ -1,0 +1,175 @@
+# libopg - the one build file: library, tests, sanitizers, benches, install.
+#
+#   make              libopg.a and libopg.so in $(B)/ (default build/)
+#   make test         install missing Debian packages (make deps), build, run every test
+#   make asan | ubsan the same suite under AddressSanitizer / UndefinedBehaviorSanitizer
+#   make bench        build and run the benchmarks (prints `result <name> <value> <unit>`)
+#   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
+#   make abi-check    fail if the shared library exports anything outside opg_
+#   make install | uninstall   honour PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR
+
+# The version lives in include/opg_core.h only.
+version_part = $(shell sed -n 's/^\#define OPG_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/opg_core.h)
+MAJOR := $(call version_part,MAJOR)
+MINOR := $(call version_part,MINOR)
+PATCH := $(call version_part,PATCH)
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+B ?= build
+STD := -std=c11
+WARN := -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla
+LDLIBS := -lgmp -lsodium
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+LIB_HDR := $(wildcard lib/*.h) $(wildcard include/*.h)
+SO_NAME := libopg.so.$(MAJOR)
+SO_FILE := libopg.so.$(VERSION)
+
+TEST_SRC := $(sort $(wildcard test/test_*.c))
+TEST_BIN := $(TEST_SRC:test/%.c=$(B)/test/%)
+FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRC:test/fuzz/fuzz_%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
+
+# Debian packages the build and the tests need.
+DEB_PACKAGES := gcc make libgmp-dev libsodium-dev pkg-config
+
+.PHONY: all lib test check asan ubsan bench fuzz abi-check install uninstall deps \
+        examples clean
+
+all: lib
+lib: $(B)/libopg.a $(B)/$(SO_FILE)
+
+$(B)/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(WARN) $(CFLAGS) -Iinclude -fPIC -fvisibility=hidden -c $< -o $@
+
+$(B)/libopg.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/$(SO_FILE): $(LIB_OBJ) lib/libopg.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SO_NAME) \
+	    -Wl,--version-script=lib/libopg.map -o $@ $(LIB_OBJ) $(LDLIBS)
+	ln -sf $(SO_FILE) $(B)/$(SO_NAME)
+	ln -sf $(SO_FILE) $(B)/libopg.so
+
+# Tests, benches and examples link the static library (every internal symbol visible
+# to white-box tests would need it too; opg_* is all they use).
+PROG_CFLAGS = $(STD) -Wall -Wextra -Wno-unused-function $(CFLAGS) -Iinclude -Itest
+
+$(B)/test/%: test/%.c test/harness.h $(B)/libopg.a
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS) -lgmp
+
+$(B)/fuzz/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(B)/libopg.a
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) test/fuzz/replay.c $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
+
+$(B)/bench/%: bench/%.c bench/bench.h $(B)/libopg.a
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -Ibench $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
+
+$(B)/examples/%: examples/%.c $(B)/libopg.a
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
+
+examples: $(EXAMPLE_BIN)
+
+# `make test` first makes sure the packages are there, so a fresh machine needs nothing else.
+test: deps
+	@$(MAKE) --no-print-directory run-tests
+
+check: test
+
+.PHONY: run-tests
+run-tests: lib $(TEST_BIN) $(REPLAY_BIN)
+	@bash test/run.sh $(B) $(TEST_BIN) -- $(FUZZ_NAMES)
+
+asan: deps
+	@$(MAKE) --no-print-directory run-tests B=build/asan \
+	    CFLAGS="-O1 -g -fsanitize=address -fno-omit-frame-pointer" LDFLAGS="-fsanitize=address"
+
+ubsan: deps
+	@$(MAKE) --no-print-directory run-tests B=build/ubsan \
+	    CFLAGS="-O1 -g -fsanitize=undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=undefined -fno-sanitize-recover=all"
+
+bench: deps
+	@$(MAKE) --no-print-directory run-bench
+
+.PHONY: run-bench
+run-bench: lib $(BENCH_BIN)
+	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+
+# libFuzzer needs clang. The checked-in corpus seeds a scratch copy that the run grows.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@$(MAKE) --no-print-directory lib B=build/fuzz CC=$(FUZZ_CC) \
+	    CFLAGS="-O1 -g -fsanitize=address,fuzzer-no-link"
+	@set -e; for t in $(FUZZ_NAMES); do \
+	    mkdir -p build/fuzz/corpus/$$t; cp -n test/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/ 2>/dev/null || true; \
+	    $(FUZZ_CC) $(STD) -O1 -g -fsanitize=address,fuzzer -Iinclude -Itest test/fuzz/fuzz_$$t.c \
+	        -o build/fuzz/fuzz_$$t build/fuzz/libopg.a $(LDLIBS); \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        build/fuzz/corpus/$$t 2>&1 | grep -E '^(stat::|INFO: (Loaded|-max_len)|==.*ERROR|SUMMARY)' ; \
+	    test $${PIPESTATUS[0]} -eq 0; \
+	done
+
+abi-check: $(B)/$(SO_FILE)
+	@bad=$$(nm -D --defined-only $(B)/$(SO_FILE) | awk '$$2 ~ /^[A-Z]$$/ {print $$3}' | grep -v '^opg_' || true); \
+	if [ -n "$$bad" ]; then echo "exported outside opg_:"; echo "$$bad"; exit 1; fi; \
+	echo "abi-check: $$(nm -D --defined-only $(B)/$(SO_FILE) | grep -c ' opg_') symbols, all opg_*"
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 $(B)/libopg.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/$(SO_FILE) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SO_FILE) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_FILE) $(DESTDIR)$(LIBDIR)/libopg.so
+	install -m 644 include/*.h $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    pkgconfig/opg.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/opg.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/opg.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libopg.a $(DESTDIR)$(LIBDIR)/$(SO_FILE) \
+	    $(DESTDIR)$(LIBDIR)/$(SO_NAME) $(DESTDIR)$(LIBDIR)/libopg.so \
+	    $(DESTDIR)$(PKGCONFIGDIR)/opg.pc
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(wildcard include/*.h)))
+
+# Installs what is missing when run as root on Debian; otherwise says what to run.
+deps:
+	@command -v dpkg-query >/dev/null || exit 0; \
+	missing=""; for p in $(DEB_PACKAGES) $(EXTRA_DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	else \
+	    echo "libopg needs:$$missing"; echo "run: sudo apt-get install -y$$missing"; exit 1; \
+	fi
+
+clean:
+	rm -rf build

@@ -1,0 +1,55 @@
+/* core.c - version, error names and messages, ids, and error detail text. */
+#include "internal.h"
+
+const char *opg_version_string(void) { return OPG_VERSION_STRING; }
+
+unsigned opg_version_number(void) { return OPG_VERSION_NUMBER; }
+
+const char *opg_strerror(int code)
+{
+    switch (code) {
+#define OPG_ERROR_MSG_(name, value, msg) \
+    case value:                          \
+        return msg;
+        OPG_ERROR_LIST(OPG_ERROR_MSG_)
+#undef OPG_ERROR_MSG_
+    }
+    return "unknown error";
+}
+
+const char *opg_errname(int code)
+{
+    switch (code) {
+#define OPG_ERROR_NAME_(name, value, msg) \
+    case value:                           \
+        return #name;
+        OPG_ERROR_LIST(OPG_ERROR_NAME_)
+#undef OPG_ERROR_NAME_
+    }
+    return "EUNKNOWN";
+}
+
+int opg_error_min(void) { return OPG_ERROR_LAST_; }
+
+opg_time opg_time_forever(void) { return OPG_TIME_FOREVER; }
+
+int opg_id_cmp(const opg_id *a, const opg_id *b) { return memcmp(a->bytes, b->bytes, 32); }
+
+/* Copies as much of s as fits after position at; returns the new position. */
+static size_t append(char *dst, size_t at, const char *s)
+{
+    while (*s && at + 1 < OPGI_ERRMSG_MAX)
+        dst[at++] = *s++;
+    dst[at] = '\0';
+    return at;
+}
+
+int opgi_fail(char *errbuf, int code, const char *what, const char *detail)
+{
+    size_t at = append(errbuf, 0, what ? what : opg_strerror(code));
+    if (detail) {
+        at = append(errbuf, at, ": ");
+        append(errbuf, at, detail);
+    }
+    return code;
+}

@@ -1,0 +1,35 @@
+/*
+ * internal.h - what every library source shares and nothing outside lib/ sees.
+ * Internal symbols use the prefix opgi_ so the version script keeps them hidden.
+ */
+#ifndef OPG_INTERNAL_H
+#define OPG_INTERNAL_H
+
+#include "opg_core.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define OPGI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------ allocation */
+
+/* Fill `dst` from the host's allocator (or the default one when src or its fn is NULL). */
+void opgi_allocator_init(opg_allocator *dst, const opg_allocator *src);
+void *opgi_alloc(const opg_allocator *a, size_t size);
+/* count * size bytes, NULL on multiplication overflow or failure. */
+void *opgi_alloc_array(const opg_allocator *a, size_t count, size_t size);
+void *opgi_realloc(const opg_allocator *a, void *ptr, size_t old_size, size_t new_size);
+void opgi_free(const opg_allocator *a, void *ptr, size_t size);
+
+/* ------------------------------------------------------- error details */
+
+/* Size of every handle's last-error text buffer. */
+#define OPGI_ERRMSG_MAX 160
+
+/* Stores "what" (and ": detail" when detail is not NULL) as the handle's last error
+ * text and returns code, so a failing path can read `return opgi_fail(h->err, ...)`. */
+int opgi_fail(char *errbuf, int code, const char *what, const char *detail);
+
+#endif /* OPG_INTERNAL_H */
