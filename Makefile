@@ -71,9 +71,9 @@ $(B)/$(SO_FILE): $(LIB_OBJ) lib/libopg.map
 
 # Tests, benches and examples link the static library (every internal symbol visible
 # to white-box tests would need it too; opg_* is all they use).
-PROG_CFLAGS = $(STD) -Wall -Wextra -Wno-unused-function $(CFLAGS) -Iinclude -Itest
+PROG_CFLAGS = $(STD) -Wall -Wextra -Wno-unused-function $(CFLAGS) -Iinclude -Ilib -Itest
 
-$(B)/test/%: test/%.c test/harness.h $(B)/libopg.a
+$(B)/test/%: test/%.c test/harness.h test/failalloc.h $(B)/libopg.a
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS) -lgmp
 
