@@ -129,9 +129,10 @@ fuzz:
 	    $(FUZZ_CC) $(STD) -O1 -g -fsanitize=address,fuzzer -Iinclude -Itest test/fuzz/fuzz_$$t.c \
 	        -o build/fuzz/fuzz_$$t build/fuzz/libopg.a $(LDLIBS); \
 	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
-	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        build/fuzz/corpus/$$t 2>&1 | grep -E '^(stat::|INFO: (Loaded|-max_len)|==.*ERROR|SUMMARY)' ; \
-	    test $${PIPESTATUS[0]} -eq 0; \
+	    st=0; build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$t > build/fuzz/fuzz_$$t.log 2>&1 || st=$$?; \
+	    grep -E '^(stat::|INFO: (Loaded|-max_len)|==.*ERROR|SUMMARY)' build/fuzz/fuzz_$$t.log || true; \
+	    if [ $$st -ne 0 ]; then tail -n 60 build/fuzz/fuzz_$$t.log; exit $$st; fi; \
 	done
 
 abi-check: $(B)/$(SO_FILE)
