@@ -7,6 +7,7 @@
 #   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
 #   make abi-check    fail if the shared library exports anything outside opg_
 #   make install | uninstall   honour PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR
+#   make install-check   install into a scratch DESTDIR, build a program with pkg-config
 
 # The version lives in include/opg_core.h only.
 version_part = $(shell sed -n 's/^\#define OPG_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/opg_core.h)
@@ -139,6 +140,11 @@ abi-check: $(B)/$(SO_FILE)
 	@bad=$$(nm -D --defined-only $(B)/$(SO_FILE) | awk '$$2 ~ /^[A-Z]$$/ {print $$3}' | grep -v '^opg_' || true); \
 	if [ -n "$$bad" ]; then echo "exported outside opg_:"; echo "$$bad"; exit 1; fi; \
 	echo "abi-check: $$(nm -D --defined-only $(B)/$(SO_FILE) | grep -c ' opg_') symbols, all opg_*"
+
+# Install into a scratch DESTDIR, build and run a program via pkg-config, uninstall.
+.PHONY: install-check
+install-check: lib
+	@MAKE="$(MAKE)" CC="$(CC)" bash test/install_check.sh
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
