@@ -1,0 +1,366 @@
+/*
+ * opg_registry.h - the stake registry: nodes, delegations, unbonding, redelegation,
+ * the active set and the supply ledger (Cosmos x/staking, SEMANTICS.md section 2).
+ *
+ * The registry owns everything per node and per delegation. The reward splitter,
+ * slashing engine and governance tally are created on a registry and read it
+ * directly; when stake changes the registry tells them through an internal hook
+ * table, so no host bookkeeping is needed to keep them consistent.
+ *
+ * Outputs the host must act on (a matured unbonding to pay, a validator-set update,
+ * rewards settled by a stake change, a burn) come back as events of the call that
+ * caused them: see opg_registry_events().
+ *
+ * Accounts, node operators and consensus keys are opg_id values (32 bytes). A node's
+ * self-delegation is the delegation whose delegator is the node's operator id.
+ */
+#ifndef OPG_REGISTRY_H
+#define OPG_REGISTRY_H
+
+#include "opg_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct opg_registry opg_registry;
+
+/* ------------------------------------------------------------- parameters */
+
+typedef struct opg_registry_params {
+    opg_time unbonding_time;        /* "staking.unbonding_time", seconds; default 21 days */
+    uint32_t max_validators;        /* "staking.max_validators"; default 100 */
+    uint32_t max_entries;           /* "staking.max_entries"; default 7, at most 64 */
+    opg_dec min_commission_rate;    /* "staking.min_commission_rate"; default 0 */
+    opg_u256 power_reduction;       /* "staking.power_reduction"; default 10^6 */
+    /* "staking.fix_redelegation_overslash"; default 0 (Cosmos-exact). See SEMANTICS §4. */
+    int fix_redelegation_overslash;
+} opg_registry_params;
+
+/* Fills *params with the documented defaults. */
+OPG_API void opg_registry_params_init(opg_registry_params *params);
+
+/* ------------------------------------------------------------ the handle */
+
+/*
+ * Creates a registry. params may be NULL (defaults); genesis_supply (may be NULL: 0)
+ * is the token supply at creation, the base of the supply ledger. alloc may be NULL
+ * (realloc/free). OPG_EINVAL for invalid params, OPG_ENOMEM.
+ */
+OPG_API int opg_registry_new(opg_registry **out, const opg_registry_params *params,
+                             const opg_u256 *genesis_supply, const opg_allocator *alloc);
+/* Frees the registry. Engines created on it must be freed first. NULL is fine. */
+OPG_API void opg_registry_free(opg_registry *r);
+/* Detail text of the last failed call on this registry ("" if none). Never NULL. */
+OPG_API const char *opg_registry_last_error(const opg_registry *r);
+
+/* Sets a parameter by key ("staking.unbonding_time") and decimal text ("1814400";
+ * booleans "true"/"false"). OPG_EKEY unknown key, OPG_EPARSE bad text, OPG_EINVAL out
+ * of range. Atomic: a refused value changes nothing. */
+OPG_API int opg_registry_param_set(opg_registry *r, const char *key, const char *value);
+/* Reads a parameter as text into buf[cap]; OPG_EBUFS with *needed if too small. */
+OPG_API int opg_registry_param_get(char *buf, size_t cap, size_t *needed, const opg_registry *r,
+                                   const char *key);
+/* The i-th parameter key (0-based), NULL past the last. */
+OPG_API const char *opg_registry_param_key(size_t i);
+/* The parameters in force. */
+OPG_API void opg_registry_params_get(opg_registry_params *out, const opg_registry *r);
+
+/* ----------------------------------------------------------------- nodes */
+
+/* Roles of a node (a bit set). Only consensus nodes can enter the active set. */
+#define OPG_ROLE_CONSENSUS 1u
+#define OPG_ROLE_INFERENCE 2u
+#define OPG_ROLE_VERIFICATION 4u
+#define OPG_ROLE_ALL 7u
+
+typedef enum opg_node_status {
+    OPG_NODE_UNBONDED = 0,
+    OPG_NODE_UNBONDING = 1,
+    OPG_NODE_BONDED = 2
+} opg_node_status;
+
+typedef struct opg_node_create {
+    opg_id operator_id;            /* unique; also the self-delegator account */
+    opg_id consensus_key;          /* Ed25519 public key, unique */
+    uint32_t roles;                /* OPG_ROLE_* bits, at least one */
+    opg_dec commission_rate;       /* min_commission_rate <= rate <= max_rate */
+    opg_dec commission_max_rate;   /* <= 1, never changes */
+    opg_dec commission_max_change_rate; /* <= max_rate, never changes */
+    opg_u256 min_self_delegation;  /* > 0 */
+    opg_u256 self_delegation;      /* >= min_self_delegation, delegated at creation */
+} opg_node_create;
+
+typedef struct opg_node_info {
+    opg_id operator_id;
+    opg_id consensus_key;
+    uint32_t roles;
+    opg_node_status status;
+    int jailed;
+    int tombstoned;
+    opg_time jailed_until;
+    opg_u256 tokens;
+    opg_dec delegator_shares;
+    opg_dec commission_rate;
+    opg_dec commission_max_rate;
+    opg_dec commission_max_change_rate;
+    opg_time commission_update_time;
+    opg_u256 min_self_delegation;
+    opg_height unbonding_height;
+    opg_time unbonding_time;
+    uint64_t power;                /* tokens / power_reduction, truncated, capped at INT64_MAX */
+    uint64_t delegation_count;
+} opg_node_info;
+
+/*
+ * Creates a node with its self-delegation (the operator delegates self_delegation).
+ * It starts unbonded; end_block decides whether it enters the active set.
+ * Errors: OPG_EEXISTS (operator or consensus key in use), OPG_ECOMMISSION (rates),
+ * OPG_ESELFBOND (self_delegation below min_self_delegation), OPG_EZERO
+ * (min_self_delegation 0), OPG_EINVAL (no role), OPG_ENOMEM.
+ */
+OPG_API int opg_registry_node_create(opg_registry *r, const opg_node_create *node,
+                                     opg_height height, opg_time now);
+/* Changes the commission rate: refused (OPG_ETOOSOON) within 24 h of the last change,
+ * OPG_ECOMMISSION outside [min_commission_rate, max_rate] or for an increase above
+ * max_change_rate. A decrease is unbounded. */
+OPG_API int opg_registry_node_set_commission(opg_registry *r, const opg_id *operator_id,
+                                             const opg_dec *rate, opg_time now);
+/* Raises min_self_delegation: must be strictly greater than now and at most the
+ * node's tokens (OPG_EINVAL / OPG_ESELFBOND). */
+OPG_API int opg_registry_node_set_min_self_delegation(opg_registry *r, const opg_id *operator_id,
+                                                      const opg_u256 *min_self_delegation);
+/* Replaces the node's roles (at least one bit). Dropping OPG_ROLE_CONSENSUS takes the
+ * node out of the active set at the next end_block. */
+OPG_API int opg_registry_node_set_roles(opg_registry *r, const opg_id *operator_id,
+                                        uint32_t roles);
+/* Lifts a jail: needs jailed (OPG_ENOTJAILED), not tombstoned (OPG_ETOMBSTONED),
+ * now >= jailed_until (OPG_ETOOSOON), self-bond >= min_self_delegation (OPG_ESELFBOND). */
+OPG_API int opg_registry_unjail(opg_registry *r, const opg_id *operator_id, opg_time now);
+
+OPG_API int opg_registry_node_get(opg_node_info *out, const opg_registry *r,
+                                  const opg_id *operator_id);
+/* The operator id of the node with this consensus key; OPG_ENOTFOUND. */
+OPG_API int opg_registry_node_by_consensus_key(opg_id *operator_id, const opg_registry *r,
+                                               const opg_id *consensus_key);
+OPG_API size_t opg_registry_node_count(const opg_registry *r);
+/* The i-th node in operator id order (0-based); OPG_ENOTFOUND past the end. */
+OPG_API int opg_registry_node_at(opg_node_info *out, const opg_registry *r, size_t i);
+
+/* ----------------------------------------------------------- delegations */
+
+/*
+ * Delegates amount base units from delegator to the node (the host has debited the
+ * delegator). Shares: 1:1 for a node without shares, else trunc(shares*amount/tokens).
+ * Rewards the delegation had earned are settled first (event OPG_EVENT_REWARDS_PAID
+ * when a splitter is attached). *shares_issued may be NULL.
+ * Errors: OPG_ENOTFOUND (node), OPG_EZERO (amount 0), OPG_EINSOLVENT (node has shares
+ * but no tokens), OPG_EOVERFLOW, OPG_ENOMEM. O(1) expected.
+ */
+OPG_API int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r,
+                                  const opg_id *delegator, const opg_id *operator_id,
+                                  const opg_u256 *amount, opg_height height, opg_time now);
+
+/*
+ * Undelegates `amount` tokens' worth of shares (the whole delegation if the amount
+ * covers it) into an unbonding entry that matures at now + unbonding_time and is paid
+ * by end_block. *unbonded receives the tokens put into unbonding, *completion the
+ * maturity time (either may be NULL). If the operator's own self-bond falls below
+ * min_self_delegation the node is jailed at once.
+ * Errors: OPG_ENOTFOUND (no such delegation), OPG_EZERO, OPG_EUNDERFLOW (more than
+ * the delegation holds), OPG_EMAXENTRIES, OPG_EINSOLVENT.
+ */
+OPG_API int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_registry *r,
+                                    const opg_id *delegator, const opg_id *operator_id,
+                                    const opg_u256 *amount, opg_height height, opg_time now);
+
+/*
+ * Moves `amount` tokens' worth of the delegation from src to dst. Refused when
+ * src == dst (OPG_EINVAL), when the delegator has a redelegation into src still
+ * maturing (OPG_ETRANSITIVE), at max_entries for (delegator, src, dst)
+ * (OPG_EMAXENTRIES), or when the unbond yields 0 tokens (OPG_EZERO). The entry
+ * completes by src's status: bonded -> now + unbonding_time; unbonding -> src's own
+ * unbonding completion; unbonded -> at once, no entry. *completion may be NULL
+ * (receives `now` for an immediate completion).
+ */
+OPG_API int opg_registry_redelegate(opg_time *completion, opg_registry *r,
+                                    const opg_id *delegator, const opg_id *src,
+                                    const opg_id *dst, const opg_u256 *amount,
+                                    opg_height height, opg_time now);
+
+/*
+ * Cancels (part of) the unbonding entry created at creation_height: `amount` goes
+ * back into the delegation with the same node. Errors: OPG_ENOTFOUND (no entry at that
+ * height), OPG_EUNDERFLOW (amount above the entry's balance), OPG_ESTATUS (entry
+ * already mature), OPG_EJAILED (node jailed), OPG_EINSOLVENT, OPG_EZERO.
+ */
+OPG_API int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
+                                          const opg_id *operator_id,
+                                          opg_height creation_height, const opg_u256 *amount,
+                                          opg_height height, opg_time now);
+
+typedef struct opg_delegation_info {
+    opg_id delegator;
+    opg_id operator_id;
+    opg_dec shares;
+    opg_u256 tokens; /* truncate(tokens_from_shares(shares)), what an undelegation of all yields */
+} opg_delegation_info;
+
+/* OPG_ENOTFOUND if the delegator has no delegation with the node. O(1) expected. */
+OPG_API int opg_registry_delegation_get(opg_delegation_info *out, const opg_registry *r,
+                                        const opg_id *delegator, const opg_id *operator_id);
+/* Number of delegations in the registry. */
+OPG_API size_t opg_registry_delegation_count(const opg_registry *r);
+/*
+ * The delegator's delegations, ordered by operator id, into out[cap]; *count receives
+ * how many there are. OPG_EBUFS (with *count) if cap is too small. O(k log k) for k
+ * delegations of this delegator, without scanning others.
+ */
+OPG_API int opg_registry_delegations_of(opg_delegation_info *out, size_t cap, size_t *count,
+                                        const opg_registry *r, const opg_id *delegator);
+
+typedef struct opg_unbonding_info {
+    opg_id delegator;
+    opg_id operator_id;
+    opg_height creation_height;
+    opg_time completion_time;
+    opg_u256 initial_balance;
+    opg_u256 balance;
+} opg_unbonding_info;
+
+typedef struct opg_redelegation_info {
+    opg_id delegator;
+    opg_id src;
+    opg_id dst;
+    opg_height creation_height;
+    opg_time completion_time;
+    opg_u256 initial_balance;
+    opg_dec shares_dst;
+} opg_redelegation_info;
+
+/* The delegator's pending unbonding entries (all nodes), in maturity order. OPG_EBUFS
+ * with *count if cap is too small. O(pending entries). */
+OPG_API int opg_registry_unbondings_of(opg_unbonding_info *out, size_t cap, size_t *count,
+                                       const opg_registry *r, const opg_id *delegator);
+/* The delegator's pending redelegation entries, in maturity order. */
+OPG_API int opg_registry_redelegations_of(opg_redelegation_info *out, size_t cap,
+                                          size_t *count, const opg_registry *r,
+                                          const opg_id *delegator);
+
+/* ------------------------------------------------------------ the block */
+
+typedef enum opg_event_kind {
+    OPG_EVENT_VALIDATOR_UPDATE = 1,   /* node (consensus key in account) gets power; 0 = removed */
+    OPG_EVENT_UNBONDING_MATURED = 2,  /* pay amount to account (the delegator) */
+    OPG_EVENT_REDELEGATION_MATURED = 3, /* account's redelegation node -> node2 completed */
+    OPG_EVENT_REWARDS_PAID = 4,       /* pay amount to account: rewards of its delegation to node */
+    OPG_EVENT_COMMISSION_PAID = 5,    /* pay amount to account (operator of node) */
+    OPG_EVENT_BURNED = 6,             /* amount burned because of node (slash) */
+    OPG_EVENT_NODE_STATUS = 7,        /* node moved to `status` */
+    OPG_EVENT_NODE_JAILED = 8,        /* node jailed */
+    OPG_EVENT_NODE_REMOVED = 9        /* node left the registry (unbonded, no shares left) */
+} opg_event_kind;
+
+typedef struct opg_event {
+    opg_event_kind kind;
+    opg_node_status status; /* OPG_EVENT_NODE_STATUS */
+    opg_id account;         /* delegator, operator or consensus key, by kind */
+    opg_id node;            /* operator id of the node concerned */
+    opg_id node2;           /* redelegation destination */
+    opg_u256 amount;
+    uint64_t power;         /* OPG_EVENT_VALIDATOR_UPDATE */
+} opg_event;
+
+/*
+ * The events of the last call that changed the registry (or an engine attached to
+ * it), in the order they happened: an array owned by the registry, valid until the
+ * next such call. *count receives the length. A failed call leaves no events.
+ */
+OPG_API const opg_event *opg_registry_events(const opg_registry *r, size_t *count);
+
+/*
+ * Closes the block: recomputes the active set (eligible = consensus role, not jailed,
+ * power > 0; ordered by power descending, operator id ascending; the first
+ * max_validators are bonded), moves leaving nodes to unbonding and finished ones to
+ * unbonded (removing those without shares), pays matured unbonding entries and
+ * completes matured redelegations. Events, in this order: validator updates (by
+ * operator id), node status changes and removals, matured unbondings and
+ * redelegations (in maturity order). Cost: O(nodes log nodes + matured entries),
+ * independent of the number of delegations.
+ */
+OPG_API int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now);
+
+/* ------------------------------------------------------------- slashing */
+
+typedef struct opg_slash_result {
+    opg_u256 burned_total;        /* everything burned by this slash */
+    opg_u256 burned_node;         /* from the node's tokens */
+    opg_u256 burned_unbonding;    /* from unbonding entries (at the node and at destinations) */
+    opg_u256 burned_redelegation; /* from delegations at redelegation destinations */
+    opg_dec effective_fraction;   /* passed to the splitter's slash hook; 0 if no node slash */
+} opg_slash_result;
+
+/*
+ * x/staking's Slash (SEMANTICS §4, first paragraph): slashes the node for an
+ * infraction at infraction_height when it had `power`, by `fraction` (0..1),
+ * including unbonding and redelegation entries created since the infraction.
+ * Errors: OPG_ENOTFOUND, OPG_EFUTURE (infraction after `height`), OPG_ESTATUS (node
+ * unbonded), OPG_EINVAL (fraction > 1). *result may be NULL. Events: OPG_EVENT_BURNED,
+ * and rewards settled for delegations drained at redelegation destinations.
+ */
+OPG_API int opg_registry_slash(opg_slash_result *result, opg_registry *r,
+                               const opg_id *operator_id, opg_height infraction_height,
+                               uint64_t power, const opg_dec *fraction, opg_height height,
+                               opg_time now);
+/* Jails the node until `until` (OPG_TIME_FOREVER for ever). OPG_EJAILED if already. */
+OPG_API int opg_registry_jail(opg_registry *r, const opg_id *operator_id, opg_time until);
+/* Marks the node tombstoned: it can never be unjailed. */
+OPG_API int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id);
+
+/* ------------------------------------------------------------ the ledger */
+
+typedef struct opg_supply_info {
+    opg_u256 total_supply;    /* genesis + minted - burned */
+    opg_u256 minted;          /* everything minted since genesis */
+    opg_u256 burned;          /* everything burned since genesis */
+    opg_u256 bonded;          /* tokens of bonded nodes */
+    opg_u256 unbonding;       /* tokens of unbonding/unbonded nodes + pending unbonding entries */
+    opg_u256 community_pool;  /* whole base units held by the community pool */
+    opg_u256 outstanding_rewards; /* rewards allocated and not yet withdrawn (whole units) */
+    opg_dec staking_ratio;    /* bonded / total_supply (quo_truncate), 0 if no supply */
+} opg_supply_info;
+
+OPG_API void opg_registry_supply(opg_supply_info *out, const opg_registry *r);
+/* Records tokens the host minted or burned outside libopg, so the ledger stays whole. */
+OPG_API int opg_registry_supply_mint(opg_registry *r, const opg_u256 *amount);
+OPG_API int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount);
+
+/* ---------------------------------------------------------- saved state */
+
+/*
+ * Writes the canonical state (versioned header, big-endian fixed-width fields,
+ * records in key order) into buf[cap]; *len receives the size needed. OPG_EBUFS if
+ * cap is too small (call with buf NULL, cap 0 to learn the size; buf may then hold
+ * a prefix). O(n log n) in delegations (records are sorted by key).
+ */
+OPG_API int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r);
+/* Creates a registry from saved bytes. OPG_ECORRUPT (malformed, trailing bytes,
+ * records out of order), OPG_EVERSION (a newer format), OPG_ENOMEM. */
+OPG_API int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
+                              const opg_allocator *alloc);
+/* BLAKE2b-256 (personalised "opg.registry") of exactly the bytes save would write.
+ * OPG_ENOMEM if the key-ordered index cannot be built (out untouched). */
+OPG_API int opg_registry_state_hash(uint8_t out[32], const opg_registry *r);
+
+/*
+ * Checks the registry's invariants: for every node, the sum of its delegations'
+ * shares equals delegator_shares; counts and indexes agree. OPG_EINVARIANT with the
+ * detail in last_error. For tests and paranoid hosts; O(delegations).
+ */
+OPG_API int opg_registry_check(opg_registry *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OPG_REGISTRY_H */

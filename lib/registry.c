@@ -1,0 +1,1103 @@
+/*
+ * registry.c - the stake registry handle: parameters, node and delegation indexes,
+ * node lifecycle, events, engines and queries. Stake movements are in
+ * registry_stake.c, the block boundary in registry_block.c, saved state in
+ * registry_state.c.
+ */
+#include "registry_internal.h"
+#include "registry_ops.h"
+
+#include "num.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ parameters */
+
+static int validate_params(const void *params, char *err)
+{
+    const opg_registry_params *p = params;
+    if (p->max_validators == 0)
+        return opgi_fail(err, OPG_EINVAL, "staking.max_validators must be positive", NULL);
+    if (p->max_entries == 0)
+        return opgi_fail(err, OPG_EINVAL, "staking.max_entries must be positive", NULL);
+    if (opgi_u256_is_zero(&p->power_reduction))
+        return opgi_fail(err, OPG_EINVAL, "staking.power_reduction must be positive", NULL);
+    if (p->fix_redelegation_overslash != 0 && p->fix_redelegation_overslash != 1)
+        return opgi_fail(err, OPG_EINVAL, "staking.fix_redelegation_overslash is a boolean", NULL);
+    return OPG_OK;
+}
+
+static const opgi_param registry_params[] = {
+    {"staking.unbonding_time", OPGI_PARAM_SECS, offsetof(opg_registry_params, unbonding_time), "0", NULL},
+    {"staking.max_validators", OPGI_PARAM_U32, offsetof(opg_registry_params, max_validators), "1", NULL},
+    {"staking.max_entries", OPGI_PARAM_U32, offsetof(opg_registry_params, max_entries), "1", "64"},
+    {"staking.min_commission_rate", OPGI_PARAM_DEC, offsetof(opg_registry_params, min_commission_rate), "0", "1"},
+    {"staking.power_reduction", OPGI_PARAM_U256, offsetof(opg_registry_params, power_reduction), "1", NULL},
+    {"staking.fix_redelegation_overslash", OPGI_PARAM_BOOL,
+     offsetof(opg_registry_params, fix_redelegation_overslash), NULL, NULL},
+};
+
+const opgi_param_table opgi_registry_param_table = {
+    registry_params, OPGI_ARRAY_LEN(registry_params), sizeof(opg_registry_params),
+    validate_params};
+
+void opg_registry_params_init(opg_registry_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->unbonding_time = 21 * 24 * 3600;
+    p->max_validators = 100;
+    p->max_entries = 7;
+    opg_u256_from_u64(&p->power_reduction, 1000000);
+}
+
+int opg_registry_param_set(opg_registry *r, const char *key, const char *value)
+{
+    return opgi_params_set(&opgi_registry_param_table, &r->params, key, value, r->err);
+}
+
+int opg_registry_param_get(char *buf, size_t cap, size_t *needed, const opg_registry *r,
+                           const char *key)
+{
+    char scratch[OPGI_ERRMSG_MAX];
+    return opgi_params_get(&opgi_registry_param_table, &r->params, key, buf, cap, needed,
+                           scratch);
+}
+
+const char *opg_registry_param_key(size_t i)
+{
+    return opgi_params_key(&opgi_registry_param_table, i);
+}
+
+void opg_registry_params_get(opg_registry_params *out, const opg_registry *r)
+{
+    *out = r->params;
+}
+
+/* ---------------------------------------------------------------- handle */
+
+int opgi_registry_create(opg_registry **out, const opg_registry_params *params,
+                         const opg_allocator *alloc, char *err)
+{
+    opg_allocator a;
+    opgi_allocator_init(&a, alloc);
+    opg_registry_params p;
+    if (params)
+        p = *params;
+    else
+        opg_registry_params_init(&p);
+    int rc = opgi_params_check(&opgi_registry_param_table, &p, err);
+    if (rc)
+        return rc;
+    opg_registry *r = opgi_alloc(&a, sizeof *r);
+    if (!r)
+        return OPG_ENOMEM;
+    memset(r, 0, sizeof *r);
+    r->alloc = a;
+    r->params = p;
+    r->unbondings.size = sizeof(opgi_unbonding);
+    r->unbondings.time_offset = offsetof(opgi_unbonding, completion_time);
+    r->redelegations.size = sizeof(opgi_redelegation);
+    r->redelegations.time_offset = offsetof(opgi_redelegation, completion_time);
+    r->del_free = OPGI_NONE;
+    *out = r;
+    return OPG_OK;
+}
+
+int opg_registry_new(opg_registry **out, const opg_registry_params *params,
+                     const opg_u256 *genesis_supply, const opg_allocator *alloc)
+{
+    char err[OPGI_ERRMSG_MAX];
+    if (!out)
+        return OPG_EINVAL;
+    opg_registry *r;
+    int rc = opgi_registry_create(&r, params, alloc, err);
+    if (rc)
+        return rc;
+    if (genesis_supply)
+        r->genesis_supply = *genesis_supply;
+    *out = r;
+    return OPG_OK;
+}
+
+void opg_registry_free(opg_registry *r)
+{
+    if (!r)
+        return;
+    const opg_allocator a = r->alloc;
+    opgi_free(&a, r->nodes, (size_t)r->node_cap * sizeof *r->nodes);
+    opgi_free(&a, r->by_operator, (size_t)r->node_cap * sizeof *r->by_operator);
+    opgi_free(&a, r->by_key, (size_t)r->node_cap * sizeof *r->by_key);
+    opgi_free(&a, r->dels, (size_t)r->del_cap * sizeof *r->dels);
+    opgi_free(&a, r->del_index, (size_t)r->del_index_cap * sizeof *r->del_index);
+    opgi_free(&a, r->dtor_index, (size_t)r->dtor_index_cap * sizeof *r->dtor_index);
+    opgi_free(&a, r->unbondings.items, r->unbondings.cap * r->unbondings.size);
+    opgi_free(&a, r->redelegations.items, r->redelegations.cap * r->redelegations.size);
+    opgi_free(&a, r->events, r->events_cap * sizeof *r->events);
+    opgi_free(&a, r, sizeof *r);
+}
+
+const char *opg_registry_last_error(const opg_registry *r) { return r ? r->err : ""; }
+
+/* Every public mutating call starts here: no events yet, no stale error text. */
+void opgi_call_begin(opg_registry *r)
+{
+    r->err[0] = '\0';
+    r->n_events = 0;
+}
+
+/* ------------------------------------------------------------ node index */
+
+/* Binary search of key in a slot array sorted by the id at `offset` in opgi_node;
+ * returns the position where it is or would be, *found set accordingly. */
+static uint32_t node_search(const opg_registry *r, const uint32_t *idx, size_t offset,
+                            const opg_id *key, int *found)
+{
+    uint32_t lo = 0, hi = r->node_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const opg_id *at = (const opg_id *)(const void *)((const char *)&r->nodes[idx[mid]] + offset);
+        int c = opg_id_cmp(at, key);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
+uint32_t opgi_node_find(const opg_registry *r, const opg_id *operator_id)
+{
+    int found;
+    uint32_t at = node_search(r, r->by_operator, offsetof(opgi_node, operator_id), operator_id, &found);
+    return found ? r->by_operator[at] : OPGI_NONE;
+}
+
+static uint32_t node_find_by_key(const opg_registry *r, const opg_id *key)
+{
+    int found;
+    uint32_t at = node_search(r, r->by_key, offsetof(opgi_node, consensus_key), key, &found);
+    return found ? r->by_key[at] : OPGI_NONE;
+}
+
+/* Makes room for one more node; returns the slot it will take. The three node
+ * arrays grow together or not at all, so their recorded capacity stays exact. */
+int opgi_node_reserve(opg_registry *r, uint32_t *slot)
+{
+    for (uint32_t i = 0; i < r->node_slots; i++)
+        if (!r->nodes[i].in_use) {
+            *slot = i;
+            return OPG_OK;
+        }
+    if (r->node_slots == r->node_cap) {
+        if (r->node_cap >= UINT32_MAX / 2)
+            return OPG_ENOMEM;
+        uint32_t ncap = r->node_cap ? r->node_cap * 2 : 16;
+        opgi_node *n = opgi_alloc_array(&r->alloc, ncap, sizeof *n);
+        uint32_t *a = opgi_alloc_array(&r->alloc, ncap, sizeof *a);
+        uint32_t *b = opgi_alloc_array(&r->alloc, ncap, sizeof *b);
+        if (!n || !a || !b) {
+            opgi_free(&r->alloc, n, (size_t)ncap * sizeof *n);
+            opgi_free(&r->alloc, a, (size_t)ncap * sizeof *a);
+            opgi_free(&r->alloc, b, (size_t)ncap * sizeof *b);
+            return OPG_ENOMEM;
+        }
+        memset(n, 0, (size_t)ncap * sizeof *n);
+        if (r->node_cap) {
+            memcpy(n, r->nodes, (size_t)r->node_cap * sizeof *n);
+            memcpy(a, r->by_operator, (size_t)r->node_cap * sizeof *a);
+            memcpy(b, r->by_key, (size_t)r->node_cap * sizeof *b);
+        }
+        opgi_free(&r->alloc, r->nodes, (size_t)r->node_cap * sizeof *n);
+        opgi_free(&r->alloc, r->by_operator, (size_t)r->node_cap * sizeof *a);
+        opgi_free(&r->alloc, r->by_key, (size_t)r->node_cap * sizeof *b);
+        r->nodes = n;
+        r->by_operator = a;
+        r->by_key = b;
+        r->node_cap = ncap;
+    }
+    *slot = r->node_slots;
+    return OPG_OK;
+}
+
+static void index_insert(opg_registry *r, uint32_t *idx, size_t offset, uint32_t slot)
+{
+    int found;
+    const opg_id *key = (const opg_id *)(const void *)((const char *)&r->nodes[slot] + offset);
+    uint32_t at = node_search(r, idx, offset, key, &found);
+    memmove(idx + at + 1, idx + at, (size_t)(r->node_count - at) * sizeof *idx);
+    idx[at] = slot;
+}
+
+static void index_remove(opg_registry *r, uint32_t *idx, size_t offset, uint32_t slot)
+{
+    int found;
+    const opg_id *key = (const opg_id *)(const void *)((const char *)&r->nodes[slot] + offset);
+    uint32_t at = node_search(r, idx, offset, key, &found);
+    memmove(idx + at, idx + at + 1, (size_t)(r->node_count - at - 1) * sizeof *idx);
+}
+
+/* Puts a fully initialised node into `slot` (reserved by opgi_node_reserve). */
+void opgi_node_insert(opg_registry *r, uint32_t slot, const opgi_node *n)
+{
+    r->nodes[slot] = *n;
+    r->nodes[slot].in_use = 1;
+    if (slot == r->node_slots)
+        r->node_slots++;
+    index_insert(r, r->by_operator, offsetof(opgi_node, operator_id), slot);
+    index_insert(r, r->by_key, offsetof(opgi_node, consensus_key), slot);
+    r->node_count++;
+}
+
+void opgi_node_remove(opg_registry *r, uint32_t slot)
+{
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].node_removed)
+            r->engines[i].node_removed(r->engines[i].ctx, r, slot);
+    opgi_event_push(r, OPG_EVENT_NODE_REMOVED, &r->nodes[slot]);
+    index_remove(r, r->by_operator, offsetof(opgi_node, operator_id), slot);
+    index_remove(r, r->by_key, offsetof(opgi_node, consensus_key), slot);
+    r->node_count--;
+    memset(&r->nodes[slot], 0, sizeof r->nodes[slot]);
+    while (r->node_slots > 0 && !r->nodes[r->node_slots - 1].in_use)
+        r->node_slots--;
+}
+
+uint64_t opgi_node_power(const opg_registry *r, const opgi_node *n)
+{
+    opg_u256 q;
+    uint64_t v;
+    opg_u256_divmod(&q, NULL, &n->tokens, &r->params.power_reduction);
+    if (opg_u256_to_u64(&v, &q) != OPG_OK || v > (uint64_t)INT64_MAX)
+        return (uint64_t)INT64_MAX;
+    return v;
+}
+
+int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *shares, int rounding)
+{
+    if (opgi_dec_is_zero(&n->delegator_shares)) {
+        memset(out, 0, sizeof *out);
+        return OPG_OK;
+    }
+    /* shares * tokens / delegator_shares: a Dec times an Int over a Dec is a Dec */
+    opg_dec t;
+    int rc = opgi_muldiv(t.limb, 4, shares->limb, 4, n->tokens.limb, 4,
+                         n->delegator_shares.limb, 4, OPGI_TRUNC);
+    if (rounding == OPGI_TRUNC || rc != OPG_OK) {
+        if (rc == OPG_OK)
+            *out = t;
+        return rc;
+    }
+    /* Cosmos: mul_int then quo, i.e. trunc to 36 decimals then half-even; or round up */
+    opg_dec prod, den = n->delegator_shares;
+    rc = opg_dec_mul_int(&prod, shares, &n->tokens);
+    if (rc)
+        return opgi_muldiv(out->limb, 4, shares->limb, 4, n->tokens.limb, 4, den.limb, 4,
+                           rounding == OPGI_CEIL ? OPGI_CEIL : OPGI_HALF_EVEN);
+    return rounding == OPGI_CEIL ? opg_dec_quo_round_up(out, &prod, &den)
+                                 : opg_dec_quo(out, &prod, &den);
+}
+
+/* ------------------------------------------------------ delegation index */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t hash_id(const opg_id *id)
+{
+    uint64_t h = 0;
+    for (int w = 0; w < 4; w++) {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+            v = (v << 8) | id->bytes[w * 8 + i];
+        h = mix64(h ^ v ^ (uint64_t)w);
+    }
+    return h;
+}
+
+static uint32_t del_hash(const opg_id *delegator, uint32_t node)
+{
+    return (uint32_t)mix64(hash_id(delegator) ^ ((uint64_t)node * UINT64_C(0x9e3779b97f4a7c15)));
+}
+
+uint32_t opgi_del_find(const opg_registry *r, const opg_id *delegator, uint32_t node)
+{
+    if (!r->del_index_cap)
+        return OPGI_NONE;
+    uint32_t mask = r->del_index_cap - 1;
+    for (uint32_t i = del_hash(delegator, node) & mask;; i = (i + 1) & mask) {
+        uint32_t v = r->del_index[i];
+        if (v == 0)
+            return OPGI_NONE;
+        const opgi_delegation *d = &r->dels[v - 1];
+        if (d->node == node && opg_id_cmp(&d->delegator, delegator) == 0)
+            return v - 1;
+    }
+}
+
+uint32_t opgi_del_first_of(const opg_registry *r, const opg_id *delegator)
+{
+    if (!r->dtor_index_cap)
+        return OPGI_NONE;
+    uint32_t mask = r->dtor_index_cap - 1;
+    for (uint32_t i = (uint32_t)hash_id(delegator) & mask;; i = (i + 1) & mask) {
+        uint32_t v = r->dtor_index[i];
+        if (v == 0)
+            return OPGI_NONE;
+        if (opg_id_cmp(&r->dels[v - 1].delegator, delegator) == 0)
+            return v - 1;
+    }
+}
+
+/* Rebuilds both hash indexes at new capacities (powers of two). */
+static int rehash(opg_registry *r, uint32_t del_cap, uint32_t dtor_cap)
+{
+    uint32_t *di = opgi_alloc_array(&r->alloc, del_cap, sizeof *di);
+    uint32_t *ti = opgi_alloc_array(&r->alloc, dtor_cap, sizeof *ti);
+    if (!di || !ti) {
+        opgi_free(&r->alloc, di, (size_t)del_cap * sizeof *di);
+        opgi_free(&r->alloc, ti, (size_t)dtor_cap * sizeof *ti);
+        return OPG_ENOMEM;
+    }
+    memset(di, 0, (size_t)del_cap * sizeof *di);
+    memset(ti, 0, (size_t)dtor_cap * sizeof *ti);
+    /* delegation index: every live record */
+    for (uint32_t s = 0; s < r->del_slots; s++) {
+        const opgi_delegation *d = &r->dels[s];
+        if (d->node == OPGI_NONE)
+            continue;
+        uint32_t i = del_hash(&d->delegator, d->node) & (del_cap - 1);
+        while (di[i])
+            i = (i + 1) & (del_cap - 1);
+        di[i] = s + 1;
+    }
+    /* delegator index: carry over the chain heads */
+    for (uint32_t k = 0; k < r->dtor_index_cap; k++) {
+        uint32_t v = r->dtor_index[k];
+        if (!v)
+            continue;
+        uint32_t i = (uint32_t)hash_id(&r->dels[v - 1].delegator) & (dtor_cap - 1);
+        while (ti[i])
+            i = (i + 1) & (dtor_cap - 1);
+        ti[i] = v;
+    }
+    opgi_free(&r->alloc, r->del_index, (size_t)r->del_index_cap * sizeof *r->del_index);
+    opgi_free(&r->alloc, r->dtor_index, (size_t)r->dtor_index_cap * sizeof *r->dtor_index);
+    r->del_index = di;
+    r->del_index_cap = del_cap;
+    r->dtor_index = ti;
+    r->dtor_index_cap = dtor_cap;
+    return OPG_OK;
+}
+
+int opgi_del_reserve(opg_registry *r, uint32_t more)
+{
+    if ((uint64_t)r->del_count + more >= UINT32_MAX / 4)
+        return OPG_ENOMEM;
+    uint32_t want = r->del_count + more;
+    if (r->del_free == OPGI_NONE && r->del_slots + more > r->del_cap) {
+        uint32_t ncap = r->del_cap ? r->del_cap : 64;
+        while (ncap < r->del_slots + more)
+            ncap *= 2;
+        opgi_delegation *d = opgi_realloc(&r->alloc, r->dels, (size_t)r->del_cap * sizeof *d,
+                                          (size_t)ncap * sizeof *d);
+        if (!d)
+            return OPG_ENOMEM;
+        r->dels = d;
+        r->del_cap = ncap;
+    }
+    /* keep both indexes at most half full */
+    uint32_t dcap = r->del_index_cap ? r->del_index_cap : 128;
+    while ((uint64_t)want * 2 > dcap)
+        dcap *= 2;
+    uint32_t tcap = r->dtor_index_cap ? r->dtor_index_cap : 128;
+    while ((uint64_t)(r->dtor_count + more) * 2 > tcap)
+        tcap *= 2;
+    if (dcap != r->del_index_cap || tcap != r->dtor_index_cap)
+        return rehash(r, dcap, tcap);
+    return OPG_OK;
+}
+
+static void probe_insert(uint32_t *table, uint32_t cap, uint32_t start, uint32_t value)
+{
+    uint32_t i = start & (cap - 1);
+    while (table[i])
+        i = (i + 1) & (cap - 1);
+    table[i] = value;
+}
+
+/* Backward-shift deletion for linear probing: no tombstones, probes stay short. */
+static void probe_delete(uint32_t *table, uint32_t cap, uint32_t at,
+                         uint32_t (*home)(const opg_registry *, uint32_t), const opg_registry *r)
+{
+    uint32_t mask = cap - 1, hole = at;
+    table[hole] = 0;
+    for (uint32_t i = (hole + 1) & mask; table[i]; i = (i + 1) & mask) {
+        uint32_t h = home(r, table[i] - 1) & mask;
+        /* move it into the hole if its home is not in (hole, i] cyclically */
+        int between = hole <= i ? (h > hole && h <= i) : (h > hole || h <= i);
+        if (!between) {
+            table[hole] = table[i];
+            table[i] = 0;
+            hole = i;
+        }
+    }
+}
+
+static uint32_t del_home(const opg_registry *r, uint32_t slot)
+{
+    return del_hash(&r->dels[slot].delegator, r->dels[slot].node);
+}
+
+static uint32_t dtor_home(const opg_registry *r, uint32_t slot)
+{
+    return (uint32_t)hash_id(&r->dels[slot].delegator);
+}
+
+/* Adds a delegation record (room reserved); returns its slot. */
+uint32_t opgi_del_add(opg_registry *r, const opg_id *delegator, uint32_t node)
+{
+    uint32_t s;
+    if (r->del_free != OPGI_NONE) {
+        s = r->del_free;
+        r->del_free = r->dels[s].next;
+    } else {
+        s = r->del_slots++;
+    }
+    opgi_delegation *d = &r->dels[s];
+    memset(d, 0, sizeof *d);
+    d->delegator = *delegator;
+    d->node = node;
+    probe_insert(r->del_index, r->del_index_cap, del_hash(delegator, node), s + 1);
+    /* link at the head of the delegator's chain */
+    uint32_t head = opgi_del_first_of(r, delegator);
+    d->next = head;
+    if (head == OPGI_NONE) {
+        probe_insert(r->dtor_index, r->dtor_index_cap, (uint32_t)hash_id(delegator), s + 1);
+        r->dtor_count++;
+    } else {
+        uint32_t mask = r->dtor_index_cap - 1;
+        for (uint32_t i = (uint32_t)hash_id(delegator) & mask;; i = (i + 1) & mask)
+            if (r->dtor_index[i] == head + 1) {
+                r->dtor_index[i] = s + 1;
+                break;
+            }
+    }
+    r->del_count++;
+    r->nodes[node].delegation_count++;
+    return s;
+}
+
+void opgi_del_remove(opg_registry *r, uint32_t s)
+{
+    opgi_delegation *d = &r->dels[s];
+    uint32_t mask = r->del_index_cap - 1;
+    for (uint32_t i = del_hash(&d->delegator, d->node) & mask;; i = (i + 1) & mask)
+        if (r->del_index[i] == s + 1) {
+            probe_delete(r->del_index, r->del_index_cap, i, del_home, r);
+            break;
+        }
+    /* unlink from the delegator's chain */
+    uint32_t head = opgi_del_first_of(r, &d->delegator);
+    if (head == s) {
+        uint32_t tmask = r->dtor_index_cap - 1;
+        for (uint32_t i = (uint32_t)hash_id(&d->delegator) & tmask;; i = (i + 1) & tmask)
+            if (r->dtor_index[i] == s + 1) {
+                if (d->next != OPGI_NONE) {
+                    r->dtor_index[i] = d->next + 1;
+                } else {
+                    probe_delete(r->dtor_index, r->dtor_index_cap, i, dtor_home, r);
+                    r->dtor_count--;
+                }
+                break;
+            }
+    } else {
+        uint32_t p = head;
+        while (r->dels[p].next != s)
+            p = r->dels[p].next;
+        r->dels[p].next = d->next;
+    }
+    r->nodes[d->node].delegation_count--;
+    r->del_count--;
+    memset(d, 0, sizeof *d);
+    d->node = OPGI_NONE;
+    d->next = r->del_free;
+    r->del_free = s;
+}
+
+/* ---------------------------------------------------------------- events */
+
+void opgi_events_clear(opg_registry *r) { r->n_events = 0; }
+
+int opgi_events_reserve(opg_registry *r, size_t more)
+{
+    if (r->n_events + more <= r->events_cap)
+        return OPG_OK;
+    size_t ncap = r->events_cap ? r->events_cap : 16;
+    while (ncap < r->n_events + more)
+        ncap *= 2;
+    opg_event *e = opgi_realloc(&r->alloc, r->events, r->events_cap * sizeof *e,
+                                ncap * sizeof *e);
+    if (!e)
+        return OPG_ENOMEM;
+    r->events = e;
+    r->events_cap = ncap;
+    return OPG_OK;
+}
+
+opg_event *opgi_event_push(opg_registry *r, opg_event_kind kind, const opgi_node *node)
+{
+    /* Room was reserved in the check phase; a miss here would be a bug, and the
+     * event is dropped rather than written out of bounds. */
+    if (r->n_events >= r->events_cap)
+        return NULL;
+    opg_event *e = &r->events[r->n_events++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    if (node) {
+        e->node = node->operator_id;
+        e->status = (opg_node_status)node->status;
+    }
+    return e;
+}
+
+const opg_event *opg_registry_events(const opg_registry *r, size_t *count)
+{
+    if (count)
+        *count = r->n_events;
+    return r->events;
+}
+
+/* --------------------------------------------------------------- engines */
+
+int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks)
+{
+    if (r->n_engines == OPGI_MAX_ENGINES)
+        return opgi_fail(r->err, OPG_ENOMEM, "too many engines on one registry", NULL);
+    r->engines[r->n_engines++] = *hooks;
+    return OPG_OK;
+}
+
+void opgi_registry_detach(opg_registry *r, void *ctx)
+{
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].ctx == ctx) {
+            memmove(&r->engines[i], &r->engines[i + 1],
+                    (r->n_engines - i - 1) * sizeof r->engines[0]);
+            r->n_engines--;
+            return;
+        }
+}
+
+int opgi_engines_prepare(opg_registry *r, const opgi_plan *plan)
+{
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].prepare) {
+            int rc = r->engines[i].prepare(r->engines[i].ctx, r, plan);
+            if (rc)
+                return rc;
+        }
+    return OPG_OK;
+}
+
+size_t opgi_engine_events(const opg_registry *r, size_t calls)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_engines; i++)
+        n += r->engines[i].events_per_call * calls;
+    return n;
+}
+
+/* ----------------------------------------------------------------- nodes */
+
+static int check_commission(opg_registry *r, const opg_node_create *c)
+{
+    opg_dec one;
+    opg_dec_from_u64(&one, 1);
+    if (opg_dec_cmp(&c->commission_max_rate, &one) > 0)
+        return opgi_fail(r->err, OPG_ECOMMISSION, "max_rate above 1", NULL);
+    if (opg_dec_cmp(&c->commission_rate, &c->commission_max_rate) > 0)
+        return opgi_fail(r->err, OPG_ECOMMISSION, "rate above max_rate", NULL);
+    if (opg_dec_cmp(&c->commission_max_change_rate, &c->commission_max_rate) > 0)
+        return opgi_fail(r->err, OPG_ECOMMISSION, "max_change_rate above max_rate", NULL);
+    if (opg_dec_cmp(&c->commission_rate, &r->params.min_commission_rate) < 0)
+        return opgi_fail(r->err, OPG_ECOMMISSION, "rate below min_commission_rate", NULL);
+    return OPG_OK;
+}
+
+int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_height height,
+                             opg_time now)
+{
+    if (!r || !c)
+        return OPG_EINVAL;
+    opgi_call_begin(r);
+    if (c->roles == 0 || (c->roles & ~OPG_ROLE_ALL))
+        return opgi_fail(r->err, OPG_EINVAL, "roles must be a non-empty set of OPG_ROLE_* bits", NULL);
+    if (opgi_node_find(r, &c->operator_id) != OPGI_NONE)
+        return opgi_fail(r->err, OPG_EEXISTS, "operator id already has a node", NULL);
+    if (node_find_by_key(r, &c->consensus_key) != OPGI_NONE)
+        return opgi_fail(r->err, OPG_EEXISTS, "consensus key already in use", NULL);
+    int rc = check_commission(r, c);
+    if (rc)
+        return rc;
+    if (opgi_u256_is_zero(&c->min_self_delegation))
+        return opgi_fail(r->err, OPG_EZERO, "min_self_delegation must be positive", NULL);
+    if (opg_u256_cmp(&c->self_delegation, &c->min_self_delegation) < 0)
+        return opgi_fail(r->err, OPG_ESELFBOND, "self_delegation below min_self_delegation", NULL);
+    opg_dec shares;
+    if ((rc = opg_dec_from_int(&shares, &c->self_delegation)) != OPG_OK)
+        return opgi_fail(r->err, rc, "self_delegation too large", NULL);
+
+    uint32_t slot;
+    if ((rc = opgi_node_reserve(r, &slot)) || (rc = opgi_del_reserve(r, 1)) ||
+        (rc = opgi_events_reserve(r, 4 + opgi_engine_events(r, 4))))
+        return opgi_fail(r->err, rc, NULL, NULL);
+    opgi_plan plan = {&slot, 1, NULL, 0, slot};
+    if ((rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
+        return rc;
+
+    opgi_node n;
+    memset(&n, 0, sizeof n);
+    n.operator_id = c->operator_id;
+    n.consensus_key = c->consensus_key;
+    n.roles = c->roles;
+    n.status = OPG_NODE_UNBONDED;
+    n.rate = c->commission_rate;
+    n.max_rate = c->commission_max_rate;
+    n.max_change_rate = c->commission_max_change_rate;
+    n.commission_update_time = now;
+    n.min_self_delegation = c->min_self_delegation;
+    opgi_node_insert(r, slot, &n);
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].node_created)
+            r->engines[i].node_created(r->engines[i].ctx, r, slot);
+    opgi_apply_delegate(r, &c->operator_id, slot, OPGI_NONE, &c->self_delegation, &shares,
+                        height);
+    (void)now;
+    return OPG_OK;
+}
+
+static int node_for_edit(opg_registry *r, const opg_id *operator_id, uint32_t *slot)
+{
+    if (!r || !operator_id)
+        return OPG_EINVAL;
+    opgi_call_begin(r);
+    *slot = opgi_node_find(r, operator_id);
+    if (*slot == OPGI_NONE)
+        return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
+    return OPG_OK;
+}
+
+int opg_registry_node_set_commission(opg_registry *r, const opg_id *operator_id,
+                                     const opg_dec *rate, opg_time now)
+{
+    uint32_t s;
+    int rc = node_for_edit(r, operator_id, &s);
+    if (rc)
+        return rc;
+    opgi_node *n = &r->nodes[s];
+    if (now - n->commission_update_time < 24 * 3600)
+        return opgi_fail(r->err, OPG_ETOOSOON, "commission changed less than 24 h ago", NULL);
+    if (opg_dec_cmp(rate, &n->max_rate) > 0)
+        return opgi_fail(r->err, OPG_ECOMMISSION, "rate above max_rate", NULL);
+    if (opg_dec_cmp(rate, &r->params.min_commission_rate) < 0)
+        return opgi_fail(r->err, OPG_ECOMMISSION, "rate below min_commission_rate", NULL);
+    opg_dec rise;
+    if (opg_dec_sub(&rise, rate, &n->rate) == OPG_OK &&
+        opg_dec_cmp(&rise, &n->max_change_rate) > 0)
+        return opgi_fail(r->err, OPG_ECOMMISSION, "increase above max_change_rate", NULL);
+    n->rate = *rate;
+    n->commission_update_time = now;
+    return OPG_OK;
+}
+
+int opg_registry_node_set_min_self_delegation(opg_registry *r, const opg_id *operator_id,
+                                              const opg_u256 *min)
+{
+    uint32_t s;
+    int rc = node_for_edit(r, operator_id, &s);
+    if (rc)
+        return rc;
+    opgi_node *n = &r->nodes[s];
+    if (opg_u256_cmp(min, &n->min_self_delegation) <= 0)
+        return opgi_fail(r->err, OPG_EINVAL, "min_self_delegation may only increase", NULL);
+    if (opg_u256_cmp(min, &n->tokens) > 0)
+        return opgi_fail(r->err, OPG_ESELFBOND, "min_self_delegation above the node's tokens", NULL);
+    n->min_self_delegation = *min;
+    return OPG_OK;
+}
+
+int opg_registry_node_set_roles(opg_registry *r, const opg_id *operator_id, uint32_t roles)
+{
+    uint32_t s;
+    int rc = node_for_edit(r, operator_id, &s);
+    if (rc)
+        return rc;
+    if (roles == 0 || (roles & ~OPG_ROLE_ALL))
+        return opgi_fail(r->err, OPG_EINVAL, "roles must be a non-empty set of OPG_ROLE_* bits", NULL);
+    r->nodes[s].roles = roles;
+    return OPG_OK;
+}
+
+/* Self-bond of the node in whole tokens (truncated), 0 without a self-delegation. */
+void opgi_self_bond(opg_u256 *out, const opg_registry *r, uint32_t slot)
+{
+    const opgi_node *n = &r->nodes[slot];
+    uint32_t d = opgi_del_find(r, &n->operator_id, slot);
+    memset(out, 0, sizeof *out);
+    if (d == OPGI_NONE)
+        return;
+    opg_dec t;
+    if (opgi_tokens_from_shares(&t, n, &r->dels[d].shares, OPGI_HALF_EVEN) == OPG_OK)
+        opg_dec_truncate_int(out, &t);
+}
+
+int opg_registry_unjail(opg_registry *r, const opg_id *operator_id, opg_time now)
+{
+    uint32_t s;
+    int rc = node_for_edit(r, operator_id, &s);
+    if (rc)
+        return rc;
+    opgi_node *n = &r->nodes[s];
+    if (!n->jailed)
+        return opgi_fail(r->err, OPG_ENOTJAILED, NULL, NULL);
+    if (n->tombstoned)
+        return opgi_fail(r->err, OPG_ETOMBSTONED, "a tombstoned node never unjails", NULL);
+    if (now < n->jailed_until)
+        return opgi_fail(r->err, OPG_ETOOSOON, "jail period not over", NULL);
+    opg_u256 self;
+    opgi_self_bond(&self, r, s);
+    if (opg_u256_cmp(&self, &n->min_self_delegation) < 0)
+        return opgi_fail(r->err, OPG_ESELFBOND, "self-bond below min_self_delegation", NULL);
+    n->jailed = 0;
+    return OPG_OK;
+}
+
+int opg_registry_jail(opg_registry *r, const opg_id *operator_id, opg_time until)
+{
+    uint32_t s;
+    int rc = node_for_edit(r, operator_id, &s);
+    if (rc)
+        return rc;
+    if (r->nodes[s].jailed)
+        return opgi_fail(r->err, OPG_EJAILED, "node already jailed", NULL);
+    if ((rc = opgi_events_reserve(r, 1)) != OPG_OK)
+        return rc;
+    opgi_jail(r, s, until);
+    return OPG_OK;
+}
+
+void opgi_jail(opg_registry *r, uint32_t slot, opg_time until)
+{
+    opgi_node *n = &r->nodes[slot];
+    n->jailed = 1;
+    if (until > n->jailed_until)
+        n->jailed_until = until;
+    opgi_event_push(r, OPG_EVENT_NODE_JAILED, n);
+}
+
+int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id)
+{
+    uint32_t s;
+    int rc = node_for_edit(r, operator_id, &s);
+    if (rc)
+        return rc;
+    r->nodes[s].tombstoned = 1;
+    return OPG_OK;
+}
+
+/* --------------------------------------------------------------- queries */
+
+static void node_info(opg_node_info *o, const opg_registry *r, const opgi_node *n)
+{
+    memset(o, 0, sizeof *o);
+    o->operator_id = n->operator_id;
+    o->consensus_key = n->consensus_key;
+    o->roles = n->roles;
+    o->status = (opg_node_status)n->status;
+    o->jailed = n->jailed;
+    o->tombstoned = n->tombstoned;
+    o->jailed_until = n->jailed_until;
+    o->tokens = n->tokens;
+    o->delegator_shares = n->delegator_shares;
+    o->commission_rate = n->rate;
+    o->commission_max_rate = n->max_rate;
+    o->commission_max_change_rate = n->max_change_rate;
+    o->commission_update_time = n->commission_update_time;
+    o->min_self_delegation = n->min_self_delegation;
+    o->unbonding_height = n->unbonding_height;
+    o->unbonding_time = n->unbonding_time;
+    o->power = opgi_node_power(r, n);
+    o->delegation_count = n->delegation_count;
+}
+
+int opg_registry_node_get(opg_node_info *out, const opg_registry *r, const opg_id *operator_id)
+{
+    if (!out || !r || !operator_id)
+        return OPG_EINVAL;
+    uint32_t s = opgi_node_find(r, operator_id);
+    if (s == OPGI_NONE)
+        return OPG_ENOTFOUND;
+    node_info(out, r, &r->nodes[s]);
+    return OPG_OK;
+}
+
+int opg_registry_node_by_consensus_key(opg_id *operator_id, const opg_registry *r,
+                                       const opg_id *key)
+{
+    if (!operator_id || !r || !key)
+        return OPG_EINVAL;
+    uint32_t s = node_find_by_key(r, key);
+    if (s == OPGI_NONE)
+        return OPG_ENOTFOUND;
+    *operator_id = r->nodes[s].operator_id;
+    return OPG_OK;
+}
+
+size_t opg_registry_node_count(const opg_registry *r) { return r ? r->node_count : 0; }
+
+int opg_registry_node_at(opg_node_info *out, const opg_registry *r, size_t i)
+{
+    if (!out || !r)
+        return OPG_EINVAL;
+    if (i >= r->node_count)
+        return OPG_ENOTFOUND;
+    node_info(out, r, &r->nodes[r->by_operator[i]]);
+    return OPG_OK;
+}
+
+static void delegation_info(opg_delegation_info *o, const opg_registry *r, uint32_t d)
+{
+    const opgi_delegation *del = &r->dels[d];
+    const opgi_node *n = &r->nodes[del->node];
+    o->delegator = del->delegator;
+    o->operator_id = n->operator_id;
+    o->shares = del->shares;
+    opg_dec t;
+    memset(&o->tokens, 0, sizeof o->tokens);
+    if (opgi_tokens_from_shares(&t, n, &del->shares, OPGI_HALF_EVEN) == OPG_OK)
+        opg_dec_truncate_int(&o->tokens, &t);
+}
+
+int opg_registry_delegation_get(opg_delegation_info *out, const opg_registry *r,
+                                const opg_id *delegator, const opg_id *operator_id)
+{
+    if (!out || !r || !delegator || !operator_id)
+        return OPG_EINVAL;
+    uint32_t s = opgi_node_find(r, operator_id);
+    uint32_t d = s == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, delegator, s);
+    if (d == OPGI_NONE)
+        return OPG_ENOTFOUND;
+    delegation_info(out, r, d);
+    return OPG_OK;
+}
+
+size_t opg_registry_delegation_count(const opg_registry *r) { return r ? r->del_count : 0; }
+
+static int cmp_delegation_info(const void *a, const void *b)
+{
+    return opg_id_cmp(&((const opg_delegation_info *)a)->operator_id,
+                      &((const opg_delegation_info *)b)->operator_id);
+}
+
+int opg_registry_delegations_of(opg_delegation_info *out, size_t cap, size_t *count,
+                                const opg_registry *r, const opg_id *delegator)
+{
+    if (!r || !delegator || (!out && cap))
+        return OPG_EINVAL;
+    size_t n = 0;
+    for (uint32_t d = opgi_del_first_of(r, delegator); d != OPGI_NONE; d = r->dels[d].next)
+        n++;
+    if (count)
+        *count = n;
+    if (n > cap)
+        return OPG_EBUFS;
+    size_t i = 0;
+    for (uint32_t d = opgi_del_first_of(r, delegator); d != OPGI_NONE; d = r->dels[d].next)
+        delegation_info(&out[i++], r, d);
+    if (n > 1)
+        qsort(out, n, sizeof *out, cmp_delegation_info);
+    return OPG_OK;
+}
+
+int opg_registry_unbondings_of(opg_unbonding_info *out, size_t cap, size_t *count,
+                               const opg_registry *r, const opg_id *delegator)
+{
+    if (!r || !delegator || (!out && cap))
+        return OPG_EINVAL;
+    size_t n = 0;
+    for (size_t i = 0; i < r->unbondings.len; i++) {
+        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
+        if (opg_id_cmp(&u->delegator, delegator) != 0)
+            continue;
+        if (n < cap) {
+            opg_unbonding_info *o = &out[n];
+            o->delegator = u->delegator;
+            o->operator_id = u->node;
+            o->creation_height = u->creation_height;
+            o->completion_time = u->completion_time;
+            o->initial_balance = u->initial_balance;
+            o->balance = u->balance;
+        }
+        n++;
+    }
+    if (count)
+        *count = n;
+    return n > cap ? OPG_EBUFS : OPG_OK;
+}
+
+int opg_registry_redelegations_of(opg_redelegation_info *out, size_t cap, size_t *count,
+                                  const opg_registry *r, const opg_id *delegator)
+{
+    if (!r || !delegator || (!out && cap))
+        return OPG_EINVAL;
+    size_t n = 0;
+    for (size_t i = 0; i < r->redelegations.len; i++) {
+        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
+        if (opg_id_cmp(&e->delegator, delegator) != 0)
+            continue;
+        if (n < cap) {
+            opg_redelegation_info *o = &out[n];
+            o->delegator = e->delegator;
+            o->src = e->src;
+            o->dst = e->dst;
+            o->creation_height = e->creation_height;
+            o->completion_time = e->completion_time;
+            o->initial_balance = e->initial_balance;
+            o->shares_dst = e->shares_dst;
+        }
+        n++;
+    }
+    if (count)
+        *count = n;
+    return n > cap ? OPG_EBUFS : OPG_OK;
+}
+
+/* ---------------------------------------------------------------- ledger */
+
+void opg_registry_supply(opg_supply_info *o, const opg_registry *r)
+{
+    memset(o, 0, sizeof *o);
+    /* genesis + minted - burned cannot underflow: every burn took existing tokens */
+    opg_u256_add(&o->total_supply, &r->genesis_supply, &r->minted);
+    opg_u256_sub(&o->total_supply, &o->total_supply, &r->burned);
+    o->minted = r->minted;
+    o->burned = r->burned;
+    o->unbonding = r->unbonding_balance;
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        const opgi_node *n = &r->nodes[r->by_operator[i]];
+        opg_u256_add(n->status == OPG_NODE_BONDED ? &o->bonded : &o->unbonding,
+                     n->status == OPG_NODE_BONDED ? &o->bonded : &o->unbonding, &n->tokens);
+    }
+    o->community_pool = r->community_pool;
+    o->outstanding_rewards = r->outstanding_rewards;
+    if (!opgi_u256_is_zero(&o->total_supply)) {
+        /* bonded / supply as a Dec, truncated: bonded * 10^18 / supply */
+        const uint64_t P[1] = {OPGI_P};
+        if (opgi_muldiv(o->staking_ratio.limb, 4, o->bonded.limb, 4, P, 1,
+                        o->total_supply.limb, 4, OPGI_TRUNC) != OPG_OK)
+            memset(&o->staking_ratio, 0, sizeof o->staking_ratio);
+    }
+}
+
+int opg_registry_supply_mint(opg_registry *r, const opg_u256 *amount)
+{
+    if (!r || !amount)
+        return OPG_EINVAL;
+    opgi_call_begin(r);
+    opg_u256 m, total;
+    if (opg_u256_add(&m, &r->minted, amount) || opg_u256_add(&total, &r->genesis_supply, &m))
+        return opgi_fail(r->err, OPG_EOVERFLOW, "supply would overflow", NULL);
+    r->minted = m;
+    return OPG_OK;
+}
+
+int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount)
+{
+    if (!r || !amount)
+        return OPG_EINVAL;
+    opgi_call_begin(r);
+    opg_supply_info s;
+    opg_registry_supply(&s, r);
+    if (opg_u256_cmp(amount, &s.total_supply) > 0)
+        return opgi_fail(r->err, OPG_EUNDERFLOW, "burn above the total supply", NULL);
+    opg_u256_add(&r->burned, &r->burned, amount);
+    return OPG_OK;
+}
+
+/* ---------------------------------------------------------------- queues */
+
+void *opgi_queue_at(const opgi_queue *q, size_t i) { return q->items + (q->head + i) * q->size; }
+
+int opgi_queue_reserve(opg_registry *r, opgi_queue *q, size_t more)
+{
+    if (q->head + q->len + more <= q->cap)
+        return OPG_OK;
+    /* first reclaim the consumed front, then grow */
+    if (q->head) {
+        memmove(q->items, q->items + q->head * q->size, q->len * q->size);
+        q->head = 0;
+        if (q->len + more <= q->cap)
+            return OPG_OK;
+    }
+    size_t ncap = q->cap ? q->cap * 2 : 16;
+    while (ncap < q->len + more)
+        ncap *= 2;
+    unsigned char *p = opgi_realloc(&r->alloc, q->items, q->cap * q->size, ncap * q->size);
+    if (!p)
+        return OPG_ENOMEM;
+    q->items = p;
+    q->cap = ncap;
+    return OPG_OK;
+}
+
+static opg_time queue_time(const opgi_queue *q, size_t i)
+{
+    opg_time t;
+    memcpy(&t, (const unsigned char *)opgi_queue_at(q, i) + q->time_offset, sizeof t);
+    return t;
+}
+
+void opgi_queue_insert(opgi_queue *q, const void *item, opg_time completion_time)
+{
+    /* after every item due at or before completion_time: (time, seq) order, since a
+     * new item has the highest seq */
+    size_t lo = 0, hi = q->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (queue_time(q, mid) <= completion_time)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    unsigned char *at = opgi_queue_at(q, lo);
+    memmove(at + q->size, at, (q->len - lo) * q->size);
+    memcpy(at, item, q->size);
+    q->len++;
+}
+
+void opgi_queue_remove_at(opgi_queue *q, size_t i)
+{
+    if (i == 0) { /* the common case: matured from the front */
+        q->head++;
+        q->len--;
+        if (q->len == 0)
+            q->head = 0;
+        return;
+    }
+    unsigned char *at = opgi_queue_at(q, i);
+    memmove(at, at + q->size, (q->len - i - 1) * q->size);
+    q->len--;
+}

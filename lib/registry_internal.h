@@ -1,0 +1,191 @@
+/*
+ * registry_internal.h - the registry's records and the contract with its engines.
+ *
+ * Engines (splitter, slasher, tally) live in lib/ and read these structs directly.
+ * They learn about stake changes through opgi_engine_hooks, in two phases so that a
+ * failing call changes nothing anywhere:
+ *   1. check: the registry validates the request and reserves its own memory; then
+ *      every engine's prepare() sees a plan of what will happen and may refuse it
+ *      (e.g. OPG_EINVARIANT) or reserve memory, without changing its state;
+ *   2. apply: the registry mutates and calls the apply hooks, which cannot fail.
+ */
+#ifndef OPG_REGISTRY_INTERNAL_H
+#define OPG_REGISTRY_INTERNAL_H
+
+#include "opg_registry.h"
+
+#include "internal.h"
+#include "params.h"
+
+#define OPGI_NONE UINT32_MAX
+
+/* Upper bound of staking.max_entries (entries per pair are scanned on the stack). */
+#define OPGI_MAX_ENTRIES 64
+
+/* What an engine keeps per delegation lives in the delegation record (F1 starting
+ * info), so there is one record per delegation and no parallel map. */
+typedef struct opgi_f1_start {
+    uint64_t period; /* previous period at the last (re)initialisation */
+    uint64_t height; /* block height of that */
+    opg_dec stake;   /* tokens_from_shares_truncated(shares) then */
+} opgi_f1_start;
+
+typedef struct opgi_delegation {
+    opg_id delegator;
+    opg_dec shares;
+    opgi_f1_start f1;
+    uint32_t node;      /* node slot */
+    uint32_t next;      /* next delegation of the same delegator, or free-list link */
+} opgi_delegation;
+
+typedef struct opgi_node {
+    opg_id operator_id;
+    opg_id consensus_key;
+    uint32_t roles;
+    uint8_t status;       /* opg_node_status */
+    uint8_t jailed;
+    uint8_t tombstoned;
+    uint8_t in_use;       /* slot holds a node */
+    opg_time jailed_until;
+    opg_u256 tokens;
+    opg_dec delegator_shares;
+    opg_dec rate, max_rate, max_change_rate;
+    opg_time commission_update_time;
+    opg_u256 min_self_delegation;
+    opg_height unbonding_height;
+    opg_time unbonding_time;
+    uint64_t last_power;  /* power in the last validator-set update (0: not in the set) */
+    uint64_t delegation_count;
+} opgi_node;
+
+typedef struct opgi_unbonding {
+    opg_id delegator;
+    opg_id node;          /* operator id: entries outlive a removed node */
+    opg_height creation_height;
+    opg_time completion_time;
+    opg_u256 initial_balance;
+    opg_u256 balance;
+    uint64_t seq;         /* creation order; ties in the maturity queue */
+} opgi_unbonding;
+
+typedef struct opgi_redelegation {
+    opg_id delegator;
+    opg_id src, dst;
+    opg_height creation_height;
+    opg_time completion_time;
+    opg_u256 initial_balance;
+    opg_dec shares_dst;
+    uint64_t seq;
+} opgi_redelegation;
+
+/* A queue ordered by (completion_time, seq): appends are the common case, matured
+ * entries leave from the front. Elements are `size` bytes. */
+typedef struct opgi_queue {
+    unsigned char *items;
+    size_t size, head, len, cap; /* live items are [head, head+len) */
+    size_t time_offset;          /* offset of the opg_time completion_time in an item */
+} opgi_queue;
+
+/* A plan handed to engines in the check phase. */
+typedef struct opgi_plan {
+    const uint32_t *nodes;  /* node slots whose F1 period will advance (creations, slash) */
+    size_t n_nodes;
+    const uint32_t *dels;   /* delegations whose rewards will be settled */
+    size_t n_dels;
+    uint32_t new_node;      /* a node about to be created (slot), or OPGI_NONE */
+} opgi_plan;
+
+typedef struct opgi_engine_hooks {
+    void *ctx;
+    int (*prepare)(void *ctx, opg_registry *r, const opgi_plan *plan);
+    void (*node_created)(void *ctx, opg_registry *r, uint32_t node);
+    void (*before_delegation_created)(void *ctx, opg_registry *r, uint32_t node);
+    void (*before_delegation_modified)(void *ctx, opg_registry *r, uint32_t del);
+    void (*after_delegation_modified)(void *ctx, opg_registry *r, uint32_t del);
+    void (*before_node_slashed)(void *ctx, opg_registry *r, uint32_t node,
+                                const opg_dec *fraction);
+    void (*node_bonded)(void *ctx, opg_registry *r, uint32_t node, opg_height height);
+    void (*node_removed)(void *ctx, opg_registry *r, uint32_t node);
+    /* Events each hook call may append at most (for reserving the event list). */
+    size_t events_per_call;
+} opgi_engine_hooks;
+
+#define OPGI_MAX_ENGINES 4
+
+struct opg_registry {
+    opg_allocator alloc;
+    char err[OPGI_ERRMSG_MAX];
+    opg_registry_params params;
+
+    /* supply ledger */
+    opg_u256 genesis_supply, minted, burned;
+    opg_u256 community_pool, outstanding_rewards; /* kept by the splitter */
+    opg_u256 unbonding_balance; /* sum of pending unbonding entries' balances */
+
+    /* nodes: stable slots, plus slot indexes sorted by operator id and by key */
+    opgi_node *nodes;
+    uint32_t node_slots, node_cap; /* slots in use (high-water mark) and allocated */
+    uint32_t *by_operator, *by_key;
+    uint32_t node_count;
+
+    /* delegations: a pool with a free list, a hash index by (delegator, node) and a
+     * hash index by delegator pointing at the head of its chain */
+    opgi_delegation *dels;
+    uint32_t del_slots, del_cap, del_free, del_count;
+    uint32_t *del_index;      /* open addressing, 0 = empty, else slot + 1 */
+    uint32_t del_index_cap;   /* power of two */
+    uint32_t *dtor_index;     /* delegator -> head delegation slot + 1 */
+    uint32_t dtor_index_cap, dtor_count;
+
+    opgi_queue unbondings;    /* of opgi_unbonding */
+    opgi_queue redelegations; /* of opgi_redelegation */
+    uint64_t next_seq;
+
+    /* events of the last mutating call */
+    opg_event *events;
+    size_t n_events, events_cap;
+
+    opgi_engine_hooks engines[OPGI_MAX_ENGINES];
+    size_t n_engines;
+
+    /* height and time of the call in progress, for hooks (not part of the state) */
+    opg_height cur_height;
+    opg_time cur_time;
+};
+
+/* ---- used by the registry's own files and by the engines ---- */
+
+extern const opgi_param_table opgi_registry_param_table;
+
+/* Slot of the node with this operator id, or OPGI_NONE. O(log nodes). */
+uint32_t opgi_node_find(const opg_registry *r, const opg_id *operator_id);
+/* Slot of the delegation (delegator, node slot), or OPGI_NONE. O(1) expected. */
+uint32_t opgi_del_find(const opg_registry *r, const opg_id *delegator, uint32_t node);
+/* Head slot of the delegator's chain (linked by .next), or OPGI_NONE. */
+uint32_t opgi_del_first_of(const opg_registry *r, const opg_id *delegator);
+/* power = tokens / power_reduction (truncated), capped at INT64_MAX. */
+uint64_t opgi_node_power(const opg_registry *r, const opgi_node *n);
+/* tokens_from_shares with each rounding of SEMANTICS §2 (node has delegator_shares > 0;
+ * returns 0 when it has none). */
+int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *shares,
+                            int rounding /* enum opgi_round */);
+
+/* Registers an engine; OPG_ENOMEM past OPGI_MAX_ENGINES. */
+int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks);
+void opgi_registry_detach(opg_registry *r, void *ctx);
+
+/* Events: begin a call (clears), make room, append (room must have been reserved). */
+void opgi_events_clear(opg_registry *r);
+int opgi_events_reserve(opg_registry *r, size_t more);
+opg_event *opgi_event_push(opg_registry *r, opg_event_kind kind, const opgi_node *node);
+
+/* Runs every engine's prepare on a plan; the first refusal is returned. */
+int opgi_engines_prepare(opg_registry *r, const opgi_plan *plan);
+/* Upper bound of events the engines may emit for `calls` hook calls. */
+size_t opgi_engine_events(const opg_registry *r, size_t calls);
+
+/* Queue helpers. */
+void *opgi_queue_at(const opgi_queue *q, size_t i);
+int opgi_queue_reserve(opg_registry *r, opgi_queue *q, size_t more);
+
+#endif /* OPG_REGISTRY_INTERNAL_H */

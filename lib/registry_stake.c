@@ -1,0 +1,654 @@
+/*
+ * registry_stake.c - stake movements: delegate, undelegate, redelegate, cancel
+ * unbonding, and x/staking's Slash. Each public call checks everything first
+ * (including the engines' prepare), then applies with nothing left that can fail.
+ */
+#include "registry_ops.h"
+
+#include "num.h"
+
+#include <stdlib.h>
+
+static const uint64_t P_ONE[1] = {OPGI_P};
+
+static void hooks_before_created(opg_registry *r, uint32_t node)
+{
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].before_delegation_created)
+            r->engines[i].before_delegation_created(r->engines[i].ctx, r, node);
+}
+
+static void hooks_before_modified(opg_registry *r, uint32_t del)
+{
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].before_delegation_modified)
+            r->engines[i].before_delegation_modified(r->engines[i].ctx, r, del);
+}
+
+static void hooks_after_modified(opg_registry *r, uint32_t del)
+{
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].after_delegation_modified)
+            r->engines[i].after_delegation_modified(r->engines[i].ctx, r, del);
+}
+
+static int node_insolvent(const opgi_node *n)
+{
+    return opgi_u256_is_zero(&n->tokens) && !opgi_dec_is_zero(&n->delegator_shares);
+}
+
+/* shares_from_tokens: trunc(delegator_shares * amount / tokens), a Dec (Cosmos
+ * MulInt then QuoInt; its Truncated variant gives the same value). */
+static int shares_from_tokens(opg_dec *out, const opgi_node *n, const opg_u256 *amount)
+{
+    return opgi_muldiv(out->limb, 4, n->delegator_shares.limb, 4, amount->limb, 4,
+                       n->tokens.limb, 4, OPGI_TRUNC);
+}
+
+/* -------------------------------------------------------------- delegate */
+
+int opgi_check_delegate(opg_registry *r, uint32_t node, uint32_t del, const opg_u256 *amount,
+                        opg_dec *issued)
+{
+    const opgi_node *n = &r->nodes[node];
+    opg_u256 t;
+    opg_dec s;
+    int rc;
+    if (opgi_u256_is_zero(amount))
+        return opgi_fail(r->err, OPG_EZERO, "amount is zero", NULL);
+    if (node_insolvent(n))
+        return opgi_fail(r->err, OPG_EINSOLVENT, NULL, NULL);
+    if (opgi_dec_is_zero(&n->delegator_shares))
+        rc = opg_dec_from_int(issued, amount); /* the first delegation sets the rate 1:1 */
+    else
+        rc = shares_from_tokens(issued, n, amount);
+    if (rc || opg_u256_add(&t, &n->tokens, amount) || opg_dec_add(&s, &n->delegator_shares, issued) ||
+        (del != OPGI_NONE && opg_dec_add(&s, &r->dels[del].shares, issued)))
+        return opgi_fail(r->err, OPG_EOVERFLOW, "delegation amount too large", NULL);
+    return OPG_OK;
+}
+
+void opgi_apply_delegate(opg_registry *r, const opg_id *delegator, uint32_t node, uint32_t del,
+                         const opg_u256 *amount, const opg_dec *issued, opg_height height)
+{
+    (void)height;
+    if (del != OPGI_NONE)
+        hooks_before_modified(r, del);
+    else
+        hooks_before_created(r, node);
+    opgi_node *n = &r->nodes[node];
+    opg_u256_add(&n->tokens, &n->tokens, amount);
+    opg_dec_add(&n->delegator_shares, &n->delegator_shares, issued);
+    if (del == OPGI_NONE)
+        del = opgi_del_add(r, delegator, node);
+    opg_dec_add(&r->dels[del].shares, &r->dels[del].shares, issued);
+    hooks_after_modified(r, del);
+}
+
+static int begin_stake_call(opg_registry *r, opg_height height, opg_time now)
+{
+    if (!r)
+        return OPG_EINVAL;
+    opgi_call_begin(r);
+    r->cur_height = height;
+    r->cur_time = now;
+    return OPG_OK;
+}
+
+int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r, const opg_id *delegator,
+                          const opg_id *operator_id, const opg_u256 *amount, opg_height height,
+                          opg_time now)
+{
+    int rc = begin_stake_call(r, height, now);
+    if (rc)
+        return rc;
+    if (!delegator || !operator_id || !amount)
+        return OPG_EINVAL;
+    uint32_t node = opgi_node_find(r, operator_id);
+    if (node == OPGI_NONE)
+        return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
+    uint32_t del = opgi_del_find(r, delegator, node);
+    opg_dec issued;
+    if ((rc = opgi_check_delegate(r, node, del, amount, &issued)) != OPG_OK)
+        return rc;
+    if ((del == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
+        (rc = opgi_events_reserve(r, 2 + opgi_engine_events(r, 3))) != OPG_OK)
+        return opgi_fail(r->err, rc, NULL, NULL);
+    opgi_plan plan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE};
+    if ((rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
+        return rc;
+    opgi_apply_delegate(r, delegator, node, del, amount, &issued, height);
+    if (shares_issued)
+        *shares_issued = issued;
+    return OPG_OK;
+}
+
+/* ---------------------------------------------------------------- unbond */
+
+int opgi_check_unbond(opg_registry *r, uint32_t del, const opg_dec *shares, opgi_unbond_plan *plan)
+{
+    const opgi_delegation *d = &r->dels[del];
+    const opgi_node *n = &r->nodes[d->node];
+    if (opg_dec_cmp(shares, &d->shares) > 0)
+        return opgi_fail(r->err, OPG_EUNDERFLOW, "more shares than the delegation holds", NULL);
+    memset(plan, 0, sizeof *plan);
+    plan->shares = *shares;
+    opg_dec remaining;
+    if (opg_dec_sub(&remaining, &n->delegator_shares, shares) != OPG_OK)
+        return opgi_fail(r->err, OPG_EINVARIANT, "delegation holds more shares than its node", NULL);
+    if (opgi_dec_is_zero(&remaining)) {
+        plan->tokens = n->tokens; /* the last leaver takes the dust too */
+    } else {
+        opg_dec t;
+        int rc = opgi_tokens_from_shares(&t, n, shares, OPGI_HALF_EVEN);
+        if (rc)
+            return opgi_fail(r->err, rc, NULL, NULL);
+        opg_dec_truncate_int(&plan->tokens, &t);
+        if (opg_u256_cmp(&plan->tokens, &n->tokens) > 0)
+            return opgi_fail(r->err, OPG_EINVARIANT, "unbond would take more tokens than the node has", NULL);
+    }
+    plan->removes_delegation = opg_dec_cmp(shares, &d->shares) == 0;
+    plan->removes_node = opgi_dec_is_zero(&remaining) && n->status == OPG_NODE_UNBONDED;
+    return OPG_OK;
+}
+
+void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *plan)
+{
+    hooks_before_modified(r, del);
+    opgi_delegation *d = &r->dels[del];
+    uint32_t node = d->node;
+    opgi_node *n = &r->nodes[node];
+    opg_dec_sub(&d->shares, &d->shares, &plan->shares);
+    /* the operator's own self-bond falling below its minimum jails the node at once
+     * (measured at the node's rate before the tokens leave, as Cosmos does) */
+    if (!n->jailed && opg_id_cmp(&d->delegator, &n->operator_id) == 0) {
+        opg_dec t;
+        opg_u256 self;
+        memset(&self, 0, sizeof self);
+        if (opgi_tokens_from_shares(&t, n, &d->shares, OPGI_HALF_EVEN) == OPG_OK)
+            opg_dec_truncate_int(&self, &t);
+        if (opg_u256_cmp(&self, &n->min_self_delegation) < 0)
+            opgi_jail(r, node, n->jailed_until);
+    }
+    if (plan->removes_delegation)
+        opgi_del_remove(r, del);
+    else
+        hooks_after_modified(r, del);
+    opg_u256_sub(&n->tokens, &n->tokens, &plan->tokens);
+    opg_dec_sub(&n->delegator_shares, &n->delegator_shares, &plan->shares);
+    if (plan->removes_node)
+        opgi_node_remove(r, node);
+}
+
+/* The shares an undelegation or redelegation of `amount` removes: shares_from_tokens,
+ * an error above the delegation, and exactly all shares when amount is the
+ * delegation's whole token value (so "undelegate everything" leaves no dust). */
+static int shares_for_amount(opg_registry *r, uint32_t del, const opg_u256 *amount, opg_dec *shares)
+{
+    const opgi_delegation *d = &r->dels[del];
+    const opgi_node *n = &r->nodes[d->node];
+    if (opgi_u256_is_zero(amount))
+        return opgi_fail(r->err, OPG_EZERO, "amount is zero", NULL);
+    if (opgi_u256_is_zero(&n->tokens))
+        return opgi_fail(r->err, OPG_EINSOLVENT, NULL, NULL);
+    int rc = shares_from_tokens(shares, n, amount);
+    if (rc || opg_dec_cmp(shares, &d->shares) > 0)
+        return opgi_fail(r->err, OPG_EUNDERFLOW, "amount above the delegation's tokens", NULL);
+    opg_dec t;
+    opg_u256 whole;
+    if (opgi_tokens_from_shares(&t, n, &d->shares, OPGI_HALF_EVEN) == OPG_OK) {
+        opg_dec_truncate_int(&whole, &t);
+        if (opg_u256_cmp(amount, &whole) == 0)
+            *shares = d->shares;
+    }
+    return OPG_OK;
+}
+
+static size_t count_unbondings(const opg_registry *r, const opg_id *delegator, const opg_id *node)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->unbondings.len; i++) {
+        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
+        if (opg_id_cmp(&u->delegator, delegator) == 0 && opg_id_cmp(&u->node, node) == 0)
+            n++;
+    }
+    return n;
+}
+
+int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_registry *r,
+                            const opg_id *delegator, const opg_id *operator_id,
+                            const opg_u256 *amount, opg_height height, opg_time now)
+{
+    int rc = begin_stake_call(r, height, now);
+    if (rc)
+        return rc;
+    if (!delegator || !operator_id || !amount)
+        return OPG_EINVAL;
+    uint32_t node = opgi_node_find(r, operator_id);
+    uint32_t del = node == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, delegator, node);
+    if (del == OPGI_NONE)
+        return opgi_fail(r->err, OPG_ENOTFOUND, "no such delegation", NULL);
+    if (count_unbondings(r, delegator, operator_id) >= r->params.max_entries)
+        return opgi_fail(r->err, OPG_EMAXENTRIES, "unbonding entries at max_entries", NULL);
+    opg_dec shares;
+    opgi_unbond_plan plan;
+    if ((rc = shares_for_amount(r, del, amount, &shares)) ||
+        (rc = opgi_check_unbond(r, del, &shares, &plan)))
+        return rc;
+    if (now > INT64_MAX - r->params.unbonding_time)
+        return opgi_fail(r->err, OPG_EOVERFLOW, "completion time out of range", NULL);
+    opg_time done = now + r->params.unbonding_time;
+
+    /* an entry of the same pair, height and completion time is merged into */
+    size_t merge = SIZE_MAX;
+    for (size_t i = 0; i < r->unbondings.len && merge == SIZE_MAX; i++) {
+        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
+        if (u->creation_height == height && u->completion_time == done &&
+            opg_id_cmp(&u->delegator, delegator) == 0 && opg_id_cmp(&u->node, operator_id) == 0)
+            merge = i;
+    }
+    if ((merge == SIZE_MAX && (rc = opgi_queue_reserve(r, &r->unbondings, 1)) != OPG_OK) ||
+        (rc = opgi_events_reserve(r, 4 + opgi_engine_events(r, 3))) != OPG_OK)
+        return opgi_fail(r->err, rc, NULL, NULL);
+    opgi_plan eplan = {NULL, 0, &del, 1, OPGI_NONE};
+    if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
+        return rc;
+
+    opgi_apply_unbond(r, del, &plan);
+    if (merge != SIZE_MAX) {
+        opgi_unbonding *u = opgi_queue_at(&r->unbondings, merge);
+        opg_u256_add(&u->balance, &u->balance, &plan.tokens);
+        opg_u256_add(&u->initial_balance, &u->initial_balance, &plan.tokens);
+    } else {
+        opgi_unbonding u;
+        memset(&u, 0, sizeof u);
+        u.delegator = *delegator;
+        u.node = *operator_id;
+        u.creation_height = height;
+        u.completion_time = done;
+        u.initial_balance = u.balance = plan.tokens;
+        u.seq = r->next_seq++;
+        opgi_queue_insert(&r->unbondings, &u, done);
+    }
+    opg_u256_add(&r->unbonding_balance, &r->unbonding_balance, &plan.tokens);
+    if (unbonded)
+        *unbonded = plan.tokens;
+    if (completion)
+        *completion = done;
+    return OPG_OK;
+}
+
+/* ------------------------------------------------------------ redelegate */
+
+int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id *delegator,
+                            const opg_id *src_id, const opg_id *dst_id, const opg_u256 *amount,
+                            opg_height height, opg_time now)
+{
+    int rc = begin_stake_call(r, height, now);
+    if (rc)
+        return rc;
+    if (!delegator || !src_id || !dst_id || !amount)
+        return OPG_EINVAL;
+    if (opg_id_cmp(src_id, dst_id) == 0)
+        return opgi_fail(r->err, OPG_EINVAL, "source and destination are the same node", NULL);
+    uint32_t src = opgi_node_find(r, src_id), dst = opgi_node_find(r, dst_id);
+    if (src == OPGI_NONE || dst == OPGI_NONE)
+        return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id",
+                         src == OPGI_NONE ? "source" : "destination");
+    uint32_t del = opgi_del_find(r, delegator, src);
+    if (del == OPGI_NONE)
+        return opgi_fail(r->err, OPG_ENOTFOUND, "no delegation to the source", NULL);
+    size_t entries = 0;
+    for (size_t i = 0; i < r->redelegations.len; i++) {
+        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
+        if (opg_id_cmp(&e->delegator, delegator) != 0)
+            continue;
+        if (opg_id_cmp(&e->dst, src_id) == 0)
+            return opgi_fail(r->err, OPG_ETRANSITIVE, "a redelegation into the source is still maturing", NULL);
+        if (opg_id_cmp(&e->src, src_id) == 0 && opg_id_cmp(&e->dst, dst_id) == 0)
+            entries++;
+    }
+    if (entries >= r->params.max_entries)
+        return opgi_fail(r->err, OPG_EMAXENTRIES, "redelegation entries at max_entries", NULL);
+    opg_dec shares, issued;
+    opgi_unbond_plan plan;
+    if ((rc = shares_for_amount(r, del, amount, &shares)) ||
+        (rc = opgi_check_unbond(r, del, &shares, &plan)))
+        return rc;
+    if (opgi_u256_is_zero(&plan.tokens))
+        return opgi_fail(r->err, OPG_EZERO, "redelegation would move no tokens", NULL);
+    uint32_t ddel = opgi_del_find(r, delegator, dst);
+    if ((rc = opgi_check_delegate(r, dst, ddel, &plan.tokens, &issued)) != OPG_OK)
+        return rc;
+
+    /* completion by the source's status; an unbonded source that the unbond removes
+     * counts as bonded, as in Cosmos (the lookup after the unbond finds no node) */
+    const opgi_node *sn = &r->nodes[src];
+    opg_time done = now;
+    opg_height created = height;
+    int immediate = 0;
+    if (sn->status == OPG_NODE_BONDED || plan.removes_node) {
+        if (now > INT64_MAX - r->params.unbonding_time)
+            return opgi_fail(r->err, OPG_EOVERFLOW, "completion time out of range", NULL);
+        done = now + r->params.unbonding_time;
+    } else if (sn->status == OPG_NODE_UNBONDING) {
+        done = sn->unbonding_time;
+        created = sn->unbonding_height;
+    } else {
+        immediate = 1;
+    }
+    if ((ddel == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
+        (!immediate && (rc = opgi_queue_reserve(r, &r->redelegations, 1)) != OPG_OK) ||
+        (rc = opgi_events_reserve(r, 6 + opgi_engine_events(r, 6))) != OPG_OK)
+        return opgi_fail(r->err, rc, NULL, NULL);
+    uint32_t settle[2] = {del, ddel};
+    opgi_plan eplan = {&dst, ddel == OPGI_NONE ? 1u : 0u, settle, ddel == OPGI_NONE ? 1u : 2u, OPGI_NONE};
+    if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
+        return rc;
+
+    opgi_apply_unbond(r, del, &plan);
+    ddel = opgi_del_find(r, delegator, dst); /* slots may have moved in the free list */
+    opgi_apply_delegate(r, delegator, dst, ddel, &plan.tokens, &issued, height);
+    if (!immediate) {
+        opgi_redelegation e;
+        memset(&e, 0, sizeof e);
+        e.delegator = *delegator;
+        e.src = *src_id;
+        e.dst = *dst_id;
+        e.creation_height = created;
+        e.completion_time = done;
+        e.initial_balance = plan.tokens;
+        e.shares_dst = issued;
+        e.seq = r->next_seq++;
+        opgi_queue_insert(&r->redelegations, &e, done);
+    }
+    if (completion)
+        *completion = done;
+    return OPG_OK;
+}
+
+/* ------------------------------------------------------ cancel unbonding */
+
+int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
+                                  const opg_id *operator_id, opg_height creation_height,
+                                  const opg_u256 *amount, opg_height height, opg_time now)
+{
+    int rc = begin_stake_call(r, height, now);
+    if (rc)
+        return rc;
+    if (!delegator || !operator_id || !amount)
+        return OPG_EINVAL;
+    uint32_t node = opgi_node_find(r, operator_id);
+    if (node == OPGI_NONE)
+        return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
+    if (r->nodes[node].jailed)
+        return opgi_fail(r->err, OPG_EJAILED, "cannot cancel into a jailed node", NULL);
+    /* the pair's first entry (lowest seq) created at that height */
+    size_t at = SIZE_MAX;
+    uint64_t best = UINT64_MAX;
+    for (size_t i = 0; i < r->unbondings.len; i++) {
+        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
+        if (u->creation_height == creation_height && u->seq < best &&
+            opg_id_cmp(&u->delegator, delegator) == 0 && opg_id_cmp(&u->node, operator_id) == 0) {
+            at = i;
+            best = u->seq;
+        }
+    }
+    if (at == SIZE_MAX)
+        return opgi_fail(r->err, OPG_ENOTFOUND, "no unbonding entry at that creation height", NULL);
+    opgi_unbonding *u = opgi_queue_at(&r->unbondings, at);
+    if (opg_u256_cmp(&u->balance, amount) < 0)
+        return opgi_fail(r->err, OPG_EUNDERFLOW, "amount above the entry's balance", NULL);
+    if (u->completion_time < now)
+        return opgi_fail(r->err, OPG_ESTATUS, "unbonding entry already mature", NULL);
+    uint32_t del = opgi_del_find(r, delegator, node);
+    opg_dec issued;
+    if ((rc = opgi_check_delegate(r, node, del, amount, &issued)) != OPG_OK)
+        return rc;
+    if ((del == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
+        (rc = opgi_events_reserve(r, 2 + opgi_engine_events(r, 3))) != OPG_OK)
+        return opgi_fail(r->err, rc, NULL, NULL);
+    opgi_plan eplan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE};
+    if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
+        return rc;
+
+    opgi_apply_delegate(r, delegator, node, del, amount, &issued, height);
+    u = opgi_queue_at(&r->unbondings, at);
+    opg_u256_sub(&u->balance, &u->balance, amount);
+    if (opgi_u256_is_zero(&u->balance))
+        opgi_queue_remove_at(&r->unbondings, at);
+    else
+        opg_u256_sub(&u->initial_balance, &u->initial_balance, amount);
+    opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, amount);
+    return OPG_OK;
+}
+
+/* ----------------------------------------------------------------- slash */
+
+/* trunc(fraction * amount): Cosmos fraction.MulInt(amount).TruncateInt() */
+static void fraction_of(opg_u256 *out, const opg_dec *fraction, const opg_u256 *amount)
+{
+    /* fraction <= 1, so the result never exceeds amount */
+    opgi_muldiv(out->limb, 4, fraction->limb, 4, amount->limb, 4, P_ONE, 1, OPGI_TRUNC);
+}
+
+static int entry_live(opg_height creation, opg_time completion, opg_height infraction, opg_time now)
+{
+    /* created before the infraction: its stake did not contribute; mature: gone */
+    return creation >= infraction && completion > now;
+}
+
+/* Redelegation entries from the slashed node that the slash touches, ordered as
+ * Cosmos walks them: by (delegator, dst) record, then entry creation (seq). */
+typedef struct red_ref {
+    const opgi_redelegation *e;
+    size_t at;
+} red_ref;
+
+static int cmp_red_ref(const void *a, const void *b)
+{
+    const opgi_redelegation *x = ((const red_ref *)a)->e, *y = ((const red_ref *)b)->e;
+    int c = opg_id_cmp(&x->delegator, &y->delegator);
+    if (c == 0)
+        c = opg_id_cmp(&x->dst, &y->dst);
+    if (c == 0)
+        c = x->seq < y->seq ? -1 : x->seq > y->seq;
+    return c;
+}
+
+static int cmp_size_by_seq(const void *a, const void *b, const opg_registry *r)
+{
+    const opgi_unbonding *x = opgi_queue_at(&r->unbondings, *(const size_t *)a);
+    const opgi_unbonding *y = opgi_queue_at(&r->unbondings, *(const size_t *)b);
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Burns from the delegator's unbonding entries at the destination, in creation
+ * order, up to *budget; returns what was burned. */
+static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, opg_u256 *budget,
+                                 opg_height infraction, opg_time now, opg_u256 *burned)
+{
+    /* entries of (delegator, dst) in creation order: at most max_entries of them */
+    size_t idx[OPGI_MAX_ENTRIES], n = 0;
+    for (size_t i = 0; i < r->unbondings.len && n < OPGI_ARRAY_LEN(idx); i++) {
+        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
+        if (opg_id_cmp(&u->delegator, &e->delegator) == 0 && opg_id_cmp(&u->node, &e->dst) == 0)
+            idx[n++] = i;
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort by seq: n is tiny */
+        for (size_t j = i; j > 0 && cmp_size_by_seq(&idx[j - 1], &idx[j], r) > 0; j--) {
+            size_t t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    for (size_t k = 0; k < n; k++) {
+        opgi_unbonding *u = opgi_queue_at(&r->unbondings, idx[k]);
+        opg_u256 take = opg_u256_cmp(budget, &u->balance) < 0 ? *budget : u->balance;
+        if (opgi_u256_is_zero(&take) || !entry_live(u->creation_height, u->completion_time, infraction, now))
+            continue;
+        opg_u256_sub(budget, budget, &take);
+        opg_u256_sub(&u->balance, &u->balance, &take);
+        opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take);
+        opg_u256_add(burned, burned, &take);
+    }
+}
+
+int opg_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
+                       opg_height infraction_height, uint64_t power, const opg_dec *fraction,
+                       opg_height height, opg_time now)
+{
+    int rc = begin_stake_call(r, height, now);
+    if (rc)
+        return rc;
+    if (!operator_id || !fraction)
+        return OPG_EINVAL;
+    uint32_t node = opgi_node_find(r, operator_id);
+    if (node == OPGI_NONE)
+        return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
+    opg_dec one;
+    opg_dec_from_u64(&one, 1);
+    if (opg_dec_cmp(fraction, &one) > 0)
+        return opgi_fail(r->err, OPG_EINVAL, "slash fraction above 1", NULL);
+    if (r->nodes[node].status == OPG_NODE_UNBONDED)
+        return opgi_fail(r->err, OPG_ESTATUS, "an unbonded node is not slashed", NULL);
+    if (infraction_height > height)
+        return opgi_fail(r->err, OPG_EFUTURE, "infraction after the current height", NULL);
+    opg_u256 amount, to_slash, pw = {{power, 0, 0, 0}};
+    if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
+        return opgi_fail(r->err, OPG_EOVERFLOW, "power too large", NULL);
+    fraction_of(&to_slash, fraction, &amount);
+
+    /* check phase: the redelegation entries to walk and the destination delegations
+     * that may be drained (a superset is fine for the engines' prepare) */
+    int past = infraction_height < height;
+    size_t n_red = 0;
+    red_ref *reds = NULL;
+    uint32_t *dels = NULL;
+    size_t n_dels = 0;
+    if (past) {
+        for (size_t i = 0; i < r->redelegations.len; i++) {
+            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
+            if (opg_id_cmp(&e->src, operator_id) == 0 &&
+                entry_live(e->creation_height, e->completion_time, infraction_height, now))
+                n_red++;
+        }
+    }
+    if (n_red) {
+        reds = opgi_alloc_array(&r->alloc, n_red, sizeof *reds);
+        dels = opgi_alloc_array(&r->alloc, n_red, sizeof *dels);
+        if (!reds || !dels) {
+            rc = OPG_ENOMEM;
+            goto done;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < r->redelegations.len; i++) {
+            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
+            if (opg_id_cmp(&e->src, operator_id) == 0 &&
+                entry_live(e->creation_height, e->completion_time, infraction_height, now)) {
+                reds[k].e = e;
+                reds[k++].at = i;
+                uint32_t dn = opgi_node_find(r, &e->dst);
+                uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
+                int seen = 0;
+                for (size_t j = 0; j < n_dels; j++)
+                    seen |= dels[j] == dd;
+                if (dd != OPGI_NONE && !seen)
+                    dels[n_dels++] = dd;
+            }
+        }
+        qsort(reds, n_red, sizeof *reds, cmp_red_ref);
+    }
+    if ((rc = opgi_events_reserve(r, 2 + 4 * n_dels + opgi_engine_events(r, 2 + 4 * n_dels))) != OPG_OK)
+        goto done;
+    opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE};
+    if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
+        goto done;
+
+    /* apply */
+    opg_slash_result res;
+    memset(&res, 0, sizeof res);
+    opg_u256 counted; /* sum of s over entries: counts toward to_slash even if short */
+    memset(&counted, 0, sizeof counted);
+    if (past) {
+        for (size_t i = 0; i < r->unbondings.len; i++) {
+            opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
+            if (opg_id_cmp(&u->node, operator_id) != 0 ||
+                !entry_live(u->creation_height, u->completion_time, infraction_height, now))
+                continue;
+            opg_u256 s;
+            fraction_of(&s, fraction, &u->initial_balance);
+            if (opg_u256_add(&counted, &counted, &s))
+                counted = to_slash; /* saturate: remaining is then 0 anyway */
+            opg_u256 take = opg_u256_cmp(&s, &u->balance) < 0 ? s : u->balance;
+            opg_u256_sub(&u->balance, &u->balance, &take);
+            opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take);
+            opg_u256_add(&res.burned_unbonding, &res.burned_unbonding, &take);
+        }
+        for (size_t k = 0; k < n_red; k++) {
+            const opgi_redelegation *e = reds[k].e;
+            opg_u256 s, budget;
+            fraction_of(&s, fraction, &e->initial_balance);
+            if (opg_u256_add(&counted, &counted, &s))
+                counted = to_slash;
+            budget = s;
+            drain_dst_unbondings(r, e, &budget, infraction_height, now, &res.burned_unbonding);
+            opg_dec unbond_shares;
+            if (opg_dec_mul(&unbond_shares, fraction, &e->shares_dst) != OPG_OK)
+                continue;
+            uint32_t dn = opgi_node_find(r, &e->dst);
+            uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
+            if (opgi_dec_is_zero(&unbond_shares) || opgi_u256_is_zero(&budget) || dd == OPGI_NONE)
+                continue;
+            if (r->params.fix_redelegation_overslash && opg_u256_cmp(&budget, &s) < 0 &&
+                !opgi_u256_is_zero(&r->nodes[dn].tokens)) {
+                opg_dec worth; /* only the shares worth what is still unpaid */
+                if (shares_from_tokens(&worth, &r->nodes[dn], &budget) == OPG_OK &&
+                    opg_dec_cmp(&worth, &unbond_shares) < 0)
+                    unbond_shares = worth;
+                if (opgi_dec_is_zero(&unbond_shares))
+                    continue;
+            }
+            if (opg_dec_cmp(&unbond_shares, &r->dels[dd].shares) > 0)
+                unbond_shares = r->dels[dd].shares;
+            opgi_unbond_plan plan;
+            if (opgi_check_unbond(r, dd, &unbond_shares, &plan) != OPG_OK)
+                continue; /* cannot happen with consistent state; never half-apply */
+            opgi_apply_unbond(r, dd, &plan);
+            opg_u256_add(&res.burned_redelegation, &res.burned_redelegation, &plan.tokens);
+        }
+    }
+    opgi_node *n = &r->nodes[node];
+    opg_u256 remaining;
+    if (opg_u256_sub(&remaining, &to_slash, &counted) != OPG_OK)
+        memset(&remaining, 0, sizeof remaining);
+    if (opg_u256_cmp(&remaining, &n->tokens) > 0)
+        remaining = n->tokens;
+    if (!opgi_u256_is_zero(&remaining)) {
+        /* effective fraction for F1: ceil(remaining / tokens) as a Dec, at most 1 */
+        opgi_muldiv(res.effective_fraction.limb, 4, remaining.limb, 4, P_ONE, 1, n->tokens.limb, 4,
+                    OPGI_CEIL);
+        if (opg_dec_cmp(&res.effective_fraction, &one) > 0)
+            res.effective_fraction = one;
+        for (size_t i = 0; i < r->n_engines; i++)
+            if (r->engines[i].before_node_slashed)
+                r->engines[i].before_node_slashed(r->engines[i].ctx, r, node, &res.effective_fraction);
+        opg_u256_sub(&n->tokens, &n->tokens, &remaining);
+        res.burned_node = remaining;
+    }
+    opg_u256_add(&res.burned_total, &res.burned_node, &res.burned_unbonding);
+    opg_u256_add(&res.burned_total, &res.burned_total, &res.burned_redelegation);
+    opg_u256_add(&r->burned, &r->burned, &res.burned_total);
+    if (!opgi_u256_is_zero(&res.burned_total)) {
+        opg_event *ev = opgi_event_push(r, OPG_EVENT_BURNED, &r->nodes[node]);
+        if (ev)
+            ev->amount = res.burned_total;
+    }
+    if (result)
+        *result = res;
+done:
+    opgi_free(&r->alloc, reds, n_red * sizeof *reds);
+    opgi_free(&r->alloc, dels, n_red * sizeof *dels);
+    if (rc == OPG_ENOMEM)
+        opgi_fail(r->err, rc, NULL, NULL);
+    return rc;
+}

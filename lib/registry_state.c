@@ -1,0 +1,406 @@
+/*
+ * registry_state.c - the registry's canonical saved form, its state hash, loading,
+ * and the invariant check.
+ *
+ * Version 1 layout (all integers big-endian, amounts and decimals 32 bytes):
+ *   header "OPGS" kind=1 version=1
+ *   params, supply ledger, next_seq
+ *   nodes in operator id order
+ *   delegations in (delegator, operator id) order, with their F1 starting info
+ *   unbonding entries, then redelegation entries, each in maturity-queue order
+ */
+#include "registry_ops.h"
+
+#include "codec.h"
+#include "num.h"
+
+#include <stdlib.h>
+
+#define REGISTRY_VERSION 1
+
+typedef struct del_key {
+    const opg_id *delegator;
+    const opg_id *operator_id;
+    uint32_t slot;
+} del_key;
+
+static int cmp_del_key(const void *a, const void *b)
+{
+    const del_key *x = a, *y = b;
+    int c = opg_id_cmp(x->delegator, y->delegator);
+    return c ? c : opg_id_cmp(x->operator_id, y->operator_id);
+}
+
+/* The live delegations in key order: an allocated array the caller frees. */
+static int sorted_delegations(const opg_registry *r, del_key **out)
+{
+    del_key *keys = opgi_alloc_array(&r->alloc, r->del_count ? r->del_count : 1, sizeof *keys);
+    if (!keys)
+        return OPG_ENOMEM;
+    size_t k = 0;
+    for (uint32_t s = 0; s < r->del_slots; s++) {
+        const opgi_delegation *d = &r->dels[s];
+        if (d->node == OPGI_NONE)
+            continue;
+        keys[k].delegator = &d->delegator;
+        keys[k].operator_id = &r->nodes[d->node].operator_id;
+        keys[k++].slot = s;
+    }
+    qsort(keys, k, sizeof *keys, cmp_del_key);
+    *out = keys;
+    return OPG_OK;
+}
+
+static void encode(opgi_writer *w, const opg_registry *r, const del_key *keys)
+{
+    const opg_registry_params *p = &r->params;
+    opgi_w_header(w, OPGI_KIND_REGISTRY, REGISTRY_VERSION);
+    opgi_w_i64(w, p->unbonding_time);
+    opgi_w_u32(w, p->max_validators);
+    opgi_w_u32(w, p->max_entries);
+    opgi_w_dec(w, &p->min_commission_rate);
+    opgi_w_u256(w, &p->power_reduction);
+    opgi_w_u8(w, (uint8_t)p->fix_redelegation_overslash);
+
+    opgi_w_u256(w, &r->genesis_supply);
+    opgi_w_u256(w, &r->minted);
+    opgi_w_u256(w, &r->burned);
+    opgi_w_u256(w, &r->community_pool);
+    opgi_w_u256(w, &r->outstanding_rewards);
+    opgi_w_u256(w, &r->unbonding_balance);
+    opgi_w_u64(w, r->next_seq);
+
+    opgi_w_u32(w, r->node_count);
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        const opgi_node *n = &r->nodes[r->by_operator[i]];
+        opgi_w_id(w, &n->operator_id);
+        opgi_w_id(w, &n->consensus_key);
+        opgi_w_u32(w, n->roles);
+        opgi_w_u8(w, n->status);
+        opgi_w_u8(w, n->jailed);
+        opgi_w_u8(w, n->tombstoned);
+        opgi_w_i64(w, n->jailed_until);
+        opgi_w_u256(w, &n->tokens);
+        opgi_w_dec(w, &n->delegator_shares);
+        opgi_w_dec(w, &n->rate);
+        opgi_w_dec(w, &n->max_rate);
+        opgi_w_dec(w, &n->max_change_rate);
+        opgi_w_i64(w, n->commission_update_time);
+        opgi_w_u256(w, &n->min_self_delegation);
+        opgi_w_u64(w, n->unbonding_height);
+        opgi_w_i64(w, n->unbonding_time);
+        opgi_w_u64(w, n->last_power);
+    }
+
+    opgi_w_u32(w, r->del_count);
+    for (uint32_t i = 0; i < r->del_count; i++) {
+        const opgi_delegation *d = &r->dels[keys[i].slot];
+        opgi_w_id(w, &d->delegator);
+        opgi_w_id(w, keys[i].operator_id);
+        opgi_w_dec(w, &d->shares);
+        opgi_w_u64(w, d->f1.period);
+        opgi_w_u64(w, d->f1.height);
+        opgi_w_dec(w, &d->f1.stake);
+    }
+
+    opgi_w_u32(w, (uint32_t)r->unbondings.len);
+    for (size_t i = 0; i < r->unbondings.len; i++) {
+        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
+        opgi_w_id(w, &u->delegator);
+        opgi_w_id(w, &u->node);
+        opgi_w_u64(w, u->creation_height);
+        opgi_w_i64(w, u->completion_time);
+        opgi_w_u256(w, &u->initial_balance);
+        opgi_w_u256(w, &u->balance);
+        opgi_w_u64(w, u->seq);
+    }
+
+    opgi_w_u32(w, (uint32_t)r->redelegations.len);
+    for (size_t i = 0; i < r->redelegations.len; i++) {
+        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
+        opgi_w_id(w, &e->delegator);
+        opgi_w_id(w, &e->src);
+        opgi_w_id(w, &e->dst);
+        opgi_w_u64(w, e->creation_height);
+        opgi_w_i64(w, e->completion_time);
+        opgi_w_u256(w, &e->initial_balance);
+        opgi_w_dec(w, &e->shares_dst);
+        opgi_w_u64(w, e->seq);
+    }
+}
+
+int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r)
+{
+    if (!r || (!buf && cap))
+        return OPG_EINVAL;
+    del_key *keys;
+    int rc = sorted_delegations(r, &keys);
+    if (rc)
+        return rc;
+    opgi_writer w;
+    opgi_writer_buffer(&w, buf, cap);
+    encode(&w, r, keys);
+    opgi_free(&r->alloc, keys, (size_t)(r->del_count ? r->del_count : 1) * sizeof *keys);
+    return opgi_writer_finish(&w, len);
+}
+
+int opg_registry_state_hash(uint8_t out[32], const opg_registry *r)
+{
+    if (!out || !r)
+        return OPG_EINVAL;
+    del_key *keys;
+    int rc = sorted_delegations(r, &keys);
+    if (rc)
+        return rc;
+    crypto_generichash_blake2b_state st;
+    opgi_writer w;
+    opgi_writer_hash(&w, &st, OPGI_KIND_REGISTRY);
+    encode(&w, r, keys);
+    opgi_writer_hash_end(&w, out);
+    opgi_free(&r->alloc, keys, (size_t)(r->del_count ? r->del_count : 1) * sizeof *keys);
+    return OPG_OK;
+}
+
+/* ------------------------------------------------------------------ load */
+
+static int valid_dec_le_one(const opg_dec *d)
+{
+    opg_dec one;
+    opg_dec_from_u64(&one, 1);
+    return opg_dec_cmp(d, &one) <= 0;
+}
+
+static int load_body(opg_registry *r, opgi_reader *rd)
+{
+    int rc;
+    opg_registry_params *p = &r->params;
+    p->unbonding_time = opgi_r_i64(rd);
+    p->max_validators = opgi_r_u32(rd);
+    p->max_entries = opgi_r_u32(rd);
+    opgi_r_dec(rd, &p->min_commission_rate);
+    opgi_r_u256(rd, &p->power_reduction);
+    p->fix_redelegation_overslash = opgi_r_bool(rd);
+    if (rd->bad || opgi_params_check(&opgi_registry_param_table, p, r->err) != OPG_OK)
+        return OPG_ECORRUPT;
+
+    opgi_r_u256(rd, &r->genesis_supply);
+    opgi_r_u256(rd, &r->minted);
+    opgi_r_u256(rd, &r->burned);
+    opgi_r_u256(rd, &r->community_pool);
+    opgi_r_u256(rd, &r->outstanding_rewards);
+    opgi_r_u256(rd, &r->unbonding_balance);
+    r->next_seq = opgi_r_u64(rd);
+    opg_u256 total;
+    if (opg_u256_add(&total, &r->genesis_supply, &r->minted) ||
+        opg_u256_cmp(&r->burned, &total) > 0)
+        return OPG_ECORRUPT;
+
+    uint32_t n_nodes = opgi_r_count(rd, 2 * 32 + 4 + 3 + 8 + 6 * 32 + 8 + 32 + 8 + 8 + 8);
+    for (uint32_t i = 0; i < n_nodes && !rd->bad; i++) {
+        opgi_node n;
+        memset(&n, 0, sizeof n);
+        opgi_r_id(rd, &n.operator_id);
+        opgi_r_id(rd, &n.consensus_key);
+        n.roles = opgi_r_u32(rd);
+        n.status = opgi_r_u8(rd);
+        n.jailed = (uint8_t)opgi_r_bool(rd);
+        n.tombstoned = (uint8_t)opgi_r_bool(rd);
+        n.jailed_until = opgi_r_i64(rd);
+        opgi_r_u256(rd, &n.tokens);
+        opgi_r_dec(rd, &n.delegator_shares);
+        opgi_r_dec(rd, &n.rate);
+        opgi_r_dec(rd, &n.max_rate);
+        opgi_r_dec(rd, &n.max_change_rate);
+        n.commission_update_time = opgi_r_i64(rd);
+        opgi_r_u256(rd, &n.min_self_delegation);
+        n.unbonding_height = opgi_r_u64(rd);
+        n.unbonding_time = opgi_r_i64(rd);
+        n.last_power = opgi_r_u64(rd);
+        if (rd->bad || n.roles == 0 || (n.roles & ~OPG_ROLE_ALL) || n.status > OPG_NODE_BONDED ||
+            !valid_dec_le_one(&n.max_rate) || opg_dec_cmp(&n.rate, &n.max_rate) > 0 ||
+            opg_dec_cmp(&n.max_change_rate, &n.max_rate) > 0)
+            return OPG_ECORRUPT;
+        if (i > 0 && opg_id_cmp(&r->nodes[r->by_operator[i - 1]].operator_id, &n.operator_id) >= 0)
+            return OPG_ECORRUPT; /* strictly increasing operator ids */
+        opg_id dummy;
+        if (opg_registry_node_by_consensus_key(&dummy, r, &n.consensus_key) == OPG_OK)
+            return OPG_ECORRUPT;
+        uint32_t slot;
+        if ((rc = opgi_node_reserve(r, &slot)) != OPG_OK)
+            return rc;
+        opgi_node_insert(r, slot, &n);
+    }
+
+    uint32_t n_dels = opgi_r_count(rd, 32 + 32 + 32 + 8 + 8 + 32);
+    if (!rd->bad && n_dels && (rc = opgi_del_reserve(r, n_dels)) != OPG_OK)
+        return rc;
+    opg_id prev_dtor, prev_op;
+    for (uint32_t i = 0; i < n_dels && !rd->bad; i++) {
+        opg_id dtor, op;
+        opgi_r_id(rd, &dtor);
+        opgi_r_id(rd, &op);
+        if (rd->bad)
+            break;
+        if (i > 0) {
+            int c = opg_id_cmp(&prev_dtor, &dtor);
+            if (c > 0 || (c == 0 && opg_id_cmp(&prev_op, &op) >= 0))
+                return OPG_ECORRUPT;
+        }
+        prev_dtor = dtor;
+        prev_op = op;
+        uint32_t node = opgi_node_find(r, &op);
+        if (node == OPGI_NONE)
+            return OPG_ECORRUPT;
+        uint32_t s = opgi_del_add(r, &dtor, node);
+        opgi_delegation *d = &r->dels[s];
+        opgi_r_dec(rd, &d->shares);
+        d->f1.period = opgi_r_u64(rd);
+        d->f1.height = opgi_r_u64(rd);
+        opgi_r_dec(rd, &d->f1.stake);
+    }
+
+    uint32_t n_ubd = opgi_r_count(rd, 2 * 32 + 8 + 8 + 2 * 32 + 8);
+    if (!rd->bad && (rc = opgi_queue_reserve(r, &r->unbondings, n_ubd)) != OPG_OK)
+        return rc;
+    opg_u256 ubd_sum = {{0, 0, 0, 0}};
+    for (uint32_t i = 0; i < n_ubd && !rd->bad; i++) {
+        opgi_unbonding u;
+        opgi_r_id(rd, &u.delegator);
+        opgi_r_id(rd, &u.node);
+        u.creation_height = opgi_r_u64(rd);
+        u.completion_time = opgi_r_i64(rd);
+        opgi_r_u256(rd, &u.initial_balance);
+        opgi_r_u256(rd, &u.balance);
+        u.seq = opgi_r_u64(rd);
+        if (u.seq >= r->next_seq || opg_u256_add(&ubd_sum, &ubd_sum, &u.balance))
+            return OPG_ECORRUPT;
+        if (i > 0) {
+            const opgi_unbonding *prev = opgi_queue_at(&r->unbondings, i - 1);
+            if (prev->completion_time > u.completion_time ||
+                (prev->completion_time == u.completion_time && prev->seq >= u.seq))
+                return OPG_ECORRUPT;
+        }
+        memcpy(opgi_queue_at(&r->unbondings, i), &u, sizeof u);
+        r->unbondings.len++;
+    }
+    if (!rd->bad && opg_u256_cmp(&ubd_sum, &r->unbonding_balance) != 0)
+        return OPG_ECORRUPT;
+
+    uint32_t n_red = opgi_r_count(rd, 3 * 32 + 8 + 8 + 32 + 32 + 8);
+    if (!rd->bad && (rc = opgi_queue_reserve(r, &r->redelegations, n_red)) != OPG_OK)
+        return rc;
+    for (uint32_t i = 0; i < n_red && !rd->bad; i++) {
+        opgi_redelegation e;
+        opgi_r_id(rd, &e.delegator);
+        opgi_r_id(rd, &e.src);
+        opgi_r_id(rd, &e.dst);
+        e.creation_height = opgi_r_u64(rd);
+        e.completion_time = opgi_r_i64(rd);
+        opgi_r_u256(rd, &e.initial_balance);
+        opgi_r_dec(rd, &e.shares_dst);
+        e.seq = opgi_r_u64(rd);
+        if (e.seq >= r->next_seq)
+            return OPG_ECORRUPT;
+        if (i > 0) {
+            const opgi_redelegation *prev = opgi_queue_at(&r->redelegations, i - 1);
+            if (prev->completion_time > e.completion_time ||
+                (prev->completion_time == e.completion_time && prev->seq >= e.seq))
+                return OPG_ECORRUPT;
+        }
+        memcpy(opgi_queue_at(&r->redelegations, i), &e, sizeof e);
+        r->redelegations.len++;
+    }
+    if ((rc = opgi_r_finish(rd)) != OPG_OK)
+        return rc;
+    /* the shares of every node must be exactly its delegations' */
+    if (opg_registry_check(r) != OPG_OK)
+        return OPG_ECORRUPT;
+    return OPG_OK;
+}
+
+int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
+                      const opg_allocator *alloc)
+{
+    if (!out || (!buf && len))
+        return OPG_EINVAL;
+    char err[OPGI_ERRMSG_MAX];
+    opgi_reader rd;
+    opgi_reader_init(&rd, buf, len);
+    int rc = opgi_r_header(&rd, OPGI_KIND_REGISTRY, REGISTRY_VERSION, NULL);
+    if (rc)
+        return rc;
+    opg_registry *r;
+    if ((rc = opgi_registry_create(&r, NULL, alloc, err)) != OPG_OK)
+        return rc;
+    rc = load_body(r, &rd);
+    if (rc) {
+        opg_registry_free(r);
+        return rc;
+    }
+    r->err[0] = '\0';
+    *out = r;
+    return OPG_OK;
+}
+
+/* ------------------------------------------------------------- invariants */
+
+int opg_registry_check(opg_registry *r)
+{
+    if (!r)
+        return OPG_EINVAL;
+    opg_dec *sums = opgi_alloc_array(&r->alloc, r->node_slots ? r->node_slots : 1, sizeof *sums);
+    uint64_t *counts = opgi_alloc_array(&r->alloc, r->node_slots ? r->node_slots : 1, sizeof *counts);
+    int rc = OPG_OK;
+    if (!sums || !counts) {
+        rc = OPG_ENOMEM;
+        goto done;
+    }
+    memset(sums, 0, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *sums);
+    memset(counts, 0, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *counts);
+    uint32_t live = 0;
+    for (uint32_t s = 0; s < r->del_slots; s++) {
+        const opgi_delegation *d = &r->dels[s];
+        if (d->node == OPGI_NONE)
+            continue;
+        live++;
+        if (d->node >= r->node_slots || !r->nodes[d->node].in_use) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "delegation to a missing node", NULL);
+            goto done;
+        }
+        if (opgi_del_find(r, &d->delegator, d->node) != s) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "delegation index does not find a record", NULL);
+            goto done;
+        }
+        if (opg_dec_add(&sums[d->node], &sums[d->node], &d->shares) != OPG_OK) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "shares overflow", NULL);
+            goto done;
+        }
+        counts[d->node]++;
+    }
+    if (live != r->del_count) {
+        rc = opgi_fail(r->err, OPG_EINVARIANT, "delegation count disagrees with the records", NULL);
+        goto done;
+    }
+    for (uint32_t s = 0; s < r->node_slots; s++) {
+        const opgi_node *n = &r->nodes[s];
+        if (!n->in_use)
+            continue;
+        if (opg_dec_cmp(&sums[s], &n->delegator_shares) != 0) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "a node's shares differ from its delegations'", NULL);
+            goto done;
+        }
+        if (counts[s] != n->delegation_count) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "a node's delegation count is wrong", NULL);
+            goto done;
+        }
+    }
+    opg_u256 ubd = {{0, 0, 0, 0}};
+    for (size_t i = 0; i < r->unbondings.len; i++)
+        opg_u256_add(&ubd, &ubd, &((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->balance);
+    if (opg_u256_cmp(&ubd, &r->unbonding_balance) != 0)
+        rc = opgi_fail(r->err, OPG_EINVARIANT, "unbonding balance disagrees with the entries", NULL);
+done:
+    opgi_free(&r->alloc, sums, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *sums);
+    opgi_free(&r->alloc, counts, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *counts);
+    return rc;
+}
