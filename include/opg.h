@@ -9,5 +9,6 @@
 #define OPG_H
 
 #include "opg_core.h"
+#include "opg_registry.h"
 
 #endif /* OPG_H */
