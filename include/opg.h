@@ -10,5 +10,6 @@
 
 #include "opg_core.h"
 #include "opg_registry.h"
+#include "opg_pricer.h"
 
 #endif /* OPG_H */
