@@ -1345,6 +1345,103 @@ static void test_allocation_failures(void)
     CHECK(fa.live_bytes == 0 && fa.live_blocks == 0);
 }
 
+/*
+ * The one documented exception: two downtime slashes in one commit, the second
+ * node with a pending redelegation (the registry allocates while slashing it). For
+ * every n, failing the n-th allocation either changes nothing, or leaves the first
+ * slash applied; then calling again with the same commit must reach exactly the
+ * state of one successful call.
+ */
+static int partial_setup(opg_registry **r, opg_slasher **s, const opg_allocator *a)
+{
+    opg_slasher_params p = base_params();
+    p.signed_blocks_window = 2; /* max_missed 1 */
+    if (opg_registry_new(r, NULL, NULL, a) || opg_slasher_new(s, *r, &p, a))
+        return 1;
+    opg_id b = id_n(2), c = id_n(3), d = id_n(700);
+    opg_u256 amt = u64v(40 * M);
+    int rc = mk_node(*r, 1, 1, OPG_ROLE_CONSENSUS, 100 * M, 1, 0);
+    rc |= mk_node(*r, 2, 2, OPG_ROLE_CONSENSUS, 100 * M, 1, 0);
+    rc |= mk_node(*r, 3, 3, OPG_ROLE_CONSENSUS, 100 * M, 1, 0);
+    rc |= opg_registry_delegate(NULL, *r, &d, &b, &amt, 1, 0);
+    rc |= opg_registry_end_block(*r, 1, 0);
+    rc |= opg_registry_redelegate(NULL, *r, &d, &b, &c, &amt, 3, 3);
+    opg_commit_entry e[2];
+    memset(e, 0, sizeof e);
+    e[0].consensus_key = key_id(1);
+    e[0].power = 100;
+    e[1].consensus_key = key_id(2);
+    e[1].power = 140;
+    rc |= opg_slasher_record_commit(*s, e, 2, 4, 4);
+    return rc;
+}
+
+static int partial_commit(opg_slasher *s)
+{
+    opg_commit_entry e[2];
+    memset(e, 0, sizeof e);
+    e[0].consensus_key = key_id(1);
+    e[0].power = 100;
+    e[1].consensus_key = key_id(2);
+    e[1].power = 140;
+    return opg_slasher_record_commit(s, e, 2, 5, 5);
+}
+
+static void test_partial_failure_resumes(void)
+{
+    opg_registry *r;
+    opg_slasher *s;
+    CHECK(partial_setup(&r, &s, NULL) == 0);
+    CHECK_OK(partial_commit(s));
+    size_t n;
+    const opg_slasher_record *rec = opg_slasher_records(s, &n);
+    CHECK(n == 2);
+    /* node 2: to_slash = trunc(140e6 * 0.01) = 1,400,000; the redelegation (created at
+     * 3 >= 5 - 2) counts trunc(0.01 * 40e6) = 400,000 and unbonds 0.4 of d's shares
+     * at node 3: 400,000; the node pays the remaining 1,000,000 */
+    CHECK_U256(rec[1].slash.burned_redelegation, "400000");
+    CHECK_U256(rec[1].slash.burned_node, "1000000");
+    snap ref;
+    take(&ref, r, s);
+    opg_slasher_free(s);
+    opg_registry_free(r);
+
+    unsigned partial = 0;
+    for (unsigned long k = 1;; k++) {
+        failalloc fa;
+        failalloc_init(&fa, 0);
+        opg_allocator a = failalloc_allocator(&fa);
+        CHECK(partial_setup(&r, &s, &a) == 0);
+        snap before, after;
+        take(&before, r, s);
+        fa.calls = 0;
+        fa.fail_at = k;
+        int rc = partial_commit(s);
+        fa.fail_at = 0;
+        take(&after, r, s);
+        int done = rc == OPG_OK;
+        if (rc != OPG_OK) {
+            CHECK_RC(rc, OPG_ENOMEM);
+            if (memcmp(before.r, after.r, 32) != 0) {
+                partial++;
+                CHECK(n_records(s) == 1); /* the first slash, reported */
+            } else {
+                CHECK(memcmp(before.s, after.s, 32) == 0 && after.n_events == 0);
+            }
+            CHECK_OK(partial_commit(s));
+            take(&after, r, s);
+        }
+        CHECK(memcmp(after.r, ref.r, 32) == 0 && memcmp(after.s, ref.s, 32) == 0);
+        opg_slasher_free(s);
+        opg_registry_free(r);
+        CHECK(fa.live_bytes == 0);
+        if (done)
+            break;
+        CHECK(k < 1000);
+    }
+    CHECK(partial >= 1);
+}
+
 /* ------------------------------------------------------------- property */
 
 /*
@@ -1535,6 +1632,7 @@ int main(void)
     RUN(test_fault_unbonded_node);
     RUN(test_save_load);
     RUN(test_allocation_failures);
+    RUN(test_partial_failure_resumes);
     RUN(test_random_slashes_and_stake);
     return harness_done();
 }
