@@ -513,6 +513,8 @@ opg_event *opgi_slasher_event(opg_slasher *s, opg_event_kind kind, const opgi_no
 void opgi_slasher_flush_events(opg_slasher *s)
 {
     opgi_events_clear(s->reg);
+    /* room was reserved for every kept event; this only guards the bound */
+    (void)opgi_events_reserve(s->reg, s->n_ev);
     for (size_t i = 0; i < s->n_ev; i++) {
         opg_event *e = opgi_event_push(s->reg, s->ev[i].kind, NULL);
         if (e)
@@ -578,6 +580,22 @@ int opg_slasher_missed_bit(int *missed, const opg_slasher *s, const opg_id *oper
         return OPG_EINVAL;
     *missed = (int)((node_bits(s, slot)[index / 64] >> (index % 64)) & 1u);
     return OPG_OK;
+}
+
+uint32_t opgi_slasher_node_by_key(const opg_registry *r, const opg_id *key)
+{
+    uint32_t lo = 0, hi = r->node_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2, slot = r->by_key[mid];
+        int c = opg_id_cmp(&r->nodes[slot].consensus_key, key);
+        if (c == 0)
+            return slot;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return OPGI_NONE;
 }
 
 /* What record_commit does to an entry, in s->mark by node slot. */
@@ -648,10 +666,9 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_entry *entries, s
     size_t n_slash = 0;
     for (size_t i = 0; i < count; i++) {
         const opg_commit_entry *e = &entries[i];
-        opg_id op;
-        if (opg_registry_node_by_consensus_key(&op, r, &e->consensus_key) != OPG_OK)
+        uint32_t slot = opgi_slasher_node_by_key(r, &e->consensus_key);
+        if (slot == OPGI_NONE)
             return opgi_fail(s->err, OPG_ENOTFOUND, "no node has an entry's consensus key", NULL);
-        uint32_t slot = opgi_node_find(r, &op);
         if (s->mark[slot] != MARK_NONE)
             return opgi_fail(s->err, OPG_EINVAL, "a node is listed twice", NULL);
         slot_of[i] = slot;

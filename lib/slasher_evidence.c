@@ -263,14 +263,6 @@ static int in_window(const opg_slasher_params *p, opg_time t, opg_time now)
     return t > now || (uint64_t)now - (uint64_t)t < (uint64_t)p->correlation_window;
 }
 
-static uint32_t node_by_key(const opg_registry *r, const opg_id *key)
-{
-    opg_id op;
-    if (opg_registry_node_by_consensus_key(&op, r, key) != OPG_OK)
-        return OPGI_NONE;
-    return opgi_node_find(r, &op);
-}
-
 /* ------------------------------------------------------------ double sign */
 
 int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
@@ -285,7 +277,7 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
     if (!conflict(ev))
         return opgi_fail(s->err, OPG_ENOCONFLICT,
                          "votes differ in type, height or round, or agree on the block", NULL);
-    uint32_t slot = node_by_key(r, &ev->consensus_key);
+    uint32_t slot = opgi_slasher_node_by_key(r, &ev->consensus_key);
     if (slot == OPGI_NONE)
         return opgi_fail(s->err, OPG_ENOTFOUND, "no node has this consensus key", NULL);
     size_t clen = strlen(s->params.chain_id);

@@ -103,6 +103,9 @@ const opg_fault_class *opgi_slasher_class(const opg_slasher *s, uint32_t id);
 /* OPG_OK and the length if c is a valid chain id (1..50 bytes of 0x21..0x7e and a
  * NUL within the buffer), OPG_EINVAL otherwise. */
 int opgi_chain_id_len(const char *c, size_t *len);
+/* Slot of the node with this consensus key, or OPGI_NONE: a binary search of the
+ * registry's key index. O(log nodes). */
+uint32_t opgi_slasher_node_by_key(const opg_registry *r, const opg_id *key);
 /* now + d, saturating at OPG_TIME_FOREVER (d >= 0). */
 opg_time opgi_time_after(opg_time now, opg_time d);
 

@@ -672,6 +672,68 @@ static void test_commit_many_nodes(void)
     opg_registry_free(r);
 }
 
+/* A node that leaves the registry takes its signing info along; a node created in
+ * its slot starts without one. */
+static void test_node_removed_drops_info(void)
+{
+    opg_registry *r;
+    opg_slasher *s;
+    opg_registry_params rp;
+    opg_registry_params_init(&rp);
+    rp.unbonding_time = 10;
+    opg_slasher_params p = base_params();
+    p.signed_blocks_window = 4;
+    CHECK_OK(opg_registry_new(&r, &rp, NULL, NULL));
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, 10 * M, 1, 0));
+    CHECK_OK(opg_registry_end_block(r, 1, 0));
+    CHECK_OK(commit1(s, 1, 10, 0, 2, 2));
+    opg_id a = id_n(1);
+    opg_signing_info si;
+    CHECK_OK(opg_slasher_signing_info(&si, s, &a));
+    CHECK(si.missed_blocks == 1);
+    opg_u256 all = u64v(10 * M);
+    CHECK_OK(opg_registry_undelegate(NULL, NULL, r, &a, &a, &all, 2, 2));
+    CHECK_OK(opg_registry_end_block(r, 2, 2));   /* jailed (self-bond), leaves the set */
+    CHECK_OK(opg_registry_end_block(r, 3, 100)); /* unbonded, no shares: removed */
+    CHECK(opg_registry_node_count(r) == 0);
+    CHECK_RC(opg_slasher_signing_info(&si, s, &a), OPG_ENOTFOUND);
+    CHECK_OK(opg_slasher_check(s));
+    CHECK_OK(mk_node(r, 2, 2, OPG_ROLE_CONSENSUS, 10 * M, 4, 101));
+    opg_id b = id_n(2);
+    CHECK_RC(opg_slasher_signing_info(&si, s, &b), OPG_ENOTFOUND);
+    CHECK_OK(opg_registry_end_block(r, 4, 101));
+    CHECK_OK(opg_slasher_signing_info(&si, s, &b));
+    CHECK(si.start_height == 4 && si.missed_blocks == 0 && si.index_offset == 0);
+    CHECK_OK(opg_slasher_check(s));
+    opg_slasher_free(s);
+    opg_registry_free(r);
+}
+
+/* A slasher created on a registry with bonded nodes gives them signing infos that
+ * start at height 0; nodes not bonded get theirs when they bond. */
+static void test_created_on_live_registry(void)
+{
+    opg_registry *r;
+    opg_slasher *s;
+    CHECK_OK(opg_registry_new(&r, NULL, NULL, NULL));
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, 10 * M, 1, 0));
+    CHECK_OK(opg_registry_end_block(r, 1, 0));
+    CHECK_OK(mk_node(r, 2, 2, OPG_ROLE_CONSENSUS, 10 * M, 2, 0));
+    opg_slasher_params p = base_params();
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    opg_id a = id_n(1), b = id_n(2);
+    opg_signing_info si;
+    CHECK_OK(opg_slasher_signing_info(&si, s, &a));
+    CHECK(si.start_height == 0);
+    CHECK_RC(opg_slasher_signing_info(&si, s, &b), OPG_ENOTFOUND);
+    CHECK_OK(opg_registry_end_block(r, 2, 0));
+    CHECK_OK(opg_slasher_signing_info(&si, s, &b));
+    CHECK(si.start_height == 2);
+    opg_slasher_free(s);
+    opg_registry_free(r);
+}
+
 /* A new window resets every bitmap, counter and offset; start heights stay. */
 static void test_window_change_resets(void)
 {
@@ -1621,6 +1683,8 @@ int main(void)
     RUN(test_downtime_infraction_height);
     RUN(test_commit_many_nodes);
     RUN(test_window_change_resets);
+    RUN(test_node_removed_drops_info);
+    RUN(test_created_on_live_registry);
     RUN(test_double_sign_valid);
     RUN(test_double_sign_jailed_node);
     RUN(test_double_sign_refusals);
