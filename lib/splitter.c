@@ -170,7 +170,7 @@ static f1_hist *hist_find(const f1_node *n, uint64_t period)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (n->hist[mid].period == period)
-            return &n->hist[mid];
+            return n->hist[mid].refcount ? &n->hist[mid] : NULL;
         if (n->hist[mid].period < period)
             lo = mid + 1;
         else
@@ -179,16 +179,26 @@ static f1_hist *hist_find(const f1_node *n, uint64_t period)
     return NULL;
 }
 
+/* Drops a record nobody references. Records in the middle are only marked, and the
+ * array is compacted once half of it is marked: O(1) amortised, and memory still
+ * tracks the live references. */
 static void hist_decref(f1_node *n, uint64_t period)
 {
     f1_hist *h = hist_find(n, period);
-    if (!h)
+    if (!h || --h->refcount > 0)
         return;
-    if (--h->refcount == 0) { /* nobody needs it any more: memory tracks references */
-        size_t i = (size_t)(h - n->hist);
-        memmove(h, h + 1, (n->n_hist - i - 1) * sizeof *h);
+    if (h == &n->hist[n->n_hist - 1]) {
         n->n_hist--;
+        return;
     }
+    if (++n->n_dead * 2 <= n->n_hist)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < n->n_hist; i++)
+        if (n->hist[i].refcount)
+            n->hist[k++] = n->hist[i];
+    n->n_hist = k;
+    n->n_dead = 0;
 }
 
 static void hist_incref(f1_node *n, uint64_t period)
@@ -372,6 +382,7 @@ static void initialize_node(opg_splitter *s, uint32_t slot)
     memset(&n->commission, 0, sizeof n->commission);
     memset(&n->outstanding, 0, sizeof n->outstanding);
     n->n_hist = 1; /* capacity reserved by prepare */
+    n->n_dead = 0;
     memset(&n->hist[0], 0, sizeof n->hist[0]);
     n->hist[0].refcount = 1;
     n->n_slash = 0;
@@ -823,7 +834,7 @@ int opg_splitter_node_rewards(opg_node_rewards *out, const opg_splitter *s, cons
     out->commission = n->commission;
     out->current = n->rewards;
     out->period = n->period;
-    out->historical = n->n_hist;
+    out->historical = n->n_hist - n->n_dead;
     out->slashes = n->n_slash;
     return OPG_OK;
 }

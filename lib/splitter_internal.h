@@ -33,8 +33,9 @@ typedef struct f1_node {
     opg_dec rewards;      /* current period's delegator rewards */
     opg_dec commission;   /* accumulated commission */
     opg_dec outstanding;  /* allocated, not yet paid */
-    f1_hist *hist;        /* sorted by period */
+    f1_hist *hist;        /* sorted by period; refcount 0 marks a dropped record */
     size_t n_hist, cap_hist;
+    size_t n_dead;        /* dropped records not yet compacted away */
     f1_slash *slashes;    /* in (height, period) order */
     size_t n_slash, cap_slash;
 } f1_node;

@@ -56,8 +56,10 @@ static void encode(opgi_writer *w, const void *state)
         opgi_w_dec(w, &n->rewards);
         opgi_w_dec(w, &n->commission);
         opgi_w_dec(w, &n->outstanding);
-        opgi_w_u32(w, (uint32_t)n->n_hist);
+        opgi_w_u32(w, (uint32_t)(n->n_hist - n->n_dead));
         for (size_t k = 0; k < n->n_hist; k++) {
+            if (!n->hist[k].refcount)
+                continue; /* dropped: not part of the state */
             opgi_w_u64(w, n->hist[k].period);
             opgi_w_u64(w, n->hist[k].refcount);
             opgi_w_limbs(w, n->hist[k].cum, OPGI_CUM_LIMBS);
