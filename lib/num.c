@@ -168,6 +168,35 @@ int opgi_resize_n(uint64_t *out, size_t outn, const uint64_t *a, size_t an)
     return OPG_OK;
 }
 
+int opgi_isqrt(uint64_t *out, size_t outn, const uint64_t *a, size_t an)
+{
+    mp_limb_t m[MP_MAX], root[MP_MAX];
+    mp_size_t k = to_mp(m, a, an);
+    if (k == 0) {
+        memset(out, 0, outn * sizeof *out);
+        return OPG_OK;
+    }
+    mpn_sqrtrem(root, NULL, m, k); /* floor, exact: GMP's integer square root */
+    return from_mp(out, outn, root, (k + 1) / 2);
+}
+
+void opgi_shr_n(uint64_t *out, const uint64_t *a, size_t n, uint64_t bits)
+{
+    uint64_t tmp[OPGI_NUM_MAX];
+    uint64_t words = bits / 64;
+    unsigned rest = (unsigned)(bits % 64);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = 0, hi = 0;
+        if (words < n && i + words < n) {
+            lo = a[i + words] >> rest;
+            if (rest && i + words + 1 < n)
+                hi = a[i + words + 1] << (64 - rest);
+        }
+        tmp[i] = lo | hi;
+    }
+    memcpy(out, tmp, n * sizeof *out);
+}
+
 /* ------------------------------------------------------------------ u256 */
 
 static const uint64_t ONE[1] = {1};
