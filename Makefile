@@ -48,7 +48,7 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
 # Debian packages the build and the tests need.
-DEB_PACKAGES := gcc make libgmp-dev libsodium-dev pkg-config
+DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config
 
 .PHONY: all lib test check asan ubsan bench fuzz abi-check install uninstall deps \
         examples clean

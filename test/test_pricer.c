@@ -1027,8 +1027,8 @@ static void test_save_load(void)
     blob[4] = 2;
     blob[7] = 2; /* version 2 */
     CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_EVERSION);
-    blob[7] = 0; /* version 0 */
-    CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_EVERSION);
+    blob[7] = 0; /* version 0: no format ever had it */
+    CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_ECORRUPT);
     blob[7] = 1;
 
     /* any single-bit change is either refused or loads into a state that saves back
