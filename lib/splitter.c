@@ -787,6 +787,21 @@ int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s, const opg_
     return OPG_OK;
 }
 
+int opg_splitter_fund_community_pool(opg_splitter *s, const opg_u256 *amount)
+{
+    if (!s || !amount)
+        return OPG_EINVAL;
+    s->err[0] = '\0';
+    opg_dec a, pool, fees;
+    if (opg_dec_from_int(&a, amount) || opg_dec_add(&pool, &s->community_pool, &a) ||
+        opg_dec_add(&fees, &s->fees, &a))
+        return opgi_fail(s->err, OPG_EOVERFLOW, "amount too large", NULL);
+    s->community_pool = pool;
+    s->fees = fees;
+    opgi_splitter_sync_ledger(s);
+    return OPG_OK;
+}
+
 int opg_splitter_community_pool_spend(opg_splitter *s, const opg_u256 *amount)
 {
     if (!s || !amount)
