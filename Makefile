@@ -51,7 +51,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config
 
 .PHONY: all lib test check asan ubsan bench fuzz abi-check install uninstall deps \
-        examples clean
+        examples demo clean
 
 all: lib
 lib: $(B)/libopg.a $(B)/$(SO_FILE)
@@ -91,6 +91,12 @@ $(B)/examples/%: examples/%.c $(B)/libopg.a
 	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
 
 examples: $(EXAMPLE_BIN)
+
+# The network simulation: a year of an OpenGradient-like network (see examples/demo.c).
+DEMO_ARGS ?=
+demo: deps
+	@$(MAKE) --no-print-directory lib $(B)/examples/demo
+	$(B)/examples/demo $(DEMO_ARGS)
 
 # `make test` first makes sure the packages are there, so a fresh machine needs nothing else.
 test: deps
