@@ -685,7 +685,7 @@ static void summary(const world *w, const char *csv, const char *svg)
     TRY(opg_registry_state_hash(h, w->reg), "");
     hex32(hx, h);
     printf("  registry  %s\n", hx);
-    opg_pricer_state_hash(h, w->pricer);
+    TRY(opg_pricer_state_hash(h, w->pricer), "");
     hex32(hx, h);
     printf("  pricer    %s\n", hx);
     TRY(opg_splitter_state_hash(h, w->split), "");
