@@ -105,8 +105,11 @@ test: deps
 check: test
 
 .PHONY: run-tests
-run-tests: lib $(TEST_BIN) $(REPLAY_BIN)
-	@bash test/run.sh $(B) $(TEST_BIN) -- $(FUZZ_NAMES)
+# Examples that `make test` runs (the demo is run by `make demo`).
+TEST_EXAMPLES := $(B)/examples/quickstart
+
+run-tests: lib $(TEST_BIN) $(REPLAY_BIN) $(TEST_EXAMPLES)
+	@bash test/run.sh $(B) $(TEST_BIN) -- $(FUZZ_NAMES) -- $(TEST_EXAMPLES)
 
 asan: deps
 	@$(MAKE) --no-print-directory run-tests B=build/asan \
