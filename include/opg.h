@@ -10,6 +10,7 @@
 
 #include "opg_core.h"
 #include "opg_registry.h"
+#include "opg_splitter.h"
 #include "opg_pricer.h"
 #include "opg_slasher.h"
 
