@@ -114,7 +114,7 @@ int main(void)
     bench_table_header("slasher (1,000 bonded validators, window 100)");
 
     /* ---- last commit */
-    static opg_commit_entry e[NODES];
+    static opg_commit_sig e[NODES];
     for (unsigned i = 0; i < NODES; i++) {
         memcpy(e[i].consensus_key.bytes, pk[i], 32);
         e[i].power = 100 + i;

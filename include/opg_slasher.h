@@ -165,13 +165,15 @@ OPG_API const opg_slasher_record *opg_slasher_records(const opg_slasher *s, size
 
 /* -------------------------------------------------------------- liveness */
 
-/* One validator's entry of the last commit, as CometBFT reports it. */
-typedef struct opg_commit_entry {
+/* One validator's entry of the last commit, as CometBFT reports it (its CommitSig /
+ * VoteInfo). The splitter's opg_commit_vote describes the same validators for
+ * reward allocation; this one says whether each signed. */
+typedef struct opg_commit_sig {
     opg_id consensus_key; /* the validator's Ed25519 public key */
     uint64_t power;       /* its voting power in that commit */
     int signed_block;     /* 0: absent (a missed block); nonzero: its vote is in the
                              commit (for the block or for nil) */
-} opg_commit_entry;
+} opg_commit_sig;
 
 /*
  * Records the last commit (x/slashing's HandleValidatorSignature for every entry,
@@ -196,7 +198,7 @@ typedef struct opg_commit_entry {
  * arguments then finishes the block exactly as one successful call would have.
  * O(count * log nodes) plus the slashes.
  */
-OPG_API int opg_slasher_record_commit(opg_slasher *s, const opg_commit_entry *entries,
+OPG_API int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries,
                                       size_t count, opg_height height, opg_time now);
 
 /* A node's liveness record. */
@@ -395,8 +397,9 @@ OPG_API int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_sl
  */
 OPG_API int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,
                              const opg_allocator *alloc);
-/* BLAKE2b-256 (personalised "opg.slasher") of exactly the bytes save would write. */
-OPG_API void opg_slasher_state_hash(uint8_t out[32], const opg_slasher *s);
+/* BLAKE2b-256 (personalised "opg.slasher") of exactly the bytes save would write.
+ * OPG_EINVAL for NULL arguments; it allocates nothing. */
+OPG_API int opg_slasher_state_hash(uint8_t out[32], const opg_slasher *s);
 
 /* Checks the slasher's invariants (every counter equals its bitmap's population,
  * no bit past the window, signing infos only for live nodes, records in order).

@@ -198,25 +198,6 @@ int opg_slasher_fault_class_at(opg_fault_class *out, const opg_slasher *s, size_
 
 /* ---------------------------------------------------------------- memory */
 
-void *opgi_slasher_grow(opg_slasher *s, void *arr, size_t *cap, size_t need, size_t size)
-{
-    if (need == 0)
-        need = 1;
-    if (arr && need <= *cap)
-        return arr;
-    size_t ncap = *cap ? *cap : 8;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / size)
-            return NULL;
-        ncap *= 2;
-    }
-    void *p = opgi_realloc(&s->alloc, arr, *cap * size, ncap * size);
-    if (!p)
-        return NULL;
-    *cap = ncap;
-    return p;
-}
-
 /* Grows the per-slot arrays to ncap slots, all or nothing. */
 static int grow_slots(opg_slasher *s, uint32_t ncap)
 {
@@ -475,17 +456,15 @@ size_t opgi_slasher_slash_events(const opg_slasher *s, uint32_t slot)
 int opgi_slasher_reserve(opg_slasher *s, size_t events, size_t records)
 {
     opgi_events_clear(s->reg);
-    opg_event *ev = opgi_slasher_grow(s, s->ev, &s->ev_cap, events, sizeof *s->ev);
-    if (!ev)
-        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    void *ev = s->ev, *recs = s->recs;
+    int rc = opgi_grow(&s->alloc, &ev, &s->ev_cap, events, sizeof *s->ev);
     s->ev = ev;
-    opg_slasher_record *recs = opgi_slasher_grow(s, s->recs, &s->recs_cap, records, sizeof *s->recs);
-    if (!recs)
-        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    if (rc == OPG_OK)
+        rc = opgi_grow(&s->alloc, &recs, &s->recs_cap, records, sizeof *s->recs);
     s->recs = recs;
-    if (opgi_events_reserve(s->reg, events) != OPG_OK)
-        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
-    return OPG_OK;
+    if (rc == OPG_OK)
+        rc = opgi_events_reserve(s->reg, events);
+    return rc ? opgi_fail(s->err, OPG_ENOMEM, NULL, NULL) : OPG_OK;
 }
 
 static void keep_events(opg_slasher *s)
@@ -646,7 +625,7 @@ static int prepare_all(opg_slasher *s, const uint32_t *slot_of, size_t count)
     return OPG_OK;
 }
 
-int opg_slasher_record_commit(opg_slasher *s, const opg_commit_entry *entries, size_t count,
+int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, size_t count,
                               opg_height height, opg_time now)
 {
     if (!s || (!entries && count))
@@ -654,10 +633,12 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_entry *entries, s
     opgi_slasher_begin(s);
     opg_registry *r = s->reg;
     int rc;
-    uint32_t *slot_of = opgi_slasher_grow(s, s->scratch, &s->scratch_cap, count, sizeof *slot_of);
-    if (!slot_of)
+    void *scratch = s->scratch;
+    rc = opgi_grow(&s->alloc, &scratch, &s->scratch_cap, count, sizeof *s->scratch);
+    s->scratch = scratch;
+    if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
-    s->scratch = slot_of;
+    uint32_t *slot_of = s->scratch;
     memset(s->mark, 0, r->node_slots);
     const uint64_t W = s->params.signed_blocks_window;
     const uint64_t max_missed = max_missed_of(&s->params);
@@ -665,7 +646,7 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_entry *entries, s
     /* 1. check: every entry's node, and which nodes cross the threshold */
     size_t n_slash = 0;
     for (size_t i = 0; i < count; i++) {
-        const opg_commit_entry *e = &entries[i];
+        const opg_commit_sig *e = &entries[i];
         uint32_t slot = opgi_slasher_node_by_key(r, &e->consensus_key);
         if (slot == OPGI_NONE)
             return opgi_fail(s->err, OPG_ENOTFOUND, "no node has an entry's consensus key", NULL);
@@ -877,9 +858,12 @@ int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_slasher *s
     return opgi_save(buf, cap, len, encode, s);
 }
 
-void opg_slasher_state_hash(uint8_t out[32], const opg_slasher *s)
+int opg_slasher_state_hash(uint8_t out[32], const opg_slasher *s)
 {
+    if (!out || !s)
+        return OPG_EINVAL;
     opgi_state_hash(out, OPGI_KIND_SLASHER, encode, s);
+    return OPG_OK;
 }
 
 static const opg_fault_class *class_find(const opg_slasher *s, uint32_t id)

@@ -436,14 +436,14 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     int rc = opgi_slasher_reserve(s, opgi_slasher_slash_events(s, slot) + 2, 1);
     if (rc)
         return rc;
-    opgi_seen *seen = opgi_slasher_grow(s, s->seen, &s->seen_cap, s->n_seen + 1, sizeof *seen);
-    if (!seen)
-        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    void *seen = s->seen, *corr = s->corr;
+    rc = opgi_grow(&s->alloc, &seen, &s->seen_cap, s->n_seen + 1, sizeof *s->seen);
     s->seen = seen;
-    opgi_corr *corr = opgi_slasher_grow(s, s->corr, &s->corr_cap, s->n_corr + 1, sizeof *corr);
-    if (!corr)
-        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    if (rc == OPG_OK)
+        rc = opgi_grow(&s->alloc, &corr, &s->corr_cap, s->n_corr + 1, sizeof *s->corr);
     s->corr = corr;
+    if (rc)
+        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
     if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
                                  now, &rec.slash)) != OPG_OK) {
         opgi_events_clear(r);

@@ -77,10 +77,6 @@ extern const opgi_param_table opgi_slasher_param_table;
 
 /* Starts a mutating call: no records, no error text, no registry events. */
 void opgi_slasher_begin(opg_slasher *s);
-/* Grows arr (elements of `size` bytes, *cap of them) to hold at least need (>= 1):
- * returns the array (arr itself if big enough) and updates *cap, or NULL with
- * nothing changed when out of memory. */
-void *opgi_slasher_grow(opg_slasher *s, void *arr, size_t *cap, size_t need, size_t size);
 /* Events one opg_registry_slash of the node in `slot` may append at most. */
 size_t opgi_slasher_slash_events(const opg_slasher *s, uint32_t slot);
 /* Reserves room for `events` events in the slasher's buffer and the registry's list,

@@ -69,16 +69,28 @@ static opg_slasher_params base_params(void)
     return p;
 }
 
+/* The splitter attached in the current test, if any: snapshots include its hash. */
+static opg_splitter *g_splitter;
+
 typedef struct snap {
-    uint8_t r[32], s[32];
+    uint8_t r[32], s[32], sp[32];
     size_t n_events;
 } snap;
 
 static void take(snap *x, opg_registry *r, opg_slasher *s)
 {
+    memset(x, 0, sizeof *x);
     opg_registry_state_hash(x->r, r);
     opg_slasher_state_hash(x->s, s);
+    if (g_splitter)
+        opg_splitter_state_hash(x->sp, g_splitter);
     opg_registry_events(r, &x->n_events);
+}
+
+static int same_state(const snap *x, const snap *y)
+{
+    return memcmp(x->r, y->r, 32) == 0 && memcmp(x->s, y->s, 32) == 0 &&
+           memcmp(x->sp, y->sp, 32) == 0;
 }
 
 /* Same state as the snapshot, no events, no records. */
@@ -88,14 +100,24 @@ static int unchanged(const snap *x, opg_registry *r, opg_slasher *s)
     take(&y, r, s);
     size_t nrec;
     opg_slasher_records(s, &nrec);
-    return memcmp(x->r, y.r, 32) == 0 && memcmp(x->s, y.s, 32) == 0 && y.n_events == 0 &&
-           nrec == 0;
+    return same_state(x, &y) && y.n_events == 0 && nrec == 0;
+}
+
+static opg_splitter *splitter_on(opg_registry *r, const opg_allocator *a)
+{
+    opg_splitter_params p;
+    opg_splitter_params_init(&p);
+    p.emission = OPG_EMISSION_NONE;
+    opg_splitter *sp = NULL;
+    if (opg_splitter_new(&sp, r, &p, a) != OPG_OK)
+        abort();
+    return sp;
 }
 
 static int commit1(opg_slasher *s, int key, uint64_t power, int signed_block, opg_height h,
                    opg_time t)
 {
-    opg_commit_entry e;
+    opg_commit_sig e;
     memset(&e, 0, sizeof e);
     e.consensus_key = key_id(key);
     e.power = power;
@@ -604,6 +626,72 @@ static void test_downtime_infraction_height(void)
     opg_registry_free(r);
 }
 
+/*
+ * With the reward splitter attached, a downtime slash fires its slash hook with the
+ * effective fraction, and a delegator's rewards across the slash follow SEMANTICS
+ * section 3. Node 1: rate 0, self 100e6, delegator 500 with 100e6; tax 0, no mint.
+ * Periods: creation 1 -> self-delegation 2 -> delegation 3 (500 starts at prev 2,
+ * stake 100e6). Block 2 allocates 1000 (period 3). Downtime slash at height 4:
+ * to_slash = trunc(200e6 * 0.01) = 2e6, effective fraction quo_round_up(2e6, 200e6)
+ * = 0.01; historical[3] = quo_truncate(1000, 200e6) = 0.000005. Block 5 allocates
+ * 1000 to 198e6 tokens; the withdrawal closes period 4: ratio quo_truncate(1000,
+ * 198e6) = 0.000005050505050505. Rewards: mul_truncate(0.000005, 100e6) = 500 before
+ * the slash; stake mul_truncate(100e6, 0.99) = 99e6 (= tokens_from_shares now);
+ * mul_truncate(0.000005050505050505, 99e6) = 5.050505050505 * 99 = 499.999999999995
+ * after: 999.999999999995, of which 999 whole units are paid.
+ */
+static void test_splitter_rewards_across_slash(void)
+{
+    opg_registry *r;
+    opg_slasher *s;
+    opg_splitter *sp;
+    opg_splitter_params spp;
+    opg_splitter_params_init(&spp);
+    spp.community_tax = dec_of("0");
+    spp.emission = OPG_EMISSION_NONE;
+    opg_slasher_params p = base_params();
+    p.signed_blocks_window = 2;
+    CHECK_OK(opg_registry_new(&r, NULL, NULL, NULL));
+    CHECK_OK(opg_splitter_new(&sp, r, &spp, NULL));
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    opg_id a = id_n(1), d = id_n(500);
+    opg_u256 amt = u64v(100 * M), fee = u64v(1000);
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, 100 * M, 1, 0));
+    CHECK_OK(opg_registry_delegate(NULL, r, &d, &a, &amt, 1, 0));
+    CHECK_OK(opg_registry_end_block(r, 1, 0));
+    opg_commit_vote v;
+    memset(&v, 0, sizeof v);
+    v.consensus_key = key_id(1);
+    v.power = 200;
+    CHECK_OK(commit1(s, 1, 200, 0, 2, 2));
+    CHECK_OK(opg_splitter_add_fees(sp, &fee));
+    CHECK_OK(opg_splitter_allocate(sp, &v, 1, 2, 2));
+    CHECK_OK(commit1(s, 1, 200, 0, 3, 3));
+    CHECK_OK(commit1(s, 1, 200, 0, 4, 4));
+    size_t n;
+    const opg_slasher_record *rec = opg_slasher_records(s, &n);
+    CHECK(n == 1);
+    CHECK_DEC(rec[0].slash.effective_fraction, "0.01");
+    opg_node_rewards nr;
+    CHECK_OK(opg_splitter_node_rewards(&nr, sp, &a));
+    CHECK(nr.slashes == 1);
+    v.power = 198;
+    CHECK_OK(opg_splitter_add_fees(sp, &fee));
+    CHECK_OK(opg_splitter_allocate(sp, &v, 1, 5, 5));
+    opg_dec pending;
+    CHECK_OK(opg_splitter_pending_rewards(&pending, sp, &d, &a, 5));
+    CHECK_DEC(pending, "999.999999999995");
+    opg_u256 paid;
+    CHECK_OK(opg_splitter_withdraw_rewards(&paid, sp, &d, &a, 5, 5));
+    CHECK_U256(paid, "999");
+    CHECK_OK(opg_splitter_check(sp));
+    CHECK_OK(opg_slasher_check(s));
+    CHECK_OK(opg_registry_check(r));
+    opg_slasher_free(s);
+    opg_splitter_free(sp);
+    opg_registry_free(r);
+}
+
 /* Several nodes in one commit: jailed ones skipped, each counted, refusals. */
 static void test_commit_many_nodes(void)
 {
@@ -621,7 +709,7 @@ static void test_commit_many_nodes(void)
     CHECK_OK(opg_registry_end_block(r, 1, 0));
     CHECK_OK(opg_registry_jail(r, &n3, 50));
 
-    opg_commit_entry e[4];
+    opg_commit_sig e[4];
     memset(e, 0, sizeof e);
     for (int i = 0; i < 4; i++) {
         e[i].consensus_key = key_id(i + 1);
@@ -654,7 +742,7 @@ static void test_commit_many_nodes(void)
     /* refusals: unknown key, a node twice, a node never bonded; nothing changes */
     snap x;
     take(&x, r, s);
-    opg_commit_entry bad[2];
+    opg_commit_sig bad[2];
     memcpy(bad, e + 3, sizeof bad[0]);
     memcpy(bad + 1, e + 3, sizeof bad[0]);
     CHECK_RC(opg_slasher_record_commit(s, bad, 2, 7, 7), OPG_EINVAL);
@@ -1307,8 +1395,7 @@ static void test_save_load(void)
             }                                                                        \
             snap after_;                                                             \
             take(&after_, r, s);                                                     \
-            CHECK(memcmp(before_.r, after_.r, 32) == 0);                             \
-            CHECK(memcmp(before_.s, after_.s, 32) == 0);                             \
+            CHECK(same_state(&before_, &after_));                                    \
             CHECK(after_.n_events == 0);                                             \
             CHECK(n_ < 10000);                                                       \
         }                                                                            \
@@ -1328,8 +1415,9 @@ static void test_allocation_failures(void)
     p.reporter_share = dec_of("0.5");
     p.correlation_k = dec_of("0.1");
 
-    /* creation */
+    /* creation (the reward splitter is attached too: its memory counts) */
     CHECK_OK(opg_registry_new(&r, NULL, NULL, &a));
+    g_splitter = splitter_on(r, &a);
     for (unsigned long n = 1;; n++) {
         long long live = fa.live_bytes;
         fa.calls = 0;
@@ -1349,7 +1437,7 @@ static void test_allocation_failures(void)
         CHECK_OK(rc);
     }
     CHECK_OK(opg_registry_end_block(r, 1, 0));
-    opg_commit_entry e[20];
+    opg_commit_sig e[20];
     memset(e, 0, sizeof e);
     for (int i = 0; i < 15; i++) { /* 15 distinct keys: nodes 1..15 */
         e[i].consensus_key = key_id(i + 1);
@@ -1402,7 +1490,10 @@ static void test_allocation_failures(void)
         CHECK(fa.live_bytes == live);
     }
     free(buf);
+    CHECK_OK(opg_splitter_check(g_splitter));
     opg_slasher_free(s);
+    opg_splitter_free(g_splitter);
+    g_splitter = NULL;
     opg_registry_free(r);
     CHECK(fa.live_bytes == 0 && fa.live_blocks == 0);
 }
@@ -1418,7 +1509,10 @@ static int partial_setup(opg_registry **r, opg_slasher **s, const opg_allocator 
 {
     opg_slasher_params p = base_params();
     p.signed_blocks_window = 2; /* max_missed 1 */
-    if (opg_registry_new(r, NULL, NULL, a) || opg_slasher_new(s, *r, &p, a))
+    if (opg_registry_new(r, NULL, NULL, a))
+        return 1;
+    g_splitter = splitter_on(*r, a);
+    if (opg_slasher_new(s, *r, &p, a))
         return 1;
     opg_id b = id_n(2), c = id_n(3), d = id_n(700);
     opg_u256 amt = u64v(40 * M);
@@ -1428,7 +1522,7 @@ static int partial_setup(opg_registry **r, opg_slasher **s, const opg_allocator 
     rc |= opg_registry_delegate(NULL, *r, &d, &b, &amt, 1, 0);
     rc |= opg_registry_end_block(*r, 1, 0);
     rc |= opg_registry_redelegate(NULL, *r, &d, &b, &c, &amt, 3, 3);
-    opg_commit_entry e[2];
+    opg_commit_sig e[2];
     memset(e, 0, sizeof e);
     e[0].consensus_key = key_id(1);
     e[0].power = 100;
@@ -1440,7 +1534,7 @@ static int partial_setup(opg_registry **r, opg_slasher **s, const opg_allocator 
 
 static int partial_commit(opg_slasher *s)
 {
-    opg_commit_entry e[2];
+    opg_commit_sig e[2];
     memset(e, 0, sizeof e);
     e[0].consensus_key = key_id(1);
     e[0].power = 100;
@@ -1466,6 +1560,7 @@ static void test_partial_failure_resumes(void)
     snap ref;
     take(&ref, r, s);
     opg_slasher_free(s);
+    opg_splitter_free(g_splitter);
     opg_registry_free(r);
 
     unsigned partial = 0;
@@ -1488,19 +1583,22 @@ static void test_partial_failure_resumes(void)
                 partial++;
                 CHECK(n_records(s) == 1); /* the first slash, reported */
             } else {
-                CHECK(memcmp(before.s, after.s, 32) == 0 && after.n_events == 0);
+                CHECK(same_state(&before, &after) && after.n_events == 0);
             }
             CHECK_OK(partial_commit(s));
             take(&after, r, s);
         }
-        CHECK(memcmp(after.r, ref.r, 32) == 0 && memcmp(after.s, ref.s, 32) == 0);
+        CHECK(same_state(&after, &ref));
+        CHECK_OK(opg_splitter_check(g_splitter));
         opg_slasher_free(s);
+        opg_splitter_free(g_splitter);
         opg_registry_free(r);
         CHECK(fa.live_bytes == 0);
         if (done)
             break;
         CHECK(k < 1000);
     }
+    g_splitter = NULL;
     CHECK(partial >= 1);
 }
 
@@ -1534,6 +1632,8 @@ static void test_random_slashes_and_stake(void)
     p.max_age_num_blocks = 30;
     p.max_age_duration = 60;
     CHECK_OK(opg_registry_new(&r, &rp, NULL, NULL));
+    opg_splitter *sp = splitter_on(r, NULL);
+    g_splitter = sp;
     CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
 
     const unsigned NODES = 12, DELEGATORS = 12;
@@ -1577,7 +1677,8 @@ static void test_random_slashes_and_stake(void)
                     opg_u256_add(&paid, &paid, &ev[k].amount);
             h++;
             t += 1 + (opg_time)rng_below(&rng, 6);
-            opg_commit_entry e[16];
+            opg_commit_sig e[16];
+            opg_commit_vote v[16];
             size_t n = 0;
             for (unsigned i = 1; i <= NODES; i++) {
                 opg_node_info ni = node_info(r, i);
@@ -1586,14 +1687,25 @@ static void test_random_slashes_and_stake(void)
                 e[n].consensus_key = ni.consensus_key;
                 e[n].power = ni.power;
                 e[n].signed_block = rng_below(&rng, 100) < (i % 3 == 0 ? 25u : 90u);
+                memset(&v[n], 0, sizeof v[n]);
+                v[n].consensus_key = ni.consensus_key;
+                v[n].power = ni.power;
                 n++;
             }
             take(&before, r, s);
             rc = opg_slasher_record_commit(s, e, n, h, t);
             ours = 1;
+            if (rc == OPG_OK) { /* the splitter allocates the block's fees */
+                opg_u256 fee = u64v(rng_below(&rng, 1000000));
+                CHECK_OK(opg_splitter_add_fees(sp, &fee));
+                CHECK_OK(opg_splitter_allocate(sp, v, n, h, t));
+            }
         } else if (op < 74) {
             opg_id self = node;
             rc = opg_registry_unjail(r, &self, t);
+            opg_u256 paid;
+            if (rng_below(&rng, 2))
+                (void)opg_splitter_withdraw_rewards(&paid, sp, &dtor, &node, h, t);
         } else if (op < 76) {
             unsigned k = 1 + (unsigned)rng_below(&rng, NODES);
             uint64_t ih = h - rng_below(&rng, h < 20 ? h : 20);
@@ -1641,6 +1753,7 @@ static void test_random_slashes_and_stake(void)
         }
         CHECK_OK(opg_registry_check(r));
         CHECK_OK(opg_slasher_check(s));
+        CHECK_OK(opg_splitter_check(sp));
         opg_supply_info sup;
         opg_registry_supply(&sup, r);
         opg_u256 total;
@@ -1669,6 +1782,8 @@ static void test_random_slashes_and_stake(void)
     CHECK(by_reason[1] > 5 && by_reason[2] > 2 && by_reason[3] > 5 && entries_hit > 2 &&
           n_refused > 20);
     opg_slasher_free(s);
+    opg_splitter_free(sp);
+    g_splitter = NULL;
     opg_registry_free(r);
 }
 
@@ -1681,6 +1796,7 @@ int main(void)
     RUN(test_downtime_threshold);
     RUN(test_downtime_grace_period);
     RUN(test_downtime_infraction_height);
+    RUN(test_splitter_rewards_across_slash);
     RUN(test_commit_many_nodes);
     RUN(test_window_change_resets);
     RUN(test_node_removed_drops_info);
