@@ -503,10 +503,11 @@ void opgi_slasher_flush_events(opg_slasher *s)
 
 int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uint64_t power,
                        const opg_dec *fraction, opg_height height, opg_time now,
-                       opg_slash_result *res)
+                       opg_slash_result *res, int allow_unbonded)
 {
     const opg_id op = s->reg->nodes[slot].operator_id;
-    int rc = opg_registry_slash(res, s->reg, &op, infraction, power, fraction, height, now);
+    int rc = opgi_registry_slash(res, s->reg, &op, infraction, power, fraction, height, now,
+                                 allow_unbonded);
     if (rc)
         return opgi_fail(s->err, rc, "the registry refused the slash", s->reg->err);
     keep_events(s);
@@ -515,20 +516,15 @@ int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uin
 
 int opgi_slasher_jail(opg_slasher *s, uint32_t slot, opg_time until)
 {
-    opgi_node *n = &s->reg->nodes[slot];
-    if (!n->jailed) {
-        const opg_id op = n->operator_id;
-        if (opg_registry_jail(s->reg, &op, until) == OPG_OK) {
-            keep_events(s);
-        } else { /* cannot happen: room for its event was reserved */
-            n->jailed = 1;
-            n->jailed_until = until;
-        }
-        return 1;
-    }
-    if (until > n->jailed_until)
-        n->jailed_until = until;
-    return 0;
+    opg_registry *r = s->reg;
+    size_t before = r->n_events;
+    int jailed = opgi_registry_jail_until(r, slot, until);
+    /* keep the jail event with the call's other events (room was reserved) */
+    const opg_event *e = opg_registry_events(r, NULL);
+    for (size_t i = before; i < r->n_events && s->n_ev < s->ev_cap; i++)
+        s->ev[s->n_ev++] = e[i];
+    r->n_events = before;
+    return jailed;
 }
 
 /* -------------------------------------------------------------- liveness */
@@ -713,7 +709,7 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
         rec.fraction = s->params.slash_fraction_downtime;
         if (n->status != OPG_NODE_UNBONDED) {
             rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction,
-                                    height, now, &rec.slash);
+                                    height, now, &rec.slash, 0);
             if (rc) {
                 if (s->n_recs) { /* earlier slashes stay; a retry completes the block */
                     opgi_slasher_flush_events(s);

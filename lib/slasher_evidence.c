@@ -309,7 +309,7 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
     rec.power = ev->validator_power;
     rec.fraction = s->params.slash_fraction_double_sign;
     if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
-                                 now, &rec.slash)) != OPG_OK) {
+                                 now, &rec.slash, 0)) != OPG_OK) {
         opgi_events_clear(r);
         return rc;
     }
@@ -445,7 +445,7 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
     if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
-                                 now, &rec.slash)) != OPG_OK) {
+                                 now, &rec.slash, 1)) != OPG_OK) {
         opgi_events_clear(r);
         return rc;
     }
@@ -465,7 +465,7 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     if (!opgi_u256_is_zero(&rec.reporter_reward)) {
         /* the reward leaves the burned total: the host credits it to the reporter */
         opg_u256_sub(&r->burned, &r->burned, &rec.reporter_reward);
-        opg_event *e = opgi_slasher_event(s, OPG_EVENT_REWARDS_PAID, n);
+        opg_event *e = opgi_slasher_event(s, OPG_EVENT_REPORTER_REWARD, n);
         if (e) {
             e->account = ev->reporter;
             e->amount = rec.reporter_reward;

@@ -85,7 +85,7 @@ int opgi_slasher_reserve(opg_slasher *s, size_t events, size_t records);
 /* opg_registry_slash of the node in slot; on success its events are kept. */
 int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uint64_t power,
                        const opg_dec *fraction, opg_height height, opg_time now,
-                       opg_slash_result *res);
+                       opg_slash_result *res, int allow_unbonded);
 /* Jails the node until `until`, or extends a jail in force to `until` if later.
  * Returns 1 if it jailed the node now, 0 if it was jailed already. Cannot fail
  * once opgi_slasher_reserve has run. */

@@ -1110,7 +1110,7 @@ static void test_fault_classes_and_reporter(void)
     const opg_event *e = opg_registry_events(f.r, &n);
     int found = 0;
     for (size_t i = 0; i < n; i++)
-        if (e[i].kind == OPG_EVENT_REWARDS_PAID) {
+        if (e[i].kind == OPG_EVENT_REPORTER_REWARD) {
             opg_id node = id_n(1);
             CHECK(opg_id_cmp(&e[i].account, &rep) == 0 && opg_id_cmp(&e[i].node, &node) == 0);
             CHECK_U256(e[i].amount, "2500000");
@@ -1275,19 +1275,26 @@ static void test_seen_ids_forgotten(void)
     ds_free(&f);
 }
 
-/* An inference node outside the active set is unbonded: the registry refuses the
- * slash (see the report on registry changes). */
+/* An inference-only node never bonds, yet a faulty inference slashes it: power 10
+ * (10 * 10^6 tokens), class 1 fraction 0.1 -> 1,000,000 burned, jailed one hour. */
 static void test_fault_unbonded_node(void)
 {
     ds_fx f;
     CHECK(fault_setup(&f, "0", "0") == 0);
     CHECK_OK(mk_node(f.r, 4, 4, OPG_ROLE_INFERENCE, 10 * M, 2, 5));
-    snap x;
-    take(&x, f.r, f.s);
     opg_fault_evidence ev = mk_fault(1, 4, 2, 5, 1, 900);
-    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 3, 6), OPG_ESTATUS);
-    CHECK(unchanged(&x, f.r, f.s));
-    CHECK(!opg_slasher_evidence_seen(f.s, &ev.evidence_id));
+    opg_slasher_record rec;
+    CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 3, 6));
+    CHECK_U256(rec.slash.burned_total, "1000000");
+    opg_node_info ni;
+    opg_id op = id_n(4);
+    CHECK_OK(opg_registry_node_get(&ni, f.r, &op));
+    CHECK(ni.status == OPG_NODE_UNBONDED && ni.jailed && ni.jailed_until == 6 + 3600);
+    CHECK_U256(ni.tokens, "9000000");
+    CHECK(opg_slasher_evidence_seen(f.s, &ev.evidence_id));
+    /* a consensus validator's own slash stays Cosmos-exact: unbonded is refused */
+    opg_dec tenth = dec_of("0.1");
+    CHECK_RC(opg_registry_slash(NULL, f.r, &op, 2, 10, &tenth, 3, 6), OPG_ESTATUS);
     ds_free(&f);
 }
 
