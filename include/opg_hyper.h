@@ -25,6 +25,7 @@
  * weight is above cap (at most one round per node). When cap * n < 1 for the n
  * target nodes the cap cannot hold; it is then raised to quo_truncate(1, n), which
  * gives equal weights. All weights are truncated, so they add up to at most 1.
+ * The cap holds up to the split remainder below (a few base units at most).
  *
  * Splits (deposits, compounding, rebalancing targets): part_i = trunc(amount * w_i);
  * what is left goes to the node with the largest weight, ties by operator id
@@ -147,8 +148,10 @@ typedef enum opg_hyper_move_kind {
     OPG_HYPER_REDELEGATE = 3, /* amount moved from src to dst (entry matures at completion) */
     OPG_HYPER_COMPOUND = 4,   /* amount of rewards delegated to dst */
     OPG_HYPER_PAYOUT = 5,     /* amount of rewards to credit to owner */
-    OPG_HYPER_SKIPPED = 6,    /* a move the registry refused (code): redelegation src->dst,
-                                 or compounding into dst (src zero); nothing moved */
+    OPG_HYPER_SKIPPED = 6,    /* a step the registry or splitter refused (code); nothing
+                                 moved: redelegation src->dst of amount, compounding into
+                                 dst (src zero), or withdrawing the rewards of the
+                                 delegation to src (dst zero, amount 0) */
     OPG_HYPER_REFUND = 7      /* amount of a deposit that was not delegated: credit owner
                                  (only after an OPG_ENOMEM inside a deposit, see there) */
 } opg_hyper_move_kind;
@@ -229,7 +232,9 @@ OPG_API int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u2
  * OPG_ENOTFOUND, OPG_EZERO, OPG_EUNDERFLOW (more than the position holds, or a part
  * the registry's share arithmetic refuses), OPG_EMAXENTRIES (a node's unbonding
  * entries for this position are at max_entries), OPG_EINSOLVENT, OPG_EOVERFLOW,
- * OPG_EINVARIANT, OPG_ENOMEM. O(k + pending unbonding entries).
+ * OPG_EINVARIANT, OPG_ENOMEM. As for deposit, should a registry call still fail
+ * after the checks, the undelegations already made stay and are reported, and the
+ * call returns that code. O(k + pending unbonding entries).
  */
 OPG_API int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
                                const opg_u256 *amount, opg_height height, opg_time now);
@@ -275,8 +280,10 @@ typedef struct opg_hyper_score {
  * *positions_done does not count it. Calling epoch again at the same height is safe:
  * positions already done have no new rewards at this height and are within their
  * thresholds, so they only repeat what is idempotent.
- * Cost: O(nodes log nodes + scores + sum over positions of k^2) registry calls and
- * bookkeeping, for k the nodes a position touches.
+ * Cost: O(nodes log nodes + scores log scores) once, then per position O(nodes + k^2)
+ * bookkeeping and O(k) registry calls plus one per redelegation attempt, for k the
+ * nodes it touches. (Each opg_registry_redelegate call itself scans the registry's
+ * redelegation queue today; see bench/bench_hyper.c for what that costs.)
  */
 OPG_API int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score *scores,
                             size_t n_scores, opg_height height, opg_time now);
