@@ -12,6 +12,7 @@
 #include "opg_registry.h"
 #include "opg_splitter.h"
 #include "opg_pricer.h"
+#include "opg_slasher.h"
 #include "opg_hyper.h"
 
 #endif /* OPG_H */
