@@ -7,10 +7,13 @@
 #include "failalloc.h"
 
 /* A registry with power_reduction 1 (power = tokens), a splitter without community
- * tax or emission, and a hyper handle: the hand arithmetic stays small. */
+ * tax or emission, a slashing engine (attached like on a chain, so hyper's
+ * reservations are tested with every engine of main on the registry) and a hyper
+ * handle: the hand arithmetic stays small. */
 typedef struct world {
     opg_registry *r;
     opg_splitter *s;
+    opg_slasher *sl;
     opg_hyper *h;
 } world;
 
@@ -33,7 +36,13 @@ static int world_new(world *w, const opg_allocator *a)
         opg_registry_free(w->r);
         return rc;
     }
+    if ((rc = opg_slasher_new(&w->sl, w->r, NULL, a)) != OPG_OK) {
+        opg_splitter_free(w->s);
+        opg_registry_free(w->r);
+        return rc;
+    }
     if ((rc = opg_hyper_new(&w->h, w->r, w->s, NULL, a)) != OPG_OK) {
+        opg_slasher_free(w->sl);
         opg_splitter_free(w->s);
         opg_registry_free(w->r);
     }
@@ -43,6 +52,7 @@ static int world_new(world *w, const opg_allocator *a)
 static void world_free(world *w)
 {
     opg_hyper_free(w->h);
+    opg_slasher_free(w->sl);
     opg_splitter_free(w->s);
     opg_registry_free(w->r);
 }
