@@ -186,9 +186,10 @@ OPG_API const opg_event *opg_hyper_events(const opg_hyper *h, size_t *count);
  * Creates a position with id `position` (the delegator account it will use),
  * owned by `owner`, with `policy`, at `height`. The id must be fresh: no position,
  * no node operator, and no delegation or unbonding entry in the registry.
- * Errors: OPG_EINVAL (policy), OPG_EEXISTS (id in use), OPG_ENOTFOUND (a FIXED
- * node), OPG_ELIMIT (owner at hyper.max_positions_per_owner), OPG_ENOMEM.
- * O(positions) for the sorted insert.
+ * Errors: OPG_EINVAL (policy), OPG_EOVERFLOW (FIXED weights add up beyond the
+ * decimal range), OPG_EEXISTS (id in use), OPG_ENOTFOUND (a FIXED node),
+ * OPG_ELIMIT (owner at hyper.max_positions_per_owner), OPG_ENOMEM.
+ * O(positions + pending unbonding entries) for the sorted insert and the id check.
  */
 OPG_API int opg_hyper_position_create(opg_hyper *h, const opg_id *position, const opg_id *owner,
                                       const opg_hyper_policy *policy, opg_height height);
@@ -234,7 +235,7 @@ OPG_API int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u2
  * entries for this position are at max_entries), OPG_EINSOLVENT, OPG_EOVERFLOW,
  * OPG_EINVARIANT, OPG_ENOMEM. As for deposit, should a registry call still fail
  * after the checks, the undelegations already made stay and are reported, and the
- * call returns that code. O(k + pending unbonding entries).
+ * call returns that code. O(nodes log nodes + k + pending unbonding entries).
  */
 OPG_API int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
                                const opg_u256 *amount, opg_height height, opg_time now);
