@@ -11,5 +11,6 @@
 #include "opg_core.h"
 #include "opg_registry.h"
 #include "opg_pricer.h"
+#include "opg_tally.h"
 
 #endif /* OPG_H */
