@@ -206,8 +206,9 @@ OPG_API int opg_tally_submit(uint64_t *proposal_id, opg_tally *t, const opg_prop
 
 /*
  * Adds amount to the depositor's deposit on a proposal in its deposit or voting
- * period (the host has taken the tokens). If the proposal is in its deposit period
- * and the total now reaches the minimum, its voting period starts now;
+ * period, i.e. any open proposal until the end_block that closes it (the host has
+ * taken the tokens). If the proposal is in its deposit period and the total now
+ * reaches the minimum, its voting period starts now;
  * *voting_started (may be NULL) says whether that happened.
  * Errors: OPG_ENOTFOUND, OPG_EZERO (amount 0), OPG_EOVERFLOW, OPG_ENOMEM.
  * O(depositors of the proposal).
@@ -231,7 +232,8 @@ typedef struct opg_weighted_vote {
  * Casts (or replaces) voter's vote on a proposal in its voting period: n (1..4)
  * distinct options whose weights, each in (0, 1], add up to exactly 1. Any account
  * may vote; its power is counted at the close (its delegations to bonded nodes, the
- * node it operates, and held tokens when enabled).
+ * node it operates, and held tokens when enabled). As in Cosmos the period is a
+ * status, not a clock: votes are taken until the end_block that closes it.
  * Errors: OPG_ENOTFOUND, OPG_ESTATUS (not in the voting period), OPG_EVOTE (options
  * or weights invalid), OPG_ENOMEM. O(1) expected.
  */

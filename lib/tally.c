@@ -558,28 +558,38 @@ static uint32_t vote_find(const opgi_tprop *p, const opg_id *voter)
 {
     if (!p->vidx_cap)
         return UINT32_MAX;
-    uint32_t mask = p->vidx_cap - 1;
-    for (uint32_t i = voter_hash(voter) & mask;; i = (i + 1) & mask) {
-        uint32_t v = p->vidx[i];
-        if (v == 0)
+    uint32_t mask = p->vidx_cap - 1, h = voter_hash(voter);
+    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+        uint64_t e = p->vidx[i];
+        if (e == 0)
             return UINT32_MAX;
-        if (memcmp(p->votes[v - 1].voter.bytes, voter->bytes, 32) == 0)
-            return v - 1;
+        uint32_t s = (uint32_t)e - 1;
+        if ((uint32_t)(e >> 32) == h && memcmp(p->votes[s].voter.bytes, voter->bytes, 32) == 0)
+            return s;
     }
+}
+
+static void index_put(uint64_t *idx, uint32_t cap, uint32_t h, uint32_t slot)
+{
+    uint32_t mask = cap - 1, i = h & mask;
+    while (idx[i])
+        i = (i + 1) & mask;
+    idx[i] = (uint64_t)h << 32 | (uint64_t)(slot + 1);
 }
 
 int opgi_tprop_index_build(const opg_allocator *a, opgi_tprop *p, uint32_t cap)
 {
-    uint32_t *idx = opgi_alloc_array(a, cap, sizeof *idx);
+    uint64_t *idx = opgi_alloc_array(a, cap, sizeof *idx);
     if (!idx)
         return OPG_ENOMEM;
     memset(idx, 0, (size_t)cap * sizeof *idx);
-    uint32_t mask = cap - 1;
-    for (uint32_t s = 0; s < p->n_votes; s++) {
-        uint32_t i = voter_hash(&p->votes[s].voter) & mask;
-        while (idx[i])
-            i = (i + 1) & mask;
-        idx[i] = s + 1;
+    if (p->vidx_cap) { /* grow: the stored hashes say where each entry goes */
+        for (uint32_t i = 0; i < p->vidx_cap; i++)
+            if (p->vidx[i])
+                index_put(idx, cap, (uint32_t)(p->vidx[i] >> 32), (uint32_t)p->vidx[i] - 1);
+    } else {
+        for (uint32_t s = 0; s < p->n_votes; s++)
+            index_put(idx, cap, voter_hash(&p->votes[s].voter), s);
     }
     opgi_free(a, p->vidx, (size_t)p->vidx_cap * sizeof *p->vidx);
     p->vidx = idx;
@@ -663,10 +673,7 @@ int opg_tally_vote(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
     s = p->n_votes++;
     p->votes[s].voter = *voter;
     memcpy(p->votes[s].w, w, sizeof w);
-    uint32_t mask = p->vidx_cap - 1, i = voter_hash(voter) & mask;
-    while (p->vidx[i])
-        i = (i + 1) & mask;
-    p->vidx[i] = s + 1;
+    index_put(p->vidx, p->vidx_cap, voter_hash(voter), s);
     return OPG_OK;
 }
 

@@ -24,7 +24,16 @@
 
 #include "num.h"
 
+#include <gmp.h>
 #include <stdlib.h>
+
+/* The per-delegation power has a direct mpn path on 64-bit GMP limbs (the usual
+ * build); elsewhere it goes through opgi_muldiv. Both compute the same value. */
+#if GMP_NUMB_BITS == 64 && GMP_NAIL_BITS == 0 && !defined(OPGI_TALLY_PORTABLE_POWER)
+#define FAST_POWER 1
+#else
+#define FAST_POWER 0
+#endif
 
 #define W 6 /* limbs of a sum */
 
@@ -53,6 +62,7 @@ typedef struct scratch {
     uint32_t *node_vote; /* the operator's vote: slot + 1, 0 for none */
     uint64_t *ded;      /* 5 limbs per slot: deductions (shares of voting delegators) */
     uint64_t *tp;       /* 6 limbs per slot: tokens * 10^36 */
+    uint64_t *tp18;     /* 5 limbs per slot: tokens * 10^18 */
     ranked *rank;
     uint32_t *op_idx;   /* operator id -> slot + 1 of the nodes in the set */
     uint32_t op_cap;
@@ -65,6 +75,7 @@ static void scratch_free(const opg_allocator *a, scratch *s)
     opgi_free(a, s->node_vote, n * sizeof *s->node_vote);
     opgi_free(a, s->ded, n * 5 * sizeof *s->ded);
     opgi_free(a, s->tp, n * 6 * sizeof *s->tp);
+    opgi_free(a, s->tp18, n * 5 * sizeof *s->tp18);
     opgi_free(a, s->rank, n * sizeof *s->rank);
     opgi_free(a, s->op_idx, (size_t)s->op_cap * sizeof *s->op_idx);
     memset(s, 0, sizeof *s);
@@ -82,9 +93,11 @@ static int scratch_alloc(const opg_allocator *a, scratch *s, const opg_registry 
     s->node_vote = opgi_alloc_array(a, n, sizeof *s->node_vote);
     s->ded = opgi_alloc_array(a, n * 5, sizeof *s->ded);
     s->tp = opgi_alloc_array(a, n * 6, sizeof *s->tp);
+    s->tp18 = opgi_alloc_array(a, n * 5, sizeof *s->tp18);
     s->rank = opgi_alloc_array(a, n, sizeof *s->rank);
     s->op_idx = opgi_alloc_array(a, s->op_cap, sizeof *s->op_idx);
-    if (!s->in_set || !s->node_vote || !s->ded || !s->tp || !s->rank || !s->op_idx) {
+    if (!s->in_set || !s->node_vote || !s->ded || !s->tp || !s->tp18 || !s->rank ||
+        !s->op_idx) {
         scratch_free(a, s);
         return OPG_ENOMEM;
     }
@@ -156,6 +169,7 @@ static void scratch_set(scratch *s, const opg_registry *r)
         memset(&s->ded[(size_t)slot * 5], 0, 5 * sizeof *s->ded);
         /* tokens * 10^36 fits 6 limbs (2^256 * 2^120) */
         opgi_muldiv(&s->tp[(size_t)slot * 6], 6, nd->tokens.limb, 4, P2, 2, ONE, 1, OPGI_TRUNC);
+        opgi_muldiv(&s->tp18[(size_t)slot * 5], 5, nd->tokens.limb, 4, P1, 1, ONE, 1, OPGI_TRUNC);
         uint32_t i = id_hash(&nd->operator_id) & mask;
         while (s->op_idx[i])
             i = (i + 1) & mask;
@@ -164,15 +178,83 @@ static void scratch_set(scratch *s, const opg_registry *r)
 }
 
 /* Cosmos shares.MulInt(tokens).Quo(delegator_shares) for shares <= delegator_shares:
- * truncate once to 36 decimals, then half to even to 18. 0 without shares. */
+ * truncate once to 36 decimals, then half to even to 18. 0 without shares.
+ * tp = tokens * 10^36 (6 limbs), tp18 = tokens * 10^18 (5 limbs). */
 static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_t tp[6],
-                        const opg_dec *dshares)
+                        const uint64_t tp18[5], const opg_dec *dshares)
 {
+    if (opgi_dec_is_zero(dshares)) {
+        memset(out, 0, 5 * sizeof *out);
+        return;
+    }
+#if FAST_POWER
+    /*
+     * With X = shares * tokens * 10^18 = Q * d + R (d = delegator_shares, raw), the
+     * 36-decimal quotient is Q * 10^18 + f with f = floor(R * 10^18 / d), so the
+     * result is Q rounded by f: up if f > 5 * 10^17, on a tie (f = 5 * 10^17) up
+     * when Q is odd. f >= 5 * 10^17 exactly when 2R >= d, and then
+     * f > 5 * 10^17 exactly when (2R - d) * 5 * 10^17 >= d.
+     */
+    (void)tp;
+    mp_limb_t sh[4], t18[5], d[4], x[9], q[9], r[4], e[5], e5[6];
+    mp_size_t sn = 4, tn = 5, dn = 4;
+    for (int i = 0; i < 4; i++) {
+        sh[i] = (mp_limb_t)shares[i];
+        d[i] = (mp_limb_t)dshares->limb[i];
+    }
+    for (int i = 0; i < 5; i++)
+        t18[i] = (mp_limb_t)tp18[i];
+    while (sn > 0 && sh[sn - 1] == 0)
+        sn--;
+    while (tn > 0 && t18[tn - 1] == 0)
+        tn--;
+    while (d[dn - 1] == 0)
+        dn--;
+    memset(out, 0, 5 * sizeof *out);
+    if (sn == 0 || tn == 0)
+        return;
+    mp_size_t xn = sn + tn;
+    if (sn >= tn)
+        mpn_mul(x, sh, sn, t18, tn);
+    else
+        mpn_mul(x, t18, tn, sh, sn);
+    while (xn > 0 && x[xn - 1] == 0)
+        xn--;
+    mp_size_t qn;
+    if (xn < dn) {
+        qn = 0;
+        memset(r, 0, sizeof r);
+        memcpy(r, x, (size_t)xn * sizeof *x);
+    } else {
+        mpn_tdiv_qr(q, r, 0, x, xn, d, dn);
+        qn = xn - dn + 1;
+    }
+    /* Q <= tokens * 10^18 < 2^320: five limbs */
+    for (mp_size_t i = 0; i < qn && i < 5; i++)
+        out[i] = (uint64_t)q[i];
+    e[dn] = mpn_lshift(e, r, dn, 1); /* 2R */
+    mp_limb_t dz[5];
+    memcpy(dz, d, (size_t)dn * sizeof *d);
+    dz[dn] = 0;
+    if (mpn_cmp(e, dz, dn + 1) < 0)
+        return; /* f < 5 * 10^17: down */
+    mpn_sub_n(e, e, dz, dn + 1); /* 2R - d */
+    e5[dn + 1] = mpn_mul_1(e5, e, dn + 1, (mp_limb_t)(OPGI_P / 2));
+    mp_limb_t dz6[6];
+    memset(dz6, 0, sizeof dz6);
+    memcpy(dz6, d, (size_t)dn * sizeof *d);
+    int up = mpn_cmp(e5, dz6, dn + 2) >= 0 || (out[0] & 1); /* above half, or a tie on odd */
+    if (up) {
+        uint64_t one5[5] = {1, 0, 0, 0, 0};
+        opgi_add_n(out, out, one5, 5);
+    }
+#else
+    (void)tp18;
     uint64_t q[7];
-    if (opgi_dec_is_zero(dshares) ||
-        opgi_muldiv(q, 7, shares, 4, tp, 6, dshares->limb, 4, OPGI_TRUNC) != OPG_OK ||
+    if (opgi_muldiv(q, 7, shares, 4, tp, 6, dshares->limb, 4, OPGI_TRUNC) != OPG_OK ||
         opgi_muldiv(out, 5, q, 7, ONE, 1, P1, 1, OPGI_HALF_EVEN) != OPG_OK)
         memset(out, 0, 5 * sizeof *out);
+#endif
 }
 
 static void add_wide(uint64_t acc[W], const uint64_t *v, size_t n)
@@ -200,6 +282,45 @@ static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TA
     add_wide(s->total, power, 5);
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/*
+ * A prefetch hint for the registry's delegator index: the home slot of a delegator
+ * under the registry's hash (a mirror of hash_id in registry.c). It only decides
+ * which cache line is fetched early: if the registry ever hashes differently the
+ * tally is slower, never different.
+ */
+static uint64_t reg_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+static uint32_t reg_dtor_home(const opg_registry *r, const opg_id *id)
+{
+    uint64_t h = 0;
+    for (int w = 0; w < 4; w++) {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+            v = (v << 8) | id->bytes[w * 8 + i];
+        h = reg_mix64(h ^ v ^ (uint64_t)w);
+    }
+    return (uint32_t)h & (r->dtor_index_cap - 1);
+}
+
+/* Votes are walked in voter order, which is random in memory; the loads of the vote
+ * record, the registry's index slot and the delegation record are started this many
+ * votes ahead (three stages), so their cache misses overlap. */
+#define AHEAD 8
+
 /*
  * The tally of one proposal over the registry as it is: sums of every option and the
  * total. order: the votes in voter order; balances: per vote slot (NULL: none).
@@ -211,7 +332,24 @@ static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tpr
     memset(out, 0, sizeof *out);
     scratch_set(s, r);
     int liquid = balances && !opgi_dec_is_zero(&t->params.liquid_weight);
-    for (uint32_t k = 0; k < p->n_votes; k++) {
+    uint32_t n = p->n_votes, home[AHEAD];
+    for (uint32_t k = 0; k < n; k++) {
+        if (k + 3 * AHEAD < n)
+            PREFETCH(&p->votes[order[k + 3 * AHEAD]]);
+        if (r->dtor_index_cap) {
+            if (k + 2 * AHEAD < n) {
+                uint32_t h = reg_dtor_home(r, &p->votes[order[k + 2 * AHEAD]].voter);
+                home[(k + 2 * AHEAD) % AHEAD] = h;
+                PREFETCH(&r->dtor_index[h]);
+            }
+            if (k + AHEAD < n) {
+                uint32_t at = k + AHEAD < 2 * AHEAD ? reg_dtor_home(r, &p->votes[order[k + AHEAD]].voter)
+                                                    : home[(k + AHEAD) % AHEAD];
+                uint32_t v = r->dtor_index[at];
+                if (v)
+                    PREFETCH(&r->dels[v - 1]);
+            }
+        }
         uint32_t vs = order[k];
         const opgi_tvote *v = &p->votes[vs];
         /* a node's operator: the node votes this way */
@@ -228,7 +366,7 @@ static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tpr
             opgi_resize_n(sh5, 5, del->shares.limb, 4);
             opgi_add_n(&s->ded[(size_t)slot * 5], &s->ded[(size_t)slot * 5], sh5, 5);
             share_power(power, del->shares.limb, &s->tp[(size_t)slot * 6],
-                        &r->nodes[slot].delegator_shares);
+                        &s->tp18[(size_t)slot * 5], &r->nodes[slot].delegator_shares);
             add_power(out, power, v->w);
         }
         if (liquid) {
@@ -251,7 +389,8 @@ static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tpr
         /* the registry keeps deductions <= delegator_shares; 0 if that ever broke */
         if (opgi_sub_n(rest, ds, &s->ded[(size_t)slot * 5], 5))
             memset(rest, 0, sizeof rest);
-        share_power(power, rest, &s->tp[(size_t)slot * 6], &nd->delegator_shares);
+        share_power(power, rest, &s->tp[(size_t)slot * 6], &s->tp18[(size_t)slot * 5],
+                    &nd->delegator_shares);
         add_power(out, power, p->votes[s->node_vote[slot] - 1].w);
     }
 }
@@ -640,12 +779,14 @@ static void settle(opg_tally *t, opg_tally_closed *c, const opgi_tprop *p, int b
 {
     memset(&c->refunded, 0, sizeof c->refunded);
     memset(&c->burned, 0, sizeof c->burned);
-    c->refunds = t->out_refunds + *refund_at;
+    c->refunds = NULL;
     c->refund_count = 0;
     if (burn) {
         c->burned = p->total_deposit;
         return;
     }
+    if (p->n_deps)
+        c->refunds = t->out_refunds + *refund_at;
     for (uint32_t i = 0; i < p->n_deps; i++) {
         opg_tally_deposit_entry *e = &t->out_refunds[(*refund_at)++];
         e->depositor = p->deps[i].depositor;
@@ -828,7 +969,6 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
                      * its deposits stay, its votes were deleted by the tally */
                     record_base(c, p, OPG_TALLY_CONVERTED);
                     counts_of(&c->counts, &s);
-                    c->refunds = t->out_refunds + refund_at;
                     p->expedited = 0;
                     p->voting_end = opgi_time_add(p->voting_start, t->params.voting_period);
                     drop_votes(a, p);
@@ -926,7 +1066,7 @@ int opg_tally_cancel(opg_tally *t, uint64_t proposal_id, const opg_id *proposer,
 
     opg_tally_closed *c = &t->out[t->n_out++];
     record_base(c, p, OPG_TALLY_CANCELLED);
-    c->refunds = t->out_refunds;
+    c->refunds = nonzero ? t->out_refunds : NULL;
     for (uint32_t i = 0; i < p->n_deps; i++) {
         opg_u256 b, back;
         opgi_muldiv(b.limb, 4, p->deps[i].amount.limb, 4, t->params.proposal_cancel_ratio.limb,

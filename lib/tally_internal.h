@@ -42,10 +42,12 @@ typedef struct opgi_tprop {
     opgi_tdeposit *deps;
     uint32_t n_deps, deps_cap;
     /* votes in arrival order (a replacement overwrites in place), with an open
-     * addressing index by voter: 0 = empty, else slot + 1; at most half full */
+     * addressing index by voter, at most half full: 0 = empty, else
+     * (hash32 << 32) | (slot + 1). The stored hash lets a probe skip other voters
+     * without touching their records and lets the index grow without reading them. */
     opgi_tvote *votes;
     uint32_t n_votes, votes_cap;
-    uint32_t *vidx;
+    uint64_t *vidx;
     uint32_t vidx_cap; /* 0 or a power of two */
 } opgi_tprop;
 
@@ -104,7 +106,7 @@ int opgi_tally_props_reserve(opg_tally *t);
 void opgi_tally_min_deposit(opg_u256 *out, const opg_tally_params *p, int expedited);
 /* a + b seconds, saturating at OPG_TIME_FOREVER (both >= 0 for b). */
 opg_time opgi_time_add(opg_time a, opg_time b);
-/* Builds a proposal's vote index at capacity cap (power of two, > 2 * n_votes). */
+/* (Re)builds a proposal's vote index at capacity cap (power of two, >= 2 * n_votes). */
 int opgi_tprop_index_build(const opg_allocator *a, opgi_tprop *p, uint32_t cap);
 /* Checks a raw weight vector: each in [0, 1], at least one nonzero, sum exactly 1. */
 int opgi_tally_weights_valid(const uint64_t w[OPGI_TALLY_OPTIONS]);

@@ -86,9 +86,11 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
         opgi_w_i64(w, p->voting_end);
         opgi_w_u256(w, &p->total_deposit);
         opgi_w_u32(w, p->title_len);
-        opgi_w_bytes(w, p->blob, p->title_len);
+        if (p->title_len)
+            opgi_w_bytes(w, p->blob, p->title_len);
         opgi_w_u32(w, p->summary_len);
-        opgi_w_bytes(w, p->blob + p->title_len, p->summary_len);
+        if (p->summary_len)
+            opgi_w_bytes(w, p->blob + p->title_len, p->summary_len);
         if (p->kind == OPG_PROPOSAL_PARAMS) {
             opgi_w_u32(w, p->n_changes);
             for (size_t c = 0; c < p->n_changes; c++) {
@@ -98,12 +100,14 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
                 opgi_w_u16(w, (uint16_t)kl);
                 opgi_w_bytes(w, key, kl);
                 opgi_w_u16(w, (uint16_t)vl);
-                opgi_w_bytes(w, value, vl);
+                if (vl)
+                    opgi_w_bytes(w, value, vl);
             }
         } else if (p->kind == OPG_PROPOSAL_PAYLOAD) {
             size_t n = p->blob_len - p->title_len - p->summary_len;
             opgi_w_u32(w, (uint32_t)n);
-            opgi_w_bytes(w, p->blob + p->title_len + p->summary_len, n);
+            if (n)
+                opgi_w_bytes(w, p->blob + p->title_len + p->summary_len, n);
         }
         opgi_w_u32(w, p->n_deps);
         for (uint32_t d = 0; d < p->n_deps; d++) {

@@ -1699,13 +1699,13 @@ static void hash_nofail(uint8_t out[32], const opg_tally *t)
     do {                                                                             \
         uint8_t h0_[32], h1_[32];                                                    \
         hash_nofail(h0_, (t));                                                       \
-        int rc_ = (expr);                                                            \
-        if (rc_ == OPG_ENOMEM) {                                                     \
+        int st_ = (expr);                                                            \
+        if (st_ == OPG_ENOMEM) {                                                     \
             hash_nofail(h1_, (t));                                                   \
             CHECK(memcmp(h0_, h1_, 32) == 0);                                        \
-            rc_ = (expr);                                                            \
+            st_ = (expr);                                                            \
         }                                                                            \
-        CHECK_OK(rc_);                                                               \
+        CHECK_OK(st_);                                                               \
     } while (0)
 
 static int liquid_cb(void *user, const opg_id *account, opg_u256 *balance)
