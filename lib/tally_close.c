@@ -346,8 +346,12 @@ static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tpr
                 uint32_t at = k + AHEAD < 2 * AHEAD ? reg_dtor_home(r, &p->votes[order[k + AHEAD]].voter)
                                                     : home[(k + AHEAD) % AHEAD];
                 uint32_t v = r->dtor_index[at];
-                if (v)
-                    PREFETCH(&r->dels[v - 1]);
+                if (v) { /* a record spans up to three cache lines */
+                    const char *rec = (const char *)&r->dels[v - 1];
+                    PREFETCH(rec);
+                    PREFETCH(rec + 64);
+                    PREFETCH(rec + sizeof(opgi_delegation) - 1);
+                }
             }
         }
         uint32_t vs = order[k];
