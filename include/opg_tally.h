@@ -17,7 +17,7 @@
  *   opg_tally_end_block    removes proposals whose deposit period ended, tallies those
  *                          whose voting period ended, burns or refunds deposits,
  *                          applies passed parameter changes; the host reads what
- *                          closed with opg_tally_closed()
+ *                          closed with opg_tally_closed_list()
  *   opg_tally_cancel       the proposer withdraws it (part of the deposits is burned)
  *
  * Who holds what. Deposits are tokens the host has taken from the depositors' accounts
@@ -31,6 +31,14 @@
  * Closed proposals leave the tally's state: the record handed out by end_block (or
  * cancel) is the host's to keep (**Differs** from Cosmos, which keeps finished
  * proposals in its store). Proposal ids start at 1 and are never reused.
+ *
+ * As in Cosmos v0.50: an expedited proposal that does not pass (vetoed included) is
+ * not burned or refunded but goes on as a regular one, and its votes are gone (the
+ * Cosmos tally deletes every vote it counts), so voters vote again; a proposal that
+ * passes is refunded even if its parameter change then fails; cancelling burns
+ * proposal_cancel_ratio of each deposit (Cosmos may send it elsewhere instead).
+ * Arithmetic is exact on wide integers, so values where Cosmos would panic on
+ * decimal overflow are computed (counts saturate at 2^256 - 1).
  *
  * All conventions of opg_core.h apply: a failed call changes nothing (the state hash
  * stays as it was), one thread per handle at a time.
@@ -149,12 +157,16 @@ typedef int (*opg_tally_param_get_fn)(char *buf, size_t cap, size_t *needed, voi
  * Attaches a namespace: keys starting with `prefix` (1..OPG_TALLY_PREFIX_MAX
  * characters ending in '.') go to set/get on `handle`. The two functions follow the
  * opg_*_param_set/get contract: set is atomic (a refused value changes nothing) and
- * get gives back text that set accepts. A passed proposal reads the old value of
- * each of its keys in this namespace, sets the new values in order, and if one is
- * refused sets the old values back in reverse order, so set must restore exactly
- * what get read. set NULL detaches the prefix. Errors: OPG_EINVAL (bad prefix,
- * "staking." or "gov."), OPG_EEXISTS (already attached: detach first), OPG_ENOMEM
- * (more than 8 namespaces).
+ * get gives back text (at most OPG_TALLY_VALUE_MAX characters) that set accepts. A
+ * passed proposal reads the old value of each of its keys in this namespace, sets
+ * the new values in order, and if one is refused (any nonzero return, OPG_ENOMEM
+ * included) sets the old values back in reverse order, so set must restore exactly
+ * what get read; the proposal is then FAILED with that code. The built-in
+ * namespaces need no such trust: gov.* and staking.* changes are validated on copies
+ * of the parameters and fees.* on a scratch copy of the pricer before anything is
+ * set. set NULL detaches the prefix. Errors: OPG_EINVAL (bad prefix, "staking." or
+ * "gov."), OPG_EEXISTS (already attached: detach first), OPG_ENOMEM (more than 8
+ * namespaces).
  */
 OPG_API int opg_tally_attach_params(opg_tally *t, const char *prefix, void *handle,
                                     opg_tally_param_set_fn set, opg_tally_param_get_fn get);
