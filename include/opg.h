@@ -10,7 +10,9 @@
 
 #include "opg_core.h"
 #include "opg_registry.h"
+#include "opg_splitter.h"
 #include "opg_pricer.h"
+#include "opg_slasher.h"
 #include "opg_tally.h"
 
 #endif /* OPG_H */

@@ -115,8 +115,9 @@ typedef struct opg_pricer opg_pricer;
  * its class array). alloc may be NULL for the C library's allocator; the handle
  * keeps a copy and uses it for every allocation until opg_pricer_free.
  * Every dimension starts at its initial_base_fee with no usage and no excess.
- * Errors: OPG_EINVAL for params out of range (names, bounds, target > limit,
- * min > max, split not summing to 1, duplicate class ids), OPG_ENOMEM.
+ * Errors: OPG_EINVAL for a NULL out or params, or params out of range (names,
+ * bounds, target > limit, min > max, initial base fee outside [min, max], split
+ * not summing to 1, duplicate class ids), OPG_ENOMEM.
  * *out is set only on success. O(dimensions + classes * log classes).
  */
 OPG_API int opg_pricer_new(opg_pricer **out, const opg_pricer_params *params,
@@ -165,8 +166,9 @@ OPG_API opg_pricer_combine opg_pricer_combine_get(const opg_pricer *pricer);
 /* ---------------------------------------------------------- model classes */
 
 /*
- * Adds the class `cls`, or replaces the multipliers of the class with its id.
- * Errors: OPG_ENOMEM (nothing changed). O(classes) (kept sorted by id).
+ * Adds the class `cls` (copied), or replaces the multipliers of the class with its
+ * id. Errors: OPG_EINVAL for a NULL cls, OPG_ENOMEM (nothing changed).
+ * O(classes) (kept sorted by id).
  */
 OPG_API int opg_pricer_class_set(opg_pricer *pricer, const opg_pricer_class *cls);
 
@@ -311,8 +313,8 @@ OPG_API int opg_pricer_save(uint8_t *buf, size_t cap, size_t *len, const opg_pri
 OPG_API int opg_pricer_load(opg_pricer **out, const uint8_t *buf, size_t len,
                             const opg_allocator *alloc);
 
-/* BLAKE2b-256 of the canonical state, personalised "opg.pricer". */
-OPG_API void opg_pricer_state_hash(uint8_t out[32], const opg_pricer *pricer);
+/* BLAKE2b-256 of the canonical state, personalised "opg.pricer". OPG_EINVAL on NULL. */
+OPG_API int opg_pricer_state_hash(uint8_t out[32], const opg_pricer *pricer);
 
 #ifdef __cplusplus
 }

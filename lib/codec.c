@@ -223,7 +223,9 @@ uint32_t opgi_r_count(opgi_reader *r, size_t min_each)
     uint32_t n = opgi_r_u32(r);
     if (r->bad)
         return 0;
-    if (min_each && (size_t)n > (r->len - r->pos) / min_each) {
+    if (min_each == 0)
+        min_each = 1; /* every record takes at least a byte */
+    if ((size_t)n > (r->len - r->pos) / min_each) {
         r->bad = 1;
         return 0;
     }
@@ -242,7 +244,11 @@ int opgi_r_header(opgi_reader *r, enum opgi_kind kind, uint16_t max_version, uin
         r->bad = 1;
         return OPG_ECORRUPT;
     }
-    if (v == 0 || v > max_version)
+    if (v == 0) {
+        r->bad = 1;
+        return OPG_ECORRUPT; /* no format was ever numbered 0 */
+    }
+    if (v > max_version)
         return OPG_EVERSION;
     if (version)
         *version = v;

@@ -58,6 +58,8 @@ int opgi_muldiv(uint64_t *out, size_t outn, const uint64_t *a, size_t an, const 
 {
     mp_limb_t ma[MP_MAX], mb[MP_MAX], md[MP_MAX];
     mp_limb_t prod[2 * MP_MAX], q[2 * MP_MAX + 1], r[MP_MAX];
+    if (an > OPGI_NUM_MAX || bn > OPGI_NUM_MAX || dn > OPGI_NUM_MAX || outn > 2 * OPGI_NUM_MAX)
+        return OPG_EINVARIANT; /* a caller asked for more than the stack arrays hold */
     mp_size_t na = to_mp(ma, a, an), nb = to_mp(mb, b, bn), nd = to_mp(md, d, dn);
 
     if (nd == 0)
@@ -168,6 +170,35 @@ int opgi_resize_n(uint64_t *out, size_t outn, const uint64_t *a, size_t an)
     return OPG_OK;
 }
 
+int opgi_isqrt(uint64_t *out, size_t outn, const uint64_t *a, size_t an)
+{
+    mp_limb_t m[MP_MAX], root[MP_MAX];
+    mp_size_t k = to_mp(m, a, an);
+    if (k == 0) {
+        memset(out, 0, outn * sizeof *out);
+        return OPG_OK;
+    }
+    mpn_sqrtrem(root, NULL, m, k); /* floor, exact: GMP's integer square root */
+    return from_mp(out, outn, root, (k + 1) / 2);
+}
+
+void opgi_shr_n(uint64_t *out, const uint64_t *a, size_t n, uint64_t bits)
+{
+    uint64_t tmp[OPGI_NUM_MAX];
+    uint64_t words = bits / 64;
+    unsigned rest = (unsigned)(bits % 64);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = 0, hi = 0;
+        if (words < n && i + words < n) {
+            lo = a[i + words] >> rest;
+            if (rest && i + words + 1 < n)
+                hi = a[i + words + 1] << (64 - rest);
+        }
+        tmp[i] = lo | hi;
+    }
+    memcpy(out, tmp, n * sizeof *out);
+}
+
 /* ------------------------------------------------------------------ u256 */
 
 static const uint64_t ONE[1] = {1};
@@ -230,17 +261,21 @@ int opg_u256_from_string(opg_u256 *out, const char *s)
 {
     if (!out || !s)
         return OPG_EINVAL;
-    unsigned char digits[256];
-    size_t n = 0;
-    for (; s[n]; n++) {
-        if (s[n] < '0' || s[n] > '9')
+    unsigned char digits[80];
+    size_t n = 0, i = 0;
+    while (s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9')
+        i++; /* leading zeros carry no value: any number of them is fine */
+    for (; s[i]; i++) {
+        if (s[i] < '0' || s[i] > '9')
             return OPG_EPARSE;
-        if (n >= sizeof digits) /* so many digits cannot be below 2^256 unless zeros */
-            return OPG_EOVERFLOW;
-        digits[n] = (unsigned char)(s[n] - '0');
+        if (n < sizeof digits)
+            digits[n] = (unsigned char)(s[i] - '0');
+        n++;
     }
     if (n == 0)
         return OPG_EPARSE;
+    if (n > 78)
+        return OPG_EOVERFLOW;
     uint64_t v[4];
     int rc = digits_to_limbs(v, digits, n);
     if (rc)
@@ -369,21 +404,24 @@ int opg_dec_from_string(opg_dec *out, const char *s)
 {
     if (!out || !s)
         return OPG_EINVAL;
-    unsigned char digits[256 + 18];
-    size_t n = 0, i = 0, frac = 0;
+    unsigned char digits[80 + 18];
+    size_t n = 0, i = 0, frac = 0, int_digits = 0;
+    while (s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9')
+        i++; /* leading zeros carry no value */
     for (; s[i] >= '0' && s[i] <= '9'; i++) {
-        if (n >= 256)
-            return OPG_EOVERFLOW;
-        digits[n++] = (unsigned char)(s[i] - '0');
+        if (n < 80)
+            digits[n++] = (unsigned char)(s[i] - '0');
+        int_digits++;
     }
-    if (n == 0)
+    if (int_digits == 0)
         return OPG_EPARSE;
     if (s[i] == '.') {
         i++;
         for (; s[i] >= '0' && s[i] <= '9'; i++) {
             if (frac == 18)
                 return OPG_EPARSE;
-            digits[n++] = (unsigned char)(s[i] - '0');
+            if (n < sizeof digits)
+                digits[n++] = (unsigned char)(s[i] - '0');
             frac++;
         }
         if (frac == 0)
@@ -391,6 +429,8 @@ int opg_dec_from_string(opg_dec *out, const char *s)
     }
     if (s[i] != '\0')
         return OPG_EPARSE;
+    if (int_digits > 60)
+        return OPG_EOVERFLOW; /* above 10^60 > the largest decimal */
     for (; frac < 18; frac++)
         digits[n++] = 0;
     uint64_t v[4];

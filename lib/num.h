@@ -38,6 +38,11 @@ int opgi_is_zero_n(const uint64_t *a, size_t n);
 /* Copies a[an] into out[outn]: zero-extends, or OPG_EOVERFLOW if a has set limbs past outn. */
 int opgi_resize_n(uint64_t *out, size_t outn, const uint64_t *a, size_t an);
 
+/* out[outn] = floor(sqrt(a[an])). OPG_EOVERFLOW if it needs more than outn limbs. */
+int opgi_isqrt(uint64_t *out, size_t outn, const uint64_t *a, size_t an);
+/* out = a >> bits over n limbs (bits may exceed 64 * n: the result is then 0). */
+void opgi_shr_n(uint64_t *out, const uint64_t *a, size_t n, uint64_t bits);
+
 /* Checked helpers on the public types, used throughout the modules. */
 static inline int opgi_u256_is_zero(const opg_u256 *a) { return opgi_is_zero_n(a->limb, 4); }
 static inline int opgi_dec_is_zero(const opg_dec *a) { return opgi_is_zero_n(a->limb, 4); }

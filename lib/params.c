@@ -174,16 +174,20 @@ int opgi_params_set(const opgi_param_table *t, void *params, const char *key,
     const opgi_param *p = opgi_param_find(t, key);
     if (!p)
         return opgi_fail(err, OPG_EKEY, "unknown parameter key", key);
-    unsigned char copy[4096];
-    if (t->struct_size > sizeof copy)
+    /* the validator reads the copy as the module's struct: keep it suitably aligned */
+    union {
+        max_align_t align;
+        unsigned char bytes[4096];
+    } copy;
+    if (t->struct_size > sizeof copy.bytes)
         return opgi_fail(err, OPG_EINVARIANT, "parameter struct too large", NULL);
-    memcpy(copy, params, t->struct_size);
-    int rc = opgi_param_parse(p, copy + p->offset, text, err);
+    memcpy(copy.bytes, params, t->struct_size);
+    int rc = opgi_param_parse(p, copy.bytes + p->offset, text, err);
     if (rc)
         return rc;
-    if (t->validate && (rc = t->validate(copy, err)) != OPG_OK)
+    if (t->validate && (rc = t->validate(copy.bytes, err)) != OPG_OK)
         return rc;
-    memcpy(params, copy, t->struct_size);
+    memcpy(params, copy.bytes, t->struct_size);
     return OPG_OK;
 }
 

@@ -284,23 +284,23 @@ int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *sha
         memset(out, 0, sizeof *out);
         return OPG_OK;
     }
-    /* shares * tokens / delegator_shares: a Dec times an Int over a Dec is a Dec */
-    opg_dec t;
-    int rc = opgi_muldiv(t.limb, 4, shares->limb, 4, n->tokens.limb, 4,
-                         n->delegator_shares.limb, 4, OPGI_TRUNC);
-    if (rounding == OPGI_TRUNC || rc != OPG_OK) {
-        if (rc == OPG_OK)
-            *out = t;
-        return rc;
+    /* Cosmos: shares.MulInt(tokens) then Quo / QuoTruncate / QuoRoundUp by
+     * delegator_shares. The product is kept at 512 bits, so where Cosmos would
+     * overflow its Dec this still gives the exact value. */
+    static const uint64_t one[1] = {1}, p[1] = {OPGI_P};
+    static const uint64_t p2[2] = {UINT64_C(0xb34b9f1000000000), UINT64_C(0x00c097ce7bc90715)};
+    uint64_t prod[8];
+    opgi_muldiv(prod, 8, shares->limb, 4, n->tokens.limb, 4, one, 1, OPGI_TRUNC);
+    if (rounding == OPGI_HALF_EVEN) {
+        /* quo: truncate prod * 10^36 / shares once, then half-even to 18 decimals */
+        uint64_t t[10];
+        int rc = opgi_muldiv(t, 10, prod, 8, p2, 2, n->delegator_shares.limb, 4, OPGI_TRUNC);
+        if (rc)
+            return rc;
+        return opgi_muldiv(out->limb, 4, t, 10, one, 1, p, 1, OPGI_HALF_EVEN);
     }
-    /* Cosmos: mul_int then quo, i.e. trunc to 36 decimals then half-even; or round up */
-    opg_dec prod, den = n->delegator_shares;
-    rc = opg_dec_mul_int(&prod, shares, &n->tokens);
-    if (rc)
-        return opgi_muldiv(out->limb, 4, shares->limb, 4, n->tokens.limb, 4, den.limb, 4,
-                           rounding == OPGI_CEIL ? OPGI_CEIL : OPGI_HALF_EVEN);
-    return rounding == OPGI_CEIL ? opg_dec_quo_round_up(out, &prod, &den)
-                                 : opg_dec_quo(out, &prod, &den);
+    return opgi_muldiv(out->limb, 4, prod, 8, p, 1, n->delegator_shares.limb, 4,
+                       rounding == OPGI_CEIL ? OPGI_CEIL : OPGI_TRUNC);
 }
 
 /* ------------------------------------------------------ delegation index */
@@ -806,6 +806,18 @@ void opgi_jail(opg_registry *r, uint32_t slot, opg_time until)
     if (until > n->jailed_until)
         n->jailed_until = until;
     opgi_event_push(r, OPG_EVENT_NODE_JAILED, n);
+}
+
+int opgi_registry_jail_until(opg_registry *r, uint32_t slot, opg_time until)
+{
+    opgi_node *n = &r->nodes[slot];
+    if (n->jailed) {
+        if (until > n->jailed_until)
+            n->jailed_until = until;
+        return 0;
+    }
+    opgi_jail(r, slot, until);
+    return 1;
 }
 
 int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id)

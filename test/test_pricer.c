@@ -1027,8 +1027,8 @@ static void test_save_load(void)
     blob[4] = 2;
     blob[7] = 2; /* version 2 */
     CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_EVERSION);
-    blob[7] = 0; /* version 0 */
-    CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_EVERSION);
+    blob[7] = 0; /* version 0: no format ever had it */
+    CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_ECORRUPT);
     blob[7] = 1;
 
     /* any single-bit change is either refused or loads into a state that saves back
@@ -1127,6 +1127,52 @@ static void test_load_refuses_noncanonical(void)
     CHECK_RC(opg_pricer_load(&q, NULL, 0, NULL), OPG_ECORRUPT);
     free(c);
     free(blob);
+    opg_pricer_free(p);
+}
+
+/* The canonical form is consensus: this fixed run must hash the same on every
+ * build (gcc or clang, any optimisation). A change here needs a new save version. */
+static void test_state_hash_pinned(void)
+{
+    opg_pricer_params pp;
+    opg_pricer_params_init(&pp);
+    pp.dimension_count = 2;
+    strcpy(pp.dimensions[0].name, "a");
+    strcpy(pp.dimensions[1].name, "b");
+    pp.dimensions[1].controller = OPG_PRICER_EXPONENTIAL;
+    pp.dimensions[1].min_base_fee = u64v(1);
+    pp.dimensions[1].initial_base_fee = u64v(1);
+    pp.dimensions[1].update_fraction = 3338477;
+    opg_pricer_class c = class_of(1, "0");
+    c.multiplier[0] = dec_of("1.25");
+    c.multiplier[1] = dec_of("3");
+    pp.classes = &c;
+    pp.class_count = 1;
+    opg_pricer *p;
+    CHECK_OK(opg_pricer_new(&p, &pp, NULL));
+    uint64_t s = 7;
+    opg_u256 tip = u64v(5);
+    for (int b = 0; b < 500; b++) {
+        for (int k = 0; k < 50; k++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            opg_pricer_request rq = request_of(1, (s >> 33) % 600000, (s >> 13) % 200000, 0, 0);
+            opg_pricer_receipt r;
+            int rc = opg_pricer_charge(&r, NULL, p, &rq, &U256_MAX, &tip, NULL, 0);
+            CHECK(rc == OPG_OK || rc == OPG_ELIMIT);
+        }
+        CHECK_OK(opg_pricer_end_block(NULL, p));
+    }
+    uint8_t h[32];
+    hash_of(h, p);
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    /* the run ends with base fees 4971909273666775 and 609481399 (excess 67531110) */
+    opg_pricer_dimension_state st;
+    CHECK_OK(opg_pricer_dimension_get(NULL, &st, p, 1));
+    CHECK_U256(st.base_fee, "609481399");
+    CHECK_U256(st.excess, "67531110");
+    CHECK(strcmp(hex, "087e2800760dde90dd0886de2edf2eca63bba6ee54b561f884427e2add71ec33") == 0);
     opg_pricer_free(p);
 }
 
@@ -1396,6 +1442,7 @@ int main(void)
     RUN(test_classes);
     RUN(test_save_load);
     RUN(test_load_refuses_noncanonical);
+    RUN(test_state_hash_pinned);
     RUN(test_allocation_failures);
     RUN(test_random_run);
     return harness_done();

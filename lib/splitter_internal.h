@@ -1,0 +1,87 @@
+/*
+ * splitter_internal.h - the reward splitter's state, shared by splitter.c (F1,
+ * allocation, hooks), emission.c (minting and pools) and splitter_state.c (save/load).
+ */
+#ifndef OPG_SPLITTER_INTERNAL_H
+#define OPG_SPLITTER_INTERNAL_H
+
+#include "opg_splitter.h"
+
+#include "registry_internal.h"
+
+/* F1 cumulative reward ratios are 384 bits wide: a node with tiny stake and huge
+ * rewards (where Cosmos' 256-bit Dec would halt the chain) still accumulates. */
+#define OPGI_CUM_LIMBS 6
+/* Bits of the fractional exponent used by the decay pool's exp2. */
+#define OPGI_EXP2_BITS 192
+
+typedef struct f1_hist {
+    uint64_t period;
+    uint64_t refcount;
+    uint64_t cum[OPGI_CUM_LIMBS]; /* cumulative reward ratio, raw Dec per token */
+} f1_hist;
+
+typedef struct f1_slash {
+    uint64_t height;
+    uint64_t period;
+    opg_dec fraction;
+} f1_slash;
+
+typedef struct f1_node {
+    int live;
+    uint64_t period;      /* current period */
+    opg_dec rewards;      /* current period's delegator rewards */
+    opg_dec commission;   /* accumulated commission */
+    opg_dec outstanding;  /* allocated, not yet paid */
+    f1_hist *hist;        /* sorted by period; refcount 0 marks a dropped record */
+    size_t n_hist, cap_hist;
+    size_t n_dead;        /* dropped records not yet compacted away */
+    f1_slash *slashes;    /* in (height, period) order */
+    size_t n_slash, cap_slash;
+} f1_node;
+
+struct opg_splitter {
+    opg_allocator alloc;
+    char err[OPGI_ERRMSG_MAX];
+    opg_registry *reg;
+    opg_splitter_params params;
+
+    /* emission */
+    opg_dec inflation;        /* cosmos_mint */
+    opg_u256 anchor_amount;   /* pools: P0 of the current anchor */
+    opg_time anchor_time;     /* pools: t0 of the current anchor (shifted by pauses) */
+    opg_u256 anchor_emitted;  /* pools: emitted since the anchor */
+    int paused;
+    opg_time paused_at;
+    opg_time last_time;       /* time of the last mint call (0: none yet) */
+    int has_last;
+
+    /* the money, all as Dec so fractions are accounted exactly */
+    opg_dec pending, minted, emitted, fees, paid_delegators, paid_commission;
+    opg_dec community_pool, community_spent, outstanding;
+
+    f1_node *nodes;           /* indexed by registry node slot */
+    uint32_t n_nodes;         /* entries allocated */
+
+    uint64_t exp2_table[OPGI_EXP2_BITS][4]; /* 2^(-2^-i) in Q256, derived, not state */
+};
+
+/* emission.c */
+void opgi_exp2_table_init(uint64_t table[OPGI_EXP2_BITS][4]);
+int opgi_decay_remaining(opg_u256 *out, const uint64_t table[OPGI_EXP2_BITS][4],
+                         const opg_u256 *p0, opg_time t0, opg_time half_life, opg_time t);
+void opgi_emission_reanchor(opg_splitter *s);
+
+/* splitter.c, used by splitter_state.c */
+int opgi_splitter_nodes_reserve(opg_splitter *s, uint32_t slots);
+int opgi_f1_hist_reserve(opg_splitter *s, f1_node *n, size_t more);
+int opgi_f1_slash_reserve(opg_splitter *s, f1_node *n, size_t more);
+void opgi_splitter_sync_ledger(opg_splitter *s);
+int opgi_splitter_attach(opg_splitter *s);
+/* A bare splitter for load (not attached, no nodes). */
+int opgi_splitter_create_for_load(opg_splitter **out, opg_registry *r,
+                                  const opg_splitter_params *params, const opg_allocator *alloc);
+void opgi_splitter_release(opg_splitter *s);
+extern const opgi_param_table opgi_splitter_param_table;
+
+#endif /* OPG_SPLITTER_INTERNAL_H */
