@@ -49,6 +49,8 @@
 #include "opg_core.h"
 #include "opg_pricer.h"
 #include "opg_registry.h"
+#include "opg_slasher.h"
+#include "opg_splitter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -136,19 +138,38 @@ OPG_API void opg_tally_set_balance_fn(opg_tally *t, opg_tally_balance_fn fn, voi
 
 /*
  * Parameter-change proposals address handles by key namespace:
- *   staking.*  the registry the tally was created on (always there)
- *   gov.*      this tally (always there)
- *   fees.*     a pricer attached with opg_tally_attach_pricer
- *   other      a namespace the host attaches with opg_tally_attach_params, e.g.
- *              "distribution." or "slashing." for engines, or the host's own modules
+ *   staking.*                        the registry the tally was created on (always)
+ *   gov.*                            this tally (always)
+ *   fees.*                           a pricer attached with opg_tally_attach_pricer
+ *   distribution.* mint.* emission.* a splitter attached with opg_tally_attach_splitter
+ *   slashing.* evidence.*            a slasher attached with opg_tally_attach_slasher
+ *   other                            a namespace the host attaches with
+ *                                    opg_tally_attach_params (its own modules)
  * A key whose namespace has nothing attached when the proposal passes fails that
- * proposal. Attachments are runtime links, not state: attach again after a load.
+ * proposal (OPG_EKEY). Attachments are runtime links, not state: attach again after
+ * a load. Every attached handle must outlive its attachment.
+ *
+ * All or nothing: every change is validated before any is applied, on copies of the
+ * parameters (gov, staking, splitter, slasher) or on a scratch copy of the pricer; only
+ * host namespaces are trusted to set back their old values. A passed proposal's
+ * changes then apply in order, except that a slasher takes its changes as one step
+ * (it ends with the values the sequence leaves, a new signed_blocks_window first):
+ * a window change reallocates the liveness bitmaps and restarts them, and running
+ * out of memory there fails the proposal (OPG_ENOMEM) with nothing applied.
  */
 
 /* Attaches (or with pricer NULL detaches) the pricer that "fees.*" changes go to.
  * The pricer must outlive the attachment. OPG_EEXISTS if "fees." is attached with
  * opg_tally_attach_params. */
 OPG_API int opg_tally_attach_pricer(opg_tally *t, opg_pricer *pricer);
+
+/* Attaches (or with NULL detaches) the splitter that "distribution.*", "mint.*" and
+ * "emission.*" changes go to. OPG_EEXISTS if one of those prefixes is attached with
+ * opg_tally_attach_params; OPG_ENOMEM if the namespaces are full. */
+OPG_API int opg_tally_attach_splitter(opg_tally *t, opg_splitter *splitter);
+/* Attaches (or with NULL detaches) the slasher that "slashing.*" and "evidence.*"
+ * changes go to. Errors as for opg_tally_attach_splitter. */
+OPG_API int opg_tally_attach_slasher(opg_tally *t, opg_slasher *slasher);
 
 typedef int (*opg_tally_param_set_fn)(void *handle, const char *key, const char *value);
 typedef int (*opg_tally_param_get_fn)(char *buf, size_t cap, size_t *needed, void *handle,
@@ -161,12 +182,10 @@ typedef int (*opg_tally_param_get_fn)(char *buf, size_t cap, size_t *needed, voi
  * passed proposal reads the old value of each of its keys in this namespace, sets
  * the new values in order, and if one is refused (any nonzero return, OPG_ENOMEM
  * included) sets the old values back in reverse order, so set must restore exactly
- * what get read; the proposal is then FAILED with that code. The built-in
- * namespaces need no such trust: gov.* and staking.* changes are validated on copies
- * of the parameters and fees.* on a scratch copy of the pricer before anything is
- * set. set NULL detaches the prefix. Errors: OPG_EINVAL (bad prefix, "staking." or
- * "gov."), OPG_EEXISTS (already attached: detach first), OPG_ENOMEM (more than 8
- * namespaces).
+ * what get read; the proposal is then FAILED with that code. set NULL detaches the
+ * prefix. Errors: OPG_EINVAL (bad prefix, "staking." or
+ * "gov."), OPG_EEXISTS (already attached: detach first), OPG_ENOMEM (more than 12
+ * namespaces in all, the engines' included).
  */
 OPG_API int opg_tally_attach_params(opg_tally *t, const char *prefix, void *handle,
                                     opg_tally_param_set_fn set, opg_tally_param_get_fn get);

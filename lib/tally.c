@@ -221,24 +221,76 @@ static int target_add(opg_tally *t, const char *prefix, int kind, void *handle,
     return OPG_OK;
 }
 
-int opg_tally_attach_pricer(opg_tally *t, opg_pricer *pricer)
+static int splitter_set(void *h, const char *key, const char *value)
+{
+    return opg_splitter_param_set(h, key, value);
+}
+
+static int splitter_get(char *buf, size_t cap, size_t *needed, void *h, const char *key)
+{
+    return opg_splitter_param_get(buf, cap, needed, h, key);
+}
+
+static int slasher_set(void *h, const char *key, const char *value)
+{
+    return opg_slasher_param_set(h, key, value);
+}
+
+static int slasher_get(char *buf, size_t cap, size_t *needed, void *h, const char *key)
+{
+    return opg_slasher_param_get(buf, cap, needed, h, key);
+}
+
+/* Attaches (handle) or detaches (NULL) an engine of `kind` under its prefixes. */
+static int attach_engine(opg_tally *t, int kind, void *handle, const char *const *prefixes,
+                         size_t n, opg_tally_param_set_fn set, opg_tally_param_get_fn get)
 {
     if (!t)
         return OPG_EINVAL;
     t->err[0] = '\0';
-    size_t i = target_find(t, "fees.");
-    if (i < t->n_targets && t->targets[i].kind != OPGI_TARGET_PRICER)
-        return opgi_fail(t->err, OPG_EEXISTS, "\"fees.\" is attached to a host namespace", NULL);
-    if (!pricer) {
-        if (i < t->n_targets)
-            target_remove(t, i);
+    size_t have = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = target_find(t, prefixes[k]);
+        if (i < t->n_targets && t->targets[i].kind != kind)
+            return opgi_fail(t->err, OPG_EEXISTS, "prefix attached to a host namespace",
+                             prefixes[k]);
+        have += i < t->n_targets;
+    }
+    if (!handle || have) { /* detach, or replace the handle in place */
+        for (size_t i = t->n_targets; i-- > 0;)
+            if (t->targets[i].kind == kind) {
+                if (handle)
+                    t->targets[i].handle = handle;
+                else
+                    target_remove(t, i);
+            }
         return OPG_OK;
     }
-    if (i < t->n_targets) {
-        t->targets[i].handle = pricer;
-        return OPG_OK;
-    }
-    return target_add(t, "fees.", OPGI_TARGET_PRICER, pricer, pricer_set, pricer_get);
+    if (t->n_targets + n > OPGI_TALLY_MAX_TARGETS)
+        return opgi_fail(t->err, OPG_ENOMEM, "too many attached namespaces", NULL);
+    for (size_t k = 0; k < n; k++)
+        target_add(t, prefixes[k], kind, handle, set, get);
+    return OPG_OK;
+}
+
+int opg_tally_attach_pricer(opg_tally *t, opg_pricer *pricer)
+{
+    static const char *const prefixes[] = {"fees."};
+    return attach_engine(t, OPGI_TARGET_PRICER, pricer, prefixes, 1, pricer_set, pricer_get);
+}
+
+int opg_tally_attach_splitter(opg_tally *t, opg_splitter *splitter)
+{
+    static const char *const prefixes[] = {"distribution.", "mint.", "emission."};
+    return attach_engine(t, OPGI_TARGET_SPLITTER, splitter, prefixes, 3, splitter_set,
+                         splitter_get);
+}
+
+int opg_tally_attach_slasher(opg_tally *t, opg_slasher *slasher)
+{
+    static const char *const prefixes[] = {"slashing.", "evidence."};
+    return attach_engine(t, OPGI_TARGET_SLASHER, slasher, prefixes, 2, slasher_set,
+                         slasher_get);
 }
 
 int opg_tally_attach_params(opg_tally *t, const char *prefix, void *handle,

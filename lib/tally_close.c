@@ -23,6 +23,8 @@
 #include "tally_internal.h"
 
 #include "num.h"
+#include "slasher_internal.h"
+#include "splitter_internal.h"
 
 #include <gmp.h>
 #include <stdlib.h>
@@ -580,7 +582,7 @@ done:
 
 /* ------------------------------------------------------ parameter changes */
 
-enum { TGT_NONE, TGT_GOV, TGT_STAKING, TGT_PRICER, TGT_HOST };
+enum { TGT_NONE, TGT_GOV, TGT_STAKING, TGT_PRICER, TGT_HOST, TGT_SPLITTER, TGT_SLASHER };
 
 static int starts_with(const char *s, const char *prefix, size_t n)
 {
@@ -604,7 +606,16 @@ static int resolve(const opg_tally *t, const char *key, const opgi_ttarget **tar
     *target = best;
     if (!best)
         return TGT_NONE;
-    return best->kind == OPGI_TARGET_PRICER ? TGT_PRICER : TGT_HOST;
+    switch (best->kind) {
+    case OPGI_TARGET_PRICER:
+        return TGT_PRICER;
+    case OPGI_TARGET_SPLITTER:
+        return TGT_SPLITTER;
+    case OPGI_TARGET_SLASHER:
+        return TGT_SLASHER;
+    default:
+        return TGT_HOST;
+    }
 }
 
 /* What a close needs for parameter changes, prepared in phase A. */
@@ -635,25 +646,71 @@ static void restore(const opgi_tprop *p, const opg_tally *t, const change_ctx *c
     }
 }
 
+/* The attached engine of a kind (first entry), or NULL. */
+static void *target_of(const opg_tally *t, int kind)
+{
+    for (size_t i = 0; i < t->n_targets; i++)
+        if (t->targets[i].kind == kind)
+            return t->targets[i].handle;
+    return NULL;
+}
+
+/*
+ * The slasher takes a proposal's changes as one step: from its parameters now to
+ * `final` (validated). A new window first: the only set that allocates, atomic on
+ * its own; then every other key whose value differs, which cannot be refused.
+ */
+static int slasher_step(opg_slasher *sl, const opg_slasher_params *final)
+{
+    const opgi_param_table *tb = &opgi_slasher_param_table;
+    char now_text[OLD_SLOT], want[OLD_SLOT];
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < tb->count; i++) {
+            const opgi_param *e = &tb->entries[i];
+            int window = strcmp(e->key, "slashing.signed_blocks_window") == 0;
+            if (window != (pass == 0))
+                continue;
+            if (opgi_param_format(e, (const char *)final + e->offset, want, sizeof want, NULL) ||
+                opgi_param_format(e, (const char *)&sl->params + e->offset, now_text,
+                                  sizeof now_text, NULL))
+                return OPG_EINVARIANT; /* every value of these types fits */
+            if (strcmp(want, now_text) == 0)
+                continue;
+            int rc = opg_slasher_param_set(sl, e->key, want);
+            if (rc)
+                return rc;
+        }
+    return OPG_OK;
+}
+
 /*
  * Applies a passed parameter-change proposal all-or-nothing. Returns 0, or the code of
  * the refused change with *failed its index. Validation first, in change order:
- * gov.* and staking.* on copies of the parameter structs, fees.* on the scratch
- * pricer (restored on a refusal), host namespaces by reading the old values. Then the
- * host namespaces are set (the only sets that may still be refused: those already
- * set go back in reverse), and last the built-in ones, which cannot be refused.
+ * gov, staking, splitter and slasher keys on copies of their parameter structs (the
+ * same checks their setters make), fees.* on the scratch pricer (set back after a
+ * refusal), host namespaces by reading the old values. Then the sets that may still
+ * be refused: the host namespaces (those already set go back in reverse) and the
+ * slasher's window; last everything else, which cannot be refused any more.
  */
 static int apply_changes(opg_tally *t, const opgi_tprop *p, change_ctx *cx, uint32_t *failed)
 {
     opg_registry *r = t->reg;
+    opg_splitter *sp = target_of(t, OPGI_TARGET_SPLITTER);
+    opg_slasher *sl = target_of(t, OPGI_TARGET_SLASHER);
     char err[OPGI_ERRMSG_MAX];
     opg_tally_params gov = t->params;
     opg_registry_params staking = r->params;
+    opg_splitter_params split;
+    opg_slasher_params slash;
+    if (sp)
+        split = sp->params;
+    if (sl)
+        slash = sl->params;
     uint8_t on_clone[OPG_TALLY_CHANGES_MAX], on_host[OPG_TALLY_CHANGES_MAX];
     memset(on_clone, 0, sizeof on_clone);
     memset(on_host, 0, sizeof on_host);
-    int rc = OPG_OK;
-    size_t i;
+    int rc = OPG_OK, slasher_changes = 0;
+    size_t i, last_slasher = 0;
     for (i = 0; i < p->n_changes; i++) {
         const char *key, *value;
         const opgi_ttarget *g;
@@ -666,6 +723,14 @@ static int apply_changes(opg_tally *t, const opgi_tprop *p, change_ctx *cx, uint
             break;
         case TGT_STAKING:
             rc = opgi_params_set(&opgi_registry_param_table, &staking, key, value, err);
+            break;
+        case TGT_SPLITTER:
+            rc = opgi_params_set(&opgi_splitter_param_table, &split, key, value, err);
+            break;
+        case TGT_SLASHER:
+            rc = opgi_params_set(&opgi_slasher_param_table, &slash, key, value, err);
+            slasher_changes = 1;
+            last_slasher = i;
             break;
         case TGT_PRICER:
             rc = opg_pricer_param_get(old, OLD_SLOT, &need, cx->clone, key);
@@ -695,13 +760,17 @@ static int apply_changes(opg_tally *t, const opgi_tprop *p, change_ctx *cx, uint
         opgi_tprop_change(p, i, &key, &value);
         if (resolve(t, key, &g) != TGT_HOST)
             continue;
-        if ((rc = g->set(g->handle, key, value)) != OPG_OK) {
-            restore(p, t, cx, i, TGT_HOST, NULL, on_host);
-            restore(p, t, cx, p->n_changes, TGT_PRICER, cx->clone, on_clone);
-            *failed = (uint32_t)i;
-            return rc < 0 && rc >= OPG_ERROR_LAST_ ? rc : OPG_EINVAL;
-        }
+        if ((rc = g->set(g->handle, key, value)) != OPG_OK)
+            break;
         on_host[i] = 1;
+    }
+    if (rc == OPG_OK && slasher_changes && (rc = slasher_step(sl, &slash)) != OPG_OK)
+        i = last_slasher;
+    if (rc) {
+        restore(p, t, cx, p->n_changes, TGT_HOST, NULL, on_host);
+        restore(p, t, cx, p->n_changes, TGT_PRICER, cx->clone, on_clone);
+        *failed = (uint32_t)i;
+        return rc < 0 && rc >= OPG_ERROR_LAST_ ? rc : OPG_EINVAL;
     }
     /* validated: these sets take the same steps the copies took */
     t->params = gov;
@@ -714,6 +783,8 @@ static int apply_changes(opg_tally *t, const opgi_tprop *p, change_ctx *cx, uint
             (void)opg_registry_param_set(r, key, value);
         else if (kind == TGT_PRICER)
             (void)opg_pricer_param_set(g->handle, key, value);
+        else if (kind == TGT_SPLITTER)
+            (void)opg_splitter_param_set(g->handle, key, value);
     }
     return OPG_OK;
 }

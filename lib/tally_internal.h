@@ -51,7 +51,12 @@ typedef struct opgi_tprop {
     uint32_t vidx_cap; /* 0 or a power of two */
 } opgi_tprop;
 
-enum opgi_ttarget_kind { OPGI_TARGET_HOST = 0, OPGI_TARGET_PRICER = 1 };
+enum opgi_ttarget_kind {
+    OPGI_TARGET_HOST = 0,
+    OPGI_TARGET_PRICER = 1,
+    OPGI_TARGET_SPLITTER = 2,
+    OPGI_TARGET_SLASHER = 3
+};
 
 /* An attached parameter namespace. */
 typedef struct opgi_ttarget {
@@ -63,7 +68,7 @@ typedef struct opgi_ttarget {
     opg_tally_param_get_fn get;
 } opgi_ttarget;
 
-#define OPGI_TALLY_MAX_TARGETS 8
+#define OPGI_TALLY_MAX_TARGETS 12
 
 struct opg_tally {
     opg_allocator alloc;

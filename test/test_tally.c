@@ -735,6 +735,105 @@ static void test_param_change(void)
 }
 
 /*
+ * The splitter and slasher namespaces: every change is validated on copies of their
+ * parameters first, so one bad value leaves both handles exactly as they were
+ * (their state hashes do not move); good changes land. The slasher takes its
+ * changes as one step: a window set and set back is no change at all.
+ */
+static void test_param_change_engines(void)
+{
+    opg_registry *r = new_registry();
+    CHECK_OK(add_node(r, 1, "1000000000"));
+    CHECK_OK(bond(r));
+    opg_tally *t = new_tally(r);
+    opg_splitter *sp;
+    opg_slasher *sl;
+    failalloc fa;
+    failalloc_init(&fa, 0);
+    opg_allocator sa = failalloc_allocator(&fa);
+    CHECK_OK(opg_splitter_new(&sp, r, NULL, NULL));
+    CHECK_OK(opg_slasher_new(&sl, r, NULL, &sa));
+    CHECK_OK(opg_tally_attach_splitter(t, sp));
+    CHECK_OK(opg_tally_attach_slasher(t, sl));
+    CHECK_OK(opg_tally_attach_slasher(t, sl)); /* again: same handle, still fine */
+    host_params hp = {0, 0, 0};
+    CHECK_RC(opg_tally_attach_params(t, "mint.", &hp, host_set, host_get), OPG_EEXISTS);
+    opg_time now = T0;
+    uint8_t s0[32], s1[32], l0[32], l1[32];
+    char buf[96], before_window[32];
+    CHECK_OK(opg_splitter_state_hash(s0, sp));
+    CHECK_OK(opg_slasher_state_hash(l0, sl));
+    CHECK_OK(opg_slasher_param_get(before_window, sizeof before_window, NULL, sl,
+                                   "slashing.signed_blocks_window"));
+
+    opg_param_change bad[] = {{"distribution.community_tax", "0.1"},
+                              {"emission.half_life", "1000"},
+                              {"slashing.signed_blocks_window", "200"},
+                              {"evidence.max_age_num_blocks", "5"},
+                              {"slashing.min_signed_per_window", "1.5"}};
+    const opg_tally_closed *c = pass_params(t, bad, 5, &now);
+    CHECK(c && c->outcome == OPG_TALLY_FAILED && c->failed_change == 4);
+    CHECK(c->failed_code == OPG_EINVAL);
+    CHECK_OK(opg_splitter_state_hash(s1, sp));
+    CHECK_OK(opg_slasher_state_hash(l1, sl));
+    CHECK(memcmp(s0, s1, 32) == 0 && memcmp(l0, l1, 32) == 0);
+
+    /* a window there and back again: no change, the liveness state is kept */
+    opg_param_change back[] = {{"slashing.signed_blocks_window", "200"},
+                               {"slashing.signed_blocks_window", before_window}};
+    c = pass_params(t, back, 2, &now);
+    CHECK(c && c->outcome == OPG_TALLY_PASSED);
+    CHECK_OK(opg_slasher_state_hash(l1, sl));
+    CHECK(memcmp(l0, l1, 32) == 0);
+
+    opg_param_change good[] = {{"distribution.community_tax", "0.1"},
+                               {"mint.blocks_per_year", "1000"},
+                               {"slashing.signed_blocks_window", "200"},
+                               {"evidence.max_age_num_blocks", "5"},
+                               {"slashing.min_signed_per_window", "0.25"},
+                               {"host.b", "4"}};
+    CHECK_OK(opg_tally_attach_params(t, "host.", &hp, host_set, host_get));
+    /* the slasher runs out of memory for the new window's bitmaps: FAILED with
+     * OPG_ENOMEM at the slasher's last change, the host change set back, nothing else
+     * touched */
+    fa.fail_at = fa.calls + 1;
+    c = pass_params(t, good, 6, &now);
+    CHECK(c && c->outcome == OPG_TALLY_FAILED && c->failed_code == OPG_ENOMEM);
+    CHECK(c->failed_change == 4);
+    CHECK(hp.b == 0 && hp.sets == 2); /* set to 4, then back to 0 */
+    CHECK_OK(opg_splitter_state_hash(s1, sp));
+    CHECK_OK(opg_slasher_state_hash(l1, sl));
+    CHECK(memcmp(s0, s1, 32) == 0 && memcmp(l0, l1, 32) == 0);
+    c = pass_params(t, good, 6, &now);
+    CHECK(c && c->outcome == OPG_TALLY_PASSED);
+    CHECK_OK(opg_splitter_param_get(buf, sizeof buf, NULL, sp, "distribution.community_tax"));
+    CHECK(strcmp(buf, "0.1") == 0);
+    CHECK_OK(opg_splitter_param_get(buf, sizeof buf, NULL, sp, "mint.blocks_per_year"));
+    CHECK(strcmp(buf, "1000") == 0);
+    CHECK_OK(opg_slasher_param_get(buf, sizeof buf, NULL, sl, "slashing.signed_blocks_window"));
+    CHECK(strcmp(buf, "200") == 0);
+    CHECK_OK(opg_slasher_param_get(buf, sizeof buf, NULL, sl, "evidence.max_age_num_blocks"));
+    CHECK(strcmp(buf, "5") == 0);
+    CHECK_OK(opg_slasher_param_get(buf, sizeof buf, NULL, sl, "slashing.min_signed_per_window"));
+    CHECK(strcmp(buf, "0.25") == 0);
+    CHECK(hp.b == 4);
+    CHECK_OK(opg_tally_attach_params(t, "host.", NULL, NULL, NULL));
+
+    /* detached: their keys fail again */
+    CHECK_OK(opg_tally_attach_splitter(t, NULL));
+    CHECK_OK(opg_tally_attach_slasher(t, NULL));
+    opg_param_change gone[] = {{"slashing.downtime_jail_duration", "60"}};
+    c = pass_params(t, gone, 1, &now);
+    CHECK(c && c->outcome == OPG_TALLY_FAILED && c->failed_code == OPG_EKEY);
+    CHECK_OK(opg_tally_attach_params(t, "mint.", &hp, host_set, host_get)); /* free again */
+    opg_tally_free(t);
+    opg_slasher_free(sl);
+    CHECK(fa.live_bytes == 0);
+    opg_splitter_free(sp);
+    opg_registry_free(r);
+}
+
+/*
  * Two proposals close in one end_block (same voting_end, ids 1 then 2). Proposal 1
  * raises the quorum to 1; proposal 2 (yes by A = 0.6 of the bonded stake) is then
  * tallied under the new quorum and misses it, as Cosmos reads params per tally.
@@ -1874,6 +1973,7 @@ int main(void)
     RUN(test_weighted_rounding);
     RUN(test_expedited_fallback);
     RUN(test_param_change);
+    RUN(test_param_change_engines);
     RUN(test_param_change_applies_to_later_tally);
     RUN(test_payload);
     RUN(test_deposit_expiry);
