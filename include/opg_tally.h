@@ -322,7 +322,9 @@ typedef struct opg_tally_closed {
     size_t refund_count;
     opg_u256 refunded;        /* sum of the refunds */
     opg_u256 burned;          /* burned and recorded in the registry's ledger */
-    /* FAILED: index of the refused change and the code its handle gave */
+    /* FAILED: index of the refused change and the code its handle gave (OPG_EKEY:
+     * nothing attached for its namespace or no such key; OPG_ENOMEM: the slasher's
+     * new window or a host set ran out of memory) */
     uint32_t failed_change;
     int failed_code;
     /* PAYLOAD proposals that PASSED: the bytes to execute (else NULL, 0) */
@@ -343,10 +345,13 @@ typedef struct opg_tally_closed {
  *      FAILED, nothing applied). Expedited and not passed: CONVERTED. Otherwise
  *      rejected, deposits burned (quorum missed and burn_vote_quorum; veto over the
  *      threshold and burn_vote_veto) or refunded.
- * What closed is read with opg_tally_closed(). Memory, host balances (callback) and
- * the supply check come first, so a failure changes nothing.
- * Errors: OPG_ENOMEM; OPG_EUNDERFLOW (deposits of closing proposals above the
- * registry's total supply); a balance callback's code.
+ * What closed is read with opg_tally_closed_list(). Memory (scratch arrays, a
+ * scratch pricer when fees.* changes close), host balances (callback) and the supply
+ * check come first, so a failure changes nothing. Deposits that may burn (those of
+ * every proposal that closes, when a burn flag is on or a gov.* change closes) must
+ * lie within the registry's total supply.
+ * Errors: OPG_ENOMEM; OPG_EUNDERFLOW (deposits that may burn above the registry's
+ * total supply); a balance callback's code.
  * Cost: O(proposals) plus, per closing proposal, O(bonded nodes log bonded nodes +
  * votes * delegations per voter) and a radix sort of its votes.
  */
