@@ -5,6 +5,9 @@
 #   make asan | ubsan the same suite under AddressSanitizer / UndefinedBehaviorSanitizer
 #   make bench        build and run the benchmarks (prints `result <name> <value> <unit>`)
 #   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
+#   make corpus       regenerate the generated seeds of the fuzz corpora (gen_*)
+#   make determinism  same seeded scenario built with gcc -O0/-O3, clang -O2, gcc -m32:
+#                     every build must print the same state hashes
 #   make abi-check    fail if the shared library exports anything outside opg_
 #   make install | uninstall   honour PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR
 #   make install-check   install into a scratch DESTDIR, build a program with pkg-config
@@ -51,7 +54,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config
 
 .PHONY: all lib test check asan ubsan bench fuzz abi-check install uninstall deps \
-        examples clean
+        examples clean corpus determinism
 
 all: lib
 lib: $(B)/libopg.a $(B)/$(SO_FILE)
@@ -78,7 +81,8 @@ $(B)/test/%: test/%.c test/harness.h test/failalloc.h $(B)/libopg.a
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS) -lgmp
 
-$(B)/fuzz/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(B)/libopg.a
+$(B)/fuzz/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(wildcard test/fuzz/*.h) test/failalloc.h \
+                   $(B)/libopg.a
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) test/fuzz/replay.c $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
 
@@ -135,6 +139,20 @@ fuzz:
 	    grep -E '^(stat::|INFO: (Loaded|-max_len)|==.*ERROR|SUMMARY)' build/fuzz/fuzz_$$t.log || true; \
 	    if [ $$st -ne 0 ]; then tail -n 60 build/fuzz/fuzz_$$t.log; exit $$st; fi; \
 	done
+
+# The generated seeds (test/fuzz/corpus/*/gen_*) come from test/fuzz/gen_corpus.c;
+# rerun after a change of a saved-state format or of fuzz_ops' program encoding.
+corpus: lib
+	@mkdir -p $(B)/fuzz
+	$(CC) $(PROG_CFLAGS) test/fuzz/gen_corpus.c -o $(B)/fuzz/gen_corpus $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
+	$(B)/fuzz/gen_corpus test/fuzz/corpus
+
+# One seeded scenario over every handle (test/determinism/scenario.c), built with
+# gcc -O0, gcc -O3, clang -O2 and, where the i386 packages install, gcc -m32, each in
+# build/det-<name>; fails unless all print the same hashes. DET_BLOCKS sets its length.
+DET_BLOCKS ?= 5000
+determinism: deps
+	@MAKE="$(MAKE)" bash test/determinism/run.sh $(DET_BLOCKS)
 
 abi-check: $(B)/$(SO_FILE)
 	@bad=$$(nm -D --defined-only $(B)/$(SO_FILE) | awk '$$2 ~ /^[A-Z]$$/ {print $$3}' | grep -v '^opg_' || true); \
