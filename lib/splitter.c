@@ -120,32 +120,18 @@ int opgi_splitter_nodes_reserve(opg_splitter *s, uint32_t slots)
 
 int opgi_f1_hist_reserve(opg_splitter *s, f1_node *n, size_t more)
 {
-    if (n->n_hist + more <= n->cap_hist)
-        return OPG_OK;
-    size_t cap = n->cap_hist ? n->cap_hist * 2 : 4;
-    while (cap < n->n_hist + more)
-        cap *= 2;
-    f1_hist *h = opgi_realloc(&s->alloc, n->hist, n->cap_hist * sizeof *h, cap * sizeof *h);
-    if (!h)
-        return OPG_ENOMEM;
-    n->hist = h;
-    n->cap_hist = cap;
-    return OPG_OK;
+    void *items = n->hist;
+    int rc = opgi_grow(&s->alloc, &items, &n->cap_hist, n->n_hist + more, sizeof *n->hist);
+    n->hist = items;
+    return rc;
 }
 
 int opgi_f1_slash_reserve(opg_splitter *s, f1_node *n, size_t more)
 {
-    if (n->n_slash + more <= n->cap_slash)
-        return OPG_OK;
-    size_t cap = n->cap_slash ? n->cap_slash * 2 : 4;
-    while (cap < n->n_slash + more)
-        cap *= 2;
-    f1_slash *e = opgi_realloc(&s->alloc, n->slashes, n->cap_slash * sizeof *e, cap * sizeof *e);
-    if (!e)
-        return OPG_ENOMEM;
-    n->slashes = e;
-    n->cap_slash = cap;
-    return OPG_OK;
+    void *items = n->slashes;
+    int rc = opgi_grow(&s->alloc, &items, &n->cap_slash, n->n_slash + more, sizeof *n->slashes);
+    n->slashes = items;
+    return rc;
 }
 
 static void node_release(opg_splitter *s, f1_node *n)
@@ -166,6 +152,9 @@ void opgi_splitter_sync_ledger(opg_splitter *s)
 
 static f1_hist *hist_find(const f1_node *n, uint64_t period)
 {
+    /* most lookups are of the period just closed: the last record */
+    if (n->n_hist && n->hist[n->n_hist - 1].period == period)
+        return n->hist[n->n_hist - 1].refcount ? &n->hist[n->n_hist - 1] : NULL;
     size_t lo = 0, hi = n->n_hist;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
