@@ -1,11 +1,12 @@
 /*
  * test_oom.c - allocation failure injection across every handle.
  *
- * One scripted sequence of calls drives a registry, its splitter and a pricer (and
- * each engine as it is added: see "plug-in") through node creation, delegation,
- * blocks, minting, allocation, withdrawals, unbonding, redelegation, cancellation,
- * slashing, jailing, charges, model classes, parameter changes, state hashes,
- * invariant checks, saves and loads. A first run with no failure records what every
+ * One scripted sequence of calls drives a registry, its splitter, a pricer and a
+ * slasher (and each engine as it is added: see "plug-in") through node creation,
+ * delegation, blocks, minting, allocation, withdrawals, unbonding, redelegation,
+ * cancellation, slashing, jailing, commits, faulty-inference and double-sign
+ * evidence, charges, model classes, parameter changes, state hashes, invariant
+ * checks, saves and loads. A first run with no failure records what every
  * call returns and the final state hashes. Then, for n = 1, 2, 3, ..., the run is
  * repeated with the n-th allocation failing (test/failalloc.h), until a run sees no
  * failure. In every run:
@@ -20,6 +21,8 @@
  */
 #include "failalloc.h"
 #include "harness.h"
+
+#include <sodium.h>
 
 /*
  * Known defect, reported: opg_registry_load ends with opg_registry_check, which
@@ -37,13 +40,15 @@ typedef struct world {
     opg_registry *r;
     opg_splitter *s;
     opg_pricer *p;
-    /* plug-in: opg_slasher *sl; opg_tally *t; opg_hyper *hy; */
+    opg_slasher *sl;
+    /* plug-in: opg_tally *t; opg_hyper *hy; */
     /* copies made by the load steps */
     opg_registry *r2;
     opg_splitter *s2;
     opg_pricer *p2;
-    uint8_t *blob[3];
-    size_t blob_len[3];
+    opg_slasher *sl2;
+    uint8_t *blob[4];
+    size_t blob_len[4];
     opg_height h;
     opg_time t;
 } world;
@@ -65,13 +70,31 @@ static void hash_all(hashes *out, world *w)
         abort();
     if (opg_splitter_state_hash(out->h[out->n++], w->s) != OPG_OK)
         abort();
-    opg_pricer_state_hash(out->h[out->n++], w->p);
-    /* plug-in: slasher, tally, hyper */
+    if (opg_pricer_state_hash(out->h[out->n++], w->p) != OPG_OK)
+        abort();
+    if (opg_slasher_state_hash(out->h[out->n++], w->sl) != OPG_OK)
+        abort();
+    /* plug-in: tally, hyper */
     w->fa->fail_at = fail_at;
     w->fa->calls = calls;
 }
 
-static const char *const HANDLE_NAMES[MAX_HANDLES] = {"registry", "splitter", "pricer"};
+static const char *const HANDLE_NAMES[MAX_HANDLES] = {"registry", "splitter", "pricer", "slasher"};
+
+/* Node n's consensus key pair: Ed25519 from a fixed seed, so votes can be signed. */
+static void node_keys(uint8_t pk[32], uint8_t sk[64], unsigned n)
+{
+    opg_id seed = id_n(500 + n);
+    crypto_sign_seed_keypair(pk, sk, seed.bytes);
+}
+
+static opg_id cons_key(unsigned n)
+{
+    opg_id k;
+    uint8_t sk[64];
+    node_keys(k.bytes, sk, n);
+    return k;
+}
 
 static int world_new(world *w, failalloc *fa)
 {
@@ -120,19 +143,35 @@ static int world_new(world *w, failalloc *fa)
         opg_registry_free(w->r);
         return rc;
     }
-    /* plug-in: slasher, tally, hyper on w->r (free the others if one fails) */
+    opg_slasher_params lp;
+    opg_slasher_params_init(&lp);
+    lp.signed_blocks_window = 10;
+    lp.reporter_share = dec_of("0.1");
+    lp.correlation_k = dec_of("1");
+    opg_fault_class fc = {1, dec_of("0.05"), 30, 0};
+    lp.fault_classes = &fc;
+    lp.fault_class_count = 1;
+    if ((rc = opg_slasher_new(&w->sl, w->r, &lp, &w->alloc)) != OPG_OK) {
+        opg_pricer_free(w->p);
+        opg_splitter_free(w->s);
+        opg_registry_free(w->r);
+        return rc;
+    }
+    /* plug-in: tally, hyper on w->r (free the others if one fails) */
     return OPG_OK;
 }
 
 static void free_copies(world *w)
 {
+    opg_slasher_free(w->sl2);
+    w->sl2 = NULL;
     opg_pricer_free(w->p2);
     opg_splitter_free(w->s2);
     opg_registry_free(w->r2);
     w->p2 = NULL;
     w->s2 = NULL;
     w->r2 = NULL;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         free(w->blob[i]);
         w->blob[i] = NULL;
     }
@@ -141,7 +180,8 @@ static void free_copies(world *w)
 static void world_free(world *w)
 {
     free_copies(w);
-    /* plug-in: hyper, tally, slasher first */
+    /* plug-in: hyper, tally first */
+    opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
     opg_splitter_free(w->s);
     opg_registry_free(w->r);
@@ -156,6 +196,7 @@ enum kind {
     K_PARAM_SPLITTER, K_PARAM_PRICER, K_HASH, K_CHECK, K_SAVE_REGISTRY, K_LOAD_REGISTRY,
     K_LOAD_SPLITTER, K_LOAD_PRICER, K_FREE_COPIES, K_FUND_POOL, K_POOL_SPEND,
     K_UNDELEGATE_TOO_MUCH, K_CHARGE_OVER_LIMIT, K_REDELEGATE_TRANSITIVE,
+    K_COMMIT, K_FAULT, K_DOUBLE_SIGN, K_PARAM_SLASHER, K_LOAD_SLASHER,
     /* plug-in: slasher, tally, hyper calls */
     K_COUNT_
 };
@@ -167,7 +208,8 @@ static const char *const KIND_NAMES[K_COUNT_] = {
     "registry_param_set", "splitter_param_set", "pricer_param_set", "registry_state_hash",
     "registry_check", "registry_save", "registry_load", "splitter_load", "pricer_load",
     "free_copies", "fund_community_pool", "community_pool_spend", "undelegate (too much)",
-    "charge (over the limit)", "redelegate (transitive)"};
+    "charge (over the limit)", "redelegate (transitive)", "record_commit", "fault",
+    "double_sign", "slasher_param_set", "slasher_load"};
 
 /* Whether the call starts a fresh registry event list. */
 static int clears_events(enum kind k)
@@ -175,7 +217,8 @@ static int clears_events(enum kind k)
     switch (k) {
     case K_NODE: case K_DELEGATE: case K_END_BLOCK: case K_WITHDRAW: case K_COMMISSION:
     case K_UNDELEGATE: case K_REDELEGATE: case K_CANCEL: case K_SLASH: case K_JAIL: case K_UNJAIL:
-    case K_UNDELEGATE_TOO_MUCH: case K_REDELEGATE_TRANSITIVE:
+    case K_UNDELEGATE_TOO_MUCH: case K_REDELEGATE_TRANSITIVE: case K_COMMIT: case K_FAULT:
+    case K_DOUBLE_SIGN:
         return 1;
     default:
         return 0;
@@ -239,6 +282,11 @@ static void build_script(void)
         add(K_PARAM_PRICER, r, 0);
         add(K_FUND_POOL, 0, 0);
         add(K_POOL_SPEND, 0, 0);
+        add(K_COMMIT, r, 0);
+        add(K_FAULT, r, r);
+        add(K_PARAM_SLASHER, r, 0);
+        if (r == 4)
+            add(K_DOUBLE_SIGN, r, 0);
         add(K_HASH, 0, 0);
         add(K_CHECK, 0, 0);
         add(K_SAVE_REGISTRY, 0, 0);
@@ -249,6 +297,7 @@ static void build_script(void)
     add(K_LOAD_REGISTRY, 0, 0);
     add(K_LOAD_SPLITTER, 0, 0);
     add(K_LOAD_PRICER, 0, 0);
+    add(K_LOAD_SLASHER, 0, 0);
     add(K_FREE_COPIES, 0, 0);
     add(K_WITHDRAW, 0, 0);
 }
@@ -274,6 +323,7 @@ static void stash(world *w, int i, int (*save)(uint8_t *, size_t, size_t *, cons
 static int save_r(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_registry_save(b, c, l, h); }
 static int save_s(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_splitter_save(b, c, l, h); }
 static int save_p(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_pricer_save(b, c, l, h); }
+static int save_l(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_slasher_save(b, c, l, h); }
 
 /* Runs one step; its return code. */
 static int run_step(world *w, const step *s)
@@ -284,7 +334,7 @@ static int run_step(world *w, const step *s)
         opg_node_create c;
         memset(&c, 0, sizeof c);
         c.operator_id = op_id(s->a);
-        c.consensus_key = id_n(500 + s->a);
+        c.consensus_key = cons_key(s->a);
         c.roles = OPG_ROLE_ALL;
         c.commission_rate = dec_of("0.1");
         c.commission_max_rate = dec_of("0.5");
@@ -392,6 +442,8 @@ static int run_step(world *w, const step *s)
         int rc = opg_registry_check(w->r);
         if (rc == OPG_OK)
             rc = opg_splitter_check(w->s);
+        if (rc == OPG_OK)
+            rc = opg_slasher_check(w->sl);
         return rc;
     }
     case K_SAVE_REGISTRY: {
@@ -443,6 +495,7 @@ static int run_step(world *w, const step *s)
         c.r = w->r2;
         c.s = w->s2;
         c.p = w->p2;
+        c.sl = w->sl2;
         hashes a, b;
         hash_all(&a, w);
         hash_all(&b, &c);
@@ -476,6 +529,67 @@ static int run_step(world *w, const step *s)
         opg_id vs[2] = {id_n(700), id_n(701)};
         return opg_pricer_charge(&r, va, w->p, &rq, &max_fee, &tip, vs, 2);
     }
+    case K_COMMIT: {
+        /* every node of the script, node a absent */
+        opg_commit_sig e[ROUNDS];
+        size_t n = 0;
+        for (unsigned i = 0; i < ROUNDS; i++) {
+            opg_node_info ni;
+            opg_id o = op_id(i);
+            if (opg_registry_node_get(&ni, w->r, &o) != OPG_OK || ni.status != OPG_NODE_BONDED)
+                continue;
+            e[n].consensus_key = ni.consensus_key;
+            e[n].power = ni.power;
+            e[n++].signed_block = i != s->a;
+        }
+        return opg_slasher_record_commit(w->sl, e, n, w->h, w->t);
+    }
+    case K_FAULT: {
+        opg_fault_evidence ev;
+        memset(&ev, 0, sizeof ev);
+        ev.evidence_id = id_n(900 + s->b);
+        ev.node = op;
+        ev.infraction_height = w->h;
+        ev.infraction_time = w->t;
+        ev.fault_class = 1;
+        ev.reporter = id_n(800);
+        return opg_slasher_fault(NULL, w->sl, &ev, w->h, w->t);
+    }
+    case K_DOUBLE_SIGN: {
+        opg_double_sign_evidence ev;
+        memset(&ev, 0, sizeof ev);
+        uint8_t sk[64];
+        node_keys(ev.consensus_key.bytes, sk, s->a);
+        opg_slasher_vote *v[2] = {&ev.vote_a, &ev.vote_b};
+        for (int k = 0; k < 2; k++) {
+            v[k]->type = OPG_VOTE_PRECOMMIT;
+            v[k]->height = w->h;
+            v[k]->block_id[0] = (uint8_t)(k + 1);
+            uint8_t msg[OPG_VOTE_SIGN_BYTES_MAX];
+            size_t len = 0;
+            if (opg_slasher_vote_sign_bytes(msg, sizeof msg, &len, "opg-1", v[k]) != OPG_OK)
+                return OPG_EINVARIANT;
+            crypto_sign_detached(v[k]->signature, NULL, msg, len, sk);
+        }
+        ev.infraction_time = w->t;
+        opg_node_info ni;
+        if (opg_registry_node_get(&ni, w->r, &op) != OPG_OK)
+            return OPG_ENOTFOUND;
+        ev.validator_power = ni.power ? ni.power : 1;
+        return opg_slasher_double_sign(NULL, w->sl, &ev, w->h, w->t);
+    }
+    case K_PARAM_SLASHER: /* a new window reallocates every bitmap */
+        return opg_slasher_param_set(w->sl, "slashing.signed_blocks_window", s->a % 2 ? "64" : "10");
+    case K_LOAD_SLASHER: {
+        stash(w, 3, save_l, w->sl);
+        long long live = w->fa->live_bytes;
+        opg_slasher *l2 = NULL;
+        int rc = opg_slasher_load(&l2, w->r2, w->blob[3], w->blob_len[3], &w->alloc);
+        if (rc != OPG_OK && (l2 != NULL || w->fa->live_bytes != live))
+            return OPG_EINVARIANT;
+        w->sl2 = l2;
+        return rc;
+    }
     case K_COUNT_: break;
     }
     return OPG_EINVAL;
@@ -506,6 +620,7 @@ static void test_reference_run(void)
     unsigned long allocations = fa.calls;
     CHECK_OK(opg_registry_check(w.r));
     CHECK_OK(opg_splitter_check(w.s));
+    CHECK_OK(opg_slasher_check(w.sl));
     world_free(&w);
     CHECK(fa.live_bytes == 0 && fa.live_blocks == 0);
     printf("  %zu calls in the script, %d succeed, %zu refused by the rules; %lu allocations\n",

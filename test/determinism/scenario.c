@@ -4,8 +4,10 @@
  * optimisation levels and word sizes and requires every build to print the same.
  *
  * Three worlds, each a registry with a splitter (cosmos_mint, decay pool, linear
- * pool) and a pricer (different dimensions and controllers), run BLOCKS blocks of
- * seeded random host calls: node creation and edits, delegations, undelegations,
+ * pool), a pricer (different dimensions and controllers) and a slasher, run BLOCKS
+ * blocks of seeded random host calls: the last commit's signatures (some nodes miss
+ * blocks, one misses most), faulty-inference reports, now and then a double sign
+ * with real Ed25519 votes, node creation and edits, delegations, undelegations,
  * redelegations, cancellations, slashes, jails, minting, fee allocation with
  * performance scores, withdrawals, pool spends, charges, class and parameter
  * changes, end_block of every handle. Every call's result and outputs (codes,
@@ -127,9 +129,33 @@ typedef struct world {
     opg_registry *r;
     opg_splitter *s;
     opg_pricer *p;
-    /* plug-in: opg_slasher *sl; opg_tally *t; opg_hyper *hy; */
+    opg_slasher *sl;
+    /* plug-in: opg_tally *t; opg_hyper *hy; */
     unsigned nodes;
 } world;
+
+/* Node n's consensus key pair (Ed25519 from a fixed seed). */
+static void node_keys(uint8_t pk[32], uint8_t sk[64], unsigned n)
+{
+    opg_id seed = id(3, n);
+    crypto_sign_seed_keypair(pk, sk, seed.bytes);
+}
+
+static void slasher_records(const world *w)
+{
+    size_t n = 0;
+    const opg_slasher_record *r = opg_slasher_records(w->sl, &n);
+    t_u64(n);
+    for (size_t i = 0; i < n; i++) {
+        t_u64((uint64_t)r[i].reason);
+        t_id(&r[i].node);
+        t_u64(r[i].infraction_height);
+        t_dec(&r[i].fraction);
+        t_u256(&r[i].slash.burned_total);
+        t_u256(&r[i].reporter_reward);
+        t_u64((uint64_t)r[i].jailed_until);
+    }
+}
 
 static void events(const world *w)
 {
@@ -214,12 +240,23 @@ static void world_new(world *w, int k)
     if ((rc = opg_splitter_new(&w->s, w->r, &sp, NULL)))
         die("splitter_new", rc);
     make_pricer(&w->p, k);
-    /* plug-in: slasher, tally, hyper on w->r */
+    opg_slasher_params lp;
+    opg_slasher_params_init(&lp);
+    lp.signed_blocks_window = 50;
+    lp.reporter_share = frac(1, 10);
+    lp.correlation_k = frac(k, 1);
+    opg_fault_class fc[2] = {{7, frac(2, 100), 600, 0}, {8, frac(1, 2), 0, 1}};
+    lp.fault_classes = fc;
+    lp.fault_class_count = 2;
+    if ((rc = opg_slasher_new(&w->sl, w->r, &lp, NULL)))
+        die("slasher_new", rc);
+    /* plug-in: tally, hyper on w->r */
 }
 
 static void world_free(world *w)
 {
-    /* plug-in: hyper, tally, slasher first */
+    /* plug-in: hyper, tally first */
+    opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
     opg_splitter_free(w->s);
     opg_registry_free(w->r);
@@ -229,6 +266,7 @@ typedef int (*save_fn)(uint8_t *, size_t, size_t *, const void *);
 static int save_r(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_registry_save(b, c, l, h); }
 static int save_s(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_splitter_save(b, c, l, h); }
 static int save_p(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_pricer_save(b, c, l, h); }
+static int save_l(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_slasher_save(b, c, l, h); }
 
 static uint8_t *save(size_t *len, save_fn fn, const void *h)
 {
@@ -245,16 +283,20 @@ static uint8_t *save(size_t *len, save_fn fn, const void *h)
 static void reload(world *w)
 {
     size_t rl, sl, pl;
+    size_t ll;
     uint8_t *rb = save(&rl, save_r, w->r), *sb = save(&sl, save_s, w->s), *pb = save(&pl, save_p, w->p);
+    uint8_t *lb = save(&ll, save_l, w->sl);
     t_u64(rl);
     t_u64(sl);
     t_u64(pl);
+    t_u64(ll);
     world c = *w;
     int rc;
     if ((rc = opg_registry_load(&c.r, rb, rl, NULL)) || (rc = opg_splitter_load(&c.s, c.r, sb, sl, NULL)) ||
-        (rc = opg_pricer_load(&c.p, pb, pl, NULL)))
+        (rc = opg_pricer_load(&c.p, pb, pl, NULL)) || (rc = opg_slasher_load(&c.sl, c.r, lb, ll, NULL)))
         die("load", rc);
-    /* plug-in: slasher, tally, hyper load onto c.r */
+    /* plug-in: tally, hyper load onto c.r */
+    free(lb);
     free(rb);
     free(sb);
     free(pb);
@@ -268,13 +310,16 @@ static void state_hashes(const world *w, uint8_t out[][32], size_t *n)
     int rc = opg_registry_state_hash(out[(*n)++], w->r);
     if (rc == OPG_OK)
         rc = opg_splitter_state_hash(out[(*n)++], w->s);
+    if (rc == OPG_OK)
+        rc = opg_pricer_state_hash(out[(*n)++], w->p);
+    if (rc == OPG_OK)
+        rc = opg_slasher_state_hash(out[(*n)++], w->sl);
     if (rc)
         die("state_hash", rc);
-    opg_pricer_state_hash(out[(*n)++], w->p);
-    /* plug-in: slasher, tally, hyper */
+    /* plug-in: tally, hyper */
 }
 
-static const char *const HANDLE_NAMES[] = {"registry", "splitter", "pricer"};
+static const char *const HANDLE_NAMES[] = {"registry", "splitter", "pricer", "slasher"};
 
 /* --------------------------------------------------------------- a block */
 
@@ -283,7 +328,8 @@ static void create_node(world *w, unsigned n, opg_height h, opg_time t)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id(1, n);
-    c.consensus_key = id(3, n);
+    uint8_t sk[64];
+    node_keys(c.consensus_key.bytes, sk, n);
     c.roles = n % 4 == 3 ? OPG_ROLE_INFERENCE | OPG_ROLE_VERIFICATION : OPG_ROLE_ALL;
     c.commission_rate = frac(n % 7, 20);
     c.commission_max_rate = frac(1, 2);
@@ -304,7 +350,7 @@ static void host_call(world *w, rng *g, opg_height h, opg_time t)
     opg_u256 amt = whole(1 + below(g, 50000));
     amt.limb[0] += below(g, 1000000007); /* not round */
     opg_u256 out;
-    switch (below(g, 24)) {
+    switch (below(g, 25)) {
     case 0: case 1: case 2: case 3: {
         opg_dec shares;
         if (t_rc(2, opg_registry_delegate(&shares, w->r, &dtor, &node, &amt, h, t)) == OPG_OK) {
@@ -420,6 +466,25 @@ static void host_call(world *w, rng *g, opg_height h, opg_time t)
         t_rc(15, rc);
         break;
     }
+    case 18: { /* now and then a verification node reports a faulty inference */
+        if (below(g, 10))
+            break;
+        opg_fault_evidence ev;
+        memset(&ev, 0, sizeof ev);
+        ev.evidence_id = id(5, (unsigned)below(g, 256));
+        ev.evidence_id.bytes[1] = (uint8_t)(h >> 8);
+        ev.evidence_id.bytes[2] = (uint8_t)h;
+        ev.node = node;
+        ev.infraction_height = h > 3 ? h - below(g, 3) : h;
+        ev.infraction_time = t - 6 * (opg_time)(h - ev.infraction_height);
+        ev.fault_class = below(g, 200) == 0 ? 8 : 7;
+        ev.reporter = dtor;
+        if (t_rc(21, opg_slasher_fault(NULL, w->sl, &ev, h, t)) == OPG_OK) {
+            slasher_records(w);
+            events(w);
+        }
+        break;
+    }
     default: { /* an inference request */
         opg_pricer_request rq;
         memset(&rq, 0, sizeof rq);
@@ -453,8 +518,56 @@ static void host_call(world *w, rng *g, opg_height h, opg_time t)
     }
 }
 
+/* Two conflicting precommits by node n at height vh, signed with its key. */
+static void double_sign(world *w, unsigned n, opg_height vh, opg_height h, opg_time t)
+{
+    opg_double_sign_evidence ev;
+    memset(&ev, 0, sizeof ev);
+    uint8_t sk[64];
+    node_keys(ev.consensus_key.bytes, sk, n);
+    opg_slasher_vote *v[2] = {&ev.vote_a, &ev.vote_b};
+    for (int k = 0; k < 2; k++) {
+        v[k]->type = OPG_VOTE_PRECOMMIT;
+        v[k]->height = vh;
+        v[k]->round = 1;
+        memset(v[k]->block_id, 0x40 + k, 32);
+        uint8_t msg[OPG_VOTE_SIGN_BYTES_MAX];
+        size_t len = 0;
+        int rc = opg_slasher_vote_sign_bytes(msg, sizeof msg, &len, "opg-1", v[k]);
+        if (rc)
+            die("vote_sign_bytes", rc);
+        crypto_sign_detached(v[k]->signature, NULL, msg, len, sk);
+    }
+    ev.infraction_time = t - 6 * (opg_time)(h - vh);
+    opg_node_info ni;
+    opg_id op = id(1, n);
+    ev.validator_power = opg_registry_node_get(&ni, w->r, &op) == OPG_OK && ni.power ? ni.power : 1;
+    if (t_rc(22, opg_slasher_double_sign(NULL, w->sl, &ev, h, t)) == OPG_OK) {
+        slasher_records(w);
+        events(w);
+    }
+}
+
 static void run_block(world *w, rng *g, opg_height h, opg_time t)
 {
+    /* the last commit's signatures: node 5 misses most blocks, the others a few */
+    opg_commit_sig cs[NODES];
+    size_t ncs = 0;
+    for (unsigned i = 0; i < w->nodes; i++) {
+        opg_node_info ni;
+        opg_id op = id(1, i);
+        if (opg_registry_node_get(&ni, w->r, &op) != OPG_OK || ni.status != OPG_NODE_BONDED)
+            continue;
+        cs[ncs].consensus_key = ni.consensus_key;
+        cs[ncs].power = ni.power;
+        cs[ncs++].signed_block = below(g, 100) >= (i == 5 ? 70u : 3u);
+    }
+    if (t_rc(34, opg_slasher_record_commit(w->sl, cs, ncs, h, t)) == OPG_OK) {
+        slasher_records(w);
+        events(w);
+    }
+    if (h % 1999 == 0 && w->nodes)
+        double_sign(w, (unsigned)below(g, w->nodes), h - 1 - below(g, 5), h, t);
     opg_u256 minted;
     if (t_rc(30, opg_splitter_mint(&minted, w->s, h, t)) == OPG_OK)
         t_u256(&minted);

@@ -3,7 +3,8 @@
  * host drives them, with every invariant checked after every step.
  *
  * The input is a program. Eight header bytes choose the world (emission schedule,
- * genesis supply, registry, splitter and pricer parameters, nodes at genesis); then
+ * genesis supply, registry, splitter, pricer and slasher parameters, nodes at
+ * genesis); then
  * each operation is an opcode byte followed by its argument bytes (an input that
  * runs out reads zeros, so every byte string is a whole program). At most
  * FZ_MAX_STEPS operations run, so no input can run long.
@@ -157,7 +158,8 @@ static void call_begin(ctx *c, const char *name)
 static int call_end(ctx *c, int rc, int events)
 {
     if (trace)
-        fprintf(stderr, "step %d: %s -> %s\n", c->step, c->opname, opg_errname(rc));
+        fprintf(stderr, "step %d: %s -> %s %s\n", c->step, c->opname, opg_errname(rc),
+                rc ? opg_registry_last_error(c->w.r) : "");
     if (rc == OPG_OK)
         return rc;
     FZ_ASSERT(refusal_ok(c, rc), "step %d: %s refused with %s (%s / %s)", c->step, c->opname,
@@ -324,7 +326,21 @@ static int world_new(ctx *c)
     pricer_params(&pp, cls, hd[5], hd[6]);
     rc = opg_pricer_new(&c->w.p, &pp, &c->w.alloc);
     FZ_ASSERT(rc == OPG_OK, "pricer_new: %s (%s)", opg_errname(rc), opg_pricer_last_error(c->w.p));
-    /* plug-in: slasher, tally, hyper on c->w.r */
+
+    opg_slasher_params lp;
+    opg_slasher_params_init(&lp);
+    static const uint64_t windows[] = {4, 10, 100};
+    static const uint64_t reporter[] = {0, 10, 50, 100};
+    lp.signed_blocks_window = windows[(hd[3] >> 4) % 3];
+    lp.reporter_share = fz_dec_frac(reporter[hd[3] >> 6], 100);
+    lp.correlation_k = fz_dec_frac(hd[4] >> 6, 1);
+    opg_fault_class fc[3] = {{1, fz_dec_frac(1, 10), 600, 0}, {2, fz_dec_frac(1, 1), 0, 1},
+                             {3, fz_dec_frac(0, 1), 0, 0}};
+    lp.fault_classes = fc;
+    lp.fault_class_count = 3;
+    rc = opg_slasher_new(&c->w.sl, c->w.r, &lp, &c->w.alloc);
+    FZ_ASSERT(rc == OPG_OK, "slasher_new: %s", opg_errname(rc));
+    /* plug-in: tally, hyper on c->w.r */
 
     fw_ledger_reset(&c->w);
     /* the pool's reserve is part of the supply the host set aside */
@@ -678,6 +694,9 @@ static void op_charge(ctx *c)
     uint8_t fm = fz_u8(&c->in), tm = fz_u8(&c->in), vm = fz_u8(&c->in);
     opg_pricer_price q;
     int qrc = opg_pricer_quote(&q, c->w.p, &rq);
+    FZ_ASSERT(qrc == OPG_OK || qrc == OPG_ECLASS || qrc == OPG_EOVERFLOW || qrc == OPG_EZERO ||
+                  qrc == OPG_ELIMIT,
+              "quote: %s", opg_errname(qrc));
     opg_u256 max_fee = FZ_U256_MAX, tip = fz_u256_u64(0);
     if (qrc == OPG_OK) {
         switch (fm % 4) {
@@ -806,7 +825,7 @@ static void op_param_set(ctx *c)
         fz_text(value, 25, &c->in);
     const char *key = NULL;
     size_t nk = 0;
-    switch (hsel % 3) {
+    switch (hsel % 4) {
     case 0:
         while (opg_registry_param_key(nk))
             nk++;
@@ -821,14 +840,21 @@ static void op_param_set(ctx *c)
         call_begin(c, "splitter_param_set");
         call_end(c, opg_splitter_param_set(c->w.s, key, value), 0);
         break;
-    default:
+    case 2:
         while (opg_pricer_param_key(c->w.p, nk))
             nk++;
         key = opg_pricer_param_key(c->w.p, ksel % nk);
         call_begin(c, "pricer_param_set");
         call_end(c, opg_pricer_param_set(c->w.p, key, value), 0);
         break;
-    /* plug-in: slasher, tally, hyper keys */
+    default:
+        while (opg_slasher_param_key(nk))
+            nk++;
+        key = opg_slasher_param_key(ksel % nk);
+        call_begin(c, "slasher_param_set");
+        call_end(c, opg_slasher_param_set(c->w.sl, key, value), 0);
+        break;
+    /* plug-in: tally, hyper keys */
     }
 }
 
@@ -880,6 +906,135 @@ static void op_supply_burn(ctx *c)
         supply_burn(c, &amt);
 }
 
+/* Books a slasher call's records against its events. */
+static void book_slasher(ctx *c)
+{
+    opg_u256 burned;
+    fw_book_events(&c->w, NULL, NULL, &burned);
+    size_t n = 0;
+    const opg_slasher_record *rec = opg_slasher_records(c->w.sl, &n);
+    opg_u256 sum = {{0, 0, 0, 0}};
+    for (size_t i = 0; i < n; i++) {
+        opg_u256 x;
+        FZ_ASSERT(opg_u256_add(&x, &rec[i].burned, &rec[i].reporter_reward) == OPG_OK &&
+                      opg_u256_cmp(&x, &rec[i].slash.burned_total) == 0,
+                  "slasher record: burned + reporter reward != burned_total");
+        FZ_ASSERT(opg_u256_add(&sum, &sum, &rec[i].slash.burned_total) == OPG_OK, "records overflow");
+    }
+    FZ_ASSERT(opg_u256_cmp(&sum, &burned) == 0, "slasher: records' burned_total differs from the burn events");
+}
+
+static void op_record_commit(ctx *c)
+{
+    opg_commit_sig e[FW_MAX_NODES + 2];
+    size_t n = fz_u8(&c->in) % (FW_MAX_NODES + 3);
+    for (size_t i = 0; i < n; i++) {
+        unsigned node = arg_node(c);
+        opg_id op = fw_operator(node);
+        opg_node_info ni;
+        memset(&ni, 0, sizeof ni);
+        opg_registry_node_get(&ni, c->w.r, &op);
+        e[i].consensus_key = fw_cons_key(node);
+        uint8_t pm = fz_u8(&c->in);
+        e[i].power = pm < 200 ? ni.power : pm < 250 ? (uint64_t)fz_u8(&c->in) : fz_u64(&c->in);
+        e[i].signed_block = fz_u8(&c->in) % 3 != 0;
+    }
+    /* documented exception: a second slash of one call that meets OPG_ENOMEM keeps
+     * the first; so no allocation failure is armed here */
+    c->oom_armed = 0;
+    c->fa.fail_at = 0;
+    call_begin(c, "record_commit");
+    if (call_end(c, opg_slasher_record_commit(c->w.sl, e, n, c->w.h, c->w.t), 1) == OPG_OK)
+        book_slasher(c);
+}
+
+static void op_fault(ctx *c)
+{
+    opg_fault_evidence ev;
+    memset(&ev, 0, sizeof ev);
+    ev.evidence_id = fw_id(5, fz_u8(&c->in) % 16);
+    ev.node = fw_operator(arg_node(c));
+    uint8_t back = fz_u8(&c->in);
+    ev.infraction_height = c->w.h > back % 16 ? c->w.h - back % 16 : 1;
+    ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
+    if (back >= 250) {
+        ev.infraction_height = c->w.h + 1; /* the future */
+        ev.infraction_time = c->w.t + 1;
+    }
+    ev.fault_class = fz_u8(&c->in) % 4; /* 0: no such class */
+    ev.reporter = arg_account(c);
+    opg_slasher_record rec;
+    call_begin(c, "fault");
+    if (call_end(c, opg_slasher_fault(&rec, c->w.sl, &ev, c->w.h, c->w.t), 1) == OPG_OK) {
+        book_slasher(c);
+        FZ_ASSERT(opg_slasher_evidence_seen(c->w.sl, &ev.evidence_id) == 1, "fault: evidence id not remembered");
+    }
+}
+
+static void sign_vote(opg_slasher_vote *v, unsigned node, const char *chain_id)
+{
+    uint8_t msg[OPG_VOTE_SIGN_BYTES_MAX];
+    size_t len = 0;
+    if (opg_slasher_vote_sign_bytes(msg, sizeof msg, &len, chain_id, v) != OPG_OK)
+        return; /* an out-of-range vote: left unsigned */
+    crypto_sign_detached(v->signature, NULL, msg, len, fw_cons_secret(node));
+}
+
+static void op_double_sign(ctx *c)
+{
+    unsigned node = arg_node(c);
+    uint8_t back = fz_u8(&c->in), flags = fz_u8(&c->in);
+    opg_double_sign_evidence ev;
+    memset(&ev, 0, sizeof ev);
+    ev.consensus_key = fw_cons_key(node);
+    opg_height vh = c->w.h > back % 16 ? c->w.h - back % 16 : 1;
+    if (back >= 250)
+        vh = c->w.h + 1;
+    ev.vote_a.type = ev.vote_b.type = flags & 16 ? OPG_VOTE_PREVOTE : OPG_VOTE_PRECOMMIT;
+    ev.vote_a.height = ev.vote_b.height = vh;
+    ev.vote_a.round = ev.vote_b.round = flags >> 5;
+    ev.vote_a.block_id[0] = 1;
+    ev.vote_b.block_id[0] = flags & 1 ? 1 : 2; /* bit 0: the same block, no conflict */
+    if (flags & 8)
+        ev.vote_b.round++; /* different rounds: no conflict either */
+    opg_slasher_params lp;
+    opg_slasher_params_get(&lp, c->w.sl);
+    sign_vote(&ev.vote_a, node, lp.chain_id);
+    sign_vote(&ev.vote_b, node, lp.chain_id);
+    if (flags & 2)
+        ev.vote_b.signature[7] ^= 0x20; /* bit 1: a bad signature */
+    ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
+    opg_node_info ni;
+    memset(&ni, 0, sizeof ni);
+    opg_id op = fw_operator(node);
+    opg_registry_node_get(&ni, c->w.r, &op);
+    ev.validator_power = ni.power ? ni.power : 1;
+    opg_slasher_record rec;
+    call_begin(c, "double_sign");
+    int rc;
+    if (flags & 4) { /* bit 2: through the canonical bytes */
+        opg_evidence e;
+        memset(&e, 0, sizeof e);
+        e.kind = OPG_EVIDENCE_DOUBLE_SIGN;
+        e.double_sign = ev;
+        uint8_t buf[OPG_EVIDENCE_DOUBLE_SIGN_SIZE];
+        size_t len = 0;
+        if (opg_slasher_evidence_encode(buf, sizeof buf, &len, &e) != OPG_OK)
+            return;
+        opg_evidence back_ev;
+        FZ_ASSERT(opg_slasher_evidence_decode(&back_ev, buf, len) == OPG_OK, "evidence: decode(encode(x)) refused");
+        rc = opg_slasher_submit_evidence(&rec, c->w.sl, buf, len, c->w.h, c->w.t);
+    } else {
+        rc = opg_slasher_double_sign(&rec, c->w.sl, &ev, c->w.h, c->w.t);
+    }
+    if (call_end(c, rc, 1) == OPG_OK) {
+        book_slasher(c);
+        FZ_ASSERT(!(flags & 3) && !(flags & 8), "double_sign accepted votes without a conflict or with a bad signature");
+        FZ_ASSERT(opg_registry_node_get(&ni, c->w.r, &op) == OPG_OK && ni.tombstoned && ni.jailed,
+                  "double_sign: the node is not jailed and tombstoned");
+    }
+}
+
 typedef void (*op_fn)(ctx *c);
 static const op_fn OPS[OP_COUNT_] = {
     op_delegate, op_undelegate, op_redelegate, op_cancel, op_node_create, op_end_block,
@@ -887,7 +1042,8 @@ static const op_fn OPS[OP_COUNT_] = {
     op_withdraw_commission, op_slash, op_jail, op_unjail, op_tombstone, op_set_commission,
     op_set_min_self, op_set_roles, op_quote, op_charge, op_pricer_end_block, op_class_set,
     op_class_remove, op_param_set, op_pause, op_resume, op_pool_spend, op_fund_pool,
-    op_supply_mint, op_supply_burn, NULL /* save_load */, NULL /* arm_oom */};
+    op_supply_mint, op_supply_burn, NULL /* save_load */, NULL /* arm_oom */,
+    op_record_commit, op_fault, op_double_sign};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

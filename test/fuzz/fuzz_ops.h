@@ -40,6 +40,9 @@ enum op {
     OP_SUPPLY_BURN,      /* amount */
     OP_SAVE_LOAD,        /* - */
     OP_ARM_OOM,          /* k: fail the k-th allocation of the next operation */
+    OP_RECORD_COMMIT,    /* count, then per entry: node, power, signed */
+    OP_FAULT,            /* evidence id, node, back, class, reporter */
+    OP_DOUBLE_SIGN,      /* node, back, flags */
     OP_COUNT_
 };
 

@@ -3,7 +3,7 @@
  *
  * Input: one byte choosing the splitter's emission schedule, then records
  *   [handle] [key] [value length] [value bytes]
- * handle: which handle (registry, splitter, pricer; modulo the number of handles);
+ * handle: which handle (registry, splitter, pricer, slasher; modulo their number);
  * key: below 0xf0 the (key % count)-th key of that handle, else a key text follows
  * as [length] [bytes]; the value is any bytes up to the first NUL. At most 32
  * records.
@@ -16,7 +16,8 @@
  *     loads and saves to the same bytes;
  *   - the invariants of every handle hold (fuzz_world.h).
  * After the records, the world runs a few blocks under the new parameters (mint,
- * fees, allocation, withdrawals, charges, end_block of every handle, a slash) with
+ * fees, allocation, withdrawals, charges, a commit with a missed signature, a
+ * faulty-inference report, end_block of every handle, a slash) with
  * the same checks, so a parameter the rules accept cannot break a later call.
  */
 #include "fuzz_world.h"
@@ -51,11 +52,19 @@ static int prc_get(fw_world *w, const char *k, char *b, size_t c, size_t *n)
 }
 static const char *prc_key(fw_world *w, size_t i) { return opg_pricer_param_key(w->p, i); }
 
+static int sla_set(fw_world *w, const char *k, const char *v) { return opg_slasher_param_set(w->sl, k, v); }
+static int sla_get(fw_world *w, const char *k, char *b, size_t c, size_t *n)
+{
+    return opg_slasher_param_get(b, c, n, w->sl, k);
+}
+static const char *sla_key(fw_world *w, size_t i) { (void)w; return opg_slasher_param_key(i); }
+
 static const phandle HANDLES[] = {
     {"registry", reg_set, reg_get, reg_key},
     {"splitter", spl_set, spl_get, spl_key},
     {"pricer", prc_set, prc_get, prc_key},
-    /* plug-in: {"slasher", ...}, {"tally", ...}, {"hyper", ...} */
+    {"slasher", sla_set, sla_get, sla_key},
+    /* plug-in: {"tally", ...}, {"hyper", ...} */
 };
 #define N_HANDLES (sizeof HANDLES / sizeof HANDLES[0])
 
@@ -121,7 +130,14 @@ static void world_new(fw_world *w, failalloc *fa, uint8_t emission)
     pp.classes = &cls;
     pp.class_count = 1;
     FZ_ASSERT(opg_pricer_new(&w->p, &pp, &w->alloc) == OPG_OK, "pricer_new");
-    /* plug-in: slasher, tally, hyper */
+    opg_slasher_params lp;
+    opg_slasher_params_init(&lp);
+    lp.signed_blocks_window = 10;
+    opg_fault_class fc = {1, fz_dec_frac(1, 10), 600, 0};
+    lp.fault_classes = &fc;
+    lp.fault_class_count = 1;
+    FZ_ASSERT(opg_slasher_new(&w->sl, w->r, &lp, &w->alloc) == OPG_OK, "slasher_new");
+    /* plug-in: tally, hyper */
     fw_ledger_reset(w);
 
     /* three nodes with a delegator each, bonded */
@@ -297,6 +313,30 @@ static void run_blocks(fw_world *w)
                 fw_book_events(w, NULL, NULL, NULL);
             fw_check(w, "slash");
         }
+
+        /* the last commit, node 2 absent: liveness under the fuzzed window */
+        opg_commit_sig cs[3];
+        for (unsigned n = 0; n < 3; n++) {
+            cs[n].consensus_key = fw_cons_key(n);
+            cs[n].power = v[n].power;
+            cs[n].signed_block = n != 2;
+        }
+        call_begin(&c, w, "record_commit");
+        if (call_end(&c, opg_slasher_record_commit(w->sl, cs, 3, w->h, w->t)) == OPG_OK)
+            fw_book_events(w, NULL, NULL, NULL);
+        fw_check(w, "record_commit");
+        opg_fault_evidence fe;
+        memset(&fe, 0, sizeof fe);
+        fe.evidence_id = fw_id(5, (unsigned)b);
+        fe.node = fw_operator(0);
+        fe.infraction_height = w->h;
+        fe.infraction_time = w->t;
+        fe.fault_class = 1;
+        fe.reporter = fw_delegator(9);
+        call_begin(&c, w, "fault");
+        if (call_end(&c, opg_slasher_fault(NULL, w->sl, &fe, w->h, w->t)) == OPG_OK)
+            fw_book_events(w, NULL, NULL, NULL);
+        fw_check(w, "fault");
 
         call_begin(&c, w, "pricer end_block");
         FZ_ASSERT(opg_pricer_end_block(NULL, w->p) == OPG_OK, "pricer end_block");

@@ -271,6 +271,10 @@ static int fz_save_pricer(uint8_t *b, size_t c, size_t *l, const void *h)
 {
     return opg_pricer_save(b, c, l, (const opg_pricer *)h);
 }
+static int fz_save_slasher(uint8_t *b, size_t c, size_t *l, const void *h)
+{
+    return opg_slasher_save(b, c, l, (const opg_slasher *)h);
+}
 
 /* ------------------------------------------------------- pricer oracles */
 

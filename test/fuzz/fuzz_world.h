@@ -42,7 +42,36 @@ static opg_id fw_id(uint8_t kind, unsigned n)
 }
 static opg_id fw_operator(unsigned n) { return fw_id(1, n); }
 static opg_id fw_delegator(unsigned n) { return fw_id(2, n); }
-static opg_id fw_cons_key(unsigned n) { return fw_id(3, n); }
+
+/* Node n's consensus key: a real Ed25519 key from a fixed seed, so evidence can be
+ * signed (n < 256). */
+static uint8_t fw_keys_pk[256][32], fw_keys_sk[256][64], fw_keys_made[256];
+
+static void fw_make_key(unsigned n)
+{
+    n &= 255;
+    if (fw_keys_made[n])
+        return;
+    opg_id seed = fw_id(3, n);
+    if (sodium_init() < 0)
+        fz_die("sodium_init");
+    crypto_sign_seed_keypair(fw_keys_pk[n], fw_keys_sk[n], seed.bytes);
+    fw_keys_made[n] = 1;
+}
+
+static opg_id fw_cons_key(unsigned n)
+{
+    fw_make_key(n);
+    opg_id id;
+    memcpy(id.bytes, fw_keys_pk[n & 255], 32);
+    return id;
+}
+
+static const uint8_t *fw_cons_secret(unsigned n)
+{
+    fw_make_key(n);
+    return fw_keys_sk[n & 255];
+}
 static opg_id fw_verifier(unsigned n) { return fw_id(4, n); }
 
 /* The i-th account that may hold stake: the node operators, then delegators. */
@@ -63,7 +92,8 @@ typedef struct fw_world {
     opg_registry *r;
     opg_splitter *s; /* may be NULL */
     opg_pricer *p;   /* may be NULL */
-    /* plug-in: opg_slasher *sl; opg_tally *t; opg_hyper *hy; */
+    opg_slasher *sl; /* may be NULL */
+    /* plug-in: opg_tally *t; opg_hyper *hy; */
     fw_ledger led;
     int all_accounts_known; /* every delegator is an fw_account: check entries too */
     opg_height h;
@@ -88,7 +118,9 @@ static size_t fw_handles(fw_handle out[FW_MAX_HANDLES], const fw_world *w)
         out[n++] = (fw_handle){"splitter", w->s};
     if (w->p)
         out[n++] = (fw_handle){"pricer", w->p};
-    /* plug-in: if (w->sl) out[n++] = (fw_handle){"slasher", w->sl}; ... */
+    if (w->sl)
+        out[n++] = (fw_handle){"slasher", w->sl};
+    /* plug-in: tally, hyper */
     return n;
 }
 
@@ -108,9 +140,15 @@ static void fw_hash_all(fw_hashes *out, const fw_world *w)
         rc = opg_splitter_state_hash(out->h[out->n++], w->s);
         FZ_ASSERT(rc == OPG_OK, "splitter state hash: %s", opg_errname(rc));
     }
-    if (w->p)
-        opg_pricer_state_hash(out->h[out->n++], w->p);
-    /* plug-in: slasher, tally, hyper */
+    if (w->p) {
+        rc = opg_pricer_state_hash(out->h[out->n++], w->p);
+        FZ_ASSERT(rc == OPG_OK, "pricer state hash: %s", opg_errname(rc));
+    }
+    if (w->sl) {
+        rc = opg_slasher_state_hash(out->h[out->n++], w->sl);
+        FZ_ASSERT(rc == OPG_OK, "slasher state hash: %s", opg_errname(rc));
+    }
+    /* plug-in: tally, hyper */
     fz_suspend_end(sp);
 }
 
@@ -352,6 +390,11 @@ static void fw_book_events(fw_world *w, opg_u256 *rewards, opg_u256 *commission,
         case OPG_EVENT_UNBONDING_MATURED:
             fw_add_amount(&w->led.host_in, &e->amount);
             break;
+        case OPG_EVENT_REPORTER_REWARD:
+            /* paid to the reporter out of a slash's burn: back into the supply */
+            fw_add_amount(&w->led.host_in, &e->amount);
+            fz_big_add_u256(&w->led.minted, &e->amount);
+            break;
         case OPG_EVENT_BURNED:
             fz_big_add_u256(&w->led.burned, &e->amount);
             FZ_ASSERT(opg_u256_add(&bu, &bu, &e->amount) == OPG_OK, "burn events overflow");
@@ -400,7 +443,12 @@ static void fw_check(fw_world *w, const char *after)
     }
     if (w->p)
         fz_pricer_invariants(w->p);
-    /* plug-in: opg_slasher_check(w->sl), opg_tally_check(w->t) ... */
+    if (w->sl) {
+        rc = opg_slasher_check(w->sl);
+        FZ_ASSERT(rc == OPG_OK, "after %s: slasher check: %s (%s)", after, opg_errname(rc),
+                  opg_slasher_last_error(w->sl));
+    }
+    /* plug-in: opg_tally_check(w->t) ... */
 
     /* conservation: held + host_in + burned == held0 + host_out + minted (raw) */
     fz_big lhs = fw_held(w), rhs = w->led.held0;
@@ -468,6 +516,8 @@ static void fw_save_load_swap(fw_world *w)
     uint8_t *rb = fz_save(&rl, fz_save_registry, w->r, "registry");
     uint8_t *sb = w->s ? fz_save(&sl, fz_save_splitter, w->s, "splitter") : NULL;
     uint8_t *pb = w->p ? fz_save(&pl, fz_save_pricer, w->p, "pricer") : NULL;
+    size_t ll = 0;
+    uint8_t *lb = w->sl ? fz_save(&ll, fz_save_slasher, w->sl, "slasher") : NULL;
 
     fw_world c = *w;
     int rc = opg_registry_load(&c.r, rb, rl, &w->alloc);
@@ -480,7 +530,11 @@ static void fw_save_load_swap(fw_world *w)
         rc = opg_pricer_load(&c.p, pb, pl, &w->alloc);
         FZ_ASSERT(rc == OPG_OK, "pricer reload: %s", opg_errname(rc));
     }
-    /* plug-in: slasher/tally/hyper load onto c.r */
+    if (w->sl) {
+        rc = opg_slasher_load(&c.sl, c.r, lb, ll, &w->alloc);
+        FZ_ASSERT(rc == OPG_OK, "slasher reload: %s", opg_errname(rc));
+    }
+    /* plug-in: tally/hyper load onto c.r */
 
     size_t l2;
     uint8_t *b2 = fz_save(&l2, fz_save_registry, c.r, "registry");
@@ -496,6 +550,11 @@ static void fw_save_load_swap(fw_world *w)
         FZ_ASSERT(l2 == pl && memcmp(b2, pb, pl) == 0, "pricer save -> load -> save differs");
         free(b2);
     }
+    if (c.sl) {
+        b2 = fz_save(&l2, fz_save_slasher, c.sl, "slasher");
+        FZ_ASSERT(l2 == ll && memcmp(b2, lb, ll) == 0, "slasher save -> load -> save differs");
+        free(b2);
+    }
     fw_hash_all(&after, &c);
     const char *d = fw_hash_diff(&before, &after, w);
     FZ_ASSERT(d == NULL, "%s: the reloaded copy hashes differently", d ? d : "");
@@ -505,24 +564,29 @@ static void fw_save_load_swap(fw_world *w)
     free(rb);
     free(sb);
     free(pb);
+    free(lb);
 
     /* engines before the registry they sit on */
+    opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
     opg_splitter_free(w->s);
     opg_registry_free(w->r);
     w->r = c.r;
     w->s = c.s;
     w->p = c.p;
+    w->sl = c.sl;
     fz_suspend_end(sp);
 }
 
 static void fw_free(fw_world *w)
 {
-    /* plug-in: hyper, tally, slasher first */
+    /* plug-in: hyper, tally first */
+    opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
     opg_splitter_free(w->s);
     opg_registry_free(w->r);
     w->p = NULL;
+    w->sl = NULL;
     w->s = NULL;
     w->r = NULL;
 }

@@ -386,7 +386,7 @@ static void program_walk(buf *b, uint8_t emission)
     /* requests: class, then per dimension 4u+1 asks for u units */
     op(b, OP_QUOTE); put(b, 0); put(b, 13); put(b, 21);
     op(b, OP_CHARGE); put(b, 0); put(b, 13); put(b, 21);
-    put(b, 0); put(b, 1); put(b, 0); put(b, 9); put(b, 2); /* max fee unlimited, tip 9, 2 verifiers */
+    put(b, 0); put(b, 1); put(b, 2); put(b, 0); put(b, 9); /* max fee unlimited, tip, 2 verifiers; tip 9 */
     op(b, OP_CHARGE); put(b, 1); put(b, 9); put(b, 17);
     put(b, 1); put(b, 0); put(b, 3); /* max fee = base fee, no tip, 3 verifiers */
     op(b, OP_PRICER_END_BLOCK);
@@ -411,6 +411,16 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_END_BLOCK); put(b, 6);
     op(b, OP_WITHDRAW_REWARDS); put(b, 10); put(b, 0);
     op(b, OP_UNDELEGATE); put(b, 0); put(b, 0); a_full(b);
+    /* liveness: node 2 misses every block; faulty inference; a double sign */
+    for (int k = 0; k < 6; k++) {
+        op(b, OP_RECORD_COMMIT); put(b, 3);
+        for (uint8_t n = 0; n < 3; n++) { put(b, n); put(b, 0); put(b, n == 2 ? 0 : 1); }
+        op(b, OP_END_BLOCK); put(b, 2);
+    }
+    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 9);
+    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 9); /* the same id */
+    op(b, OP_DOUBLE_SIGN); put(b, 1); put(b, 2); put(b, 0);
+    op(b, OP_DOUBLE_SIGN); put(b, 0); put(b, 1); put(b, 4); /* through the evidence bytes */
     op(b, OP_TOMBSTONE); put(b, 1);
     op(b, OP_END_BLOCK); put(b, 8);
     op(b, OP_END_BLOCK); put(b, 8);
@@ -464,10 +474,13 @@ static const char *value_for(const char *key, int variant)
         return variant ? "sum" : "max";
     if (strstr(key, "overslash"))
         return variant ? "false" : "true";
+    if (strstr(key, "window") || strstr(key, "num_blocks"))
+        return variant ? "1000000" : "10";
     if (strstr(key, "time") || strstr(key, "half_life") || strstr(key, "duration"))
         return variant ? "31536000" : "86400";
     if (strstr(key, "rate") || strstr(key, "tax") || strstr(key, "share") || strstr(key, "inflation") ||
-        strstr(key, "goal"))
+        strstr(key, "goal") || strstr(key, "fraction") || strstr(key, "per_window") ||
+        strstr(key, "correlation_k"))
         return variant ? "0.999999999999999999" : "0.05";
     return variant ? "18446744073709551615" : "12";
 }
@@ -497,11 +510,12 @@ static void gen_params(void)
         exit(1);
     buf all = {0};
     put(&all, 1);
-    for (uint8_t h = 0; h < 3; h++) {
+    for (uint8_t h = 0; h < 4; h++) {
         for (size_t i = 0;; i++) {
             const char *key = h == 0 ? opg_registry_param_key(i)
                               : h == 1 ? opg_splitter_param_key(i)
-                                       : opg_pricer_param_key(p, i);
+                              : h == 2 ? opg_pricer_param_key(p, i)
+                                       : opg_slasher_param_key(i);
             if (!key)
                 break;
             buf b = {0};
