@@ -132,22 +132,33 @@ run-bench: lib $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
 
 # libFuzzer needs clang. The checked-in corpus seeds a scratch copy that the run grows.
+# An input that runs longer than FUZZ_TIMEOUT seconds counts as a hang (a failure).
+# The last lines are a table: executions and executions per second of every target.
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 25
 FUZZ_CC ?= clang
 fuzz:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@$(MAKE) --no-print-directory lib B=build/fuzz CC=$(FUZZ_CC) \
 	    CFLAGS="-O1 -g -fsanitize=address,fuzzer-no-link"
+	@rm -f build/fuzz/summary.txt
 	@set -e; for t in $(FUZZ_NAMES); do \
 	    mkdir -p build/fuzz/corpus/$$t; cp -n test/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/ 2>/dev/null || true; \
 	    $(FUZZ_CC) $(STD) -O1 -g -fsanitize=address,fuzzer -Iinclude -Itest test/fuzz/fuzz_$$t.c \
 	        -o build/fuzz/fuzz_$$t build/fuzz/libopg.a $(LDLIBS); \
 	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
-	    st=0; build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$t > build/fuzz/fuzz_$$t.log 2>&1 || st=$$?; \
+	    st=0; build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+	        -print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$t \
+	        > build/fuzz/fuzz_$$t.log 2>&1 || st=$$?; \
 	    grep -E '^(stat::|INFO: (Loaded|-max_len)|==.*ERROR|SUMMARY)' build/fuzz/fuzz_$$t.log || true; \
 	    if [ $$st -ne 0 ]; then tail -n 60 build/fuzz/fuzz_$$t.log; exit $$st; fi; \
+	    awk -v t=$$t -v c=$$(ls build/fuzz/corpus/$$t | wc -l) \
+	        '/^stat::number_of_executed_units/ {n=$$2} /^stat::average_exec_per_sec/ {r=$$2} \
+	         END {printf "%-16s %12d %10d %8d\n", t, n, r, c}' build/fuzz/fuzz_$$t.log >> build/fuzz/summary.txt; \
 	done
+	@echo "== make fuzz: $(FUZZ_SECONDS) s per target"
+	@printf '%-16s %12s %10s %8s\n' target executions 'exec/s' corpus
+	@cat build/fuzz/summary.txt
 
 # The generated seeds (test/fuzz/corpus/*/gen_*) come from test/fuzz/gen_corpus.c;
 # rerun after a change of a saved-state format or of fuzz_ops' program encoding.

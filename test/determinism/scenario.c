@@ -566,8 +566,11 @@ static void run_block(world *w, rng *g, opg_height h, opg_time t)
         slasher_records(w);
         events(w);
     }
-    if (h % 1999 == 0 && w->nodes)
-        double_sign(w, (unsigned)below(g, w->nodes), h - 1 - below(g, 5), h, t);
+    if (h % 1999 == 0 && w->nodes) {
+        unsigned who = (unsigned)below(g, w->nodes); /* one draw per statement */
+        opg_height back = below(g, 5);
+        double_sign(w, who, h - 1 - back, h, t);
+    }
     opg_u256 minted;
     if (t_rc(30, opg_splitter_mint(&minted, w->s, h, t)) == OPG_OK)
         t_u256(&minted);
