@@ -488,9 +488,17 @@ static void fw_check(fw_world *w, const char *after)
         opg_u256 pool, out;
         opg_dec_truncate_int(&pool, &t.community_pool);
         opg_dec_truncate_int(&out, &t.outstanding);
-        FZ_ASSERT(opg_u256_cmp(&pool, &sup.community_pool) == 0 &&
-                      opg_u256_cmp(&out, &sup.outstanding_rewards) == 0,
-                  "after %s: registry ledger's pool or outstanding differs from the splitter's", after);
+        if (opg_u256_cmp(&pool, &sup.community_pool) != 0 || opg_u256_cmp(&out, &sup.outstanding_rewards) != 0) {
+            char a[OPG_U256_STRING_MAX], b2[OPG_U256_STRING_MAX], c2[OPG_U256_STRING_MAX],
+                d2[OPG_U256_STRING_MAX];
+            opg_u256_to_string(a, sizeof a, NULL, &pool);
+            opg_u256_to_string(b2, sizeof b2, NULL, &sup.community_pool);
+            opg_u256_to_string(c2, sizeof c2, NULL, &out);
+            opg_u256_to_string(d2, sizeof d2, NULL, &sup.outstanding_rewards);
+            fz_die("after %s: registry ledger's pool or outstanding differs from the splitter's: "
+                   "pool %s (splitter) vs %s (registry), outstanding %s vs %s",
+                   after, a, b2, c2, d2);
+        }
         if (fw_is_pool(w)) {
             opg_emission_info e;
             opg_splitter_emission(&e, w->s);
