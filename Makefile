@@ -5,6 +5,9 @@
 #   make asan | ubsan the same suite under AddressSanitizer / UndefinedBehaviorSanitizer
 #   make bench        build and run the benchmarks (prints `result <name> <value> <unit>`)
 #   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
+#   make corpus       regenerate the generated seeds of the fuzz corpora (gen_*)
+#   make determinism  same seeded scenario built with gcc -O0/-O3, clang -O2, gcc -m32:
+#                     every build must print the same state hashes
 #   make abi-check    fail if the shared library exports anything outside opg_
 #   make install | uninstall   honour PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR
 #   make install-check   install into a scratch DESTDIR, build a program with pkg-config
@@ -51,7 +54,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config
 
 .PHONY: all lib test check asan ubsan bench fuzz abi-check install uninstall deps \
-        examples demo clean
+        examples demo clean corpus determinism
 
 all: lib
 lib: $(B)/libopg.a $(B)/$(SO_FILE)
@@ -78,7 +81,8 @@ $(B)/test/%: test/%.c test/harness.h test/failalloc.h $(B)/libopg.a
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS) -lgmp
 
-$(B)/fuzz/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(B)/libopg.a
+$(B)/fuzz/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(wildcard test/fuzz/*.h) test/failalloc.h \
+                   $(B)/libopg.a
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) test/fuzz/replay.c $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
 
@@ -128,22 +132,47 @@ run-bench: lib $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
 
 # libFuzzer needs clang. The checked-in corpus seeds a scratch copy that the run grows.
+# An input that runs longer than FUZZ_TIMEOUT seconds counts as a hang (a failure).
+# The last lines are a table: executions and executions per second of every target.
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 25
 FUZZ_CC ?= clang
 fuzz:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@$(MAKE) --no-print-directory lib B=build/fuzz CC=$(FUZZ_CC) \
 	    CFLAGS="-O1 -g -fsanitize=address,fuzzer-no-link"
+	@rm -f build/fuzz/summary.txt
 	@set -e; for t in $(FUZZ_NAMES); do \
 	    mkdir -p build/fuzz/corpus/$$t; cp -n test/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/ 2>/dev/null || true; \
 	    $(FUZZ_CC) $(STD) -O1 -g -fsanitize=address,fuzzer -Iinclude -Itest test/fuzz/fuzz_$$t.c \
 	        -o build/fuzz/fuzz_$$t build/fuzz/libopg.a $(LDLIBS); \
 	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
-	    st=0; build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$t > build/fuzz/fuzz_$$t.log 2>&1 || st=$$?; \
+	    st=0; build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+	        -print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$t \
+	        > build/fuzz/fuzz_$$t.log 2>&1 || st=$$?; \
 	    grep -E '^(stat::|INFO: (Loaded|-max_len)|==.*ERROR|SUMMARY)' build/fuzz/fuzz_$$t.log || true; \
 	    if [ $$st -ne 0 ]; then tail -n 60 build/fuzz/fuzz_$$t.log; exit $$st; fi; \
+	    awk -v t=$$t -v c=$$(ls build/fuzz/corpus/$$t | wc -l) \
+	        '/^stat::number_of_executed_units/ {n=$$2} /^stat::average_exec_per_sec/ {r=$$2} \
+	         END {printf "%-16s %12d %10d %8d\n", t, n, r, c}' build/fuzz/fuzz_$$t.log >> build/fuzz/summary.txt; \
 	done
+	@echo "== make fuzz: $(FUZZ_SECONDS) s per target"
+	@printf '%-16s %12s %10s %8s\n' target executions 'exec/s' corpus
+	@cat build/fuzz/summary.txt
+
+# The generated seeds (test/fuzz/corpus/*/gen_*) come from test/fuzz/gen_corpus.c;
+# rerun after a change of a saved-state format or of fuzz_ops' program encoding.
+corpus: lib
+	@mkdir -p $(B)/fuzz
+	$(CC) $(PROG_CFLAGS) test/fuzz/gen_corpus.c -o $(B)/fuzz/gen_corpus $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
+	$(B)/fuzz/gen_corpus test/fuzz/corpus
+
+# One seeded scenario over every handle (test/determinism/scenario.c), built with
+# gcc -O0, gcc -O3, clang -O2 and, where the i386 packages install, gcc -m32, each in
+# build/det-<name>; fails unless all print the same hashes. DET_BLOCKS sets its length.
+DET_BLOCKS ?= 5000
+determinism: deps
+	@MAKE="$(MAKE)" bash test/determinism/run.sh $(DET_BLOCKS)
 
 abi-check: $(B)/$(SO_FILE)
 	@bad=$$(nm -D --defined-only $(B)/$(SO_FILE) | awk '$$2 ~ /^[A-Z]$$/ {print $$3}' | grep -v '^opg_' || true); \
