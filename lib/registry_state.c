@@ -312,9 +312,11 @@ static int load_body(opg_registry *r, opgi_reader *rd)
     }
     if ((rc = opgi_r_finish(rd)) != OPG_OK)
         return rc;
-    /* the shares of every node must be exactly its delegations' */
-    if (opg_registry_check(r) != OPG_OK)
-        return OPG_ECORRUPT;
+    /* the shares of every node must be exactly its delegations' (the check itself
+     * allocates: running out of memory there is not corruption) */
+    rc = opg_registry_check(r);
+    if (rc != OPG_OK)
+        return rc == OPG_ENOMEM ? OPG_ENOMEM : OPG_ECORRUPT;
     return OPG_OK;
 }
 

@@ -237,6 +237,7 @@ static uint64_t increment_period(opg_splitter *s, uint32_t slot)
         n->hist[n->n_hist++] = h; /* periods only grow: appending keeps the order */
     memset(&n->rewards, 0, sizeof n->rewards);
     n->period = p + 1;
+    opgi_splitter_sync_ledger(s); /* the pool may have grown (zero-token node) */
     return p;
 }
 
@@ -324,8 +325,13 @@ static void withdraw(opg_splitter *s, uint32_t del, opg_height now, opg_u256 *pa
     opg_dec rewards;
     if (!end || calc_rewards(&rewards, s, slot, d, end->cum, now) != OPG_OK)
         memset(&rewards, 0, sizeof rewards); /* prepare() refused such states already */
-    if (opg_dec_cmp(&rewards, &n->outstanding) > 0)
-        rewards = n->outstanding; /* never pay more than the node holds */
+    /* never pay more than the node holds for its delegators: its outstanding less
+     * the commission it owes its operator (consistent state never reaches this) */
+    opg_dec payable;
+    if (opg_dec_sub(&payable, &n->outstanding, &n->commission) != OPG_OK)
+        memset(&payable, 0, sizeof payable);
+    if (opg_dec_cmp(&rewards, &payable) > 0)
+        rewards = payable;
     opg_u256 whole;
     opg_dec whole_dec, rest;
     opg_dec_truncate_int(&whole, &rewards);
@@ -820,8 +826,11 @@ int opg_splitter_pending_rewards(opg_dec *rewards, const opg_splitter *s, const 
     int rc = rewards_now(&v, s, del, height);
     if (rc)
         return rc;
-    if (opg_dec_cmp(&v, &s->nodes[slot].outstanding) > 0)
-        v = s->nodes[slot].outstanding;
+    opg_dec payable; /* as a withdrawal would pay it */
+    if (opg_dec_sub(&payable, &s->nodes[slot].outstanding, &s->nodes[slot].commission) != OPG_OK)
+        memset(&payable, 0, sizeof payable);
+    if (opg_dec_cmp(&v, &payable) > 0)
+        v = payable;
     *rewards = v;
     return OPG_OK;
 }

@@ -24,13 +24,6 @@
 
 #include <sodium.h>
 
-/*
- * Known defect, reported: opg_registry_load ends with opg_registry_check, which
- * allocates, and turns any failure of it (OPG_ENOMEM included) into OPG_ECORRUPT.
- * With this set, that one case is counted and printed instead of failing the test;
- * set it to 0 once the loader passes OPG_ENOMEM through.
- */
-#define TOLERATE_REGISTRY_LOAD_CHECK_ENOMEM 1
 
 /* ------------------------------------------------------------------ world */
 
@@ -631,7 +624,7 @@ static void test_reference_run(void)
 
 static void test_every_allocation_fails_once(void)
 {
-    unsigned long n, handled = 0, at_creation = 0, bad = 0, known = 0;
+    unsigned long n, handled = 0, at_creation = 0, bad = 0;
     unsigned long by_kind[K_COUNT_] = {0};
     for (n = 1;; n++) {
         failalloc fa;
@@ -671,13 +664,6 @@ static void test_every_allocation_fails_once(void)
                 w.t = t0;
                 rc = run_step(&w, &script[i]); /* the failure point is used up */
             }
-            if (TOLERATE_REGISTRY_LOAD_CHECK_ENOMEM && script[i].kind == K_LOAD_REGISTRY &&
-                rc == OPG_ECORRUPT && expected[i] == OPG_OK && fa.failures == 1 && fa.calls >= n) {
-                printf("  known defect: allocation %lu failing in registry_load gives ECORRUPT, not ENOMEM\n", n);
-                known++;
-                diverged = 1;
-                break;
-            }
             if (rc != expected[i]) {
                 printf("  allocation %lu failing: %s (step %zu) returned %s, %s without failures\n", n,
                        KIND_NAMES[script[i].kind], i, opg_errname(rc), opg_errname(expected[i]));
@@ -705,14 +691,14 @@ static void test_every_allocation_fails_once(void)
         CHECK(fa.failures == 1);
     }
     CHECK(bad == 0);
-    printf("  allocation failure points tried: %lu; failures handled: %lu (%lu at creation)%s\n",
-           n - 1, handled, at_creation, known ? "; known defect cases above" : "");
+    printf("  allocation failure points tried: %lu; failures handled: %lu (%lu at creation)\n",
+           n - 1, handled, at_creation);
     printf("  failures by call:");
     for (int k = 0; k < K_COUNT_; k++)
         if (by_kind[k])
             printf(" %s %lu", KIND_NAMES[k], by_kind[k]);
     printf("\n");
-    CHECK(handled + known == n - 1);
+    CHECK(handled == n - 1);
     CHECK(n > 100);
 }
 

@@ -22,22 +22,6 @@
  */
 #include "fuzz_world.h"
 
-/*
- * Known defect, reported (input: test/fuzz/known/splitter_load/): the loader accepts
- * F1 histories whose rewards exceed what the node holds beyond its commission, and
- * withdraw_rewards caps a payout at the node's outstanding only, so afterwards
- * commission > outstanding and opg_splitter_check fails. While this is 1, such an
- * input ends its run at that point instead of aborting; set it to 0 once fixed.
- */
-#define TOLERATE_COMMISSION_ABOVE_OUTSTANDING 1
-
-static int known_defect(fw_world *w)
-{
-    if (!TOLERATE_COMMISSION_ABOVE_OUTSTANDING || opg_splitter_check(w->s) == OPG_OK)
-        return 0;
-    return strstr(opg_splitter_last_error(w->s), "commission above outstanding") != NULL;
-}
-
 static void check_refusal(int rc, const char *what)
 {
     FZ_ASSERT(rc == OPG_ECORRUPT || rc == OPG_EVERSION, "%s load refused with %s", what, opg_errname(rc));
@@ -133,8 +117,6 @@ static void exercise(fw_world *w)
                 fw_book_events(w, &rw, NULL, NULL);
                 FZ_ASSERT(opg_u256_cmp(&rw, &paid) == 0, "withdraw_rewards: paid differs from events");
             }
-            if (known_defect(w))
-                return;
             fw_check(w, "withdraw_rewards");
         }
     }
