@@ -51,7 +51,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config
 
 .PHONY: all lib test check asan ubsan bench fuzz abi-check install uninstall deps \
-        examples clean
+        examples demo clean
 
 all: lib
 lib: $(B)/libopg.a $(B)/$(SO_FILE)
@@ -92,6 +92,12 @@ $(B)/examples/%: examples/%.c $(B)/libopg.a
 
 examples: $(EXAMPLE_BIN)
 
+# The network simulation: a year of an OpenGradient-like network (see examples/demo.c).
+DEMO_ARGS ?=
+demo: deps
+	@$(MAKE) --no-print-directory lib $(B)/examples/demo
+	$(B)/examples/demo $(DEMO_ARGS)
+
 # `make test` first makes sure the packages are there, so a fresh machine needs nothing else.
 test: deps
 	@$(MAKE) --no-print-directory run-tests
@@ -99,8 +105,11 @@ test: deps
 check: test
 
 .PHONY: run-tests
-run-tests: lib $(TEST_BIN) $(REPLAY_BIN)
-	@bash test/run.sh $(B) $(TEST_BIN) -- $(FUZZ_NAMES)
+# Examples that `make test` runs (the demo is run by `make demo`).
+TEST_EXAMPLES := $(B)/examples/quickstart
+
+run-tests: lib $(TEST_BIN) $(REPLAY_BIN) $(TEST_EXAMPLES)
+	@bash test/run.sh $(B) $(TEST_BIN) -- $(FUZZ_NAMES) -- $(TEST_EXAMPLES)
 
 asan: deps
 	@$(MAKE) --no-print-directory run-tests B=build/asan \

@@ -313,8 +313,8 @@ OPG_API int opg_pricer_save(uint8_t *buf, size_t cap, size_t *len, const opg_pri
 OPG_API int opg_pricer_load(opg_pricer **out, const uint8_t *buf, size_t len,
                             const opg_allocator *alloc);
 
-/* BLAKE2b-256 of the canonical state, personalised "opg.pricer". */
-OPG_API void opg_pricer_state_hash(uint8_t out[32], const opg_pricer *pricer);
+/* BLAKE2b-256 of the canonical state, personalised "opg.pricer". OPG_EINVAL on NULL. */
+OPG_API int opg_pricer_state_hash(uint8_t out[32], const opg_pricer *pricer);
 
 #ifdef __cplusplus
 }

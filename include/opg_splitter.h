@@ -149,6 +149,9 @@ OPG_API int opg_splitter_withdraw_rewards(opg_u256 *paid, opg_splitter *s,
  * OPG_EZERO if there is no commission at all. */
 OPG_API int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s,
                                              const opg_id *operator_id);
+/* Adds whole units to the community pool (a fee share, a donation: Cosmos
+ * FundCommunityPool). Counted with the fees in the totals. */
+OPG_API int opg_splitter_fund_community_pool(opg_splitter *s, const opg_u256 *amount);
 /* Spends whole units from the community pool (a governance decision of the host). */
 OPG_API int opg_splitter_community_pool_spend(opg_splitter *s, const opg_u256 *amount);
 

@@ -56,3 +56,21 @@ void opgi_free(const opg_allocator *a, void *ptr, size_t size)
     if (ptr)
         a->alloc_fn(a->user_data, ptr, size ? size : 1, 0); /* as opgi_alloc asked */
 }
+
+int opgi_grow(const opg_allocator *a, void **items, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return OPG_OK;
+    size_t n = *cap ? *cap : 4;
+    while (n < need) {
+        if (n > SIZE_MAX / 2 / size)
+            return OPG_ENOMEM;
+        n *= 2;
+    }
+    void *p = opgi_realloc(a, *items, *cap * size, n * size);
+    if (!p)
+        return OPG_ENOMEM;
+    *items = p;
+    *cap = n;
+    return OPG_OK;
+}

@@ -22,6 +22,9 @@ void *opgi_alloc(const opg_allocator *a, size_t size);
 void *opgi_alloc_array(const opg_allocator *a, size_t count, size_t size);
 void *opgi_realloc(const opg_allocator *a, void *ptr, size_t old_size, size_t new_size);
 void opgi_free(const opg_allocator *a, void *ptr, size_t size);
+/* Grows the array *items (capacity *cap elements of `size` bytes) to hold at least
+ * `need` elements, doubling; OPG_ENOMEM leaves it as it was. */
+int opgi_grow(const opg_allocator *a, void **items, size_t *cap, size_t need, size_t size);
 
 /* ------------------------------------------------------- error details */
 

@@ -955,9 +955,12 @@ int opg_pricer_save(uint8_t *buf, size_t cap, size_t *len, const opg_pricer *pri
     return opgi_save(buf, cap, len, encode, pricer);
 }
 
-void opg_pricer_state_hash(uint8_t out[32], const opg_pricer *pricer)
+int opg_pricer_state_hash(uint8_t out[32], const opg_pricer *pricer)
 {
+    if (!out || !pricer)
+        return OPG_EINVAL;
     opgi_state_hash(out, OPGI_KIND_PRICER, encode, pricer);
+    return OPG_OK;
 }
 
 /* Reads everything after the header into p; marks r bad on any malformed value. */

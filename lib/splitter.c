@@ -120,32 +120,18 @@ int opgi_splitter_nodes_reserve(opg_splitter *s, uint32_t slots)
 
 int opgi_f1_hist_reserve(opg_splitter *s, f1_node *n, size_t more)
 {
-    if (n->n_hist + more <= n->cap_hist)
-        return OPG_OK;
-    size_t cap = n->cap_hist ? n->cap_hist * 2 : 4;
-    while (cap < n->n_hist + more)
-        cap *= 2;
-    f1_hist *h = opgi_realloc(&s->alloc, n->hist, n->cap_hist * sizeof *h, cap * sizeof *h);
-    if (!h)
-        return OPG_ENOMEM;
-    n->hist = h;
-    n->cap_hist = cap;
-    return OPG_OK;
+    void *items = n->hist;
+    int rc = opgi_grow(&s->alloc, &items, &n->cap_hist, n->n_hist + more, sizeof *n->hist);
+    n->hist = items;
+    return rc;
 }
 
 int opgi_f1_slash_reserve(opg_splitter *s, f1_node *n, size_t more)
 {
-    if (n->n_slash + more <= n->cap_slash)
-        return OPG_OK;
-    size_t cap = n->cap_slash ? n->cap_slash * 2 : 4;
-    while (cap < n->n_slash + more)
-        cap *= 2;
-    f1_slash *e = opgi_realloc(&s->alloc, n->slashes, n->cap_slash * sizeof *e, cap * sizeof *e);
-    if (!e)
-        return OPG_ENOMEM;
-    n->slashes = e;
-    n->cap_slash = cap;
-    return OPG_OK;
+    void *items = n->slashes;
+    int rc = opgi_grow(&s->alloc, &items, &n->cap_slash, n->n_slash + more, sizeof *n->slashes);
+    n->slashes = items;
+    return rc;
 }
 
 static void node_release(opg_splitter *s, f1_node *n)
@@ -784,6 +770,21 @@ int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s, const opg_
     opgi_splitter_sync_ledger(s);
     if (paid)
         *paid = whole;
+    return OPG_OK;
+}
+
+int opg_splitter_fund_community_pool(opg_splitter *s, const opg_u256 *amount)
+{
+    if (!s || !amount)
+        return OPG_EINVAL;
+    s->err[0] = '\0';
+    opg_dec a, pool, fees;
+    if (opg_dec_from_int(&a, amount) || opg_dec_add(&pool, &s->community_pool, &a) ||
+        opg_dec_add(&fees, &s->fees, &a))
+        return opgi_fail(s->err, OPG_EOVERFLOW, "amount too large", NULL);
+    s->community_pool = pool;
+    s->fees = fees;
+    opgi_splitter_sync_ledger(s);
     return OPG_OK;
 }
 

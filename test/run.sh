@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test program and fuzz replay driver; prints each result line and, last,
 # exactly one line "N passed, M failed". Exits non-zero if anything failed.
-# usage: run.sh BUILD_DIR TEST_BIN... -- FUZZ_NAME...
+# usage: run.sh BUILD_DIR TEST_BIN... -- FUZZ_NAME... [-- EXAMPLE_BIN...]
+# An example passes when it exits with status 0.
 set -u
 build=$1; shift
 tests=(); fuzz=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do tests+=("$1"); shift; done
 [ $# -gt 0 ] && shift
-fuzz=("$@")
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do fuzz+=("$1"); shift; done
+[ $# -gt 0 ] && shift
+examples=("$@")
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0; failed=0
 
@@ -33,6 +36,16 @@ done
 for f in "${fuzz[@]}"; do
     echo "# replay_$f"
     run_one "replay_$f" "$build/fuzz/replay_$f" "$here/fuzz/corpus/$f"
+done
+for e in "${examples[@]}"; do
+    name="example_$(basename "$e")"
+    echo "# $name"
+    if out=$("$e" 2>&1); then
+        echo "ok   $name"; passed=$((passed + 1))
+    else
+        printf '%s\n' "$out" | tail -5
+        echo "FAIL $name"; failed=$((failed + 1))
+    fi
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -256,6 +256,18 @@ static void test_direct_allocation(void)
     CHECK_DEC(nr.commission, "33.3"); /* mul(333, 0.1), no tax on direct shares */
     CHECK_DEC(nr.current, "299.7");
     CHECK_RC(opg_splitter_allocate_to_node(w.s, &none, &amt), OPG_ENOTFOUND);
+    /* a fee's community share goes straight to the pool, and can be spent */
+    CHECK_OK(opg_splitter_fund_community_pool(w.s, &amt));
+    opg_splitter_totals t;
+    opg_splitter_totals_get(&t, w.s);
+    CHECK_DEC(t.community_pool, "333");
+    opg_u256 spend = u64v(334);
+    CHECK_RC(opg_splitter_community_pool_spend(w.s, &spend), OPG_EUNDERFLOW);
+    spend = u64v(300);
+    CHECK_OK(opg_splitter_community_pool_spend(w.s, &spend));
+    opg_supply_info sup;
+    opg_registry_supply(&sup, w.r);
+    CHECK_U256(sup.community_pool, "33");
     opg_u256 zero = u64v(0);
     CHECK_RC(opg_splitter_allocate_to_node(w.s, &op, &zero), OPG_EZERO);
     CHECK_OK(opg_splitter_check(w.s));

@@ -1,0 +1,148 @@
+/*
+ * quickstart.c - the smallest complete program embedding libopg: one block.
+ *
+ * A node is created with a delegator, the stake registry bonds it, an inference
+ * request is priced and charged, its fee split pays the node and the stakers, the
+ * block's rewards are allocated, and the delegator withdraws. Every call returns 0
+ * or an OPG_E* code; the host reads what it must act on from the registry's events.
+ *
+ *   make examples && build/examples/quickstart
+ */
+#include <opg.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define CHECK(call)                                                              \
+    do {                                                                         \
+        int rc_ = (call);                                                        \
+        if (rc_) {                                                               \
+            fprintf(stderr, "%s: %s (%s)\n", #call, opg_strerror(rc_), opg_errname(rc_)); \
+            return 1;                                                            \
+        }                                                                        \
+    } while (0)
+
+static opg_id account(unsigned char tag)
+{
+    opg_id id;
+    memset(&id, tag, sizeof id);
+    return id;
+}
+
+static void print_amount(const char *what, const opg_u256 *v)
+{
+    char text[OPG_U256_STRING_MAX];
+    opg_u256_to_string(text, sizeof text, NULL, v);
+    printf("  %-28s %s\n", what, text);
+}
+
+int main(void)
+{
+    printf("libopg %s\n", opg_version_string());
+    opg_height height = 1;
+    opg_time now = 1767225600;
+
+    /* the stake registry: 1,000,000 OPG exist at genesis (1 OPG = 10^18 base units) */
+    opg_registry *reg;
+    opg_u256 supply;
+    CHECK(opg_u256_from_string(&supply, "1000000000000000000000000"));
+    CHECK(opg_registry_new(&reg, NULL, &supply, NULL));
+
+    /* the reward splitter attaches to it; no emission, fees only */
+    opg_splitter_params sp;
+    opg_splitter_params_init(&sp);
+    sp.emission = OPG_EMISSION_NONE;
+    opg_splitter *split;
+    CHECK(opg_splitter_new(&split, reg, &sp, NULL));
+
+    /* a node with 10 % commission and a self-delegation of 1,000 OPG */
+    opg_node_create node;
+    memset(&node, 0, sizeof node);
+    node.operator_id = account(1);
+    node.consensus_key = account(2);
+    node.roles = OPG_ROLE_CONSENSUS | OPG_ROLE_INFERENCE;
+    CHECK(opg_dec_from_string(&node.commission_rate, "0.1"));
+    CHECK(opg_dec_from_string(&node.commission_max_rate, "0.2"));
+    CHECK(opg_dec_from_string(&node.commission_max_change_rate, "0.01"));
+    CHECK(opg_u256_from_string(&node.min_self_delegation, "1000000000000000000"));
+    CHECK(opg_u256_from_string(&node.self_delegation, "1000000000000000000000"));
+    CHECK(opg_registry_node_create(reg, &node, height, now));
+
+    /* a delegator stakes 3,000 OPG with it */
+    opg_id alice = account(3);
+    opg_u256 stake;
+    CHECK(opg_u256_from_string(&stake, "3000000000000000000000"));
+    CHECK(opg_registry_delegate(NULL, reg, &alice, &node.operator_id, &stake, height, now));
+
+    /* the fee pricer: one resource (GPU milliseconds), EIP-1559 base fee */
+    opg_pricer_params pp;
+    opg_pricer_params_init(&pp);
+    pp.dimension_count = 1;
+    strcpy(pp.dimensions[0].name, "gpu_ms");
+    opg_u256_from_u64(&pp.dimensions[0].initial_base_fee, 1000000000000); /* per GPU ms */
+    CHECK(opg_dec_from_string(&pp.split.inference, "0.8"));
+    CHECK(opg_dec_from_string(&pp.split.stakers, "0.2"));
+    opg_pricer_class llm;
+    memset(&llm, 0, sizeof llm);
+    llm.id = 1;
+    CHECK(opg_dec_from_string(&llm.multiplier[0], "1"));
+    pp.classes = &llm;
+    pp.class_count = 1;
+    opg_pricer *pricer;
+    CHECK(opg_pricer_new(&pricer, &pp, NULL));
+
+    /* end of block 1: the node enters the active set */
+    CHECK(opg_registry_end_block(reg, height, now));
+    size_t n;
+    const opg_event *ev = opg_registry_events(reg, &n);
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].kind == OPG_EVENT_VALIDATOR_UPDATE)
+            printf("validator update: power %llu\n", (unsigned long long)ev[i].power);
+
+    /* block 2: an inference request of 250 GPU ms, charged and split */
+    height++;
+    now += 5;
+    opg_pricer_request req;
+    memset(&req, 0, sizeof req);
+    req.model_class = 1;
+    opg_u256_from_u64(&req.units[0], 250);
+    opg_u256 max_fee, tip;
+    opg_u256_from_u64(&max_fee, 1000000000000000);
+    opg_u256_from_u64(&tip, 0);
+    opg_pricer_receipt receipt;
+    CHECK(opg_pricer_charge(&receipt, NULL, pricer, &req, &max_fee, &tip, NULL, 0));
+    printf("inference request charged:\n");
+    print_amount("fee", &receipt.fee);
+    print_amount("to the inference node", &receipt.inference);
+    print_amount("to the stakers", &receipt.stakers);
+    CHECK(opg_splitter_allocate_to_node(split, &node.operator_id, &receipt.inference));
+    CHECK(opg_splitter_add_fees(split, &receipt.stakers));
+
+    /* the block's rewards go to the nodes of the last commit, by power */
+    opg_node_info info;
+    CHECK(opg_registry_node_get(&info, reg, &node.operator_id));
+    opg_commit_vote vote = {info.consensus_key, info.power, {{0, 0, 0, 0}}};
+    CHECK(opg_splitter_allocate(split, &vote, 1, height, now));
+    CHECK(opg_pricer_end_block(NULL, pricer));
+    CHECK(opg_registry_end_block(reg, height, now));
+
+    /* block 3: the delegator withdraws its share */
+    height++;
+    now += 5;
+    opg_u256 paid;
+    CHECK(opg_splitter_withdraw_rewards(&paid, split, &alice, &node.operator_id, height, now));
+    print_amount("rewards paid to the delegator", &paid);
+    CHECK(opg_splitter_check(split)); /* every base unit accounted for */
+
+    uint8_t hash[32];
+    CHECK(opg_registry_state_hash(hash, reg));
+    printf("registry state hash: ");
+    for (int i = 0; i < 32; i++)
+        printf("%02x", hash[i]);
+    printf("\n");
+
+    opg_pricer_free(pricer);
+    opg_splitter_free(split);
+    opg_registry_free(reg);
+    return 0;
+}
