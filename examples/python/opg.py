@@ -1238,7 +1238,7 @@ class opg_pricer_receipt(_Struct):
     ]
 
 
-_declare_handle("opg_pricer", key_takes_handle=True, hash_returns_int=False, has_check=False)
+_declare_handle("opg_pricer", key_takes_handle=True, has_check=False)
 _PPC = POINTER(opg_pricer_class)
 _declare("opg_pricer_params_init", None, POINTER(opg_pricer_params))
 _declare("opg_pricer_new", c_int, POINTER(_H), POINTER(opg_pricer_params), c_void_p)
@@ -1541,6 +1541,7 @@ _declare("opg_splitter_allocate_to_node", c_int, _H, _PI, _PU)
 _declare("opg_splitter_withdraw_rewards", c_int, _PU, _H, _PI, _PI, _U64, _I64)
 _declare("opg_splitter_withdraw_commission", c_int, _PU, _H, _PI)
 _declare("opg_splitter_community_pool_spend", c_int, _H, _PU)
+_declare("opg_splitter_fund_community_pool", c_int, _H, _PU)
 _declare("opg_splitter_pending_rewards", c_int, _PD, _H, _PI, _PI, _U64)
 _declare("opg_splitter_node_rewards", c_int, POINTER(opg_node_rewards), _H, _PI)
 _declare("opg_splitter_totals_get", None, POINTER(opg_splitter_totals), _H)
@@ -1646,6 +1647,10 @@ class Splitter(_Engine):
         out = opg_u256()
         self._call("withdraw_commission", byref(out), self._p, _i(operator_id))
         return int(out)
+
+    def fund_community_pool(self, amount):
+        """Adds whole units to the community pool (a fee's community share, a donation)."""
+        self._call("fund_community_pool", self._p, _u(amount))
 
     def community_pool_spend(self, amount):
         self._call("community_pool_spend", self._p, _u(amount))
