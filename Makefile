@@ -4,6 +4,7 @@
 #   make test         install missing Debian packages (make deps), build, run every test
 #   make asan | ubsan the same suite under AddressSanitizer / UndefinedBehaviorSanitizer
 #   make bench        build and run the benchmarks (prints `result <name> <value> <unit>`)
+#   make python-test  the Python binding's tests alone (make test runs them too)
 #   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
 #   make abi-check    fail if the shared library exports anything outside opg_
 #   make install | uninstall   honour PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR
@@ -110,6 +111,11 @@ TEST_EXAMPLES := $(B)/examples/quickstart
 
 run-tests: lib $(TEST_BIN) $(REPLAY_BIN) $(TEST_EXAMPLES)
 	@bash test/run.sh $(B) $(TEST_BIN) -- $(FUZZ_NAMES) -- $(TEST_EXAMPLES)
+
+# The Python binding's tests alone; test/run.sh runs the same script in `make test`.
+.PHONY: python-test
+python-test: lib
+	@sh examples/python/run_tests.sh $(B)
 
 asan: deps
 	@$(MAKE) --no-print-directory run-tests B=build/asan \
