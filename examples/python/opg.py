@@ -169,6 +169,9 @@ class OpgError(Exception):
             text = f"{call}: {text}"
         super().__init__(text)
 
+    def __reduce__(self):  # picklable (multiprocessing) with all its fields
+        return (type(self), (self.code, self.detail, self.call))
+
 
 def _check(rc, call, detail=""):
     if rc:

@@ -87,6 +87,10 @@ class TestCore(OpgTest):
         self.assertEqual((e.code, e.name, e.message, e.detail), (-4, "EPARSE", "malformed text",
                                                                  "detail here"))
         self.assertEqual(str(e), "opg_x: EPARSE: malformed text (detail here)")
+        import pickle
+        back = pickle.loads(pickle.dumps(e))
+        self.assertEqual((back.code, back.name, back.detail, str(back)),
+                         (e.code, e.name, e.detail, str(e)))
 
     def test_u256_round_trip_through_c_text(self):
         # int -> limbs -> opg_u256_to_string, and opg_u256_from_string -> limbs -> int
@@ -507,6 +511,19 @@ class TestPricer(OpgTest):
         self.assertFails("EINVAL", opg.Pricer, ["a"], split="0.5,0,0,0,0")  # sums to 0.5
         self.assertFails("EINVAL", opg.Pricer, ["a", "a"])
         self.assertRaises(ValueError, opg.Pricer, ["x" * 32])
+
+    def test_rebuilt_from_its_own_records(self):
+        """Records go back into structs: a pricer built from another's dimensions,
+        classes, split and combine is the same pricer."""
+        with three_dims() as p:
+            p.param_set("fees.split", "0.5,0.2,0.2,0.05,0.05")
+            p.param_set("fees.tokens_in.min_base_fee", 15)
+            p.charge([700, 1900, 100], 3, verifiers=[op(1)])
+            p.end_block()
+            with opg.Pricer(p.dimensions(), classes=p.classes(), split=p.split(),
+                            combine=p.combine()) as q:
+                self.assertEqual(q.state_hash(), p.state_hash())
+                self.assertEqual(q.save(), p.save())
 
     def test_params_by_key(self):
         with opg.Pricer(["gpu", {"name": "blob", "controller": opg.PricerController.EXPONENTIAL,
