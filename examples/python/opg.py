@@ -100,6 +100,36 @@ def _require(name):
         raise NotImplementedError(f"{LIBRARY_PATH} has no {name} (an older libopg?)")
 
 
+def _int_range(ctype):
+    bits = 8 * ctypes.sizeof(ctype)
+    if ctype(-1).value == -1:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def _check_int(ctype, value, what):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} is an int, not {type(value).__name__}")
+    lo, hi = _int_range(ctype)
+    if not lo <= value <= hi:
+        raise OverflowError(f"{what} {value} outside {lo} .. {hi}")
+    return value
+
+
+class _Checked:
+    """An argtypes entry for an integer argument: ctypes alone would wrap -1 into
+    2**64-1 without a word; this refuses what the C type cannot hold."""
+
+    def __init__(self, ctype):
+        self.ctype = ctype
+
+    def from_param(self, value):
+        return self.ctype(_check_int(self.ctype, value, "argument"))
+
+
+_U32, _U64, _I64 = _Checked(c_uint32), _Checked(c_uint64), _Checked(c_int64)
+_INT_TYPES = (c_int, c_uint8, c_uint32, c_uint64, c_int64, c_size_t)
+
 # ------------------------------------------------------------- core: errors
 
 _declare("opg_version_string", c_char_p)
@@ -539,6 +569,8 @@ def _in(ctype, value, enum_cls=None, as_bool=False, name="value"):
         return _enum_in(enum_cls, value)
     if as_bool:
         return 1 if value else 0
+    if issubclass(ctype, _INT_TYPES):
+        return _check_int(ctype, int(value) if isinstance(value, enum.Enum) else value, name)
     if isinstance(value, enum.Enum):
         return int(value)
     return value
@@ -921,22 +953,21 @@ class opg_supply_info(_Struct):
 
 _declare_handle("opg_registry")
 _PNI = POINTER(opg_node_info)
-_U64, _I64 = c_uint64, c_int64
 _declare("opg_registry_params_init", None, POINTER(opg_registry_params))
 _declare("opg_registry_params_get", None, POINTER(opg_registry_params), _H)
 _declare("opg_registry_new", c_int, POINTER(_H), POINTER(opg_registry_params), _PU, c_void_p)
 _declare("opg_registry_node_create", c_int, _H, POINTER(opg_node_create), _U64, _I64)
 _declare("opg_registry_node_set_commission", c_int, _H, _PI, _PD, _I64)
 _declare("opg_registry_node_set_min_self_delegation", c_int, _H, _PI, _PU)
-_declare("opg_registry_node_set_roles", c_int, _H, _PI, c_uint32)
+_declare("opg_registry_node_set_roles", c_int, _H, _PI, _U32)
 _declare("opg_registry_unjail", c_int, _H, _PI, _I64)
 _declare("opg_registry_node_get", c_int, _PNI, _H, _PI)
 _declare("opg_registry_node_by_consensus_key", c_int, _PI, _H, _PI)
 _declare("opg_registry_node_count", c_size_t, _H)
 _declare("opg_registry_node_at", c_int, _PNI, _H, c_size_t)
 _declare("opg_registry_delegate", c_int, _PD, _H, _PI, _PI, _PU, _U64, _I64)
-_declare("opg_registry_undelegate", c_int, _PU, POINTER(_I64), _H, _PI, _PI, _PU, _U64, _I64)
-_declare("opg_registry_redelegate", c_int, POINTER(_I64), _H, _PI, _PI, _PI, _PU, _U64, _I64)
+_declare("opg_registry_undelegate", c_int, _PU, POINTER(c_int64), _H, _PI, _PI, _PU, _U64, _I64)
+_declare("opg_registry_redelegate", c_int, POINTER(c_int64), _H, _PI, _PI, _PI, _PU, _U64, _I64)
 _declare("opg_registry_cancel_unbonding", c_int, _H, _PI, _PI, _U64, _PU, _U64, _I64)
 _declare("opg_registry_delegation_get", c_int, POINTER(opg_delegation_info), _H, _PI, _PI)
 _declare("opg_registry_delegation_count", c_size_t, _H)
@@ -1252,8 +1283,8 @@ _declare("opg_pricer_dimension_find", c_int, POINTER(c_size_t), _H, c_char_p)
 _declare("opg_pricer_split_get", None, POINTER(opg_pricer_split), _H)
 _declare("opg_pricer_combine_get", c_int, _H)
 _declare("opg_pricer_class_set", c_int, _H, _PPC)
-_declare("opg_pricer_class_remove", c_int, _H, c_uint32)
-_declare("opg_pricer_class_get", c_int, _PPC, _H, c_uint32)
+_declare("opg_pricer_class_remove", c_int, _H, _U32)
+_declare("opg_pricer_class_get", c_int, _PPC, _H, _U32)
 _declare("opg_pricer_class_count", c_size_t, _H)
 _declare("opg_pricer_class_at", c_int, _PPC, _H, c_size_t)
 _declare("opg_pricer_quote", c_int, POINTER(opg_pricer_price), _H, POINTER(opg_pricer_request))
@@ -1409,7 +1440,7 @@ class Pricer(_Handle):
 
     # ---- quote and charge
     def _request(self, units, model_class):
-        r = opg_pricer_request(model_class=model_class)
+        r = opg_pricer_request(model_class=_check_int(c_uint32, model_class, "model_class"))
         if isinstance(units, dict):
             for name, u in units.items():
                 r.units[self.dimension_index(name)] = _u(u)

@@ -157,6 +157,21 @@ class TestCore(OpgTest):
         self.assertRaises(ValueError, Id, "zz" * 32)
         self.assertRaises(TypeError, Id, 5)
 
+    def test_integers_out_of_range_are_refused_not_wrapped(self):
+        with opg.Registry() as reg:
+            with self.assertRaises(ctypes.ArgumentError) as cm:  # a height of -1
+                reg.end_block(-1, 5)
+            self.assertIn("OverflowError", str(cm.exception))
+            self.assertRaises(ctypes.ArgumentError, reg.end_block, 2**64, 5)
+            self.assertRaises(ctypes.ArgumentError, reg.end_block, 1, 2**63)
+            self.assertRaises(ctypes.ArgumentError, reg.end_block, 1.0, 5)
+            reg.end_block(2**64 - 1, -5)  # the extremes themselves pass through
+        self.assertRaises(OverflowError, opg.Registry, max_validators=-1)
+        self.assertRaises(OverflowError, opg.Registry, max_validators=2**32)
+        self.assertRaises(TypeError, opg.Registry, unbonding_time="100")
+        with gas_pricer(1000, 1) as p:
+            self.assertRaises(OverflowError, p.quote, [1], -1)
+
     def test_constants(self):
         self.assertEqual(opg.TIME_FOREVER, 2**63 - 1)
         self.assertEqual(opg.PRICER_MAX_DIMENSIONS, opg._C.opg_pricer_max_dimensions())
