@@ -193,6 +193,7 @@ typedef struct world {
     opg_registry *reg;
     opg_pricer *pricer;
     opg_splitter *split;
+    opg_slasher *slasher;
     node_rec *nodes;
     uint32_t *inference, *verification;
     unsigned n_inference, n_verification;
@@ -208,6 +209,12 @@ typedef struct world {
 
     sample *samples;
     size_t n_samples;
+
+    /* the incidents of the year, and what they cost */
+    uint32_t outage_node, faulty_node, double_sign_node, reporter_node;
+    uint64_t outage_step, fault_step, double_sign_step;
+    opg_slasher_record slashes[16];
+    size_t n_slashes;
 } world;
 
 static void collect_events(world *w)
@@ -249,6 +256,16 @@ static void build_network(world *w)
     sp.half_life = 4 * 365 * DAY;
     sp.perf_share = dec("0.2");
     TRY(opg_splitter_new(&w->split, w->reg, &sp, NULL), "");
+
+    /* the slashing engine: Cosmos defaults, one fault class for wrong inference
+     * results (2 %, jailed a day), and a tenth of a fault slash to its reporter */
+    static const opg_fault_class wrong_result = {1, {{20000000000000000, 0, 0, 0}}, DAY, 0};
+    opg_slasher_params slp;
+    opg_slasher_params_init(&slp);
+    slp.fault_classes = &wrong_result;
+    slp.fault_class_count = 1;
+    slp.reporter_share = dec("0.1");
+    TRY(opg_slasher_new(&w->slasher, w->reg, &slp, NULL), "");
 
     opg_pricer_params pp;
     opg_pricer_params_init(&pp);
@@ -509,18 +526,118 @@ static void daily_claims(world *w)
     }
 }
 
+static void keep_slashes(world *w)
+{
+    size_t n;
+    const opg_slasher_record *rec = opg_slasher_records(w->slasher, &n);
+    for (size_t i = 0; i < n && w->n_slashes < sizeof w->slashes / sizeof w->slashes[0]; i++)
+        w->slashes[w->n_slashes++] = rec[i];
+    collect_events(w);
+}
+
+/* Every bonded node signs, but one that is down for an outage of 80 blocks in a row:
+ * more than half of the 100-block window missed is downtime. */
+static void record_commit(world *w, uint64_t step)
+{
+    opg_commit_sig sigs[1024];
+    size_t n = 0;
+    for (uint32_t i = 0; i < w->cfg.nodes && n < 1024; i++) {
+        opg_node_info ni;
+        if (opg_registry_node_get(&ni, w->reg, &w->nodes[i].op) != OPG_OK ||
+            ni.status != OPG_NODE_BONDED || ni.jailed)
+            continue;
+        sigs[n].consensus_key = ni.consensus_key;
+        sigs[n].power = ni.power;
+        int down = i == w->outage_node && step >= w->outage_step && step < w->outage_step + 80;
+        sigs[n++].signed_block = !down && below(&w->r, 1000) != 0; /* and 0.1 % bad luck */
+    }
+    TRY(opg_slasher_record_commit(w->slasher, sigs, n, w->height, w->now),
+        opg_slasher_last_error(w->slasher));
+    keep_slashes(w);
+}
+
+/* A vote as a validator signs it: Ed25519 over the canonical sign bytes. */
+static opg_slasher_vote signed_vote(const node_rec *n, opg_height h, uint8_t block)
+{
+    opg_slasher_vote v;
+    memset(&v, 0, sizeof v);
+    v.type = OPG_VOTE_PRECOMMIT;
+    v.height = h;
+    memset(v.block_id, block, sizeof v.block_id);
+    uint8_t msg[OPG_VOTE_SIGN_BYTES_MAX];
+    size_t len;
+    TRY(opg_slasher_vote_sign_bytes(msg, sizeof msg, &len, "opg-1", &v), "");
+    crypto_sign_detached(v.signature, NULL, msg, len, n->sk);
+    return v;
+}
+
+/* The year's incidents: a faulty inference reported by a verifier, a double sign
+ * proven by two signed votes, and the downtime node let out of jail a day later. */
+static void incidents(world *w, uint64_t step)
+{
+    if (step == w->fault_step) {
+        opg_fault_evidence ev;
+        memset(&ev, 0, sizeof ev);
+        ev.evidence_id = id_of(9, 1);
+        ev.node = w->nodes[w->faulty_node].op;
+        ev.infraction_height = w->height - 10;
+        ev.infraction_time = w->now - 50;
+        ev.fault_class = 1;
+        ev.reporter = w->nodes[w->reporter_node].op;
+        TRY(opg_slasher_fault(NULL, w->slasher, &ev, w->height, w->now),
+            opg_slasher_last_error(w->slasher));
+        keep_slashes(w);
+    }
+    if (step == w->double_sign_step) {
+        const node_rec *n = &w->nodes[w->double_sign_node];
+        opg_node_info ni;
+        TRY(opg_registry_node_get(&ni, w->reg, &n->op), "");
+        opg_evidence ev;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = OPG_EVIDENCE_DOUBLE_SIGN;
+        ev.double_sign.consensus_key = n->key;
+        ev.double_sign.vote_a = signed_vote(n, w->height - 3, 0xaa);
+        ev.double_sign.vote_b = signed_vote(n, w->height - 3, 0xbb);
+        ev.double_sign.infraction_time = w->now - 15;
+        ev.double_sign.validator_power = ni.power;
+        /* the host receives it as bytes from the network */
+        uint8_t bytes[OPG_EVIDENCE_DOUBLE_SIGN_SIZE];
+        size_t len;
+        TRY(opg_slasher_evidence_encode(bytes, sizeof bytes, &len, &ev), "");
+        TRY(opg_slasher_submit_evidence(NULL, w->slasher, bytes, len, w->height, w->now),
+            opg_slasher_last_error(w->slasher));
+        keep_slashes(w);
+    }
+    if (step == w->outage_step + 80 + DAY / (BLOCK_SECONDS * (uint64_t)w->cfg.step_blocks)) {
+        int rc = opg_registry_unjail(w->reg, &w->nodes[w->outage_node].op, w->now);
+        if (rc != OPG_OK && rc != OPG_ENOTJAILED)
+            die("unjail", rc, opg_registry_last_error(w->reg));
+    }
+}
+
 static void run(world *w)
 {
     const config *c = &w->cfg;
     uint64_t steps_per_day = DAY / (BLOCK_SECONDS * (uint64_t)c->step_blocks);
     uint64_t steps = steps_per_day * c->days;
     w->samples = calloc(c->days + 1, sizeof *w->samples);
+    /* incidents at fixed points of the run: an outage at 30 %, a faulty inference at
+     * 55 %, a double sign at 77 % */
+    w->outage_step = steps * 30 / 100;
+    w->fault_step = steps * 55 / 100;
+    w->double_sign_step = steps * 77 / 100;
+    w->outage_node = 0;                       /* the largest staking targets are the first */
+    w->faulty_node = w->inference[1];
+    w->double_sign_node = 3;
+    w->reporter_node = w->verification[0];
     double started = wall_seconds();
     for (uint64_t step = 0; step < steps; step++) {
         w->height += c->step_blocks;
         w->now += BLOCK_SECONDS * (opg_time)c->step_blocks;
-        /* begin block */
+        /* begin block: the last commit's signatures, then the rewards */
+        record_commit(w, step);
         allocate_block(w);
+        incidents(w, step);
         /* transactions */
         serve_requests(w);
         delegator_activity(w);
@@ -679,6 +796,20 @@ static void summary(const world *w, const char *csv, const char *svg)
            (unsigned long long)w->delegator_ops, (unsigned long long)w->refused_ops);
     printf("  unbondings paid    %s OPG\n", fmt_opg(a, sizeof a, &w->unbonded_paid));
     (void)c;
+    printf("\nslashes\n");
+    static const char *const reason[] = {"", "downtime", "double sign", "faulty inference"};
+    for (size_t i = 0; i < w->n_slashes; i++) {
+        const opg_slasher_record *r = &w->slashes[i];
+        char node[17];
+        for (int k = 0; k < 8; k++)
+            snprintf(node + 2 * k, 3, "%02x", r->node.bytes[k]);
+        printf("  %-17s node %s  burned %s OPG", reason[r->reason], node,
+               fmt_opg(a, sizeof a, &r->burned));
+        if (!opg_u256_is_zero(&r->reporter_reward))
+            printf(", reporter got %s OPG", fmt_opg(b, sizeof b, &r->reporter_reward));
+        printf("%s%s\n", r->tombstoned ? ", tombstoned" : "",
+               r->jailed_until == OPG_TIME_FOREVER ? ", jailed forever" : r->jailed ? ", jailed" : "");
+    }
     printf("\nfinal state hashes\n");
     uint8_t h[32];
     char hx[65];
@@ -691,6 +822,9 @@ static void summary(const world *w, const char *csv, const char *svg)
     TRY(opg_splitter_state_hash(h, w->split), "");
     hex32(hx, h);
     printf("  splitter  %s\n", hx);
+    TRY(opg_slasher_state_hash(h, w->slasher), "");
+    hex32(hx, h);
+    printf("  slasher   %s\n", hx);
     printf("\nwrote %s and %s\n", csv, svg);
 }
 
@@ -775,7 +909,8 @@ int main(int argc, char **argv)
     build_network(&w);
     fprintf(stderr, "simulating %u days\n", c->days);
     run(&w);
-    if (opg_splitter_check(w.split) != OPG_OK || opg_registry_check(w.reg) != OPG_OK) {
+    if (opg_splitter_check(w.split) != OPG_OK || opg_registry_check(w.reg) != OPG_OK ||
+        opg_slasher_check(w.slasher) != OPG_OK) {
         fprintf(stderr, "demo: invariant check failed: %s %s\n", opg_splitter_last_error(w.split),
                 opg_registry_last_error(w.reg));
         return 1;
@@ -784,6 +919,7 @@ int main(int argc, char **argv)
     write_csv(&w, csv, sizeof csv);
     write_svg(&w, svg, sizeof svg);
     summary(&w, csv, svg);
+    opg_slasher_free(w.slasher);
     opg_splitter_free(w.split);
     opg_pricer_free(w.pricer);
     opg_registry_free(w.reg);

@@ -12,5 +12,6 @@
 #include "opg_registry.h"
 #include "opg_splitter.h"
 #include "opg_pricer.h"
+#include "opg_slasher.h"
 
 #endif /* OPG_H */

@@ -258,7 +258,8 @@ typedef enum opg_event_kind {
     OPG_EVENT_BURNED = 6,             /* amount burned because of node (slash) */
     OPG_EVENT_NODE_STATUS = 7,        /* node moved to `status` */
     OPG_EVENT_NODE_JAILED = 8,        /* node jailed */
-    OPG_EVENT_NODE_REMOVED = 9        /* node left the registry (unbonded, no shares left) */
+    OPG_EVENT_NODE_REMOVED = 9,       /* node left the registry (unbonded, no shares left) */
+    OPG_EVENT_REPORTER_REWARD = 10    /* pay amount to account: its reward for evidence on node */
 } opg_event_kind;
 
 typedef struct opg_event {
@@ -305,7 +306,8 @@ typedef struct opg_slash_result {
  * infraction at infraction_height when it had `power`, by `fraction` (0..1),
  * including unbonding and redelegation entries created since the infraction.
  * Errors: OPG_ENOTFOUND, OPG_EFUTURE (infraction after `height`), OPG_ESTATUS (node
- * unbonded), OPG_EINVAL (fraction > 1). *result may be NULL. Events: OPG_EVENT_BURNED,
+ * unbonded, as in Cosmos; the slashing engine slashes an unbonded inference node for a
+ * faulty inference), OPG_EINVAL (fraction > 1). *result may be NULL. Events: OPG_EVENT_BURNED,
  * and rewards settled for delegations drained at redelegation destinations.
  */
 OPG_API int opg_registry_slash(opg_slash_result *result, opg_registry *r,

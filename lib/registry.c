@@ -808,6 +808,18 @@ void opgi_jail(opg_registry *r, uint32_t slot, opg_time until)
     opgi_event_push(r, OPG_EVENT_NODE_JAILED, n);
 }
 
+int opgi_registry_jail_until(opg_registry *r, uint32_t slot, opg_time until)
+{
+    opgi_node *n = &r->nodes[slot];
+    if (n->jailed) {
+        if (until > n->jailed_until)
+            n->jailed_until = until;
+        return 0;
+    }
+    opgi_jail(r, slot, until);
+    return 1;
+}
+
 int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id)
 {
     uint32_t s;

@@ -170,6 +170,16 @@ uint64_t opgi_node_power(const opg_registry *r, const opgi_node *n);
 int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *shares,
                             int rounding /* enum opgi_round */);
 
+/* opg_registry_slash, and with allow_unbonded also for a node outside the active
+ * set: inference nodes never bond, yet a faulty inference is slashed (Extension). */
+int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
+                        opg_height infraction_height, uint64_t power, const opg_dec *fraction,
+                        opg_height height, opg_time now, int allow_unbonded);
+/* Jails the node until `until`, or only extends jailed_until if it is already
+ * jailed. Pushes OPG_EVENT_NODE_JAILED when it newly jails (room reserved by the
+ * caller); returns 1 if it newly jailed. */
+int opgi_registry_jail_until(opg_registry *r, uint32_t slot, opg_time until);
+
 /* Registers an engine; OPG_ENOMEM past OPGI_MAX_ENGINES. */
 int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks);
 void opgi_registry_detach(opg_registry *r, void *ctx);

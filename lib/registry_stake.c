@@ -497,6 +497,14 @@ int opg_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *
                        opg_height infraction_height, uint64_t power, const opg_dec *fraction,
                        opg_height height, opg_time now)
 {
+    return opgi_registry_slash(result, r, operator_id, infraction_height, power, fraction, height,
+                               now, 0);
+}
+
+int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
+                        opg_height infraction_height, uint64_t power, const opg_dec *fraction,
+                        opg_height height, opg_time now, int allow_unbonded)
+{
     int rc = begin_stake_call(r, height, now);
     if (rc)
         return rc;
@@ -509,7 +517,7 @@ int opg_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *
     opg_dec_from_u64(&one, 1);
     if (opg_dec_cmp(fraction, &one) > 0)
         return opgi_fail(r->err, OPG_EINVAL, "slash fraction above 1", NULL);
-    if (r->nodes[node].status == OPG_NODE_UNBONDED)
+    if (r->nodes[node].status == OPG_NODE_UNBONDED && !allow_unbonded)
         return opgi_fail(r->err, OPG_ESTATUS, "an unbonded node is not slashed", NULL);
     if (infraction_height > height)
         return opgi_fail(r->err, OPG_EFUTURE, "infraction after the current height", NULL);

@@ -152,6 +152,9 @@ void opgi_splitter_sync_ledger(opg_splitter *s)
 
 static f1_hist *hist_find(const f1_node *n, uint64_t period)
 {
+    /* most lookups are of the period just closed: the last record */
+    if (n->n_hist && n->hist[n->n_hist - 1].period == period)
+        return n->hist[n->n_hist - 1].refcount ? &n->hist[n->n_hist - 1] : NULL;
     size_t lo = 0, hi = n->n_hist;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -1,0 +1,413 @@
+/*
+ * opg_slasher.h - the slashing engine: liveness (missed blocks), double-sign
+ * evidence, faulty-inference evidence, jail and tombstone (Cosmos x/slashing and
+ * x/evidence, SEMANTICS.md section 4, with the libopg extensions).
+ *
+ * A slasher is created on a registry and stays attached to it until freed (free
+ * the slasher before the registry). It decides when a node is punished, with which
+ * fraction and at which infraction height; every slash goes through the registry's
+ * opg_registry_slash (so unbonding and redelegation entries are slashed, the supply
+ * ledger moves and the reward splitter's slash hook fires), every jail through the
+ * registry's jail.
+ *
+ * One block, as the host drives it:
+ *   opg_slasher_record_commit     the last commit's signatures (liveness; may slash)
+ *   opg_slasher_double_sign       CometBFT's duplicate-vote evidence
+ *   opg_slasher_fault             a verification node's faulty-inference report
+ *   opg_slasher_submit_evidence   either kind, from its canonical bytes
+ * After each call, the registry's event list (opg_registry_events) holds every
+ * effect of the call (burns, jails, settled rewards, the reporter's reward) and
+ * opg_slasher_records() describes each slash it made.
+ *
+ * Heights and times come from the host: `height` and `now` are the current block's.
+ * All conventions of opg_core.h apply: a failed call changes nothing (no state, no
+ * events, no output), one thread per handle at a time (the registry counts as part
+ * of the handle: do not use it from another thread meanwhile).
+ */
+#ifndef OPG_SLASHER_H
+#define OPG_SLASHER_H
+
+#include "opg_core.h"
+#include "opg_registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct opg_slasher opg_slasher;
+
+/* ------------------------------------------------------------- parameters */
+
+/* Longest chain id in bytes (CometBFT's limit), and its buffer with the NUL. */
+#define OPG_SLASHER_CHAIN_ID_MAX 50
+#define OPG_SLASHER_CHAIN_ID_BUF 51
+/* Most fault classes a slasher has. */
+#define OPG_SLASHER_MAX_FAULT_CLASSES 256
+OPG_API size_t opg_slasher_chain_id_max(void);
+OPG_API size_t opg_slasher_max_fault_classes(void);
+
+/* A kind of faulty inference (Extension), chosen by the host at creation. */
+typedef struct opg_fault_class {
+    uint32_t id;            /* the host's choice; unique */
+    opg_dec slash_fraction; /* 0..1 */
+    opg_time jail_duration; /* >= 0 s; the node is jailed until now + this */
+    int tombstone;          /* 0 or 1: 1 jails forever and tombstones */
+} opg_fault_class;
+
+typedef struct opg_slasher_params {
+    /* "slashing.signed_blocks_window", blocks, 1..1000000 (a bitmap costs window/8
+     * bytes per node; Cosmos has no upper bound); default 100. Changing it resets
+     * every node's missed-block bitmap, counter and index offset (start heights
+     * stay): a clean rule where Cosmos resets lazily. */
+    uint64_t signed_blocks_window;
+    /* "slashing.min_signed_per_window", 0..1; default 0.5 */
+    opg_dec min_signed_per_window;
+    /* "slashing.downtime_jail_duration", seconds; default 600 */
+    opg_time downtime_jail_duration;
+    /* "slashing.slash_fraction_double_sign", 0..1; default 0.05 */
+    opg_dec slash_fraction_double_sign;
+    /* "slashing.slash_fraction_downtime", 0..1; default 0.01 */
+    opg_dec slash_fraction_downtime;
+    /* "evidence.max_age_num_blocks"; default 100000 */
+    uint64_t max_age_num_blocks;
+    /* "evidence.max_age_duration", seconds; default 172800 (48 h) */
+    opg_time max_age_duration;
+    /* "slashing.reporter_share", 0..1; default 0 (Extension): the reporter of a
+     * faulty inference receives trunc(burned_total * reporter_share). */
+    opg_dec reporter_share;
+    /* "slashing.correlation_k", >= 0; default 0 (Extension: correlated penalty). */
+    opg_dec correlation_k;
+    /* "slashing.correlation_window", seconds; default 86400: a faulty-inference
+     * slash at time t stays in the correlation window while now - t < window. */
+    opg_time correlation_window;
+    /* The chain id that vote signatures cover: 1..50 bytes of printable ASCII
+     * (0x21..0x7e), NUL terminated. Fixed at creation. Default "opg-1". */
+    char chain_id[OPG_SLASHER_CHAIN_ID_BUF];
+    /* Fault classes (copied at creation; may be NULL with count 0). Fixed at
+     * creation; read them back with opg_slasher_fault_class_at. */
+    const opg_fault_class *fault_classes;
+    size_t fault_class_count;
+} opg_slasher_params;
+
+/* Fills *params with the documented defaults (Cosmos' slashing and evidence
+ * defaults, extensions off, chain id "opg-1", no fault class). */
+OPG_API void opg_slasher_params_init(opg_slasher_params *params);
+
+/* ------------------------------------------------------------- lifetime */
+
+/*
+ * Creates a slasher on registry r and attaches it (the registry then tells it when
+ * a node is created, becomes bonded or is removed). params may be NULL (defaults),
+ * alloc may be NULL (realloc/free). Nodes that are bonded already get a signing
+ * info with start height 0 (as validators bonded at genesis do).
+ * Errors: OPG_EINVAL (params out of range, bad chain id, a fault class fraction
+ * above 1 or negative jail duration, duplicate class ids, too many classes),
+ * OPG_ENOMEM (also when the registry has no room for another engine).
+ * O(nodes * window / 64).
+ */
+OPG_API int opg_slasher_new(opg_slasher **out, opg_registry *r, const opg_slasher_params *params,
+                            const opg_allocator *alloc);
+/* Detaches from the registry and frees everything. NULL is fine. */
+OPG_API void opg_slasher_free(opg_slasher *s);
+/* Detail text of the last failed call on this slasher ("" if none). Never NULL. */
+OPG_API const char *opg_slasher_last_error(const opg_slasher *s);
+
+/* Sets a parameter by key and decimal text (the keys of opg_slasher_params).
+ * OPG_EKEY unknown key, OPG_EPARSE bad text, OPG_EINVAL out of range, OPG_ENOMEM
+ * (a new window needs new bitmaps). Atomic: a refused value changes nothing.
+ * Setting signed_blocks_window to a different value resets all bitmaps: O(nodes *
+ * window / 64). */
+OPG_API int opg_slasher_param_set(opg_slasher *s, const char *key, const char *value);
+/* Reads a parameter as text into buf[cap]; OPG_EBUFS with *needed if too small,
+ * OPG_EKEY unknown key. */
+OPG_API int opg_slasher_param_get(char *buf, size_t cap, size_t *needed, const opg_slasher *s,
+                                  const char *key);
+/* The i-th parameter key (0-based), NULL past the last. */
+OPG_API const char *opg_slasher_param_key(size_t i);
+/* The parameters in force (fault_classes NULL: use opg_slasher_fault_class_at). */
+OPG_API void opg_slasher_params_get(opg_slasher_params *out, const opg_slasher *s);
+
+OPG_API size_t opg_slasher_fault_class_count(const opg_slasher *s);
+/* The i-th fault class in ascending id order; OPG_ENOTFOUND past the end. */
+OPG_API int opg_slasher_fault_class_at(opg_fault_class *out, const opg_slasher *s, size_t i);
+
+/* ------------------------------------------------------ what a call did */
+
+typedef enum opg_slash_reason {
+    OPG_SLASH_DOWNTIME = 1,    /* too many missed blocks */
+    OPG_SLASH_DOUBLE_SIGN = 2, /* duplicate votes */
+    OPG_SLASH_FAULT = 3        /* faulty inference (Extension) */
+} opg_slash_reason;
+
+/* One slash made by a slasher call. */
+typedef struct opg_slasher_record {
+    opg_slash_reason reason;
+    opg_id node;                  /* operator id */
+    uint32_t fault_class;         /* OPG_SLASH_FAULT: the class id; 0 otherwise */
+    opg_height infraction_height; /* as passed to opg_registry_slash */
+    uint64_t power;               /* as passed to opg_registry_slash */
+    opg_dec fraction;             /* as passed (correlated for a fault) */
+    opg_slash_result slash;       /* what the registry burned (all 0 if not slashed) */
+    opg_id reporter;              /* OPG_SLASH_FAULT: who reported; zero otherwise */
+    opg_u256 reporter_reward;     /* paid to the reporter out of slash.burned_total */
+    opg_u256 burned;              /* what stays burned: burned_total - reporter_reward */
+    int jailed;                   /* 1 if this call jailed the node (0: it already was) */
+    opg_time jailed_until;        /* the node's jailed_until afterwards */
+    int tombstoned;               /* 1 if this call tombstoned the node */
+} opg_slasher_record;
+
+/*
+ * The slashes of the last call that changed the slasher, in the order they were
+ * made: an array owned by the slasher, valid until its next call. *count receives
+ * the length. A failed call leaves none.
+ */
+OPG_API const opg_slasher_record *opg_slasher_records(const opg_slasher *s, size_t *count);
+
+/* -------------------------------------------------------------- liveness */
+
+/* One validator's entry of the last commit, as CometBFT reports it (its CommitSig /
+ * VoteInfo). The splitter's opg_commit_vote describes the same validators for
+ * reward allocation; this one says whether each signed. */
+typedef struct opg_commit_sig {
+    opg_id consensus_key; /* the validator's Ed25519 public key */
+    uint64_t power;       /* its voting power in that commit */
+    int signed_block;     /* 0: absent (a missed block); nonzero: its vote is in the
+                             commit (for the block or for nil) */
+} opg_commit_sig;
+
+/*
+ * Records the last commit (x/slashing's HandleValidatorSignature for every entry,
+ * in order). An entry whose node is jailed is skipped. Otherwise, with W the window:
+ * index = index_offset mod W, index_offset + 1; a bit that turns missed counts +1,
+ * one that turns signed -1; min_signed = round_half_even(min_signed_per_window * W),
+ * max_missed = W - min_signed. If height > start_height + W and missed > max_missed:
+ * slash (opg_registry_slash) at infraction height max(0, height - 2) with the entry's
+ * power and slash_fraction_downtime, jail until now + downtime_jail_duration, and
+ * reset the node's counter, index offset and bitmap. Downtime never tombstones.
+ * A node that is unbonded is not slashed (the registry refuses it; Cosmos would halt)
+ * but is still jailed and reset.
+ *
+ * Errors (nothing changed): OPG_EINVAL (entries NULL with count > 0, a node listed
+ * twice), OPG_ENOTFOUND (no node has a consensus key), OPG_ESTATUS (a node not
+ * jailed has never been bonded, so it has no signing info), OPG_EOVERFLOW (power *
+ * power_reduction of a node to slash exceeds 256 bits), OPG_ENOMEM.
+ * One exception to "nothing changed": when several nodes are slashed in one call
+ * and the registry runs out of memory at the second or a later one (it allocates
+ * only when that node has pending redelegations), the earlier ones stay slashed,
+ * jailed and reset and OPG_ENOMEM is returned; calling again with the same
+ * arguments then finishes the block exactly as one successful call would have.
+ * O(count * log nodes) plus the slashes.
+ */
+OPG_API int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries,
+                                      size_t count, opg_height height, opg_time now);
+
+/* A node's liveness record. */
+typedef struct opg_signing_info {
+    opg_height start_height;      /* height at which it last became bonded */
+    uint64_t index_offset;        /* blocks counted since the last reset */
+    uint64_t missed_blocks;       /* missed blocks in the window */
+} opg_signing_info;
+
+/* OPG_ENOTFOUND if the node does not exist or has never been bonded. */
+OPG_API int opg_slasher_signing_info(opg_signing_info *out, const opg_slasher *s,
+                                     const opg_id *operator_id);
+/* Whether bit `index` (0..window-1) of the node's bitmap says missed (1) or not (0).
+ * OPG_ENOTFOUND (no signing info), OPG_EINVAL (index outside the window). */
+OPG_API int opg_slasher_missed_bit(int *missed, const opg_slasher *s, const opg_id *operator_id,
+                                   uint64_t index);
+/* window - round_half_even(min_signed_per_window * window) under the current params. */
+OPG_API uint64_t opg_slasher_max_missed(const opg_slasher *s);
+
+/* ---------------------------------------------------- votes and evidence */
+
+/* Vote types (CometBFT's SignedMsgType values). */
+#define OPG_VOTE_PREVOTE 1
+#define OPG_VOTE_PRECOMMIT 2
+
+/* A signed consensus vote. An all-zero block_id is a vote for nil. */
+typedef struct opg_slasher_vote {
+    uint8_t type;          /* OPG_VOTE_PREVOTE or OPG_VOTE_PRECOMMIT */
+    opg_height height;     /* 1..2^63-1 */
+    uint32_t round;        /* 0..2^31-1 */
+    uint8_t block_id[32];  /* hash of the block voted for */
+    uint8_t signature[64]; /* Ed25519 over opg_slasher_vote_sign_bytes() */
+} opg_slasher_vote;
+
+/* The domain tag that starts every vote's sign bytes (11 bytes, no NUL). */
+#define OPG_VOTE_DOMAIN "opg/vote/v1"
+/* Longest sign bytes: 11 + 1 + 50 + 1 + 8 + 4 + 32. */
+#define OPG_VOTE_SIGN_BYTES_MAX 107
+OPG_API size_t opg_slasher_vote_sign_bytes_max(void);
+
+/*
+ * The bytes a validator signs for a vote (its signature is Ed25519 over exactly
+ * these, e.g. crypto_sign_detached), all integers big-endian:
+ *   "opg/vote/v1"            11 bytes, the domain tag
+ *   chain id length          1 byte (1..50), then the chain id bytes
+ *   type                     1 byte (1 prevote, 2 precommit)
+ *   height                   8 bytes
+ *   round                    4 bytes
+ *   block id                 32 bytes
+ * Writes them into buf[cap] (buf may be NULL with cap 0); *len receives the size.
+ * Errors: OPG_EINVAL (bad chain id, or a type/height/round out of range),
+ * OPG_EBUFS (cap too small; *len is the size needed).
+ */
+OPG_API int opg_slasher_vote_sign_bytes(uint8_t *buf, size_t cap, size_t *len,
+                                        const char *chain_id, const opg_slasher_vote *vote);
+
+/* CometBFT's DuplicateVoteEvidence: two votes from one key. */
+typedef struct opg_double_sign_evidence {
+    opg_id consensus_key;        /* the signer's Ed25519 public key */
+    opg_slasher_vote vote_a, vote_b;
+    opg_time infraction_time;    /* block time at the votes' height */
+    uint64_t validator_power;    /* the signer's power at that height, 1..2^63-1 */
+} opg_double_sign_evidence;
+
+/* A verification node's report that an inference node returned a wrong result
+ * (Extension). The host has checked the proof (TEE attestation, ZKML, re-execution). */
+typedef struct opg_fault_evidence {
+    opg_id evidence_id;          /* unique; the same id twice is refused */
+    opg_id node;                 /* operator id of the inference node */
+    opg_height infraction_height;/* when it served the faulty result */
+    opg_time infraction_time;
+    uint32_t fault_class;        /* id of a configured opg_fault_class */
+    opg_id reporter;             /* account that receives the reporter reward */
+} opg_fault_evidence;
+
+typedef enum opg_evidence_kind {
+    OPG_EVIDENCE_DOUBLE_SIGN = 1,
+    OPG_EVIDENCE_FAULT = 2
+} opg_evidence_kind;
+
+/* Either kind of evidence; only the member of `kind` is meaningful. */
+typedef struct opg_evidence {
+    opg_evidence_kind kind;
+    opg_double_sign_evidence double_sign;
+    opg_fault_evidence fault;
+} opg_evidence;
+
+/* Sizes of the canonical encodings. */
+#define OPG_EVIDENCE_DOUBLE_SIGN_SIZE 272
+#define OPG_EVIDENCE_FAULT_SIZE 122
+OPG_API size_t opg_slasher_evidence_size(opg_evidence_kind kind);
+
+/*
+ * The canonical binary form of evidence, all integers big-endian, fixed size:
+ *   "OPGE"  4 bytes magic, version 1 (1 byte), kind (1 byte: 1 or 2)
+ *   double sign (272 bytes in all): consensus key (32), infraction time (i64),
+ *     validator power (u64), then vote a and vote b, each: type (1), height (u64),
+ *     round (u32), block id (32), signature (64)
+ *   fault (122 bytes in all): evidence id (32), node (32), infraction height (u64),
+ *     infraction time (i64), fault class (u32), reporter (32)
+ * Encode writes ev into buf[cap] (buf may be NULL with cap 0); *len receives the
+ * size. Errors: OPG_EEVIDENCE (ev not encodable: bad kind, or a field out of the
+ * ranges decode accepts), OPG_EBUFS (cap too small; *len is the size needed).
+ */
+OPG_API int opg_slasher_evidence_encode(uint8_t *buf, size_t cap, size_t *len,
+                                        const opg_evidence *ev);
+/*
+ * Decodes canonical evidence. OPG_EEVIDENCE for anything else: wrong magic,
+ * version or kind, a length other than the kind's size, a vote type other than 1
+ * or 2, a height of 0 or above 2^63-1, a round above 2^31-1, a double-sign power of
+ * 0 or above 2^63-1. Decoding checks the form only; signatures and conflict are
+ * checked when the evidence is submitted (or by opg_slasher_double_sign_verify).
+ * Encoding what decode returns gives back exactly the input bytes. *out is
+ * untouched on error.
+ */
+OPG_API int opg_slasher_evidence_decode(opg_evidence *out, const uint8_t *buf, size_t len);
+
+/*
+ * Checks double-sign evidence on its own, without a slasher: OPG_EEVIDENCE
+ * (malformed as decode defines it, or a bad chain id), OPG_ENOCONFLICT (the votes
+ * differ in type, height or round, or have the same block id), OPG_ESIGNATURE
+ * (either signature does not verify under consensus_key for chain_id).
+ * Two Ed25519 verifications.
+ */
+OPG_API int opg_slasher_double_sign_verify(const char *chain_id,
+                                           const opg_double_sign_evidence *ev);
+
+/*
+ * x/evidence's HandleEquivocationEvidence. Checks, in this order: the form
+ * (OPG_EEVIDENCE), the conflict (OPG_ENOCONFLICT), the key (OPG_ENOTFOUND: no node
+ * has it), both signatures (OPG_ESIGNATURE), the height and time (OPG_EFUTURE: the
+ * votes' height is above `height` or infraction_time after `now`). Evidence that is
+ * valid but ignored, as Cosmos ignores it, also changes nothing and returns:
+ * OPG_ESTATUS (the node is unbonded), OPG_EEXPIRED (too old in both time and blocks:
+ * now - infraction_time > max_age_duration and height - infraction height >
+ * max_age_num_blocks), OPG_ETOMBSTONED (already tombstoned).
+ * Otherwise: slash at max(0, infraction height - 1) with validator_power and
+ * slash_fraction_double_sign, jail (if not jailed already) with jailed_until =
+ * OPG_TIME_FOREVER, and tombstone. *out (may be NULL) receives the record.
+ * Errors also: OPG_EINVAL (NULL arguments), OPG_EOVERFLOW, OPG_ENOMEM.
+ * Two Ed25519 verifications, plus the registry's Slash.
+ */
+OPG_API int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
+                                    const opg_double_sign_evidence *ev, opg_height height,
+                                    opg_time now);
+
+/*
+ * Faulty-inference evidence (Extension). Checks, in this order: the fault class
+ * (OPG_ECLASS), the node (OPG_ENOTFOUND), its inference role (OPG_EROLE), the id
+ * (OPG_EDUPLICATE: seen before), the height and time (OPG_EFUTURE), the age
+ * (OPG_EEXPIRED, the double-sign rule), the tombstone (OPG_ETOMBSTONED); the
+ * registry refuses an unbonded node (OPG_ESTATUS).
+ * fraction = min(1, class fraction + trunc(correlation_k * S / bonded)) where S is
+ * the stake (tokens just before their slash) of this class's faulty-inference
+ * slashes still in the correlation window, this slash included, and bonded the
+ * tokens of all bonded nodes now (the term is 0 when nothing is bonded). Then:
+ * slash at the infraction height with the node's power now; jail until now +
+ * jail_duration (only extend a jail already in force), or forever and tombstone
+ * for a class with the tombstone flag; the reporter receives trunc(burned_total *
+ * reporter_share) (event OPG_EVENT_REWARDS_PAID: account = reporter, node = the
+ * slashed node), which leaves the registry's burned total; the rest stays burned.
+ * The evidence id is remembered until the evidence would be refused as too old
+ * (forgotten at a later faulty-inference call), so memory stays bounded.
+ * *out (may be NULL) receives the record. Errors also: OPG_EINVAL, OPG_ENOMEM.
+ * O(log seen ids + seen ids + window records), plus the registry's Slash.
+ */
+OPG_API int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s,
+                              const opg_fault_evidence *ev, opg_height height, opg_time now);
+
+/* Decodes canonical evidence bytes and submits them (opg_slasher_double_sign or
+ * opg_slasher_fault by kind). The errors of decode and of the call. */
+OPG_API int opg_slasher_submit_evidence(opg_slasher_record *out, opg_slasher *s,
+                                        const uint8_t *buf, size_t len, opg_height height,
+                                        opg_time now);
+
+/* Whether a faulty-inference evidence id is remembered (1) or not (0). */
+OPG_API int opg_slasher_evidence_seen(const opg_slasher *s, const opg_id *evidence_id);
+/* How many evidence ids are remembered. */
+OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
+
+/* ---------------------------------------------------------- saved state */
+
+/*
+ * Writes the canonical state (params, chain id, fault classes in id order, signing
+ * infos in operator id order with their bitmaps, remembered evidence ids in id
+ * order, correlation window records in time order) into buf[cap]; *len receives
+ * the size needed. OPG_EBUFS if cap is too small (buf NULL with cap 0 asks the
+ * size). O(nodes * window / 64 + records).
+ */
+OPG_API int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_slasher *s);
+/*
+ * Creates a slasher on registry r from saved bytes and attaches it. Saving again
+ * gives the same bytes. OPG_ECORRUPT (malformed, trailing bytes, records out of
+ * order, a counter that disagrees with its bitmap, a signing info for a node the
+ * registry does not have), OPG_EVERSION (a newer format), OPG_ENOMEM.
+ */
+OPG_API int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,
+                             const opg_allocator *alloc);
+/* BLAKE2b-256 (personalised "opg.slasher") of exactly the bytes save would write.
+ * OPG_EINVAL for NULL arguments; it allocates nothing. */
+OPG_API int opg_slasher_state_hash(uint8_t out[32], const opg_slasher *s);
+
+/* Checks the slasher's invariants (every counter equals its bitmap's population,
+ * no bit past the window, signing infos only for live nodes, records in order).
+ * OPG_EINVARIANT with the detail in last_error. O(nodes * window / 64 + records). */
+OPG_API int opg_slasher_check(opg_slasher *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OPG_SLASHER_H */

@@ -1,0 +1,1066 @@
+/*
+ * slasher.c - the slashing engine's handle: parameters, the registry hooks, the
+ * liveness tracker (x/slashing HandleValidatorSignature), saved state and checks.
+ * Evidence (votes, the codec, double sign, faulty inference) is in
+ * slasher_evidence.c.
+ */
+#include "slasher_internal.h"
+
+#include "codec.h"
+#include "num.h"
+
+#include <stdlib.h>
+
+#define SLASHER_VERSION 1
+
+/* ------------------------------------------------------------ parameters */
+
+static int validate_params(const void *params, char *err)
+{
+    const opg_slasher_params *p = params;
+    size_t len;
+    if (opgi_chain_id_len(p->chain_id, &len) != OPG_OK)
+        return opgi_fail(err, OPG_EINVAL,
+                         "chain_id must be 1..50 printable ASCII bytes without spaces", NULL);
+    return OPG_OK;
+}
+
+static const opgi_param slasher_params[] = {
+    {"slashing.signed_blocks_window", OPGI_PARAM_U64,
+     offsetof(opg_slasher_params, signed_blocks_window), "1", "1000000"},
+    {"slashing.min_signed_per_window", OPGI_PARAM_DEC,
+     offsetof(opg_slasher_params, min_signed_per_window), "0", "1"},
+    {"slashing.downtime_jail_duration", OPGI_PARAM_SECS,
+     offsetof(opg_slasher_params, downtime_jail_duration), "0", NULL},
+    {"slashing.slash_fraction_double_sign", OPGI_PARAM_DEC,
+     offsetof(opg_slasher_params, slash_fraction_double_sign), "0", "1"},
+    {"slashing.slash_fraction_downtime", OPGI_PARAM_DEC,
+     offsetof(opg_slasher_params, slash_fraction_downtime), "0", "1"},
+    {"evidence.max_age_num_blocks", OPGI_PARAM_U64,
+     offsetof(opg_slasher_params, max_age_num_blocks), "0", NULL},
+    {"evidence.max_age_duration", OPGI_PARAM_SECS,
+     offsetof(opg_slasher_params, max_age_duration), "0", NULL},
+    {"slashing.reporter_share", OPGI_PARAM_DEC, offsetof(opg_slasher_params, reporter_share),
+     "0", "1"},
+    {"slashing.correlation_k", OPGI_PARAM_DEC, offsetof(opg_slasher_params, correlation_k),
+     "0", NULL},
+    {"slashing.correlation_window", OPGI_PARAM_SECS,
+     offsetof(opg_slasher_params, correlation_window), "0", NULL},
+};
+
+const opgi_param_table opgi_slasher_param_table = {
+    slasher_params, OPGI_ARRAY_LEN(slasher_params), sizeof(opg_slasher_params),
+    validate_params};
+
+static void dec_raw(opg_dec *d, uint64_t raw)
+{
+    memset(d, 0, sizeof *d);
+    d->limb[0] = raw;
+}
+
+void opg_slasher_params_init(opg_slasher_params *p)
+{
+    if (!p)
+        return;
+    memset(p, 0, sizeof *p);
+    p->signed_blocks_window = 100;
+    dec_raw(&p->min_signed_per_window, UINT64_C(500000000000000000));     /* 0.5 */
+    p->downtime_jail_duration = 600;
+    dec_raw(&p->slash_fraction_double_sign, UINT64_C(50000000000000000)); /* 0.05 */
+    dec_raw(&p->slash_fraction_downtime, UINT64_C(10000000000000000));    /* 0.01 */
+    p->max_age_num_blocks = 100000;
+    p->max_age_duration = 172800;
+    p->correlation_window = 86400;
+    memcpy(p->chain_id, "opg-1", 6);
+}
+
+size_t opg_slasher_chain_id_max(void) { return OPG_SLASHER_CHAIN_ID_MAX; }
+size_t opg_slasher_max_fault_classes(void) { return OPG_SLASHER_MAX_FAULT_CLASSES; }
+
+/* 64-bit words of a bitmap of `window` bits; OPG_ENOMEM if it cannot be addressed. */
+static int words_for(uint64_t window, size_t *out)
+{
+    uint64_t w = window / 64 + (window % 64 != 0);
+    if (w > SIZE_MAX / 8)
+        return OPG_ENOMEM;
+    *out = (size_t)w;
+    return OPG_OK;
+}
+
+/* A zeroed bitmap arena for `cap` slots of `words` words. */
+static uint64_t *bits_alloc(const opg_allocator *a, uint32_t cap, size_t words, size_t *n)
+{
+    if (words && cap > SIZE_MAX / 8 / words)
+        return NULL;
+    *n = (size_t)cap * words;
+    uint64_t *b = opgi_alloc_array(a, *n ? *n : 1, sizeof *b);
+    if (b)
+        memset(b, 0, (*n ? *n : 1) * sizeof *b);
+    return b;
+}
+
+static void bits_free(opg_slasher *s)
+{
+    size_t n = (size_t)s->cap * s->words;
+    opgi_free(&s->alloc, s->bits, (n ? n : 1) * sizeof *s->bits);
+    s->bits = NULL;
+}
+
+static uint64_t *node_bits(const opg_slasher *s, uint32_t slot)
+{
+    return s->bits + (size_t)slot * s->words;
+}
+
+static unsigned popcount64(uint64_t x)
+{
+    unsigned n = 0;
+    while (x) {
+        x &= x - 1;
+        n++;
+    }
+    return n;
+}
+
+/* window - round_half_even(min_signed_per_window * window). min_signed_per_window
+ * <= 1, so the product fits and min_signed <= window. */
+static uint64_t max_missed_of(const opg_slasher_params *p)
+{
+    const uint64_t w[1] = {p->signed_blocks_window}, P[1] = {OPGI_P};
+    uint64_t min_signed[4] = {0, 0, 0, 0};
+    /* Cosmos: MulInt64 (exact) then RoundInt64 (half to even) */
+    opgi_muldiv(min_signed, 4, p->min_signed_per_window.limb, 4, w, 1, P, 1, OPGI_HALF_EVEN);
+    return p->signed_blocks_window - min_signed[0];
+}
+
+uint64_t opg_slasher_max_missed(const opg_slasher *s) { return s ? max_missed_of(&s->params) : 0; }
+
+int opg_slasher_param_set(opg_slasher *s, const char *key, const char *value)
+{
+    if (!s || !key || !value)
+        return OPG_EINVAL;
+    s->err[0] = '\0';
+    opg_slasher_params p = s->params;
+    int rc = opgi_params_set(&opgi_slasher_param_table, &p, key, value, s->err);
+    if (rc)
+        return rc;
+    if (p.signed_blocks_window != s->params.signed_blocks_window) {
+        /* a new window: fresh bitmaps, and every counter and offset back to 0 */
+        size_t words, n;
+        if (words_for(p.signed_blocks_window, &words) != OPG_OK)
+            return opgi_fail(s->err, OPG_ENOMEM, "window too large", NULL);
+        uint64_t *b = bits_alloc(&s->alloc, s->cap, words, &n);
+        if (!b)
+            return opgi_fail(s->err, OPG_ENOMEM, "no memory for the new window's bitmaps", NULL);
+        bits_free(s);
+        s->bits = b;
+        s->words = words;
+        for (uint32_t i = 0; i < s->cap; i++) {
+            s->info[i].index_offset = 0;
+            s->info[i].missed = 0;
+        }
+    }
+    s->params = p;
+    return OPG_OK;
+}
+
+int opg_slasher_param_get(char *buf, size_t cap, size_t *needed, const opg_slasher *s,
+                          const char *key)
+{
+    char scratch[OPGI_ERRMSG_MAX];
+    if (!s || !key)
+        return OPG_EINVAL;
+    return opgi_params_get(&opgi_slasher_param_table, &s->params, key, buf, cap, needed, scratch);
+}
+
+const char *opg_slasher_param_key(size_t i)
+{
+    return opgi_params_key(&opgi_slasher_param_table, i);
+}
+
+void opg_slasher_params_get(opg_slasher_params *out, const opg_slasher *s)
+{
+    *out = s->params;
+    out->fault_classes = NULL;
+    out->fault_class_count = s->n_classes;
+}
+
+size_t opg_slasher_fault_class_count(const opg_slasher *s) { return s ? s->n_classes : 0; }
+
+int opg_slasher_fault_class_at(opg_fault_class *out, const opg_slasher *s, size_t i)
+{
+    if (!out || !s)
+        return OPG_EINVAL;
+    if (i >= s->n_classes)
+        return OPG_ENOTFOUND;
+    *out = s->classes[i];
+    return OPG_OK;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+/* Grows the per-slot arrays to ncap slots, all or nothing. */
+static int grow_slots(opg_slasher *s, uint32_t ncap)
+{
+    if (ncap <= s->cap)
+        return OPG_OK;
+    size_t nbits;
+    opgi_sinfo *info = opgi_alloc_array(&s->alloc, ncap, sizeof *info);
+    uint8_t *mark = opgi_alloc(&s->alloc, ncap);
+    uint64_t *bits = bits_alloc(&s->alloc, ncap, s->words, &nbits);
+    if (!info || !mark || !bits) {
+        opgi_free(&s->alloc, info, (size_t)ncap * sizeof *info);
+        opgi_free(&s->alloc, mark, ncap);
+        opgi_free(&s->alloc, bits, (nbits ? nbits : 1) * sizeof *bits);
+        return OPG_ENOMEM;
+    }
+    memset(info, 0, (size_t)ncap * sizeof *info);
+    memset(mark, 0, ncap);
+    if (s->cap) {
+        memcpy(info, s->info, (size_t)s->cap * sizeof *info);
+        memcpy(bits, s->bits, (size_t)s->cap * s->words * sizeof *bits);
+    }
+    opgi_free(&s->alloc, s->info, (size_t)s->cap * sizeof *s->info);
+    opgi_free(&s->alloc, s->mark, s->cap);
+    bits_free(s);
+    s->info = info;
+    s->mark = mark;
+    s->bits = bits;
+    s->cap = ncap;
+    return OPG_OK;
+}
+
+static void clear_slot(opg_slasher *s, uint32_t slot)
+{
+    if (slot >= s->cap)
+        return;
+    memset(&s->info[slot], 0, sizeof s->info[slot]);
+    memset(node_bits(s, slot), 0, s->words * sizeof *s->bits);
+}
+
+/* ----------------------------------------------------------------- hooks */
+
+static int hook_prepare(void *ctx, opg_registry *r, const opgi_plan *plan)
+{
+    opg_slasher *s = ctx;
+    if (plan->new_node == OPGI_NONE || plan->new_node < s->cap)
+        return OPG_OK;
+    uint32_t want = r->node_cap > plan->new_node ? r->node_cap : plan->new_node + 1;
+    if (grow_slots(s, want) != OPG_OK)
+        return opgi_fail(r->err, OPG_ENOMEM, "slasher: no memory for another node", NULL);
+    return OPG_OK;
+}
+
+static void hook_node_created(void *ctx, opg_registry *r, uint32_t node)
+{
+    (void)r;
+    clear_slot(ctx, node);
+}
+
+/* x/slashing's AfterValidatorBonded: a new signing info, or a new start height. */
+static void hook_node_bonded(void *ctx, opg_registry *r, uint32_t node, opg_height height)
+{
+    opg_slasher *s = ctx;
+    (void)r;
+    if (node >= s->cap)
+        return; /* cannot happen: prepare grew the arrays before the node existed */
+    if (!s->info[node].has) {
+        clear_slot(s, node);
+        s->info[node].has = 1;
+    }
+    s->info[node].start_height = height;
+}
+
+static void hook_node_removed(void *ctx, opg_registry *r, uint32_t node)
+{
+    (void)r;
+    clear_slot(ctx, node);
+}
+
+static opgi_engine_hooks hooks_for(opg_slasher *s)
+{
+    opgi_engine_hooks h;
+    memset(&h, 0, sizeof h);
+    h.ctx = s;
+    h.prepare = hook_prepare;
+    h.node_created = hook_node_created;
+    h.node_bonded = hook_node_bonded;
+    h.node_removed = hook_node_removed;
+    h.events_per_call = 0;
+    return h;
+}
+
+/* ---------------------------------------------------------------- handle */
+
+static int cmp_class(const void *a, const void *b)
+{
+    uint32_t x = ((const opg_fault_class *)a)->id, y = ((const opg_fault_class *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int class_ok(const opg_fault_class *c)
+{
+    opg_dec one;
+    opg_dec_from_u64(&one, 1);
+    return opg_dec_cmp(&c->slash_fraction, &one) <= 0 && c->jail_duration >= 0 &&
+           (c->tombstone == 0 || c->tombstone == 1);
+}
+
+static opg_slasher *slasher_alloc(const opg_allocator *alloc, opg_registry *r)
+{
+    opg_allocator a;
+    opgi_allocator_init(&a, alloc);
+    opg_slasher *s = opgi_alloc(&a, sizeof *s);
+    if (!s)
+        return NULL;
+    memset(s, 0, sizeof *s);
+    s->alloc = a;
+    s->reg = r;
+    return s;
+}
+
+static int slasher_attach(opg_slasher *s)
+{
+    opgi_engine_hooks h = hooks_for(s);
+    int rc = opgi_registry_attach(s->reg, &h);
+    if (rc)
+        return rc;
+    s->attached = 1;
+    return OPG_OK;
+}
+
+int opg_slasher_new(opg_slasher **out, opg_registry *r, const opg_slasher_params *params,
+                    const opg_allocator *alloc)
+{
+    char err[OPGI_ERRMSG_MAX];
+    if (!out || !r)
+        return OPG_EINVAL;
+    opg_slasher_params p;
+    if (params)
+        p = *params;
+    else
+        opg_slasher_params_init(&p);
+    int rc = opgi_params_check(&opgi_slasher_param_table, &p, err);
+    if (rc)
+        return rc;
+    if (p.fault_class_count > OPG_SLASHER_MAX_FAULT_CLASSES ||
+        (p.fault_class_count && !p.fault_classes))
+        return OPG_EINVAL;
+    for (size_t i = 0; i < p.fault_class_count; i++)
+        if (!class_ok(&p.fault_classes[i]))
+            return OPG_EINVAL;
+    size_t words;
+    if ((rc = words_for(p.signed_blocks_window, &words)) != OPG_OK)
+        return rc;
+
+    opg_slasher *s = slasher_alloc(alloc, r);
+    if (!s)
+        return OPG_ENOMEM;
+    s->words = words;
+    if (p.fault_class_count) {
+        s->classes = opgi_alloc_array(&s->alloc, p.fault_class_count, sizeof *s->classes);
+        if (!s->classes) {
+            opg_slasher_free(s);
+            return OPG_ENOMEM;
+        }
+        memcpy(s->classes, p.fault_classes, p.fault_class_count * sizeof *s->classes);
+        s->n_classes = p.fault_class_count;
+        qsort(s->classes, s->n_classes, sizeof *s->classes, cmp_class);
+        for (size_t i = 1; i < s->n_classes; i++)
+            if (s->classes[i].id == s->classes[i - 1].id) {
+                opg_slasher_free(s);
+                return OPG_EINVAL;
+            }
+    }
+    p.fault_classes = NULL;
+    p.fault_class_count = 0;
+    s->params = p;
+    if ((rc = grow_slots(s, r->node_cap > 16 ? r->node_cap : 16)) != OPG_OK) {
+        opg_slasher_free(s);
+        return rc;
+    }
+    /* nodes bonded already: as if bonded at genesis */
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        uint32_t slot = r->by_operator[i];
+        if (r->nodes[slot].status == OPG_NODE_BONDED)
+            s->info[slot].has = 1;
+    }
+    if ((rc = slasher_attach(s)) != OPG_OK) {
+        opg_slasher_free(s);
+        return rc;
+    }
+    *out = s;
+    return OPG_OK;
+}
+
+void opg_slasher_free(opg_slasher *s)
+{
+    if (!s)
+        return;
+    if (s->attached)
+        opgi_registry_detach(s->reg, s);
+    const opg_allocator a = s->alloc;
+    opgi_free(&a, s->classes, s->n_classes * sizeof *s->classes);
+    opgi_free(&a, s->info, (size_t)s->cap * sizeof *s->info);
+    opgi_free(&a, s->mark, s->cap);
+    if (s->bits)
+        bits_free(s);
+    opgi_free(&a, s->seen, s->seen_cap * sizeof *s->seen);
+    opgi_free(&a, s->corr, s->corr_cap * sizeof *s->corr);
+    opgi_free(&a, s->recs, s->recs_cap * sizeof *s->recs);
+    opgi_free(&a, s->ev, s->ev_cap * sizeof *s->ev);
+    opgi_free(&a, s->scratch, s->scratch_cap * sizeof *s->scratch);
+    opgi_free(&a, s, sizeof *s);
+}
+
+const char *opg_slasher_last_error(const opg_slasher *s) { return s ? s->err : ""; }
+
+const opg_slasher_record *opg_slasher_records(const opg_slasher *s, size_t *count)
+{
+    if (count)
+        *count = s ? s->n_recs : 0;
+    return s ? s->recs : NULL;
+}
+
+/* ------------------------------------------------- registry calls, events */
+
+void opgi_slasher_begin(opg_slasher *s)
+{
+    s->err[0] = '\0';
+    s->n_recs = 0;
+    s->n_ev = 0;
+    opgi_events_clear(s->reg);
+}
+
+opg_time opgi_time_after(opg_time now, opg_time d)
+{
+    if (d > 0 && now > OPG_TIME_FOREVER - d)
+        return OPG_TIME_FOREVER;
+    return now + d;
+}
+
+size_t opgi_slasher_slash_events(const opg_slasher *s, uint32_t slot)
+{
+    const opg_registry *r = s->reg;
+    const opg_id *op = &r->nodes[slot].operator_id;
+    size_t d = 0;
+    for (size_t i = 0; i < r->redelegations.len; i++) {
+        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
+        if (opg_id_cmp(&e->src, op) == 0)
+            d++;
+    }
+    /* the registry's own reservation for a slash draining d delegations */
+    size_t calls = 2 + 4 * d;
+    return calls + opgi_engine_events(r, calls);
+}
+
+int opgi_slasher_reserve(opg_slasher *s, size_t events, size_t records)
+{
+    opgi_events_clear(s->reg);
+    void *ev = s->ev, *recs = s->recs;
+    int rc = opgi_grow(&s->alloc, &ev, &s->ev_cap, events, sizeof *s->ev);
+    s->ev = ev;
+    if (rc == OPG_OK)
+        rc = opgi_grow(&s->alloc, &recs, &s->recs_cap, records, sizeof *s->recs);
+    s->recs = recs;
+    if (rc == OPG_OK)
+        rc = opgi_events_reserve(s->reg, events);
+    return rc ? opgi_fail(s->err, OPG_ENOMEM, NULL, NULL) : OPG_OK;
+}
+
+static void keep_events(opg_slasher *s)
+{
+    size_t n;
+    const opg_event *e = opg_registry_events(s->reg, &n);
+    for (size_t i = 0; i < n && s->n_ev < s->ev_cap; i++)
+        s->ev[s->n_ev++] = e[i];
+}
+
+opg_event *opgi_slasher_event(opg_slasher *s, opg_event_kind kind, const opgi_node *node)
+{
+    if (s->n_ev >= s->ev_cap)
+        return NULL;
+    opg_event *e = &s->ev[s->n_ev++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    if (node) {
+        e->node = node->operator_id;
+        e->status = (opg_node_status)node->status;
+    }
+    return e;
+}
+
+void opgi_slasher_flush_events(opg_slasher *s)
+{
+    opgi_events_clear(s->reg);
+    /* room was reserved for every kept event; this only guards the bound */
+    (void)opgi_events_reserve(s->reg, s->n_ev);
+    for (size_t i = 0; i < s->n_ev; i++) {
+        opg_event *e = opgi_event_push(s->reg, s->ev[i].kind, NULL);
+        if (e)
+            *e = s->ev[i];
+    }
+}
+
+int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uint64_t power,
+                       const opg_dec *fraction, opg_height height, opg_time now,
+                       opg_slash_result *res, int allow_unbonded)
+{
+    const opg_id op = s->reg->nodes[slot].operator_id;
+    int rc = opgi_registry_slash(res, s->reg, &op, infraction, power, fraction, height, now,
+                                 allow_unbonded);
+    if (rc)
+        return opgi_fail(s->err, rc, "the registry refused the slash", s->reg->err);
+    keep_events(s);
+    return OPG_OK;
+}
+
+int opgi_slasher_jail(opg_slasher *s, uint32_t slot, opg_time until)
+{
+    opg_registry *r = s->reg;
+    size_t before = r->n_events;
+    int jailed = opgi_registry_jail_until(r, slot, until);
+    /* keep the jail event with the call's other events (room was reserved) */
+    const opg_event *e = opg_registry_events(r, NULL);
+    for (size_t i = before; i < r->n_events && s->n_ev < s->ev_cap; i++)
+        s->ev[s->n_ev++] = e[i];
+    r->n_events = before;
+    return jailed;
+}
+
+/* -------------------------------------------------------------- liveness */
+
+int opg_slasher_signing_info(opg_signing_info *out, const opg_slasher *s,
+                             const opg_id *operator_id)
+{
+    if (!out || !s || !operator_id)
+        return OPG_EINVAL;
+    uint32_t slot = opgi_node_find(s->reg, operator_id);
+    if (slot == OPGI_NONE || slot >= s->cap || !s->info[slot].has)
+        return OPG_ENOTFOUND;
+    out->start_height = s->info[slot].start_height;
+    out->index_offset = s->info[slot].index_offset;
+    out->missed_blocks = s->info[slot].missed;
+    return OPG_OK;
+}
+
+int opg_slasher_missed_bit(int *missed, const opg_slasher *s, const opg_id *operator_id,
+                           uint64_t index)
+{
+    if (!missed || !s || !operator_id)
+        return OPG_EINVAL;
+    uint32_t slot = opgi_node_find(s->reg, operator_id);
+    if (slot == OPGI_NONE || slot >= s->cap || !s->info[slot].has)
+        return OPG_ENOTFOUND;
+    if (index >= s->params.signed_blocks_window)
+        return OPG_EINVAL;
+    *missed = (int)((node_bits(s, slot)[index / 64] >> (index % 64)) & 1u);
+    return OPG_OK;
+}
+
+uint32_t opgi_slasher_node_by_key(const opg_registry *r, const opg_id *key)
+{
+    uint32_t lo = 0, hi = r->node_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2, slot = r->by_key[mid];
+        int c = opg_id_cmp(&r->nodes[slot].consensus_key, key);
+        if (c == 0)
+            return slot;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return OPGI_NONE;
+}
+
+/* What record_commit does to an entry, in s->mark by node slot. */
+enum { MARK_NONE = 0, MARK_SKIP = 1, MARK_UPDATE = 2, MARK_SLASH = 3 };
+
+/* Reserves what every engine needs for the downtime slashes of this call, so that
+ * each slash's own prepare then finds its room already there. */
+static int prepare_all(opg_slasher *s, const uint32_t *slot_of, size_t count)
+{
+    opg_registry *r = s->reg;
+    size_t n_nodes = 0, n_dels = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t slot = slot_of[i];
+        if (s->mark[slot] != MARK_SLASH || r->nodes[slot].status == OPG_NODE_UNBONDED)
+            continue;
+        n_nodes++;
+        for (size_t k = 0; k < r->redelegations.len; k++) {
+            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, k);
+            if (opg_id_cmp(&e->src, &r->nodes[slot].operator_id) == 0)
+                n_dels++;
+        }
+    }
+    uint32_t *nodes = opgi_alloc_array(&s->alloc, n_nodes + n_dels + 1, sizeof *nodes);
+    if (!nodes)
+        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    uint32_t *dels = nodes + n_nodes;
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t slot = slot_of[i];
+        if (s->mark[slot] != MARK_SLASH || r->nodes[slot].status == OPG_NODE_UNBONDED)
+            continue;
+        nodes[a++] = slot;
+        for (size_t k = 0; k < r->redelegations.len; k++) {
+            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, k);
+            if (opg_id_cmp(&e->src, &r->nodes[slot].operator_id) != 0)
+                continue;
+            uint32_t dn = opgi_node_find(r, &e->dst);
+            uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
+            if (dd != OPGI_NONE)
+                dels[b++] = dd;
+        }
+    }
+    opgi_plan plan = {nodes, a, dels, b, OPGI_NONE};
+    int rc = opgi_engines_prepare(r, &plan);
+    opgi_free(&s->alloc, nodes, (n_nodes + n_dels + 1) * sizeof *nodes);
+    if (rc)
+        return opgi_fail(s->err, rc, "an engine refused the downtime slashes", r->err);
+    return OPG_OK;
+}
+
+int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, size_t count,
+                              opg_height height, opg_time now)
+{
+    if (!s || (!entries && count))
+        return OPG_EINVAL;
+    opgi_slasher_begin(s);
+    opg_registry *r = s->reg;
+    int rc;
+    void *scratch = s->scratch;
+    rc = opgi_grow(&s->alloc, &scratch, &s->scratch_cap, count, sizeof *s->scratch);
+    s->scratch = scratch;
+    if (rc)
+        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    uint32_t *slot_of = s->scratch;
+    memset(s->mark, 0, r->node_slots);
+    const uint64_t W = s->params.signed_blocks_window;
+    const uint64_t max_missed = max_missed_of(&s->params);
+
+    /* 1. check: every entry's node, and which nodes cross the threshold */
+    size_t n_slash = 0;
+    for (size_t i = 0; i < count; i++) {
+        const opg_commit_sig *e = &entries[i];
+        uint32_t slot = opgi_slasher_node_by_key(r, &e->consensus_key);
+        if (slot == OPGI_NONE)
+            return opgi_fail(s->err, OPG_ENOTFOUND, "no node has an entry's consensus key", NULL);
+        if (s->mark[slot] != MARK_NONE)
+            return opgi_fail(s->err, OPG_EINVAL, "a node is listed twice", NULL);
+        slot_of[i] = slot;
+        if (r->nodes[slot].jailed) { /* Cosmos: no bookkeeping while jailed */
+            s->mark[slot] = MARK_SKIP;
+            continue;
+        }
+        const opgi_sinfo *in = &s->info[slot];
+        if (!in->has)
+            return opgi_fail(s->err, OPG_ESTATUS, "a node in the commit was never bonded", NULL);
+        uint64_t idx = in->index_offset % W;
+        int prev = (int)((node_bits(s, slot)[idx / 64] >> (idx % 64)) & 1u);
+        int missed = !e->signed_block;
+        uint64_t cnt = in->missed + (uint64_t)(missed && !prev) - (uint64_t)(!missed && prev);
+        s->mark[slot] = MARK_UPDATE;
+        if (height > in->start_height && height - in->start_height > W && cnt > max_missed) {
+            s->mark[slot] = MARK_SLASH;
+            n_slash++;
+        }
+    }
+
+    /* 2. reserve for the slashes: events, records, the engines' memory */
+    if (n_slash) {
+        size_t events = 0;
+        for (size_t i = 0; i < count; i++) {
+            uint32_t slot = slot_of[i];
+            if (s->mark[slot] != MARK_SLASH)
+                continue;
+            if (r->nodes[slot].status != OPG_NODE_UNBONDED) {
+                opg_u256 amount, pw = {{entries[i].power, 0, 0, 0}};
+                if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
+                    return opgi_fail(s->err, OPG_EOVERFLOW, "power * power_reduction too large",
+                                     NULL);
+                events += opgi_slasher_slash_events(s, slot);
+            }
+            events += 1; /* the jail */
+        }
+        if ((rc = opgi_slasher_reserve(s, events, n_slash)) != OPG_OK)
+            return rc;
+        if (n_slash > 1 && (rc = prepare_all(s, slot_of, count)) != OPG_OK)
+            return rc;
+    }
+
+    /* 3. the slashes, in commit order (each resets its node: no bitmap update) */
+    const opg_time until = opgi_time_after(now, s->params.downtime_jail_duration);
+    for (size_t i = 0; i < count && n_slash; i++) {
+        uint32_t slot = slot_of[i];
+        if (s->mark[slot] != MARK_SLASH)
+            continue;
+        opgi_node *n = &r->nodes[slot];
+        if (!n->in_use || n->jailed) { /* jailed by an earlier slash of this call */
+            s->mark[slot] = MARK_SKIP;
+            continue;
+        }
+        opg_slasher_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.reason = OPG_SLASH_DOWNTIME;
+        rec.node = n->operator_id;
+        rec.infraction_height = height >= 2 ? height - 2 : 0;
+        rec.power = entries[i].power;
+        rec.fraction = s->params.slash_fraction_downtime;
+        if (n->status != OPG_NODE_UNBONDED) {
+            rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction,
+                                    height, now, &rec.slash, 0);
+            if (rc) {
+                if (s->n_recs) { /* earlier slashes stay; a retry completes the block */
+                    opgi_slasher_flush_events(s);
+                    opgi_fail(s->err, rc, "earlier downtime slashes of this call were applied",
+                              NULL);
+                } else {
+                    opgi_events_clear(r);
+                }
+                return rc;
+            }
+        }
+        n = &r->nodes[slot];
+        rec.jailed = opgi_slasher_jail(s, slot, until);
+        rec.jailed_until = n->jailed_until;
+        rec.burned = rec.slash.burned_total;
+        /* reset so the node is not slashed again at once when it bonds again */
+        s->info[slot].index_offset = 0;
+        s->info[slot].missed = 0;
+        memset(node_bits(s, slot), 0, s->words * sizeof *s->bits);
+        s->mark[slot] = MARK_SKIP;
+        s->recs[s->n_recs++] = rec;
+        if (!opgi_u256_is_zero(&rec.slash.burned_redelegation)) {
+            /* draining a self-delegation may have jailed (or removed) a node further
+             * down the commit: Cosmos would skip it when it gets there */
+            for (size_t j = i + 1; j < count; j++) {
+                uint32_t sl = slot_of[j];
+                if (s->mark[sl] == MARK_UPDATE && (!r->nodes[sl].in_use || r->nodes[sl].jailed))
+                    s->mark[sl] = MARK_SKIP;
+            }
+        }
+    }
+
+    /* 4. the bitmaps: nothing left can fail */
+    for (size_t i = 0; i < count; i++) {
+        uint32_t slot = slot_of[i];
+        if (s->mark[slot] != MARK_UPDATE || !r->nodes[slot].in_use || !s->info[slot].has)
+            continue;
+        opgi_sinfo *in = &s->info[slot];
+        uint64_t idx = in->index_offset % W;
+        in->index_offset++;
+        uint64_t *word = &node_bits(s, slot)[idx / 64];
+        uint64_t bit = UINT64_C(1) << (idx % 64);
+        int prev = (*word & bit) != 0, missed = !entries[i].signed_block;
+        if (missed && !prev) {
+            *word |= bit;
+            in->missed++;
+        } else if (!missed && prev) {
+            *word &= ~bit;
+            in->missed--;
+        }
+    }
+    if (n_slash)
+        opgi_slasher_flush_events(s);
+    return OPG_OK;
+}
+
+/* ------------------------------------------------------ save, load, hash */
+
+/*
+ * Version 1, all integers big-endian, amounts and decimals 32 bytes:
+ *   header ("OPGS", kind slasher, version 1)
+ *   params: u64 signed_blocks_window, dec min_signed_per_window, i64
+ *     downtime_jail_duration, dec slash_fraction_double_sign, dec
+ *     slash_fraction_downtime, u64 max_age_num_blocks, i64 max_age_duration, dec
+ *     reporter_share, dec correlation_k, i64 correlation_window
+ *   u8 chain id length, the chain id bytes
+ *   u32 fault class count; per class in ascending id: u32 id, dec slash_fraction,
+ *     i64 jail_duration, u8 tombstone
+ *   u32 signing info count; per node in operator id order: operator id, u64
+ *     start_height, u64 index_offset, u64 missed, ceil(window/64) u64 bitmap words
+ *     (bit i of the window is bit i%64 of word i/64; bits past the window are 0)
+ *   u32 seen evidence count; per id in ascending order: id, u64 height, i64 time
+ *   u32 correlation record count; in time order: i64 time, u32 class, u256 stake
+ */
+static void encode(opgi_writer *w, const void *state)
+{
+    const opg_slasher *s = state;
+    const opg_slasher_params *p = &s->params;
+    const opg_registry *r = s->reg;
+    opgi_w_header(w, OPGI_KIND_SLASHER, SLASHER_VERSION);
+    opgi_w_u64(w, p->signed_blocks_window);
+    opgi_w_dec(w, &p->min_signed_per_window);
+    opgi_w_i64(w, p->downtime_jail_duration);
+    opgi_w_dec(w, &p->slash_fraction_double_sign);
+    opgi_w_dec(w, &p->slash_fraction_downtime);
+    opgi_w_u64(w, p->max_age_num_blocks);
+    opgi_w_i64(w, p->max_age_duration);
+    opgi_w_dec(w, &p->reporter_share);
+    opgi_w_dec(w, &p->correlation_k);
+    opgi_w_i64(w, p->correlation_window);
+    size_t clen = strlen(p->chain_id);
+    opgi_w_u8(w, (uint8_t)clen);
+    opgi_w_bytes(w, p->chain_id, clen);
+
+    opgi_w_u32(w, (uint32_t)s->n_classes);
+    for (size_t i = 0; i < s->n_classes; i++) {
+        const opg_fault_class *c = &s->classes[i];
+        opgi_w_u32(w, c->id);
+        opgi_w_dec(w, &c->slash_fraction);
+        opgi_w_i64(w, c->jail_duration);
+        opgi_w_u8(w, (uint8_t)c->tombstone);
+    }
+
+    uint32_t n_infos = 0;
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        uint32_t slot = r->by_operator[i];
+        n_infos += slot < s->cap && s->info[slot].has;
+    }
+    opgi_w_u32(w, n_infos);
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        uint32_t slot = r->by_operator[i];
+        if (slot >= s->cap || !s->info[slot].has)
+            continue;
+        const opgi_sinfo *in = &s->info[slot];
+        opgi_w_id(w, &r->nodes[slot].operator_id);
+        opgi_w_u64(w, in->start_height);
+        opgi_w_u64(w, in->index_offset);
+        opgi_w_u64(w, in->missed);
+        const uint64_t *b = node_bits(s, slot);
+        for (size_t k = 0; k < s->words; k++)
+            opgi_w_u64(w, b[k]);
+    }
+
+    opgi_w_u32(w, (uint32_t)s->n_seen);
+    for (size_t i = 0; i < s->n_seen; i++) {
+        opgi_w_id(w, &s->seen[i].id);
+        opgi_w_u64(w, s->seen[i].height);
+        opgi_w_i64(w, s->seen[i].time);
+    }
+    opgi_w_u32(w, (uint32_t)s->n_corr);
+    for (size_t i = 0; i < s->n_corr; i++) {
+        opgi_w_i64(w, s->corr[i].time);
+        opgi_w_u32(w, s->corr[i].fault_class);
+        opgi_w_u256(w, &s->corr[i].stake);
+    }
+}
+
+int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_slasher *s)
+{
+    if (!s || !len || (!buf && cap))
+        return OPG_EINVAL;
+    return opgi_save(buf, cap, len, encode, s);
+}
+
+int opg_slasher_state_hash(uint8_t out[32], const opg_slasher *s)
+{
+    if (!out || !s)
+        return OPG_EINVAL;
+    opgi_state_hash(out, OPGI_KIND_SLASHER, encode, s);
+    return OPG_OK;
+}
+
+static const opg_fault_class *class_find(const opg_slasher *s, uint32_t id)
+{
+    size_t lo = 0, hi = s->n_classes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->classes[mid].id == id)
+            return &s->classes[mid];
+        if (s->classes[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const opg_fault_class *opgi_slasher_class(const opg_slasher *s, uint32_t id)
+{
+    return class_find(s, id);
+}
+
+static int decode(opg_slasher *s, opgi_reader *rd)
+{
+    opg_registry *r = s->reg;
+    opg_slasher_params p;
+    char err[OPGI_ERRMSG_MAX];
+    memset(&p, 0, sizeof p);
+    p.signed_blocks_window = opgi_r_u64(rd);
+    opgi_r_dec(rd, &p.min_signed_per_window);
+    p.downtime_jail_duration = opgi_r_i64(rd);
+    opgi_r_dec(rd, &p.slash_fraction_double_sign);
+    opgi_r_dec(rd, &p.slash_fraction_downtime);
+    p.max_age_num_blocks = opgi_r_u64(rd);
+    p.max_age_duration = opgi_r_i64(rd);
+    opgi_r_dec(rd, &p.reporter_share);
+    opgi_r_dec(rd, &p.correlation_k);
+    p.correlation_window = opgi_r_i64(rd);
+    size_t clen = opgi_r_u8(rd);
+    if (clen > OPG_SLASHER_CHAIN_ID_MAX)
+        return OPG_ECORRUPT;
+    opgi_r_bytes(rd, p.chain_id, clen);
+    p.chain_id[clen] = '\0';
+    if (rd->bad || opgi_params_check(&opgi_slasher_param_table, &p, err) != OPG_OK)
+        return OPG_ECORRUPT;
+    size_t words;
+    if (words_for(p.signed_blocks_window, &words) != OPG_OK)
+        return OPG_ENOMEM;
+    s->params = p;
+    s->words = words;
+
+    uint32_t n = opgi_r_count(rd, 4 + 32 + 8 + 1);
+    if (rd->bad || n > OPG_SLASHER_MAX_FAULT_CLASSES)
+        return OPG_ECORRUPT;
+    if (n) {
+        s->classes = opgi_alloc_array(&s->alloc, n, sizeof *s->classes);
+        if (!s->classes)
+            return OPG_ENOMEM;
+        memset(s->classes, 0, n * sizeof *s->classes);
+        s->n_classes = n;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        opg_fault_class *c = &s->classes[i];
+        c->id = opgi_r_u32(rd);
+        opgi_r_dec(rd, &c->slash_fraction);
+        c->jail_duration = opgi_r_i64(rd);
+        c->tombstone = opgi_r_bool(rd);
+        if (!class_ok(c) || (i && c->id <= s->classes[i - 1].id))
+            return OPG_ECORRUPT;
+    }
+
+    int rc = grow_slots(s, r->node_cap > 16 ? r->node_cap : 16);
+    if (rc)
+        return rc;
+    n = opgi_r_count(rd, 32 + 24 + 8 * words);
+    if (rd->bad)
+        return OPG_ECORRUPT;
+    opg_id prev;
+    for (uint32_t i = 0; i < n; i++) {
+        opg_id op;
+        opgi_r_id(rd, &op);
+        if (rd->bad || (i && opg_id_cmp(&op, &prev) <= 0))
+            return OPG_ECORRUPT;
+        prev = op;
+        uint32_t slot = opgi_node_find(r, &op);
+        if (slot == OPGI_NONE || slot >= s->cap)
+            return OPG_ECORRUPT;
+        opgi_sinfo *in = &s->info[slot];
+        in->has = 1;
+        in->start_height = opgi_r_u64(rd);
+        in->index_offset = opgi_r_u64(rd);
+        in->missed = opgi_r_u64(rd);
+        uint64_t *b = node_bits(s, slot), count = 0;
+        for (size_t k = 0; k < words; k++) {
+            b[k] = opgi_r_u64(rd);
+            count += popcount64(b[k]);
+        }
+        uint64_t tail = p.signed_blocks_window % 64;
+        if (count != in->missed || (tail && (b[words - 1] >> tail) != 0))
+            return OPG_ECORRUPT;
+    }
+
+    n = opgi_r_count(rd, 32 + 8 + 8);
+    if (rd->bad)
+        return OPG_ECORRUPT;
+    if (n) {
+        s->seen = opgi_alloc_array(&s->alloc, n, sizeof *s->seen);
+        if (!s->seen)
+            return OPG_ENOMEM;
+        s->seen_cap = n;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        opgi_seen *e = &s->seen[i];
+        opgi_r_id(rd, &e->id);
+        e->height = opgi_r_u64(rd);
+        e->time = opgi_r_i64(rd);
+        if (rd->bad || (i && opg_id_cmp(&e->id, &s->seen[i - 1].id) <= 0))
+            return OPG_ECORRUPT;
+        s->n_seen = i + 1;
+    }
+
+    n = opgi_r_count(rd, 8 + 4 + 32);
+    if (rd->bad)
+        return OPG_ECORRUPT;
+    if (n) {
+        s->corr = opgi_alloc_array(&s->alloc, n, sizeof *s->corr);
+        if (!s->corr)
+            return OPG_ENOMEM;
+        s->corr_cap = n;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        opgi_corr *c = &s->corr[i];
+        c->time = opgi_r_i64(rd);
+        c->fault_class = opgi_r_u32(rd);
+        opgi_r_u256(rd, &c->stake);
+        if (rd->bad || !class_find(s, c->fault_class) || (i && c->time < s->corr[i - 1].time))
+            return OPG_ECORRUPT;
+        s->n_corr = i + 1;
+    }
+    return opgi_r_finish(rd);
+}
+
+int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,
+                     const opg_allocator *alloc)
+{
+    if (!out || !r || (!buf && len))
+        return OPG_EINVAL;
+    opgi_reader rd;
+    opgi_reader_init(&rd, buf, len);
+    int rc = opgi_r_header(&rd, OPGI_KIND_SLASHER, SLASHER_VERSION, NULL);
+    if (rc)
+        return rc;
+    opg_slasher *s = slasher_alloc(alloc, r);
+    if (!s)
+        return OPG_ENOMEM;
+    rc = decode(s, &rd);
+    if (rc == OPG_OK)
+        rc = slasher_attach(s);
+    if (rc) {
+        opg_slasher_free(s);
+        return rc;
+    }
+    *out = s;
+    return OPG_OK;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+int opg_slasher_check(opg_slasher *s)
+{
+    if (!s)
+        return OPG_EINVAL;
+    const opg_registry *r = s->reg;
+    const uint64_t W = s->params.signed_blocks_window;
+    const uint64_t tail = W % 64;
+    if (s->cap < r->node_slots)
+        return opgi_fail(s->err, OPG_EINVARIANT, "fewer slots than the registry's nodes", NULL);
+    for (uint32_t slot = 0; slot < s->cap; slot++) {
+        const opgi_sinfo *in = &s->info[slot];
+        const uint64_t *b = node_bits(s, slot);
+        uint64_t count = 0;
+        for (size_t k = 0; k < s->words; k++)
+            count += popcount64(b[k]);
+        if (!in->has) {
+            if (count || in->missed || in->index_offset || in->start_height)
+                return opgi_fail(s->err, OPG_EINVARIANT, "a free slot holds liveness data", NULL);
+            continue;
+        }
+        if (slot >= r->node_slots || !r->nodes[slot].in_use)
+            return opgi_fail(s->err, OPG_EINVARIANT, "a signing info without a node", NULL);
+        if (count != in->missed)
+            return opgi_fail(s->err, OPG_EINVARIANT, "missed counter differs from the bitmap",
+                             NULL);
+        if (in->missed > W || (tail && (b[s->words - 1] >> tail) != 0))
+            return opgi_fail(s->err, OPG_EINVARIANT, "bits past the window", NULL);
+    }
+    for (size_t i = 1; i < s->n_seen; i++)
+        if (opg_id_cmp(&s->seen[i - 1].id, &s->seen[i].id) >= 0)
+            return opgi_fail(s->err, OPG_EINVARIANT, "seen evidence out of order", NULL);
+    for (size_t i = 1; i < s->n_corr; i++)
+        if (s->corr[i - 1].time > s->corr[i].time)
+            return opgi_fail(s->err, OPG_EINVARIANT, "correlation records out of order", NULL);
+    return OPG_OK;
+}
