@@ -18,7 +18,7 @@ At the surface every value is a plain Python type:
 
 Every non-zero return code raises OpgError (.code, .name, .detail). Handles are
 classes with close(), context-manager support and a finaliser; an engine (Splitter,
-Slasher, Tally) keeps its registry alive, and closing a registry closes its engines
+Slasher) keeps its registry alive, and closing a registry closes its engines
 first, so the C rule "free the engines before the registry" always holds.
 
 The library is found, in this order: $OPG_LIBRARY; build/libopg.so of the source tree
@@ -40,8 +40,10 @@ from ctypes import (POINTER, byref, c_char, c_char_p, c_int, c_int64, c_size_t, 
 __all__ = [
     "OpgError", "version", "version_number", "strerror", "errname", "error_codes",
     "Id", "Role", "NodeStatus", "EventKind", "PricerController", "PricerCombine",
-    "EmissionKind", "Registry", "Pricer", "Splitter",
-    "u256_mul_div", "fake_exponential", "decay_remaining",
+    "EmissionKind", "SlashReason", "VoteType", "EvidenceKind",
+    "Registry", "Pricer", "Splitter", "Slasher",
+    "u256_mul_div", "fake_exponential", "decay_remaining", "vote_sign_bytes",
+    "evidence_encode", "evidence_decode", "double_sign_verify",
     "dec_add", "dec_sub", "dec_mul", "dec_mul_truncate", "dec_mul_round_up", "dec_quo",
     "dec_quo_truncate", "dec_quo_round_up", "TIME_FOREVER", "U256_MAX",
 ]
@@ -399,6 +401,7 @@ class EventKind(enum.IntEnum):
     NODE_STATUS = 7
     NODE_JAILED = 8
     NODE_REMOVED = 9
+    REPORTER_REWARD = 10
 
 
 class PricerController(enum.IntEnum):
@@ -1705,3 +1708,323 @@ class Splitter(_Engine):
         out = opg_splitter_totals()
         _C.opg_splitter_totals_get(byref(out), self._p)
         return out.to_py()
+
+# ================================================================== slasher
+
+class SlashReason(enum.IntEnum):
+    DOWNTIME = 1
+    DOUBLE_SIGN = 2
+    FAULT = 3
+
+
+class VoteType(enum.IntEnum):
+    PREVOTE = 1
+    PRECOMMIT = 2
+
+
+class EvidenceKind(enum.IntEnum):
+    DOUBLE_SIGN = 1
+    FAULT = 2
+
+
+_declare("opg_slasher_chain_id_max", c_size_t)
+SLASHER_CHAIN_ID_MAX = 50
+if hasattr(_C, "opg_slasher_chain_id_max") and \
+        _C.opg_slasher_chain_id_max() != SLASHER_CHAIN_ID_MAX:
+    raise ImportError("libopg's chain id limit differs from the struct this binding mirrors")
+
+
+@_record
+class opg_fault_class(_Struct):
+    _record_ = "FaultClass"
+    _bools_ = ("tombstone",)
+    _fields_ = [
+        ("id", c_uint32),
+        ("slash_fraction", opg_dec),
+        ("jail_duration", c_int64),
+        ("tombstone", c_int),
+    ]
+
+
+@_record
+class opg_slasher_params(_Struct):
+    _record_ = "SlasherParams"
+    _skip_ = ("fault_classes", "fault_class_count")
+    _fields_ = [
+        ("signed_blocks_window", c_uint64),
+        ("min_signed_per_window", opg_dec),
+        ("downtime_jail_duration", c_int64),
+        ("slash_fraction_double_sign", opg_dec),
+        ("slash_fraction_downtime", opg_dec),
+        ("max_age_num_blocks", c_uint64),
+        ("max_age_duration", c_int64),
+        ("reporter_share", opg_dec),
+        ("correlation_k", opg_dec),
+        ("correlation_window", c_int64),
+        ("chain_id", c_char * (SLASHER_CHAIN_ID_MAX + 1)),
+        ("fault_classes", POINTER(opg_fault_class)),
+        ("fault_class_count", c_size_t),
+    ]
+
+
+@_record
+class opg_slasher_record(_Struct):
+    _record_ = "SlashRecord"
+    _enums_ = {"reason": SlashReason}
+    _bools_ = ("jailed", "tombstoned")
+    _fields_ = [
+        ("reason", c_int),
+        ("node", opg_id),
+        ("fault_class", c_uint32),
+        ("infraction_height", c_uint64),
+        ("power", c_uint64),
+        ("fraction", opg_dec),
+        ("slash", opg_slash_result),
+        ("reporter", opg_id),
+        ("reporter_reward", opg_u256),
+        ("burned", opg_u256),
+        ("jailed", c_int),
+        ("jailed_until", c_int64),
+        ("tombstoned", c_int),
+    ]
+
+
+@_record
+class opg_commit_sig(_Struct):
+    _record_ = "CommitSig"
+    _bools_ = ("signed_block",)
+    _fields_ = [
+        ("consensus_key", opg_id),
+        ("power", c_uint64),
+        ("signed_block", c_int),
+    ]
+
+
+@_record
+class opg_signing_info(_Struct):
+    _record_ = "SigningInfo"
+    _fields_ = [
+        ("start_height", c_uint64),
+        ("index_offset", c_uint64),
+        ("missed_blocks", c_uint64),
+    ]
+
+
+@_record
+class opg_slasher_vote(_Struct):
+    _record_ = "Vote"
+    _enums_ = {"type": VoteType}
+    _fields_ = [
+        ("type", c_uint8),
+        ("height", c_uint64),
+        ("round", c_uint32),
+        ("block_id", c_uint8 * 32),
+        ("signature", c_uint8 * 64),
+    ]
+
+
+@_record
+class opg_double_sign_evidence(_Struct):
+    _record_ = "DoubleSignEvidence"
+    _fields_ = [
+        ("consensus_key", opg_id),
+        ("vote_a", opg_slasher_vote),
+        ("vote_b", opg_slasher_vote),
+        ("infraction_time", c_int64),
+        ("validator_power", c_uint64),
+    ]
+
+
+@_record
+class opg_fault_evidence(_Struct):
+    _record_ = "FaultEvidence"
+    _fields_ = [
+        ("evidence_id", opg_id),
+        ("node", opg_id),
+        ("infraction_height", c_uint64),
+        ("infraction_time", c_int64),
+        ("fault_class", c_uint32),
+        ("reporter", opg_id),
+    ]
+
+
+class opg_evidence(_Struct):
+    _enums_ = {"kind": EvidenceKind}
+    _fields_ = [
+        ("kind", c_int),
+        ("double_sign", opg_double_sign_evidence),
+        ("fault", opg_fault_evidence),
+    ]
+
+
+_declare_handle("opg_slasher", engine=True)
+_PSR = POINTER(opg_slasher_record)
+_PDS, _PFE = POINTER(opg_double_sign_evidence), POINTER(opg_fault_evidence)
+_declare("opg_slasher_params_init", None, POINTER(opg_slasher_params))
+_declare("opg_slasher_params_get", None, POINTER(opg_slasher_params), _H)
+_declare("opg_slasher_new", c_int, POINTER(_H), _H, POINTER(opg_slasher_params), c_void_p)
+_declare("opg_slasher_fault_class_count", c_size_t, _H)
+_declare("opg_slasher_fault_class_at", c_int, POINTER(opg_fault_class), _H, c_size_t)
+_declare("opg_slasher_records", _PSR, _H, POINTER(c_size_t))
+_declare("opg_slasher_record_commit", c_int, _H, POINTER(opg_commit_sig), c_size_t, _U64, _I64)
+_declare("opg_slasher_signing_info", c_int, POINTER(opg_signing_info), _H, _PI)
+_declare("opg_slasher_missed_bit", c_int, POINTER(c_int), _H, _PI, _U64)
+_declare("opg_slasher_max_missed", c_uint64, _H)
+_declare("opg_slasher_vote_sign_bytes", c_int, c_void_p, c_size_t, POINTER(c_size_t), c_char_p,
+         POINTER(opg_slasher_vote))
+_declare("opg_slasher_evidence_size", c_size_t, c_int)
+_declare("opg_slasher_evidence_encode", c_int, c_void_p, c_size_t, POINTER(c_size_t),
+         POINTER(opg_evidence))
+_declare("opg_slasher_evidence_decode", c_int, POINTER(opg_evidence), c_char_p, c_size_t)
+_declare("opg_slasher_double_sign_verify", c_int, c_char_p, _PDS)
+_declare("opg_slasher_double_sign", c_int, _PSR, _H, _PDS, _U64, _I64)
+_declare("opg_slasher_fault", c_int, _PSR, _H, _PFE, _U64, _I64)
+_declare("opg_slasher_submit_evidence", c_int, _PSR, _H, c_char_p, c_size_t, _U64, _I64)
+_declare("opg_slasher_evidence_seen", c_int, _H, _PI)
+_declare("opg_slasher_evidence_seen_count", c_size_t, _H)
+
+
+def vote_sign_bytes(chain_id, vote):
+    """The bytes a validator signs for a vote (Ed25519 over exactly these)."""
+    v = opg_slasher_vote.make(vote)
+    return _blob_out(lambda buf, cap, n: _C.opg_slasher_vote_sign_bytes(
+        buf, cap, n, chain_id.encode(), byref(v)), "opg_slasher_vote_sign_bytes")
+
+
+def _evidence(ev):
+    """An opg_evidence from a DoubleSignEvidence or FaultEvidence (record, struct or
+    dict; a dict with "vote_a" is double-sign evidence)."""
+    out = opg_evidence()
+    if isinstance(ev, (opg_double_sign_evidence, DoubleSignEvidence)) or (  # noqa: F821
+            isinstance(ev, dict) and "vote_a" in ev):
+        out.kind = EvidenceKind.DOUBLE_SIGN
+        out.double_sign = opg_double_sign_evidence.make(ev)
+    else:
+        out.kind = EvidenceKind.FAULT
+        out.fault = opg_fault_evidence.make(ev)
+    return out
+
+
+def evidence_encode(evidence):
+    """The canonical bytes of double-sign or faulty-inference evidence."""
+    ev = _evidence(evidence)
+    return _blob_out(lambda buf, cap, n: _C.opg_slasher_evidence_encode(buf, cap, n, byref(ev)),
+                     "opg_slasher_evidence_encode")
+
+
+def evidence_decode(data):
+    """A DoubleSignEvidence or FaultEvidence from canonical bytes (OpgError EEVIDENCE)."""
+    ev = opg_evidence()
+    data = bytes(data)
+    _check(_C.opg_slasher_evidence_decode(byref(ev), data, len(data)),
+           "opg_slasher_evidence_decode")
+    return ev.double_sign.to_py() if ev.kind == EvidenceKind.DOUBLE_SIGN else ev.fault.to_py()
+
+
+def double_sign_verify(chain_id, evidence):
+    """Checks double-sign evidence alone: form, conflict, both signatures."""
+    ev = opg_double_sign_evidence.make(evidence)
+    _check(_C.opg_slasher_double_sign_verify(chain_id.encode(), byref(ev)),
+           "opg_slasher_double_sign_verify")
+
+
+class Slasher(_Engine):
+    """The slashing engine (opg_slasher) on a registry: liveness, double-sign and
+    faulty-inference evidence.
+
+    Slasher(registry, fault_classes=(), **params): params are fields of
+    opg_slasher_params (signed_blocks_window, min_signed_per_window, chain_id, ...);
+    fault_classes are FaultClass records or dicts {id, slash_fraction, jail_duration,
+    tombstone}.
+    """
+    _prefix = "opg_slasher"
+
+    def __init__(self, registry, fault_classes=(), **params):
+        p = opg_slasher_params()
+        _C.opg_slasher_params_init(byref(p))
+        p.update(params)
+        fcs = [opg_fault_class.make(c) for c in fault_classes]
+        arr = (opg_fault_class * max(len(fcs), 1))(*fcs)
+        p.fault_classes = ctypes.cast(arr, POINTER(opg_fault_class))
+        p.fault_class_count = len(fcs)
+        out = c_void_p()
+        _check(_C.opg_slasher_new(byref(out), registry._p, byref(p), None), "opg_slasher_new")
+        self._attach(registry, out.value)
+
+    @staticmethod
+    def default_params():
+        p = opg_slasher_params()
+        _C.opg_slasher_params_init(byref(p))
+        return p.to_py()
+
+    def params(self):
+        p = opg_slasher_params()
+        _C.opg_slasher_params_get(byref(p), self._p)
+        return p.to_py()
+
+    def fault_classes(self):
+        out = opg_fault_class()
+        res = []
+        for i in range(_C.opg_slasher_fault_class_count(self._p)):
+            self._query("fault_class_at", byref(out), self._p, i)
+            res.append(out.to_py())
+        return res
+
+    def records(self):
+        """The slashes of the last call that changed the slasher (SlashRecord list)."""
+        n = c_size_t(0)
+        return _array_out(_C.opg_slasher_records(self._p, byref(n)), n.value)
+
+    # ---- liveness
+    def record_commit(self, entries, height, now):
+        """Records the last commit; entries are CommitSig records, dicts or
+        (consensus_key, power, signed) tuples. Returns the slashes it made."""
+        items = []
+        for e in entries:
+            if isinstance(e, tuple):
+                e = dict(zip(("consensus_key", "power", "signed_block"), e))
+            items.append(opg_commit_sig.make(e))
+        arr = (opg_commit_sig * max(len(items), 1))(*items)
+        self._call("record_commit", self._p, arr, len(items), height, now)
+        return self.records()
+
+    def signing_info(self, operator_id):
+        out = opg_signing_info()
+        self._query("signing_info", byref(out), self._p, _i(operator_id))
+        return out.to_py()
+
+    def missed_bit(self, operator_id, index):
+        out = c_int()
+        self._query("missed_bit", byref(out), self._p, _i(operator_id), index)
+        return bool(out.value)
+
+    def max_missed(self):
+        return _C.opg_slasher_max_missed(self._p)
+
+    # ---- evidence
+    def double_sign(self, evidence, height, now):
+        """Double-sign evidence (DoubleSignEvidence); returns the SlashRecord."""
+        out = opg_slasher_record()
+        ev = opg_double_sign_evidence.make(evidence)
+        self._call("double_sign", byref(out), self._p, byref(ev), height, now)
+        return out.to_py()
+
+    def fault(self, evidence, height, now):
+        """Faulty-inference evidence (FaultEvidence); returns the SlashRecord."""
+        out = opg_slasher_record()
+        ev = opg_fault_evidence.make(evidence)
+        self._call("fault", byref(out), self._p, byref(ev), height, now)
+        return out.to_py()
+
+    def submit_evidence(self, data, height, now):
+        """Canonical evidence bytes of either kind; returns the SlashRecord."""
+        out = opg_slasher_record()
+        data = bytes(data)
+        self._call("submit_evidence", byref(out), self._p, data, len(data), height, now)
+        return out.to_py()
+
+    def evidence_seen(self, evidence_id):
+        return bool(_C.opg_slasher_evidence_seen(self._p, _i(evidence_id)))
+
+    def evidence_seen_count(self):
+        return _C.opg_slasher_evidence_seen_count(self._p)

@@ -11,6 +11,7 @@ The library: $OPG_LIBRARY, else build/libopg.so of this tree, else the installed
 """
 
 import ctypes
+import dataclasses
 import gc
 import os
 import shutil
@@ -766,6 +767,332 @@ class TestSplitter(OpgTest):
         spl2.check()
         reg2.close()
         w.close()
+
+# ------------------------------------------------------------------- slasher
+
+# Ed25519 signing as RFC 8032 section 6 writes it (hashlib only), so the tests can
+# sign votes without any package; checked against the RFC's first test vector.
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _ed_add(p, q):
+    a = (p[1] - p[0]) * (q[1] - q[0]) % _P
+    b = (p[1] + p[0]) * (q[1] + q[0]) % _P
+    c = 2 * p[3] * q[3] * _D % _P
+    d = 2 * p[2] * q[2] % _P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _ed_mul(s, p):
+    q = (0, 1, 1, 0)
+    while s:
+        if s & 1:
+            q = _ed_add(q, p)
+        p = _ed_add(p, p)
+        s >>= 1
+    return q
+
+
+def _ed_compress(p):
+    zi = pow(p[2], _P - 2, _P)
+    x, y = p[0] * zi % _P, p[1] * zi % _P
+    return (y | (x & 1) << 255).to_bytes(32, "little")
+
+
+def _ed_base():
+    y = 4 * pow(5, _P - 2, _P) % _P
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P)
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if x & 1:
+        x = _P - x
+    return (x, y, 1, x * y % _P)
+
+
+_G = _ed_base()
+
+
+def _ed_expand(seed):
+    import hashlib
+    h = hashlib.sha512(seed).digest()
+    a = int.from_bytes(h[:32], "little")
+    a = (a & ((1 << 254) - 8)) | (1 << 254)
+    return a, h[32:]
+
+
+def ed25519_public(seed):
+    return _ed_compress(_ed_mul(_ed_expand(seed)[0], _G))
+
+
+def ed25519_sign(seed, msg):
+    import hashlib
+
+    def hq(b):
+        return int.from_bytes(hashlib.sha512(b).digest(), "little") % _L
+    a, prefix = _ed_expand(seed)
+    pub = _ed_compress(_ed_mul(a, _G))
+    r = hq(prefix + msg)
+    big_r = _ed_compress(_ed_mul(r, _G))
+    s = (r + hq(big_r + pub + msg) * a) % _L
+    return big_r + s.to_bytes(32, "little")
+
+
+CHAIN = "opg-test-1"
+M = 10**6  # the default power reduction
+
+
+def seed(k):
+    return bytes([0x40 + k]) * 32  # the C test's seeds
+
+
+def mk_vote(k, height, block, chain=CHAIN, vtype=opg.VoteType.PRECOMMIT, rnd=0):
+    v = {"type": vtype, "height": height, "round": rnd, "block_id": bytes([block]) * 32,
+         "signature": bytes(64)}
+    v["signature"] = ed25519_sign(seed(k), opg.vote_sign_bytes(chain, v))
+    return v
+
+
+def mk_ds(k, height, t, power):
+    """Key k precommits blocks 0xaa and 0xbb at height, round 0."""
+    ev = opg.opg_double_sign_evidence.make(
+        consensus_key=ed25519_public(seed(k)), vote_a=mk_vote(k, height, 0xaa),
+        vote_b=mk_vote(k, height, 0xbb), infraction_time=t, validator_power=power)
+    return ev.to_py()  # a DoubleSignEvidence record with Vote records
+
+
+def mk_fault(n, node, height, t, cls, reporter):
+    return {"evidence_id": Id.from_int(0xe000 + n), "node": op(node),
+            "infraction_height": height, "infraction_time": t, "fault_class": cls,
+            "reporter": op(reporter)}
+
+
+def slasher_node(reg, n, k, roles, self_delegation, height, now):
+    reg.node_create(height, now, operator_id=op(n), consensus_key=ed25519_public(seed(k)),
+                    roles=roles, commission_rate=0, commission_max_rate="0.5",
+                    commission_max_change_rate="0.1", min_self_delegation=1,
+                    self_delegation=self_delegation)
+
+
+class TestSlasher(OpgTest):
+    def test_ed25519_helper_matches_rfc8032(self):
+        sk = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+        self.assertEqual(ed25519_public(sk).hex(),
+                         "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        self.assertEqual(ed25519_sign(sk, b"").hex(),
+                         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+                         "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+
+    def test_params_defaults_and_keys(self):
+        with opg.Registry() as reg:
+            s = opg.Slasher(reg)
+            self.assertEqual(s.param_items(), {
+                "slashing.signed_blocks_window": "100",
+                "slashing.min_signed_per_window": "0.5",
+                "slashing.downtime_jail_duration": "600",
+                "slashing.slash_fraction_double_sign": "0.05",
+                "slashing.slash_fraction_downtime": "0.01",
+                "evidence.max_age_num_blocks": "100000",
+                "evidence.max_age_duration": "172800",
+                "slashing.reporter_share": "0",
+                "slashing.correlation_k": "0",
+                "slashing.correlation_window": "86400"})
+            self.assertEqual(s.max_missed(), 50)  # 100 - round(0.5 * 100)
+            p = s.params()
+            self.assertEqual((p.chain_id, p.signed_blocks_window, p.slash_fraction_double_sign,
+                              p.max_age_duration), ("opg-1", 100, D("0.05"), 172800))
+            self.assertRefusedUnchanged([s], "EINVAL", s.param_set,
+                                        "slashing.signed_blocks_window", 0)
+            self.assertFails("EKEY", s.param_set, "slashing.nope", 1)
+            # round half to even: 10 * 0.25 = 2.5 -> 2, max_missed 8; 0.35 -> 3.5 -> 4
+            s.param_set("slashing.signed_blocks_window", 10)
+            s.param_set("slashing.min_signed_per_window", "0.25")
+            self.assertEqual(s.max_missed(), 8)
+            s.param_set("slashing.min_signed_per_window", "0.35")
+            self.assertEqual(s.max_missed(), 6)
+            s.close()
+            self.assertFails("EINVAL", opg.Slasher, reg, chain_id="has space")
+            self.assertRaises(ValueError, opg.Slasher, reg, chain_id="z" * 51)
+            fcs = [{"id": 7, "slash_fraction": "0.1", "jail_duration": 10},
+                   {"id": 7, "slash_fraction": "0.2", "jail_duration": 10}]
+            self.assertFails("EINVAL", opg.Slasher, reg, fcs)  # duplicate id
+            fcs[1]["id"], fcs[1]["tombstone"] = 8, True
+            s = opg.Slasher(reg, fcs, chain_id=CHAIN)
+            self.assertEqual(s.fault_classes(), [
+                opg.FaultClass(id=7, slash_fraction=D("0.1"), jail_duration=10, tombstone=False),
+                opg.FaultClass(id=8, slash_fraction=D("0.2"), jail_duration=10, tombstone=True)])
+            self.assertEqual(s.params().chain_id, CHAIN)
+
+    def test_downtime_threshold(self):
+        """Window 10, min_signed_per_window 0.5: max_missed 5; the C test's numbers."""
+        reg = opg.Registry()
+        s = opg.Slasher(reg, signed_blocks_window=10, chain_id=CHAIN)
+        slasher_node(reg, 1, 1, opg.Role.CONSENSUS, 100 * M, 1, 1000)
+        self.assertFails("ENOTFOUND", s.signing_info, op(1))  # not bonded yet
+        reg.end_block(1, 1000)
+        self.assertEqual(s.signing_info(op(1)), opg.SigningInfo(1, 0, 0))
+        k1 = ed25519_public(seed(1))
+        # heights 2..6 signed, 7..11 missed: 5 misses = max_missed, no slash
+        for h in range(2, 12):
+            self.assertEqual(s.record_commit([(k1, 100, h <= 6)], h, 1000 + h), [])
+        self.assertEqual(s.signing_info(op(1)).missed_blocks, 5)
+        self.assertEqual((s.missed_bit(op(1), 4), s.missed_bit(op(1), 5)), (False, True))
+        self.assertFails("EINVAL", s.missed_bit, op(1), 10)
+        # height 12: index 0 (height 2, signed) becomes missed: 6 > 5 and 12 > 1 + 10
+        [rec] = s.record_commit([opg.CommitSig(k1, 100, False)], 12, 1012)
+        self.assertEqual((rec.reason, rec.node, rec.infraction_height, rec.power, rec.fraction),
+                         (opg.SlashReason.DOWNTIME, op(1), 10, 100, D("0.01")))
+        # to_slash = trunc(100 * 10^6 * 0.01) = 1,000,000, all from the node
+        self.assertEqual((rec.slash.burned_total, rec.slash.burned_node, rec.burned,
+                          rec.reporter_reward), (1000000, 1000000, 1000000, 0))
+        self.assertEqual((rec.jailed, rec.jailed_until, rec.tombstoned), (True, 1612, False))
+        kinds = [e.kind for e in reg.events()]
+        self.assertEqual((kinds.count(opg.EventKind.BURNED),
+                          kinds.count(opg.EventKind.NODE_JAILED)), (1, 1))
+        n = reg.node(op(1))
+        self.assertEqual((n.tokens, n.jailed, n.jailed_until), (99000000, True, 1612))
+        self.assertEqual(s.signing_info(op(1)), opg.SigningInfo(1, 0, 0))  # reset
+        self.assertFails("ENOTFOUND", s.record_commit, [(key(9), 1, True)], 13, 1013)
+        s.check()
+        reg.close()
+
+    def ds_setup(self):
+        """Node 1 (key 1) with 100e6 self-bond; delegators 500 and 501, 50e6 each,
+        unbond at heights 3 and 4; bonded at height 1. As the C test's ds_setup."""
+        reg = opg.Registry()
+        s = opg.Slasher(reg, chain_id=CHAIN)
+        slasher_node(reg, 1, 1, opg.Role.CONSENSUS, 100 * M, 1, 100)
+        slasher_node(reg, 2, 2, opg.Role.CONSENSUS, 100 * M, 1, 100)
+        reg.delegate(op(500), op(1), 50 * M, 1, 100)
+        reg.delegate(op(501), op(1), 50 * M, 1, 100)
+        reg.end_block(1, 100)
+        reg.undelegate(op(500), op(1), 50 * M, 3, 130)
+        reg.undelegate(op(501), op(1), 50 * M, 4, 140)
+        return reg, s
+
+    def test_double_sign_with_real_signatures(self):
+        reg, s = self.ds_setup()
+        ev = mk_ds(1, 5, 150, 200)
+        opg.double_sign_verify(CHAIN, ev)
+        self.assertFails("ESIGNATURE", opg.double_sign_verify, "other-chain", ev)
+        rec = s.double_sign(ev, 10, 200)
+        self.assertEqual((rec.reason, rec.infraction_height, rec.power, rec.fraction),
+                         (opg.SlashReason.DOUBLE_SIGN, 4, 200, D("0.05")))
+        # to_slash = trunc(200 * 10^6 * 0.05) = 10,000,000; the entry created at 4 >= 4
+        # pays trunc(0.05 * 50,000,000) = 2,500,000; the node 7,500,000
+        self.assertEqual((rec.slash.burned_unbonding, rec.slash.burned_node,
+                          rec.slash.burned_total), (2500000, 7500000, 10000000))
+        self.assertEqual((rec.jailed, rec.tombstoned, rec.jailed_until),
+                         (True, True, opg.TIME_FOREVER))
+        self.assertEqual(s.records(), [rec])
+        self.assertEqual(reg.node(op(1)).tokens, 92500000)
+        self.assertFails("ETOMBSTONED", reg.unjail, op(1), opg.TIME_FOREVER)
+        self.assertRefusedUnchanged([reg, s], "ETOMBSTONED", s.double_sign, ev, 11, 210)
+        s.check()
+        reg.check()
+        reg.close()
+
+    def test_double_sign_refusals(self):
+        reg, s = self.ds_setup()
+        ev = mk_ds(1, 5, 150, 200)
+        tampered = dataclasses.replace(ev, vote_b=dataclasses.replace(
+            ev.vote_b, signature=bytes([ev.vote_b.signature[0] ^ 1]) + ev.vote_b.signature[1:]))
+        self.assertRefusedUnchanged([reg, s], "ESIGNATURE", s.double_sign, tampered, 10, 200)
+        same = dataclasses.replace(ev, vote_b=ev.vote_a)
+        self.assertRefusedUnchanged([reg, s], "ENOCONFLICT", s.double_sign, same, 10, 200)
+        self.assertRefusedUnchanged([reg, s], "EFUTURE", s.double_sign, ev, 4, 200)
+        unknown = mk_ds(9, 5, 150, 200)
+        self.assertRefusedUnchanged([reg, s], "ENOTFOUND", s.double_sign, unknown, 10, 200)
+        self.assertEqual(reg.events(), [])
+        reg.close()
+
+    def test_vote_sign_bytes_and_evidence_codec(self):
+        v = {"type": "precommit", "height": 0x0102030405060708, "round": 0x0a0b0c0d,
+             "block_id": bytes(range(0xc0, 0xe0)), "signature": bytes(64)}
+        b = opg.vote_sign_bytes("abc", v)
+        # 11 tag + 1 + 3 chain + 1 type + 8 height + 4 round + 32 block = 60
+        self.assertEqual(b, b"opg/vote/v1" + b"\x03abc" + b"\x02"
+                         + bytes.fromhex("0102030405060708") + bytes.fromhex("0a0b0c0d")
+                         + bytes(range(0xc0, 0xe0)))
+        self.assertFails("EINVAL", opg.vote_sign_bytes, "", v)
+        self.assertRaises(ValueError, opg.vote_sign_bytes, "abc", dict(v, block_id=b"short"))
+        ev = mk_ds(1, 7, -5, 42)
+        data = opg.evidence_encode(ev)
+        self.assertEqual(len(data), 272)
+        self.assertEqual(data[:6], b"OPGE\x01\x01")
+        self.assertEqual(data[6:38], ev.consensus_key)
+        self.assertEqual(data[38:46], (-5).to_bytes(8, "big", signed=True))
+        back = opg.evidence_decode(data)
+        self.assertEqual(back, ev)
+        self.assertIsInstance(back.vote_a.type, opg.VoteType)
+        self.assertFails("EEVIDENCE", opg.evidence_decode, data[:-1])
+        f = opg.FaultEvidence(**mk_fault(1, 2, 300, 4000, 9, 77))
+        data = opg.evidence_encode(f)
+        self.assertEqual((len(data), data[:6], data[76:78]), (122, b"OPGE\x01\x02", b"\x01\x2c"))
+        self.assertEqual(opg.evidence_decode(data), f)
+        self.assertFails("EEVIDENCE", opg.evidence_encode, dict(mk_fault(1, 2, 0, 1, 9, 77)))
+
+    def test_faulty_inference_with_reporter(self):
+        reg = opg.Registry()
+        s = opg.Slasher(reg, [{"id": 1, "slash_fraction": "0.1", "jail_duration": 3600},
+                              {"id": 2, "slash_fraction": "0.5", "tombstone": True}],
+                        chain_id=CHAIN, reporter_share="0.25", correlation_window=3600)
+        inf = opg.Role.CONSENSUS | opg.Role.INFERENCE
+        slasher_node(reg, 1, 1, inf, 100 * M, 1, 0)
+        slasher_node(reg, 2, 2, inf, 300 * M, 1, 0)
+        slasher_node(reg, 3, 3, opg.Role.CONSENSUS | opg.Role.VERIFICATION, 10 * M, 1, 0)
+        reg.end_block(1, 0)
+        rec = s.fault(mk_fault(1, 1, 8, 800, 1, 900), 10, 1000)
+        # to_slash = trunc(100 * 10^6 * 0.1) = 10,000,000; reporter trunc(10^7 * 0.25)
+        self.assertEqual((rec.reason, rec.fault_class, rec.fraction, rec.reporter),
+                         (opg.SlashReason.FAULT, 1, D("0.1"), op(900)))
+        self.assertEqual((rec.slash.burned_total, rec.reporter_reward, rec.burned),
+                         (10000000, 2500000, 7500000))
+        self.assertEqual((rec.jailed, rec.jailed_until), (True, 4600))
+        [reward] = [e for e in reg.events() if e.kind == opg.EventKind.REPORTER_REWARD]
+        self.assertEqual((reward.account, reward.node, reward.amount), (op(900), op(1), 2500000))
+        self.assertEqual(reg.supply().burned, 7500000)
+        self.assertTrue(s.evidence_seen(Id.from_int(0xe001)))
+        self.assertEqual(s.evidence_seen_count(), 1)
+        for name, ev in (("EDUPLICATE", mk_fault(1, 1, 8, 800, 1, 900)),
+                         ("ECLASS", mk_fault(2, 1, 8, 800, 5, 900)),
+                         ("EROLE", mk_fault(2, 3, 8, 800, 1, 900)),
+                         ("EFUTURE", mk_fault(2, 2, 12, 800, 1, 900))):
+            self.assertRefusedUnchanged([reg, s], name, s.fault, ev, 11, 1010)
+        # through canonical bytes, the tombstone class
+        rec = s.submit_evidence(opg.evidence_encode(mk_fault(4, 2, 9, 900, 2, 902)), 11, 1010)
+        self.assertEqual((rec.fraction, rec.slash.burned_total, rec.reporter_reward,
+                          rec.tombstoned), (D("0.5"), 150000000, 37500000, True))
+        s.check()
+        reg.close()
+
+    def test_save_load_round_trip(self):
+        reg = opg.Registry()
+        s = opg.Slasher(reg, [{"id": 1, "slash_fraction": "0.1", "jail_duration": 3600}],
+                        chain_id=CHAIN, signed_blocks_window=70)
+        slasher_node(reg, 1, 1, opg.Role.ALL, 100 * M, 1, 0)
+        slasher_node(reg, 3, 3, opg.Role.CONSENSUS, 10 * M, 1, 0)
+        reg.end_block(1, 0)
+        s.fault(mk_fault(1, 1, 1, 900, 1, 900), 2, 1000)
+        k3 = ed25519_public(seed(3))
+        for h in range(3, 40):
+            s.record_commit([(k3, 10, h % 3 == 0)], h, 1000 + h)
+        blob = s.save()
+        s2 = opg.Slasher.load(reg, blob)
+        self.assertEqual(s2.save(), blob)
+        self.assertEqual(s2.state_hash(), s.state_hash())
+        # heights 3..39: 37 blocks, 13 of them (multiples of 3) signed
+        self.assertEqual(s2.signing_info(op(3)).missed_blocks, 24)
+        self.assertEqual((s2.evidence_seen_count(), len(s2.fault_classes())), (1, 1))
+        self.assertFails("ECORRUPT", opg.Slasher.load, reg, blob[:-1])
+        s2.check()
+        reg.close()
+        self.assertTrue(s.closed and s2.closed)
+
 
 # ------------------------------------------------------------------ lifetime
 
