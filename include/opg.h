@@ -13,5 +13,6 @@
 #include "opg_splitter.h"
 #include "opg_pricer.h"
 #include "opg_slasher.h"
+#include "opg_hyper.h"
 
 #endif /* OPG_H */

@@ -1,0 +1,349 @@
+/*
+ * opg_hyper.h - Hyperstaking: programmable staking positions (SEMANTICS.md section 7,
+ * an Extension).
+ *
+ * A position is an account's stake managed by a policy instead of by hand. Its id IS
+ * the delegator account in the registry: the position's delegations are ordinary
+ * delegations, so slashing, F1 rewards and governance inheritance apply to them
+ * unchanged. Every stake move goes through the registry's public calls
+ * (opg_registry_delegate / undelegate / redelegate, opg_splitter_withdraw_rewards),
+ * so every registry rule applies as it does to a hand-made move: max_entries, no
+ * transitive redelegation, unbonding time, zero-token refusals.
+ *
+ * Policies (opg_hyper_policy):
+ *   FIXED        weights over listed nodes, normalised by their sum;
+ *   PERFORMANCE  over eligible nodes: status bonded, not jailed (the jailed flag is
+ *                read directly, so a node jailed in this block is out although it is
+ *                still bonded until end_block), commission rate <= max_commission.
+ *                score_i = mul_truncate(mul_truncate(Dec(power_i), perf_i), 1 - rate_i);
+ *                the top max_nodes by score (ties: operator id ascending; score 0 is
+ *                never picked), weight_i = quo_truncate(score_i, sum of scores).
+ * In both, a node that no longer exists, is jailed, or has shares but no tokens (it
+ * refuses delegations) is not a target. Then the cap per node: every weight above
+ * cap is set to cap and the excess is spread over the uncapped nodes in proportion
+ * to their weights (w_j += trunc(excess * w_j / sum of uncapped)), repeated until no
+ * weight is above cap (at most one round per node). When cap * n < 1 for the n
+ * target nodes the cap cannot hold; it is then raised to quo_truncate(1, n), which
+ * gives equal weights. All weights are truncated, so they add up to at most 1.
+ * The cap holds up to the split remainder below (a few base units at most).
+ *
+ * Splits (deposits, compounding, rebalancing targets): part_i = trunc(amount * w_i);
+ * what is left goes to the node with the largest weight, ties by operator id
+ * ascending. Pro-rata withdrawals use the delegations' tokens as weights: part_i =
+ * trunc(amount * tokens_i / total); the remainder goes to the largest delegation
+ * (ties by id), and what it cannot take to the next one in that order.
+ *
+ * Performance scores come from the host at each epoch (opg_hyper_epoch) and are kept
+ * as part of the state: positions created, changed or topped up between epochs use
+ * the scores of the last epoch. Before the first epoch every node scores 1. After
+ * an epoch, a node missing from the list scores 0.
+ *
+ * Money, as the host sees it:
+ *   - deposit: the host has debited the owner `amount` before the call (as for
+ *     opg_registry_delegate); the moves list says where it went.
+ *   - rewards: whenever a position's rewards are paid (withdrawn at an epoch, or
+ *     settled by the registry because a deposit or withdrawal changed a
+ *     delegation) they are either re-delegated (COMPOUND moves, at epochs of an
+ *     auto-compounding position) or reported as a PAYOUT move to credit to the owner.
+ *     Those rewards never show up as registry events: hyper consumes them.
+ *   - withdrawal: the undelegated tokens mature in the registry; opg_registry_end_block
+ *     then reports OPG_EVENT_UNBONDING_MATURED with account = the position id. The
+ *     host credits the position's owner (opg_hyper_position_get gives it).
+ *   - other registry events caused by hyper's calls (e.g. a node removed because a
+ *     position took the last shares of an unbonded node, with its commission paid)
+ *     are passed through in opg_hyper_events(); act on them as on
+ *     opg_registry_events(). After a hyper call the registry's own event list holds
+ *     only the events of hyper's last internal registry call: use hyper's lists.
+ *
+ * The host must not move a position's stake by hand (delegate, undelegate or
+ * redelegate with the position id as delegator): hyper would adopt the result, but
+ * its deposit/withdrawal totals would no longer describe the position.
+ *
+ * Threads: one thread at a time per handle; the hyper handle, its registry and its
+ * splitter form one unit and must be used from the same thread.
+ */
+#ifndef OPG_HYPER_H
+#define OPG_HYPER_H
+
+#include "opg_core.h"
+#include "opg_registry.h"
+#include "opg_splitter.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct opg_hyper opg_hyper;
+
+/* ------------------------------------------------------------- parameters */
+
+typedef struct opg_hyper_params {
+    /* "hyper.max_positions_per_owner": positions one owner may hold; default 100,
+     * 1..1000000. Checked when a position is created. */
+    uint32_t max_positions_per_owner;
+    /* "hyper.max_nodes": the largest max_nodes (and FIXED list) a policy may have;
+     * default 32, 1..1000. Checked when a policy is set; lowering it leaves existing
+     * positions as they are. */
+    uint32_t max_nodes;
+} opg_hyper_params;
+
+/* Fills *params with the documented defaults. */
+OPG_API void opg_hyper_params_init(opg_hyper_params *params);
+
+/* ------------------------------------------------------------ the handle */
+
+/*
+ * Creates a hyperstaking handle on registry r and splitter s (s must be the splitter
+ * created on r). Both must outlive the handle. params may be NULL (defaults); alloc
+ * may be NULL (realloc/free). Errors: OPG_EINVAL (NULL handle, s not on r, invalid
+ * params), OPG_ENOMEM.
+ */
+OPG_API int opg_hyper_new(opg_hyper **out, opg_registry *r, opg_splitter *s,
+                          const opg_hyper_params *params, const opg_allocator *alloc);
+/* Frees the handle (not the registry or splitter). NULL is fine. */
+OPG_API void opg_hyper_free(opg_hyper *h);
+/* Detail text of the last failed call ("" if none). Never NULL. */
+OPG_API const char *opg_hyper_last_error(const opg_hyper *h);
+
+/* Parameters by key ("hyper.max_positions_per_owner", "hyper.max_nodes") and decimal
+ * text. OPG_EKEY, OPG_EPARSE, OPG_EINVAL; atomic. The shapes match
+ * opg_tally_param_set_fn / opg_tally_param_get_fn. */
+OPG_API int opg_hyper_param_set(opg_hyper *h, const char *key, const char *value);
+OPG_API int opg_hyper_param_get(char *buf, size_t cap, size_t *needed, const opg_hyper *h,
+                                const char *key);
+/* The i-th parameter key, NULL past the last. */
+OPG_API const char *opg_hyper_param_key(size_t i);
+
+/* --------------------------------------------------------------- policies */
+
+typedef enum opg_hyper_policy_kind {
+    OPG_HYPER_FIXED = 1,      /* fixed weights over listed nodes */
+    OPG_HYPER_PERFORMANCE = 2 /* follows power-weighted score x (1 - commission) */
+} opg_hyper_policy_kind;
+
+typedef struct opg_hyper_weight {
+    opg_id node;    /* operator id */
+    opg_dec weight; /* FIXED input: > 0, any scale; targets: the fraction of the position */
+} opg_hyper_weight;
+
+typedef struct opg_hyper_policy {
+    opg_hyper_policy_kind kind;
+    /* FIXED: 1..max_nodes distinct nodes that exist when the policy is set, weights
+     * > 0. PERFORMANCE: none (weights NULL, n_weights 0). The array is copied. */
+    const opg_hyper_weight *weights;
+    size_t n_weights;
+    opg_dec max_commission;      /* PERFORMANCE: eligible if rate <= this; 0..1 */
+    opg_dec cap;                 /* most of the position on one node; (0, 1] */
+    uint32_t max_nodes;          /* 1..hyper.max_nodes */
+    int auto_compound;           /* 0 or 1: rewards re-delegated at each epoch */
+    opg_dec rebalance_threshold; /* 0..1: rebalance when some node drifts by more */
+} opg_hyper_policy;
+
+/* ------------------------------------------------------------- the output */
+
+typedef enum opg_hyper_move_kind {
+    OPG_HYPER_DELEGATE = 1,   /* amount of a deposit delegated to dst */
+    OPG_HYPER_UNDELEGATE = 2, /* amount of the delegation to src put into unbonding,
+                                 maturing at completion (paid by end_block) */
+    OPG_HYPER_REDELEGATE = 3, /* amount moved from src to dst (entry matures at completion) */
+    OPG_HYPER_COMPOUND = 4,   /* amount of rewards delegated to dst */
+    OPG_HYPER_PAYOUT = 5,     /* amount of rewards to credit to owner */
+    OPG_HYPER_SKIPPED = 6,    /* a step the registry or splitter refused (code); nothing
+                                 moved: redelegation src->dst of amount, compounding into
+                                 dst (src zero), or withdrawing the rewards of the
+                                 delegation to src (dst zero, amount 0) */
+    OPG_HYPER_REFUND = 7      /* amount of a deposit that was not delegated: credit owner
+                                 (only after an OPG_ENOMEM inside a deposit, see there) */
+} opg_hyper_move_kind;
+
+typedef struct opg_hyper_move {
+    opg_hyper_move_kind kind;
+    int code;            /* OPG_HYPER_SKIPPED: the registry's refusal; else 0 */
+    opg_id position;
+    opg_id owner;
+    opg_id src;          /* all zero bytes when the move has no source */
+    opg_id dst;          /* all zero bytes when the move has no destination */
+    opg_u256 amount;     /* tokens (SKIPPED: what was attempted) */
+    opg_time completion; /* UNDELEGATE, REDELEGATE: maturity time; else 0 */
+} opg_hyper_move;
+
+/*
+ * The moves and payouts of the last call that changed the handle, in the order they
+ * happened: an array owned by the handle, valid until the next call on it (any call
+ * except the queries). A call that failed and changed nothing leaves it empty;
+ * after an epoch that stopped with OPG_ENOMEM it holds everything that did happen.
+ */
+OPG_API const opg_hyper_move *opg_hyper_moves(const opg_hyper *h, size_t *count);
+/*
+ * The registry events of the last call other than the positions' own rewards (those
+ * are moves): act on them as on opg_registry_events(). Same lifetime as the moves.
+ */
+OPG_API const opg_event *opg_hyper_events(const opg_hyper *h, size_t *count);
+
+/* -------------------------------------------------------------- positions */
+
+/*
+ * Creates a position with id `position` (the delegator account it will use),
+ * owned by `owner`, with `policy`, at `height`. The id must be fresh: no position,
+ * no node operator, and no delegation or unbonding entry in the registry.
+ * Errors: OPG_EINVAL (policy), OPG_EOVERFLOW (FIXED weights add up beyond the
+ * decimal range), OPG_EEXISTS (id in use), OPG_ENOTFOUND (a FIXED node),
+ * OPG_ELIMIT (owner at hyper.max_positions_per_owner), OPG_ENOMEM.
+ * O(positions + pending unbonding entries) for the sorted insert and the id check.
+ */
+OPG_API int opg_hyper_position_create(opg_hyper *h, const opg_id *position, const opg_id *owner,
+                                      const opg_hyper_policy *policy, opg_height height);
+/*
+ * Replaces the position's policy. Nothing moves now: the next epoch compares the
+ * position with its new targets and rebalances if the drift exceeds the (new)
+ * threshold. Errors as for create, OPG_ENOTFOUND (no such position).
+ */
+OPG_API int opg_hyper_position_set_policy(opg_hyper *h, const opg_id *position,
+                                          const opg_hyper_policy *policy);
+/*
+ * Removes a position that holds nothing: no delegation and no pending unbonding
+ * entry (withdraw everything and let it mature first), else OPG_ESTATUS.
+ */
+OPG_API int opg_hyper_position_close(opg_hyper *h, const opg_id *position);
+
+/*
+ * Deposits `amount` (already debited from the owner by the host): split by the
+ * position's target weights now (stored scores, current registry state) and
+ * delegated to each node with a part > 0, in operator id order (DELEGATE moves).
+ * Rewards the registry settles on existing delegations are PAYOUT moves.
+ * Every registry rule is checked before the first delegation, and the memory every
+ * step needs in the registry, the splitter and hyper is reserved first, so a
+ * refusal or OPG_ENOMEM changes nothing. Errors: OPG_ENOTFOUND (no position, or no
+ * target node), OPG_EZERO, OPG_EOVERFLOW, OPG_EINVARIANT (the splitter cannot
+ * settle a delegation's rewards), OPG_ENOMEM. Should a registry call still fail
+ * after that (an engine attached to the registry needing memory hyper could not
+ * reserve for it), the call returns that code after the delegations already made,
+ * which stay and are reported, with a REFUND move for the rest of the amount.
+ * O(nodes log nodes + k) for k target nodes.
+ */
+OPG_API int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amount,
+                              opg_height height, opg_time now);
+/*
+ * Withdraws `amount` tokens pro rata across the position's delegations (see the
+ * split rule above) by undelegating each part (UNDELEGATE moves): the tokens mature
+ * after the unbonding time and are paid by the registry's end_block to the position
+ * id (credit the owner). *unbonded (may be NULL) receives the total put into
+ * unbonding; the registry's share rounding may make a part up to one base unit
+ * smaller than asked. Checked and reserved first like deposit; errors:
+ * OPG_ENOTFOUND, OPG_EZERO, OPG_EUNDERFLOW (more than the position holds, or a part
+ * the registry's share arithmetic refuses), OPG_EMAXENTRIES (a node's unbonding
+ * entries for this position are at max_entries), OPG_EINSOLVENT, OPG_EOVERFLOW,
+ * OPG_EINVARIANT, OPG_ENOMEM. As for deposit, should a registry call still fail
+ * after the checks, the undelegations already made stay and are reported, and the
+ * call returns that code. O(nodes log nodes + k + pending unbonding entries).
+ */
+OPG_API int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
+                               const opg_u256 *amount, opg_height height, opg_time now);
+
+/* ------------------------------------------------------------------ epoch */
+
+typedef struct opg_hyper_score {
+    opg_id node;   /* a node's operator id, or else its consensus key */
+    opg_dec score; /* performance in [0, 1] */
+} opg_hyper_score;
+
+/*
+ * The epoch boundary. `scores` (may be NULL: keep the last epoch's scores) replace
+ * the stored performance scores; ids naming no node are ignored. Then, from one
+ * snapshot of the nodes taken now (power, status, jailed, commission), for every
+ * position in position id order:
+ *   1. withdraw the rewards of each of its delegations (operator id order);
+ *   2. auto-compound: split what was withdrawn by the target weights and delegate
+ *      each part (COMPOUND); what cannot be compounded (no target node, a refused
+ *      delegation) and all rewards of other positions are a PAYOUT to the owner;
+ *   3. rebalance: with T its tokens now, if some node's |tokens_i / T - w_i|
+ *      (quo_truncate) exceeds rebalance_threshold, the targets are split(T, w);
+ *      over-weight nodes (largest surplus first, ties by operator id) redelegate to
+ *      under-weight nodes (largest deficit first, ties by id), min(surplus, deficit)
+ *      per move, through opg_registry_redelegate.
+ * A move the registry refuses is not forced: it is reported as a SKIPPED move with
+ * the registry's code and the epoch goes on (a source refused as OPG_ETRANSITIVE or
+ * OPG_EINSOLVENT is not tried again in this epoch; other refusals only skip that
+ * pair). Targets come from the snapshot, so a position's moves never depend on the
+ * positions before it. *positions_done (may be NULL) receives how many positions
+ * were completed.
+ *
+ * Failures: OPG_EINVAL (a score above 1, or two scores for one node) changes
+ * nothing. OPG_ENOMEM: before each position hyper reserves every byte that
+ * position's steps need in itself, the registry and the splitter; if that fails,
+ * the epoch stops there with OPG_ENOMEM: positions before it are complete and
+ * reported in the moves list, it and the ones after it are untouched, and the new
+ * scores are kept if any position was processed (else nothing changed at all).
+ * Should a registry call fail with OPG_ENOMEM inside a position anyway (an engine
+ * attached to the registry needing memory hyper could not reserve for it), the
+ * epoch stops right there: the steps already made for that position stand and are
+ * reported (its withdrawn rewards not yet compounded as a PAYOUT), and
+ * *positions_done does not count it. Calling epoch again at the same height is safe:
+ * positions already done have no new rewards at this height and are within their
+ * thresholds, so they only repeat what is idempotent.
+ * Cost: O(nodes log nodes + scores log scores) once, then per position O(nodes + k^2)
+ * bookkeeping and O(k) registry calls plus one per redelegation attempt, for k the
+ * nodes it touches. (Each opg_registry_redelegate call itself scans the registry's
+ * redelegation queue today; see bench/bench_hyper.c for what that costs.)
+ */
+OPG_API int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score *scores,
+                            size_t n_scores, opg_height height, opg_time now);
+
+/* ---------------------------------------------------------------- queries */
+
+typedef struct opg_hyper_position_info {
+    opg_id id;
+    opg_id owner;
+    opg_hyper_policy_kind kind;
+    size_t n_weights;            /* FIXED: listed nodes (opg_hyper_position_weights) */
+    opg_dec max_commission;
+    opg_dec cap;
+    uint32_t max_nodes;
+    int auto_compound;
+    opg_dec rebalance_threshold;
+    opg_height created_height;
+    opg_u256 deposited;          /* every amount deposited */
+    opg_u256 withdrawn;          /* every amount put into unbonding by withdrawals */
+    opg_u256 compounded;         /* every reward re-delegated */
+    opg_u256 paid_out;           /* every reward reported as PAYOUT */
+    opg_u256 staked;             /* its delegations' tokens now (registry rounding) */
+    size_t n_delegations;        /* its delegations now */
+} opg_hyper_position_info;
+
+/* OPG_ENOTFOUND if there is no such position. O(log positions + k). */
+OPG_API int opg_hyper_position_get(opg_hyper_position_info *out, const opg_hyper *h,
+                                   const opg_id *position);
+OPG_API size_t opg_hyper_position_count(const opg_hyper *h);
+/* The id of the i-th position in id order; OPG_ENOTFOUND past the end. */
+OPG_API int opg_hyper_position_at(opg_id *position, const opg_hyper *h, size_t i);
+/* A FIXED position's listed weights (as given, ordered by node id) into out[cap];
+ * *count receives how many. OPG_EBUFS if cap is too small. */
+OPG_API int opg_hyper_position_weights(opg_hyper_weight *out, size_t cap, size_t *count,
+                                       const opg_hyper *h, const opg_id *position);
+/*
+ * The position's target weights now (stored scores, current registry state), in
+ * node id order, into out[cap]; *count receives how many (0: no target node).
+ * OPG_EBUFS if cap is too small, OPG_ENOMEM. O(nodes log nodes).
+ */
+OPG_API int opg_hyper_targets(opg_hyper_weight *out, size_t cap, size_t *count,
+                              const opg_hyper *h, const opg_id *position);
+
+/* ----------------------------------------------------------- saved state */
+
+/*
+ * Canonical state: params, the stored scores (by operator id), and the positions in
+ * id order with their policies and totals. The delegations themselves are part of
+ * the registry's state. *len receives the size needed; OPG_EBUFS if cap is too small.
+ */
+OPG_API int opg_hyper_save(uint8_t *buf, size_t cap, size_t *len, const opg_hyper *h);
+/* Loads onto r and s (loaded first). OPG_ECORRUPT, OPG_EVERSION, OPG_EINVAL, OPG_ENOMEM. */
+OPG_API int opg_hyper_load(opg_hyper **out, opg_registry *r, opg_splitter *s,
+                           const uint8_t *buf, size_t len, const opg_allocator *alloc);
+/* BLAKE2b-256 (personalised for the hyper kind) of exactly the bytes save writes. */
+OPG_API int opg_hyper_state_hash(uint8_t out[32], const opg_hyper *h);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OPG_HYPER_H */
