@@ -18,7 +18,7 @@ At the surface every value is a plain Python type:
 
 Every non-zero return code raises OpgError (.code, .name, .detail). Handles are
 classes with close(), context-manager support and a finaliser; an engine (Splitter,
-Slasher) keeps its registry alive, and closing a registry closes its engines
+Slasher, Hyper) keeps its registry alive, and closing a registry closes its engines
 first, so the C rule "free the engines before the registry" always holds.
 
 The library is found, in this order: $OPG_LIBRARY; build/libopg.so of the source tree
@@ -41,7 +41,8 @@ __all__ = [
     "OpgError", "version", "version_number", "strerror", "errname", "error_codes",
     "Id", "Role", "NodeStatus", "EventKind", "PricerController", "PricerCombine",
     "EmissionKind", "SlashReason", "VoteType", "EvidenceKind",
-    "Registry", "Pricer", "Splitter", "Slasher",
+    "HyperPolicyKind", "HyperMoveKind",
+    "Registry", "Pricer", "Splitter", "Slasher", "Hyper",
     "u256_mul_div", "fake_exponential", "decay_remaining", "vote_sign_bytes",
     "evidence_encode", "evidence_decode", "double_sign_verify",
     "dec_add", "dec_sub", "dec_mul", "dec_mul_truncate", "dec_mul_round_up", "dec_quo",
@@ -2028,3 +2029,249 @@ class Slasher(_Engine):
 
     def evidence_seen_count(self):
         return _C.opg_slasher_evidence_seen_count(self._p)
+
+# ============================================================== hyperstaking
+
+class HyperPolicyKind(enum.IntEnum):
+    FIXED = 1
+    PERFORMANCE = 2
+
+
+class HyperMoveKind(enum.IntEnum):
+    DELEGATE = 1
+    UNDELEGATE = 2
+    REDELEGATE = 3
+    COMPOUND = 4
+    PAYOUT = 5
+    SKIPPED = 6
+    REFUND = 7
+
+
+@_record
+class opg_hyper_params(_Struct):
+    _record_ = "HyperParams"
+    _fields_ = [
+        ("max_positions_per_owner", c_uint32),
+        ("max_nodes", c_uint32),
+    ]
+
+
+@_record
+class opg_hyper_weight(_Struct):
+    _record_ = "HyperWeight"
+    _fields_ = [
+        ("node", opg_id),
+        ("weight", opg_dec),
+    ]
+
+
+class opg_hyper_policy(_Struct):
+    _enums_ = {"kind": HyperPolicyKind}
+    _bools_ = ("auto_compound",)
+    _fields_ = [
+        ("kind", c_int),
+        ("weights", POINTER(opg_hyper_weight)),
+        ("n_weights", c_size_t),
+        ("max_commission", opg_dec),
+        ("cap", opg_dec),
+        ("max_nodes", c_uint32),
+        ("auto_compound", c_int),
+        ("rebalance_threshold", opg_dec),
+    ]
+
+
+@_record
+class opg_hyper_move(_Struct):
+    _record_ = "HyperMove"
+    _enums_ = {"kind": HyperMoveKind}
+    _fields_ = [
+        ("kind", c_int),
+        ("code", c_int),
+        ("position", opg_id),
+        ("owner", opg_id),
+        ("src", opg_id),
+        ("dst", opg_id),
+        ("amount", opg_u256),
+        ("completion", c_int64),
+    ]
+
+
+@_record
+class opg_hyper_score(_Struct):
+    _record_ = "HyperScore"
+    _fields_ = [
+        ("node", opg_id),
+        ("score", opg_dec),
+    ]
+
+
+@_record
+class opg_hyper_position_info(_Struct):
+    _record_ = "HyperPosition"
+    _enums_ = {"kind": HyperPolicyKind}
+    _bools_ = ("auto_compound",)
+    _fields_ = [
+        ("id", opg_id),
+        ("owner", opg_id),
+        ("kind", c_int),
+        ("n_weights", c_size_t),
+        ("max_commission", opg_dec),
+        ("cap", opg_dec),
+        ("max_nodes", c_uint32),
+        ("auto_compound", c_int),
+        ("rebalance_threshold", opg_dec),
+        ("created_height", c_uint64),
+        ("deposited", opg_u256),
+        ("withdrawn", opg_u256),
+        ("compounded", opg_u256),
+        ("paid_out", opg_u256),
+        ("staked", opg_u256),
+        ("n_delegations", c_size_t),
+    ]
+
+
+_declare_handle("opg_hyper", has_check=False)
+_declare("opg_hyper_load", c_int, POINTER(_H), _H, _H, c_char_p, c_size_t, c_void_p)
+_PHP, _PHW = POINTER(opg_hyper_policy), POINTER(opg_hyper_weight)
+_declare("opg_hyper_params_init", None, POINTER(opg_hyper_params))
+_declare("opg_hyper_new", c_int, POINTER(_H), _H, _H, POINTER(opg_hyper_params), c_void_p)
+_declare("opg_hyper_moves", POINTER(opg_hyper_move), _H, POINTER(c_size_t))
+_declare("opg_hyper_events", POINTER(opg_event), _H, POINTER(c_size_t))
+_declare("opg_hyper_position_create", c_int, _H, _PI, _PI, _PHP, _U64)
+_declare("opg_hyper_position_set_policy", c_int, _H, _PI, _PHP)
+_declare("opg_hyper_position_close", c_int, _H, _PI)
+_declare("opg_hyper_deposit", c_int, _H, _PI, _PU, _U64, _I64)
+_declare("opg_hyper_withdraw", c_int, _PU, _H, _PI, _PU, _U64, _I64)
+_declare("opg_hyper_epoch", c_int, POINTER(c_size_t), _H, POINTER(opg_hyper_score), c_size_t,
+         _U64, _I64)
+_declare("opg_hyper_position_get", c_int, POINTER(opg_hyper_position_info), _H, _PI)
+_declare("opg_hyper_position_count", c_size_t, _H)
+_declare("opg_hyper_position_at", c_int, _PI, _H, c_size_t)
+_declare("opg_hyper_position_weights", c_int, _PHW, c_size_t, POINTER(c_size_t), _H, _PI)
+_declare("opg_hyper_targets", c_int, _PHW, c_size_t, POINTER(c_size_t), _H, _PI)
+
+
+def _pairs(items, struct_cls, names):
+    """Structs from records, dicts, (a, b) tuples or a {a: b} mapping."""
+    if isinstance(items, dict):
+        items = list(items.items())
+    out = []
+    for x in items:
+        if isinstance(x, tuple):
+            x = dict(zip(names, x))
+        out.append(struct_cls.make(x))
+    return out
+
+
+class Hyper(_Engine):
+    """Hyperstaking (opg_hyper): staking positions managed by a policy, on a registry
+    and its splitter (both stay alive while it lives; closing either closes it first).
+
+    A policy is a dict (or keywords) of opg_hyper_policy's fields: kind ("fixed" or
+    "performance"), weights (FIXED: {node: weight} or (node, weight) pairs),
+    max_commission, cap, max_nodes, auto_compound, rebalance_threshold.
+    """
+    _prefix = "opg_hyper"
+    splitter = None
+
+    def __init__(self, registry, splitter, **params):
+        p = opg_hyper_params()
+        _C.opg_hyper_params_init(byref(p))
+        p.update(params)
+        out = c_void_p()
+        _check(_C.opg_hyper_new(byref(out), registry._p, splitter._p, byref(p), None),
+               "opg_hyper_new")
+        self.registry, self.splitter = registry, splitter
+        self._adopt(out.value, splitter)  # the splitter (itself on the registry) closes it
+
+    @classmethod
+    def load(cls, registry, splitter, data):
+        """A handle on registry and splitter (loaded first) from saved bytes."""
+        self = cls._loaded(splitter, data, registry._p, splitter._p)
+        self.registry, self.splitter = registry, splitter
+        return self
+
+    @staticmethod
+    def default_params():
+        p = opg_hyper_params()
+        _C.opg_hyper_params_init(byref(p))
+        return p.to_py()
+
+    @staticmethod
+    def _policy(policy, kw):
+        values = dict(policy or {}, **kw)
+        weights = _pairs(values.pop("weights", ()), opg_hyper_weight, ("node", "weight"))
+        p = opg_hyper_policy.make(values)
+        arr = (opg_hyper_weight * max(len(weights), 1))(*weights)
+        p.weights = ctypes.cast(arr, _PHW) if weights else None
+        p.n_weights = len(weights)
+        return p, arr  # the array must outlive the call
+
+    def moves(self):
+        """The moves and payouts of the last call that changed the handle."""
+        n = c_size_t(0)
+        return _array_out(_C.opg_hyper_moves(self._p, byref(n)), n.value)
+
+    def events(self):
+        """Registry events of the last call other than the positions' own rewards."""
+        n = c_size_t(0)
+        return _array_out(_C.opg_hyper_events(self._p, byref(n)), n.value)
+
+    # ---- positions
+    def position_create(self, position, owner, height, policy=None, **kw):
+        p, keep = self._policy(policy, kw)
+        self._call("position_create", self._p, _i(position), _i(owner), byref(p), height)
+
+    def position_set_policy(self, position, policy=None, **kw):
+        p, keep = self._policy(policy, kw)
+        self._call("position_set_policy", self._p, _i(position), byref(p))
+
+    def position_close(self, position):
+        self._call("position_close", self._p, _i(position))
+
+    def deposit(self, position, amount, height, now):
+        """Splits and delegates a deposit; returns the moves (HyperMove list)."""
+        self._call("deposit", self._p, _i(position), _u(amount), height, now)
+        return self.moves()
+
+    def withdraw(self, position, amount, height, now):
+        """Undelegates pro rata; returns the total put into unbonding (moves())."""
+        out = opg_u256()
+        self._call("withdraw", byref(out), self._p, _i(position), _u(amount), height, now)
+        return int(out)
+
+    def epoch(self, height, now, scores=None):
+        """The epoch boundary; scores are {node: score}, (node, score) pairs or
+        HyperScore records, None to keep the last ones. Returns the moves."""
+        items = None if scores is None else _pairs(scores, opg_hyper_score, ("node", "score"))
+        arr = (opg_hyper_score * max(len(items or ()), 1))(*(items or ()))
+        done = c_size_t(0)
+        self._call("epoch", byref(done), self._p, arr if items is not None else None,
+                   len(items or ()), height, now)
+        return self.moves()
+
+    # ---- queries
+    def position(self, position):
+        out = opg_hyper_position_info()
+        self._query("position_get", byref(out), self._p, _i(position))
+        return out.to_py()
+
+    def positions(self):
+        """Every position id, in id order."""
+        out = opg_id()
+        res = []
+        for i in range(_C.opg_hyper_position_count(self._p)):
+            self._query("position_at", byref(out), self._p, i)
+            res.append(out.to_py())
+        return res
+
+    def position_weights(self, position):
+        pid = _i(position)
+        return _list_out(lambda o, c, n: _C.opg_hyper_position_weights(o, c, n, self._p, pid),
+                         opg_hyper_weight, "opg_hyper_position_weights")
+
+    def targets(self, position):
+        """The position's target weights now (HyperWeight list, node id order)."""
+        pid = _i(position)
+        return _list_out(lambda o, c, n: _C.opg_hyper_targets(o, c, n, self._p, pid),
+                         opg_hyper_weight, "opg_hyper_targets")

@@ -1094,6 +1094,154 @@ class TestSlasher(OpgTest):
         self.assertTrue(s.closed and s2.closed)
 
 
+# -------------------------------------------------------------- hyperstaking
+
+class HyperWorld:
+    """As the C test's world: power_reduction 1, unbonding 1000 s, a splitter without
+    tax or emission, a slasher attached, a hyper handle."""
+
+    def __init__(self, nodes=()):
+        self.reg = opg.Registry(genesis_supply=10**12, power_reduction=1, unbonding_time=1000)
+        self.spl = opg.Splitter(self.reg, community_tax=0, emission="none")
+        self.sl = opg.Slasher(self.reg)
+        self.h = opg.Hyper(self.reg, self.spl)
+        for n, rate, self_delegation in nodes:
+            self.reg.node_create(1, 10, operator_id=op(n), consensus_key=key(n),
+                                 roles=opg.Role.ALL, commission_rate=rate,
+                                 commission_max_rate="1", commission_max_change_rate="0.1",
+                                 min_self_delegation=1, self_delegation=self_delegation)
+        self.reg.end_block(1, 10)
+
+    def held(self, position, node):
+        try:
+            return self.reg.delegation(position, op(node)).tokens
+        except OpgError:
+            return 0
+
+    def close(self):
+        self.reg.close()
+
+
+def fixed(weights, cap="1", compound=False, threshold="0.1"):
+    return {"kind": "fixed", "weights": weights, "cap": cap, "max_nodes": len(weights),
+            "auto_compound": compound, "rebalance_threshold": threshold}
+
+
+class TestHyper(OpgTest):
+    def test_deposit_split_by_hand(self):
+        w = HyperWorld([(1, "0", 100), (2, "0", 100), (3, "0", 100)])
+        pos, owner = op(500), op(600)
+        # weights 2, 1, 2 -> quo_truncate by the sum 5: 0.2, 0.4, 0.4 (node id order)
+        w.h.position_create(pos, owner, 1, fixed({op(3): 2, op(1): 1, op(2): "2"}))
+        self.assertEqual(w.h.targets(pos), [opg.HyperWeight(op(1), D("0.2")),
+                                            opg.HyperWeight(op(2), D("0.4")),
+                                            opg.HyperWeight(op(3), D("0.4"))])
+        self.assertEqual([x.weight for x in w.h.position_weights(pos)], [D(1), D(2), D(2)])
+        # deposit 7: 1, 2, 2 and the remainder 2 to the largest weight, node 2 (tie
+        # with node 3 broken by the lower id)
+        moves = w.h.deposit(pos, 7, 2, 20)
+        self.assertEqual([(m.kind, m.position, m.owner, m.src, m.dst, m.amount) for m in moves],
+                         [(opg.HyperMoveKind.DELEGATE, pos, owner, bytes(32), op(n), a)
+                          for n, a in ((1, 1), (2, 4), (3, 2))])
+        self.assertEqual([w.held(pos, n) for n in (1, 2, 3)], [1, 4, 2])
+        info = w.h.position(pos)
+        self.assertEqual((info.id, info.owner, info.kind, info.n_weights, info.deposited,
+                          info.staked, info.n_delegations, info.auto_compound),
+                         (pos, owner, opg.HyperPolicyKind.FIXED, 3, 7, 7, 3, False))
+        self.assertEqual(w.h.positions(), [pos])
+        self.assertRefusedUnchanged([w.reg, w.spl, w.h], "EEXISTS", w.h.position_create,
+                                    pos, owner, 1, fixed({op(1): 1}))
+        self.assertFails("ENOTFOUND", w.h.position_create, op(501), owner, 1, fixed({op(9): 1}))
+        self.assertFails("ENOTFOUND", w.h.deposit, op(599), 5, 2, 20)
+        w.close()
+
+    def test_withdraw_split_and_maturity(self):
+        w = HyperWorld([(1, "0", 100), (2, "0", 100), (3, "0", 100)])
+        pos, owner = op(500), op(600)
+        w.h.position_create(pos, owner, 1, fixed({op(1): 1, op(2): 1, op(3): 1}))
+        w.h.deposit(pos, 1000, 2, 20)  # 334, 333, 333
+        # withdraw 100: trunc(100 * 334 / 1000) = 33, 33, 33, remainder 1 to node 1
+        self.assertEqual(w.h.withdraw(pos, 100, 3, 30), 100)
+        m = w.h.moves()
+        self.assertEqual([(x.kind, x.src, x.amount, x.completion) for x in m],
+                         [(opg.HyperMoveKind.UNDELEGATE, op(1), 34, 1030),
+                          (opg.HyperMoveKind.UNDELEGATE, op(2), 33, 1030),
+                          (opg.HyperMoveKind.UNDELEGATE, op(3), 33, 1030)])
+        self.assertEqual([w.held(pos, n) for n in (1, 2, 3)], [300, 300, 300])
+        self.assertRefusedUnchanged([w.reg, w.h], "EUNDERFLOW", w.h.withdraw, pos, 901, 4, 40)
+        self.assertFails("EZERO", w.h.withdraw, pos, 0, 4, 40)
+        self.assertFails("ESTATUS", w.h.position_close, pos)
+        w.h.withdraw(pos, 900, 4, 40)
+        matured = sum(e.amount for e in w.reg.end_block(6, 2000)
+                      if e.kind == opg.EventKind.UNBONDING_MATURED and e.account == pos)
+        self.assertEqual(matured, 1000)  # paid to the position id: the host credits owner
+        w.h.position_close(pos)
+        self.assertEqual(w.h.positions(), [])
+        w.close()
+
+    def test_performance_targets_by_hand(self):
+        # score_i = power * perf * (1 - rate); B and D out (rate above 0.2); E 1900,
+        # A 900, F 640 (C fourth); cap 0.4 on E spreads its excess over A and F
+        w = HyperWorld([(1, "0.10", 1000), (2, "0.50", 2000), (3, "0", 500),
+                        (4, "0.30", 3000), (5, "0.05", 4000), (6, "0.20", 800)])
+        pos = op(500)
+        w.h.position_create(pos, op(600), 1, kind="performance", max_commission="0.2",
+                            cap="0.4", max_nodes=3, rebalance_threshold="0.01")
+        w.h.epoch(2, 20, {op(1): 1, op(2): 1, key(3): "0.5", op(4): 1, op(5): "0.5", op(6): 1})
+        self.assertEqual([(x.node, x.weight) for x in w.h.targets(pos)],
+                         [(op(1), D("0.350649350649350649")), (op(5), D("0.4")),
+                          (op(6), D("0.249350649350649349"))])
+        w.h.deposit(pos, 1000000, 3, 30)  # 350649, 400000 + the remainder 1, 249350
+        self.assertEqual([w.held(pos, n) for n in (1, 3, 5, 6)], [350649, 0, 400001, 249350])
+        self.assertFails("EINVAL", w.h.epoch, 4, 40, [(op(1), "1.5")])
+        w.close()
+
+    def test_auto_compound_and_payout(self):
+        w = HyperWorld([(1, "0", 100), (2, "0", 100)])
+        pos, plain, owner = op(500), op(501), op(600)
+        w.h.position_create(pos, owner, 1, fixed([(op(1), 1), (op(2), 1)], compound=True))
+        w.h.position_create(plain, owner, 1, fixed([(op(1), 1), (op(2), 1)]))
+        w.h.deposit(pos, 1000, 2, 20)
+        w.h.deposit(plain, 1000, 2, 20)
+        # node 1: 1100 tokens, 1100 allocated: 500 to each position; node 2: 550: 250
+        w.spl.allocate_to_node(op(1), 1100)
+        w.spl.allocate_to_node(op(2), 550)
+        moves = w.h.epoch(3, 30)
+        self.assertEqual(sorted((m.kind, m.position, m.amount) for m in moves), [
+            (opg.HyperMoveKind.COMPOUND, pos, 375), (opg.HyperMoveKind.COMPOUND, pos, 375),
+            (opg.HyperMoveKind.PAYOUT, plain, 750)])
+        [payout] = [m for m in moves if m.kind == opg.HyperMoveKind.PAYOUT]
+        self.assertEqual(payout.dst, owner)
+        self.assertEqual(w.h.events(), [])  # the positions' rewards are moves, not events
+        self.assertEqual((w.h.position(pos).compounded, w.h.position(pos).staked), (750, 1750))
+        self.assertEqual(w.h.position(plain).paid_out, 750)
+        w.spl.check()
+        w.close()
+
+    def test_params_save_load_and_lifetime(self):
+        w = HyperWorld([(1, "0", 100), (2, "0", 100)])
+        self.assertEqual(w.h.param_items(), {"hyper.max_positions_per_owner": "100",
+                                             "hyper.max_nodes": "32"})
+        self.assertEqual(opg.Hyper.default_params(), opg.HyperParams(100, 32))
+        w.h.param_set("hyper.max_positions_per_owner", 1)
+        w.h.position_create(op(500), op(600), 1, fixed({op(1): 1, op(2): 3}))
+        self.assertFails("ELIMIT", w.h.position_create, op(501), op(600), 1, fixed({op(1): 1}))
+        w.h.deposit(op(500), 4000, 2, 20)
+        blobs = (w.reg.save(), w.spl.save(), w.h.save())
+        reg2 = opg.Registry.load(blobs[0])
+        spl2 = opg.Splitter.load(reg2, blobs[1])
+        h2 = opg.Hyper.load(reg2, spl2, blobs[2])
+        self.assertEqual((reg2.save(), spl2.save(), h2.save()), blobs)
+        self.assertEqual(h2.state_hash(), w.h.state_hash())
+        self.assertEqual(h2.position(op(500)), w.h.position(op(500)))
+        self.assertFails("ECORRUPT", opg.Hyper.load, reg2, spl2, blobs[2][:-1])
+        spl2.close()  # closes the hyper handle on it first
+        self.assertTrue(h2.closed)
+        reg2.close()
+        w.close()
+        self.assertTrue(w.h.closed and w.sl.closed and w.spl.closed)
+
+
 # ------------------------------------------------------------------ lifetime
 
 class TestLifetime(OpgTest):
