@@ -194,6 +194,7 @@ typedef struct world {
     opg_pricer *pricer;
     opg_splitter *split;
     opg_slasher *slasher;
+    opg_tally *gov;
     node_rec *nodes;
     uint32_t *inference, *verification;
     unsigned n_inference, n_verification;
@@ -204,7 +205,7 @@ typedef struct world {
     opg_u256 fees_total, fees_inference, fees_verifiers, fees_stakers, fees_burned,
         fees_community;
     opg_u256 rewards_paid, commission_paid, unbonded_paid;
-    uint64_t requests, refused_requests, delegator_ops, refused_ops;
+    uint64_t requests, refused_requests, priced_out, delegator_ops, refused_ops;
     opg_dec accrued_prev; /* delegators' accrued income at the last sample */
 
     sample *samples;
@@ -212,7 +213,11 @@ typedef struct world {
 
     /* the incidents of the year, and what they cost */
     uint32_t outage_node, faulty_node, double_sign_node, reporter_node;
-    uint64_t outage_step, fault_step, double_sign_step;
+    uint64_t outage_step, fault_step, double_sign_step, proposal_step;
+    uint64_t proposal_id;
+    opg_tally_closed proposal;      /* how it closed (refunds are not kept) */
+    int proposal_closed;
+    char gpu_target_before[48], gpu_target_after[48];
     opg_slasher_record slashes[16];
     size_t n_slashes;
 } world;
@@ -244,6 +249,9 @@ static void build_network(world *w)
     opg_registry_params rp;
     opg_registry_params_init(&rp);
     rp.max_validators = c->nodes * 2 / 3;
+    /* OPG has 18 decimals: one unit of consensus power per OPG, as 18-decimal Cosmos
+     * chains set it (the Cosmos default of 10^6 suits 6-decimal tokens) */
+    opg_u256_from_u64(&rp.power_reduction, OPG_UNIT);
     /* supply: 1 billion OPG, of which 200 million sit in the emission pool */
     opg_u256 supply = opg(1000000000);
     TRY(opg_registry_new(&w->reg, &rp, &supply, NULL), "");
@@ -267,6 +275,9 @@ static void build_network(world *w)
     slp.reporter_share = dec("0.1");
     TRY(opg_slasher_new(&w->slasher, w->reg, &slp, NULL), "");
 
+    /* governance, with the pricer, splitter and slasher open to parameter changes */
+    TRY(opg_tally_new(&w->gov, w->reg, NULL, NULL), "");
+
     opg_pricer_params pp;
     opg_pricer_params_init(&pp);
     pp.dimension_count = 2;
@@ -275,12 +286,14 @@ static void build_network(world *w)
     uint64_t per_step = c->step_blocks;
     pp.dimensions[0].initial_base_fee = u(100000000000000); /* 10^-4 OPG per GPU ms */
     pp.dimensions[0].min_base_fee = u(1000000000000);
+    pp.dimensions[0].max_base_fee = u(100000000000000000); /* 0.1 OPG per GPU ms at most */
     pp.dimensions[0].target = u(100000 * per_step / 60);
     pp.dimensions[0].limit = u(200000 * per_step / 60);
     snprintf(pp.dimensions[1].name, sizeof pp.dimensions[1].name, "tokens");
     pp.dimensions[1].controller = OPG_PRICER_EXPONENTIAL;
     pp.dimensions[1].initial_base_fee = u(20000000000000); /* 2 * 10^-5 OPG per token */
     pp.dimensions[1].min_base_fee = u(20000000000000);
+    pp.dimensions[1].max_base_fee = u(10000000000000000); /* 0.01 OPG per token at most */
     pp.dimensions[1].target = u(60000 * per_step / 60);
     pp.dimensions[1].limit = u(120000 * per_step / 60);
     pp.dimensions[1].update_fraction = 8 * 60000 * per_step / 60;
@@ -300,6 +313,9 @@ static void build_network(world *w)
     pp.classes = classes;
     pp.class_count = 4;
     TRY(opg_pricer_new(&w->pricer, &pp, NULL), "");
+    TRY(opg_tally_attach_pricer(w->gov, w->pricer), "");
+    TRY(opg_tally_attach_splitter(w->gov, w->split), "");
+    TRY(opg_tally_attach_slasher(w->gov, w->slasher), "");
 
     /* nodes: every one validates; two in three serve inference, one in three verifies */
     w->nodes = calloc(c->nodes, sizeof *w->nodes);
@@ -373,9 +389,13 @@ static void serve_requests(world *w)
             w->refused_requests++;
             continue;
         }
-        /* the user offers up to twice the quote and a small tip */
-        opg_u256 max_fee, tip = u(1000000), two = u(2);
-        opg_u256_mul(&max_fee, &q.base_fee, &two);
+        /* each user has a budget of 0.5 to 3 OPG; above it the request is not sent,
+         * which is what holds the fee market near its targets */
+        opg_u256 max_fee = u(OPG_UNIT / 2 + below(&w->r, OPG_UNIT * 5 / 2)), tip = u(1000000);
+        if (opg_u256_cmp(&q.base_fee, &max_fee) > 0) {
+            w->priced_out++;
+            continue;
+        }
         uint32_t inf = w->inference[below(&w->r, w->n_inference)];
         /* two distinct verifiers */
         uint64_t i0 = below(&w->r, w->n_verification);
@@ -608,8 +628,43 @@ static void incidents(world *w, uint64_t step)
             opg_slasher_last_error(w->slasher));
         keep_slashes(w);
     }
-    if (step == w->outage_step + 80 + DAY / (BLOCK_SECONDS * (uint64_t)w->cfg.step_blocks)) {
-        int rc = opg_registry_unjail(w->reg, &w->nodes[w->outage_node].op, w->now);
+    if (step == w->proposal_step) {
+        /* demand has grown: raise the GPU target by half, voted on by the stakers */
+        opg_pricer_param_get(w->gpu_target_before, sizeof w->gpu_target_before, NULL, w->pricer,
+                             "fees.gpu_ms.target");
+        unsigned long long target = strtoull(w->gpu_target_before, NULL, 10) * 3 / 2;
+        char value[48];
+        snprintf(value, sizeof value, "%llu", target);
+        opg_param_change change = {"fees.gpu_ms.target", value};
+        opg_proposal_submit p;
+        memset(&p, 0, sizeof p);
+        p.proposer = w->nodes[5].op;
+        p.kind = OPG_PROPOSAL_PARAMS;
+        p.title = "Raise the GPU target by half";
+        p.changes = &change;
+        p.change_count = 1;
+        p.initial_deposit = opg(5000);
+        TRY(opg_tally_submit(&w->proposal_id, w->gov, &p, w->now), opg_tally_last_error(w->gov));
+        /* four in five validators vote yes, the rest no; some delegators override */
+        for (uint32_t i = 0; i < w->cfg.nodes; i++)
+            TRY(opg_tally_vote_option(w->gov, w->proposal_id, &w->nodes[i].op,
+                                      i % 5 ? OPG_VOTE_YES : OPG_VOTE_NO), "");
+        for (uint32_t d = 0; d < w->cfg.delegators; d += 7) {
+            opg_id who = id_of(2, d);
+            opg_vote_option o = below(&w->r, 10) < 7 ? OPG_VOTE_YES
+                               : below(&w->r, 2) ? OPG_VOTE_NO : OPG_VOTE_ABSTAIN;
+            TRY(opg_tally_vote_option(w->gov, w->proposal_id, &who, o), "");
+        }
+    }
+    /* jailed nodes ask to be let out once their time is served */
+    uint64_t day_steps = DAY / (BLOCK_SECONDS * (uint64_t)w->cfg.step_blocks);
+    const uint32_t *who = NULL;
+    if (step == w->outage_step + 80 + day_steps)
+        who = &w->outage_node;
+    if (step == w->fault_step + day_steps + 1)
+        who = &w->faulty_node;
+    if (who) {
+        int rc = opg_registry_unjail(w->reg, &w->nodes[*who].op, w->now);
         if (rc != OPG_OK && rc != OPG_ENOTJAILED)
             die("unjail", rc, opg_registry_last_error(w->reg));
     }
@@ -626,6 +681,7 @@ static void run(world *w)
     w->outage_step = steps * 30 / 100;
     w->fault_step = steps * 55 / 100;
     w->double_sign_step = steps * 77 / 100;
+    w->proposal_step = steps * 60 / 100;
     w->outage_node = 0;                       /* the largest staking targets are the first */
     w->faulty_node = w->inference[1];
     w->double_sign_node = 3;
@@ -643,6 +699,17 @@ static void run(world *w)
         delegator_activity(w);
         /* end block */
         TRY(opg_pricer_end_block(NULL, w->pricer), "");
+        TRY(opg_tally_end_block(w->gov, w->height, w->now), opg_tally_last_error(w->gov));
+        size_t closed;
+        const opg_tally_closed *cl = opg_tally_closed_list(w->gov, &closed);
+        for (size_t k = 0; k < closed; k++)
+            if (cl[k].proposal_id == w->proposal_id && cl[k].outcome != OPG_TALLY_CONVERTED) {
+                w->proposal = cl[k];
+                w->proposal.refunds = NULL;
+                w->proposal_closed = 1;
+                opg_pricer_param_get(w->gpu_target_after, sizeof w->gpu_target_after, NULL,
+                                     w->pricer, "fees.gpu_ms.target");
+            }
         TRY(opg_registry_end_block(w->reg, w->height, w->now), "");
         collect_events(w);
         if ((step + 1) % steps_per_day == 0) {
@@ -684,33 +751,65 @@ static void write_csv(const world *w, char *path, size_t cap)
     fclose(f);
 }
 
-/* One panel of the chart: series values (already scaled to integers) as polylines. */
-static void svg_panel(FILE *f, int x0, int y0, const char *title, const uint64_t *v[], int nseries,
-                      const char *const colors[], size_t n)
+/* How a panel labels its axis: value v (already scaled to an integer) as text. */
+typedef void (*label_fn)(char *buf, size_t cap, uint64_t v);
+
+static void label_pct(char *buf, size_t cap, uint64_t v) /* v in 10^-4 */
 {
-    const int W = 420, H = 220;
+    snprintf(buf, cap, "%llu.%02llu%%", (unsigned long long)(v / 100), (unsigned long long)(v % 100));
+}
+
+static void label_plain(char *buf, size_t cap, uint64_t v)
+{
+    snprintf(buf, cap, "%llu", (unsigned long long)v);
+}
+
+static void label_sci(char *buf, size_t cap, uint64_t v) /* 5.67e17, integers only */
+{
+    char d[24];
+    int n = snprintf(d, sizeof d, "%llu", (unsigned long long)v);
+    if (n <= 4)
+        snprintf(buf, cap, "%s", d);
+    else
+        snprintf(buf, cap, "%c.%c%ce%d", d[0], d[1], d[2], n - 1);
+}
+
+/* One panel of the chart: series values (already scaled to integers) as polylines,
+ * with the lowest and highest value on the axis. */
+static void svg_panel(FILE *f, int x0, int y0, const char *title, const uint64_t *v[], int nseries,
+                      const char *const colors[], size_t n, label_fn label)
+{
+    const int W = 420, H = 220, L = 70; /* L: room for the axis labels */
     uint64_t lo = UINT64_MAX, hi = 0;
     for (int s = 0; s < nseries; s++)
         for (size_t i = 0; i < n; i++) {
             lo = v[s][i] < lo ? v[s][i] : lo;
             hi = v[s][i] > hi ? v[s][i] : hi;
         }
-    if (n == 0 || hi == lo)
-        hi = lo + 1;
+    if (n == 0)
+        lo = hi = 0;
+    uint64_t span = hi > lo ? hi - lo : 1;
+    char lo_text[48], hi_text[48];
+    label(lo_text, sizeof lo_text, lo);
+    label(hi_text, sizeof hi_text, hi);
     fprintf(f, "<g transform=\"translate(%d,%d)\">\n", x0, y0);
     fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" stroke=\"#bbb\"/>\n", W, H);
     fprintf(f, "<text x=\"8\" y=\"16\" font-family=\"sans-serif\" font-size=\"13\">%s</text>\n", title);
+    fprintf(f, "<text x=\"%d\" y=\"34\" font-family=\"sans-serif\" font-size=\"10\" fill=\"#666\" text-anchor=\"end\">%s</text>\n",
+            L - 4, hi_text);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"10\" fill=\"#666\" text-anchor=\"end\">%s</text>\n",
+            L - 4, H - 15, lo_text);
     for (int s = 0; s < nseries; s++) {
         fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", colors[s]);
         for (size_t i = 0; i < n; i++) {
-            uint64_t x = 10 + (uint64_t)(W - 20) * i / (n > 1 ? n - 1 : 1);
-            uint64_t y = 30 + (uint64_t)(H - 45) - (uint64_t)(H - 45) * (v[s][i] - lo) / (hi - lo);
+            uint64_t x = (uint64_t)L + (uint64_t)(W - L - 10) * i / (n > 1 ? n - 1 : 1);
+            uint64_t y = 30 + (uint64_t)(H - 45) - (uint64_t)(H - 45) * (v[s][i] - lo) / span;
             fprintf(f, "%llu,%llu ", (unsigned long long)x, (unsigned long long)y);
         }
         fprintf(f, "\"/>\n");
     }
-    fprintf(f, "<text x=\"8\" y=\"%d\" font-family=\"sans-serif\" font-size=\"10\" fill=\"#666\">day 0 .. %zu</text>\n",
-            H - 4, n);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"10\" fill=\"#666\">day 1 .. %zu</text>\n",
+            L, H - 3, n);
     fprintf(f, "</g>\n");
 }
 
@@ -740,10 +839,11 @@ static void write_svg(const world *w, char *path, size_t cap)
             w->cfg.nodes, w->cfg.delegators, w->cfg.days, (unsigned long long)w->cfg.seed);
     const char *const c1[] = {"#1f77b4"}, *const c2[] = {"#d62728", "#2ca02c"};
     const uint64_t *s1[] = {ratio}, *s2[] = {fee0, fee1}, *s3[] = {apr}, *s4[] = {supply};
-    svg_panel(f, 10, 40, "staking ratio", s1, 1, c1, n);
-    svg_panel(f, 450, 40, "base fees (red: gpu_ms, green: tokens)", s2, 2, c2, n);
-    svg_panel(f, 10, 270, "delegator APR (trailing day)", s3, 1, c1, n);
-    svg_panel(f, 450, 270, "total supply (OPG)", s4, 1, c1, n);
+    svg_panel(f, 10, 40, "staking ratio", s1, 1, c1, n, label_pct);
+    svg_panel(f, 450, 40, "base fee per unit (red: gpu_ms, green: tokens)", s2, 2, c2, n,
+              label_sci);
+    svg_panel(f, 10, 270, "delegator APR (trailing day)", s3, 1, c1, n, label_pct);
+    svg_panel(f, 450, 270, "total supply (OPG)", s4, 1, c1, n, label_plain);
     fprintf(f, "</svg>\n");
     fclose(f);
     free(ratio); free(fee0); free(fee1); free(apr); free(supply);
@@ -772,8 +872,9 @@ static void summary(const world *w, const char *csv, const char *svg)
            fmt_opg(b, sizeof b, &em.pool_remaining));
     printf("  community pool     %s OPG\n", fmt_opg(a, sizeof a, &sup.community_pool));
     printf("  outstanding        %s OPG\n", fmt_opg(a, sizeof a, &sup.outstanding_rewards));
-    printf("\ninference fees (%llu requests, %llu refused at the limits)\n",
-           (unsigned long long)w->requests, (unsigned long long)w->refused_requests);
+    printf("\ninference fees (%llu requests served, %llu priced out, %llu over the block limits)\n",
+           (unsigned long long)w->requests, (unsigned long long)w->priced_out,
+           (unsigned long long)w->refused_requests);
     printf("  total              %s OPG\n", fmt_opg(a, sizeof a, &w->fees_total));
     printf("  inference nodes    %s OPG\n", fmt_opg(a, sizeof a, &w->fees_inference));
     printf("  verifiers          %s OPG\n", fmt_opg(a, sizeof a, &w->fees_verifiers));
@@ -810,6 +911,21 @@ static void summary(const world *w, const char *csv, const char *svg)
         printf("%s%s\n", r->tombstoned ? ", tombstoned" : "",
                r->jailed_until == OPG_TIME_FOREVER ? ", jailed forever" : r->jailed ? ", jailed" : "");
     }
+    printf("\ngovernance\n");
+    if (w->proposal_closed) {
+        static const char *const outcome[] = {"", "passed", "rejected", "failed", "removed",
+                                              "cancelled", "converted"};
+        char y[96], no[96], ab[96], v[96];
+        printf("  proposal %llu \"Raise the GPU target by half\": %s\n",
+               (unsigned long long)w->proposal.proposal_id, outcome[w->proposal.outcome]);
+        printf("  yes %s, no %s, abstain %s, veto %s OPG\n",
+               fmt_opg(y, sizeof y, &w->proposal.counts.yes), fmt_opg(no, sizeof no, &w->proposal.counts.no),
+               fmt_opg(ab, sizeof ab, &w->proposal.counts.abstain),
+               fmt_opg(v, sizeof v, &w->proposal.counts.no_with_veto));
+        printf("  fees.gpu_ms.target %s -> %s\n", w->gpu_target_before, w->gpu_target_after);
+    } else {
+        printf("  no proposal closed in this run\n");
+    }
     printf("\nfinal state hashes\n");
     uint8_t h[32];
     char hx[65];
@@ -825,6 +941,9 @@ static void summary(const world *w, const char *csv, const char *svg)
     TRY(opg_slasher_state_hash(h, w->slasher), "");
     hex32(hx, h);
     printf("  slasher   %s\n", hx);
+    TRY(opg_tally_state_hash(h, w->gov), "");
+    hex32(hx, h);
+    printf("  tally     %s\n", hx);
     printf("\nwrote %s and %s\n", csv, svg);
 }
 
@@ -919,6 +1038,7 @@ int main(int argc, char **argv)
     write_csv(&w, csv, sizeof csv);
     write_svg(&w, svg, sizeof svg);
     summary(&w, csv, svg);
+    opg_tally_free(w.gov);
     opg_slasher_free(w.slasher);
     opg_splitter_free(w.split);
     opg_pricer_free(w.pricer);

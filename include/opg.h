@@ -13,6 +13,7 @@
 #include "opg_splitter.h"
 #include "opg_pricer.h"
 #include "opg_slasher.h"
+#include "opg_tally.h"
 #include "opg_hyper.h"
 
 #endif /* OPG_H */

@@ -37,11 +37,11 @@ static void harness_report(const char *file, int line, const char *what)
 
 #define CHECK_RC(expr, want)                                                         \
     do {                                                                             \
-        int rc_ = (expr), want_ = (want);                                            \
-        if (rc_ != want_) {                                                          \
+        int harness_rc_ = (expr), harness_want_ = (want);                                            \
+        if (harness_rc_ != harness_want_) {                                                          \
             char msg_[256];                                                          \
             snprintf(msg_, sizeof msg_, "%s returned %s, want %s", #expr,            \
-                     opg_errname(rc_), opg_errname(want_));                          \
+                     opg_errname(harness_rc_), opg_errname(harness_want_));                          \
             harness_report(__FILE__, __LINE__, msg_);                                \
             return;                                                                  \
         }                                                                            \

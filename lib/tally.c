@@ -1,0 +1,969 @@
+/*
+ * tally.c - the governance tally handle: parameters, attachments, proposals,
+ * deposits, votes and queries. The tally itself, end_block, cancel and parameter
+ * changes are in tally_close.c; saved state in tally_state.c.
+ */
+#include "tally_internal.h"
+
+#include "num.h"
+
+#include <stddef.h>
+
+/* ------------------------------------------------------------ parameters */
+
+static const uint64_t P_LIMB[1] = {OPGI_P};
+
+void opgi_tally_min_deposit(opg_u256 *out, const opg_tally_params *p, int expedited)
+{
+    if (!expedited) {
+        *out = p->min_deposit;
+        return;
+    }
+    /* trunc(min_deposit * ratio): whole base units, the fraction is dropped */
+    if (opgi_muldiv(out->limb, 4, p->min_deposit.limb, 4, p->min_deposit_expedited_ratio.limb,
+                    4, P_LIMB, 1, OPGI_TRUNC) != OPG_OK)
+        memset(out->limb, 0xff, sizeof out->limb); /* unreachable for validated params */
+}
+
+static int validate_params(const void *params, char *err)
+{
+    const opg_tally_params *p = params;
+    if (opg_dec_cmp(&p->expedited_threshold, &p->threshold) <= 0)
+        return opgi_fail(err, OPG_EINVAL, "gov.expedited_threshold must exceed gov.threshold",
+                         NULL);
+    if (p->expedited_voting_period >= p->voting_period)
+        return opgi_fail(err, OPG_EINVAL,
+                         "gov.expedited_voting_period must be less than gov.voting_period", NULL);
+    uint64_t ex[4];
+    if (opgi_muldiv(ex, 4, p->min_deposit.limb, 4, p->min_deposit_expedited_ratio.limb, 4,
+                    P_LIMB, 1, OPGI_TRUNC) != OPG_OK)
+        return opgi_fail(err, OPG_EINVAL, "expedited minimum deposit overflows", NULL);
+    if (opgi_cmp_n(ex, p->min_deposit.limb, 4) <= 0)
+        return opgi_fail(err, OPG_EINVAL,
+                         "expedited minimum deposit (min_deposit * "
+                         "min_deposit_expedited_ratio, truncated) must exceed gov.min_deposit",
+                         NULL);
+    if ((p->burn_vote_quorum | p->burn_vote_veto | p->burn_proposal_deposit_prevote) & ~1)
+        return opgi_fail(err, OPG_EINVAL, "burn flags are booleans", NULL);
+    return OPG_OK;
+}
+
+#define TP(field) offsetof(opg_tally_params, field)
+static const opgi_param tally_params[] = {
+    {"gov.min_deposit", OPGI_PARAM_U256, TP(min_deposit), "1", NULL},
+    {"gov.min_deposit_expedited_ratio", OPGI_PARAM_DEC, TP(min_deposit_expedited_ratio), "1", NULL},
+    {"gov.max_deposit_period", OPGI_PARAM_SECS, TP(max_deposit_period), "1", NULL},
+    {"gov.voting_period", OPGI_PARAM_SECS, TP(voting_period), "1", NULL},
+    {"gov.expedited_voting_period", OPGI_PARAM_SECS, TP(expedited_voting_period), "1", NULL},
+    {"gov.quorum", OPGI_PARAM_DEC, TP(quorum), "0", "1"},
+    {"gov.threshold", OPGI_PARAM_DEC, TP(threshold), "0.000000000000000001", "1"},
+    {"gov.expedited_threshold", OPGI_PARAM_DEC, TP(expedited_threshold), "0.000000000000000001", "1"},
+    {"gov.veto_threshold", OPGI_PARAM_DEC, TP(veto_threshold), "0.000000000000000001", "1"},
+    {"gov.burn_vote_quorum", OPGI_PARAM_BOOL, TP(burn_vote_quorum), NULL, NULL},
+    {"gov.burn_vote_veto", OPGI_PARAM_BOOL, TP(burn_vote_veto), NULL, NULL},
+    {"gov.burn_proposal_deposit_prevote", OPGI_PARAM_BOOL, TP(burn_proposal_deposit_prevote), NULL, NULL},
+    {"gov.liquid_weight", OPGI_PARAM_DEC, TP(liquid_weight), "0", "1"},
+    {"gov.proposal_cancel_ratio", OPGI_PARAM_DEC, TP(proposal_cancel_ratio), "0", "1"},
+};
+#undef TP
+
+const opgi_param_table opgi_tally_param_table = {tally_params, OPGI_ARRAY_LEN(tally_params),
+                                                 sizeof(opg_tally_params), validate_params};
+
+void opg_tally_params_init(opg_tally_params *p)
+{
+    memset(p, 0, sizeof *p);
+    opg_u256_from_u64(&p->min_deposit, 10000000);
+    opg_dec_from_u64(&p->min_deposit_expedited_ratio, 5);
+    p->max_deposit_period = 2 * 24 * 3600;
+    p->voting_period = 2 * 24 * 3600;
+    p->expedited_voting_period = 24 * 3600;
+    /* raw decimals: value * 10^18 */
+    opg_u256 raw;
+    opg_u256_from_u64(&raw, UINT64_C(334000000000000000));
+    opg_dec_from_raw(&p->quorum, &raw);
+    opg_dec_from_raw(&p->veto_threshold, &raw);
+    opg_u256_from_u64(&raw, UINT64_C(500000000000000000));
+    opg_dec_from_raw(&p->threshold, &raw);
+    opg_dec_from_raw(&p->proposal_cancel_ratio, &raw);
+    opg_u256_from_u64(&raw, UINT64_C(667000000000000000));
+    opg_dec_from_raw(&p->expedited_threshold, &raw);
+    p->burn_vote_quorum = 0;
+    p->burn_vote_veto = 1;
+    p->burn_proposal_deposit_prevote = 0;
+}
+
+int opg_tally_param_set(opg_tally *t, const char *key, const char *value)
+{
+    if (!t)
+        return OPG_EINVAL;
+    t->err[0] = '\0';
+    return opgi_params_set(&opgi_tally_param_table, &t->params, key, value, t->err);
+}
+
+int opg_tally_param_get(char *buf, size_t cap, size_t *needed, const opg_tally *t,
+                        const char *key)
+{
+    char scratch[OPGI_ERRMSG_MAX];
+    if (!t)
+        return OPG_EINVAL;
+    return opgi_params_get(&opgi_tally_param_table, &t->params, key, buf, cap, needed, scratch);
+}
+
+const char *opg_tally_param_key(size_t i) { return opgi_params_key(&opgi_tally_param_table, i); }
+
+void opg_tally_params_get(opg_tally_params *out, const opg_tally *t) { *out = t->params; }
+
+/* ---------------------------------------------------------------- handle */
+
+int opg_tally_new(opg_tally **out, opg_registry *r, const opg_tally_params *params,
+                  const opg_allocator *alloc)
+{
+    if (!out || !r)
+        return OPG_EINVAL;
+    char err[OPGI_ERRMSG_MAX];
+    opg_tally_params p;
+    if (params)
+        p = *params;
+    else
+        opg_tally_params_init(&p);
+    int rc = opgi_params_check(&opgi_tally_param_table, &p, err);
+    if (rc)
+        return rc;
+    opg_allocator a;
+    opgi_allocator_init(&a, alloc);
+    opg_tally *t = opgi_alloc(&a, sizeof *t);
+    if (!t)
+        return OPG_ENOMEM;
+    memset(t, 0, sizeof *t);
+    t->alloc = a;
+    t->reg = r;
+    t->params = p;
+    t->next_id = 1;
+    *out = t;
+    return OPG_OK;
+}
+
+void opgi_tprop_free(const opg_allocator *a, opgi_tprop *p)
+{
+    if (!p)
+        return;
+    opgi_free(a, p->blob, p->blob_len);
+    opgi_free(a, p->deps, (size_t)p->deps_cap * sizeof *p->deps);
+    opgi_free(a, p->votes, (size_t)p->votes_cap * sizeof *p->votes);
+    opgi_free(a, p->vidx, (size_t)p->vidx_cap * sizeof *p->vidx);
+    opgi_free(a, p, sizeof *p);
+}
+
+void opg_tally_free(opg_tally *t)
+{
+    if (!t)
+        return;
+    const opg_allocator a = t->alloc;
+    for (size_t i = 0; i < t->n_props; i++)
+        opgi_tprop_free(&a, t->props[i]);
+    opgi_free(&a, t->props, t->props_cap * sizeof *t->props);
+    opgi_free(&a, t->out, t->out_cap * sizeof *t->out);
+    opgi_free(&a, t->out_refunds, t->out_refunds_cap * sizeof *t->out_refunds);
+    opgi_free(&a, t->out_bytes, t->out_bytes_cap);
+    opgi_free(&a, t, sizeof *t);
+}
+
+const char *opg_tally_last_error(const opg_tally *t) { return t ? t->err : ""; }
+
+/* ----------------------------------------------------------- attachments */
+
+void opg_tally_set_balance_fn(opg_tally *t, opg_tally_balance_fn fn, void *user)
+{
+    if (!t)
+        return;
+    t->balance_fn = fn;
+    t->balance_user = fn ? user : NULL;
+}
+
+static int pricer_set(void *h, const char *key, const char *value)
+{
+    return opg_pricer_param_set(h, key, value);
+}
+
+static int pricer_get(char *buf, size_t cap, size_t *needed, void *h, const char *key)
+{
+    return opg_pricer_param_get(buf, cap, needed, h, key);
+}
+
+static size_t target_find(const opg_tally *t, const char *prefix)
+{
+    for (size_t i = 0; i < t->n_targets; i++)
+        if (strcmp(t->targets[i].prefix, prefix) == 0)
+            return i;
+    return t->n_targets;
+}
+
+static void target_remove(opg_tally *t, size_t i)
+{
+    memmove(&t->targets[i], &t->targets[i + 1], (t->n_targets - i - 1) * sizeof t->targets[0]);
+    t->n_targets--;
+}
+
+static int target_add(opg_tally *t, const char *prefix, int kind, void *handle,
+                      opg_tally_param_set_fn set, opg_tally_param_get_fn get)
+{
+    if (t->n_targets == OPGI_TALLY_MAX_TARGETS)
+        return opgi_fail(t->err, OPG_ENOMEM, "too many attached namespaces", NULL);
+    opgi_ttarget *g = &t->targets[t->n_targets++];
+    memset(g, 0, sizeof *g);
+    g->prefix_len = strlen(prefix);
+    memcpy(g->prefix, prefix, g->prefix_len + 1);
+    g->kind = kind;
+    g->handle = handle;
+    g->set = set;
+    g->get = get;
+    return OPG_OK;
+}
+
+static int splitter_set(void *h, const char *key, const char *value)
+{
+    return opg_splitter_param_set(h, key, value);
+}
+
+static int splitter_get(char *buf, size_t cap, size_t *needed, void *h, const char *key)
+{
+    return opg_splitter_param_get(buf, cap, needed, h, key);
+}
+
+static int slasher_set(void *h, const char *key, const char *value)
+{
+    return opg_slasher_param_set(h, key, value);
+}
+
+static int slasher_get(char *buf, size_t cap, size_t *needed, void *h, const char *key)
+{
+    return opg_slasher_param_get(buf, cap, needed, h, key);
+}
+
+/* Attaches (handle) or detaches (NULL) an engine of `kind` under its prefixes. */
+static int attach_engine(opg_tally *t, int kind, void *handle, const char *const *prefixes,
+                         size_t n, opg_tally_param_set_fn set, opg_tally_param_get_fn get)
+{
+    if (!t)
+        return OPG_EINVAL;
+    t->err[0] = '\0';
+    size_t have = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = target_find(t, prefixes[k]);
+        if (i < t->n_targets && t->targets[i].kind != kind)
+            return opgi_fail(t->err, OPG_EEXISTS, "prefix attached to a host namespace",
+                             prefixes[k]);
+        have += i < t->n_targets;
+    }
+    if (!handle || have) { /* detach, or replace the handle in place */
+        for (size_t i = t->n_targets; i-- > 0;)
+            if (t->targets[i].kind == kind) {
+                if (handle)
+                    t->targets[i].handle = handle;
+                else
+                    target_remove(t, i);
+            }
+        return OPG_OK;
+    }
+    if (t->n_targets + n > OPGI_TALLY_MAX_TARGETS)
+        return opgi_fail(t->err, OPG_ENOMEM, "too many attached namespaces", NULL);
+    for (size_t k = 0; k < n; k++)
+        target_add(t, prefixes[k], kind, handle, set, get);
+    return OPG_OK;
+}
+
+int opg_tally_attach_pricer(opg_tally *t, opg_pricer *pricer)
+{
+    static const char *const prefixes[] = {"fees."};
+    return attach_engine(t, OPGI_TARGET_PRICER, pricer, prefixes, 1, pricer_set, pricer_get);
+}
+
+int opg_tally_attach_splitter(opg_tally *t, opg_splitter *splitter)
+{
+    static const char *const prefixes[] = {"distribution.", "mint.", "emission."};
+    return attach_engine(t, OPGI_TARGET_SPLITTER, splitter, prefixes, 3, splitter_set,
+                         splitter_get);
+}
+
+int opg_tally_attach_slasher(opg_tally *t, opg_slasher *slasher)
+{
+    static const char *const prefixes[] = {"slashing.", "evidence."};
+    return attach_engine(t, OPGI_TARGET_SLASHER, slasher, prefixes, 2, slasher_set,
+                         slasher_get);
+}
+
+int opg_tally_attach_params(opg_tally *t, const char *prefix, void *handle,
+                            opg_tally_param_set_fn set, opg_tally_param_get_fn get)
+{
+    if (!t)
+        return OPG_EINVAL;
+    t->err[0] = '\0';
+    size_t n = 0;
+    while (prefix && n <= OPG_TALLY_PREFIX_MAX && prefix[n])
+        n++;
+    if (!prefix || n < 2 || n > OPG_TALLY_PREFIX_MAX || prefix[n - 1] != '.')
+        return opgi_fail(t->err, OPG_EINVAL,
+                         "a namespace prefix is 2..31 characters ending in '.'", NULL);
+    if (strcmp(prefix, "staking.") == 0 || strcmp(prefix, "gov.") == 0)
+        return opgi_fail(t->err, OPG_EINVAL, "built-in namespace", prefix);
+    size_t i = target_find(t, prefix);
+    if (!set) {
+        if (i < t->n_targets && t->targets[i].kind == OPGI_TARGET_HOST)
+            target_remove(t, i);
+        return OPG_OK;
+    }
+    if (!get)
+        return opgi_fail(t->err, OPG_EINVAL, "a namespace needs both set and get", NULL);
+    if (i < t->n_targets)
+        return opgi_fail(t->err, OPG_EEXISTS, "namespace already attached", prefix);
+    return target_add(t, prefix, OPGI_TARGET_HOST, handle, set, get);
+}
+
+/* -------------------------------------------------------------- helpers */
+
+opg_time opgi_time_add(opg_time a, opg_time b)
+{
+    if (b > 0 && a > OPG_TIME_FOREVER - b)
+        return OPG_TIME_FOREVER;
+    return a + b;
+}
+
+size_t opgi_tally_find(const opg_tally *t, uint64_t id)
+{
+    size_t lo = 0, hi = t->n_props;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t at = t->props[mid]->id;
+        if (at == id)
+            return mid;
+        if (at < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return t->n_props;
+}
+
+opgi_tprop *opgi_tally_prop(const opg_tally *t, uint64_t id)
+{
+    size_t i = opgi_tally_find(t, id);
+    return i < t->n_props ? t->props[i] : NULL;
+}
+
+void opgi_tally_remove_at(opg_tally *t, size_t i)
+{
+    opgi_tprop_free(&t->alloc, t->props[i]);
+    memmove(&t->props[i], &t->props[i + 1], (t->n_props - i - 1) * sizeof *t->props);
+    t->n_props--;
+}
+
+int opgi_tally_props_reserve(opg_tally *t)
+{
+    if (t->n_props < t->props_cap)
+        return OPG_OK;
+    size_t ncap = t->props_cap ? 2 * t->props_cap : 8;
+    opgi_tprop **p = opgi_realloc(&t->alloc, t->props, t->props_cap * sizeof *p, ncap * sizeof *p);
+    if (!p)
+        return OPG_ENOMEM;
+    t->props = p;
+    t->props_cap = ncap;
+    return OPG_OK;
+}
+
+/* Length of s if at most max characters, else max + 1. */
+static size_t bounded_len(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n <= max && s[n])
+        n++;
+    return n;
+}
+
+void opgi_tprop_change(const opgi_tprop *p, size_t i, const char **key, const char **value)
+{
+    const char *c = (const char *)p->blob + p->title_len + p->summary_len;
+    for (size_t k = 0; k < i; k++) {
+        c += strlen(c) + 1;
+        c += strlen(c) + 1;
+    }
+    *key = c;
+    *value = c + strlen(c) + 1;
+}
+
+void opgi_tally_total_supply(opg_u256 *out, const opg_registry *r)
+{
+    /* genesis + minted - burned; the registry keeps burned <= genesis + minted */
+    opg_u256 s;
+    if (opg_u256_add(&s, &r->genesis_supply, &r->minted) != OPG_OK)
+        memset(s.limb, 0xff, sizeof s.limb);
+    if (opg_u256_sub(out, &s, &r->burned) != OPG_OK)
+        memset(out->limb, 0, sizeof out->limb);
+}
+
+/* ------------------------------------------------------------ proposals */
+
+static void start_voting(const opg_tally *t, opgi_tprop *p, opg_time now)
+{
+    p->status = OPG_PROPOSAL_VOTING_PERIOD;
+    p->voting_start = now;
+    p->voting_end = opgi_time_add(now, p->expedited ? t->params.expedited_voting_period
+                                                    : t->params.voting_period);
+}
+
+static int reaches_min(const opg_tally *t, const opgi_tprop *p)
+{
+    opg_u256 min;
+    opgi_tally_min_deposit(&min, &t->params, p->expedited);
+    return opg_u256_cmp(&p->total_deposit, &min) >= 0;
+}
+
+int opg_tally_submit(uint64_t *proposal_id, opg_tally *t, const opg_proposal_submit *s,
+                     opg_time now)
+{
+    if (!t || !s)
+        return OPG_EINVAL;
+    t->err[0] = '\0';
+    if (s->kind != OPG_PROPOSAL_TEXT && s->kind != OPG_PROPOSAL_PARAMS &&
+        s->kind != OPG_PROPOSAL_PAYLOAD)
+        return opgi_fail(t->err, OPG_EINVAL, "unknown proposal kind", NULL);
+    if (s->expedited != 0 && s->expedited != 1)
+        return opgi_fail(t->err, OPG_EINVAL, "expedited is 0 or 1", NULL);
+    size_t title_len = s->title ? bounded_len(s->title, OPG_TALLY_TITLE_MAX) : 0;
+    size_t summary_len = s->summary ? bounded_len(s->summary, OPG_TALLY_SUMMARY_MAX) : 0;
+    if (title_len > OPG_TALLY_TITLE_MAX)
+        return opgi_fail(t->err, OPG_EINVAL, "title too long", NULL);
+    if (summary_len > OPG_TALLY_SUMMARY_MAX)
+        return opgi_fail(t->err, OPG_EINVAL, "summary too long", NULL);
+
+    size_t content = 0;
+    if (s->kind == OPG_PROPOSAL_PARAMS) {
+        if (s->change_count == 0 || s->change_count > OPG_TALLY_CHANGES_MAX || !s->changes)
+            return opgi_fail(t->err, OPG_EINVAL, "a parameter change has 1..64 changes", NULL);
+        for (size_t i = 0; i < s->change_count; i++) {
+            const opg_param_change *c = &s->changes[i];
+            if (!c->key || !c->value)
+                return opgi_fail(t->err, OPG_EINVAL, "a change needs a key and a value", NULL);
+            size_t kl = bounded_len(c->key, OPG_TALLY_KEY_MAX);
+            size_t vl = bounded_len(c->value, OPG_TALLY_VALUE_MAX);
+            const char *dot = memchr(c->key, '.', kl);
+            if (kl == 0 || kl > OPG_TALLY_KEY_MAX || !dot || dot == c->key || dot == c->key + kl - 1)
+                return opgi_fail(t->err, OPG_EINVAL,
+                                 "a key is 3..63 characters \"namespace.name\"", NULL);
+            if (vl > OPG_TALLY_VALUE_MAX)
+                return opgi_fail(t->err, OPG_EINVAL, "value too long for", c->key);
+            content += kl + vl + 2;
+        }
+        if (s->payload_len)
+            return opgi_fail(t->err, OPG_EINVAL, "a parameter change carries no payload", NULL);
+    } else if (s->kind == OPG_PROPOSAL_PAYLOAD) {
+        if (s->payload_len > OPG_TALLY_PAYLOAD_MAX || (s->payload_len && !s->payload))
+            return opgi_fail(t->err, OPG_EINVAL, "payload missing or above 1 MiB", NULL);
+        if (s->change_count)
+            return opgi_fail(t->err, OPG_EINVAL, "a payload proposal carries no changes", NULL);
+        content = s->payload_len;
+    } else if (s->change_count || s->payload_len) {
+        return opgi_fail(t->err, OPG_EINVAL, "a text proposal carries no changes or payload", NULL);
+    }
+
+    /* allocate everything, then build */
+    size_t blob_len = title_len + summary_len + content;
+    int has_dep = !opgi_u256_is_zero(&s->initial_deposit);
+    opgi_tprop *p = opgi_alloc(&t->alloc, sizeof *p);
+    uint8_t *blob = blob_len ? opgi_alloc(&t->alloc, blob_len) : NULL;
+    opgi_tdeposit *dep = has_dep ? opgi_alloc(&t->alloc, sizeof *dep) : NULL;
+    if (!p || (blob_len && !blob) || (has_dep && !dep) || opgi_tally_props_reserve(t) != OPG_OK) {
+        opgi_free(&t->alloc, p, sizeof *p);
+        opgi_free(&t->alloc, blob, blob_len);
+        opgi_free(&t->alloc, dep, sizeof *dep);
+        return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+    }
+    memset(p, 0, sizeof *p);
+    p->id = t->next_id;
+    p->proposer = s->proposer;
+    p->kind = (uint8_t)s->kind;
+    p->expedited = (uint8_t)s->expedited;
+    p->status = OPG_PROPOSAL_DEPOSIT_PERIOD;
+    p->submit_time = now;
+    p->deposit_end = opgi_time_add(now, t->params.max_deposit_period);
+    p->blob = blob;
+    p->blob_len = blob_len;
+    p->title_len = (uint32_t)title_len;
+    p->summary_len = (uint32_t)summary_len;
+    uint8_t *w = blob;
+    if (title_len) {
+        memcpy(w, s->title, title_len);
+        w += title_len;
+    }
+    if (summary_len) {
+        memcpy(w, s->summary, summary_len);
+        w += summary_len;
+    }
+    if (s->kind == OPG_PROPOSAL_PARAMS) {
+        p->n_changes = (uint32_t)s->change_count;
+        for (size_t i = 0; i < s->change_count; i++) {
+            size_t kl = strlen(s->changes[i].key) + 1, vl = strlen(s->changes[i].value) + 1;
+            memcpy(w, s->changes[i].key, kl);
+            w += kl;
+            memcpy(w, s->changes[i].value, vl);
+            w += vl;
+        }
+    } else if (s->kind == OPG_PROPOSAL_PAYLOAD && s->payload_len) {
+        memcpy(w, s->payload, s->payload_len);
+    }
+    if (has_dep) {
+        dep->depositor = s->proposer;
+        dep->amount = s->initial_deposit;
+        p->deps = dep;
+        p->n_deps = p->deps_cap = 1;
+        p->total_deposit = s->initial_deposit;
+        if (reaches_min(t, p))
+            start_voting(t, p, now);
+    }
+    t->props[t->n_props++] = p;
+    t->next_id++;
+    if (proposal_id)
+        *proposal_id = p->id;
+    return OPG_OK;
+}
+
+int opg_tally_deposit(int *voting_started, opg_tally *t, uint64_t proposal_id,
+                      const opg_id *depositor, const opg_u256 *amount, opg_time now)
+{
+    if (!t || !depositor || !amount)
+        return OPG_EINVAL;
+    t->err[0] = '\0';
+    opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    if (!p)
+        return opgi_fail(t->err, OPG_ENOTFOUND, "no open proposal with this id", NULL);
+    if (opgi_u256_is_zero(amount))
+        return opgi_fail(t->err, OPG_EZERO, "deposit of 0", NULL);
+    opg_u256 total;
+    if (opg_u256_add(&total, &p->total_deposit, amount) != OPG_OK)
+        return opgi_fail(t->err, OPG_EOVERFLOW, "total deposit overflows", NULL);
+    /* the depositor's position (deposits sorted by depositor) */
+    uint32_t lo = 0, hi = p->n_deps;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (opg_id_cmp(&p->deps[mid].depositor, depositor) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int exists = lo < p->n_deps && opg_id_cmp(&p->deps[lo].depositor, depositor) == 0;
+    if (!exists && p->n_deps == p->deps_cap) {
+        if (p->deps_cap >= UINT32_MAX / 2)
+            return opgi_fail(t->err, OPG_ENOMEM, "too many depositors", NULL);
+        uint32_t ncap = p->deps_cap ? 2 * p->deps_cap : 4;
+        opgi_tdeposit *d = opgi_realloc(&t->alloc, p->deps, (size_t)p->deps_cap * sizeof *d,
+                                        (size_t)ncap * sizeof *d);
+        if (!d)
+            return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+        p->deps = d;
+        p->deps_cap = ncap;
+    }
+    /* apply: a depositor's own sum is below the total, so it cannot overflow */
+    if (exists) {
+        opg_u256_add(&p->deps[lo].amount, &p->deps[lo].amount, amount);
+    } else {
+        memmove(&p->deps[lo + 1], &p->deps[lo], (size_t)(p->n_deps - lo) * sizeof *p->deps);
+        p->deps[lo].depositor = *depositor;
+        p->deps[lo].amount = *amount;
+        p->n_deps++;
+    }
+    p->total_deposit = total;
+    int started = 0;
+    if (p->status == OPG_PROPOSAL_DEPOSIT_PERIOD && reaches_min(t, p)) {
+        start_voting(t, p, now);
+        started = 1;
+    }
+    if (voting_started)
+        *voting_started = started;
+    return OPG_OK;
+}
+
+/* ------------------------------------------------------------------ votes */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+static uint32_t voter_hash(const opg_id *id)
+{
+    uint64_t h = 0;
+    for (int w = 0; w < 4; w++) {
+        uint64_t v;
+        memcpy(&v, id->bytes + 8 * w, 8); /* byte order only changes the hash, not results */
+        h = mix64(h ^ v ^ (uint64_t)w);
+    }
+    return (uint32_t)h;
+}
+
+/* Slot of voter's vote, or UINT32_MAX. */
+static uint32_t vote_find(const opgi_tprop *p, const opg_id *voter)
+{
+    if (!p->vidx_cap)
+        return UINT32_MAX;
+    uint32_t mask = p->vidx_cap - 1, h = voter_hash(voter);
+    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+        uint64_t e = p->vidx[i];
+        if (e == 0)
+            return UINT32_MAX;
+        uint32_t s = (uint32_t)e - 1;
+        if ((uint32_t)(e >> 32) == h && memcmp(p->votes[s].voter.bytes, voter->bytes, 32) == 0)
+            return s;
+    }
+}
+
+static void index_put(uint64_t *idx, uint32_t cap, uint32_t h, uint32_t slot)
+{
+    uint32_t mask = cap - 1, i = h & mask;
+    while (idx[i])
+        i = (i + 1) & mask;
+    idx[i] = (uint64_t)h << 32 | (uint64_t)(slot + 1);
+}
+
+int opgi_tprop_index_build(const opg_allocator *a, opgi_tprop *p, uint32_t cap)
+{
+    uint64_t *idx = opgi_alloc_array(a, cap, sizeof *idx);
+    if (!idx)
+        return OPG_ENOMEM;
+    memset(idx, 0, (size_t)cap * sizeof *idx);
+    if (p->vidx_cap) { /* grow: the stored hashes say where each entry goes */
+        for (uint32_t i = 0; i < p->vidx_cap; i++)
+            if (p->vidx[i])
+                index_put(idx, cap, (uint32_t)(p->vidx[i] >> 32), (uint32_t)p->vidx[i] - 1);
+    } else {
+        for (uint32_t s = 0; s < p->n_votes; s++)
+            index_put(idx, cap, voter_hash(&p->votes[s].voter), s);
+    }
+    opgi_free(a, p->vidx, (size_t)p->vidx_cap * sizeof *p->vidx);
+    p->vidx = idx;
+    p->vidx_cap = cap;
+    return OPG_OK;
+}
+
+int opgi_tally_weights_valid(const uint64_t w[OPGI_TALLY_OPTIONS])
+{
+    uint64_t sum = 0; /* at most 4 * 10^18 < 2^64 */
+    for (int i = 0; i < OPGI_TALLY_OPTIONS; i++) {
+        if (w[i] > OPGI_P)
+            return 0;
+        sum += w[i];
+    }
+    return sum == OPGI_P;
+}
+
+/* Raw weights of a vote from its options; OPG_EVOTE if they break a rule. */
+static int vote_weights(uint64_t w[OPGI_TALLY_OPTIONS], const opg_weighted_vote *o, size_t n,
+                        char *err)
+{
+    if (!o || n == 0 || n > OPGI_TALLY_OPTIONS)
+        return opgi_fail(err, OPG_EVOTE, "a vote has 1..4 options", NULL);
+    memset(w, 0, OPGI_TALLY_OPTIONS * sizeof *w);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        int opt = (int)o[i].option;
+        if (opt < OPG_VOTE_YES || opt > OPG_VOTE_NO_WITH_VETO)
+            return opgi_fail(err, OPG_EVOTE, "unknown vote option", NULL);
+        if (w[opt - 1])
+            return opgi_fail(err, OPG_EVOTE, "an option appears twice", NULL);
+        const opg_dec *d = &o[i].weight;
+        if (d->limb[1] | d->limb[2] | d->limb[3] || d->limb[0] == 0 || d->limb[0] > OPGI_P)
+            return opgi_fail(err, OPG_EVOTE, "a weight must be in (0, 1]", NULL);
+        w[opt - 1] = d->limb[0];
+        sum += d->limb[0];
+    }
+    if (sum != OPGI_P)
+        return opgi_fail(err, OPG_EVOTE, "weights must add up to exactly 1", NULL);
+    return OPG_OK;
+}
+
+int opg_tally_vote(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
+                   const opg_weighted_vote *options, size_t n)
+{
+    if (!t || !voter)
+        return OPG_EINVAL;
+    t->err[0] = '\0';
+    uint64_t w[OPGI_TALLY_OPTIONS];
+    int rc = vote_weights(w, options, n, t->err);
+    if (rc)
+        return rc;
+    opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    if (!p)
+        return opgi_fail(t->err, OPG_ENOTFOUND, "no open proposal with this id", NULL);
+    if (p->status != OPG_PROPOSAL_VOTING_PERIOD)
+        return opgi_fail(t->err, OPG_ESTATUS, "the proposal is not in its voting period", NULL);
+    uint32_t s = vote_find(p, voter);
+    if (s != UINT32_MAX) { /* a later vote replaces the earlier one */
+        memcpy(p->votes[s].w, w, sizeof w);
+        return OPG_OK;
+    }
+    /* room first: the record array and an index at most half full */
+    if (p->n_votes >= UINT32_MAX / 4)
+        return opgi_fail(t->err, OPG_ENOMEM, "too many votes", NULL);
+    if (p->n_votes == p->votes_cap) {
+        uint32_t ncap = p->votes_cap ? 2 * p->votes_cap : 16;
+        opgi_tvote *v = opgi_realloc(&t->alloc, p->votes, (size_t)p->votes_cap * sizeof *v,
+                                     (size_t)ncap * sizeof *v);
+        if (!v)
+            return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+        p->votes = v;
+        p->votes_cap = ncap;
+    }
+    if ((uint64_t)(p->n_votes + 1) * 2 > p->vidx_cap) {
+        uint32_t ncap = p->vidx_cap ? 2 * p->vidx_cap : 32;
+        if (opgi_tprop_index_build(&t->alloc, p, ncap) != OPG_OK)
+            return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+    }
+    s = p->n_votes++;
+    p->votes[s].voter = *voter;
+    memcpy(p->votes[s].w, w, sizeof w);
+    index_put(p->vidx, p->vidx_cap, voter_hash(voter), s);
+    return OPG_OK;
+}
+
+int opg_tally_vote_option(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
+                          opg_vote_option option)
+{
+    opg_weighted_vote v;
+    v.option = option;
+    opg_dec_from_u64(&v.weight, 1);
+    return opg_tally_vote(t, proposal_id, voter, &v, 1);
+}
+
+/* ---------------------------------------------------------------- output */
+
+void opgi_tally_out_clear(opg_tally *t)
+{
+    t->n_out = 0;
+    t->err[0] = '\0';
+}
+
+int opgi_tally_out_reserve(opg_tally *t, size_t records, size_t refunds, size_t bytes)
+{
+    if (records > t->out_cap) {
+        opg_tally_closed *o = opgi_realloc(&t->alloc, t->out, t->out_cap * sizeof *o,
+                                           records * sizeof *o);
+        if (!o)
+            return OPG_ENOMEM;
+        t->out = o;
+        t->out_cap = records;
+    }
+    if (refunds > t->out_refunds_cap) {
+        opg_tally_deposit_entry *e = opgi_realloc(
+            &t->alloc, t->out_refunds, t->out_refunds_cap * sizeof *e, refunds * sizeof *e);
+        if (!e)
+            return OPG_ENOMEM;
+        t->out_refunds = e;
+        t->out_refunds_cap = refunds;
+    }
+    if (bytes > t->out_bytes_cap) {
+        uint8_t *b = opgi_realloc(&t->alloc, t->out_bytes, t->out_bytes_cap, bytes);
+        if (!b)
+            return OPG_ENOMEM;
+        t->out_bytes = b;
+        t->out_bytes_cap = bytes;
+    }
+    return OPG_OK;
+}
+
+const opg_tally_closed *opg_tally_closed_list(const opg_tally *t, size_t *count)
+{
+    if (count)
+        *count = t ? t->n_out : 0;
+    return t ? t->out : NULL;
+}
+
+/* --------------------------------------------------------------- queries */
+
+static void proposal_info(opg_proposal_info *o, const opgi_tprop *p)
+{
+    memset(o, 0, sizeof *o);
+    o->id = p->id;
+    o->proposer = p->proposer;
+    o->kind = (opg_proposal_kind)p->kind;
+    o->status = (opg_proposal_status)p->status;
+    o->expedited = p->expedited;
+    o->submit_time = p->submit_time;
+    o->deposit_end = p->deposit_end;
+    o->voting_start = p->voting_start;
+    o->voting_end = p->voting_end;
+    o->total_deposit = p->total_deposit;
+    o->deposit_count = p->n_deps;
+    o->vote_count = p->n_votes;
+    o->change_count = p->n_changes;
+    o->title = p->title_len ? (const char *)p->blob : NULL;
+    o->title_len = p->title_len;
+    o->summary = p->summary_len ? (const char *)p->blob + p->title_len : NULL;
+    o->summary_len = p->summary_len;
+    if (p->kind == OPG_PROPOSAL_PAYLOAD) {
+        o->payload_len = p->blob_len - p->title_len - p->summary_len;
+        o->payload = o->payload_len ? p->blob + p->title_len + p->summary_len : NULL;
+    }
+}
+
+int opg_tally_proposal_get(opg_proposal_info *out, const opg_tally *t, uint64_t proposal_id)
+{
+    if (!out || !t)
+        return OPG_EINVAL;
+    const opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    if (!p)
+        return OPG_ENOTFOUND;
+    proposal_info(out, p);
+    return OPG_OK;
+}
+
+size_t opg_tally_proposal_count(const opg_tally *t) { return t ? t->n_props : 0; }
+
+int opg_tally_proposal_at(opg_proposal_info *out, const opg_tally *t, size_t i)
+{
+    if (!out || !t)
+        return OPG_EINVAL;
+    if (i >= t->n_props)
+        return OPG_ENOTFOUND;
+    proposal_info(out, t->props[i]);
+    return OPG_OK;
+}
+
+int opg_tally_proposal_change(opg_param_change *out, const opg_tally *t, uint64_t proposal_id,
+                              size_t i)
+{
+    if (!out || !t)
+        return OPG_EINVAL;
+    const opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    if (!p || i >= p->n_changes)
+        return OPG_ENOTFOUND;
+    opgi_tprop_change(p, i, &out->key, &out->value);
+    return OPG_OK;
+}
+
+int opg_tally_deposits(opg_tally_deposit_entry *out, size_t cap, size_t *count,
+                       const opg_tally *t, uint64_t proposal_id)
+{
+    if (!t || (!out && cap))
+        return OPG_EINVAL;
+    const opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    if (!p)
+        return OPG_ENOTFOUND;
+    if (count)
+        *count = p->n_deps;
+    if (p->n_deps > cap)
+        return OPG_EBUFS;
+    for (uint32_t i = 0; i < p->n_deps; i++) {
+        out[i].depositor = p->deps[i].depositor;
+        out[i].amount = p->deps[i].amount;
+    }
+    return OPG_OK;
+}
+
+int opg_tally_vote_get(opg_weighted_vote out[4], size_t *n, const opg_tally *t,
+                       uint64_t proposal_id, const opg_id *voter)
+{
+    if (!out || !t || !voter)
+        return OPG_EINVAL;
+    const opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    uint32_t s = p ? vote_find(p, voter) : UINT32_MAX;
+    if (s == UINT32_MAX)
+        return OPG_ENOTFOUND;
+    size_t k = 0;
+    for (int i = 0; i < OPGI_TALLY_OPTIONS; i++)
+        if (p->votes[s].w[i]) {
+            memset(&out[k], 0, sizeof out[k]);
+            out[k].option = (opg_vote_option)(i + 1);
+            out[k].weight.limb[0] = p->votes[s].w[i];
+            k++;
+        }
+    if (n)
+        *n = k;
+    return OPG_OK;
+}
+
+/* ------------------------------------------------------------ vote order */
+
+/* Full-id order of two votes. */
+static int voter_cmp(const opgi_tprop *p, uint32_t a, uint32_t b)
+{
+    return memcmp(p->votes[a].voter.bytes, p->votes[b].voter.bytes, 32);
+}
+
+/* Merge sort of idx[0..n) by full voter id, using tmp[0..n). */
+static void merge_sort(uint32_t *idx, uint32_t *tmp, size_t n, const opgi_tprop *p)
+{
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = idx[i];
+            size_t j = i;
+            for (; j > 0 && voter_cmp(p, idx[j - 1], x) > 0; j--)
+                idx[j] = idx[j - 1];
+            idx[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    merge_sort(idx, tmp, h, p);
+    merge_sort(idx + h, tmp, n - h, p);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = voter_cmp(p, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+    while (i < h)
+        tmp[k++] = idx[i++];
+    while (j < n)
+        tmp[k++] = idx[j++];
+    memcpy(idx, tmp, n * sizeof *idx);
+}
+
+static uint64_t prefix64(const opg_id *id)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | id->bytes[i];
+    return v;
+}
+
+void opgi_tally_sort_votes(uint32_t *order, const opgi_tprop *p, uint64_t *keys, uint32_t *tmp)
+{
+    /* LSD radix sort of (first 8 bytes, slot) pairs in 11-bit digits, skipping digits
+     * every key shares; then runs of equal prefixes are sorted by the whole id. */
+    size_t n = p->n_votes;
+    uint64_t *k2 = keys + n;
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = prefix64(&p->votes[i].voter);
+        order[i] = (uint32_t)i;
+    }
+    uint32_t count[2048];
+    for (unsigned shift = 0; shift < 64; shift += 11) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[(keys[i] >> shift) & 2047]++;
+        if (n == 0 || count[(keys[0] >> shift) & 2047] == n)
+            continue;
+        uint32_t sum = 0;
+        for (size_t d = 0; d < 2048; d++) {
+            uint32_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint32_t at = count[(keys[i] >> shift) & 2047]++;
+            k2[at] = keys[i];
+            tmp[at] = order[i];
+        }
+        memcpy(keys, k2, n * sizeof *keys);
+        memcpy(order, tmp, n * sizeof *order);
+    }
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && keys[j] == keys[i])
+            j++;
+        if (j - i > 1)
+            merge_sort(order + i, tmp, j - i, p);
+        i = j;
+    }
+}

@@ -1,0 +1,1161 @@
+/*
+ * tally_close.c - the Cosmos x/gov v1 tally (v0.50 keeper/tally.go), the close of
+ * proposals at end_block, cancel, and all-or-nothing parameter changes.
+ *
+ * Arithmetic. Voting powers are Cosmos LegacyDec values computed on wide limb arrays,
+ * so no realistic (or unrealistic) stake overflows:
+ *   power  = shares.MulInt(tokens).Quo(delegator_shares)
+ *          = round_half_even(trunc(shares * tokens * 10^36 / delegator_shares) / 10^18)
+ *            (raw decimals; at most tokens * 10^18 < 2^316, five limbs)
+ *   sub    = power.Mul(weight) = round_half_even(power * weight / 10^18)
+ *   sums   are exact additions in six limbs (2^384 > 2^64 terms of 2^316)
+ * The exact sums make the result independent of the order of the terms; votes are
+ * nevertheless walked in voter id order and nodes in operator id order.
+ *
+ * end_block runs in two phases so that a failing call changes nothing:
+ *   A. collect what closes, allocate every array the close needs (outputs, tally
+ *      scratch, vote orders, a scratch pricer for validating "fees." changes), check
+ *      the supply ledger, and ask the host for liquid balances (the only callback);
+ *   B. close each proposal in order. Nothing in B allocates or can fail: tallies read
+ *      the registry and the prepared arrays, parameter changes are validated on
+ *      copies before anything is applied.
+ */
+#include "tally_internal.h"
+
+#include "num.h"
+#include "slasher_internal.h"
+#include "splitter_internal.h"
+
+#include <gmp.h>
+#include <stdlib.h>
+
+/* The per-delegation power has a direct mpn path on 64-bit GMP limbs (the usual
+ * build); elsewhere it goes through opgi_muldiv. Both compute the same value. */
+#if GMP_NUMB_BITS == 64 && GMP_NAIL_BITS == 0 && !defined(OPGI_TALLY_PORTABLE_POWER)
+#define FAST_POWER 1
+#else
+#define FAST_POWER 0
+#endif
+
+#define W 6 /* limbs of a sum */
+
+static const uint64_t ONE[1] = {1};
+static const uint64_t P1[1] = {OPGI_P};
+/* 10^36 */
+static const uint64_t P2[2] = {UINT64_C(0xb34b9f1000000000), UINT64_C(0x00c097ce7bc90715)};
+
+/* ------------------------------------------------------------ the tally */
+
+typedef struct sums {
+    uint64_t res[OPGI_TALLY_OPTIONS][W]; /* by option - 1: yes, abstain, no, no_with_veto */
+    uint64_t total[W];
+} sums;
+
+typedef struct ranked {
+    uint64_t power;
+    const opg_id *id;
+    uint32_t slot;
+} ranked;
+
+/* Per node slot of the registry, for one tally. */
+typedef struct scratch {
+    uint32_t slots;     /* registry node slots when allocated */
+    uint8_t *in_set;    /* bonded, not jailed, among the first max_validators */
+    uint32_t *node_vote; /* the operator's vote: slot + 1, 0 for none */
+    uint64_t *ded;      /* 5 limbs per slot: deductions (shares of voting delegators) */
+    uint64_t *tp;       /* 6 limbs per slot: tokens * 10^36 */
+    uint64_t *tp18;     /* 5 limbs per slot: tokens * 10^18 */
+    ranked *rank;
+    uint32_t *op_idx;   /* operator id -> slot + 1 of the nodes in the set */
+    uint32_t op_cap;
+} scratch;
+
+static void scratch_free(const opg_allocator *a, scratch *s)
+{
+    size_t n = s->slots ? s->slots : 1;
+    opgi_free(a, s->in_set, n);
+    opgi_free(a, s->node_vote, n * sizeof *s->node_vote);
+    opgi_free(a, s->ded, n * 5 * sizeof *s->ded);
+    opgi_free(a, s->tp, n * 6 * sizeof *s->tp);
+    opgi_free(a, s->tp18, n * 5 * sizeof *s->tp18);
+    opgi_free(a, s->rank, n * sizeof *s->rank);
+    opgi_free(a, s->op_idx, (size_t)s->op_cap * sizeof *s->op_idx);
+    memset(s, 0, sizeof *s);
+}
+
+static int scratch_alloc(const opg_allocator *a, scratch *s, const opg_registry *r)
+{
+    memset(s, 0, sizeof *s);
+    s->slots = r->node_slots;
+    size_t n = s->slots ? s->slots : 1;
+    s->op_cap = 16;
+    while (s->op_cap < 2 * n)
+        s->op_cap *= 2;
+    s->in_set = opgi_alloc(a, n);
+    s->node_vote = opgi_alloc_array(a, n, sizeof *s->node_vote);
+    s->ded = opgi_alloc_array(a, n * 5, sizeof *s->ded);
+    s->tp = opgi_alloc_array(a, n * 6, sizeof *s->tp);
+    s->tp18 = opgi_alloc_array(a, n * 5, sizeof *s->tp18);
+    s->rank = opgi_alloc_array(a, n, sizeof *s->rank);
+    s->op_idx = opgi_alloc_array(a, s->op_cap, sizeof *s->op_idx);
+    if (!s->in_set || !s->node_vote || !s->ded || !s->tp || !s->tp18 || !s->rank ||
+        !s->op_idx) {
+        scratch_free(a, s);
+        return OPG_ENOMEM;
+    }
+    return OPG_OK;
+}
+
+/* power descending, then operator id ascending (the staking power index order) */
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->power != y->power)
+        return x->power > y->power ? -1 : 1;
+    return opg_id_cmp(x->id, y->id);
+}
+
+static uint32_t id_hash(const opg_id *id)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h = (h << 8) | id->bytes[i];
+    for (int i = 8; i < 32; i++)
+        h = (h ^ id->bytes[i]) * UINT64_C(0x100000001b3);
+    h ^= h >> 29;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static uint32_t op_lookup(const scratch *s, const opg_registry *r, const opg_id *id)
+{
+    uint32_t mask = s->op_cap - 1;
+    for (uint32_t i = id_hash(id) & mask;; i = (i + 1) & mask) {
+        uint32_t v = s->op_idx[i];
+        if (v == 0)
+            return OPGI_NONE;
+        if (memcmp(r->nodes[v - 1].operator_id.bytes, id->bytes, 32) == 0)
+            return v - 1;
+    }
+}
+
+/*
+ * The nodes that vote: status bonded, not jailed, and among the first max_validators
+ * of them in power order (x/staking IterateBondedValidatorsByPower: jailed nodes are
+ * out of the power index, and only bonded ones are counted). For each: tokens * 10^36,
+ * no deductions, no vote.
+ */
+static void scratch_set(scratch *s, const opg_registry *r)
+{
+    size_t n = 0;
+    memset(s->in_set, 0, s->slots ? s->slots : 1);
+    memset(s->op_idx, 0, (size_t)s->op_cap * sizeof *s->op_idx);
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        uint32_t slot = r->by_operator[i];
+        const opgi_node *nd = &r->nodes[slot];
+        if (nd->status != OPG_NODE_BONDED || nd->jailed)
+            continue;
+        s->rank[n].power = opgi_node_power(r, nd);
+        s->rank[n].id = &nd->operator_id;
+        s->rank[n++].slot = slot;
+    }
+    if (n > r->params.max_validators) {
+        qsort(s->rank, n, sizeof *s->rank, cmp_ranked);
+        n = r->params.max_validators;
+    }
+    uint32_t mask = s->op_cap - 1;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t slot = s->rank[k].slot;
+        const opgi_node *nd = &r->nodes[slot];
+        s->in_set[slot] = 1;
+        s->node_vote[slot] = 0;
+        memset(&s->ded[(size_t)slot * 5], 0, 5 * sizeof *s->ded);
+        /* tokens * 10^36 fits 6 limbs (2^256 * 2^120) */
+        opgi_muldiv(&s->tp[(size_t)slot * 6], 6, nd->tokens.limb, 4, P2, 2, ONE, 1, OPGI_TRUNC);
+        opgi_muldiv(&s->tp18[(size_t)slot * 5], 5, nd->tokens.limb, 4, P1, 1, ONE, 1, OPGI_TRUNC);
+        uint32_t i = id_hash(&nd->operator_id) & mask;
+        while (s->op_idx[i])
+            i = (i + 1) & mask;
+        s->op_idx[i] = slot + 1;
+    }
+}
+
+/* Cosmos shares.MulInt(tokens).Quo(delegator_shares) for shares <= delegator_shares:
+ * truncate once to 36 decimals, then half to even to 18. 0 without shares.
+ * tp = tokens * 10^36 (6 limbs), tp18 = tokens * 10^18 (5 limbs). */
+static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_t tp[6],
+                        const uint64_t tp18[5], const opg_dec *dshares)
+{
+    if (opgi_dec_is_zero(dshares)) {
+        memset(out, 0, 5 * sizeof *out);
+        return;
+    }
+#if FAST_POWER
+    /*
+     * With X = shares * tokens * 10^18 = Q * d + R (d = delegator_shares, raw), the
+     * 36-decimal quotient is Q * 10^18 + f with f = floor(R * 10^18 / d), so the
+     * result is Q rounded by f: up if f > 5 * 10^17, on a tie (f = 5 * 10^17) up
+     * when Q is odd. f >= 5 * 10^17 exactly when 2R >= d, and then
+     * f > 5 * 10^17 exactly when (2R - d) * 5 * 10^17 >= d.
+     */
+    (void)tp;
+    mp_limb_t sh[4], t18[5], d[4], x[9], q[9], r[4], e[5], e5[6];
+    mp_size_t sn = 4, tn = 5, dn = 4;
+    for (int i = 0; i < 4; i++) {
+        sh[i] = (mp_limb_t)shares[i];
+        d[i] = (mp_limb_t)dshares->limb[i];
+    }
+    for (int i = 0; i < 5; i++)
+        t18[i] = (mp_limb_t)tp18[i];
+    while (sn > 0 && sh[sn - 1] == 0)
+        sn--;
+    while (tn > 0 && t18[tn - 1] == 0)
+        tn--;
+    while (d[dn - 1] == 0)
+        dn--;
+    memset(out, 0, 5 * sizeof *out);
+    if (sn == 0 || tn == 0)
+        return;
+    mp_size_t xn = sn + tn;
+    if (sn >= tn)
+        mpn_mul(x, sh, sn, t18, tn);
+    else
+        mpn_mul(x, t18, tn, sh, sn);
+    while (xn > 0 && x[xn - 1] == 0)
+        xn--;
+    mp_size_t qn;
+    if (xn < dn) {
+        qn = 0;
+        memset(r, 0, sizeof r);
+        memcpy(r, x, (size_t)xn * sizeof *x);
+    } else {
+        mpn_tdiv_qr(q, r, 0, x, xn, d, dn);
+        qn = xn - dn + 1;
+    }
+    /* Q <= tokens * 10^18 < 2^320: five limbs */
+    for (mp_size_t i = 0; i < qn && i < 5; i++)
+        out[i] = (uint64_t)q[i];
+    e[dn] = mpn_lshift(e, r, dn, 1); /* 2R */
+    mp_limb_t dz[5];
+    memcpy(dz, d, (size_t)dn * sizeof *d);
+    dz[dn] = 0;
+    if (mpn_cmp(e, dz, dn + 1) < 0)
+        return; /* f < 5 * 10^17: down */
+    mpn_sub_n(e, e, dz, dn + 1); /* 2R - d */
+    e5[dn + 1] = mpn_mul_1(e5, e, dn + 1, (mp_limb_t)(OPGI_P / 2));
+    mp_limb_t dz6[6];
+    memset(dz6, 0, sizeof dz6);
+    memcpy(dz6, d, (size_t)dn * sizeof *d);
+    int up = mpn_cmp(e5, dz6, dn + 2) >= 0 || (out[0] & 1); /* above half, or a tie on odd */
+    if (up) {
+        uint64_t one5[5] = {1, 0, 0, 0, 0};
+        opgi_add_n(out, out, one5, 5);
+    }
+#else
+    (void)tp18;
+    uint64_t q[7];
+    if (opgi_muldiv(q, 7, shares, 4, tp, 6, dshares->limb, 4, OPGI_TRUNC) != OPG_OK ||
+        opgi_muldiv(out, 5, q, 7, ONE, 1, P1, 1, OPGI_HALF_EVEN) != OPG_OK)
+        memset(out, 0, 5 * sizeof *out);
+#endif
+}
+
+static void add_wide(uint64_t acc[W], const uint64_t *v, size_t n)
+{
+    uint64_t x[W];
+    opgi_resize_n(x, W, v, n);
+    opgi_add_n(acc, acc, x, W); /* below 2^384 by the bound above: no carry out */
+}
+
+/* results[opt] += power.Mul(weight) for each option; total += power. */
+static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TALLY_OPTIONS])
+{
+    for (int o = 0; o < OPGI_TALLY_OPTIONS; o++) {
+        if (!w[o])
+            continue;
+        if (w[o] == OPGI_P) {
+            add_wide(s->res[o], power, 5);
+        } else {
+            uint64_t sub[5];
+            /* half to even: the Dec product of a power and a weight below 1 */
+            opgi_muldiv(sub, 5, power, 5, &w[o], 1, P1, 1, OPGI_HALF_EVEN);
+            add_wide(s->res[o], sub, 5);
+        }
+    }
+    add_wide(s->total, power, 5);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/*
+ * A prefetch hint for the registry's delegator index: the home slot of a delegator
+ * under the registry's hash (a mirror of hash_id in registry.c). It only decides
+ * which cache line is fetched early: if the registry ever hashes differently the
+ * tally is slower, never different.
+ */
+static uint64_t reg_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+static uint32_t reg_dtor_home(const opg_registry *r, const opg_id *id)
+{
+    uint64_t h = 0;
+    for (int w = 0; w < 4; w++) {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+            v = (v << 8) | id->bytes[w * 8 + i];
+        h = reg_mix64(h ^ v ^ (uint64_t)w);
+    }
+    return (uint32_t)h & (r->dtor_index_cap - 1);
+}
+
+/* Votes are walked in voter order, which is random in memory; the loads of the vote
+ * record, the registry's index slot and the delegation record are started this many
+ * votes ahead (three stages), so their cache misses overlap. */
+#define AHEAD 8
+
+/*
+ * The tally of one proposal over the registry as it is: sums of every option and the
+ * total. order: the votes in voter order; balances: per vote slot (NULL: none).
+ */
+static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tprop *p,
+                       const uint32_t *order, const opg_u256 *balances)
+{
+    const opg_registry *r = t->reg;
+    memset(out, 0, sizeof *out);
+    scratch_set(s, r);
+    int liquid = balances && !opgi_dec_is_zero(&t->params.liquid_weight);
+    uint32_t n = p->n_votes, home[AHEAD];
+    for (uint32_t k = 0; k < n; k++) {
+        if (k + 3 * AHEAD < n)
+            PREFETCH(&p->votes[order[k + 3 * AHEAD]]);
+        if (r->dtor_index_cap) {
+            if (k + 2 * AHEAD < n) {
+                uint32_t h = reg_dtor_home(r, &p->votes[order[k + 2 * AHEAD]].voter);
+                home[(k + 2 * AHEAD) % AHEAD] = h;
+                PREFETCH(&r->dtor_index[h]);
+            }
+            if (k + AHEAD < n) {
+                uint32_t at = k + AHEAD < 2 * AHEAD ? reg_dtor_home(r, &p->votes[order[k + AHEAD]].voter)
+                                                    : home[(k + AHEAD) % AHEAD];
+                uint32_t v = r->dtor_index[at];
+                if (v) { /* a record spans up to three cache lines */
+                    const char *rec = (const char *)&r->dels[v - 1];
+                    PREFETCH(rec);
+                    PREFETCH(rec + 64);
+                    PREFETCH(rec + sizeof(opgi_delegation) - 1);
+                }
+            }
+        }
+        uint32_t vs = order[k];
+        const opgi_tvote *v = &p->votes[vs];
+        /* a node's operator: the node votes this way */
+        uint32_t op = op_lookup(s, r, &v->voter);
+        if (op != OPGI_NONE)
+            s->node_vote[op] = vs + 1;
+        /* the voter's delegations to nodes in the set */
+        for (uint32_t d = opgi_del_first_of(r, &v->voter); d != OPGI_NONE; d = r->dels[d].next) {
+            const opgi_delegation *del = &r->dels[d];
+            uint32_t slot = del->node;
+            if (!s->in_set[slot])
+                continue;
+            uint64_t sh5[5], power[5];
+            opgi_resize_n(sh5, 5, del->shares.limb, 4);
+            opgi_add_n(&s->ded[(size_t)slot * 5], &s->ded[(size_t)slot * 5], sh5, 5);
+            share_power(power, del->shares.limb, &s->tp[(size_t)slot * 6],
+                        &s->tp18[(size_t)slot * 5], &r->nodes[slot].delegator_shares);
+            add_power(out, power, v->w);
+        }
+        if (liquid) {
+            /* held tokens: mul_truncate(Dec(balance), liquid_weight) = balance * weight
+             * exactly (raw), no rounding */
+            uint64_t power[5];
+            opgi_muldiv(power, 5, balances[vs].limb, 4, t->params.liquid_weight.limb, 4, ONE,
+                        1, OPGI_TRUNC);
+            add_power(out, power, v->w);
+        }
+    }
+    /* the nodes that voted, with what their voting delegators did not take */
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        uint32_t slot = r->by_operator[i];
+        if (!s->in_set[slot] || !s->node_vote[slot])
+            continue;
+        const opgi_node *nd = &r->nodes[slot];
+        uint64_t ds[5], rest[5], power[5];
+        opgi_resize_n(ds, 5, nd->delegator_shares.limb, 4);
+        /* the registry keeps deductions <= delegator_shares; 0 if that ever broke */
+        if (opgi_sub_n(rest, ds, &s->ded[(size_t)slot * 5], 5))
+            memset(rest, 0, sizeof rest);
+        share_power(power, rest, &s->tp[(size_t)slot * 6], &s->tp18[(size_t)slot * 5],
+                    &nd->delegator_shares);
+        add_power(out, power, p->votes[s->node_vote[slot] - 1].w);
+    }
+}
+
+/* Sum of the tokens of every bonded node (jailed ones too): the bonded pool. */
+static void bonded_total(uint64_t out[5], const opg_registry *r)
+{
+    memset(out, 0, 5 * sizeof *out);
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        const opgi_node *nd = &r->nodes[r->by_operator[i]];
+        if (nd->status == OPG_NODE_BONDED) {
+            uint64_t tk[5];
+            opgi_resize_n(tk, 5, nd->tokens.limb, 4);
+            opgi_add_n(out, out, tk, 5);
+        }
+    }
+}
+
+/* Cosmos a.Quo(b) on wide raw decimals: round_half_even(trunc(a * 10^36 / b) / 10^18). */
+static void quo_wide(uint64_t out[8], const uint64_t *a, size_t an, const uint64_t *b, size_t bn)
+{
+    uint64_t q[8];
+    if (opgi_muldiv(q, 8, a, an, P2, 2, b, bn, OPGI_TRUNC) != OPG_OK ||
+        opgi_muldiv(out, 8, q, 8, ONE, 1, P1, 1, OPGI_HALF_EVEN) != OPG_OK)
+        memset(out, 0xff, 8 * sizeof *out); /* b = 0 is ruled out by the callers */
+}
+
+static int cmp_dec_wide(const uint64_t a[8], const opg_dec *d)
+{
+    uint64_t x[8];
+    opgi_resize_n(x, 8, d->limb, 4);
+    return opgi_cmp_n(a, x, 8);
+}
+
+typedef struct verdict {
+    int passed, burn;
+} verdict;
+
+/* The outcome rules, in the order of SEMANTICS §5 (Cosmos' Tally). */
+static verdict decide(const opg_tally *t, const sums *s, const uint64_t bonded[5], int expedited)
+{
+    const opg_tally_params *pp = &t->params;
+    verdict v = {0, 0};
+    if (opgi_is_zero_n(bonded, 5))
+        return v; /* no stake at all */
+    uint64_t bdec[6], q[8];
+    opgi_muldiv(bdec, 6, bonded, 5, P1, 1, ONE, 1, OPGI_TRUNC); /* Dec(bonded_total) */
+    quo_wide(q, s->total, W, bdec, 6);
+    if (cmp_dec_wide(q, &pp->quorum) < 0) {
+        v.burn = pp->burn_vote_quorum;
+        return v;
+    }
+    uint64_t voting[W]; /* total - abstain; abstain <= total */
+    opgi_sub_n(voting, s->total, s->res[OPG_VOTE_ABSTAIN - 1], W);
+    if (opgi_is_zero_n(voting, W))
+        return v; /* everyone abstained */
+    quo_wide(q, s->res[OPG_VOTE_NO_WITH_VETO - 1], W, s->total, W);
+    if (cmp_dec_wide(q, &pp->veto_threshold) > 0) {
+        v.burn = pp->burn_vote_veto;
+        return v;
+    }
+    quo_wide(q, s->res[OPG_VOTE_YES - 1], W, voting, W);
+    if (cmp_dec_wide(q, expedited ? &pp->expedited_threshold : &pp->threshold) > 0)
+        v.passed = 1;
+    return v;
+}
+
+/* truncate_int of a sum, saturating at 2^256 - 1 (only reachable with host balances
+ * beyond any supply). */
+static void count_of(opg_u256 *out, const uint64_t res[W])
+{
+    uint64_t q[W];
+    opgi_muldiv(q, W, res, W, ONE, 1, P1, 1, OPGI_TRUNC);
+    if (opgi_resize_n(out->limb, 4, q, W) != OPG_OK)
+        memset(out->limb, 0xff, sizeof out->limb);
+}
+
+static void counts_of(opg_tally_counts *c, const sums *s)
+{
+    count_of(&c->yes, s->res[OPG_VOTE_YES - 1]);
+    count_of(&c->abstain, s->res[OPG_VOTE_ABSTAIN - 1]);
+    count_of(&c->no, s->res[OPG_VOTE_NO - 1]);
+    count_of(&c->no_with_veto, s->res[OPG_VOTE_NO_WITH_VETO - 1]);
+}
+
+/* Vote order scratch for up to n votes: keys 2n uint64_t, tmp n uint32_t. */
+typedef struct sort_scratch {
+    size_t n;
+    uint64_t *keys;
+    uint32_t *tmp;
+} sort_scratch;
+
+static int sort_alloc(const opg_allocator *a, sort_scratch *s, size_t n)
+{
+    s->n = n ? n : 1;
+    s->keys = opgi_alloc_array(a, 2 * s->n, sizeof *s->keys);
+    s->tmp = opgi_alloc_array(a, s->n, sizeof *s->tmp);
+    if (!s->keys || !s->tmp) {
+        opgi_free(a, s->keys, 2 * s->n * sizeof *s->keys);
+        opgi_free(a, s->tmp, s->n * sizeof *s->tmp);
+        memset(s, 0, sizeof *s);
+        return OPG_ENOMEM;
+    }
+    return OPG_OK;
+}
+
+static void sort_free(const opg_allocator *a, sort_scratch *s)
+{
+    opgi_free(a, s->keys, 2 * s->n * sizeof *s->keys);
+    opgi_free(a, s->tmp, s->n * sizeof *s->tmp);
+}
+
+/* Asks the host for each voter's liquid balance, in voter order. */
+static int fetch_balances(const opg_tally *t, const opgi_tprop *p, const uint32_t *order,
+                          opg_u256 *bal)
+{
+    for (uint32_t k = 0; k < p->n_votes; k++) {
+        uint32_t vs = order[k];
+        opg_u256 b;
+        memset(&b, 0, sizeof b);
+        int rc = t->balance_fn(t->balance_user, &p->votes[vs].voter, &b);
+        if (rc)
+            return rc < 0 && rc >= OPG_ERROR_LAST_ ? rc : OPG_EINVAL;
+        bal[vs] = b;
+    }
+    return OPG_OK;
+}
+
+int opg_tally_preview(opg_tally_preview_result *out, const opg_tally *t, uint64_t proposal_id)
+{
+    if (!out || !t)
+        return OPG_EINVAL;
+    const opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    if (!p)
+        return OPG_ENOTFOUND;
+    if (p->status != OPG_PROPOSAL_VOTING_PERIOD)
+        return OPG_ESTATUS;
+    const opg_allocator *a = &t->alloc;
+    size_t nv = p->n_votes ? p->n_votes : 1;
+    int liquid = t->balance_fn && !opgi_dec_is_zero(&t->params.liquid_weight);
+    scratch sc;
+    sort_scratch ss;
+    int rc = scratch_alloc(a, &sc, t->reg);
+    if (rc)
+        return rc;
+    if ((rc = sort_alloc(a, &ss, p->n_votes)) != OPG_OK) {
+        scratch_free(a, &sc);
+        return rc;
+    }
+    uint32_t *order = opgi_alloc_array(a, nv, sizeof *order);
+    opg_u256 *bal = liquid ? opgi_alloc_array(a, nv, sizeof *bal) : NULL;
+    if (!order || (liquid && !bal)) {
+        rc = OPG_ENOMEM;
+        goto done;
+    }
+    opgi_tally_sort_votes(order, p, ss.keys, ss.tmp);
+    if (liquid && (rc = fetch_balances(t, p, order, bal)) != OPG_OK)
+        goto done;
+    sums s;
+    tally_sums(&s, &sc, t, p, order, bal);
+    uint64_t bonded[5];
+    bonded_total(bonded, t->reg);
+    verdict v = decide(t, &s, bonded, p->expedited);
+    memset(out, 0, sizeof *out);
+    counts_of(&out->counts, &s);
+    if (opgi_resize_n(out->total_power.limb, 4, s.total, W) != OPG_OK)
+        memset(out->total_power.limb, 0xff, sizeof out->total_power.limb);
+    for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
+        if (opgi_resize_n(out->results[o].limb, 4, s.res[o], W) != OPG_OK)
+            memset(out->results[o].limb, 0xff, sizeof out->results[o].limb);
+    opgi_resize_n(out->bonded_total.limb, 4, bonded, 5); /* tokens: 256 bits each, sum of
+                                                          * a registry's fits its supply */
+    out->outcome = v.passed ? OPG_TALLY_PASSED
+                            : p->expedited ? OPG_TALLY_CONVERTED : OPG_TALLY_REJECTED;
+    out->burn = !v.passed && !p->expedited && v.burn;
+done:
+    opgi_free(a, order, nv * sizeof *order);
+    opgi_free(a, bal, nv * sizeof *bal);
+    sort_free(a, &ss);
+    scratch_free(a, &sc);
+    return rc;
+}
+
+/* ------------------------------------------------------ parameter changes */
+
+enum { TGT_NONE, TGT_GOV, TGT_STAKING, TGT_PRICER, TGT_HOST, TGT_SPLITTER, TGT_SLASHER };
+
+static int starts_with(const char *s, const char *prefix, size_t n)
+{
+    return strncmp(s, prefix, n) == 0;
+}
+
+/* Which handle a key goes to: kind, and the attached target (pricer, host). */
+static int resolve(const opg_tally *t, const char *key, const opgi_ttarget **target)
+{
+    *target = NULL;
+    if (starts_with(key, "gov.", 4))
+        return TGT_GOV;
+    if (starts_with(key, "staking.", 8))
+        return TGT_STAKING;
+    const opgi_ttarget *best = NULL;
+    for (size_t i = 0; i < t->n_targets; i++) {
+        const opgi_ttarget *g = &t->targets[i];
+        if (starts_with(key, g->prefix, g->prefix_len) && (!best || g->prefix_len > best->prefix_len))
+            best = g;
+    }
+    *target = best;
+    if (!best)
+        return TGT_NONE;
+    switch (best->kind) {
+    case OPGI_TARGET_PRICER:
+        return TGT_PRICER;
+    case OPGI_TARGET_SPLITTER:
+        return TGT_SPLITTER;
+    case OPGI_TARGET_SLASHER:
+        return TGT_SLASHER;
+    default:
+        return TGT_HOST;
+    }
+}
+
+/* What a close needs for parameter changes, prepared in phase A. */
+typedef struct change_ctx {
+    opg_pricer *clone;   /* a copy of the attached pricer to validate "fees." changes on */
+    char *old;           /* OPG_TALLY_CHANGES_MAX old values of OPG_TALLY_VALUE_MAX + 1 */
+    size_t old_size;
+} change_ctx;
+
+#define OLD_SLOT (OPG_TALLY_VALUE_MAX + 1)
+
+/* Puts back, in reverse, changes [0, upto) of kind `kind` on handle h with set(). */
+static void restore(const opgi_tprop *p, const opg_tally *t, const change_ctx *cx, size_t upto,
+                    int kind, void *h, const uint8_t *applied)
+{
+    for (size_t j = upto; j-- > 0;) {
+        const char *key, *value;
+        const opgi_ttarget *g;
+        opgi_tprop_change(p, j, &key, &value);
+        if (!applied[j] || resolve(t, key, &g) != kind)
+            continue;
+        /* Each set is atomic and the handle held exactly this value in the state it
+         * returns to, so setting it back is accepted. */
+        if (kind == TGT_PRICER)
+            (void)opg_pricer_param_set(h, key, cx->old + j * OLD_SLOT);
+        else
+            (void)g->set(g->handle, key, cx->old + j * OLD_SLOT);
+    }
+}
+
+/* The attached engine of a kind (first entry), or NULL. */
+static void *target_of(const opg_tally *t, int kind)
+{
+    for (size_t i = 0; i < t->n_targets; i++)
+        if (t->targets[i].kind == kind)
+            return t->targets[i].handle;
+    return NULL;
+}
+
+/*
+ * The slasher takes a proposal's changes as one step: from its parameters now to
+ * `final` (validated). A new window first: the only set that allocates, atomic on
+ * its own; then every other key whose value differs, which cannot be refused.
+ */
+static int slasher_step(opg_slasher *sl, const opg_slasher_params *final)
+{
+    const opgi_param_table *tb = &opgi_slasher_param_table;
+    char now_text[OLD_SLOT], want[OLD_SLOT];
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < tb->count; i++) {
+            const opgi_param *e = &tb->entries[i];
+            int window = strcmp(e->key, "slashing.signed_blocks_window") == 0;
+            if (window != (pass == 0))
+                continue;
+            if (opgi_param_format(e, (const char *)final + e->offset, want, sizeof want, NULL) ||
+                opgi_param_format(e, (const char *)&sl->params + e->offset, now_text,
+                                  sizeof now_text, NULL))
+                return OPG_EINVARIANT; /* every value of these types fits */
+            if (strcmp(want, now_text) == 0)
+                continue;
+            int rc = opg_slasher_param_set(sl, e->key, want);
+            if (rc)
+                return rc;
+        }
+    return OPG_OK;
+}
+
+/*
+ * Applies a passed parameter-change proposal all-or-nothing. Returns 0, or the code of
+ * the refused change with *failed its index. Validation first, in change order:
+ * gov, staking, splitter and slasher keys on copies of their parameter structs (the
+ * same checks their setters make), fees.* on the scratch pricer (set back after a
+ * refusal), host namespaces by reading the old values. Then the sets that may still
+ * be refused: the host namespaces (those already set go back in reverse) and the
+ * slasher's window; last everything else, which cannot be refused any more.
+ */
+static int apply_changes(opg_tally *t, const opgi_tprop *p, change_ctx *cx, uint32_t *failed)
+{
+    opg_registry *r = t->reg;
+    opg_splitter *sp = target_of(t, OPGI_TARGET_SPLITTER);
+    opg_slasher *sl = target_of(t, OPGI_TARGET_SLASHER);
+    char err[OPGI_ERRMSG_MAX];
+    opg_tally_params gov = t->params;
+    opg_registry_params staking = r->params;
+    opg_splitter_params split;
+    opg_slasher_params slash;
+    if (sp)
+        split = sp->params;
+    if (sl)
+        slash = sl->params;
+    uint8_t on_clone[OPG_TALLY_CHANGES_MAX], on_host[OPG_TALLY_CHANGES_MAX];
+    memset(on_clone, 0, sizeof on_clone);
+    memset(on_host, 0, sizeof on_host);
+    int rc = OPG_OK, slasher_changes = 0;
+    size_t i, last_slasher = 0;
+    for (i = 0; i < p->n_changes; i++) {
+        const char *key, *value;
+        const opgi_ttarget *g;
+        opgi_tprop_change(p, i, &key, &value);
+        char *old = cx->old + i * OLD_SLOT;
+        size_t need;
+        switch (resolve(t, key, &g)) {
+        case TGT_GOV:
+            rc = opgi_params_set(&opgi_tally_param_table, &gov, key, value, err);
+            break;
+        case TGT_STAKING:
+            rc = opgi_params_set(&opgi_registry_param_table, &staking, key, value, err);
+            break;
+        case TGT_SPLITTER:
+            rc = opgi_params_set(&opgi_splitter_param_table, &split, key, value, err);
+            break;
+        case TGT_SLASHER:
+            rc = opgi_params_set(&opgi_slasher_param_table, &slash, key, value, err);
+            slasher_changes = 1;
+            last_slasher = i;
+            break;
+        case TGT_PRICER:
+            rc = opg_pricer_param_get(old, OLD_SLOT, &need, cx->clone, key);
+            if (rc == OPG_OK && (rc = opg_pricer_param_set(cx->clone, key, value)) == OPG_OK)
+                on_clone[i] = 1;
+            break;
+        case TGT_HOST:
+            rc = g->get(old, OLD_SLOT, &need, g->handle, key);
+            if (rc == OPG_OK && memchr(old, '\0', OLD_SLOT) == NULL)
+                rc = OPG_EBUFS; /* a get that broke its contract */
+            break;
+        default:
+            rc = OPG_EKEY; /* nothing attached for this namespace */
+            break;
+        }
+        if (rc)
+            break;
+    }
+    if (rc) {
+        restore(p, t, cx, i, TGT_PRICER, cx->clone, on_clone);
+        *failed = (uint32_t)i;
+        return rc;
+    }
+    for (i = 0; i < p->n_changes; i++) {
+        const char *key, *value;
+        const opgi_ttarget *g;
+        opgi_tprop_change(p, i, &key, &value);
+        if (resolve(t, key, &g) != TGT_HOST)
+            continue;
+        if ((rc = g->set(g->handle, key, value)) != OPG_OK)
+            break;
+        on_host[i] = 1;
+    }
+    if (rc == OPG_OK && slasher_changes && (rc = slasher_step(sl, &slash)) != OPG_OK)
+        i = last_slasher;
+    if (rc) {
+        restore(p, t, cx, p->n_changes, TGT_HOST, NULL, on_host);
+        restore(p, t, cx, p->n_changes, TGT_PRICER, cx->clone, on_clone);
+        *failed = (uint32_t)i;
+        return rc < 0 && rc >= OPG_ERROR_LAST_ ? rc : OPG_EINVAL;
+    }
+    /* validated: these sets take the same steps the copies took */
+    t->params = gov;
+    for (i = 0; i < p->n_changes; i++) {
+        const char *key, *value;
+        const opgi_ttarget *g;
+        opgi_tprop_change(p, i, &key, &value);
+        int kind = resolve(t, key, &g);
+        if (kind == TGT_STAKING)
+            (void)opg_registry_param_set(r, key, value);
+        else if (kind == TGT_PRICER)
+            (void)opg_pricer_param_set(g->handle, key, value);
+        else if (kind == TGT_SPLITTER)
+            (void)opg_splitter_param_set(g->handle, key, value);
+    }
+    return OPG_OK;
+}
+
+/* The attached pricer, or NULL. */
+static opg_pricer *target_pricer(const opg_tally *t)
+{
+    for (size_t i = 0; i < t->n_targets; i++)
+        if (t->targets[i].kind == OPGI_TARGET_PRICER)
+            return t->targets[i].handle;
+    return NULL;
+}
+
+/* Whether p is a parameter change with a key starting with prefix. */
+static int changes_with(const opgi_tprop *p, const char *prefix)
+{
+    if (p->kind != OPG_PROPOSAL_PARAMS)
+        return 0;
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i < p->n_changes; i++) {
+        const char *key, *value;
+        opgi_tprop_change(p, i, &key, &value);
+        if (starts_with(key, prefix, n))
+            return 1;
+    }
+    return 0;
+}
+
+/* A scratch copy of the pricer (save, then load with the tally's allocator). */
+static int pricer_clone(opg_pricer **out, const opg_tally *t, const opg_pricer *src)
+{
+    size_t len = 0;
+    int rc = opg_pricer_save(NULL, 0, &len, src);
+    if (rc != OPG_OK && rc != OPG_EBUFS)
+        return rc;
+    uint8_t *buf = opgi_alloc(&t->alloc, len ? len : 1);
+    if (!buf)
+        return OPG_ENOMEM;
+    rc = opg_pricer_save(buf, len, &len, src);
+    if (rc == OPG_OK)
+        rc = opg_pricer_load(out, buf, len, &t->alloc);
+    opgi_free(&t->alloc, buf, len ? len : 1);
+    return rc == OPG_ECORRUPT || rc == OPG_EVERSION ? OPG_EINVARIANT : rc;
+}
+
+/* ---------------------------------------------------------------- closing */
+
+typedef struct closer {
+    opg_time when;
+    uint64_t id;
+    opgi_tprop *p;
+    uint32_t *order;  /* voting closers: votes in voter order */
+    opg_u256 *bal;    /* voting closers with held tokens: balance per vote slot */
+} closer;
+
+static int cmp_closer(const void *a, const void *b)
+{
+    const closer *x = a, *y = b;
+    if (x->when != y->when)
+        return x->when < y->when ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Writes the refunds of p (all of its deposits, or none when burned) into the output. */
+static void settle(opg_tally *t, opg_tally_closed *c, const opgi_tprop *p, int burn,
+                   size_t *refund_at)
+{
+    memset(&c->refunded, 0, sizeof c->refunded);
+    memset(&c->burned, 0, sizeof c->burned);
+    c->refunds = NULL;
+    c->refund_count = 0;
+    if (burn) {
+        c->burned = p->total_deposit;
+        return;
+    }
+    if (p->n_deps)
+        c->refunds = t->out_refunds + *refund_at;
+    for (uint32_t i = 0; i < p->n_deps; i++) {
+        opg_tally_deposit_entry *e = &t->out_refunds[(*refund_at)++];
+        e->depositor = p->deps[i].depositor;
+        e->amount = p->deps[i].amount;
+        c->refund_count++;
+    }
+    c->refunded = p->total_deposit;
+}
+
+static void record_base(opg_tally_closed *c, const opgi_tprop *p, opg_tally_outcome outcome)
+{
+    memset(c, 0, sizeof *c);
+    c->proposal_id = p->id;
+    c->outcome = outcome;
+    c->kind = (opg_proposal_kind)p->kind;
+    c->proposer = p->proposer;
+    c->expedited = p->expedited;
+}
+
+/* Drops a proposal's votes (Cosmos deletes each vote as it tallies). */
+static void drop_votes(const opg_allocator *a, opgi_tprop *p)
+{
+    opgi_free(a, p->votes, (size_t)p->votes_cap * sizeof *p->votes);
+    opgi_free(a, p->vidx, (size_t)p->vidx_cap * sizeof *p->vidx);
+    p->votes = NULL;
+    p->vidx = NULL;
+    p->n_votes = p->votes_cap = p->vidx_cap = 0;
+}
+
+int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
+{
+    if (!t)
+        return OPG_EINVAL;
+    (void)height;
+    opgi_tally_out_clear(t);
+    opg_registry *r = t->reg;
+    const opg_allocator *a = &t->alloc;
+
+    /* ---- phase A: what closes, and everything it needs ---- */
+    size_t n_dep = 0, n_vote = 0;
+    for (size_t i = 0; i < t->n_props; i++) {
+        const opgi_tprop *p = t->props[i];
+        if (p->status == OPG_PROPOSAL_DEPOSIT_PERIOD && p->deposit_end <= now)
+            n_dep++;
+        else if (p->status == OPG_PROPOSAL_VOTING_PERIOD && p->voting_end <= now)
+            n_vote++;
+    }
+    if (n_dep + n_vote == 0)
+        return OPG_OK;
+
+    int rc = OPG_OK;
+    size_t n_cl = n_dep + n_vote;
+    closer *cl = opgi_alloc_array(a, n_cl, sizeof *cl);
+    uint32_t *orders = NULL;
+    opg_u256 *bals = NULL;
+    size_t total_votes = 0, max_votes = 0, refunds = 0, bytes = 0, max_changes = 0;
+    int need_clone = 0, need_bal = 0, may_burn_votes = 0;
+    scratch sc;
+    sort_scratch ss;
+    change_ctx cx;
+    memset(&sc, 0, sizeof sc);
+    memset(&ss, 0, sizeof ss);
+    memset(&cx, 0, sizeof cx);
+    if (!cl)
+        return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+
+    size_t kd = 0, kv = n_dep;
+    for (size_t i = 0; i < t->n_props; i++) {
+        opgi_tprop *p = t->props[i];
+        closer *c;
+        if (p->status == OPG_PROPOSAL_DEPOSIT_PERIOD && p->deposit_end <= now) {
+            c = &cl[kd++];
+            c->when = p->deposit_end;
+        } else if (p->status == OPG_PROPOSAL_VOTING_PERIOD && p->voting_end <= now) {
+            c = &cl[kv++];
+            c->when = p->voting_end;
+            total_votes += p->n_votes;
+            if (p->n_votes > max_votes)
+                max_votes = p->n_votes;
+            if (p->kind == OPG_PROPOSAL_PAYLOAD)
+                bytes += p->blob_len - p->title_len - p->summary_len;
+            if (p->kind == OPG_PROPOSAL_PARAMS && p->n_changes > max_changes)
+                max_changes = p->n_changes;
+            if (changes_with(p, "fees."))
+                need_clone = 1;
+            if (changes_with(p, "gov."))
+                may_burn_votes = need_bal = 1; /* a change may turn on burns or held tokens */
+        } else {
+            continue;
+        }
+        c->id = p->id;
+        c->p = p;
+        c->order = NULL;
+        c->bal = NULL;
+        refunds += p->n_deps;
+    }
+    qsort(cl, n_dep, sizeof *cl, cmp_closer);
+    qsort(cl + n_dep, n_vote, sizeof *cl, cmp_closer);
+    need_bal = t->balance_fn && (need_bal || !opgi_dec_is_zero(&t->params.liquid_weight));
+    need_clone = need_clone && target_pricer(t) != NULL;
+
+    /* the burns that may happen must stay within the registry's supply */
+    {
+        opg_u256 at_risk, supply;
+        memset(&at_risk, 0, sizeof at_risk);
+        may_burn_votes |= t->params.burn_vote_quorum | t->params.burn_vote_veto;
+        for (size_t i = 0; i < n_cl; i++) {
+            int risky = i < n_dep ? t->params.burn_proposal_deposit_prevote : may_burn_votes;
+            if (risky && opg_u256_add(&at_risk, &at_risk, &cl[i].p->total_deposit) != OPG_OK)
+                memset(at_risk.limb, 0xff, sizeof at_risk.limb);
+        }
+        opgi_tally_total_supply(&supply, r);
+        if (opg_u256_cmp(&at_risk, &supply) > 0) {
+            rc = opgi_fail(t->err, OPG_EUNDERFLOW,
+                           "deposits that may burn exceed the registry's total supply", NULL);
+            goto done;
+        }
+    }
+
+    if ((rc = opgi_tally_out_reserve(t, n_cl, refunds, bytes)) != OPG_OK)
+        goto done_nomem;
+    if (n_vote) {
+        if ((rc = scratch_alloc(a, &sc, r)) != OPG_OK ||
+            (rc = sort_alloc(a, &ss, max_votes)) != OPG_OK)
+            goto done_nomem;
+        orders = opgi_alloc_array(a, total_votes ? total_votes : 1, sizeof *orders);
+        if (!orders)
+            goto done_nomem;
+        if (need_bal) {
+            bals = opgi_alloc_array(a, total_votes ? total_votes : 1, sizeof *bals);
+            if (!bals)
+                goto done_nomem;
+        }
+        size_t at = 0;
+        for (size_t i = n_dep; i < n_cl; i++) {
+            cl[i].order = orders + at;
+            opgi_tally_sort_votes(cl[i].order, cl[i].p, ss.keys, ss.tmp);
+            if (need_bal)
+                cl[i].bal = bals + at;
+            at += cl[i].p->n_votes;
+        }
+    }
+    if (max_changes) {
+        cx.old_size = max_changes * OLD_SLOT;
+        cx.old = opgi_alloc(a, cx.old_size);
+        if (!cx.old)
+            goto done_nomem;
+    }
+    if (need_clone && (rc = pricer_clone(&cx.clone, t, target_pricer(t))) != OPG_OK) {
+        rc = opgi_fail(t->err, rc, "cannot copy the pricer to validate fees changes", NULL);
+        goto done;
+    }
+    /* the host's balances: the last thing that may fail */
+    if (need_bal)
+        for (size_t i = n_dep; i < n_cl; i++)
+            if ((rc = fetch_balances(t, cl[i].p, cl[i].order, cl[i].bal)) != OPG_OK) {
+                rc = opgi_fail(t->err, rc, "the balance callback failed", NULL);
+                goto done;
+            }
+
+    /* ---- phase B: close, in order; nothing below fails ---- */
+    {
+        size_t refund_at = 0, byte_at = 0;
+        opg_u256 burned;
+        memset(&burned, 0, sizeof burned);
+        for (size_t i = 0; i < n_cl; i++) {
+            opgi_tprop *p = cl[i].p;
+            opg_tally_closed *c = &t->out[t->n_out++];
+            if (i < n_dep) {
+                record_base(c, p, OPG_TALLY_REMOVED);
+                settle(t, c, p, t->params.burn_proposal_deposit_prevote, &refund_at);
+            } else {
+                sums s;
+                uint64_t bonded[5];
+                tally_sums(&s, &sc, t, p, cl[i].order, cl[i].bal);
+                bonded_total(bonded, r);
+                verdict v = decide(t, &s, bonded, p->expedited);
+                if (!v.passed && p->expedited) {
+                    /* Cosmos: an expedited proposal that fails becomes a regular one;
+                     * its deposits stay, its votes were deleted by the tally */
+                    record_base(c, p, OPG_TALLY_CONVERTED);
+                    counts_of(&c->counts, &s);
+                    p->expedited = 0;
+                    p->voting_end = opgi_time_add(p->voting_start, t->params.voting_period);
+                    drop_votes(a, p);
+                    continue;
+                }
+                record_base(c, p, v.passed ? OPG_TALLY_PASSED : OPG_TALLY_REJECTED);
+                counts_of(&c->counts, &s);
+                settle(t, c, p, !v.passed && v.burn, &refund_at);
+                if (v.passed && p->kind == OPG_PROPOSAL_PARAMS) {
+                    uint32_t failed = 0;
+                    int code = apply_changes(t, p, &cx, &failed);
+                    if (code) {
+                        c->outcome = OPG_TALLY_FAILED;
+                        c->failed_change = failed;
+                        c->failed_code = code;
+                    }
+                } else if (v.passed && p->kind == OPG_PROPOSAL_PAYLOAD) {
+                    size_t n = p->blob_len - p->title_len - p->summary_len;
+                    if (n) {
+                        memcpy(t->out_bytes + byte_at, p->blob + p->title_len + p->summary_len, n);
+                        c->payload = t->out_bytes + byte_at;
+                        c->payload_len = n;
+                        byte_at += n;
+                    }
+                }
+            }
+            /* within the supply checked above */
+            opg_u256_add(&burned, &burned, &c->burned);
+            p->status = 0; /* closed: leaves the list below */
+        }
+        opg_u256_add(&r->burned, &r->burned, &burned);
+        size_t k = 0;
+        for (size_t i = 0; i < t->n_props; i++) {
+            if (t->props[i]->status == 0)
+                opgi_tprop_free(a, t->props[i]);
+            else
+                t->props[k++] = t->props[i];
+        }
+        t->n_props = k;
+    }
+    rc = OPG_OK;
+    goto done;
+
+done_nomem:
+    rc = opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+done:
+    if (rc)
+        t->n_out = 0;
+    if (cx.clone)
+        opg_pricer_free(cx.clone);
+    opgi_free(a, cx.old, cx.old_size);
+    opgi_free(a, orders, (total_votes ? total_votes : 1) * sizeof *orders);
+    opgi_free(a, bals, (total_votes ? total_votes : 1) * sizeof *bals);
+    if (ss.keys)
+        sort_free(a, &ss);
+    if (sc.in_set)
+        scratch_free(a, &sc);
+    opgi_free(a, cl, n_cl * sizeof *cl);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- cancel */
+
+int opg_tally_cancel(opg_tally *t, uint64_t proposal_id, const opg_id *proposer, opg_time now)
+{
+    if (!t || !proposer)
+        return OPG_EINVAL;
+    opgi_tally_out_clear(t);
+    size_t at = opgi_tally_find(t, proposal_id);
+    if (at == t->n_props)
+        return opgi_fail(t->err, OPG_ENOTFOUND, "no open proposal with this id", NULL);
+    opgi_tprop *p = t->props[at];
+    if (opg_id_cmp(&p->proposer, proposer) != 0)
+        return opgi_fail(t->err, OPG_EINVAL, "only the proposer may cancel", NULL);
+    if (p->status == OPG_PROPOSAL_VOTING_PERIOD && p->voting_end < now)
+        return opgi_fail(t->err, OPG_ESTATUS, "the voting period is over", NULL);
+    /* burn_i = trunc(amount_i * ratio) (Dec(amount).Mul(ratio).TruncateInt(): the
+     * product is exact, the fraction of a base unit is refunded) */
+    opg_u256 burn, supply;
+    memset(&burn, 0, sizeof burn);
+    size_t nonzero = 0;
+    for (uint32_t i = 0; i < p->n_deps; i++) {
+        opg_u256 b;
+        opgi_muldiv(b.limb, 4, p->deps[i].amount.limb, 4, t->params.proposal_cancel_ratio.limb,
+                    4, P1, 1, OPGI_TRUNC); /* ratio <= 1: fits */
+        opg_u256_add(&burn, &burn, &b); /* <= total deposit */
+        if (opg_u256_cmp(&b, &p->deps[i].amount) != 0)
+            nonzero++;
+    }
+    opgi_tally_total_supply(&supply, t->reg);
+    if (opg_u256_cmp(&burn, &supply) > 0)
+        return opgi_fail(t->err, OPG_EUNDERFLOW, "burn above the registry's total supply", NULL);
+    if (opgi_tally_out_reserve(t, 1, nonzero, 0) != OPG_OK)
+        return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+
+    opg_tally_closed *c = &t->out[t->n_out++];
+    record_base(c, p, OPG_TALLY_CANCELLED);
+    c->refunds = nonzero ? t->out_refunds : NULL;
+    for (uint32_t i = 0; i < p->n_deps; i++) {
+        opg_u256 b, back;
+        opgi_muldiv(b.limb, 4, p->deps[i].amount.limb, 4, t->params.proposal_cancel_ratio.limb,
+                    4, P1, 1, OPGI_TRUNC);
+        opg_u256_sub(&back, &p->deps[i].amount, &b);
+        if (opgi_u256_is_zero(&back))
+            continue;
+        opg_tally_deposit_entry *e = &t->out_refunds[c->refund_count++];
+        e->depositor = p->deps[i].depositor;
+        e->amount = back;
+        opg_u256_add(&c->refunded, &c->refunded, &back);
+    }
+    c->burned = burn;
+    opg_u256_add(&t->reg->burned, &t->reg->burned, &burn);
+    opgi_tally_remove_at(t, at);
+    return OPG_OK;
+}

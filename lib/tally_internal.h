@@ -1,0 +1,136 @@
+/*
+ * tally_internal.h - the governance tally's records, shared by tally.c (handle,
+ * proposals, deposits, votes, queries), tally_close.c (the tally, end_block, cancel,
+ * parameter changes) and tally_state.c (save, load, hash).
+ */
+#ifndef OPG_TALLY_INTERNAL_H
+#define OPG_TALLY_INTERNAL_H
+
+#include "opg_tally.h"
+
+#include "registry_internal.h"
+
+/* Weight 1 as a raw decimal; every vote weight is in (0, OPGI_P] and fits 64 bits. */
+#define OPGI_TALLY_OPTIONS 4
+
+/* A vote: the voter and the raw weight of each option (index option - 1; 0 = not
+ * chosen). 64 bytes, so a million votes take 64 MB plus the index. */
+typedef struct opgi_tvote {
+    opg_id voter;
+    uint64_t w[OPGI_TALLY_OPTIONS];
+} opgi_tvote;
+
+typedef struct opgi_tdeposit {
+    opg_id depositor;
+    opg_u256 amount;
+} opgi_tdeposit;
+
+typedef struct opgi_tprop {
+    uint64_t id;
+    opg_id proposer;
+    uint8_t kind;      /* opg_proposal_kind */
+    uint8_t status;    /* opg_proposal_status */
+    uint8_t expedited;
+    opg_time submit_time, deposit_end;
+    opg_time voting_start, voting_end; /* 0 in the deposit period */
+    opg_u256 total_deposit;
+    /* title, summary, then the content: PARAMS "key\0value\0" per change, PAYLOAD bytes */
+    uint8_t *blob;
+    size_t blob_len;
+    uint32_t title_len, summary_len, n_changes;
+    /* deposits sorted by depositor */
+    opgi_tdeposit *deps;
+    uint32_t n_deps, deps_cap;
+    /* votes in arrival order (a replacement overwrites in place), with an open
+     * addressing index by voter, at most half full: 0 = empty, else
+     * (hash32 << 32) | (slot + 1). The stored hash lets a probe skip other voters
+     * without touching their records and lets the index grow without reading them. */
+    opgi_tvote *votes;
+    uint32_t n_votes, votes_cap;
+    uint64_t *vidx;
+    uint32_t vidx_cap; /* 0 or a power of two */
+} opgi_tprop;
+
+enum opgi_ttarget_kind {
+    OPGI_TARGET_HOST = 0,
+    OPGI_TARGET_PRICER = 1,
+    OPGI_TARGET_SPLITTER = 2,
+    OPGI_TARGET_SLASHER = 3
+};
+
+/* An attached parameter namespace. */
+typedef struct opgi_ttarget {
+    char prefix[OPG_TALLY_PREFIX_MAX + 1];
+    size_t prefix_len;
+    int kind;
+    void *handle;
+    opg_tally_param_set_fn set;
+    opg_tally_param_get_fn get;
+} opgi_ttarget;
+
+#define OPGI_TALLY_MAX_TARGETS 12
+
+struct opg_tally {
+    opg_allocator alloc;
+    char err[OPGI_ERRMSG_MAX];
+    opg_registry *reg;
+    opg_tally_params params;
+    uint64_t next_id;
+
+    /* open proposals, sorted by id (ids only grow, so submit appends) */
+    opgi_tprop **props;
+    size_t n_props, props_cap;
+
+    opg_tally_balance_fn balance_fn;
+    void *balance_user;
+    opgi_ttarget targets[OPGI_TALLY_MAX_TARGETS];
+    size_t n_targets;
+
+    /* output of the last end_block or cancel */
+    opg_tally_closed *out;
+    size_t n_out, out_cap;
+    opg_tally_deposit_entry *out_refunds;
+    size_t out_refunds_cap;
+    uint8_t *out_bytes;
+    size_t out_bytes_cap;
+};
+
+extern const opgi_param_table opgi_tally_param_table;
+
+/* Position of the proposal with this id, or n_props if there is none. */
+size_t opgi_tally_find(const opg_tally *t, uint64_t id);
+opgi_tprop *opgi_tally_prop(const opg_tally *t, uint64_t id);
+/* Frees a proposal record and everything it owns. */
+void opgi_tprop_free(const opg_allocator *a, opgi_tprop *p);
+/* Removes the proposal at position i from the list (and frees it). */
+void opgi_tally_remove_at(opg_tally *t, size_t i);
+/* Makes room for one more proposal in the list. */
+int opgi_tally_props_reserve(opg_tally *t);
+/* Minimum deposit for a proposal (expedited or not): OPG_EOVERFLOW never happens for
+ * valid params (the validator checks it). */
+void opgi_tally_min_deposit(opg_u256 *out, const opg_tally_params *p, int expedited);
+/* a + b seconds, saturating at OPG_TIME_FOREVER (both >= 0 for b). */
+opg_time opgi_time_add(opg_time a, opg_time b);
+/* (Re)builds a proposal's vote index at capacity cap (power of two, >= 2 * n_votes). */
+int opgi_tprop_index_build(const opg_allocator *a, opgi_tprop *p, uint32_t cap);
+/* Checks a raw weight vector: each in [0, 1], at least one nonzero, sum exactly 1. */
+int opgi_tally_weights_valid(const uint64_t w[OPGI_TALLY_OPTIONS]);
+
+/* Sorts the votes of p by voter id into order[0..n_votes) using scratch of
+ * 2 * n_votes uint64_t and n_votes uint32_t (see opgi_vote_sort_scratch). */
+void opgi_tally_sort_votes(uint32_t *order, const opgi_tprop *p, uint64_t *keys,
+                           uint32_t *tmp);
+
+/* Content of a PARAMS proposal: change i as pointers into the blob. */
+void opgi_tprop_change(const opgi_tprop *p, size_t i, const char **key, const char **value);
+
+/* Start of a call that produces an output list: clears it and the error text. */
+void opgi_tally_out_clear(opg_tally *t);
+/* Makes room for `records` output records, `refunds` refund entries and `bytes`
+ * payload bytes (the list is empty when this is called). */
+int opgi_tally_out_reserve(opg_tally *t, size_t records, size_t refunds, size_t bytes);
+
+/* The registry's total supply (genesis + minted - burned). */
+void opgi_tally_total_supply(opg_u256 *out, const opg_registry *r);
+
+#endif /* OPG_TALLY_INTERNAL_H */
