@@ -18,7 +18,7 @@ At the surface every value is a plain Python type:
 
 Every non-zero return code raises OpgError (.code, .name, .detail). Handles are
 classes with close(), context-manager support and a finaliser; an engine (Splitter,
-Slasher, Hyper) keeps its registry alive, and closing a registry closes its engines
+Slasher, Hyper, Tally) keeps its registry alive, and closing a registry closes its engines
 first, so the C rule "free the engines before the registry" always holds.
 
 The library is found, in this order: $OPG_LIBRARY; build/libopg.so of the source tree
@@ -41,8 +41,8 @@ __all__ = [
     "OpgError", "version", "version_number", "strerror", "errname", "error_codes",
     "Id", "Role", "NodeStatus", "EventKind", "PricerController", "PricerCombine",
     "EmissionKind", "SlashReason", "VoteType", "EvidenceKind",
-    "HyperPolicyKind", "HyperMoveKind",
-    "Registry", "Pricer", "Splitter", "Slasher", "Hyper",
+    "HyperPolicyKind", "HyperMoveKind", "ProposalKind", "ProposalStatus", "VoteOption",
+    "TallyOutcome", "Registry", "Pricer", "Splitter", "Slasher", "Hyper", "Tally",
     "u256_mul_div", "fake_exponential", "decay_remaining", "vote_sign_bytes",
     "evidence_encode", "evidence_decode", "double_sign_verify",
     "dec_add", "dec_sub", "dec_mul", "dec_mul_truncate", "dec_mul_round_up", "dec_quo",
@@ -531,6 +531,8 @@ def _out_fn(ctype, enum_cls=None, as_bool=False):
     """The function that turns a field of this C type into its Python value."""
     if issubclass(ctype, (opg_u256, opg_dec, opg_id, _Struct)):
         return ctype.to_py
+    if ctype is c_char_p:
+        return lambda v: None if v is None else v.decode("utf-8")
     if issubclass(ctype, ctypes.Array):
         if ctype._type_ is c_char:
             return lambda v: v.decode("utf-8")  # ctypes gives the bytes before the NUL
@@ -548,6 +550,8 @@ def _out_fn(ctype, enum_cls=None, as_bool=False):
 
 
 def _in(ctype, value, enum_cls=None, as_bool=False, name="value"):
+    if ctype is c_char_p:
+        return None if value is None else _param_text(value).encode("utf-8")
     if issubclass(ctype, opg_u256):
         return _u(value)
     if issubclass(ctype, opg_dec):
@@ -587,6 +591,18 @@ def _record(cls):
     __all__.append(rt.__name__)
     return cls
 
+def _param_text(value):
+    """A parameter value as the text the libraries parse."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return value.name.lower()
+    if isinstance(value, (int, decimal.Decimal)):
+        return _dec_text(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
+
 # ------------------------------------------------------------------ handles
 
 class _Ptr:
@@ -620,6 +636,20 @@ class _Ptr:
             self.close()
         except Exception:
             pass
+
+
+class _Link:
+    """Registered among a handle's children: run when that handle closes (a tally
+    detaches it first). Holds no wrapper, so it makes no reference cycle."""
+    __slots__ = ("undo", "__weakref__")
+
+    def __init__(self, undo):
+        self.undo = undo
+
+    def close(self):
+        undo, self.undo = self.undo, None
+        if undo is not None:
+            undo()
 
 
 class _Handle:
@@ -692,15 +722,7 @@ class _Handle:
     # ---- parameters by key
     def param_set(self, key, value):
         """Sets a parameter by key; value is text, an int, a Decimal or a bool."""
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, (int, decimal.Decimal)):
-            text = _dec_text(value)
-        elif isinstance(value, enum.Enum):
-            text = value.name.lower()
-        else:
-            text = str(value)
-        self._call("param_set", self._p, key.encode(), text.encode())
+        self._call("param_set", self._p, key.encode(), _param_text(value).encode())
 
     def param_get(self, key):
         """A parameter's value as text (the form param_set accepts)."""
@@ -2275,3 +2297,472 @@ class Hyper(_Engine):
         pid = _i(position)
         return _list_out(lambda o, c, n: _C.opg_hyper_targets(o, c, n, self._p, pid),
                          opg_hyper_weight, "opg_hyper_targets")
+
+# ==================================================================== tally
+
+class ProposalKind(enum.IntEnum):
+    TEXT = 0
+    PARAMS = 1
+    PAYLOAD = 2
+
+
+class ProposalStatus(enum.IntEnum):
+    DEPOSIT_PERIOD = 1
+    VOTING_PERIOD = 2
+
+
+class VoteOption(enum.IntEnum):
+    YES = 1
+    ABSTAIN = 2
+    NO = 3
+    NO_WITH_VETO = 4
+
+
+class TallyOutcome(enum.IntEnum):
+    PASSED = 1
+    REJECTED = 2
+    FAILED = 3
+    REMOVED = 4
+    CANCELLED = 5
+    CONVERTED = 6
+
+
+@_record
+class opg_tally_params(_Struct):
+    _record_ = "TallyParams"
+    _bools_ = ("burn_vote_quorum", "burn_vote_veto", "burn_proposal_deposit_prevote")
+    _fields_ = [
+        ("min_deposit", opg_u256),
+        ("min_deposit_expedited_ratio", opg_dec),
+        ("max_deposit_period", c_int64),
+        ("voting_period", c_int64),
+        ("expedited_voting_period", c_int64),
+        ("quorum", opg_dec),
+        ("threshold", opg_dec),
+        ("expedited_threshold", opg_dec),
+        ("veto_threshold", opg_dec),
+        ("burn_vote_quorum", c_int),
+        ("burn_vote_veto", c_int),
+        ("burn_proposal_deposit_prevote", c_int),
+        ("liquid_weight", opg_dec),
+        ("proposal_cancel_ratio", opg_dec),
+    ]
+
+
+@_record
+class opg_param_change(_Struct):
+    _record_ = "ParamChange"
+    _fields_ = [
+        ("key", c_char_p),
+        ("value", c_char_p),
+    ]
+
+
+class opg_proposal_submit(_Struct):
+    _enums_ = {"kind": ProposalKind}
+    _bools_ = ("expedited",)
+    _fields_ = [
+        ("proposer", opg_id),
+        ("kind", c_int),
+        ("expedited", c_int),
+        ("initial_deposit", opg_u256),
+        ("title", c_char_p),
+        ("summary", c_char_p),
+        ("changes", POINTER(opg_param_change)),
+        ("change_count", c_size_t),
+        ("payload", c_void_p),
+        ("payload_len", c_size_t),
+    ]
+
+
+@_record
+class opg_weighted_vote(_Struct):
+    _record_ = "WeightedVote"
+    _enums_ = {"option": VoteOption}
+    _fields_ = [
+        ("option", c_int),
+        ("weight", opg_dec),
+    ]
+
+
+@_record
+class opg_tally_counts(_Struct):
+    _record_ = "TallyCounts"
+    _fields_ = [
+        ("yes", opg_u256),
+        ("abstain", opg_u256),
+        ("no", opg_u256),
+        ("no_with_veto", opg_u256),
+    ]
+
+
+@_record
+class opg_tally_deposit_entry(_Struct):
+    _record_ = "Deposit"
+    _fields_ = [
+        ("depositor", opg_id),
+        ("amount", opg_u256),
+    ]
+
+
+def _bytes_at(ptr, n):
+    return ctypes.string_at(ptr, n) if ptr else b""
+
+
+@_record
+class opg_tally_closed(_Struct):
+    """refunds and payload come out as a list and bytes (None: no payload)."""
+    _record_ = "ClosedProposal"
+    _enums_ = {"outcome": TallyOutcome, "kind": ProposalKind}
+    _bools_ = ("expedited",)
+    _skip_ = ("refunds", "refund_count", "payload", "payload_len")
+    _extra_ = ("refunds", "payload")
+    _fields_ = [
+        ("proposal_id", c_uint64),
+        ("outcome", c_int),
+        ("kind", c_int),
+        ("proposer", opg_id),
+        ("expedited", c_int),
+        ("counts", opg_tally_counts),
+        ("refunds", POINTER(opg_tally_deposit_entry)),
+        ("refund_count", c_size_t),
+        ("refunded", opg_u256),
+        ("burned", opg_u256),
+        ("failed_change", c_uint32),
+        ("failed_code", c_int),
+        ("payload", c_void_p),
+        ("payload_len", c_size_t),
+    ]
+
+    def to_py(self):
+        rec = super().to_py()
+        rec.refunds = _array_out(self.refunds, self.refund_count)
+        rec.payload = _bytes_at(self.payload, self.payload_len) if self.payload else None
+        return rec
+
+
+@_record
+class opg_proposal_info(_Struct):
+    """title and summary come out as str, payload as bytes."""
+    _record_ = "ProposalInfo"
+    _enums_ = {"kind": ProposalKind, "status": ProposalStatus}
+    _bools_ = ("expedited",)
+    _skip_ = ("title", "title_len", "summary", "summary_len", "payload", "payload_len")
+    _extra_ = ("title", "summary", "payload")
+    _fields_ = [
+        ("id", c_uint64),
+        ("proposer", opg_id),
+        ("kind", c_int),
+        ("status", c_int),
+        ("expedited", c_int),
+        ("submit_time", c_int64),
+        ("deposit_end", c_int64),
+        ("voting_start", c_int64),
+        ("voting_end", c_int64),
+        ("total_deposit", opg_u256),
+        ("deposit_count", c_size_t),
+        ("vote_count", c_size_t),
+        ("change_count", c_size_t),
+        ("title", c_void_p),
+        ("title_len", c_size_t),
+        ("summary", c_void_p),
+        ("summary_len", c_size_t),
+        ("payload", c_void_p),
+        ("payload_len", c_size_t),
+    ]
+
+    def to_py(self):
+        rec = super().to_py()
+        rec.title = _bytes_at(self.title, self.title_len).decode("utf-8", "replace")
+        rec.summary = _bytes_at(self.summary, self.summary_len).decode("utf-8", "replace")
+        rec.payload = _bytes_at(self.payload, self.payload_len)
+        return rec
+
+
+@_record
+class opg_tally_preview_result(_Struct):
+    """results[option - 1] is the option's power before truncation."""
+    _record_ = "TallyPreview"
+    _enums_ = {"outcome": TallyOutcome}
+    _bools_ = ("burn",)
+    _fields_ = [
+        ("counts", opg_tally_counts),
+        ("results", opg_dec * 4),
+        ("total_power", opg_dec),
+        ("bonded_total", opg_u256),
+        ("outcome", c_int),
+        ("burn", c_int),
+    ]
+
+
+_BALANCE_FN = ctypes.CFUNCTYPE(c_int, c_void_p, _PI, _PU)
+_SET_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)
+_GET_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, POINTER(c_size_t), c_void_p, c_char_p)
+
+_declare_handle("opg_tally", has_check=False, engine=True)
+_PTC = POINTER(opg_tally_closed)
+_declare("opg_tally_params_init", None, POINTER(opg_tally_params))
+_declare("opg_tally_params_get", None, POINTER(opg_tally_params), _H)
+_declare("opg_tally_new", c_int, POINTER(_H), _H, POINTER(opg_tally_params), c_void_p)
+_declare("opg_tally_set_balance_fn", None, _H, _BALANCE_FN, c_void_p)
+_declare("opg_tally_attach_pricer", c_int, _H, _H)
+_declare("opg_tally_attach_splitter", c_int, _H, _H)
+_declare("opg_tally_attach_slasher", c_int, _H, _H)
+_declare("opg_tally_attach_params", c_int, _H, c_char_p, c_void_p, _SET_FN, _GET_FN)
+_declare("opg_tally_submit", c_int, POINTER(c_uint64), _H, POINTER(opg_proposal_submit), _I64)
+_declare("opg_tally_deposit", c_int, POINTER(c_int), _H, _U64, _PI, _PU, _I64)
+_declare("opg_tally_vote", c_int, _H, _U64, _PI, POINTER(opg_weighted_vote), c_size_t)
+_declare("opg_tally_vote_option", c_int, _H, _U64, _PI, c_int)
+_declare("opg_tally_cancel", c_int, _H, _U64, _PI, _I64)
+_declare("opg_tally_end_block", c_int, _H, _U64, _I64)
+_declare("opg_tally_closed_list", _PTC, _H, POINTER(c_size_t))
+_declare("opg_tally_proposal_get", c_int, POINTER(opg_proposal_info), _H, _U64)
+_declare("opg_tally_proposal_count", c_size_t, _H)
+_declare("opg_tally_proposal_at", c_int, POINTER(opg_proposal_info), _H, c_size_t)
+_declare("opg_tally_proposal_change", c_int, POINTER(opg_param_change), _H, _U64, c_size_t)
+_declare("opg_tally_deposits", c_int, POINTER(opg_tally_deposit_entry), c_size_t,
+         POINTER(c_size_t), _H, _U64)
+_declare("opg_tally_vote_get", c_int, POINTER(opg_weighted_vote), POINTER(c_size_t), _H, _U64,
+         _PI)
+_declare("opg_tally_preview", c_int, POINTER(opg_tally_preview_result), _H, _U64)
+
+
+def _error_code(exc):
+    return exc.code if isinstance(exc, OpgError) else EINVAL  # noqa: F821
+
+
+class Tally(_Engine):
+    """The governance tally (opg_tally) on a registry: proposals, deposits, weighted
+    votes, the Cosmos x/gov tally, parameter changes applied all or nothing.
+
+    Tally(registry, **params): params are fields of opg_tally_params (min_deposit,
+    voting_period, quorum, threshold, ...).
+    """
+    _prefix = "opg_tally"
+
+    def __init__(self, registry, **params):
+        p = opg_tally_params()
+        _C.opg_tally_params_init(byref(p))
+        p.update(params)
+        out = c_void_p()
+        _check(_C.opg_tally_new(byref(out), registry._p, byref(p), None), "opg_tally_new")
+        self._attach(registry, out.value)
+        self._links = {}      # namespace -> (link, the attached handle's _Ptr, wrapper)
+        self._callbacks = {}  # C callbacks kept alive while attached
+        self._cb_error = None
+
+    @classmethod
+    def load(cls, registry, data):
+        """A tally from saved bytes; attachments and the balance function are not
+        state: attach them again."""
+        self = super().load(registry, data)
+        self._links, self._callbacks, self._cb_error = {}, {}, None
+        return self
+
+    @staticmethod
+    def default_params():
+        p = opg_tally_params()
+        _C.opg_tally_params_init(byref(p))
+        return p.to_py()
+
+    def params(self):
+        p = opg_tally_params()
+        _C.opg_tally_params_get(byref(p), self._p)
+        return p.to_py()
+
+    # ---- host attachments
+    def _unlink(self, name):
+        old = self._links.pop(name, None)
+        if old is not None:
+            old[0].undo = None  # detached here; the link must not detach again
+            old[1].children.discard(old[0])
+
+    def _attach_handle(self, name, verb, handle):
+        fn = self._fn(verb)
+        self._call(verb, self._p, handle._p if handle is not None else None)
+        self._unlink(name)
+        if handle is not None:
+            tptr = self._ptr
+
+            def detach(fn=fn, tptr=tptr):
+                if tptr.ptr is not None:
+                    fn(tptr.ptr, None)
+            link = _Link(detach)
+            handle._ptr.children.add(link)  # closing the handle detaches it first
+            self._links[name] = (link, handle._ptr, handle)
+
+    def attach_pricer(self, pricer):
+        """"fees.*" changes go to this Pricer (None detaches)."""
+        self._attach_handle("fees", "attach_pricer", pricer)
+
+    def attach_splitter(self, splitter):
+        """"distribution.*", "mint.*", "emission.*" go to this Splitter (None detaches)."""
+        self._attach_handle("splitter", "attach_splitter", splitter)
+
+    def attach_slasher(self, slasher):
+        """"slashing.*", "evidence.*" go to this Slasher (None detaches)."""
+        self._attach_handle("slasher", "attach_slasher", slasher)
+
+    def attach_params(self, prefix, host):
+        """Keys starting with prefix ("host.") go to host.param_set(key, value) and
+        host.param_get(key) -> str (None detaches). set must be atomic and restore
+        exactly what get read; an exception refuses the value (OpgError's code, else
+        EINVAL)."""
+        if host is None:
+            self._call("attach_params", self._p, prefix.encode(), None, _SET_FN(), _GET_FN())
+            self._callbacks.pop(prefix, None)
+            return
+
+        def set_cb(_handle, key, value):
+            try:
+                host.param_set(key.decode(), value.decode())
+                return 0
+            except Exception as e:  # a refusal: the proposal fails with this code
+                return _error_code(e)
+
+        def get_cb(buf, cap, needed, _handle, key):
+            try:
+                text = _param_text(host.param_get(key.decode())).encode("utf-8")
+            except Exception as e:
+                return _error_code(e)
+            if needed:
+                needed[0] = len(text) + 1
+            if cap < len(text) + 1:
+                return EBUFS  # noqa: F821
+            ctypes.memmove(buf, text + b"\0", len(text) + 1)
+            return 0
+        cbs = (_SET_FN(set_cb), _GET_FN(get_cb), host)
+        self._call("attach_params", self._p, prefix.encode(), None, cbs[0], cbs[1])
+        self._callbacks[prefix] = cbs
+
+    def set_balance_fn(self, fn):
+        """Held tokens: fn(account: Id) -> int liquid balance, asked at end_block and
+        preview when gov.liquid_weight > 0 (None removes it). An exception fails the
+        call; it is raised again from there."""
+        if fn is None:
+            _C.opg_tally_set_balance_fn(self._p, _BALANCE_FN(), None)
+            self._callbacks.pop(None, None)
+            return
+
+        def cb(_user, account, balance):
+            try:
+                balance[0] = _u(fn(account[0].to_py()))
+                return 0
+            except Exception as e:
+                self_ref = ref()
+                if self_ref is not None:
+                    self_ref._cb_error = e
+                return _error_code(e)
+        ref = weakref.ref(self)
+        c = _BALANCE_FN(cb)
+        _C.opg_tally_set_balance_fn(self._p, c, None)
+        self._callbacks[None] = (c, fn)
+
+    def _with_callbacks(self, call, verb, *args):
+        self._cb_error = None
+        try:
+            call(verb, *args)
+        except OpgError as e:
+            err, self._cb_error = self._cb_error, None
+            if err is not None and not isinstance(err, OpgError):
+                raise e from err
+            raise
+
+    # ---- proposals
+    def submit(self, proposer, now, kind=None, title=None, summary=None, changes=None,
+               payload=None, initial_deposit=0, expedited=False):
+        """Submits a proposal; returns its id. kind defaults to PARAMS with changes
+        ({key: value} or (key, value) pairs), PAYLOAD with payload (bytes), else TEXT."""
+        if kind is None:
+            kind = (ProposalKind.PARAMS if changes else
+                    ProposalKind.PAYLOAD if payload is not None else ProposalKind.TEXT)
+        p = opg_proposal_submit.make(proposer=proposer, kind=kind, expedited=expedited,
+                                     initial_deposit=initial_deposit, title=title,
+                                     summary=summary)
+        items = _pairs(changes or (), opg_param_change, ("key", "value"))
+        arr = (opg_param_change * max(len(items), 1))(*items)
+        if items:
+            p.changes = ctypes.cast(arr, POINTER(opg_param_change))
+            p.change_count = len(items)
+        if payload is not None:
+            data = bytes(payload)
+            pbuf = ctypes.create_string_buffer(data, max(len(data), 1))
+            p.payload = ctypes.cast(pbuf, c_void_p)
+            p.payload_len = len(data)
+        out = c_uint64()
+        self._call("submit", byref(out), self._p, byref(p), now)
+        return out.value
+
+    def deposit(self, proposal_id, depositor, amount, now):
+        """Adds a deposit; returns whether this started the voting period."""
+        started = c_int()
+        self._call("deposit", byref(started), self._p, proposal_id, _i(depositor), _u(amount),
+                   now)
+        return bool(started.value)
+
+    def vote(self, proposal_id, voter, options):
+        """A plain vote (VoteOption, int or "yes" / "no_with_veto" ...) or a weighted
+        one ({option: weight} or (option, weight) pairs, weights adding up to 1)."""
+        if isinstance(options, (int, str)):
+            self._call("vote_option", self._p, proposal_id, _i(voter),
+                       _enum_in(VoteOption, options))
+            return
+        items = _pairs(options, opg_weighted_vote, ("option", "weight"))
+        arr = (opg_weighted_vote * max(len(items), 1))(*items)
+        self._call("vote", self._p, proposal_id, _i(voter), arr, len(items))
+
+    def cancel(self, proposal_id, proposer, now):
+        """The proposer cancels; returns the ClosedProposal (CANCELLED)."""
+        self._call("cancel", self._p, proposal_id, _i(proposer), now)
+        return self.closed()[0]
+
+    def end_block(self, height, now):
+        """Closes the block; returns what closed (ClosedProposal list)."""
+        self._with_callbacks(self._call, "end_block", self._p, height, now)
+        return self.closed()
+
+    def closed(self):
+        """The proposals closed by the last end_block or cancel."""
+        n = c_size_t(0)
+        return _array_out(_C.opg_tally_closed_list(self._p, byref(n)), n.value)
+
+    # ---- queries
+    def proposal(self, proposal_id):
+        out = opg_proposal_info()
+        self._query("proposal_get", byref(out), self._p, proposal_id)
+        return out.to_py()
+
+    def proposals(self):
+        """Every open proposal, in id order."""
+        out = opg_proposal_info()
+        res = []
+        for i in range(_C.opg_tally_proposal_count(self._p)):
+            self._query("proposal_at", byref(out), self._p, i)
+            res.append(out.to_py())
+        return res
+
+    def proposal_changes(self, proposal_id):
+        """A parameter-change proposal's changes (ParamChange list)."""
+        out = opg_param_change()
+        res = []
+        for i in range(self.proposal(proposal_id).change_count):
+            self._query("proposal_change", byref(out), self._p, proposal_id, i)
+            res.append(out.to_py())
+        return res
+
+    def deposits(self, proposal_id):
+        return _list_out(lambda o, c, n: _C.opg_tally_deposits(o, c, n, self._p, proposal_id),
+                         opg_tally_deposit_entry, "opg_tally_deposits")
+
+    def vote_get(self, proposal_id, voter):
+        """The voter's vote: WeightedVote list in option order."""
+        out = (opg_weighted_vote * 4)()
+        n = c_size_t(0)
+        self._query("vote_get", out, byref(n), self._p, proposal_id, _i(voter))
+        return [out[i].to_py() for i in range(n.value)]
+
+    def preview(self, proposal_id):
+        """The tally as if the proposal closed now (TallyPreview), changing nothing."""
+        out = opg_tally_preview_result()
+        self._with_callbacks(self._query, "preview", byref(out), self._p, proposal_id)
+        return out.to_py()

@@ -1242,6 +1242,281 @@ class TestHyper(OpgTest):
         self.assertTrue(w.h.closed and w.sl.closed and w.spl.closed)
 
 
+# --------------------------------------------------------------------- tally
+
+T0, VP = 1000000, 172800  # a start time, the default voting period
+
+
+def gov_registry(*nodes, delegations=()):
+    """Nodes (n, self) and delegations (delegator, n, amount), bonded at height 2;
+    the default power reduction 10^6 (the C tally tests' fixture)."""
+    reg = opg.Registry(genesis_supply=10**30)
+    for n, self_delegation in nodes:
+        reg.node_create(1, T0, operator_id=op(n), consensus_key=Id.from_int(5000 + n),
+                        roles=opg.Role.ALL, commission_rate=0, commission_max_rate=1,
+                        commission_max_change_rate="0.01", min_self_delegation=1,
+                        self_delegation=self_delegation)
+    for d, n, amount in delegations:
+        reg.delegate(op(d), op(n), amount, 1, T0)
+    reg.end_block(2, T0)
+    return reg
+
+
+class HostParams:
+    """A host module's parameters: a <= b, set atomically."""
+
+    def __init__(self):
+        self.values = {"host.a": 1, "host.b": 5}
+        self.sets = 0
+
+    def param_get(self, key):
+        if key not in self.values:
+            raise OpgError(opg.EKEY)
+        return self.values[key]
+
+    def param_set(self, key, value):
+        if key not in self.values:
+            raise OpgError(opg.EKEY)
+        new = dict(self.values, **{key: int(value)})  # ValueError: refused (EINVAL)
+        if new["host.a"] > new["host.b"]:
+            raise OpgError(opg.EINVAL)
+        self.values, self.sets = new, self.sets + 1
+
+
+class TestTally(OpgTest):
+    def test_no_votes_then_burned_quorum(self):
+        reg = gov_registry((1, 100 * M))
+        t = opg.Tally(reg)
+        pid = t.submit(op(200), T0, title="a title", initial_deposit=10 * M)
+        self.assertEqual(pid, 1)
+        info = t.proposal(pid)
+        self.assertEqual((info.status, info.kind, info.voting_start, info.voting_end,
+                          info.title, info.total_deposit),
+                         (opg.ProposalStatus.VOTING_PERIOD, opg.ProposalKind.TEXT, T0, T0 + VP,
+                          "a title", 10 * M))
+        self.assertEqual(t.end_block(10, T0 + VP - 1), [])  # one second early
+        # total 0: below quorum, rejected, refunded
+        [c] = t.end_block(11, T0 + VP)
+        self.assertEqual((c.proposal_id, c.outcome, c.counts, c.refunded, c.burned),
+                         (1, opg.TallyOutcome.REJECTED, opg.TallyCounts(0, 0, 0, 0), 10 * M, 0))
+        self.assertEqual(c.refunds, [opg.Deposit(op(200), 10 * M)])
+        self.assertEqual(t.proposals(), [])
+        t.param_set("gov.burn_vote_quorum", True)
+        pid = t.submit(op(200), T0 + VP, initial_deposit=10 * M)
+        [c] = t.end_block(12, T0 + 2 * VP)
+        self.assertEqual((c.outcome, c.refunds, c.burned), (opg.TallyOutcome.REJECTED, [], 10 * M))
+        self.assertEqual(reg.supply().burned, 10 * M)
+        reg.close()
+        self.assertTrue(t.closed)
+
+    def test_quorum_exactly_met_and_preview(self):
+        # 334e6 of 1000e6 votes yes: quo = 0.334, exactly the quorum: passes
+        reg = gov_registry((1, 334 * M), (2, 666 * M))
+        t = opg.Tally(reg)
+        pid = t.submit(op(200), T0, initial_deposit=10 * M)
+        t.vote(pid, op(1), opg.VoteOption.YES)
+        pv = t.preview(pid)
+        self.assertEqual((pv.bonded_total, pv.total_power, pv.outcome, pv.burn),
+                         (1000 * M, D(334 * M), opg.TallyOutcome.PASSED, False))
+        [c] = t.end_block(10, T0 + VP)
+        self.assertEqual((c.outcome, c.counts.yes, c.refunded),
+                         (opg.TallyOutcome.PASSED, 334 * M, 10 * M))
+        t.param_set("gov.quorum", "0.334000000000000001")  # one ulp higher: missed
+        pid = t.submit(op(200), T0 + VP, initial_deposit=10 * M)
+        t.vote(pid, op(1), "yes")
+        [c] = t.end_block(11, T0 + 2 * VP)
+        self.assertEqual(c.outcome, opg.TallyOutcome.REJECTED)
+        reg.close()
+
+    def test_veto_burns_deposits(self):
+        # veto 335e6 of 1000e6: 0.335 > 0.334, rejected and burned (both deposits)
+        reg = gov_registry((1, 335 * M), (2, 665 * M))
+        t = opg.Tally(reg)
+        pid = t.submit(op(200), T0, initial_deposit=10 * M)
+        self.assertFalse(t.deposit(pid, op(201), 3, T0 + 5))  # voting already started
+        self.assertEqual(t.deposits(pid), [opg.Deposit(op(200), 10 * M), opg.Deposit(op(201), 3)])
+        t.vote(pid, op(1), opg.VoteOption.NO_WITH_VETO)
+        t.vote(pid, op(2), 1)
+        [c] = t.end_block(10, T0 + VP)
+        self.assertEqual((c.outcome, c.counts.no_with_veto, c.burned, c.refunds),
+                         (opg.TallyOutcome.REJECTED, 335 * M, 10 * M + 3, []))
+        self.assertEqual(reg.supply().burned, 10 * M + 3)
+        reg.close()
+
+    def test_delegator_overrides_and_inherits(self):
+        # A self 600e6 with delegators 100 (400e6) and 101 (200e6); B 800e6 silent.
+        # A yes, 100 no: yes 600e6 + (1200e6 - 1000e6) inherited = 800e6, no 400e6
+        reg = gov_registry((1, 600 * M), (2, 800 * M),
+                           delegations=((100, 1, 400 * M), (101, 1, 200 * M)))
+        t = opg.Tally(reg)
+        pid = t.submit(op(200), T0, initial_deposit=10 * M)
+        t.vote(pid, op(1), "yes")
+        t.vote(pid, op(100), "no")
+        self.assertEqual(t.preview(pid).total_power, D(1200 * M))
+        [c] = t.end_block(10, T0 + VP)
+        self.assertEqual((c.outcome, c.counts.yes, c.counts.no),
+                         (opg.TallyOutcome.PASSED, 800 * M, 400 * M))
+        reg.close()
+
+    def test_weighted_vote_rounding(self):
+        reg = gov_registry((1, 2 * M), delegations=((100, 1, 1 * M),))
+        reg.slash(op(1), 3, 3, "0.333332666666666667", 3, T0)
+        n = reg.node(op(1))
+        self.assertEqual((n.tokens, n.delegator_shares), (2000002, D(3 * M)))
+        t = opg.Tally(reg)
+        pid = t.submit(op(200), T0, initial_deposit=10 * M)
+        t.vote(pid, op(100), {"no": "0.5", opg.VoteOption.YES: "0.5"})
+        t.vote(pid, op(1), "yes")
+        self.assertEqual(t.vote_get(pid, op(100)),
+                         [opg.WeightedVote(opg.VoteOption.YES, D("0.5")),
+                          opg.WeightedVote(opg.VoteOption.NO, D("0.5"))])
+        pv = t.preview(pid)
+        self.assertEqual(pv.results[opg.VoteOption.YES - 1], D("1666668.333333333333333333"))
+        self.assertEqual(pv.results[opg.VoteOption.NO - 1], D("333333.666666666666666666"))
+        self.assertEqual((pv.counts.yes, pv.counts.no, pv.total_power),
+                         (1666668, 333333, D(2000002)))
+        self.assertFails("EVOTE", t.vote, pid, op(100), [("yes", "0.5"), ("no", "0.4")])
+        self.assertFails("ENOTFOUND", t.vote, 99, op(100), "yes")
+        reg.close()
+
+    def test_param_changes_all_or_nothing(self):
+        reg = gov_registry((1, 1000 * M))
+        t = opg.Tally(reg)
+        pricer = opg.Pricer([{"name": "gpu", "initial_base_fee": 1000}])
+        host = HostParams()
+        t.attach_pricer(pricer)
+        t.attach_params("host.", host)
+        self.assertFails("EEXISTS", t.attach_params, "host.", host)
+        self.assertFails("EINVAL", t.attach_params, "staking.", host)
+        now = [T0]
+
+        def pass_changes(changes):
+            pid = t.submit(op(200), now[0], changes=changes, initial_deposit=10 * M)
+            t.vote(pid, op(1), "yes")
+            now[0] += VP
+            [c] = t.end_block(10, now[0])
+            return c
+        ph = pricer.state_hash()
+        # one invalid change among valid ones: nothing applies
+        c = pass_changes([("staking.max_validators", 50), ("gov.quorum", "0.5"),
+                          ("fees.gpu.min_base_fee", 5000), ("host.a", 3),
+                          ("staking.max_entries", 1000)])
+        self.assertEqual((c.outcome, c.failed_change, c.failed_code),
+                         (opg.TallyOutcome.FAILED, 4, opg.EINVAL))
+        self.assertEqual((reg.param_get("staking.max_validators"), t.param_get("gov.quorum")),
+                         ("100", "0.334"))
+        self.assertEqual((pricer.state_hash(), host.values["host.a"], host.sets), (ph, 1, 0))
+        # a host change refused when applied: the earlier host change is set back
+        c = pass_changes({"gov.quorum": "0.5", "host.b": 7, "host.a": 9})
+        self.assertEqual((c.outcome, c.failed_change, c.failed_code),
+                         (opg.TallyOutcome.FAILED, 2, opg.EINVAL))
+        self.assertEqual((host.values, host.sets), ({"host.a": 1, "host.b": 5}, 2))
+        # all valid: every handle changes
+        pid_changes = {"staking.max_validators": 60, "gov.quorum": "0.5",
+                       "fees.gpu.min_base_fee": 5000, "host.b": 8, "host.a": 7}
+        c = pass_changes(pid_changes)
+        self.assertEqual(c.outcome, opg.TallyOutcome.PASSED)
+        self.assertEqual((reg.params().max_validators, t.params().quorum), (60, D("0.5")))
+        self.assertEqual(pricer.dimension_state("gpu").base_fee, 5000)  # clamped up
+        self.assertEqual(host.values, {"host.a": 7, "host.b": 8})
+        # closing the pricer detaches it first: fees.* then fails with EKEY
+        pricer.close()
+        c = pass_changes({"fees.combine": "max"})
+        self.assertEqual((c.outcome, c.failed_code), (opg.TallyOutcome.FAILED, opg.EKEY))
+        t.attach_params("host.", None)
+        c = pass_changes({"host.a": 2})
+        self.assertEqual((c.outcome, c.failed_code), (opg.TallyOutcome.FAILED, opg.EKEY))
+        reg.close()
+
+    def test_engine_namespaces(self):
+        reg = gov_registry((1, 1000 * M))
+        t = opg.Tally(reg)
+        spl, sl = opg.Splitter(reg), opg.Slasher(reg)
+        t.attach_splitter(spl)
+        t.attach_slasher(sl)
+        pid = t.submit(op(200), T0, initial_deposit=10 * M,
+                       changes={"distribution.community_tax": "0.1",
+                                "slashing.signed_blocks_window": 200})
+        self.assertEqual(t.proposal_changes(pid), [
+            opg.ParamChange("distribution.community_tax", "0.1"),
+            opg.ParamChange("slashing.signed_blocks_window", "200")])
+        t.vote(pid, op(1), "yes")
+        [c] = t.end_block(10, T0 + VP)
+        self.assertEqual(c.outcome, opg.TallyOutcome.PASSED)
+        self.assertEqual((spl.param_get("distribution.community_tax"), sl.max_missed()),
+                         ("0.1", 100))
+        reg.close()
+
+    def test_payload_and_cancel(self):
+        reg = gov_registry((1, 1000 * M))
+        t = opg.Tally(reg)
+        pid = t.submit(op(200), T0, payload=b"\1\0\2\0\3", summary="upgrade",
+                       initial_deposit=10 * M)
+        info = t.proposal(pid)
+        self.assertEqual((info.kind, info.payload, info.summary, info.title),
+                         (opg.ProposalKind.PAYLOAD, b"\1\0\2\0\3", "upgrade", ""))
+        t.vote(pid, op(1), "yes")
+        [c] = t.end_block(10, T0 + VP)
+        self.assertEqual((c.outcome, c.payload), (opg.TallyOutcome.PASSED, b"\1\0\2\0\3"))
+        # cancel: trunc(deposit * 0.5) burned, the rest refunded
+        pid = t.submit(op(200), T0 + VP, initial_deposit=10 * M + 1)
+        self.assertFails("EINVAL", t.cancel, pid, op(201), T0 + VP)  # not the proposer
+        c = t.cancel(pid, op(200), T0 + VP + 1)
+        self.assertEqual((c.outcome, c.burned, c.refunded),
+                         (opg.TallyOutcome.CANCELLED, 5 * M, 5 * M + 1))
+        self.assertFails("ENOTFOUND", t.proposal, pid)
+        reg.close()
+
+    def test_held_tokens_callback(self):
+        # liquid_weight 0.5: account 300 (no stake) holds 1,000,001 liquid: power
+        # mul_truncate(1000001, 0.5) = 500000.5; it votes yes, node A (1e6) no
+        reg = gov_registry((1, 1 * M))
+        t = opg.Tally(reg, liquid_weight="0.5")
+        pid = t.submit(op(200), T0, initial_deposit=10 * M)
+        t.vote(pid, op(300), "yes")
+        t.vote(pid, op(1), "no")
+        self.assertEqual(t.preview(pid).total_power, D(1 * M))  # no callback: 0 liquid
+
+        def failing(account):
+            raise KeyError(account)
+        t.set_balance_fn(failing)
+        h = t.state_hash()
+        with self.assertRaises(OpgError) as cm:
+            t.end_block(10, T0 + VP)
+        self.assertIsInstance(cm.exception.__cause__, KeyError)  # the callback's own error
+        self.assertEqual(t.state_hash(), h)
+        t.set_balance_fn(lambda account: 1000001 if account == op(300) else 0)
+        pv = t.preview(pid)
+        self.assertEqual((pv.results[0], pv.total_power), (D("500000.5"), D("1500000.5")))
+        [c] = t.end_block(11, T0 + VP)
+        self.assertEqual((c.outcome, c.counts.yes, c.counts.no),
+                         (opg.TallyOutcome.REJECTED, 500000, 1 * M))
+        reg.close()
+
+    def test_params_and_save_load(self):
+        reg = gov_registry((1, 1000 * M))
+        t = opg.Tally(reg, quorum="0.4")
+        d = opg.Tally.default_params()
+        self.assertEqual((d.min_deposit, d.quorum, d.threshold, d.veto_threshold,
+                          d.burn_vote_veto, d.voting_period),
+                         (10 * M, D("0.334"), D("0.5"), D("0.334"), True, VP))
+        self.assertEqual(t.param_get("gov.quorum"), "0.4")
+        self.assertIn("gov.min_deposit", t.param_keys())
+        self.assertRefusedUnchanged([t], "EINVAL", t.param_set, "gov.expedited_threshold", "0.4")
+        pid = t.submit(op(200), T0, initial_deposit=1, title="t")  # in the deposit period
+        self.assertEqual(t.proposal(pid).status, opg.ProposalStatus.DEPOSIT_PERIOD)
+        self.assertTrue(t.deposit(pid, op(201), 10 * M, T0 + 1))  # reaches the minimum
+        t.vote(pid, op(1), "abstain")
+        blob = t.save()
+        t2 = opg.Tally.load(reg, blob)
+        self.assertEqual((t2.save(), t2.state_hash()), (blob, t.state_hash()))
+        self.assertEqual(t2.proposals(), t.proposals())
+        self.assertEqual(t2.end_block(10, T0 + 1 + VP), t.end_block(10, T0 + 1 + VP))
+        self.assertFails("ECORRUPT", opg.Tally.load, reg, blob[:-1])
+        reg.close()
+        self.assertTrue(t.closed and t2.closed)
+
+
 # ------------------------------------------------------------------ lifetime
 
 class TestLifetime(OpgTest):
