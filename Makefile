@@ -4,6 +4,7 @@
 #   make test         install missing Debian packages (make deps), build, run every test
 #   make asan | ubsan the same suite under AddressSanitizer / UndefinedBehaviorSanitizer
 #   make bench        build and run the benchmarks (prints `result <name> <value> <unit>`)
+#   make python-test  the Python binding's tests alone (make test runs them too)
 #   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
 #   make corpus       regenerate the generated seeds of the fuzz corpora (gen_*)
 #   make determinism  same seeded scenario built with gcc -O0/-O3, clang -O2, gcc -m32:
@@ -114,6 +115,11 @@ TEST_EXAMPLES := $(B)/examples/quickstart
 
 run-tests: lib $(TEST_BIN) $(REPLAY_BIN) $(TEST_EXAMPLES)
 	@bash test/run.sh $(B) $(TEST_BIN) -- $(FUZZ_NAMES) -- $(TEST_EXAMPLES)
+
+# The Python binding's tests alone; test/run.sh runs the same script in `make test`.
+.PHONY: python-test
+python-test: lib
+	@sh examples/python/run_tests.sh $(B)
 
 asan: deps
 	@$(MAKE) --no-print-directory run-tests B=build/asan \

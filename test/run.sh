@@ -2,7 +2,8 @@
 # Runs every test program and fuzz replay driver; prints each result line and, last,
 # exactly one line "N passed, M failed". Exits non-zero if anything failed.
 # usage: run.sh BUILD_DIR TEST_BIN... -- FUZZ_NAME... [-- EXAMPLE_BIN...]
-# An example passes when it exits with status 0.
+# An example passes when it exits with status 0. The Python binding's tests
+# (examples/python) run last, when python3 is there.
 set -u
 build=$1; shift
 tests=(); fuzz=()
@@ -47,5 +48,10 @@ for e in "${examples[@]}"; do
         echo "FAIL $name"; failed=$((failed + 1))
     fi
 done
+# The Python binding's tests against this build's libopg.so (skipped without python3).
+if [ -f "$here/../examples/python/run_tests.sh" ]; then
+    echo "# python binding"
+    run_one python_binding sh "$here/../examples/python/run_tests.sh" "$build"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
