@@ -284,9 +284,9 @@ OPG_API const opg_event *opg_registry_events(const opg_registry *r, size_t *coun
  * power > 0; ordered by power descending, operator id ascending; the first
  * max_validators are bonded), moves leaving nodes to unbonding and finished ones to
  * unbonded (removing those without shares), pays matured unbonding entries and
- * completes matured redelegations. Events, in this order: validator updates (by
- * operator id), node status changes and removals, matured unbondings and
- * redelegations (in maturity order). Cost: O(nodes log nodes + matured entries),
+ * completes matured redelegations. Events, in this order: for each node in operator
+ * id order its status change and validator update; then nodes whose unbonding ended
+ * (status, removal); then matured unbondings and redelegations, in maturity order. Cost: O(nodes log nodes + matured entries),
  * independent of the number of delegations.
  */
 OPG_API int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now);
