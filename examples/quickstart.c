@@ -1,10 +1,15 @@
 /*
- * quickstart.c - the smallest complete program embedding libopg: one block.
+ * quickstart.c - the smallest complete program embedding libopg: one block driven
+ * through all five handles, in the order a chain node calls them.
  *
- * A node is created with a delegator, the stake registry bonds it, an inference
- * request is priced and charged, its fee split pays the node and the stakers, the
- * block's rewards are allocated, and the delegator withdraws. Every call returns 0
- * or an OPG_E* code; the host reads what it must act on from the registry's events.
+ *   begin:  slasher  <- the last commit's signatures
+ *           splitter <- allocate the block's rewards
+ *   txs:    registry <- delegate;  pricer <- charge an inference request
+ *           tally    <- a proposal and a vote
+ *   end:    pricer, tally, registry <- end_block;  every handle -> state hash
+ *
+ * Every call returns 0 or an OPG_E* code; the host reads what it must act on from
+ * the registry's events and the tally's closed list.
  *
  *   make examples && build/examples/quickstart
  */
@@ -74,6 +79,12 @@ int main(void)
     CHECK(opg_u256_from_string(&stake, "3000000000000000000000"));
     CHECK(opg_registry_delegate(NULL, reg, &alice, &node.operator_id, &stake, height, now));
 
+    /* the slashing engine and the governance tally, both on the registry */
+    opg_slasher *slasher;
+    CHECK(opg_slasher_new(&slasher, reg, NULL, NULL));
+    opg_tally *gov;
+    CHECK(opg_tally_new(&gov, reg, NULL, NULL));
+
     /* the fee pricer: one resource (GPU milliseconds), EIP-1559 base fee */
     opg_pricer_params pp;
     opg_pricer_params_init(&pp);
@@ -90,6 +101,7 @@ int main(void)
     pp.class_count = 1;
     opg_pricer *pricer;
     CHECK(opg_pricer_new(&pricer, &pp, NULL));
+    CHECK(opg_tally_attach_pricer(gov, pricer)); /* governance may change fees.* */
 
     /* end of block 1: the node enters the active set */
     CHECK(opg_registry_end_block(reg, height, now));
@@ -99,9 +111,15 @@ int main(void)
         if (ev[i].kind == OPG_EVENT_VALIDATOR_UPDATE)
             printf("validator update: power %llu\n", (unsigned long long)ev[i].power);
 
-    /* block 2: an inference request of 250 GPU ms, charged and split */
+    /* block 2 begins: the last commit's signatures, for liveness */
     height++;
     now += 5;
+    opg_node_info info;
+    CHECK(opg_registry_node_get(&info, reg, &node.operator_id));
+    opg_commit_sig sig = {info.consensus_key, info.power, 1};
+    CHECK(opg_slasher_record_commit(slasher, &sig, 1, height, now));
+
+    /* transactions: an inference request of 250 GPU ms, charged and split */
     opg_pricer_request req;
     memset(&req, 0, sizeof req);
     req.model_class = 1;
@@ -119,11 +137,25 @@ int main(void)
     CHECK(opg_splitter_add_fees(split, &receipt.stakers));
 
     /* the block's rewards go to the nodes of the last commit, by power */
-    opg_node_info info;
-    CHECK(opg_registry_node_get(&info, reg, &node.operator_id));
     opg_commit_vote vote = {info.consensus_key, info.power, {{0, 0, 0, 0}}};
     CHECK(opg_splitter_allocate(split, &vote, 1, height, now));
+
+    /* a governance proposal to double the GPU target; the node votes for it */
+    opg_param_change change = {"fees.gpu_ms.target", "30000000"};
+    opg_proposal_submit prop;
+    memset(&prop, 0, sizeof prop);
+    prop.proposer = alice;
+    prop.kind = OPG_PROPOSAL_PARAMS;
+    prop.changes = &change;
+    prop.change_count = 1;
+    opg_u256_from_u64(&prop.initial_deposit, 10000000); /* the minimum deposit */
+    uint64_t proposal;
+    CHECK(opg_tally_submit(&proposal, gov, &prop, now));
+    CHECK(opg_tally_vote_option(gov, proposal, &node.operator_id, OPG_VOTE_YES));
+
+    /* end of block 2 */
     CHECK(opg_pricer_end_block(NULL, pricer));
+    CHECK(opg_tally_end_block(gov, height, now));
     CHECK(opg_registry_end_block(reg, height, now));
 
     /* block 3: the delegator withdraws its share */
@@ -134,6 +166,18 @@ int main(void)
     print_amount("rewards paid to the delegator", &paid);
     CHECK(opg_splitter_check(split)); /* every base unit accounted for */
 
+    /* two days later the voting period is over: the proposal passes and applies */
+    height++;
+    now += 2 * 24 * 3600;
+    CHECK(opg_tally_end_block(gov, height, now));
+    size_t closed;
+    const opg_tally_closed *result = opg_tally_closed_list(gov, &closed);
+    char target[32];
+    CHECK(opg_pricer_param_get(target, sizeof target, NULL, pricer, "fees.gpu_ms.target"));
+    printf("proposal %llu %s; fees.gpu_ms.target is now %s\n",
+           (unsigned long long)proposal,
+           closed && result[0].outcome == OPG_TALLY_PASSED ? "passed" : "did not pass", target);
+
     uint8_t hash[32];
     CHECK(opg_registry_state_hash(hash, reg));
     printf("registry state hash: ");
@@ -141,6 +185,8 @@ int main(void)
         printf("%02x", hash[i]);
     printf("\n");
 
+    opg_tally_free(gov); /* engines before their registry */
+    opg_slasher_free(slasher);
     opg_pricer_free(pricer);
     opg_splitter_free(split);
     opg_registry_free(reg);
