@@ -284,23 +284,26 @@ int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *sha
         memset(out, 0, sizeof *out);
         return OPG_OK;
     }
-    /* shares * tokens / delegator_shares: a Dec times an Int over a Dec is a Dec */
-    opg_dec t;
-    int rc = opgi_muldiv(t.limb, 4, shares->limb, 4, n->tokens.limb, 4,
-                         n->delegator_shares.limb, 4, OPGI_TRUNC);
-    if (rounding == OPGI_TRUNC || rc != OPG_OK) {
-        if (rc == OPG_OK)
-            *out = t;
-        return rc;
+    /* Cosmos: shares.MulInt(tokens) (exact, raw s*t), then Quo / QuoTruncate /
+     * QuoRoundUp by delegator_shares. On raw integers s, t, d the result's raw value
+     * is s*t*P/d: truncated, rounded up, or for quo truncated to 36 decimals
+     * (s*t*P^2/d) and then rounded half to even to 18. s*t may exceed 256 bits
+     * (Cosmos' LegacyDec holds it), so the products are formed wide here. */
+    static const uint64_t one[1] = {1}, p[1] = {OPGI_P};
+    static const uint64_t p2[2] = {UINT64_C(0xb34b9f1000000000), UINT64_C(0x00c097ce7bc90715)}; /* P^2 */
+    if (rounding != OPGI_HALF_EVEN) {
+        uint64_t tp[5]; /* tokens * P */
+        opgi_muldiv(tp, 5, n->tokens.limb, 4, p, 1, one, 1, OPGI_TRUNC);
+        return opgi_muldiv(out->limb, 4, shares->limb, 4, tp, 5, n->delegator_shares.limb, 4,
+                           rounding == OPGI_CEIL ? OPGI_CEIL : OPGI_TRUNC);
     }
-    /* Cosmos: mul_int then quo, i.e. trunc to 36 decimals then half-even; or round up */
-    opg_dec prod, den = n->delegator_shares;
-    rc = opg_dec_mul_int(&prod, shares, &n->tokens);
+    uint64_t tp2[6], q[10]; /* tokens * P^2; trunc(s * t * P^2 / d) */
+    opgi_muldiv(tp2, 6, n->tokens.limb, 4, p2, 2, one, 1, OPGI_TRUNC);
+    int rc = opgi_muldiv(q, 10, shares->limb, 4, tp2, 6, n->delegator_shares.limb, 4, OPGI_TRUNC);
     if (rc)
-        return opgi_muldiv(out->limb, 4, shares->limb, 4, n->tokens.limb, 4, den.limb, 4,
-                           rounding == OPGI_CEIL ? OPGI_CEIL : OPGI_HALF_EVEN);
-    return rounding == OPGI_CEIL ? opg_dec_quo_round_up(out, &prod, &den)
-                                 : opg_dec_quo(out, &prod, &den);
+        return rc;
+    /* the remainder of the division by P decides the half-even rounding */
+    return opgi_muldiv(out->limb, 4, q, 10, one, 1, p, 1, OPGI_HALF_EVEN);
 }
 
 /* ------------------------------------------------------ delegation index */

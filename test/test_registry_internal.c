@@ -245,10 +245,60 @@ static void test_engine_refusal_changes_nothing(void)
     opg_registry_free(r);
 }
 
+/* ------------------------------------------------------- tokens_from_shares */
+
+static void test_tokens_from_shares_roundings(void)
+{
+    opgi_node n;
+    memset(&n, 0, sizeof n);
+    opg_dec out, s = dec_of("1");
+    /* tokens 10, shares 3: 1 share is worth 10/3 = 3.3333… */
+    n.tokens = u64v(10);
+    n.delegator_shares = dec_of("3");
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_TRUNC));
+    CHECK_DEC(out, "3.333333333333333333");
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_HALF_EVEN));
+    CHECK_DEC(out, "3.333333333333333333");
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_CEIL));
+    CHECK_DEC(out, "3.333333333333333334");
+    /* tokens 2, shares 3: 0.6666… truncated, half even (up), round up */
+    n.tokens = u64v(2);
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_TRUNC));
+    CHECK_DEC(out, "0.666666666666666666");
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_HALF_EVEN));
+    CHECK_DEC(out, "0.666666666666666667");
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_CEIL));
+    CHECK_DEC(out, "0.666666666666666667");
+    /* an exact value is the same under every rounding */
+    n.tokens = u64v(300);
+    n.delegator_shares = dec_of("600");
+    s = dec_of("7");
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_TRUNC));
+    CHECK_DEC(out, "3.5");
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_CEIL));
+    CHECK_DEC(out, "3.5");
+    /* shares * tokens beyond 256 bits (Cosmos' LegacyDec holds it): 10^30 shares of
+     * 2 * 10^30 with 10^31 tokens are worth exactly 5 * 10^30 tokens */
+    n.tokens = u256_of("10000000000000000000000000000000");
+    n.delegator_shares = dec_of("2000000000000000000000000000000");
+    s = dec_of("1000000000000000000000000000000");
+    for (int mode = OPGI_TRUNC; mode <= OPGI_HALF_EVEN; mode++) {
+        CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, mode));
+        CHECK_DEC(out, "5000000000000000000000000000000");
+    }
+    /* no shares: 0 */
+    n.delegator_shares = dec_of("0");
+    CHECK_OK(opgi_tokens_from_shares(&out, &n, &s, OPGI_HALF_EVEN));
+    CHECK_DEC(out, "0");
+}
+
+/* ----------------------------------------------- the whole delegation rule */
+
 int main(void)
 {
     RUN(test_hooks_on_stake_changes);
     RUN(test_hook_effective_fraction);
     RUN(test_engine_refusal_changes_nothing);
+    RUN(test_tokens_from_shares_roundings);
     return harness_done();
 }
