@@ -11,6 +11,9 @@
 
 static const uint64_t P_ONE[1] = {OPGI_P};
 
+/* time.Time{} of Go, 0001-01-01T00:00:00Z, in Unix seconds */
+#define GO_ZERO_TIME INT64_C(-62135596800)
+
 static void hooks_before_created(opg_registry *r, uint32_t node)
 {
     for (size_t i = 0; i < r->n_engines; i++)
@@ -321,13 +324,18 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
     if ((rc = opgi_check_delegate(r, dst, ddel, &plan.tokens, &issued)) != OPG_OK)
         return rc;
 
-    /* completion by the source's status; an unbonded source that the unbond removes
-     * counts as bonded, as in Cosmos (the lookup after the unbond finds no node) */
+    /* completion by the source's status. An unbonded source that the unbond removes:
+     * x/staking (v0.50+ getBeginInfo) finds no validator after the unbond and returns
+     * Go's zero time and height 0 without "complete now", so an entry is recorded
+     * that completes at the next end_block. */
     const opgi_node *sn = &r->nodes[src];
     opg_time done = now;
     opg_height created = height;
     int immediate = 0;
-    if (sn->status == OPG_NODE_BONDED || plan.removes_node) {
+    if (plan.removes_node) {
+        done = GO_ZERO_TIME;
+        created = 0;
+    } else if (sn->status == OPG_NODE_BONDED) {
         if (now > INT64_MAX - r->params.unbonding_time)
             return opgi_fail(r->err, OPG_EOVERFLOW, "completion time out of range", NULL);
         done = now + r->params.unbonding_time;

@@ -541,6 +541,45 @@ static void test_redelegation_completion_by_status(void)
     opg_registry_free(r);
 }
 
+/*
+ * An unbonded source that the redelegation empties is removed by the unbond; x/staking
+ * (v0.50+ getBeginInfo) then finds no source and records the entry with height 0 and
+ * Go's zero time, 0001-01-01T00:00:00Z = -62135596800 s: it completes at the next
+ * end_block, and until then it counts as a redelegation into node 2.
+ */
+static void test_redelegation_source_removed(void)
+{
+    opg_registry *r = small_registry();
+    opg_node_create c = node_spec(5, 100);
+    c.roles = OPG_ROLE_INFERENCE;
+    CHECK_OK(opg_registry_node_create(r, &c, 1, 1000));
+    CHECK_OK(mk_node(r, 2, 100, 1, 1000));
+    CHECK_OK(mk_node(r, 3, 100, 1, 1000));
+    CHECK_OK(opg_registry_end_block(r, 1, 1000));
+    opg_id o5 = id_n(5);
+    opg_time done;
+    CHECK_OK(redelegate_u(&done, r, &o5, 5, 2, 100, 3, 1010));
+    CHECK(done == INT64_C(-62135596800));
+    CHECK(count_kind(r, OPG_EVENT_NODE_REMOVED) == 1);
+    CHECK(opg_registry_node_count(r) == 2);
+    CHECK_DEC(DEL(r, &o5, 2)->shares, "100");
+    opg_redelegation_info e;
+    size_t cnt;
+    CHECK_OK(opg_registry_redelegations_of(&e, 1, &cnt, r, &o5));
+    CHECK(cnt == 1);
+    CHECK(e.creation_height == 0 && e.completion_time == INT64_C(-62135596800));
+    CHECK_U256(e.initial_balance, "100");
+    CHECK_DEC(e.shares_dst, "100");
+    CHECK(roundtrip_ok(r));
+    CHECK_REFUSED(r, redelegate_u(&done, r, &o5, 2, 3, 10, 3, 1010), OPG_ETRANSITIVE);
+    CHECK_OK(opg_registry_end_block(r, 3, 1010));
+    CHECK(count_kind(r, OPG_EVENT_REDELEGATION_MATURED) == 1);
+    CHECK_OK(opg_registry_redelegations_of(&e, 1, &cnt, r, &o5));
+    CHECK(cnt == 0);
+    CHECK_OK(redelegate_u(&done, r, &o5, 2, 3, 10, 4, 1011));
+    opg_registry_free(r);
+}
+
 static void test_redelegation_refusals(void)
 {
     opg_registry_params p = small_params();
@@ -1031,6 +1070,7 @@ int main(void)
     RUN(test_node_create_refusals);
     RUN(test_min_self_delegation);
     RUN(test_redelegation_completion_by_status);
+    RUN(test_redelegation_source_removed);
     RUN(test_redelegation_refusals);
     RUN(test_active_set_ties_and_cut);
     RUN(test_power_zero_excluded);
