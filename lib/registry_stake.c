@@ -194,16 +194,20 @@ static int shares_for_amount(opg_registry *r, uint32_t del, const opg_u256 *amou
         return opgi_fail(r->err, OPG_EZERO, "amount is zero", NULL);
     if (opgi_u256_is_zero(&n->tokens))
         return opgi_fail(r->err, OPG_EINSOLVENT, NULL, NULL);
-    int rc = shares_from_tokens(shares, n, amount);
-    if (rc || opg_dec_cmp(shares, &d->shares) > 0)
-        return opgi_fail(r->err, OPG_EUNDERFLOW, "amount above the delegation's tokens", NULL);
+    /* the whole delegation first: its value is rounded half to even, so it can be a
+     * hair above the exact worth, and shares_from_tokens of it above the shares held */
     opg_dec t;
     opg_u256 whole;
     if (opgi_tokens_from_shares(&t, n, &d->shares, OPGI_HALF_EVEN) == OPG_OK) {
         opg_dec_truncate_int(&whole, &t);
-        if (opg_u256_cmp(amount, &whole) == 0)
+        if (opg_u256_cmp(amount, &whole) == 0) {
             *shares = d->shares;
+            return OPG_OK;
+        }
     }
+    int rc = shares_from_tokens(shares, n, amount);
+    if (rc || opg_dec_cmp(shares, &d->shares) > 0)
+        return opgi_fail(r->err, OPG_EUNDERFLOW, "amount above the delegation's tokens", NULL);
     return OPG_OK;
 }
 

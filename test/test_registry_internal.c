@@ -294,11 +294,66 @@ static void test_tokens_from_shares_roundings(void)
 
 /* ----------------------------------------------- the whole delegation rule */
 
+/*
+ * A node with 1 token and 10 shares (raw 10^19): D1 holds 9.999999999999999996 shares,
+ * the operator 0.000000000000000004. D1's shares are worth
+ * 9.999999999999999996 * 1 / 10 = 0.9999999999999999996 -> quo rounds to 1, so D1's
+ * delegation reports 1 token, "what an undelegation of all yields". Undelegating 1 is
+ * the whole delegation and takes exactly D1's shares (shares_from_tokens(1) would be
+ * trunc(10 * 1 / 1) = 10 shares, more than D1 holds). D1 receives
+ * truncate_int(1) = 1; the operator's dust shares are left with 0 tokens.
+ */
+static opg_registry *rounding_up_node(void)
+{
+    opg_registry *r = small_registry();
+    if (mk_node(r, 1, 5, 1, 1000) || delegate_u(r, 1, 1, 5, 1, 1000))
+        abort();
+    opg_id op = id_n(1), d1 = dtor(1);
+    uint32_t s = opgi_node_find(r, &op);
+    opgi_node *n = &r->nodes[s];
+    n->tokens = u64v(1);
+    n->delegator_shares = dec_of("10");
+    r->dels[opgi_del_find(r, &d1, s)].shares = dec_of("9.999999999999999996");
+    r->dels[opgi_del_find(r, &op, s)].shares = dec_of("0.000000000000000004");
+    if (opg_registry_check(r) != OPG_OK)
+        abort();
+    return r;
+}
+
+static void test_whole_delegation_when_value_rounds_up(void)
+{
+    opg_registry *r = rounding_up_node();
+    opg_id d1 = dtor(1);
+    opg_delegation_info d = del_of(r, &d1, 1, NULL);
+    CHECK_U256(d.tokens, "1");
+    opg_u256 got;
+    CHECK_OK(undelegate_u(&got, r, &d1, 1, 1, 2, 1001));
+    CHECK_U256(got, "1");
+    int found;
+    del_of(r, &d1, 1, &found);
+    CHECK(!found);
+    CHECK_U256(NODE(r, 1)->tokens, "0");
+    CHECK_DEC(NODE(r, 1)->delegator_shares, "0.000000000000000004");
+    CHECK_OK(opg_registry_check(r));
+    opg_registry_free(r);
+
+    /* the same for a redelegation of the whole */
+    r = rounding_up_node();
+    CHECK_OK(mk_node(r, 2, 10, 1, 1000));
+    opg_time done;
+    CHECK_OK(redelegate_u(&done, r, &d1, 1, 2, 1, 2, 1001));
+    del_of(r, &d1, 1, &found);
+    CHECK(!found);
+    CHECK_DEC(DEL(r, &d1, 2)->shares, "1");
+    opg_registry_free(r);
+}
+
 int main(void)
 {
     RUN(test_hooks_on_stake_changes);
     RUN(test_hook_effective_fraction);
     RUN(test_engine_refusal_changes_nothing);
     RUN(test_tokens_from_shares_roundings);
+    RUN(test_whole_delegation_when_value_rounds_up);
     return harness_done();
 }
