@@ -570,7 +570,10 @@ int opg_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *
         }
         qsort(reds, n_red, sizeof *reds, cmp_red_ref);
     }
-    if ((rc = opgi_events_reserve(r, 2 + 4 * n_dels + opgi_engine_events(r, 2 + 4 * n_dels))) != OPG_OK)
+    /* events: the burn, and per redelegation entry (one destination delegation may
+     * be unbonded once per entry) a jail and a node removal; hook calls: the node's
+     * slash, and per entry before/after modified or node removed */
+    if ((rc = opgi_events_reserve(r, 2 + 4 * n_red + opgi_engine_events(r, 2 + 4 * n_red))) != OPG_OK)
         goto done;
     opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)

@@ -245,6 +245,40 @@ static void test_engine_refusal_changes_nothing(void)
     opg_registry_free(r);
 }
 
+/*
+ * A slash that unbonds at a destination once per redelegation entry calls the
+ * delegation hooks once per entry, and each call may add engine events: room must
+ * be reserved per entry, not per distinct delegation. 20 entries 1 -> 2 of 10 each;
+ * slash 0.1 for an infraction before all of them: each entry has s = 1 and unbonds
+ * mul(0.1, 10) = 1 share at node 2 -> 20 settlements (REWARDS_PAID from the fake).
+ */
+static void test_slash_reserves_events_per_entry(void)
+{
+    opg_registry_params p = small_params();
+    p.max_entries = 64;
+    opg_registry *r = NULL;
+    CHECK_OK(opg_registry_new(&r, &p, NULL, NULL));
+    fake f;
+    attach(r, &f);
+    CHECK_OK(mk_node(r, 1, 1000, 1, 1000));
+    CHECK_OK(mk_node(r, 2, 1000, 1, 1000));
+    CHECK_OK(opg_registry_end_block(r, 1, 1000));
+    CHECK_OK(delegate_u(r, 1, 1, 1000, 2, 1000));
+    opg_id d1 = dtor(1);
+    opg_time done;
+    for (unsigned h = 10; h < 30; h++)
+        CHECK_OK(redelegate_u(&done, r, &d1, 1, 2, 10, h, 1000 + h));
+    f.push_on_modify = 1;
+    size_t before = f.before_modified;
+    opg_slash_result res;
+    CHECK_OK(slash_u(&res, r, 1, 10, 2000, "0.1", 30, 1030));
+    CHECK_U256(res.burned_redelegation, "20");
+    CHECK(f.before_modified - before == 20);
+    CHECK(count_kind(r, OPG_EVENT_REWARDS_PAID) == 20);
+    CHECK(count_kind(r, OPG_EVENT_BURNED) == 1);
+    opg_registry_free(r);
+}
+
 /* ------------------------------------------------------- tokens_from_shares */
 
 static void test_tokens_from_shares_roundings(void)
@@ -353,6 +387,7 @@ int main(void)
     RUN(test_hooks_on_stake_changes);
     RUN(test_hook_effective_fraction);
     RUN(test_engine_refusal_changes_nothing);
+    RUN(test_slash_reserves_events_per_entry);
     RUN(test_tokens_from_shares_roundings);
     RUN(test_whole_delegation_when_value_rounds_up);
     return harness_done();
