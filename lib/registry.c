@@ -711,7 +711,10 @@ int opg_registry_node_set_commission(opg_registry *r, const opg_id *operator_id,
     if (rc)
         return rc;
     opgi_node *n = &r->nodes[s];
-    if (now - n->commission_update_time < 24 * 3600)
+    /* 24 h since the last change; a clock before it is too soon. The difference of two
+     * opg_time values may not fit one: compare without forming it signed. */
+    if (now < n->commission_update_time ||
+        (uint64_t)now - (uint64_t)n->commission_update_time < 24 * 3600)
         return opgi_fail(r->err, OPG_ETOOSOON, "commission changed less than 24 h ago", NULL);
     if (opg_dec_cmp(rate, &n->max_rate) > 0)
         return opgi_fail(r->err, OPG_ECOMMISSION, "rate above max_rate", NULL);

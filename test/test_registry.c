@@ -401,6 +401,25 @@ static void test_commission_changes(void)
     opg_registry_free(r);
 }
 
+/* Host times anywhere in the int64 range: the 24 h rule compares without overflow. */
+static void test_commission_extreme_times(void)
+{
+    opg_registry *r = small_registry();
+    opg_time t0 = -INT64_C(4611686018427387904); /* -2^62 */
+    CHECK_OK(mk_node(r, 1, 100, 1, t0));
+    opg_id o1 = id_n(1), o2 = id_n(2);
+    opg_dec v = dec_of("0.11");
+    /* INT64_MAX - (-2^62) does not fit an opg_time; it is far more than 24 h */
+    CHECK_OK(opg_registry_node_set_commission(r, &o1, &v, INT64_MAX));
+    CHECK_DEC(NODE(r, 1)->commission_rate, "0.11");
+    CHECK(NODE(r, 1)->commission_update_time == INT64_MAX);
+    CHECK_REFUSED(r, opg_registry_node_set_commission(r, &o1, &v, INT64_MAX), OPG_ETOOSOON);
+    /* a clock far before the last change: too soon */
+    CHECK_OK(mk_node(r, 2, 100, 1, INT64_MAX - 10));
+    CHECK_REFUSED(r, opg_registry_node_set_commission(r, &o2, &v, INT64_MIN), OPG_ETOOSOON);
+    opg_registry_free(r);
+}
+
 static void test_node_create_refusals(void)
 {
     opg_registry *r = small_registry();
@@ -1067,6 +1086,7 @@ int main(void)
     RUN(test_unbonding_matures_in_order);
     RUN(test_cancel_unbonding);
     RUN(test_commission_changes);
+    RUN(test_commission_extreme_times);
     RUN(test_node_create_refusals);
     RUN(test_min_self_delegation);
     RUN(test_redelegation_completion_by_status);
