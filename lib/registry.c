@@ -53,6 +53,7 @@ void opg_registry_params_init(opg_registry_params *p)
 
 int opg_registry_param_set(opg_registry *r, const char *key, const char *value)
 {
+    opgi_call_begin(r); /* a call that may change the registry: no stale events */
     return opgi_params_set(&opgi_registry_param_table, &r->params, key, value, r->err);
 }
 

@@ -1071,6 +1071,8 @@ static void test_refusals_change_nothing(void)
     f = dec_of("1.000000000000000001");
     REFUSE(opg_registry_slash(NULL, r, &o1, 5, 100, &f, 5, 1010), OPG_EINVAL);
     REFUSE(opg_registry_supply_burn(r, &big), OPG_EUNDERFLOW);
+    REFUSE(opg_registry_param_set(r, "staking.max_entries", "0"), OPG_EINVAL);
+    REFUSE(opg_registry_param_set(r, "staking.nope", "0"), OPG_EKEY);
 #undef REFUSE
     CHECK_OK(opg_registry_check(r));
     opg_registry_free(r);
