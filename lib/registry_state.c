@@ -195,7 +195,9 @@ static int load_body(opg_registry *r, opgi_reader *rd)
         opg_u256_cmp(&r->burned, &total) > 0)
         return OPG_ECORRUPT;
 
-    uint32_t n_nodes = opgi_r_count(rd, 2 * 32 + 4 + 3 + 8 + 6 * 32 + 8 + 32 + 8 + 8 + 8);
+    /* ids, roles, 3 flags, jailed_until, tokens + shares + 3 rates, update time,
+     * min_self_delegation, unbonding height and time, last power */
+    uint32_t n_nodes = opgi_r_count(rd, 2 * 32 + 4 + 3 + 8 + 5 * 32 + 8 + 32 + 8 + 8 + 8);
     for (uint32_t i = 0; i < n_nodes && !rd->bad; i++) {
         opgi_node n;
         memset(&n, 0, sizeof n);

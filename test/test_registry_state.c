@@ -135,6 +135,26 @@ static void test_hash_tracks_state(void)
     opg_registry_free(r);
 }
 
+/*
+ * States the registry reaches must load. A node whose delegations have all left
+ * while it is still unbonding is saved without any delegation or entry: the saved
+ * state is a node record (303 bytes) and three empty counts.
+ */
+static void test_node_without_delegations_loads(void)
+{
+    opg_registry *r = small_registry();
+    opg_id op = id_n(1);
+    opg_u256 got;
+    CHECK_OK(mk_node(r, 1, 100, 1, 1000));
+    CHECK_OK(opg_registry_end_block(r, 1, 1000));
+    CHECK_OK(undelegate_u(&got, r, &op, 1, 100, 2, 1000)); /* entry completes 1100 */
+    CHECK_OK(opg_registry_end_block(r, 2, 1050));          /* node unbonding to 1150 */
+    CHECK_OK(opg_registry_end_block(r, 3, 1100));          /* the entry is paid */
+    CHECK(opg_registry_node_count(r) == 1 && opg_registry_delegation_count(r) == 0);
+    CHECK(roundtrip_ok(r));
+    opg_registry_free(r);
+}
+
 /* Loads must refuse; returns the code (freeing anything that loaded by mistake). */
 static int load_rc(const uint8_t *b, size_t n)
 {
@@ -276,6 +296,7 @@ int main(void)
 {
     RUN(test_roundtrip);
     RUN(test_hash_tracks_state);
+    RUN(test_node_without_delegations_loads);
     RUN(test_corrupt_blobs);
     return harness_done();
 }
