@@ -324,7 +324,8 @@ OPG_API int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id);
 /* ------------------------------------------------------------ the ledger */
 
 typedef struct opg_supply_info {
-    opg_u256 total_supply;    /* genesis + minted - burned */
+    opg_u256 total_supply;    /* genesis + minted - burned (0 if the burns exceed the rest:
+                                 a genesis supply that left out the staked tokens) */
     opg_u256 minted;          /* everything minted since genesis */
     opg_u256 burned;          /* everything burned since genesis */
     opg_u256 bonded;          /* tokens of bonded nodes */

@@ -997,9 +997,11 @@ int opg_registry_redelegations_of(opg_redelegation_info *out, size_t cap, size_t
 void opg_registry_supply(opg_supply_info *o, const opg_registry *r)
 {
     memset(o, 0, sizeof *o);
-    /* genesis + minted - burned cannot underflow: every burn took existing tokens */
+    /* genesis + minted - burned (the sum fits: supply_mint refuses more), floored at
+     * 0 when slashes burned staked tokens that the genesis supply left out */
     opg_u256_add(&o->total_supply, &r->genesis_supply, &r->minted);
-    opg_u256_sub(&o->total_supply, &o->total_supply, &r->burned);
+    if (opg_u256_sub(&o->total_supply, &o->total_supply, &r->burned) != OPG_OK)
+        memset(&o->total_supply, 0, sizeof o->total_supply);
     o->minted = r->minted;
     o->burned = r->burned;
     o->unbonding = r->unbonding_balance;

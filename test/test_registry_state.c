@@ -155,6 +155,24 @@ static void test_node_without_delegations_loads(void)
     opg_registry_free(r);
 }
 
+/* A registry created without a genesis supply (allowed: NULL is 0) burns stake in a
+ * slash, so its ledger has burned more than genesis + minted. */
+static void test_burns_beyond_genesis_load(void)
+{
+    opg_registry *r = small_registry();
+    opg_slash_result res;
+    CHECK_OK(mk_node(r, 1, 100, 1, 1000));
+    CHECK_OK(opg_registry_end_block(r, 1, 1000));
+    CHECK_OK(slash_u(&res, r, 1, 1, 100, "0.1", 2, 1001));
+    CHECK(roundtrip_ok(r));
+    opg_supply_info s;
+    opg_registry_supply(&s, r);
+    CHECK_U256(s.burned, "10");
+    CHECK_U256(s.total_supply, "0"); /* genesis + minted - burned, floored at 0 */
+    CHECK_DEC(s.staking_ratio, "0");
+    opg_registry_free(r);
+}
+
 /* Loads must refuse; returns the code (freeing anything that loaded by mistake). */
 static int load_rc(const uint8_t *b, size_t n)
 {
@@ -297,6 +315,7 @@ int main(void)
     RUN(test_roundtrip);
     RUN(test_hash_tracks_state);
     RUN(test_node_without_delegations_loads);
+    RUN(test_burns_beyond_genesis_load);
     RUN(test_corrupt_blobs);
     return harness_done();
 }
