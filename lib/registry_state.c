@@ -316,8 +316,8 @@ static int load_body(opg_registry *r, opgi_reader *rd)
     if ((rc = opgi_r_finish(rd)) != OPG_OK)
         return rc;
     /* the shares of every node must be exactly its delegations' */
-    if (opg_registry_check(r) != OPG_OK)
-        return OPG_ECORRUPT;
+    if ((rc = opg_registry_check(r)) != OPG_OK)
+        return rc == OPG_ENOMEM ? rc : OPG_ECORRUPT;
     return OPG_OK;
 }
 

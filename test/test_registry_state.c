@@ -310,6 +310,156 @@ static void test_corrupt_blobs(void)
     opg_registry_free(r);
 }
 
+/* ---------------------------------------------------- allocation failures */
+
+typedef struct script {
+    failalloc *fa;
+    opg_allocator alloc;
+    opg_registry *r, *q;
+    uint8_t *blob;
+    size_t blob_len;
+    uint8_t final_hash[32];
+} script;
+
+/* The state hash, computed without counting or failing allocations. */
+static void quiet_hash(script *s, const opg_registry *r, uint8_t out[32])
+{
+    unsigned long fail_at = s->fa->fail_at, calls = s->fa->calls;
+    s->fa->fail_at = 0;
+    hash_of(out, r);
+    s->fa->fail_at = fail_at;
+    s->fa->calls = calls;
+}
+
+/*
+ * One mutating step on registry x: the call gives `want`, or OPG_ENOMEM with the
+ * hash unchanged and no events, after which the same call (the failure is past)
+ * must give `want`.
+ */
+#define STEP(x, call, want)                                                          \
+    do {                                                                             \
+        uint8_t h0_[32], h1_[32];                                                    \
+        quiet_hash(s, (x), h0_);                                                     \
+        int st_ = (call);                                                            \
+        if (st_ == OPG_ENOMEM) {                                                     \
+            quiet_hash(s, (x), h1_);                                                 \
+            CHECK(memcmp(h0_, h1_, 32) == 0);                                        \
+            CHECK(n_events(x) == 0);                                                 \
+            st_ = (call);                                                            \
+        }                                                                            \
+        CHECK_RC(st_, (want));                                                       \
+    } while (0)
+
+/* The same for a query (save, hash, check): it leaves the last call's events alone. */
+#define QSTEP(x, call, want)                                                         \
+    do {                                                                             \
+        uint8_t h0_[32], h1_[32];                                                    \
+        quiet_hash(s, (x), h0_);                                                     \
+        int st_ = (call);                                                            \
+        if (st_ == OPG_ENOMEM) {                                                     \
+            quiet_hash(s, (x), h1_);                                                 \
+            CHECK(memcmp(h0_, h1_, 32) == 0);                                        \
+            st_ = (call);                                                            \
+        }                                                                            \
+        CHECK_RC(st_, (want));                                                       \
+    } while (0)
+
+static void run_script(script *s)
+{
+    opg_registry_params p = small_params();
+    p.max_validators = 4; /* node 1 (the smallest) stays out until node 2 is jailed */
+    opg_id d1 = dtor(1), d2 = dtor(2), o1 = id_n(1), o2 = id_n(2);
+    opg_u256 got, five = u64v(5);
+    opg_time done;
+    opg_slash_result res;
+    int rc = opg_registry_new(&s->r, &p, NULL, &s->alloc);
+    if (rc == OPG_ENOMEM) {
+        CHECK(s->fa->live_bytes == 0);
+        rc = opg_registry_new(&s->r, &p, NULL, &s->alloc);
+    }
+    CHECK_OK(rc);
+    opg_registry *r = s->r;
+    for (unsigned i = 1; i <= 5; i++)
+        STEP(r, mk_node(r, i, 1000 * i, 1, 1000), OPG_OK);
+    STEP(r, opg_registry_end_block(r, 1, 1000), OPG_OK);
+    /* 70 delegators: the delegation pool and both indexes grow */
+    for (unsigned k = 1; k <= 70; k++)
+        STEP(r, delegate_u(r, k, 1 + k % 5, 10 + k, 2, 1001), OPG_OK);
+    STEP(r, delegate_u(r, 1, 1, 100, 2, 1001), OPG_OK);
+    STEP(r, undelegate_u(&got, r, &d1, 1, 30, 3, 1002), OPG_OK);
+    STEP(r, undelegate_u(&got, r, &d1, 1, 20, 3, 1002), OPG_OK); /* merged */
+    STEP(r, redelegate_u(&done, r, &d1, 1, 3, 40, 3, 1002), OPG_OK);
+    STEP(r, redelegate_u(&done, r, &d2, 3, 2, 12, 3, 1002), OPG_OK);
+    STEP(r, undelegate_u(&got, r, &d1, 3, 15, 4, 1003), OPG_OK);
+    STEP(r, opg_registry_cancel_unbonding(r, &d1, &o1, 3, &five, 4, 1003), OPG_OK);
+    STEP(r, slash_u(&res, r, 3, 3, 3200, "0.1", 5, 1004), OPG_OK);
+    STEP(r, opg_registry_jail(r, &o2, 2000), OPG_OK);
+    STEP(r, opg_registry_end_block(r, 5, 1004), OPG_OK);
+    STEP(r, opg_registry_param_set(r, "staking.max_entries", "9"), OPG_OK);
+    STEP(r, opg_registry_end_block(r, 6, 1104), OPG_OK); /* entries mature */
+    QSTEP(r, opg_registry_check(r), OPG_OK);
+
+    /* save: the size first, then the bytes */
+    size_t n = 0;
+    QSTEP(r, opg_registry_save(NULL, 0, &n, r), OPG_EBUFS);
+    s->blob = malloc(n);
+    CHECK(s->blob != NULL);
+    s->blob_len = n;
+    QSTEP(r, opg_registry_save(s->blob, n, &n, r), OPG_OK);
+    uint8_t h[32];
+    QSTEP(r, opg_registry_state_hash(h, r), OPG_OK);
+
+    /* load: a failure leaves nothing behind */
+    long long live = s->fa->live_bytes;
+    rc = opg_registry_load(&s->q, s->blob, s->blob_len, &s->alloc);
+    if (rc == OPG_ENOMEM) {
+        CHECK(s->q == NULL);
+        CHECK(s->fa->live_bytes == live);
+        rc = opg_registry_load(&s->q, s->blob, s->blob_len, &s->alloc);
+    }
+    CHECK_OK(rc);
+    opg_registry *q = s->q;
+    STEP(q, delegate_u(q, 99, 4, 1000, 7, 1105), OPG_OK);
+    STEP(q, slash_u(&res, q, 4, 6, 4000, "0.01", 7, 1105), OPG_OK);
+    STEP(q, opg_registry_end_block(q, 7, 1105), OPG_OK);
+    quiet_hash(s, q, s->final_hash);
+}
+
+static void test_allocation_failures(void)
+{
+    uint8_t want[32];
+    unsigned long total = 0;
+    for (unsigned long n = 0;; n++) {
+        failalloc fa;
+        failalloc_init(&fa, n);
+        script s;
+        memset(&s, 0, sizeof s);
+        s.fa = &fa;
+        s.alloc = failalloc_allocator(&fa);
+        run_script(&s);
+        opg_registry_free(s.r);
+        opg_registry_free(s.q);
+        free(s.blob);
+        if (harness_current_failed) {
+            printf("  (with allocation %lu failing)\n", n);
+            return;
+        }
+        CHECK(fa.live_bytes == 0 && fa.live_blocks == 0);
+        if (n == 0) {
+            memcpy(want, s.final_hash, 32);
+            total = fa.calls;
+            printf("  %lu allocations in the sequence\n", total);
+            CHECK(total > 20);
+            continue;
+        }
+        /* the same end state as without failures */
+        CHECK(memcmp(want, s.final_hash, 32) == 0);
+        CHECK(fa.failures <= 1);
+        if (fa.failures == 0)
+            break; /* n is past the last allocation: the sequence completed */
+    }
+}
+
 int main(void)
 {
     RUN(test_roundtrip);
@@ -317,5 +467,6 @@ int main(void)
     RUN(test_node_without_delegations_loads);
     RUN(test_burns_beyond_genesis_load);
     RUN(test_corrupt_blobs);
+    RUN(test_allocation_failures);
     return harness_done();
 }
