@@ -14,39 +14,148 @@
 #include "codec.h"
 #include "num.h"
 
-#include <stdlib.h>
 
 #define REGISTRY_VERSION 1
 
+/* A hint to the cache where the compiler has one; nothing otherwise. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+#define PREFETCH_AHEAD 8
+
+/* A delegation's place in key order. The first 8 bytes of the delegator, big-endian,
+ * are kept in the key itself, so that almost every comparison is decided without
+ * reaching into the (large, randomly ordered) delegation pool. */
 typedef struct del_key {
-    const opg_id *delegator;
+    uint64_t head;
+    const opgi_delegation *d;
     const opg_id *operator_id;
-    uint32_t slot;
 } del_key;
 
-static int cmp_del_key(const void *a, const void *b)
+static uint64_t id_head(const opg_id *id)
 {
-    const del_key *x = a, *y = b;
-    int c = opg_id_cmp(x->delegator, y->delegator);
-    return c ? c : opg_id_cmp(x->operator_id, y->operator_id);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | id->bytes[i];
+    return v;
+}
+
+static int key_less(const del_key *x, const del_key *y)
+{
+    if (x->head != y->head)
+        return x->head < y->head;
+    int c = opg_id_cmp(&x->d->delegator, &y->d->delegator);
+    return c ? c < 0 : opg_id_cmp(x->operator_id, y->operator_id) < 0;
+}
+
+/* Bottom-up merge sort of keys[0, n) through tmp[n]: insertion-sorted runs of 8,
+ * then merges of doubling width. O(n log n) at worst. */
+static void merge_sort(del_key *keys, del_key *tmp, size_t n)
+{
+    enum { RUN = 8 };
+    for (size_t lo = 0; lo < n; lo += RUN) {
+        size_t hi = lo + RUN < n ? lo + RUN : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            del_key k = keys[i];
+            size_t j = i;
+            for (; j > lo && key_less(&k, &keys[j - 1]); j--)
+                keys[j] = keys[j - 1];
+            keys[j] = k;
+        }
+    }
+    del_key *src = keys, *dst = tmp;
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi)
+                dst[o++] = key_less(&src[b], &src[a]) ? src[b++] : src[a++];
+            while (a < mid)
+                dst[o++] = src[a++];
+            while (b < hi)
+                dst[o++] = src[b++];
+        }
+        del_key *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != keys)
+        memcpy(keys, src, n * sizeof *keys);
+}
+
+#define DIGIT_BITS 8
+#define DIGITS 8
+
+/*
+ * Sorts keys[0, n) (tmp[n] is scratch; the two may be swapped): an LSD radix sort
+ * on the 64-bit heads, a byte a pass (passes where every key has the same byte
+ * are skipped), then each run of equal heads (the same delegator, or ids sharing
+ * their first 8 bytes) sorted by the full key. Linear for ids that differ early;
+ * O(n log n) at worst, whatever the ids look like. No memory beyond the two arrays.
+ */
+static void sort_keys(del_key **keys, del_key **tmp, size_t n)
+{
+    static const size_t B = (size_t)1 << DIGIT_BITS;
+    uint32_t count[DIGITS][(size_t)1 << DIGIT_BITS]; /* n < 2^32: del_count is a uint32 */
+    memset(count, 0, sizeof count);
+    del_key *src = *keys, *dst = *tmp;
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < DIGITS; d++)
+            count[d][(src[i].head >> (d * DIGIT_BITS)) & (B - 1)]++;
+    for (int d = 0; d < DIGITS; d++) {
+        uint32_t *c = count[d], sum = 0;
+        int one_bucket = 0;
+        for (size_t b = 0; b < B; b++) {
+            if (c[b] == n)
+                one_bucket = 1;
+            uint32_t t = c[b];
+            c[b] = sum; /* the bucket's first position */
+            sum += t;
+        }
+        if (one_bucket)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            dst[c[(src[i].head >> (d * DIGIT_BITS)) & (B - 1)]++] = src[i];
+        del_key *t = src;
+        src = dst;
+        dst = t;
+    }
+    *keys = src;
+    *tmp = dst;
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo + 1;
+        while (hi < n && src[hi].head == src[lo].head)
+            hi++;
+        if (hi - lo > 1)
+            merge_sort(src + lo, dst + lo, hi - lo);
+        lo = hi;
+    }
 }
 
 /* The live delegations in key order: an allocated array the caller frees. */
 static int sorted_delegations(const opg_registry *r, del_key **out)
 {
-    del_key *keys = opgi_alloc_array(&r->alloc, r->del_count ? r->del_count : 1, sizeof *keys);
-    if (!keys)
+    size_t n = r->del_count ? r->del_count : 1;
+    del_key *keys = opgi_alloc_array(&r->alloc, n, sizeof *keys);
+    del_key *tmp = opgi_alloc_array(&r->alloc, n, sizeof *tmp);
+    if (!keys || !tmp) {
+        opgi_free(&r->alloc, keys, n * sizeof *keys);
+        opgi_free(&r->alloc, tmp, n * sizeof *tmp);
         return OPG_ENOMEM;
+    }
     size_t k = 0;
     for (uint32_t s = 0; s < r->del_slots; s++) {
         const opgi_delegation *d = &r->dels[s];
         if (d->node == OPGI_NONE)
             continue;
-        keys[k].delegator = &d->delegator;
-        keys[k].operator_id = &r->nodes[d->node].operator_id;
-        keys[k++].slot = s;
+        keys[k].head = id_head(&d->delegator);
+        keys[k].d = d;
+        keys[k++].operator_id = &r->nodes[d->node].operator_id;
     }
-    qsort(keys, k, sizeof *keys, cmp_del_key);
+    sort_keys(&keys, &tmp, k);
+    opgi_free(&r->alloc, tmp, n * sizeof *tmp);
     *out = keys;
     return OPG_OK;
 }
@@ -94,7 +203,12 @@ static void encode(opgi_writer *w, const opg_registry *r, const del_key *keys)
 
     opgi_w_u32(w, r->del_count);
     for (uint32_t i = 0; i < r->del_count; i++) {
-        const opgi_delegation *d = &r->dels[keys[i].slot];
+        /* key order is random in the pool: ask for a record a few keys ahead */
+        if (i + PREFETCH_AHEAD < r->del_count) {
+            PREFETCH(keys[i + PREFETCH_AHEAD].d);
+            PREFETCH((const char *)keys[i + PREFETCH_AHEAD].d + 64);
+        }
+        const opgi_delegation *d = keys[i].d;
         opgi_w_id(w, &d->delegator);
         opgi_w_id(w, keys[i].operator_id);
         opgi_w_dec(w, &d->shares);

@@ -173,6 +173,38 @@ static void test_burns_beyond_genesis_load(void)
     opg_registry_free(r);
 }
 
+/*
+ * The saved delegations are in (delegator, operator id) order whatever the ids look
+ * like: random 32-byte delegators, delegators with several nodes, and delegators
+ * sharing their first 8 or 31 bytes. The loader refuses records out of order, so a
+ * round trip proves the order.
+ */
+static void test_save_order_any_ids(void)
+{
+    opg_registry *r = small_registry();
+    for (unsigned i = 1; i <= 9; i++)
+        CHECK_OK(mk_node(r, i * 23 % 97, 10, 1, 1000));
+    test_rng rng = {99};
+    for (unsigned k = 0; k < 3000; k++) {
+        opg_id who;
+        for (int b = 0; b < 32; b++)
+            who.bytes[b] = (uint8_t)rng_next(&rng);
+        if (k % 3 == 1)
+            memset(who.bytes, 0x5a, 8); /* equal first 8 bytes */
+        if (k % 3 == 2)
+            memset(who.bytes, 0x11, 31); /* equal first 31 bytes */
+        unsigned nodes = 1 + (unsigned)rng_below(&rng, 3);
+        for (unsigned j = 0; j < nodes; j++) {
+            opg_id op = id_n((1 + (unsigned)rng_below(&rng, 9)) * 23 % 97);
+            opg_u256 a = u64v(1 + rng_below(&rng, 1000));
+            CHECK_OK(opg_registry_delegate(NULL, r, &who, &op, &a, 2, 1000));
+        }
+    }
+    CHECK(opg_registry_delegation_count(r) > 5000);
+    CHECK(roundtrip_ok(r));
+    opg_registry_free(r);
+}
+
 /* Loads must refuse; returns the code (freeing anything that loaded by mistake). */
 static int load_rc(const uint8_t *b, size_t n)
 {
@@ -466,6 +498,7 @@ int main(void)
     RUN(test_hash_tracks_state);
     RUN(test_node_without_delegations_loads);
     RUN(test_burns_beyond_genesis_load);
+    RUN(test_save_order_any_ids);
     RUN(test_corrupt_blobs);
     RUN(test_allocation_failures);
     return harness_done();
