@@ -307,6 +307,36 @@ static int random_op(world *w, int *is_slash, opg_slash_result *res, int *is_end
     }
 }
 
+/* One random call and every check after it. */
+static void one_step(world *w, unsigned long step)
+{
+    uint8_t h0[32], h1[32];
+    hash_of(h0, w->r);
+    int is_slash, is_end_block;
+    opg_slash_result res;
+    memset(&res, 0, sizeof res);
+    int rc = random_op(w, &is_slash, &res, &is_end_block);
+    if (rc == OPG_OK) {
+        w->ok_calls++;
+        collect_events(w, is_slash ? &res : NULL);
+        w->slashes += (unsigned long)is_slash;
+        if (is_end_block) {
+            w->end_blocks++;
+            check_after_end_block(w);
+        }
+    } else {
+        w->refused_calls++;
+        CHECK(rc != OPG_EINVARIANT && rc != OPG_ENOMEM);
+        hash_of(h1, w->r);
+        CHECK(memcmp(h0, h1, 32) == 0);
+        CHECK(n_events(w->r) == 0);
+    }
+    CHECK_OK(opg_registry_check(w->r));
+    check_conservation(w);
+    if (step % 25 == 0)
+        CHECK(roundtrip_ok(w->r));
+}
+
 static void run(uint64_t seed, int fix)
 {
     world w;
@@ -324,36 +354,10 @@ static void run(uint64_t seed, int fix)
     opg_u256 genesis = u256_of("1000000000000000000000000");
     CHECK_OK(opg_registry_new(&w.r, &p, &genesis, NULL));
 
-    for (unsigned long step = 0; step < STEPS; step++) {
-        uint8_t h0[32], h1[32];
-        hash_of(h0, w.r);
-        int is_slash, is_end_block;
-        opg_slash_result res;
-        memset(&res, 0, sizeof res);
-        int rc = random_op(&w, &is_slash, &res, &is_end_block);
-        if (rc == OPG_OK) {
-            w.ok_calls++;
-            collect_events(&w, is_slash ? &res : NULL);
-            w.slashes += (unsigned long)is_slash;
-            if (is_end_block) {
-                w.end_blocks++;
-                check_after_end_block(&w);
-            }
-        } else {
-            w.refused_calls++;
-            CHECK(rc != OPG_EINVARIANT && rc != OPG_ENOMEM);
-            hash_of(h1, w.r);
-            CHECK(memcmp(h0, h1, 32) == 0);
-            CHECK(n_events(w.r) == 0);
-        }
-        CHECK_OK(opg_registry_check(w.r));
-        check_conservation(&w);
-        if (harness_current_failed) {
+    for (unsigned long step = 0; step < STEPS && !harness_current_failed; step++) {
+        one_step(&w, step);
+        if (harness_current_failed)
             printf("  at step %lu (seed %" PRIu64 ")\n", step, seed);
-            break;
-        }
-        if (step % 25 == 0)
-            CHECK(roundtrip_ok(w.r));
     }
     printf("  seed %" PRIu64 ": %lu calls ok, %lu refused, %lu blocks, %lu slashes, %zu nodes, "
            "%zu delegations\n",
