@@ -10,10 +10,18 @@
  *   result registry.save_mb_s             saved-state bytes / (one opg_registry_save +
  *                                         one opg_registry_state_hash), best of SAVES
  *
+ * and, after those, with the same registry:
+ *
+ *   result registry.undelegate_ns         mean ns per opg_registry_undelegate over UNBONDS
+ *                                         calls, 100 a block: the unbonding queue grows
+ *                                         to UNBONDS entries
+ *   result registry.redelegate_ns         the same for opg_registry_redelegate (bonded
+ *                                         sources: each call queues an entry)
+ *
  * Amounts are realistic: self-delegations of 10,000..20,000 OPG, delegations of
- * 1..1,000 OPG (1 OPG = 10^18 base units), default parameters (power_reduction 10^6,
- * 100 validators). Delegators are spread over the nodes at random. Runs in a few
- * seconds and needs about 300 MB.
+ * 1..1,000 OPG (1 OPG = 10^18 base units), default parameters (power_reduction 10^6)
+ * except max_validators = 1,000, so that every node is bonded. Delegators are spread
+ * over the nodes at random. Runs in several seconds and needs about 300 MB.
  */
 #include "bench.h"
 
@@ -23,6 +31,7 @@
 #define DELEGATIONS 1000000
 #define ROUNDS 51
 #define SAVES 3
+#define UNBONDS 100000
 
 static opg_id id_of(uint64_t tag, uint64_t i)
 {
@@ -57,9 +66,14 @@ static void die(const char *what, int rc)
 int main(void)
 {
     bench_rng rng = {UINT64_C(0x5eed0001)};
+    const bench_rng pick0 = {UINT64_C(0x5eed0002)}; /* node of each delegation, replayable */
+    bench_rng pick = pick0;
     opg_registry *r = NULL;
+    opg_registry_params params;
+    opg_registry_params_init(&params);
+    params.max_validators = NODES;
     opg_u256 genesis = opg_amount(UINT64_C(1000000000)); /* 10^9 OPG */
-    int rc = opg_registry_new(&r, NULL, &genesis, NULL);
+    int rc = opg_registry_new(&r, &params, &genesis, NULL);
     if (rc)
         die("new", rc);
 
@@ -86,7 +100,7 @@ int main(void)
     uint64_t total_ns = 0;
     for (uint64_t i = 0; i < DELEGATIONS; i++) {
         opg_id who = id_of(3, i);
-        const opg_id *node = &ops[bench_rand(&rng) % NODES];
+        const opg_id *node = &ops[bench_rand(&pick) % NODES];
         opg_u256 amount = opg_amount(1 + bench_rand(&rng) % 1000);
         uint64_t t0 = bench_now_ns();
         rc = opg_registry_delegate(NULL, r, &who, node, &amount, 2, 1700000005);
@@ -144,6 +158,26 @@ int main(void)
         }
     }
 
+    /* undelegations, then redelegations, 100 a block (nothing matures: 21 days) */
+    pick = pick0;
+    opg_u256 one = opg_amount(1);
+    uint64_t und_ns = 0, red_ns = 0;
+    for (uint64_t i = 0; i < 2 * UNBONDS; i++) {
+        opg_id who = id_of(3, i);
+        uint64_t n = bench_rand(&pick) % NODES;
+        opg_height h = 100 + i / 100;
+        opg_time t = 1700001000 + (opg_time)(i / 100) * 5;
+        uint64_t t0 = bench_now_ns();
+        if (i < UNBONDS)
+            rc = opg_registry_undelegate(NULL, NULL, r, &who, &ops[n], &one, h, t);
+        else
+            rc = opg_registry_redelegate(NULL, r, &who, &ops[n], &ops[(n + 1) % NODES], &one, h, t);
+        uint64_t dt = bench_now_ns() - t0;
+        if (rc)
+            die(i < UNBONDS ? "undelegate" : "redelegate", rc);
+        *(i < UNBONDS ? &und_ns : &red_ns) += dt;
+    }
+
     char title[160];
     snprintf(title, sizeof title,
              "registry: %d nodes, %d delegations (saved state %.1f MB: save %.0f ms, hash %.0f ms)",
@@ -154,6 +188,8 @@ int main(void)
                  (double)(rss1 > rss0 ? rss1 - rss0 : 0) / DELEGATIONS, "bytes");
     bench_result("registry.end_block_us", bench_median(eb, ROUNDS), "us");
     bench_result("registry.save_mb_s", (double)len / 1e6 / (best / 1e9), "MB/s");
+    bench_result("registry.undelegate_ns", (double)und_ns / UNBONDS, "ns");
+    bench_result("registry.redelegate_ns", (double)red_ns / UNBONDS, "ns");
     free(buf);
     opg_registry_free(r);
     return 0;
