@@ -86,6 +86,15 @@ typedef struct opgi_queue {
     size_t time_offset;          /* offset of the opg_time completion_time in an item */
 } opgi_queue;
 
+/* Counts of pending queue entries per key: an open-addressing table of key_len-byte
+ * keys (two or three ids) with a uint32 count each (0 marks a free slot), at most
+ * half full. Registry-private and derived from the queues (not saved); it lets the
+ * max_entries and transitive-redelegation rules skip scanning the queues. */
+typedef struct opgi_counter {
+    unsigned char *slots; /* cap slots of key_len + 4 bytes */
+    uint32_t cap, len, key_len;
+} opgi_counter;
+
 /* A plan handed to engines in the check phase. */
 typedef struct opgi_plan {
     const uint32_t *nodes;  /* node slots whose F1 period will advance (creations, slash) */
@@ -139,6 +148,9 @@ struct opg_registry {
 
     opgi_queue unbondings;    /* of opgi_unbonding */
     opgi_queue redelegations; /* of opgi_redelegation */
+    opgi_counter ubd_pairs;   /* unbonding entries per (delegator, node) */
+    opgi_counter red_into;    /* redelegation entries per (delegator, dst) */
+    opgi_counter red_triples; /* redelegation entries per (delegator, src, dst) */
     uint64_t next_seq;
 
     /* events of the last mutating call */

@@ -377,7 +377,8 @@ static int load_body(opg_registry *r, opgi_reader *rd)
     }
 
     uint32_t n_ubd = opgi_r_count(rd, 2 * 32 + 8 + 8 + 2 * 32 + 8);
-    if (!rd->bad && (rc = opgi_queue_reserve(r, &r->unbondings, n_ubd)) != OPG_OK)
+    if (!rd->bad && ((rc = opgi_queue_reserve(r, &r->unbondings, n_ubd)) != OPG_OK ||
+                     (rc = opgi_counter_reserve(r, &r->ubd_pairs, n_ubd)) != OPG_OK))
         return rc;
     opg_u256 ubd_sum = {{0, 0, 0, 0}};
     for (uint32_t i = 0; i < n_ubd && !rd->bad; i++) {
@@ -399,12 +400,16 @@ static int load_body(opg_registry *r, opgi_reader *rd)
         }
         memcpy(opgi_queue_at(&r->unbondings, i), &u, sizeof u);
         r->unbondings.len++;
+        unsigned char key[OPGI_KEY_MAX];
+        opgi_counter_add(&r->ubd_pairs, opgi_key2(key, &u.delegator, &u.node));
     }
     if (!rd->bad && opg_u256_cmp(&ubd_sum, &r->unbonding_balance) != 0)
         return OPG_ECORRUPT;
 
     uint32_t n_red = opgi_r_count(rd, 3 * 32 + 8 + 8 + 32 + 32 + 8);
-    if (!rd->bad && (rc = opgi_queue_reserve(r, &r->redelegations, n_red)) != OPG_OK)
+    if (!rd->bad && ((rc = opgi_queue_reserve(r, &r->redelegations, n_red)) != OPG_OK ||
+                     (rc = opgi_counter_reserve(r, &r->red_into, n_red)) != OPG_OK ||
+                     (rc = opgi_counter_reserve(r, &r->red_triples, n_red)) != OPG_OK))
         return rc;
     for (uint32_t i = 0; i < n_red && !rd->bad; i++) {
         opgi_redelegation e;
@@ -426,6 +431,9 @@ static int load_body(opg_registry *r, opgi_reader *rd)
         }
         memcpy(opgi_queue_at(&r->redelegations, i), &e, sizeof e);
         r->redelegations.len++;
+        unsigned char key[OPGI_KEY_MAX];
+        opgi_counter_add(&r->red_into, opgi_key2(key, &e.delegator, &e.dst));
+        opgi_counter_add(&r->red_triples, opgi_key3(key, &e.delegator, &e.src, &e.dst));
     }
     if ((rc = opgi_r_finish(rd)) != OPG_OK)
         return rc;
@@ -460,6 +468,55 @@ int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
 }
 
 /* ------------------------------------------------------------- invariants */
+
+static const unsigned char *ubd_key(unsigned char *key, const void *item)
+{
+    const opgi_unbonding *u = item;
+    return opgi_key2(key, &u->delegator, &u->node);
+}
+
+static const unsigned char *red_into_key(unsigned char *key, const void *item)
+{
+    const opgi_redelegation *e = item;
+    return opgi_key2(key, &e->delegator, &e->dst);
+}
+
+static const unsigned char *red_triple_key(unsigned char *key, const void *item)
+{
+    const opgi_redelegation *e = item;
+    return opgi_key3(key, &e->delegator, &e->src, &e->dst);
+}
+
+/* A counter holds exactly the queue's items by key: every count matched once. */
+static int counter_matches(opg_registry *r, const opgi_counter *c, const opgi_queue *q,
+                           const unsigned char *(*key_of)(unsigned char *, const void *))
+{
+    size_t cap = c->cap ? c->cap : 1;
+    uint32_t *left = opgi_alloc_array(&r->alloc, cap, sizeof *left);
+    if (!left)
+        return OPG_ENOMEM;
+    int rc = OPG_OK;
+    uint32_t keys = 0;
+    for (uint32_t k = 0; k < c->cap; k++) {
+        left[k] = opgi_counter_at(c, k);
+        keys += left[k] != 0;
+    }
+    if (keys != c->len)
+        rc = opgi_fail(r->err, OPG_EINVARIANT, "an entry counter's length is wrong", NULL);
+    for (size_t i = 0; i < q->len && rc == OPG_OK; i++) {
+        unsigned char key[OPGI_KEY_MAX];
+        uint32_t k = opgi_counter_find(c, key_of(key, opgi_queue_at(q, i)));
+        if (k == OPGI_NONE || left[k] == 0)
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "a queue entry is not counted", NULL);
+        else
+            left[k]--;
+    }
+    for (uint32_t k = 0; k < c->cap && rc == OPG_OK; k++)
+        if (left[k])
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "an entry counter counts too many", NULL);
+    opgi_free(&r->alloc, left, cap * sizeof *left);
+    return rc;
+}
 
 int opg_registry_check(opg_registry *r)
 {
@@ -514,8 +571,15 @@ int opg_registry_check(opg_registry *r)
     opg_u256 ubd = {{0, 0, 0, 0}};
     for (size_t i = 0; i < r->unbondings.len; i++)
         opg_u256_add(&ubd, &ubd, &((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->balance);
-    if (opg_u256_cmp(&ubd, &r->unbonding_balance) != 0)
+    if (opg_u256_cmp(&ubd, &r->unbonding_balance) != 0) {
         rc = opgi_fail(r->err, OPG_EINVARIANT, "unbonding balance disagrees with the entries", NULL);
+        goto done;
+    }
+    /* the entry counters are exactly the queues' */
+    if ((rc = counter_matches(r, &r->ubd_pairs, &r->unbondings, ubd_key)) != OPG_OK ||
+        (rc = counter_matches(r, &r->red_into, &r->redelegations, red_into_key)) != OPG_OK ||
+        (rc = counter_matches(r, &r->red_triples, &r->redelegations, red_triple_key)) != OPG_OK)
+        goto done;
 done:
     opgi_free(&r->alloc, sums, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *sums);
     opgi_free(&r->alloc, counts, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *counts);
