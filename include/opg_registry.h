@@ -180,8 +180,12 @@ OPG_API int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, op
  * maturing (OPG_ETRANSITIVE), at max_entries for (delegator, src, dst)
  * (OPG_EMAXENTRIES), or when the unbond yields 0 tokens (OPG_EZERO). The entry
  * completes by src's status: bonded -> now + unbonding_time; unbonding -> src's own
- * unbonding completion; unbonded -> at once, no entry. *completion may be NULL
- * (receives `now` for an immediate completion).
+ * unbonding completion (and its unbonding height as the entry's creation height);
+ * unbonded -> at once, no entry. *completion may be NULL (receives `now` for an
+ * immediate completion). One corner as x/staking v0.50+: when src is unbonded and
+ * this redelegation takes its last shares (src is removed), the entry is recorded
+ * with creation height 0 and completion 0001-01-01T00:00:00Z (-62135596800), so it
+ * completes at the next end_block; *completion receives that time.
  */
 OPG_API int opg_registry_redelegate(opg_time *completion, opg_registry *r,
                                     const opg_id *delegator, const opg_id *src,
@@ -322,7 +326,8 @@ OPG_API int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id);
 /* ------------------------------------------------------------ the ledger */
 
 typedef struct opg_supply_info {
-    opg_u256 total_supply;    /* genesis + minted - burned */
+    opg_u256 total_supply;    /* genesis + minted - burned (0 if the burns exceed the rest:
+                                 a genesis supply that left out the staked tokens) */
     opg_u256 minted;          /* everything minted since genesis */
     opg_u256 burned;          /* everything burned since genesis */
     opg_u256 bonded;          /* tokens of bonded nodes */

@@ -12,7 +12,6 @@
  * checked and reserved before its first call (see opg_hyper_epoch in the header).
  */
 #include "hyper_internal.h"
-#include "registry_ops.h" /* opgi_del_reserve: capacity only, see opgi_hyper_reserve */
 
 #include "num.h"
 
@@ -64,17 +63,13 @@ static int reserve_out(opg_hyper *h, size_t moves, size_t events)
  * registry call appends at most one record per node it touches, and the splitter's
  * prepare asks for 2 * (nodes + delegations + 2) <= 10 spare ones) and a slash
  * event. Capacity is not state: a failure here leaves every state hash as it was.
- * (A registry-wide reservation call with an engine hook would be the cleaner
- * contract; these are the internal functions that exist today.)
  */
 static int reserve_registry(opg_hyper *h, uint32_t new_dels, size_t unb, size_t red,
                             const uint32_t *slots, size_t n, size_t touches)
 {
     opg_registry *r = h->reg;
     opg_splitter *s = h->spl;
-    if ((new_dels && opgi_del_reserve(r, new_dels + 1) != OPG_OK) ||
-        (unb && opgi_queue_reserve(r, &r->unbondings, unb) != OPG_OK) ||
-        (red && opgi_queue_reserve(r, &r->redelegations, red) != OPG_OK) ||
+    if (opgi_registry_reserve(r, new_dels ? new_dels + 1 : 0, unb, red) != OPG_OK ||
         opgi_events_reserve(r, events_per_call(r)) != OPG_OK)
         return OPG_ENOMEM;
     for (size_t i = 0; i < n; i++) {

@@ -53,6 +53,7 @@ void opg_registry_params_init(opg_registry_params *p)
 
 int opg_registry_param_set(opg_registry *r, const char *key, const char *value)
 {
+    opgi_call_begin(r); /* a call that may change the registry: no stale events */
     return opgi_params_set(&opgi_registry_param_table, &r->params, key, value, r->err);
 }
 
@@ -100,6 +101,8 @@ int opgi_registry_create(opg_registry **out, const opg_registry_params *params,
     r->redelegations.size = sizeof(opgi_redelegation);
     r->redelegations.time_offset = offsetof(opgi_redelegation, completion_time);
     r->del_free = OPGI_NONE;
+    r->ubd_pairs.key_len = r->red_into.key_len = 2 * 32;
+    r->red_triples.key_len = 3 * 32;
     *out = r;
     return OPG_OK;
 }
@@ -133,6 +136,9 @@ void opg_registry_free(opg_registry *r)
     opgi_free(&a, r->dtor_index, (size_t)r->dtor_index_cap * sizeof *r->dtor_index);
     opgi_free(&a, r->unbondings.items, r->unbondings.cap * r->unbondings.size);
     opgi_free(&a, r->redelegations.items, r->redelegations.cap * r->redelegations.size);
+    opgi_counter_free(r, &r->ubd_pairs);
+    opgi_counter_free(r, &r->red_into);
+    opgi_counter_free(r, &r->red_triples);
     opgi_free(&a, r->events, r->events_cap * sizeof *r->events);
     opgi_free(&a, r, sizeof *r);
 }
@@ -537,6 +543,151 @@ void opgi_del_remove(opg_registry *r, uint32_t s)
     r->del_free = s;
 }
 
+/* -------------------------------------------------------- entry counters */
+
+const unsigned char *opgi_key2(unsigned char *key, const opg_id *a, const opg_id *b)
+{
+    memcpy(key, a->bytes, 32);
+    memcpy(key + 32, b->bytes, 32);
+    return key;
+}
+
+const unsigned char *opgi_key3(unsigned char *key, const opg_id *a, const opg_id *b,
+                               const opg_id *c)
+{
+    opgi_key2(key, a, b);
+    memcpy(key + 64, c->bytes, 32);
+    return key;
+}
+
+static uint32_t key_hash(const unsigned char *key, uint32_t len)
+{
+    uint64_t h = len;
+    for (uint32_t w = 0; w < len; w += 8) {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+            v = (v << 8) | key[w + (uint32_t)i];
+        h = mix64(h ^ v ^ w);
+    }
+    return (uint32_t)h;
+}
+
+static unsigned char *counter_slot(const opgi_counter *c, uint32_t i)
+{
+    return c->slots + (size_t)i * (c->key_len + 4);
+}
+
+uint32_t opgi_counter_at(const opgi_counter *c, uint32_t slot)
+{
+    uint32_t n;
+    memcpy(&n, counter_slot(c, slot) + c->key_len, sizeof n);
+    return n;
+}
+
+static void counter_set(opgi_counter *c, uint32_t slot, uint32_t n)
+{
+    memcpy(counter_slot(c, slot) + c->key_len, &n, sizeof n);
+}
+
+/* The key's slot, or the free slot where it would go (*found 0). cap > 0. */
+static uint32_t counter_probe(const opgi_counter *c, const unsigned char *key, int *found)
+{
+    uint32_t mask = c->cap - 1;
+    for (uint32_t i = key_hash(key, c->key_len) & mask;; i = (i + 1) & mask) {
+        uint32_t n = opgi_counter_at(c, i);
+        if (n == 0 || memcmp(counter_slot(c, i), key, c->key_len) == 0) {
+            *found = n != 0;
+            return i;
+        }
+    }
+}
+
+uint32_t opgi_counter_find(const opgi_counter *c, const unsigned char *key)
+{
+    if (!c->cap)
+        return OPGI_NONE;
+    int found;
+    uint32_t i = counter_probe(c, key, &found);
+    return found ? i : OPGI_NONE;
+}
+
+uint32_t opgi_counter_get(const opgi_counter *c, const unsigned char *key)
+{
+    uint32_t i = opgi_counter_find(c, key);
+    return i == OPGI_NONE ? 0 : opgi_counter_at(c, i);
+}
+
+int opgi_counter_reserve(opg_registry *r, opgi_counter *c, size_t more)
+{
+    if (more == 0)
+        return OPG_OK;
+    size_t want = (size_t)c->len + more;
+    uint32_t cap = c->cap ? c->cap : 64;
+    while (want * 2 > cap) {
+        if (cap >= UINT32_MAX / 2)
+            return OPG_ENOMEM;
+        cap *= 2;
+    }
+    if (cap == c->cap)
+        return OPG_OK;
+    size_t size = (size_t)c->key_len + 4;
+    opgi_counter t = {opgi_alloc_array(&r->alloc, cap, size), cap, c->len, c->key_len};
+    if (!t.slots)
+        return OPG_ENOMEM;
+    memset(t.slots, 0, (size_t)cap * size);
+    for (uint32_t k = 0; k < c->cap; k++) {
+        const unsigned char *from = counter_slot(c, k);
+        if (!opgi_counter_at(c, k))
+            continue;
+        int found;
+        memcpy(counter_slot(&t, counter_probe(&t, from, &found)), from, size);
+    }
+    opgi_counter_free(r, c);
+    *c = t;
+    return OPG_OK;
+}
+
+void opgi_counter_add(opgi_counter *c, const unsigned char *key)
+{
+    int found;
+    uint32_t i = counter_probe(c, key, &found);
+    if (!found) {
+        memcpy(counter_slot(c, i), key, c->key_len);
+        c->len++;
+    }
+    counter_set(c, i, opgi_counter_at(c, i) + 1);
+}
+
+void opgi_counter_sub(opgi_counter *c, const unsigned char *key)
+{
+    uint32_t hole = opgi_counter_find(c, key);
+    if (hole == OPGI_NONE)
+        return; /* cannot happen: every entry was counted */
+    uint32_t n = opgi_counter_at(c, hole) - 1, mask = c->cap - 1;
+    counter_set(c, hole, n);
+    if (n)
+        return;
+    c->len--;
+    /* backward-shift deletion, as for the delegation indexes */
+    size_t size = (size_t)c->key_len + 4;
+    for (uint32_t i = (hole + 1) & mask; opgi_counter_at(c, i); i = (i + 1) & mask) {
+        uint32_t h = key_hash(counter_slot(c, i), c->key_len) & mask;
+        int between = hole <= i ? (h > hole && h <= i) : (h > hole || h <= i);
+        if (!between) {
+            memcpy(counter_slot(c, hole), counter_slot(c, i), size);
+            counter_set(c, i, 0);
+            hole = i;
+        }
+    }
+}
+
+void opgi_counter_free(opg_registry *r, opgi_counter *c)
+{
+    opgi_free(&r->alloc, c->slots, (size_t)c->cap * (c->key_len + 4));
+    c->slots = NULL;
+    c->cap = c->len = 0;
+}
+
 /* ---------------------------------------------------------------- events */
 
 void opgi_events_clear(opg_registry *r) { r->n_events = 0; }
@@ -708,7 +859,10 @@ int opg_registry_node_set_commission(opg_registry *r, const opg_id *operator_id,
     if (rc)
         return rc;
     opgi_node *n = &r->nodes[s];
-    if (now - n->commission_update_time < 24 * 3600)
+    /* 24 h since the last change; a clock before it is too soon. The difference of two
+     * opg_time values may not fit one: compare without forming it signed. */
+    if (now < n->commission_update_time ||
+        (uint64_t)now - (uint64_t)n->commission_update_time < 24 * 3600)
         return opgi_fail(r->err, OPG_ETOOSOON, "commission changed less than 24 h ago", NULL);
     if (opg_dec_cmp(rate, &n->max_rate) > 0)
         return opgi_fail(r->err, OPG_ECOMMISSION, "rate above max_rate", NULL);
@@ -1002,9 +1156,11 @@ int opg_registry_redelegations_of(opg_redelegation_info *out, size_t cap, size_t
 void opg_registry_supply(opg_supply_info *o, const opg_registry *r)
 {
     memset(o, 0, sizeof *o);
-    /* genesis + minted - burned cannot underflow: every burn took existing tokens */
+    /* genesis + minted - burned (the sum fits: supply_mint refuses more), floored at
+     * 0 when slashes burned staked tokens that the genesis supply left out */
     opg_u256_add(&o->total_supply, &r->genesis_supply, &r->minted);
-    opg_u256_sub(&o->total_supply, &o->total_supply, &r->burned);
+    if (opg_u256_sub(&o->total_supply, &o->total_supply, &r->burned) != OPG_OK)
+        memset(&o->total_supply, 0, sizeof o->total_supply);
     o->minted = r->minted;
     o->burned = r->burned;
     o->unbonding = r->unbonding_balance;
@@ -1082,6 +1238,19 @@ static opg_time queue_time(const opgi_queue *q, size_t i)
     return t;
 }
 
+size_t opgi_queue_lower_bound(const opgi_queue *q, opg_time t)
+{
+    size_t lo = 0, hi = q->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (queue_time(q, mid) < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 void opgi_queue_insert(opgi_queue *q, const void *item, opg_time completion_time)
 {
     /* after every item due at or before completion_time: (time, seq) order, since a
@@ -1112,4 +1281,20 @@ void opgi_queue_remove_at(opgi_queue *q, size_t i)
     unsigned char *at = opgi_queue_at(q, i);
     memmove(at, at + q->size, (q->len - i - 1) * q->size);
     q->len--;
+}
+
+int opgi_registry_reserve(opg_registry *r, uint32_t new_dels, size_t unbondings,
+                          size_t redelegations)
+{
+    int rc = OPG_OK;
+    if (new_dels)
+        rc = opgi_del_reserve(r, new_dels);
+    if (rc == OPG_OK && unbondings &&
+        ((rc = opgi_queue_reserve(r, &r->unbondings, unbondings)) == OPG_OK))
+        rc = opgi_counter_reserve(r, &r->ubd_pairs, unbondings);
+    if (rc == OPG_OK && redelegations &&
+        (rc = opgi_queue_reserve(r, &r->redelegations, redelegations)) == OPG_OK &&
+        (rc = opgi_counter_reserve(r, &r->red_into, redelegations)) == OPG_OK)
+        rc = opgi_counter_reserve(r, &r->red_triples, redelegations);
+    return rc;
 }

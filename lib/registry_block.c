@@ -144,6 +144,8 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             }
             opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &u->balance);
         }
+        unsigned char key[OPGI_KEY_MAX];
+        opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, &u->delegator, &u->node));
         opgi_queue_remove_at(&r->unbondings, 0);
     }
     /* 4. matured redelegations complete */
@@ -156,6 +158,9 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             ev->node2 = e->dst;
             ev->amount = e->initial_balance;
         }
+        unsigned char key[OPGI_KEY_MAX];
+        opgi_counter_sub(&r->red_into, opgi_key2(key, &e->delegator, &e->dst));
+        opgi_counter_sub(&r->red_triples, opgi_key3(key, &e->delegator, &e->src, &e->dst));
         opgi_queue_remove_at(&r->redelegations, 0);
     }
 done:

@@ -86,6 +86,15 @@ typedef struct opgi_queue {
     size_t time_offset;          /* offset of the opg_time completion_time in an item */
 } opgi_queue;
 
+/* Counts of pending queue entries per key: an open-addressing table of key_len-byte
+ * keys (two or three ids) with a uint32 count each (0 marks a free slot), at most
+ * half full. Registry-private and derived from the queues (not saved); it lets the
+ * max_entries and transitive-redelegation rules skip scanning the queues. */
+typedef struct opgi_counter {
+    unsigned char *slots; /* cap slots of key_len + 4 bytes */
+    uint32_t cap, len, key_len;
+} opgi_counter;
+
 /* A plan handed to engines in the check phase. */
 typedef struct opgi_plan {
     const uint32_t *nodes;  /* node slots whose F1 period will advance (creations, slash) */
@@ -139,6 +148,9 @@ struct opg_registry {
 
     opgi_queue unbondings;    /* of opgi_unbonding */
     opgi_queue redelegations; /* of opgi_redelegation */
+    opgi_counter ubd_pairs;   /* unbonding entries per (delegator, node) */
+    opgi_counter red_into;    /* redelegation entries per (delegator, dst) */
+    opgi_counter red_triples; /* redelegation entries per (delegator, src, dst) */
     uint64_t next_seq;
 
     /* events of the last mutating call */
@@ -179,6 +191,13 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
  * jailed. Pushes OPG_EVENT_NODE_JAILED when it newly jails (room reserved by the
  * caller); returns 1 if it newly jailed. */
 int opgi_registry_jail_until(opg_registry *r, uint32_t slot, opg_time until);
+
+/* Makes room for new_dels more delegations, `unbondings` unbonding and
+ * `redelegations` redelegation entries (with their entry counters), so that a
+ * sequence of registry calls an engine is about to make cannot run out of memory
+ * there. Capacity is not state: a failure changes no hash. */
+int opgi_registry_reserve(opg_registry *r, uint32_t new_dels, size_t unbondings,
+                          size_t redelegations);
 
 /* Registers an engine; OPG_ENOMEM past OPGI_MAX_ENGINES. */
 int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks);

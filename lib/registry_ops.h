@@ -45,5 +45,26 @@ void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *pl
 /* Queue helpers on the (completion_time, seq) order. */
 void opgi_queue_insert(opgi_queue *q, const void *item, opg_time completion_time);
 void opgi_queue_remove_at(opgi_queue *q, size_t i);
+/* Position of the first item completing at or after t. O(log n). */
+size_t opgi_queue_lower_bound(const opgi_queue *q, opg_time t);
+
+/*
+ * Entry counters (opgi_counter in registry_internal.h). Every change to a queue's
+ * membership goes through add/sub on its counters; room for additions is reserved
+ * in the check phase (reserve), so add cannot fail. Keys are ids laid end to end.
+ */
+#define OPGI_KEY_MAX (3 * 32)
+const unsigned char *opgi_key2(unsigned char *key, const opg_id *a, const opg_id *b);
+const unsigned char *opgi_key3(unsigned char *key, const opg_id *a, const opg_id *b,
+                               const opg_id *c);
+/* The key's count (0 if absent). O(1) expected. */
+uint32_t opgi_counter_get(const opgi_counter *c, const unsigned char *key);
+/* The key's slot, or OPGI_NONE; the count in a slot. */
+uint32_t opgi_counter_find(const opgi_counter *c, const unsigned char *key);
+uint32_t opgi_counter_at(const opgi_counter *c, uint32_t slot);
+int opgi_counter_reserve(opg_registry *r, opgi_counter *c, size_t more);
+void opgi_counter_add(opgi_counter *c, const unsigned char *key);
+void opgi_counter_sub(opgi_counter *c, const unsigned char *key);
+void opgi_counter_free(opg_registry *r, opgi_counter *c);
 
 #endif /* OPG_REGISTRY_OPS_H */

@@ -11,6 +11,9 @@
 
 static const uint64_t P_ONE[1] = {OPGI_P};
 
+/* time.Time{} of Go, 0001-01-01T00:00:00Z, in Unix seconds */
+#define GO_ZERO_TIME INT64_C(-62135596800)
+
 static void hooks_before_created(opg_registry *r, uint32_t node)
 {
     for (size_t i = 0; i < r->n_engines; i++)
@@ -191,28 +194,21 @@ static int shares_for_amount(opg_registry *r, uint32_t del, const opg_u256 *amou
         return opgi_fail(r->err, OPG_EZERO, "amount is zero", NULL);
     if (opgi_u256_is_zero(&n->tokens))
         return opgi_fail(r->err, OPG_EINSOLVENT, NULL, NULL);
-    int rc = shares_from_tokens(shares, n, amount);
-    if (rc || opg_dec_cmp(shares, &d->shares) > 0)
-        return opgi_fail(r->err, OPG_EUNDERFLOW, "amount above the delegation's tokens", NULL);
+    /* the whole delegation first: its value is rounded half to even, so it can be a
+     * hair above the exact worth, and shares_from_tokens of it above the shares held */
     opg_dec t;
     opg_u256 whole;
     if (opgi_tokens_from_shares(&t, n, &d->shares, OPGI_HALF_EVEN) == OPG_OK) {
         opg_dec_truncate_int(&whole, &t);
-        if (opg_u256_cmp(amount, &whole) == 0)
+        if (opg_u256_cmp(amount, &whole) == 0) {
             *shares = d->shares;
+            return OPG_OK;
+        }
     }
+    int rc = shares_from_tokens(shares, n, amount);
+    if (rc || opg_dec_cmp(shares, &d->shares) > 0)
+        return opgi_fail(r->err, OPG_EUNDERFLOW, "amount above the delegation's tokens", NULL);
     return OPG_OK;
-}
-
-static size_t count_unbondings(const opg_registry *r, const opg_id *delegator, const opg_id *node)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < r->unbondings.len; i++) {
-        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
-        if (opg_id_cmp(&u->delegator, delegator) == 0 && opg_id_cmp(&u->node, node) == 0)
-            n++;
-    }
-    return n;
 }
 
 int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_registry *r,
@@ -228,7 +224,9 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     uint32_t del = node == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, delegator, node);
     if (del == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no such delegation", NULL);
-    if (count_unbondings(r, delegator, operator_id) >= r->params.max_entries)
+    unsigned char key[OPGI_KEY_MAX];
+    if (opgi_counter_get(&r->ubd_pairs, opgi_key2(key, delegator, operator_id)) >=
+        r->params.max_entries)
         return opgi_fail(r->err, OPG_EMAXENTRIES, "unbonding entries at max_entries", NULL);
     opg_dec shares;
     opgi_unbond_plan plan;
@@ -239,15 +237,20 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
         return opgi_fail(r->err, OPG_EOVERFLOW, "completion time out of range", NULL);
     opg_time done = now + r->params.unbonding_time;
 
-    /* an entry of the same pair, height and completion time is merged into */
+    /* an entry of the same pair, height and completion time is merged into; the queue
+     * is in completion order, so only the entries completing at `done` are looked at */
     size_t merge = SIZE_MAX;
-    for (size_t i = 0; i < r->unbondings.len && merge == SIZE_MAX; i++) {
+    for (size_t i = opgi_queue_lower_bound(&r->unbondings, done);
+         i < r->unbondings.len && merge == SIZE_MAX; i++) {
         const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
-        if (u->creation_height == height && u->completion_time == done &&
-            opg_id_cmp(&u->delegator, delegator) == 0 && opg_id_cmp(&u->node, operator_id) == 0)
+        if (u->completion_time != done)
+            break;
+        if (u->creation_height == height && opg_id_cmp(&u->delegator, delegator) == 0 &&
+            opg_id_cmp(&u->node, operator_id) == 0)
             merge = i;
     }
-    if ((merge == SIZE_MAX && (rc = opgi_queue_reserve(r, &r->unbondings, 1)) != OPG_OK) ||
+    if ((merge == SIZE_MAX && ((rc = opgi_queue_reserve(r, &r->unbondings, 1)) != OPG_OK ||
+                               (rc = opgi_counter_reserve(r, &r->ubd_pairs, 1)) != OPG_OK)) ||
         (rc = opgi_events_reserve(r, 4 + opgi_engine_events(r, 3))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     opgi_plan eplan = {NULL, 0, &del, 1, OPGI_NONE};
@@ -269,6 +272,7 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
         u.initial_balance = u.balance = plan.tokens;
         u.seq = r->next_seq++;
         opgi_queue_insert(&r->unbondings, &u, done);
+        opgi_counter_add(&r->ubd_pairs, key);
     }
     opg_u256_add(&r->unbonding_balance, &r->unbonding_balance, &plan.tokens);
     if (unbonded)
@@ -298,17 +302,12 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
     uint32_t del = opgi_del_find(r, delegator, src);
     if (del == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no delegation to the source", NULL);
-    size_t entries = 0;
-    for (size_t i = 0; i < r->redelegations.len; i++) {
-        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
-        if (opg_id_cmp(&e->delegator, delegator) != 0)
-            continue;
-        if (opg_id_cmp(&e->dst, src_id) == 0)
-            return opgi_fail(r->err, OPG_ETRANSITIVE, "a redelegation into the source is still maturing", NULL);
-        if (opg_id_cmp(&e->src, src_id) == 0 && opg_id_cmp(&e->dst, dst_id) == 0)
-            entries++;
-    }
-    if (entries >= r->params.max_entries)
+    unsigned char into[OPGI_KEY_MAX], triple[OPGI_KEY_MAX];
+    if (opgi_counter_get(&r->red_into, opgi_key2(into, delegator, src_id)) > 0)
+        return opgi_fail(r->err, OPG_ETRANSITIVE, "a redelegation into the source is still maturing", NULL);
+    opgi_key2(into, delegator, dst_id); /* the key the new entry will count under */
+    if (opgi_counter_get(&r->red_triples, opgi_key3(triple, delegator, src_id, dst_id)) >=
+        r->params.max_entries)
         return opgi_fail(r->err, OPG_EMAXENTRIES, "redelegation entries at max_entries", NULL);
     opg_dec shares, issued;
     opgi_unbond_plan plan;
@@ -321,13 +320,18 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
     if ((rc = opgi_check_delegate(r, dst, ddel, &plan.tokens, &issued)) != OPG_OK)
         return rc;
 
-    /* completion by the source's status; an unbonded source that the unbond removes
-     * counts as bonded, as in Cosmos (the lookup after the unbond finds no node) */
+    /* completion by the source's status. An unbonded source that the unbond removes:
+     * x/staking (v0.50+ getBeginInfo) finds no validator after the unbond and returns
+     * Go's zero time and height 0 without "complete now", so an entry is recorded
+     * that completes at the next end_block. */
     const opgi_node *sn = &r->nodes[src];
     opg_time done = now;
     opg_height created = height;
     int immediate = 0;
-    if (sn->status == OPG_NODE_BONDED || plan.removes_node) {
+    if (plan.removes_node) {
+        done = GO_ZERO_TIME;
+        created = 0;
+    } else if (sn->status == OPG_NODE_BONDED) {
         if (now > INT64_MAX - r->params.unbonding_time)
             return opgi_fail(r->err, OPG_EOVERFLOW, "completion time out of range", NULL);
         done = now + r->params.unbonding_time;
@@ -338,7 +342,9 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         immediate = 1;
     }
     if ((ddel == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
-        (!immediate && (rc = opgi_queue_reserve(r, &r->redelegations, 1)) != OPG_OK) ||
+        (!immediate && ((rc = opgi_queue_reserve(r, &r->redelegations, 1)) != OPG_OK ||
+                        (rc = opgi_counter_reserve(r, &r->red_into, 1)) != OPG_OK ||
+                        (rc = opgi_counter_reserve(r, &r->red_triples, 1)) != OPG_OK)) ||
         (rc = opgi_events_reserve(r, 6 + opgi_engine_events(r, 6))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     uint32_t settle[2] = {del, ddel};
@@ -361,6 +367,8 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         e.shares_dst = issued;
         e.seq = r->next_seq++;
         opgi_queue_insert(&r->redelegations, &e, done);
+        opgi_counter_add(&r->red_into, into);
+        opgi_counter_add(&r->red_triples, triple);
     }
     if (completion)
         *completion = done;
@@ -415,9 +423,11 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
     opgi_apply_delegate(r, delegator, node, del, amount, &issued, height);
     u = opgi_queue_at(&r->unbondings, at);
     opg_u256_sub(&u->balance, &u->balance, amount);
-    if (opgi_u256_is_zero(&u->balance))
+    if (opgi_u256_is_zero(&u->balance)) {
+        unsigned char key[OPGI_KEY_MAX];
+        opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, delegator, operator_id));
         opgi_queue_remove_at(&r->unbondings, at);
-    else
+    } else
         opg_u256_sub(&u->initial_balance, &u->initial_balance, amount);
     opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, amount);
     return OPG_OK;
@@ -468,8 +478,12 @@ static int cmp_size_by_seq(const void *a, const void *b, const opg_registry *r)
 static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, opg_u256 *budget,
                                  opg_height infraction, opg_time now, opg_u256 *burned)
 {
-    /* entries of (delegator, dst) in creation order: at most max_entries of them */
+    /* entries of (delegator, dst) in creation order: at most max_entries of them
+     * (none, mostly: then the queue is not scanned) */
     size_t idx[OPGI_MAX_ENTRIES], n = 0;
+    unsigned char key[OPGI_KEY_MAX];
+    if (opgi_counter_get(&r->ubd_pairs, opgi_key2(key, &e->delegator, &e->dst)) == 0)
+        return;
     for (size_t i = 0; i < r->unbondings.len && n < OPGI_ARRAY_LEN(idx); i++) {
         const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
         if (opg_id_cmp(&u->delegator, &e->delegator) == 0 && opg_id_cmp(&u->node, &e->dst) == 0)
@@ -566,7 +580,10 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
         }
         qsort(reds, n_red, sizeof *reds, cmp_red_ref);
     }
-    if ((rc = opgi_events_reserve(r, 2 + 4 * n_dels + opgi_engine_events(r, 2 + 4 * n_dels))) != OPG_OK)
+    /* events: the burn, and per redelegation entry (one destination delegation may
+     * be unbonded once per entry) a jail and a node removal; hook calls: the node's
+     * slash, and per entry before/after modified or node removed */
+    if ((rc = opgi_events_reserve(r, 2 + 4 * n_red + opgi_engine_events(r, 2 + 4 * n_red))) != OPG_OK)
         goto done;
     opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)

@@ -14,39 +14,148 @@
 #include "codec.h"
 #include "num.h"
 
-#include <stdlib.h>
 
 #define REGISTRY_VERSION 1
 
+/* A hint to the cache where the compiler has one; nothing otherwise. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+#define PREFETCH_AHEAD 8
+
+/* A delegation's place in key order. The first 8 bytes of the delegator, big-endian,
+ * are kept in the key itself, so that almost every comparison is decided without
+ * reaching into the (large, randomly ordered) delegation pool. */
 typedef struct del_key {
-    const opg_id *delegator;
+    uint64_t head;
+    const opgi_delegation *d;
     const opg_id *operator_id;
-    uint32_t slot;
 } del_key;
 
-static int cmp_del_key(const void *a, const void *b)
+static uint64_t id_head(const opg_id *id)
 {
-    const del_key *x = a, *y = b;
-    int c = opg_id_cmp(x->delegator, y->delegator);
-    return c ? c : opg_id_cmp(x->operator_id, y->operator_id);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | id->bytes[i];
+    return v;
+}
+
+static int key_less(const del_key *x, const del_key *y)
+{
+    if (x->head != y->head)
+        return x->head < y->head;
+    int c = opg_id_cmp(&x->d->delegator, &y->d->delegator);
+    return c ? c < 0 : opg_id_cmp(x->operator_id, y->operator_id) < 0;
+}
+
+/* Bottom-up merge sort of keys[0, n) through tmp[n]: insertion-sorted runs of 8,
+ * then merges of doubling width. O(n log n) at worst. */
+static void merge_sort(del_key *keys, del_key *tmp, size_t n)
+{
+    enum { RUN = 8 };
+    for (size_t lo = 0; lo < n; lo += RUN) {
+        size_t hi = lo + RUN < n ? lo + RUN : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            del_key k = keys[i];
+            size_t j = i;
+            for (; j > lo && key_less(&k, &keys[j - 1]); j--)
+                keys[j] = keys[j - 1];
+            keys[j] = k;
+        }
+    }
+    del_key *src = keys, *dst = tmp;
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi)
+                dst[o++] = key_less(&src[b], &src[a]) ? src[b++] : src[a++];
+            while (a < mid)
+                dst[o++] = src[a++];
+            while (b < hi)
+                dst[o++] = src[b++];
+        }
+        del_key *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != keys)
+        memcpy(keys, src, n * sizeof *keys);
+}
+
+#define DIGIT_BITS 8
+#define DIGITS 8
+
+/*
+ * Sorts keys[0, n) (tmp[n] is scratch; the two may be swapped): an LSD radix sort
+ * on the 64-bit heads, a byte a pass (passes where every key has the same byte
+ * are skipped), then each run of equal heads (the same delegator, or ids sharing
+ * their first 8 bytes) sorted by the full key. Linear for ids that differ early;
+ * O(n log n) at worst, whatever the ids look like. No memory beyond the two arrays.
+ */
+static void sort_keys(del_key **keys, del_key **tmp, size_t n)
+{
+    static const size_t B = (size_t)1 << DIGIT_BITS;
+    uint32_t count[DIGITS][(size_t)1 << DIGIT_BITS]; /* n < 2^32: del_count is a uint32 */
+    memset(count, 0, sizeof count);
+    del_key *src = *keys, *dst = *tmp;
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < DIGITS; d++)
+            count[d][(src[i].head >> (d * DIGIT_BITS)) & (B - 1)]++;
+    for (int d = 0; d < DIGITS; d++) {
+        uint32_t *c = count[d], sum = 0;
+        int one_bucket = 0;
+        for (size_t b = 0; b < B; b++) {
+            if (c[b] == n)
+                one_bucket = 1;
+            uint32_t t = c[b];
+            c[b] = sum; /* the bucket's first position */
+            sum += t;
+        }
+        if (one_bucket)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            dst[c[(src[i].head >> (d * DIGIT_BITS)) & (B - 1)]++] = src[i];
+        del_key *t = src;
+        src = dst;
+        dst = t;
+    }
+    *keys = src;
+    *tmp = dst;
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo + 1;
+        while (hi < n && src[hi].head == src[lo].head)
+            hi++;
+        if (hi - lo > 1)
+            merge_sort(src + lo, dst + lo, hi - lo);
+        lo = hi;
+    }
 }
 
 /* The live delegations in key order: an allocated array the caller frees. */
 static int sorted_delegations(const opg_registry *r, del_key **out)
 {
-    del_key *keys = opgi_alloc_array(&r->alloc, r->del_count ? r->del_count : 1, sizeof *keys);
-    if (!keys)
+    size_t n = r->del_count ? r->del_count : 1;
+    del_key *keys = opgi_alloc_array(&r->alloc, n, sizeof *keys);
+    del_key *tmp = opgi_alloc_array(&r->alloc, n, sizeof *tmp);
+    if (!keys || !tmp) {
+        opgi_free(&r->alloc, keys, n * sizeof *keys);
+        opgi_free(&r->alloc, tmp, n * sizeof *tmp);
         return OPG_ENOMEM;
+    }
     size_t k = 0;
     for (uint32_t s = 0; s < r->del_slots; s++) {
         const opgi_delegation *d = &r->dels[s];
         if (d->node == OPGI_NONE)
             continue;
-        keys[k].delegator = &d->delegator;
-        keys[k].operator_id = &r->nodes[d->node].operator_id;
-        keys[k++].slot = s;
+        keys[k].head = id_head(&d->delegator);
+        keys[k].d = d;
+        keys[k++].operator_id = &r->nodes[d->node].operator_id;
     }
-    qsort(keys, k, sizeof *keys, cmp_del_key);
+    sort_keys(&keys, &tmp, k);
+    opgi_free(&r->alloc, tmp, n * sizeof *tmp);
     *out = keys;
     return OPG_OK;
 }
@@ -94,7 +203,12 @@ static void encode(opgi_writer *w, const opg_registry *r, const del_key *keys)
 
     opgi_w_u32(w, r->del_count);
     for (uint32_t i = 0; i < r->del_count; i++) {
-        const opgi_delegation *d = &r->dels[keys[i].slot];
+        /* key order is random in the pool: ask for a record a few keys ahead */
+        if (i + PREFETCH_AHEAD < r->del_count) {
+            PREFETCH(keys[i + PREFETCH_AHEAD].d);
+            PREFETCH((const char *)keys[i + PREFETCH_AHEAD].d + 64);
+        }
+        const opgi_delegation *d = keys[i].d;
         opgi_w_id(w, &d->delegator);
         opgi_w_id(w, keys[i].operator_id);
         opgi_w_dec(w, &d->shares);
@@ -190,12 +304,15 @@ static int load_body(opg_registry *r, opgi_reader *rd)
     opgi_r_u256(rd, &r->outstanding_rewards);
     opgi_r_u256(rd, &r->unbonding_balance);
     r->next_seq = opgi_r_u64(rd);
+    /* genesis + minted fits (supply_mint refuses more); burned may exceed it when the
+     * genesis supply left out the staked tokens that slashes burned */
     opg_u256 total;
-    if (opg_u256_add(&total, &r->genesis_supply, &r->minted) ||
-        opg_u256_cmp(&r->burned, &total) > 0)
+    if (opg_u256_add(&total, &r->genesis_supply, &r->minted))
         return OPG_ECORRUPT;
 
-    uint32_t n_nodes = opgi_r_count(rd, 2 * 32 + 4 + 3 + 8 + 6 * 32 + 8 + 32 + 8 + 8 + 8);
+    /* ids, roles, 3 flags, jailed_until, tokens + shares + 3 rates, update time,
+     * min_self_delegation, unbonding height and time, last power */
+    uint32_t n_nodes = opgi_r_count(rd, 2 * 32 + 4 + 3 + 8 + 5 * 32 + 8 + 32 + 8 + 8 + 8);
     for (uint32_t i = 0; i < n_nodes && !rd->bad; i++) {
         opgi_node n;
         memset(&n, 0, sizeof n);
@@ -260,7 +377,8 @@ static int load_body(opg_registry *r, opgi_reader *rd)
     }
 
     uint32_t n_ubd = opgi_r_count(rd, 2 * 32 + 8 + 8 + 2 * 32 + 8);
-    if (!rd->bad && (rc = opgi_queue_reserve(r, &r->unbondings, n_ubd)) != OPG_OK)
+    if (!rd->bad && ((rc = opgi_queue_reserve(r, &r->unbondings, n_ubd)) != OPG_OK ||
+                     (rc = opgi_counter_reserve(r, &r->ubd_pairs, n_ubd)) != OPG_OK))
         return rc;
     opg_u256 ubd_sum = {{0, 0, 0, 0}};
     for (uint32_t i = 0; i < n_ubd && !rd->bad; i++) {
@@ -282,12 +400,16 @@ static int load_body(opg_registry *r, opgi_reader *rd)
         }
         memcpy(opgi_queue_at(&r->unbondings, i), &u, sizeof u);
         r->unbondings.len++;
+        unsigned char key[OPGI_KEY_MAX];
+        opgi_counter_add(&r->ubd_pairs, opgi_key2(key, &u.delegator, &u.node));
     }
     if (!rd->bad && opg_u256_cmp(&ubd_sum, &r->unbonding_balance) != 0)
         return OPG_ECORRUPT;
 
     uint32_t n_red = opgi_r_count(rd, 3 * 32 + 8 + 8 + 32 + 32 + 8);
-    if (!rd->bad && (rc = opgi_queue_reserve(r, &r->redelegations, n_red)) != OPG_OK)
+    if (!rd->bad && ((rc = opgi_queue_reserve(r, &r->redelegations, n_red)) != OPG_OK ||
+                     (rc = opgi_counter_reserve(r, &r->red_into, n_red)) != OPG_OK ||
+                     (rc = opgi_counter_reserve(r, &r->red_triples, n_red)) != OPG_OK))
         return rc;
     for (uint32_t i = 0; i < n_red && !rd->bad; i++) {
         opgi_redelegation e;
@@ -309,6 +431,9 @@ static int load_body(opg_registry *r, opgi_reader *rd)
         }
         memcpy(opgi_queue_at(&r->redelegations, i), &e, sizeof e);
         r->redelegations.len++;
+        unsigned char key[OPGI_KEY_MAX];
+        opgi_counter_add(&r->red_into, opgi_key2(key, &e.delegator, &e.dst));
+        opgi_counter_add(&r->red_triples, opgi_key3(key, &e.delegator, &e.src, &e.dst));
     }
     if ((rc = opgi_r_finish(rd)) != OPG_OK)
         return rc;
@@ -345,6 +470,55 @@ int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
 }
 
 /* ------------------------------------------------------------- invariants */
+
+static const unsigned char *ubd_key(unsigned char *key, const void *item)
+{
+    const opgi_unbonding *u = item;
+    return opgi_key2(key, &u->delegator, &u->node);
+}
+
+static const unsigned char *red_into_key(unsigned char *key, const void *item)
+{
+    const opgi_redelegation *e = item;
+    return opgi_key2(key, &e->delegator, &e->dst);
+}
+
+static const unsigned char *red_triple_key(unsigned char *key, const void *item)
+{
+    const opgi_redelegation *e = item;
+    return opgi_key3(key, &e->delegator, &e->src, &e->dst);
+}
+
+/* A counter holds exactly the queue's items by key: every count matched once. */
+static int counter_matches(opg_registry *r, const opgi_counter *c, const opgi_queue *q,
+                           const unsigned char *(*key_of)(unsigned char *, const void *))
+{
+    size_t cap = c->cap ? c->cap : 1;
+    uint32_t *left = opgi_alloc_array(&r->alloc, cap, sizeof *left);
+    if (!left)
+        return OPG_ENOMEM;
+    int rc = OPG_OK;
+    uint32_t keys = 0;
+    for (uint32_t k = 0; k < c->cap; k++) {
+        left[k] = opgi_counter_at(c, k);
+        keys += left[k] != 0;
+    }
+    if (keys != c->len)
+        rc = opgi_fail(r->err, OPG_EINVARIANT, "an entry counter's length is wrong", NULL);
+    for (size_t i = 0; i < q->len && rc == OPG_OK; i++) {
+        unsigned char key[OPGI_KEY_MAX];
+        uint32_t k = opgi_counter_find(c, key_of(key, opgi_queue_at(q, i)));
+        if (k == OPGI_NONE || left[k] == 0)
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "a queue entry is not counted", NULL);
+        else
+            left[k]--;
+    }
+    for (uint32_t k = 0; k < c->cap && rc == OPG_OK; k++)
+        if (left[k])
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "an entry counter counts too many", NULL);
+    opgi_free(&r->alloc, left, cap * sizeof *left);
+    return rc;
+}
 
 int opg_registry_check(opg_registry *r)
 {
@@ -399,8 +573,15 @@ int opg_registry_check(opg_registry *r)
     opg_u256 ubd = {{0, 0, 0, 0}};
     for (size_t i = 0; i < r->unbondings.len; i++)
         opg_u256_add(&ubd, &ubd, &((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->balance);
-    if (opg_u256_cmp(&ubd, &r->unbonding_balance) != 0)
+    if (opg_u256_cmp(&ubd, &r->unbonding_balance) != 0) {
         rc = opgi_fail(r->err, OPG_EINVARIANT, "unbonding balance disagrees with the entries", NULL);
+        goto done;
+    }
+    /* the entry counters are exactly the queues' */
+    if ((rc = counter_matches(r, &r->ubd_pairs, &r->unbondings, ubd_key)) != OPG_OK ||
+        (rc = counter_matches(r, &r->red_into, &r->redelegations, red_into_key)) != OPG_OK ||
+        (rc = counter_matches(r, &r->red_triples, &r->redelegations, red_triple_key)) != OPG_OK)
+        goto done;
 done:
     opgi_free(&r->alloc, sums, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *sums);
     opgi_free(&r->alloc, counts, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *counts);
