@@ -16,4 +16,21 @@
 #include "opg_tally.h"
 #include "opg_hyper.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Every OPG_ constant of the public headers by name (with or without the "OPG_"
+ * prefix: "ROLE_INFERENCE", "OPG_TALLY_TITLE_MAX"), for bindings that cannot read
+ * C macros. OPG_ENOTFOUND for an unknown name. O(number of constants).
+ */
+OPG_API int opg_constant(uint64_t *value, const char *name);
+/* The i-th constant's name (without the prefix), NULL past the last: to list them. */
+OPG_API const char *opg_constant_name(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* OPG_H */

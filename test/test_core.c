@@ -49,10 +49,51 @@ static void test_ids_and_time(void)
     CHECK(opg_dec_string_max() == OPG_DEC_STRING_MAX);
 }
 
+static void test_constants(void)
+{
+    uint64_t v = 0;
+    CHECK(opg_constant(&v, "DEC_STRING_MAX") == OPG_OK && v == (uint64_t)(OPG_DEC_STRING_MAX));
+    CHECK(opg_constant(&v, "EVIDENCE_DOUBLE_SIGN_SIZE") == OPG_OK && v == (uint64_t)(OPG_EVIDENCE_DOUBLE_SIGN_SIZE));
+    CHECK(opg_constant(&v, "EVIDENCE_FAULT_SIZE") == OPG_OK && v == (uint64_t)(OPG_EVIDENCE_FAULT_SIZE));
+    CHECK(opg_constant(&v, "PRICER_MAX_DIMENSIONS") == OPG_OK && v == (uint64_t)(OPG_PRICER_MAX_DIMENSIONS));
+    CHECK(opg_constant(&v, "PRICER_NAME_MAX") == OPG_OK && v == (uint64_t)(OPG_PRICER_NAME_MAX));
+    CHECK(opg_constant(&v, "ROLE_ALL") == OPG_OK && v == (uint64_t)(OPG_ROLE_ALL));
+    CHECK(opg_constant(&v, "ROLE_CONSENSUS") == OPG_OK && v == (uint64_t)(OPG_ROLE_CONSENSUS));
+    CHECK(opg_constant(&v, "ROLE_INFERENCE") == OPG_OK && v == (uint64_t)(OPG_ROLE_INFERENCE));
+    CHECK(opg_constant(&v, "ROLE_VERIFICATION") == OPG_OK && v == (uint64_t)(OPG_ROLE_VERIFICATION));
+    CHECK(opg_constant(&v, "SLASHER_CHAIN_ID_BUF") == OPG_OK && v == (uint64_t)(OPG_SLASHER_CHAIN_ID_BUF));
+    CHECK(opg_constant(&v, "SLASHER_CHAIN_ID_MAX") == OPG_OK && v == (uint64_t)(OPG_SLASHER_CHAIN_ID_MAX));
+    CHECK(opg_constant(&v, "SLASHER_MAX_FAULT_CLASSES") == OPG_OK && v == (uint64_t)(OPG_SLASHER_MAX_FAULT_CLASSES));
+    CHECK(opg_constant(&v, "TALLY_CHANGES_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_CHANGES_MAX));
+    CHECK(opg_constant(&v, "TALLY_KEY_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_KEY_MAX));
+    CHECK(opg_constant(&v, "TALLY_PAYLOAD_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_PAYLOAD_MAX));
+    CHECK(opg_constant(&v, "TALLY_PREFIX_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_PREFIX_MAX));
+    CHECK(opg_constant(&v, "TALLY_SUMMARY_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_SUMMARY_MAX));
+    CHECK(opg_constant(&v, "TALLY_TITLE_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_TITLE_MAX));
+    CHECK(opg_constant(&v, "TALLY_VALUE_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_VALUE_MAX));
+    CHECK(opg_constant(&v, "TIME_FOREVER") == OPG_OK && v == (uint64_t)(OPG_TIME_FOREVER));
+    CHECK(opg_constant(&v, "U256_STRING_MAX") == OPG_OK && v == (uint64_t)(OPG_U256_STRING_MAX));
+    CHECK(opg_constant(&v, "VERSION_MAJOR") == OPG_OK && v == (uint64_t)(OPG_VERSION_MAJOR));
+    CHECK(opg_constant(&v, "VERSION_MINOR") == OPG_OK && v == (uint64_t)(OPG_VERSION_MINOR));
+    CHECK(opg_constant(&v, "VERSION_NUMBER") == OPG_OK && v == (uint64_t)(OPG_VERSION_NUMBER));
+    CHECK(opg_constant(&v, "VERSION_PATCH") == OPG_OK && v == (uint64_t)(OPG_VERSION_PATCH));
+    CHECK(opg_constant(&v, "VOTE_PRECOMMIT") == OPG_OK && v == (uint64_t)(OPG_VOTE_PRECOMMIT));
+    CHECK(opg_constant(&v, "VOTE_PREVOTE") == OPG_OK && v == (uint64_t)(OPG_VOTE_PREVOTE));
+    CHECK(opg_constant(&v, "VOTE_SIGN_BYTES_MAX") == OPG_OK && v == (uint64_t)(OPG_VOTE_SIGN_BYTES_MAX));
+    CHECK(opg_constant(&v, "OPG_ROLE_INFERENCE") == OPG_OK && v == OPG_ROLE_INFERENCE);
+    CHECK_RC(opg_constant(&v, "NO_SUCH_THING"), OPG_ENOTFOUND);
+    CHECK_RC(opg_constant(NULL, "ROLE_ALL"), OPG_EINVAL);
+    size_t n = 0;
+    while (opg_constant_name(n))
+        n++;
+    CHECK(n == 28); /* every constant listed once */
+}
+
 int main(void)
 {
     RUN(test_version);
     RUN(test_error_table);
     RUN(test_ids_and_time);
+    RUN(test_constants);
     return harness_done();
 }
