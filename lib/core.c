@@ -35,6 +35,28 @@ opg_time opg_time_forever(void) { return OPG_TIME_FOREVER; }
 
 int opg_id_cmp(const opg_id *a, const opg_id *b) { return memcmp(a->bytes, b->bytes, 32); }
 
+uint64_t opgi_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+uint64_t opgi_hash_id(const opg_id *id)
+{
+    uint64_t h = 0;
+    for (int w = 0; w < 4; w++) {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+            v = (v << 8) | id->bytes[w * 8 + i];
+        h = opgi_mix64(h ^ v ^ (uint64_t)w);
+    }
+    return h;
+}
+
 /* Copies as much of s as fits after position at; returns the new position. */
 static size_t append(char *dst, size_t at, const char *s)
 {

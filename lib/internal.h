@@ -26,6 +26,14 @@ void opgi_free(const opg_allocator *a, void *ptr, size_t size);
  * `need` elements, doubling; OPG_ENOMEM leaves it as it was. */
 int opgi_grow(const opg_allocator *a, void **items, size_t *cap, size_t need, size_t size);
 
+/* ----------------------------------------------------------------- hashing */
+
+/* A 64-bit finaliser (murmur3's): spreads the bits of x. For hash tables only; no
+ * result ever depends on a hash (iteration always follows sorted keys). */
+uint64_t opgi_mix64(uint64_t x);
+/* A hash of all 32 bytes of an id, for the hash indexes of every module. */
+uint64_t opgi_hash_id(const opg_id *id);
+
 /* ------------------------------------------------------- error details */
 
 /* Size of every handle's last-error text buffer. */

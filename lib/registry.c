@@ -311,31 +311,9 @@ int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *sha
 
 /* ------------------------------------------------------ delegation index */
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_id(const opg_id *id)
-{
-    uint64_t h = 0;
-    for (int w = 0; w < 4; w++) {
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-            v = (v << 8) | id->bytes[w * 8 + i];
-        h = mix64(h ^ v ^ (uint64_t)w);
-    }
-    return h;
-}
-
 static uint32_t del_hash(const opg_id *delegator, uint32_t node)
 {
-    return (uint32_t)mix64(hash_id(delegator) ^ ((uint64_t)node * UINT64_C(0x9e3779b97f4a7c15)));
+    return (uint32_t)opgi_mix64(opgi_hash_id(delegator) ^ ((uint64_t)node * UINT64_C(0x9e3779b97f4a7c15)));
 }
 
 uint32_t opgi_del_find(const opg_registry *r, const opg_id *delegator, uint32_t node)
@@ -358,7 +336,7 @@ uint32_t opgi_del_first_of(const opg_registry *r, const opg_id *delegator)
     if (!r->dtor_index_cap)
         return OPGI_NONE;
     uint32_t mask = r->dtor_index_cap - 1;
-    for (uint32_t i = (uint32_t)hash_id(delegator) & mask;; i = (i + 1) & mask) {
+    for (uint32_t i = (uint32_t)opgi_hash_id(delegator) & mask;; i = (i + 1) & mask) {
         uint32_t v = r->dtor_index[i];
         if (v == 0)
             return OPGI_NONE;
@@ -394,7 +372,7 @@ static int rehash(opg_registry *r, uint32_t del_cap, uint32_t dtor_cap)
         uint32_t v = r->dtor_index[k];
         if (!v)
             continue;
-        uint32_t i = (uint32_t)hash_id(&r->dels[v - 1].delegator) & (dtor_cap - 1);
+        uint32_t i = (uint32_t)opgi_hash_id(&r->dels[v - 1].delegator) & (dtor_cap - 1);
         while (ti[i])
             i = (i + 1) & (dtor_cap - 1);
         ti[i] = v;
@@ -469,7 +447,7 @@ static uint32_t del_home(const opg_registry *r, uint32_t slot)
 
 static uint32_t dtor_home(const opg_registry *r, uint32_t slot)
 {
-    return (uint32_t)hash_id(&r->dels[slot].delegator);
+    return (uint32_t)opgi_hash_id(&r->dels[slot].delegator);
 }
 
 /* Adds a delegation record (room reserved); returns its slot. */
@@ -491,11 +469,11 @@ uint32_t opgi_del_add(opg_registry *r, const opg_id *delegator, uint32_t node)
     uint32_t head = opgi_del_first_of(r, delegator);
     d->next = head;
     if (head == OPGI_NONE) {
-        probe_insert(r->dtor_index, r->dtor_index_cap, (uint32_t)hash_id(delegator), s + 1);
+        probe_insert(r->dtor_index, r->dtor_index_cap, (uint32_t)opgi_hash_id(delegator), s + 1);
         r->dtor_count++;
     } else {
         uint32_t mask = r->dtor_index_cap - 1;
-        for (uint32_t i = (uint32_t)hash_id(delegator) & mask;; i = (i + 1) & mask)
+        for (uint32_t i = (uint32_t)opgi_hash_id(delegator) & mask;; i = (i + 1) & mask)
             if (r->dtor_index[i] == head + 1) {
                 r->dtor_index[i] = s + 1;
                 break;
@@ -519,7 +497,7 @@ void opgi_del_remove(opg_registry *r, uint32_t s)
     uint32_t head = opgi_del_first_of(r, &d->delegator);
     if (head == s) {
         uint32_t tmask = r->dtor_index_cap - 1;
-        for (uint32_t i = (uint32_t)hash_id(&d->delegator) & tmask;; i = (i + 1) & tmask)
+        for (uint32_t i = (uint32_t)opgi_hash_id(&d->delegator) & tmask;; i = (i + 1) & tmask)
             if (r->dtor_index[i] == s + 1) {
                 if (d->next != OPGI_NONE) {
                     r->dtor_index[i] = d->next + 1;
@@ -567,7 +545,7 @@ static uint32_t key_hash(const unsigned char *key, uint32_t len)
         uint64_t v = 0;
         for (int i = 0; i < 8; i++)
             v = (v << 8) | key[w + (uint32_t)i];
-        h = mix64(h ^ v ^ w);
+        h = opgi_mix64(h ^ v ^ w);
     }
     return (uint32_t)h;
 }
@@ -1297,4 +1275,9 @@ int opgi_registry_reserve(opg_registry *r, uint32_t new_dels, size_t unbondings,
         (rc = opgi_counter_reserve(r, &r->red_into, redelegations)) == OPG_OK)
         rc = opgi_counter_reserve(r, &r->red_triples, redelegations);
     return rc;
+}
+
+uint32_t opgi_dtor_home(const opg_registry *r, const opg_id *delegator)
+{
+    return r->dtor_index_cap ? (uint32_t)opgi_hash_id(delegator) & (r->dtor_index_cap - 1) : 0;
 }

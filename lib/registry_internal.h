@@ -173,6 +173,9 @@ extern const opgi_param_table opgi_registry_param_table;
 uint32_t opgi_node_find(const opg_registry *r, const opg_id *operator_id);
 /* Slot of the delegation (delegator, node slot), or OPGI_NONE. O(1) expected. */
 uint32_t opgi_del_find(const opg_registry *r, const opg_id *delegator, uint32_t node);
+/* The slot of the delegator index where a search for this delegator starts: a
+ * prefetch hint for engines that walk many delegators (the tally). */
+uint32_t opgi_dtor_home(const opg_registry *r, const opg_id *delegator);
 /* Head slot of the delegator's chain (linked by .next), or OPGI_NONE. */
 uint32_t opgi_del_first_of(const opg_registry *r, const opg_id *delegator);
 /* power = tokens / power_reduction (truncated), capped at INT64_MAX. */

@@ -584,26 +584,7 @@ int opg_tally_deposit(int *voting_started, opg_tally *t, uint64_t proposal_id,
 
 /* ------------------------------------------------------------------ votes */
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
-}
-
-static uint32_t voter_hash(const opg_id *id)
-{
-    uint64_t h = 0;
-    for (int w = 0; w < 4; w++) {
-        uint64_t v;
-        memcpy(&v, id->bytes + 8 * w, 8); /* byte order only changes the hash, not results */
-        h = mix64(h ^ v ^ (uint64_t)w);
-    }
-    return (uint32_t)h;
-}
+static uint32_t voter_hash(const opg_id *id) { return (uint32_t)opgi_hash_id(id); }
 
 /* Slot of voter's vote, or UINT32_MAX. */
 static uint32_t vote_find(const opgi_tprop *p, const opg_id *voter)

@@ -290,34 +290,6 @@ static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TA
 #define PREFETCH(p) ((void)(p))
 #endif
 
-/*
- * A prefetch hint for the registry's delegator index: the home slot of a delegator
- * under the registry's hash (a mirror of hash_id in registry.c). It only decides
- * which cache line is fetched early: if the registry ever hashes differently the
- * tally is slower, never different.
- */
-static uint64_t reg_mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
-}
-
-static uint32_t reg_dtor_home(const opg_registry *r, const opg_id *id)
-{
-    uint64_t h = 0;
-    for (int w = 0; w < 4; w++) {
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-            v = (v << 8) | id->bytes[w * 8 + i];
-        h = reg_mix64(h ^ v ^ (uint64_t)w);
-    }
-    return (uint32_t)h & (r->dtor_index_cap - 1);
-}
-
 /* Votes are walked in voter order, which is random in memory; the loads of the vote
  * record, the registry's index slot and the delegation record are started this many
  * votes ahead (three stages), so their cache misses overlap. */
@@ -340,12 +312,12 @@ static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tpr
             PREFETCH(&p->votes[order[k + 3 * AHEAD]]);
         if (r->dtor_index_cap) {
             if (k + 2 * AHEAD < n) {
-                uint32_t h = reg_dtor_home(r, &p->votes[order[k + 2 * AHEAD]].voter);
+                uint32_t h = opgi_dtor_home(r, &p->votes[order[k + 2 * AHEAD]].voter);
                 home[(k + 2 * AHEAD) % AHEAD] = h;
                 PREFETCH(&r->dtor_index[h]);
             }
             if (k + AHEAD < n) {
-                uint32_t at = k + AHEAD < 2 * AHEAD ? reg_dtor_home(r, &p->votes[order[k + AHEAD]].voter)
+                uint32_t at = k + AHEAD < 2 * AHEAD ? opgi_dtor_home(r, &p->votes[order[k + AHEAD]].voter)
                                                     : home[(k + AHEAD) % AHEAD];
                 uint32_t v = r->dtor_index[at];
                 if (v) { /* a record spans up to three cache lines */
