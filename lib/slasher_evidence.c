@@ -273,7 +273,7 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
     opgi_slasher_begin(s);
     opg_registry *r = s->reg;
     if (!double_sign_form_ok(ev))
-        return opgi_fail(s->err, OPG_EEVIDENCE, "malformed double-sign evidence", NULL);
+        return opgi_fail(s->err, OPG_EEVIDENCE, "malformed equivocation evidence", NULL);
     if (!conflict(ev))
         return opgi_fail(s->err, OPG_ENOCONFLICT,
                          "votes differ in type, height or round, or agree on the block", NULL);
