@@ -418,6 +418,22 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_END_BLOCK); put(b, 6);
     op(b, OP_WITHDRAW_REWARDS); put(b, 10); put(b, 0);
     op(b, OP_UNDELEGATE); put(b, 0); put(b, 0); a_full(b);
+    /* governance: a text proposal and a quorum change straight into voting, one
+     * short of its deposit, plain and weighted votes, a top-up that starts voting,
+     * a day later the tally closes them; one more proposal is cancelled */
+    op(b, OP_PROPOSE); put(b, 9); put(b, 0x18); a_whole(b, 1); put(b, 0); put(b, 0);
+    op(b, OP_PROPOSE); put(b, 10); put(b, 0x19); a_whole(b, 2); put(b, 0); put(b, 5);
+    op(b, OP_PROPOSE); put(b, 11); put(b, 0x01); a_small(b, 5); put(b, 5); put(b, 1);
+    op(b, OP_VOTE); put(b, 0); put(b, 0); put(b, 1);
+    op(b, OP_VOTE); put(b, 1); put(b, 1); put(b, 3);
+    op(b, OP_VOTE); put(b, 1); put(b, 9); put(b, 200); put(b, 2); put(b, 1); put(b, 100); put(b, 4); put(b, 100);
+    op(b, OP_DEPOSIT); put(b, 2); put(b, 12); a_whole(b, 1);
+    op(b, OP_VOTE); put(b, 2); put(b, 2); put(b, 2);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_TALLY_END_BLOCK);
+    op(b, OP_PROPOSE); put(b, 13); put(b, 0x02); a_whole(b, 1); put(b, 0); put(b, 0);
+    op(b, OP_CANCEL_PROPOSAL); put(b, 0); put(b, 0);
+    op(b, OP_TALLY_END_BLOCK);
     /* liveness: node 2 misses every block; faulty inference; a double sign */
     for (int k = 0; k < 6; k++) {
         op(b, OP_RECORD_COMMIT); put(b, 3);
