@@ -16,6 +16,10 @@
  *                        their deposit and voting periods with plain and weighted
  *                        votes; plus refused variants (truncated, a blob of another
  *                        kind in the engine's place)
+ *   hyper_load/gen_*     a registry, its splitter and a hyperstaking handle (two
+ *                        4-byte lengths, then the three blobs) from the same
+ *                        worlds, with fixed and performance positions after
+ *                        deposits, withdrawals and epochs; plus refused variants
  *   ops/gen_*            programs for fuzz_ops: one walk through every operation
  *                        per emission schedule, and random programs biased to valid
  *                        arguments
@@ -500,6 +504,25 @@ static void write_pair(const char *target, const char *name, const uint8_t *rb, 
     free(b.p);
 }
 
+static int fz_save_hyper_gen(uint8_t *b, size_t c, size_t *l, const void *h)
+{
+    return opg_hyper_save(b, c, l, (const opg_hyper *)h);
+}
+
+/* hyper_load's input: registry and splitter lengths, then the three blobs. */
+static void write_triple(const char *name, const uint8_t *rb, size_t rl, const uint8_t *sb, size_t sl,
+                         const uint8_t *hb, size_t hl)
+{
+    buf b = {0};
+    put_be32(&b, (uint32_t)rl);
+    put_be32(&b, (uint32_t)sl);
+    put_bytes(&b, rb, rl);
+    put_bytes(&b, sb, sl);
+    put_bytes(&b, hb, hl);
+    write_file("hyper_load", name, b.p, b.n);
+    free(b.p);
+}
+
 /* The bonded nodes of the world as a commit; node k misses when (k + round) % 3 == 0
  * and miss is set. */
 static size_t gen_commit(opg_commit_sig *v, gw *g, unsigned round, int miss)
@@ -545,6 +568,12 @@ static void gen_engines(void)
             fprintf(stderr, "slasher or tally refused\n");
             exit(1);
         }
+        opg_hyper *hy;
+        if (opg_hyper_new(&hy, g.r, g.s, NULL, NULL)) {
+            fprintf(stderr, "hyper refused\n");
+            exit(1);
+        }
+        unsigned npos = 0;
         opg_tally_params tp;
         opg_tally_params_get(&tp, t);
         uint64_t ids[32];
@@ -587,6 +616,32 @@ static void gen_engines(void)
                     opg_tally_vote_option(t, ids[k], &who, (opg_vote_option)(1 + rng_below(&rng, 4)));
                 }
             }
+            if (g.nodes && b % 7 == 1 && npos < W[i].proposals) {
+                opg_hyper_weight hw[2] = {{fw_operator(0), dec_of("2")}, {fw_operator(g.nodes - 1), dec_of("1")}};
+                opg_hyper_policy pol;
+                memset(&pol, 0, sizeof pol);
+                pol.kind = npos % 2 ? OPG_HYPER_FIXED : OPG_HYPER_PERFORMANCE;
+                pol.weights = npos % 2 ? hw : NULL;
+                pol.n_weights = npos % 2 ? (g.nodes > 1 ? 2 : 1) : 0;
+                pol.max_commission = dec_of("0.3");
+                pol.cap = dec_of("0.6");
+                pol.max_nodes = 3;
+                pol.auto_compound = npos % 3 == 0;
+                pol.rebalance_threshold = dec_of("0.05");
+                opg_id pos = fw_id(9, npos), owner = fw_delegator(npos);
+                if (opg_hyper_position_create(hy, &pos, &owner, &pol, g.h) == OPG_OK)
+                    npos++;
+            }
+            if (npos) {
+                opg_id pos = fw_id(9, (unsigned)rng_below(&rng, npos));
+                opg_u256 a = u64v(1 + rng_below(&rng, 1000000000));
+                if (rng_below(&rng, 5))
+                    opg_hyper_deposit(hy, &pos, &a, g.h, g.t);
+                else
+                    opg_hyper_withdraw(NULL, hy, &pos, &a, g.h, g.t);
+            }
+            if (b % 20 == 19)
+                opg_hyper_epoch(NULL, hy, NULL, 0, g.h, g.t);
             opg_registry_end_block(g.r, g.h, g.t);
             /* close a few early proposals (voting_period is 2 days: 288 blocks) */
             opg_tally_end_block(t, g.h, g.t);
@@ -597,6 +652,16 @@ static void gen_engines(void)
         uint8_t *tb = save_handle(&tl, fz_save_tally, t);
         write_pair("slasher_load", W[i].name, rb, rl, lb, ll);
         write_pair("tally_load", W[i].name, rb, rl, tb, tl);
+        size_t spl, hl;
+        uint8_t *sb = save_handle(&spl, fz_save_splitter, g.s);
+        uint8_t *hb = save_handle(&hl, fz_save_hyper_gen, hy);
+        write_triple(W[i].name, rb, rl, sb, spl, hb, hl);
+        if (i == 2) {
+            write_triple("refused_truncated", rb, rl, sb, spl, hb, hl - 1);
+            write_triple("refused_kind_tally", rb, rl, sb, spl, tb, tl);
+            write_triple("refused_splitter_truncated", rb, rl, sb, spl - 1, hb, hl);
+        }
+        free(sb), free(hb);
         if (i == 2) {
             /* refused: the engine blob cut short, and the other engine's blob */
             write_pair("slasher_load", "refused_truncated", rb, rl, lb, ll - 1);
@@ -606,6 +671,7 @@ static void gen_engines(void)
             write_pair("tally_load", "refused_registry_truncated", rb, rl - 1, tb, tl);
         }
         free(rb), free(lb), free(tb);
+        opg_hyper_free(hy);
         opg_tally_free(t);
         opg_slasher_free(sl);
         gw_free(&g);
