@@ -1,8 +1,9 @@
 /*
  * test_oom.c - allocation failure injection across every handle.
  *
- * One scripted sequence of calls drives a registry, its splitter, a pricer and a
- * slasher (and each engine as it is added: see "plug-in") through node creation,
+ * One scripted sequence of calls drives a registry, its splitter, a pricer, a
+ * slasher and a tally (and each engine as it is added: see "plug-in") through
+ * proposals, deposits, plain and weighted votes, tallies, a cancel, node creation,
  * delegation, blocks, minting, allocation, withdrawals, unbonding, redelegation,
  * cancellation, slashing, jailing, commits, faulty-inference and double-sign
  * evidence, charges, model classes, parameter changes, state hashes, invariant
@@ -34,14 +35,16 @@ typedef struct world {
     opg_splitter *s;
     opg_pricer *p;
     opg_slasher *sl;
-    /* plug-in: opg_tally *t; opg_hyper *hy; */
+    opg_tally *ta;
+    /* plug-in: opg_hyper *hy; */
     /* copies made by the load steps */
     opg_registry *r2;
     opg_splitter *s2;
     opg_pricer *p2;
     opg_slasher *sl2;
-    uint8_t *blob[4];
-    size_t blob_len[4];
+    opg_tally *ta2;
+    uint8_t *blob[5];
+    size_t blob_len[5];
     opg_height h;
     opg_time t;
 } world;
@@ -67,12 +70,14 @@ static void hash_all(hashes *out, world *w)
         abort();
     if (opg_slasher_state_hash(out->h[out->n++], w->sl) != OPG_OK)
         abort();
-    /* plug-in: tally, hyper */
+    if (opg_tally_state_hash(out->h[out->n++], w->ta) != OPG_OK)
+        abort();
+    /* plug-in: hyper */
     w->fa->fail_at = fail_at;
     w->fa->calls = calls;
 }
 
-static const char *const HANDLE_NAMES[MAX_HANDLES] = {"registry", "splitter", "pricer", "slasher"};
+static const char *const HANDLE_NAMES[MAX_HANDLES] = {"registry", "splitter", "pricer", "slasher", "tally"};
 
 /* Node n's consensus key pair: Ed25519 from a fixed seed, so votes can be signed. */
 static void node_keys(uint8_t pk[32], uint8_t sk[64], unsigned n)
@@ -150,12 +155,31 @@ static int world_new(world *w, failalloc *fa)
         opg_registry_free(w->r);
         return rc;
     }
-    /* plug-in: tally, hyper on w->r (free the others if one fails) */
+    opg_tally_params tp;
+    opg_tally_params_init(&tp);
+    tp.min_deposit = u64v(1000);
+    tp.max_deposit_period = 200;
+    tp.voting_period = 100;
+    tp.expedited_voting_period = 50;
+    if ((rc = opg_tally_new(&w->ta, w->r, &tp, &w->alloc)) != OPG_OK ||
+        (rc = opg_tally_attach_pricer(w->ta, w->p)) != OPG_OK ||
+        (rc = opg_tally_attach_splitter(w->ta, w->s)) != OPG_OK ||
+        (rc = opg_tally_attach_slasher(w->ta, w->sl)) != OPG_OK) {
+        opg_tally_free(w->ta);
+        opg_slasher_free(w->sl);
+        opg_pricer_free(w->p);
+        opg_splitter_free(w->s);
+        opg_registry_free(w->r);
+        return rc;
+    }
+    /* plug-in: hyper on w->r (free the others if one fails) */
     return OPG_OK;
 }
 
 static void free_copies(world *w)
 {
+    opg_tally_free(w->ta2);
+    w->ta2 = NULL;
     opg_slasher_free(w->sl2);
     w->sl2 = NULL;
     opg_pricer_free(w->p2);
@@ -164,7 +188,7 @@ static void free_copies(world *w)
     w->p2 = NULL;
     w->s2 = NULL;
     w->r2 = NULL;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         free(w->blob[i]);
         w->blob[i] = NULL;
     }
@@ -173,7 +197,8 @@ static void free_copies(world *w)
 static void world_free(world *w)
 {
     free_copies(w);
-    /* plug-in: hyper, tally first */
+    /* plug-in: hyper first */
+    opg_tally_free(w->ta);
     opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
     opg_splitter_free(w->s);
@@ -190,7 +215,9 @@ enum kind {
     K_LOAD_SPLITTER, K_LOAD_PRICER, K_FREE_COPIES, K_FUND_POOL, K_POOL_SPEND,
     K_UNDELEGATE_TOO_MUCH, K_CHARGE_OVER_LIMIT, K_REDELEGATE_TRANSITIVE,
     K_COMMIT, K_FAULT, K_DOUBLE_SIGN, K_PARAM_SLASHER, K_LOAD_SLASHER,
-    /* plug-in: slasher, tally, hyper calls */
+    K_PROPOSE, K_DEPOSIT, K_VOTE, K_VOTE_WEIGHTED, K_TALLY_END_BLOCK, K_CANCEL_PROPOSAL,
+    K_PARAM_TALLY, K_SAVE_TALLY, K_TALLY_HASH, K_LOAD_TALLY,
+    /* plug-in: hyper calls */
     K_COUNT_
 };
 
@@ -202,7 +229,9 @@ static const char *const KIND_NAMES[K_COUNT_] = {
     "registry_check", "registry_save", "registry_load", "splitter_load", "pricer_load",
     "free_copies", "fund_community_pool", "community_pool_spend", "undelegate (too much)",
     "charge (over the limit)", "redelegate (transitive)", "record_commit", "fault",
-    "double_sign", "slasher_param_set", "slasher_load"};
+    "double_sign", "slasher_param_set", "slasher_load", "propose", "deposit", "vote",
+    "vote (weighted)", "tally_end_block", "cancel_proposal", "tally_param_set", "tally_save",
+    "tally_state_hash", "tally_load"};
 
 /* Whether the call starts a fresh registry event list. */
 static int clears_events(enum kind k)
@@ -280,6 +309,21 @@ static void build_script(void)
         add(K_PARAM_SLASHER, r, 0);
         if (r == 4)
             add(K_DOUBLE_SIGN, r, 0);
+        /* governance: proposal r + 1 (a parameter change in odd rounds, short of its
+         * deposit in rounds 2 and 5), a top-up, votes, the tally's block */
+        add(K_PROPOSE, r, 0);
+        add(K_DEPOSIT, r, 2 * r);
+        add(K_DEPOSIT, r, 2 * r + 1);
+        add(K_VOTE, r, 0);
+        add(K_VOTE_WEIGHTED, r, r + 3);
+        if (r > 0)
+            add(K_VOTE_WEIGHTED, r - 1, r + 6); /* on the previous one, if still open */
+        add(K_PARAM_TALLY, r, 0);
+        if (r == 3)
+            add(K_CANCEL_PROPOSAL, r, 0);
+        add(K_SAVE_TALLY, 0, 0);
+        add(K_TALLY_HASH, 0, 0);
+        add(K_TALLY_END_BLOCK, 0, 0);
         add(K_HASH, 0, 0);
         add(K_CHECK, 0, 0);
         add(K_SAVE_REGISTRY, 0, 0);
@@ -291,6 +335,7 @@ static void build_script(void)
     add(K_LOAD_SPLITTER, 0, 0);
     add(K_LOAD_PRICER, 0, 0);
     add(K_LOAD_SLASHER, 0, 0);
+    add(K_LOAD_TALLY, 0, 0);
     add(K_FREE_COPIES, 0, 0);
     add(K_WITHDRAW, 0, 0);
 }
@@ -317,6 +362,7 @@ static int save_r(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_r
 static int save_s(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_splitter_save(b, c, l, h); }
 static int save_p(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_pricer_save(b, c, l, h); }
 static int save_l(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_slasher_save(b, c, l, h); }
+static int save_t(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_tally_save(b, c, l, h); }
 
 /* Runs one step; its return code. */
 static int run_step(world *w, const step *s)
@@ -581,6 +627,66 @@ static int run_step(world *w, const step *s)
         if (rc != OPG_OK && (l2 != NULL || w->fa->live_bytes != live))
             return OPG_EINVARIANT;
         w->sl2 = l2;
+        return rc;
+    }
+    case K_PROPOSE: {
+        opg_proposal_submit ps;
+        memset(&ps, 0, sizeof ps);
+        ps.proposer = dtor_id(s->a);
+        ps.title = "oom";
+        ps.summary = "a proposal of the allocation failure script";
+        opg_param_change ch[2] = {{"gov.quorum", "0.3"}, {"staking.max_validators", "7"}};
+        ps.kind = s->a % 2 ? OPG_PROPOSAL_PARAMS : OPG_PROPOSAL_TEXT;
+        ps.changes = s->a % 2 ? ch : NULL;
+        ps.change_count = s->a % 2 ? 2 : 0;
+        ps.initial_deposit = u64v(s->a % 3 == 2 ? 10 : 1000);
+        uint64_t id = 0;
+        return opg_tally_submit(&id, w->ta, &ps, w->t);
+    }
+    case K_DEPOSIT: {
+        opg_u256 amt = u64v(700);
+        return opg_tally_deposit(NULL, w->ta, s->a + 1, &d, &amt, w->t);
+    }
+    case K_VOTE:
+        return opg_tally_vote_option(w->ta, s->a + 1, &op, OPG_VOTE_YES);
+    case K_VOTE_WEIGHTED: {
+        opg_weighted_vote wv[3] = {{OPG_VOTE_YES, dec_of("0.5")}, {OPG_VOTE_NO, dec_of("0.25")},
+                                   {OPG_VOTE_ABSTAIN, dec_of("0.25")}};
+        return opg_tally_vote(w->ta, s->a + 1, &d, wv, 3);
+    }
+    case K_TALLY_END_BLOCK:
+        return opg_tally_end_block(w->ta, w->h, w->t);
+    case K_CANCEL_PROPOSAL: {
+        opg_id proposer = dtor_id(s->a);
+        return opg_tally_cancel(w->ta, s->a + 1, &proposer, w->t);
+    }
+    case K_PARAM_TALLY:
+        return opg_tally_param_set(w->ta, "gov.quorum", s->a % 2 ? "0.4" : "0.2");
+    case K_SAVE_TALLY: { /* sorting the votes allocates */
+        size_t n = 0;
+        unsigned long fail_at = w->fa->fail_at, calls = w->fa->calls;
+        w->fa->fail_at = 0;
+        opg_tally_save(NULL, 0, &n, w->ta); /* sizing, not under test */
+        w->fa->fail_at = fail_at;
+        w->fa->calls = calls;
+        uint8_t *b = malloc(n);
+        size_t len = 0;
+        int rc = opg_tally_save(b, n, &len, w->ta);
+        free(b);
+        return rc;
+    }
+    case K_TALLY_HASH: {
+        uint8_t h[32];
+        return opg_tally_state_hash(h, w->ta);
+    }
+    case K_LOAD_TALLY: {
+        stash(w, 4, save_t, w->ta);
+        long long live = w->fa->live_bytes;
+        opg_tally *t2 = NULL;
+        int rc = opg_tally_load(&t2, w->r2, w->blob[4], w->blob_len[4], &w->alloc);
+        if (rc != OPG_OK && (t2 != NULL || w->fa->live_bytes != live))
+            return OPG_EINVARIANT;
+        w->ta2 = t2;
         return rc;
     }
     case K_COUNT_: break;

@@ -4,7 +4,9 @@
  * optimisation levels and word sizes and requires every build to print the same.
  *
  * Three worlds, each a registry with a splitter (cosmos_mint, decay pool, linear
- * pool), a pricer (different dimensions and controllers) and a slasher, run BLOCKS
+ * pool), a pricer (different dimensions and controllers), a slasher and a tally
+ * (proposals, text and parameter changes, with deposits and plain and weighted
+ * votes, closed by the tally's end_block), run BLOCKS
  * blocks of seeded random host calls: the last commit's signatures (some nodes miss
  * blocks, one misses most), faulty-inference reports, now and then a double sign
  * with real Ed25519 votes, node creation and edits, delegations, undelegations,
@@ -130,7 +132,8 @@ typedef struct world {
     opg_splitter *s;
     opg_pricer *p;
     opg_slasher *sl;
-    /* plug-in: opg_tally *t; opg_hyper *hy; */
+    opg_tally *ta;
+    /* plug-in: opg_hyper *hy; */
     unsigned nodes;
 } world;
 
@@ -217,6 +220,15 @@ static void make_pricer(opg_pricer **out, int k)
         die("pricer_new", rc);
 }
 
+/* The tally's attachments are not state: set after creation and after a load. */
+static void attach(world *w)
+{
+    int rc;
+    if ((rc = opg_tally_attach_pricer(w->ta, w->p)) || (rc = opg_tally_attach_splitter(w->ta, w->s)) ||
+        (rc = opg_tally_attach_slasher(w->ta, w->sl)))
+        die("tally attach", rc);
+}
+
 static void world_new(world *w, int k)
 {
     memset(w, 0, sizeof *w);
@@ -250,12 +262,24 @@ static void world_new(world *w, int k)
     lp.fault_class_count = 2;
     if ((rc = opg_slasher_new(&w->sl, w->r, &lp, NULL)))
         die("slasher_new", rc);
-    /* plug-in: tally, hyper on w->r */
+    opg_tally_params tp;
+    opg_tally_params_init(&tp);
+    tp.min_deposit = whole(1000);
+    tp.max_deposit_period = 2 * 3600;
+    tp.voting_period = 3600;
+    tp.expedited_voting_period = 1800;
+    tp.burn_vote_quorum = k == 1;
+    tp.liquid_weight = frac(0, 1);
+    if ((rc = opg_tally_new(&w->ta, w->r, &tp, NULL)))
+        die("tally_new", rc);
+    attach(w);
+    /* plug-in: hyper on w->r */
 }
 
 static void world_free(world *w)
 {
-    /* plug-in: hyper, tally first */
+    /* plug-in: hyper first */
+    opg_tally_free(w->ta);
     opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
     opg_splitter_free(w->s);
@@ -267,6 +291,7 @@ static int save_r(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_r
 static int save_s(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_splitter_save(b, c, l, h); }
 static int save_p(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_pricer_save(b, c, l, h); }
 static int save_l(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_slasher_save(b, c, l, h); }
+static int save_t(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_tally_save(b, c, l, h); }
 
 static uint8_t *save(size_t *len, save_fn fn, const void *h)
 {
@@ -286,6 +311,9 @@ static void reload(world *w)
     size_t ll;
     uint8_t *rb = save(&rl, save_r, w->r), *sb = save(&sl, save_s, w->s), *pb = save(&pl, save_p, w->p);
     uint8_t *lb = save(&ll, save_l, w->sl);
+    size_t tl;
+    uint8_t *tb = save(&tl, save_t, w->ta);
+    t_u64(tl);
     t_u64(rl);
     t_u64(sl);
     t_u64(pl);
@@ -295,7 +323,11 @@ static void reload(world *w)
     if ((rc = opg_registry_load(&c.r, rb, rl, NULL)) || (rc = opg_splitter_load(&c.s, c.r, sb, sl, NULL)) ||
         (rc = opg_pricer_load(&c.p, pb, pl, NULL)) || (rc = opg_slasher_load(&c.sl, c.r, lb, ll, NULL)))
         die("load", rc);
-    /* plug-in: tally, hyper load onto c.r */
+    if ((rc = opg_tally_load(&c.ta, c.r, tb, tl, NULL)))
+        die("tally load", rc);
+    attach(&c);
+    /* plug-in: hyper load onto c.r */
+    free(tb);
     free(lb);
     free(rb);
     free(sb);
@@ -314,12 +346,100 @@ static void state_hashes(const world *w, uint8_t out[][32], size_t *n)
         rc = opg_pricer_state_hash(out[(*n)++], w->p);
     if (rc == OPG_OK)
         rc = opg_slasher_state_hash(out[(*n)++], w->sl);
+    if (rc == OPG_OK)
+        rc = opg_tally_state_hash(out[(*n)++], w->ta);
     if (rc)
         die("state_hash", rc);
-    /* plug-in: tally, hyper */
+    /* plug-in: hyper */
 }
 
-static const char *const HANDLE_NAMES[] = {"registry", "splitter", "pricer", "slasher"};
+static const char *const HANDLE_NAMES[] = {"registry", "splitter", "pricer", "slasher", "tally"};
+
+/* ------------------------------------------------------------ governance */
+
+/* What the tally's last end_block or cancel closed, into the transcript. */
+static uint64_t outcomes[8]; /* closed proposals by outcome, printed at the end */
+
+static void tally_closed(const world *w)
+{
+    size_t n = 0;
+    const opg_tally_closed *c = opg_tally_closed_list(w->ta, &n);
+    t_u64(n);
+    for (size_t i = 0; i < n; i++) {
+        t_u64(c[i].proposal_id);
+        t_u64((uint64_t)c[i].outcome);
+        outcomes[(unsigned)c[i].outcome & 7]++;
+        t_u256(&c[i].counts.yes);
+        t_u256(&c[i].counts.abstain);
+        t_u256(&c[i].counts.no);
+        t_u256(&c[i].counts.no_with_veto);
+        t_u256(&c[i].refunded);
+        t_u256(&c[i].burned);
+        t_u64(c[i].refund_count);
+        t_u64((uint64_t)(int64_t)c[i].failed_code);
+    }
+}
+
+static const char *const GOV_CHANGES[][2] = {
+    {"gov.quorum", "0.25"}, {"staking.max_validators", "9"}, {"distribution.community_tax", "0.03"},
+    {"slashing.signed_blocks_window", "60"}, {"fees.no_such_key", "1"}, {"gov.threshold", "0.6"}};
+
+/* Now and then a proposal; deposits and votes on the open ones; the tally's block. */
+static void governance(world *w, rng *g, opg_height h, opg_time t)
+{
+    if (below(g, 40) == 0) {
+        opg_proposal_submit ps;
+        memset(&ps, 0, sizeof ps);
+        ps.proposer = id(2, (unsigned)below(g, 32));
+        ps.kind = below(g, 2) ? OPG_PROPOSAL_PARAMS : OPG_PROPOSAL_TEXT;
+        ps.expedited = below(g, 5) == 0;
+        ps.initial_deposit = whole(below(g, 3) * 700); /* 0, 700 or 1400 OPG */
+        ps.title = "scenario";
+        unsigned ci = (unsigned)below(g, 6);
+        opg_param_change ch = {GOV_CHANGES[ci][0], GOV_CHANGES[ci][1]};
+        ps.changes = ps.kind == OPG_PROPOSAL_PARAMS ? &ch : NULL;
+        ps.change_count = ps.kind == OPG_PROPOSAL_PARAMS;
+        uint64_t pid = 0;
+        if (t_rc(40, opg_tally_submit(&pid, w->ta, &ps, t)) == OPG_OK)
+            t_u64(pid);
+    }
+    size_t np = opg_tally_proposal_count(w->ta);
+    for (size_t i = 0; i < np; i++) {
+        opg_proposal_info pi;
+        if (opg_tally_proposal_at(&pi, w->ta, i) != OPG_OK)
+            die("proposal_at", OPG_ENOTFOUND);
+        if (below(g, 6) == 0) {
+            opg_id d = id(2, (unsigned)below(g, 32));
+            opg_u256 amt = whole(1 + below(g, 500));
+            int started = 0;
+            if (t_rc(41, opg_tally_deposit(&started, w->ta, pi.id, &d, &amt, t)) == OPG_OK)
+                t_u64((uint64_t)started);
+        }
+        if (pi.status != OPG_PROPOSAL_VOTING_PERIOD)
+            continue;
+        /* a node operator (its stake) or a delegator votes */
+        opg_id voter = below(g, 2) ? id(1, (unsigned)below(g, w->nodes + 1)) : id(2, (unsigned)below(g, 32));
+        if (below(g, 3)) {
+            t_rc(42, opg_tally_vote_option(w->ta, pi.id, &voter, (opg_vote_option)(1 + below(g, 4))));
+        } else {
+            opg_weighted_vote wv[2];
+            wv[0].option = OPG_VOTE_YES;
+            wv[0].weight = frac(1 + below(g, 9), 10);
+            wv[1].option = (opg_vote_option)(2 + below(g, 3));
+            opg_dec one = frac(1, 1);
+            opg_dec_sub(&wv[1].weight, &one, &wv[0].weight);
+            t_rc(43, opg_tally_vote(w->ta, pi.id, &voter, wv, 2));
+        }
+    }
+    if (np && below(g, 150) == 0) {
+        opg_proposal_info pi;
+        if (opg_tally_proposal_at(&pi, w->ta, (size_t)below(g, np)) == OPG_OK &&
+            t_rc(44, opg_tally_cancel(w->ta, pi.id, &pi.proposer, t)) == OPG_OK)
+            tally_closed(w);
+    }
+    if (t_rc(45, opg_tally_end_block(w->ta, h, t)) == OPG_OK)
+        tally_closed(w);
+}
 
 /* --------------------------------------------------------------- a block */
 
@@ -599,7 +719,7 @@ static void run_block(world *w, rng *g, opg_height h, opg_time t)
             t_u256(&fees[d]);
     if (t_rc(33, opg_registry_end_block(w->r, h, t)) == OPG_OK)
         events(w);
-    /* plug-in: slasher record_commit at the start, tally end_block here */
+    governance(w, g, h, t);
 }
 
 static void hex(char out[65], const uint8_t h[32])
@@ -645,6 +765,10 @@ int main(int argc, char **argv)
 
     printf("scenario: %d worlds, %ld blocks, %llu calls, %llu refused\n", WORLDS, blocks,
            (unsigned long long)calls, (unsigned long long)refused);
+    printf("governance: passed %llu rejected %llu failed %llu removed %llu cancelled %llu converted %llu\n",
+           (unsigned long long)outcomes[OPG_TALLY_PASSED], (unsigned long long)outcomes[OPG_TALLY_REJECTED],
+           (unsigned long long)outcomes[OPG_TALLY_FAILED], (unsigned long long)outcomes[OPG_TALLY_REMOVED],
+           (unsigned long long)outcomes[OPG_TALLY_CANCELLED], (unsigned long long)outcomes[OPG_TALLY_CONVERTED]);
     for (int k = 0; k < WORLDS; k++) {
         uint8_t hs[8][32];
         size_t n;

@@ -3,16 +3,18 @@
  * host drives them, with every invariant checked after every step.
  *
  * The input is a program. Eight header bytes choose the world (emission schedule,
- * genesis supply, registry, splitter, pricer and slasher parameters, nodes at
- * genesis); then
+ * genesis supply, registry, splitter, pricer, slasher and tally parameters, nodes
+ * at genesis); then
  * each operation is an opcode byte followed by its argument bytes (an input that
  * runs out reads zeros, so every byte string is a whole program). At most
  * FZ_MAX_STEPS operations run, so no input can run long.
  *
  * After EVERY operation (fuzz_world.h):
- *   - opg_registry_check, opg_splitter_check and the pricer's bounds hold;
+ *   - opg_registry_check, opg_splitter_check, opg_slasher_check and the pricer's
+ *     bounds hold; the tally's deposits add up per proposal;
  *   - tokens are conserved to the base unit (the host's own ledger of what it paid
- *     in and received, what was minted and burned, against what the handles hold);
+ *     in and received, what was minted and burned, against what the handles hold,
+ *     the tally's deposits included: deposits are paid in, refunds paid out);
  *   - a refused call left every handle's state hash unchanged and no events, and was
  *     refused with a listed code (never EINVARIANT; ENOMEM only when an allocation
  *     failure was armed);
@@ -340,7 +342,26 @@ static int world_new(ctx *c)
     lp.fault_class_count = 3;
     rc = opg_slasher_new(&c->w.sl, c->w.r, &lp, &c->w.alloc);
     FZ_ASSERT(rc == OPG_OK, "slasher_new: %s", opg_errname(rc));
-    /* plug-in: tally, hyper on c->w.r */
+
+    /* the tally: short periods so proposals close within a program; bits of hd[5]
+     * and hd[6] choose the burn rules and the quorum */
+    opg_tally_params tp;
+    opg_tally_params_init(&tp);
+    tp.min_deposit = fz_u256_u64(1000);
+    tp.max_deposit_period = 3600;
+    tp.voting_period = 86400;
+    tp.expedited_voting_period = 3600;
+    tp.burn_vote_quorum = hd[5] >> 7;
+    tp.burn_proposal_deposit_prevote = (hd[6] >> 7) & 1;
+    tp.burn_vote_veto = !((hd[6] >> 6) & 1);
+    tp.quorum = fz_dec_frac((hd[7] >> 4) % 4 * 25, 100);
+    rc = opg_tally_new(&c->w.ta, c->w.r, &tp, &c->w.alloc);
+    FZ_ASSERT(rc == OPG_OK, "tally_new: %s", opg_errname(rc));
+    FZ_ASSERT(opg_tally_attach_pricer(c->w.ta, c->w.p) == OPG_OK &&
+                  opg_tally_attach_splitter(c->w.ta, c->w.s) == OPG_OK &&
+                  opg_tally_attach_slasher(c->w.ta, c->w.sl) == OPG_OK,
+              "tally: attach");
+    /* plug-in: hyper on c->w.r */
 
     fw_ledger_reset(&c->w);
     /* the pool's reserve is part of the supply the host set aside */
@@ -825,7 +846,7 @@ static void op_param_set(ctx *c)
         fz_text(value, 25, &c->in);
     const char *key = NULL;
     size_t nk = 0;
-    switch (hsel % 4) {
+    switch (hsel % 5) {
     case 0:
         while (opg_registry_param_key(nk))
             nk++;
@@ -847,14 +868,21 @@ static void op_param_set(ctx *c)
         call_begin(c, "pricer_param_set");
         call_end(c, opg_pricer_param_set(c->w.p, key, value), 0);
         break;
-    default:
+    case 3:
         while (opg_slasher_param_key(nk))
             nk++;
         key = opg_slasher_param_key(ksel % nk);
         call_begin(c, "slasher_param_set");
         call_end(c, opg_slasher_param_set(c->w.sl, key, value), 0);
         break;
-    /* plug-in: tally, hyper keys */
+    default:
+        while (opg_tally_param_key(nk))
+            nk++;
+        key = opg_tally_param_key(ksel % nk);
+        call_begin(c, "tally_param_set");
+        call_end(c, opg_tally_param_set(c->w.ta, key, value), 0);
+        break;
+    /* plug-in: hyper keys */
     }
 }
 
@@ -1035,6 +1063,132 @@ static void op_double_sign(ctx *c)
     }
 }
 
+/* ------------------------------------------------------------- the tally */
+
+/* A proposal id: one of the open proposals, or (last choice) one that is not. */
+static uint64_t arg_proposal(ctx *c, opg_proposal_info *pi)
+{
+    size_t n = opg_tally_proposal_count(c->w.ta);
+    uint8_t b = fz_u8(&c->in);
+    memset(pi, 0, sizeof *pi);
+    if (b % (n + 1) < n && opg_tally_proposal_at(pi, c->w.ta, b % (n + 1)) == OPG_OK)
+        return pi->id;
+    return 1000 + b;
+}
+
+/* Some keys of every namespace, and keys nothing answers to. */
+static const char *const GOV_KEYS[] = {
+    "gov.quorum", "gov.threshold", "gov.min_deposit", "gov.voting_period", "gov.burn_vote_veto",
+    "staking.max_validators", "distribution.community_tax", "mint.inflation_max",
+    "fees.gpu.target", "fees.split", "slashing.signed_blocks_window", "evidence.max_age_num_blocks",
+    "nothing.here", "gov.no_such_key", "slashing.reporter_share", "emission.half_life"};
+#define N_GOV_KEYS (sizeof GOV_KEYS / sizeof GOV_KEYS[0])
+
+static void op_propose(ctx *c)
+{
+    opg_proposal_submit ps;
+    memset(&ps, 0, sizeof ps);
+    ps.proposer = arg_account(c);
+    uint8_t f = fz_u8(&c->in);
+    ps.kind = (opg_proposal_kind)(f % 4); /* 3: no such kind */
+    ps.expedited = (f >> 2) & 1;
+    if (f >= 0xf8)
+        ps.expedited = 2; /* refused */
+    ps.initial_deposit = arg_amount(c, NULL);
+    if (!fw_can_pay(&c->w, &ps.initial_deposit))
+        return;
+    ps.title = (f >> 3) & 1 ? "title" : NULL;
+    ps.summary = (f >> 4) & 1 ? "summary" : NULL;
+    opg_param_change ch[4];
+    char vals[4][64];
+    size_t n = (f >> 5) % 5; /* 4: none, so a parameter change is refused */
+    if (n == 4)
+        n = 0;
+    else
+        n++;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k = fz_u8(&c->in), v = fz_u8(&c->in);
+        ch[i].key = GOV_KEYS[k % N_GOV_KEYS];
+        snprintf(vals[i], sizeof vals[i], "%s", VALUES[v % N_VALUES]);
+        ch[i].value = vals[i];
+    }
+    ps.changes = ps.kind == OPG_PROPOSAL_PARAMS ? ch : NULL;
+    ps.change_count = ps.kind == OPG_PROPOSAL_PARAMS ? n : 0;
+    static const uint8_t payload[5] = {1, 2, 3, 4, 5};
+    ps.payload = ps.kind == OPG_PROPOSAL_PAYLOAD ? payload : NULL;
+    ps.payload_len = ps.kind == OPG_PROPOSAL_PAYLOAD ? 1 + n : 0;
+    uint64_t id = 0;
+    call_begin(c, "propose");
+    if (call_end(c, opg_tally_submit(&id, c->w.ta, &ps, c->w.t), 0) == OPG_OK)
+        fw_add_amount(&c->w.led.host_out, &ps.initial_deposit);
+}
+
+static void op_deposit(ctx *c)
+{
+    opg_proposal_info pi;
+    uint64_t id = arg_proposal(c, &pi);
+    opg_id who = arg_account(c);
+    opg_u256 amt = arg_amount(c, NULL);
+    if (!fw_can_pay(&c->w, &amt))
+        return;
+    int started = -1;
+    call_begin(c, "deposit");
+    if (call_end(c, opg_tally_deposit(&started, c->w.ta, id, &who, &amt, c->w.t), 0) == OPG_OK) {
+        fw_add_amount(&c->w.led.host_out, &amt);
+        opg_proposal_info after;
+        FZ_ASSERT(opg_tally_proposal_get(&after, c->w.ta, id) == OPG_OK, "deposit: proposal gone");
+        FZ_ASSERT(started == (pi.status == OPG_PROPOSAL_DEPOSIT_PERIOD && after.status == OPG_PROPOSAL_VOTING_PERIOD),
+                  "deposit: voting_started disagrees with the status");
+    }
+}
+
+static void op_vote(ctx *c)
+{
+    opg_proposal_info pi;
+    uint64_t id = arg_proposal(c, &pi);
+    opg_id who = arg_account(c);
+    uint8_t o = fz_u8(&c->in);
+    call_begin(c, "vote");
+    int rc;
+    if (o < 200) {
+        rc = opg_tally_vote_option(c->w.ta, id, &who, (opg_vote_option)(o % 6)); /* 0, 5: invalid */
+    } else {
+        opg_weighted_vote wv[5];
+        size_t n = fz_u8(&c->in) % 6; /* 0 and 5: invalid */
+        for (size_t i = 0; i < n; i++) {
+            wv[i].option = (opg_vote_option)(fz_u8(&c->in) % 5);
+            wv[i].weight = arg_fraction(c);
+        }
+        rc = opg_tally_vote(c->w.ta, id, &who, wv, n);
+    }
+    if (call_end(c, rc, 0) == OPG_OK) {
+        opg_weighted_vote got[4];
+        size_t n = 0;
+        FZ_ASSERT(opg_tally_vote_get(got, &n, c->w.ta, id, &who) == OPG_OK && n >= 1 && n <= 4,
+                  "vote: not recorded");
+    }
+}
+
+static void op_tally_end_block(ctx *c)
+{
+    call_begin(c, "tally_end_block");
+    if (call_end(c, opg_tally_end_block(c->w.ta, c->w.h, c->w.t), 0) == OPG_OK)
+        fw_book_tally(&c->w);
+}
+
+static void op_cancel_proposal(ctx *c)
+{
+    opg_proposal_info pi;
+    uint64_t id = arg_proposal(c, &pi);
+    uint8_t b = fz_u8(&c->in);
+    opg_id who = b < 200 ? pi.proposer : fw_account(b % (FW_MAX_ACCOUNTS + 1));
+    call_begin(c, "cancel_proposal");
+    if (call_end(c, opg_tally_cancel(c->w.ta, id, &who, c->w.t), 0) == OPG_OK) {
+        fw_book_tally(&c->w);
+        FZ_ASSERT(opg_tally_proposal_get(&pi, c->w.ta, id) == OPG_ENOTFOUND, "cancel: the proposal is still open");
+    }
+}
+
 typedef void (*op_fn)(ctx *c);
 static const op_fn OPS[OP_COUNT_] = {
     op_delegate, op_undelegate, op_redelegate, op_cancel, op_node_create, op_end_block,
@@ -1043,7 +1197,8 @@ static const op_fn OPS[OP_COUNT_] = {
     op_set_min_self, op_set_roles, op_quote, op_charge, op_pricer_end_block, op_class_set,
     op_class_remove, op_param_set, op_pause, op_resume, op_pool_spend, op_fund_pool,
     op_supply_mint, op_supply_burn, NULL /* save_load */, NULL /* arm_oom */,
-    op_record_commit, op_fault, op_double_sign};
+    op_record_commit, op_fault, op_double_sign, op_propose, op_deposit, op_vote,
+    op_tally_end_block, op_cancel_proposal};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -43,6 +43,11 @@ enum op {
     OP_RECORD_COMMIT,    /* count, then per entry: node, power, signed */
     OP_FAULT,            /* evidence id, node, back, class, reporter */
     OP_DOUBLE_SIGN,      /* node, back, flags */
+    OP_PROPOSE,          /* proposer, kind/flags, deposit amount, then per change: handle, key, value */
+    OP_DEPOSIT,          /* proposal, depositor, amount */
+    OP_VOTE,             /* proposal, voter, option (>= 200: count, then per option: option, fraction) */
+    OP_TALLY_END_BLOCK,  /* - */
+    OP_CANCEL_PROPOSAL,  /* proposal, by the proposer or another account */
     OP_COUNT_
 };
 

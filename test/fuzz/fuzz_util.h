@@ -275,6 +275,10 @@ static int fz_save_slasher(uint8_t *b, size_t c, size_t *l, const void *h)
 {
     return opg_slasher_save(b, c, l, (const opg_slasher *)h);
 }
+static int fz_save_tally(uint8_t *b, size_t c, size_t *l, const void *h)
+{
+    return opg_tally_save(b, c, l, (const opg_tally *)h);
+}
 
 /* ------------------------------------------------------- pricer oracles */
 

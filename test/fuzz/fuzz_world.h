@@ -16,7 +16,9 @@
  *   splitter money + spl_out == splitter money at baseline + spl_in (splitter)
  *   pool remaining == what the host saw emitted from it
  * where held = tokens of every node + unbonding entries + the splitter's pending,
- * community pool and outstanding rewards + a pool's remaining reserve.
+ * community pool and outstanding rewards + a pool's remaining reserve + the
+ * deposits the host holds for the tally's open proposals (a deposit is host_out;
+ * a closed proposal's refunds are host_in, its burned deposits burned).
  *
  * Adding a handle (slasher, tally, hyperstaking): a field in fw_world, a line in
  * fw_handles() (hash, save, load), its check in fw_check(), its free in fw_free().
@@ -93,7 +95,8 @@ typedef struct fw_world {
     opg_splitter *s; /* may be NULL */
     opg_pricer *p;   /* may be NULL */
     opg_slasher *sl; /* may be NULL */
-    /* plug-in: opg_tally *t; opg_hyper *hy; */
+    opg_tally *ta;   /* may be NULL */
+    /* plug-in: opg_hyper *hy; */
     fw_ledger led;
     int all_accounts_known; /* every delegator is an fw_account: check entries too */
     opg_height h;
@@ -120,7 +123,9 @@ static size_t fw_handles(fw_handle out[FW_MAX_HANDLES], const fw_world *w)
         out[n++] = (fw_handle){"pricer", w->p};
     if (w->sl)
         out[n++] = (fw_handle){"slasher", w->sl};
-    /* plug-in: tally, hyper */
+    if (w->ta)
+        out[n++] = (fw_handle){"tally", w->ta};
+    /* plug-in: hyper */
     return n;
 }
 
@@ -148,7 +153,11 @@ static void fw_hash_all(fw_hashes *out, const fw_world *w)
         rc = opg_slasher_state_hash(out->h[out->n++], w->sl);
         FZ_ASSERT(rc == OPG_OK, "slasher state hash: %s", opg_errname(rc));
     }
-    /* plug-in: tally, hyper */
+    if (w->ta) {
+        rc = opg_tally_state_hash(out->h[out->n++], w->ta);
+        FZ_ASSERT(rc == OPG_OK, "tally state hash: %s", opg_errname(rc));
+    }
+    /* plug-in: hyper */
     fz_suspend_end(sp);
 }
 
@@ -294,9 +303,61 @@ static fz_big fw_staked(const fw_world *w)
     return sum;
 }
 
+/* Deposits of the tally's open proposals (base units), checked against the
+ * per-depositor entries. */
+static opg_u256 fw_tally_deposits(const fw_world *w)
+{
+    opg_u256 sum = {{0, 0, 0, 0}};
+    if (!w->ta)
+        return sum;
+    size_t np = opg_tally_proposal_count(w->ta);
+    for (size_t i = 0; i < np; i++) {
+        opg_proposal_info pi;
+        FZ_ASSERT(opg_tally_proposal_at(&pi, w->ta, i) == OPG_OK, "tally: proposal_at %zu of %zu", i, np);
+        opg_tally_deposit_entry de[FW_MAX_ACCOUNTS + 2];
+        size_t nd = 0;
+        int rc = opg_tally_deposits(de, FW_MAX_ACCOUNTS + 2, &nd, w->ta, pi.id);
+        if (rc == OPG_OK) {
+            opg_u256 s2 = {{0, 0, 0, 0}};
+            FZ_ASSERT(nd == pi.deposit_count, "tally: deposit count differs from the entries");
+            for (size_t k = 0; k < nd; k++) {
+                FZ_ASSERT(!opg_u256_is_zero(&de[k].amount), "tally: a deposit entry of 0");
+                FZ_ASSERT(k == 0 || opg_id_cmp(&de[k - 1].depositor, &de[k].depositor) < 0,
+                          "tally: deposits not in depositor order");
+                FZ_ASSERT(opg_u256_add(&s2, &s2, &de[k].amount) == OPG_OK, "tally: deposits overflow");
+            }
+            FZ_ASSERT(opg_u256_cmp(&s2, &pi.total_deposit) == 0, "tally: total deposit differs from the entries");
+        } else {
+            FZ_ASSERT(rc == OPG_EBUFS, "tally: deposits: %s", opg_errname(rc));
+        }
+        FZ_ASSERT(opg_u256_add(&sum, &sum, &pi.total_deposit) == OPG_OK, "tally: deposits overflow");
+    }
+    return sum;
+}
+
+/* Books what the tally's last end_block or cancel closed: refunds paid back to the
+ * host, burned deposits. */
+static void fw_book_tally(fw_world *w)
+{
+    size_t n = 0;
+    const opg_tally_closed *cl = opg_tally_closed_list(w->ta, &n);
+    for (size_t i = 0; i < n; i++) {
+        opg_u256 sum = {{0, 0, 0, 0}};
+        for (size_t k = 0; k < cl[i].refund_count; k++) {
+            FZ_ASSERT(!opg_u256_is_zero(&cl[i].refunds[k].amount), "tally: a refund of 0");
+            FZ_ASSERT(opg_u256_add(&sum, &sum, &cl[i].refunds[k].amount) == OPG_OK, "tally: refunds overflow");
+        }
+        FZ_ASSERT(opg_u256_cmp(&sum, &cl[i].refunded) == 0, "tally: refunds do not add up to refunded");
+        fw_add_amount(&w->led.host_in, &cl[i].refunded);
+        fz_big_add_u256(&w->led.burned, &cl[i].burned);
+    }
+}
+
 static fz_big fw_held(const fw_world *w)
 {
     fz_big held = fw_staked(w);
+    opg_u256 dep = fw_tally_deposits(w);
+    fw_add_amount(&held, &dep);
     fz_big m = fw_splitter_money(w);
     fz_big_add(&held, &m);
     if (fw_is_pool(w)) {
@@ -448,7 +509,7 @@ static void fw_check(fw_world *w, const char *after)
         FZ_ASSERT(rc == OPG_OK, "after %s: slasher check: %s (%s)", after, opg_errname(rc),
                   opg_slasher_last_error(w->sl));
     }
-    /* plug-in: opg_tally_check(w->t) ... */
+    /* the tally has no check of its own: fw_held() checks its deposits */
 
     /* conservation: held + host_in + burned == held0 + host_out + minted (raw) */
     fz_big lhs = fw_held(w), rhs = w->led.held0;
@@ -526,6 +587,8 @@ static void fw_save_load_swap(fw_world *w)
     uint8_t *pb = w->p ? fz_save(&pl, fz_save_pricer, w->p, "pricer") : NULL;
     size_t ll = 0;
     uint8_t *lb = w->sl ? fz_save(&ll, fz_save_slasher, w->sl, "slasher") : NULL;
+    size_t tl = 0;
+    uint8_t *tb = w->ta ? fz_save(&tl, fz_save_tally, w->ta, "tally") : NULL;
 
     fw_world c = *w;
     int rc = opg_registry_load(&c.r, rb, rl, &w->alloc);
@@ -542,7 +605,16 @@ static void fw_save_load_swap(fw_world *w)
         rc = opg_slasher_load(&c.sl, c.r, lb, ll, &w->alloc);
         FZ_ASSERT(rc == OPG_OK, "slasher reload: %s", opg_errname(rc));
     }
-    /* plug-in: tally/hyper load onto c.r */
+    if (w->ta) {
+        rc = opg_tally_load(&c.ta, c.r, tb, tl, &w->alloc);
+        FZ_ASSERT(rc == OPG_OK, "tally reload: %s", opg_errname(rc));
+        /* attachments are not state: set them again */
+        FZ_ASSERT((!c.p || opg_tally_attach_pricer(c.ta, c.p) == OPG_OK) &&
+                      (!c.s || opg_tally_attach_splitter(c.ta, c.s) == OPG_OK) &&
+                      (!c.sl || opg_tally_attach_slasher(c.ta, c.sl) == OPG_OK),
+                  "tally: attaching the reloaded handles");
+    }
+    /* plug-in: hyper load onto c.r */
 
     size_t l2;
     uint8_t *b2 = fz_save(&l2, fz_save_registry, c.r, "registry");
@@ -563,6 +635,11 @@ static void fw_save_load_swap(fw_world *w)
         FZ_ASSERT(l2 == ll && memcmp(b2, lb, ll) == 0, "slasher save -> load -> save differs");
         free(b2);
     }
+    if (c.ta) {
+        b2 = fz_save(&l2, fz_save_tally, c.ta, "tally");
+        FZ_ASSERT(l2 == tl && memcmp(b2, tb, tl) == 0, "tally save -> load -> save differs");
+        free(b2);
+    }
     fw_hash_all(&after, &c);
     const char *d = fw_hash_diff(&before, &after, w);
     FZ_ASSERT(d == NULL, "%s: the reloaded copy hashes differently", d ? d : "");
@@ -573,8 +650,10 @@ static void fw_save_load_swap(fw_world *w)
     free(sb);
     free(pb);
     free(lb);
+    free(tb);
 
-    /* engines before the registry they sit on */
+    /* engines before the registry they sit on (the tally first: it points at them) */
+    opg_tally_free(w->ta);
     opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
     opg_splitter_free(w->s);
@@ -583,18 +662,21 @@ static void fw_save_load_swap(fw_world *w)
     w->s = c.s;
     w->p = c.p;
     w->sl = c.sl;
+    w->ta = c.ta;
     fz_suspend_end(sp);
 }
 
 static void fw_free(fw_world *w)
 {
-    /* plug-in: hyper, tally first */
+    /* plug-in: hyper first */
+    opg_tally_free(w->ta);
     opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
     opg_splitter_free(w->s);
     opg_registry_free(w->r);
     w->p = NULL;
     w->sl = NULL;
+    w->ta = NULL;
     w->s = NULL;
     w->r = NULL;
 }

@@ -9,6 +9,17 @@
  *                        16 nodes after 80 to 2000 random host calls under every
  *                        emission schedule, with unbonding and redelegation entries,
  *                        jailed and slashed nodes
+ *   slasher_load/gen_*   a registry and its slasher saved together (as splitter_load):
+ *   tally_load/gen_*     a registry and its tally: worlds of 0, 1, 3, 8 and 16 nodes
+ *                        after random host calls, commits with missed blocks and
+ *                        downtime slashes, proposals (text and parameter change) in
+ *                        their deposit and voting periods with plain and weighted
+ *                        votes; plus refused variants (truncated, a blob of another
+ *                        kind in the engine's place)
+ *   hyper_load/gen_*     a registry, its splitter and a hyperstaking handle (two
+ *                        4-byte lengths, then the three blobs) from the same
+ *                        worlds, with fixed and performance positions after
+ *                        deposits, withdrawals and epochs; plus refused variants
  *   ops/gen_*            programs for fuzz_ops: one walk through every operation
  *                        per emission schedule, and random programs biased to valid
  *                        arguments
@@ -411,6 +422,22 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_END_BLOCK); put(b, 6);
     op(b, OP_WITHDRAW_REWARDS); put(b, 10); put(b, 0);
     op(b, OP_UNDELEGATE); put(b, 0); put(b, 0); a_full(b);
+    /* governance: a text proposal and a quorum change straight into voting, one
+     * short of its deposit, plain and weighted votes, a top-up that starts voting,
+     * a day later the tally closes them; one more proposal is cancelled */
+    op(b, OP_PROPOSE); put(b, 9); put(b, 0x18); a_whole(b, 1); put(b, 0); put(b, 0);
+    op(b, OP_PROPOSE); put(b, 10); put(b, 0x19); a_whole(b, 2); put(b, 0); put(b, 5);
+    op(b, OP_PROPOSE); put(b, 11); put(b, 0x01); a_small(b, 5); put(b, 5); put(b, 1);
+    op(b, OP_VOTE); put(b, 0); put(b, 0); put(b, 1);
+    op(b, OP_VOTE); put(b, 1); put(b, 1); put(b, 3);
+    op(b, OP_VOTE); put(b, 1); put(b, 9); put(b, 200); put(b, 2); put(b, 1); put(b, 100); put(b, 4); put(b, 100);
+    op(b, OP_DEPOSIT); put(b, 2); put(b, 12); a_whole(b, 1);
+    op(b, OP_VOTE); put(b, 2); put(b, 2); put(b, 2);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_TALLY_END_BLOCK);
+    op(b, OP_PROPOSE); put(b, 13); put(b, 0x02); a_whole(b, 1); put(b, 0); put(b, 0);
+    op(b, OP_CANCEL_PROPOSAL); put(b, 0); put(b, 0);
+    op(b, OP_TALLY_END_BLOCK);
     /* liveness: node 2 misses every block; faulty inference; a double sign */
     for (int k = 0; k < 6; k++) {
         op(b, OP_RECORD_COMMIT); put(b, 3);
@@ -460,6 +487,194 @@ static void gen_programs(void)
         snprintf(name, sizeof name, "gen_random_%02d", i);
         write_file("ops", name, b.p, b.n);
         free(b.p);
+    }
+}
+
+/* ========================================================= slasher, tally */
+
+/* A registry blob then an engine blob, as slasher_load and tally_load read them. */
+static void write_pair(const char *target, const char *name, const uint8_t *rb, size_t rl,
+                       const uint8_t *eb, size_t el)
+{
+    buf b = {0};
+    put_be32(&b, (uint32_t)rl);
+    put_bytes(&b, rb, rl);
+    put_bytes(&b, eb, el);
+    write_file(target, name, b.p, b.n);
+    free(b.p);
+}
+
+static int fz_save_hyper_gen(uint8_t *b, size_t c, size_t *l, const void *h)
+{
+    return opg_hyper_save(b, c, l, (const opg_hyper *)h);
+}
+
+/* hyper_load's input: registry and splitter lengths, then the three blobs. */
+static void write_triple(const char *name, const uint8_t *rb, size_t rl, const uint8_t *sb, size_t sl,
+                         const uint8_t *hb, size_t hl)
+{
+    buf b = {0};
+    put_be32(&b, (uint32_t)rl);
+    put_be32(&b, (uint32_t)sl);
+    put_bytes(&b, rb, rl);
+    put_bytes(&b, sb, sl);
+    put_bytes(&b, hb, hl);
+    write_file("hyper_load", name, b.p, b.n);
+    free(b.p);
+}
+
+/* The bonded nodes of the world as a commit; node k misses when (k + round) % 3 == 0
+ * and miss is set. */
+static size_t gen_commit(opg_commit_sig *v, gw *g, unsigned round, int miss)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < g->nodes && n < 32; i++) {
+        opg_node_info ni;
+        opg_id op = fw_operator(i);
+        if (opg_registry_node_get(&ni, g->r, &op) == OPG_OK && ni.status == OPG_NODE_BONDED) {
+            v[n].consensus_key = ni.consensus_key;
+            v[n].power = ni.power;
+            v[n].signed_block = !(miss && (i + round) % 3 == 0);
+            n++;
+        }
+    }
+    return n;
+}
+
+static void gen_engines(void)
+{
+    static const struct {
+        const char *name;
+        unsigned nodes, dtors, steps, blocks, proposals;
+    } W[] = {
+        {"gen_empty", 0, 0, 0, 0, 0},
+        {"gen_one_node", 1, 1, 0, 3, 1},
+        {"gen_small", 3, 5, 60, 40, 4},
+        {"gen_medium", 8, 16, 300, 120, 10},
+        {"gen_large", 16, 16, 1000, 300, 24},
+    };
+    for (size_t i = 0; i < sizeof W / sizeof W[0]; i++) {
+        gw g;
+        gw_new(&g, W[i].nodes, W[i].dtors, OPG_EMISSION_COSMOS_MINT, 1, 1, (unsigned)i);
+        test_rng rng = {5000 + i};
+        for (unsigned k = 0; k < W[i].steps && g.nodes; k++)
+            gw_step(&g, &rng);
+        opg_slasher_params slp;
+        opg_slasher_params_init(&slp);
+        slp.signed_blocks_window = 10;
+        opg_slasher *sl;
+        opg_tally *t;
+        if (opg_slasher_new(&sl, g.r, &slp, NULL) || opg_tally_new(&t, g.r, NULL, NULL)) {
+            fprintf(stderr, "slasher or tally refused\n");
+            exit(1);
+        }
+        opg_hyper *hy;
+        if (opg_hyper_new(&hy, g.r, g.s, NULL, NULL)) {
+            fprintf(stderr, "hyper refused\n");
+            exit(1);
+        }
+        unsigned npos = 0;
+        opg_tally_params tp;
+        opg_tally_params_get(&tp, t);
+        uint64_t ids[32];
+        unsigned nids = 0;
+        for (unsigned b = 0; b < W[i].blocks || nids < W[i].proposals; b++) {
+            g.h++;
+            g.t += 600;
+            opg_commit_sig v[32];
+            size_t n = gen_commit(v, &g, b, b % 4 != 0);
+            opg_slasher_record_commit(sl, v, n, g.h, g.t);
+            if (nids < W[i].proposals && b % 2 == 0) {
+                opg_proposal_submit ps;
+                memset(&ps, 0, sizeof ps);
+                ps.proposer = fw_delegator(nids);
+                ps.title = "seed";
+                ps.summary = nids % 2 ? "a parameter change" : "text";
+                opg_param_change ch[2] = {{"gov.quorum", "0.4"}, {"staking.max_validators", "12"}};
+                ps.kind = nids % 2 ? OPG_PROPOSAL_PARAMS : OPG_PROPOSAL_TEXT;
+                ps.changes = nids % 2 ? ch : NULL;
+                ps.change_count = nids % 2 ? 1 + nids % 4 / 2 : 0;
+                ps.expedited = nids % 5 == 3;
+                /* every third stays in its deposit period */
+                ps.initial_deposit = nids % 3 == 2 ? u64v(1000 + nids) : tp.min_deposit;
+                if (ps.expedited)
+                    ps.initial_deposit.limb[0] *= 5;
+                uint64_t id;
+                if (opg_tally_submit(&id, t, &ps, g.t) == OPG_OK)
+                    ids[nids++] = id;
+            }
+            for (unsigned k = 0; k < nids; k++) {
+                opg_id d = fw_delegator((unsigned)rng_below(&rng, W[i].dtors + 1));
+                opg_u256 a = u64v(1 + rng_below(&rng, 1000));
+                if (rng_below(&rng, 4) == 0)
+                    opg_tally_deposit(NULL, t, ids[k], &d, &a, g.t);
+                opg_id who = rng_below(&rng, 2) ? fw_operator((unsigned)rng_below(&rng, g.nodes + 1)) : d;
+                if (rng_below(&rng, 3) == 0) {
+                    opg_weighted_vote wv[2] = {{OPG_VOTE_YES, dec_of("0.25")}, {OPG_VOTE_NO_WITH_VETO, dec_of("0.75")}};
+                    opg_tally_vote(t, ids[k], &who, wv, 2);
+                } else {
+                    opg_tally_vote_option(t, ids[k], &who, (opg_vote_option)(1 + rng_below(&rng, 4)));
+                }
+            }
+            if (g.nodes && b % 7 == 1 && npos < W[i].proposals) {
+                opg_hyper_weight hw[2] = {{fw_operator(0), dec_of("2")}, {fw_operator(g.nodes - 1), dec_of("1")}};
+                opg_hyper_policy pol;
+                memset(&pol, 0, sizeof pol);
+                pol.kind = npos % 2 ? OPG_HYPER_FIXED : OPG_HYPER_PERFORMANCE;
+                pol.weights = npos % 2 ? hw : NULL;
+                pol.n_weights = npos % 2 ? (g.nodes > 1 ? 2 : 1) : 0;
+                pol.max_commission = dec_of("0.3");
+                pol.cap = dec_of("0.6");
+                pol.max_nodes = 3;
+                pol.auto_compound = npos % 3 == 0;
+                pol.rebalance_threshold = dec_of("0.05");
+                opg_id pos = fw_id(9, npos), owner = fw_delegator(npos);
+                if (opg_hyper_position_create(hy, &pos, &owner, &pol, g.h) == OPG_OK)
+                    npos++;
+            }
+            if (npos) {
+                opg_id pos = fw_id(9, (unsigned)rng_below(&rng, npos));
+                opg_u256 a = u64v(1 + rng_below(&rng, 1000000000));
+                if (rng_below(&rng, 5))
+                    opg_hyper_deposit(hy, &pos, &a, g.h, g.t);
+                else
+                    opg_hyper_withdraw(NULL, hy, &pos, &a, g.h, g.t);
+            }
+            if (b % 20 == 19)
+                opg_hyper_epoch(NULL, hy, NULL, 0, g.h, g.t);
+            opg_registry_end_block(g.r, g.h, g.t);
+            /* close a few early proposals (voting_period is 2 days: 288 blocks) */
+            opg_tally_end_block(t, g.h, g.t);
+        }
+        size_t rl, ll, tl;
+        uint8_t *rb = save_handle(&rl, fz_save_registry, g.r);
+        uint8_t *lb = save_handle(&ll, fz_save_slasher, sl);
+        uint8_t *tb = save_handle(&tl, fz_save_tally, t);
+        write_pair("slasher_load", W[i].name, rb, rl, lb, ll);
+        write_pair("tally_load", W[i].name, rb, rl, tb, tl);
+        size_t spl, hl;
+        uint8_t *sb = save_handle(&spl, fz_save_splitter, g.s);
+        uint8_t *hb = save_handle(&hl, fz_save_hyper_gen, hy);
+        write_triple(W[i].name, rb, rl, sb, spl, hb, hl);
+        if (i == 2) {
+            write_triple("refused_truncated", rb, rl, sb, spl, hb, hl - 1);
+            write_triple("refused_kind_tally", rb, rl, sb, spl, tb, tl);
+            write_triple("refused_splitter_truncated", rb, rl, sb, spl - 1, hb, hl);
+        }
+        free(sb), free(hb);
+        if (i == 2) {
+            /* refused: the engine blob cut short, and the other engine's blob */
+            write_pair("slasher_load", "refused_truncated", rb, rl, lb, ll - 1);
+            write_pair("tally_load", "refused_truncated", rb, rl, tb, tl - 1);
+            write_pair("slasher_load", "refused_kind_tally", rb, rl, tb, tl);
+            write_pair("tally_load", "refused_kind_slasher", rb, rl, lb, ll);
+            write_pair("tally_load", "refused_registry_truncated", rb, rl - 1, tb, tl);
+        }
+        free(rb), free(lb), free(tb);
+        opg_hyper_free(hy);
+        opg_tally_free(t);
+        opg_slasher_free(sl);
+        gw_free(&g);
     }
 }
 
@@ -547,6 +762,7 @@ int main(int argc, char **argv)
     }
     out_dir = argv[1];
     gen_worlds();
+    gen_engines();
     gen_programs();
     gen_params();
     printf("gen_corpus: %d files written under %s\n", files_written, out_dir);
