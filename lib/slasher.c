@@ -903,7 +903,9 @@ static int decode(opg_slasher *s, opgi_reader *rd)
         return OPG_ECORRUPT;
     opgi_r_bytes(rd, p.chain_id, clen);
     p.chain_id[clen] = '\0';
-    if (rd->bad || opgi_params_check(&opgi_slasher_param_table, &p, err) != OPG_OK)
+    /* a NUL inside would shorten the id: the state would not save back the same */
+    if (rd->bad || memchr(p.chain_id, 0, clen) ||
+        opgi_params_check(&opgi_slasher_param_table, &p, err) != OPG_OK)
         return OPG_ECORRUPT;
     size_t words;
     if (words_for(p.signed_blocks_window, &words) != OPG_OK)
