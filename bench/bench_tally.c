@@ -25,9 +25,8 @@
 
 #include "opg.h"
 
-#define NODES 1000
-#define DELEGATORS 1000000
-#define VOTERS 500000
+/* sizes: --nodes, --delegations, --votes on the command line */
+static int n_nodes = 1000, n_delegators = 1000000, n_voters = 500000;
 #define ROUNDS 3
 
 /* CPU time of this process in ms: steadier than wall time on a shared machine. */
@@ -52,12 +51,27 @@ static void die(const char *what, int rc)
     exit(1);
 }
 
-int main(void)
+static int size_arg(int argc, char **argv, const char *name, int def)
 {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return atoi(argv[i + 1]);
+    return def;
+}
+
+int main(int argc, char **argv)
+{
+    n_nodes = size_arg(argc, argv, "--nodes", n_nodes);
+    n_delegators = size_arg(argc, argv, "--delegations", n_delegators);
+    n_voters = size_arg(argc, argv, "--votes", n_voters);
+    if (n_nodes < 1 || n_delegators < 2 || n_voters < 1 || n_voters > n_delegators / 2) {
+        fprintf(stderr, "bench_tally: --votes is at most half of --delegations (every other delegator votes)\n");
+        return 2;
+    }
     bench_rng g = {UINT64_C(0x7a11e5)};
     opg_registry_params rp;
     opg_registry_params_init(&rp);
-    rp.max_validators = NODES;
+    rp.max_validators = n_nodes;
     opg_u256 genesis;
     opg_u256_from_string(&genesis, "1000000000000000000000000000000000");
     opg_registry *r;
@@ -65,12 +79,12 @@ int main(void)
     if (rc)
         die("registry_new", rc);
 
-    opg_id *ops = malloc(NODES * sizeof *ops);
-    opg_id *dtors = malloc((size_t)DELEGATORS * sizeof *dtors);
+    opg_id *ops = malloc(n_nodes * sizeof *ops);
+    opg_id *dtors = malloc((size_t)n_delegators * sizeof *dtors);
     if (!ops || !dtors)
         die("malloc", OPG_ENOMEM);
     uint64_t t0 = bench_now_ns();
-    for (int i = 0; i < NODES; i++) {
+    for (int i = 0; i < n_nodes; i++) {
         opg_node_create c;
         memset(&c, 0, sizeof c);
         rand_id(&g, &c.operator_id);
@@ -90,23 +104,23 @@ int main(void)
         if ((rc = opg_registry_node_create(r, &c, 1, 1000)) != OPG_OK)
             die("node_create", rc);
     }
-    for (int i = 0; i < DELEGATORS; i++) {
+    for (int i = 0; i < n_delegators; i++) {
         rand_id(&g, &dtors[i]);
         /* 1..1,000 OPG plus odd base units, so exchange rates are not round */
         opg_u256 amt;
         opg_u256_from_u64(&amt, (1 + bench_rand(&g) % 1000) * UINT64_C(1000000000000000000) +
                                     bench_rand(&g) % 1000000007);
-        if ((rc = opg_registry_delegate(NULL, r, &dtors[i], &ops[bench_rand(&g) % NODES], &amt, 1,
+        if ((rc = opg_registry_delegate(NULL, r, &dtors[i], &ops[bench_rand(&g) % n_nodes], &amt, 1,
                                         1000)) != OPG_OK)
             die("delegate", rc);
         if (i % 4096 == 0)
-            bench_progress("delegations", (uint64_t)i, DELEGATORS);
+            bench_progress("delegations", (uint64_t)i, n_delegators);
     }
     bench_progress_end("delegations");
     if ((rc = opg_registry_end_block(r, 2, 1000)) != OPG_OK)
         die("registry end_block", rc);
     /* a slash on every tenth node: tokens no longer equal shares there */
-    for (int i = 0; i < NODES; i += 10) {
+    for (int i = 0; i < n_nodes; i += 10) {
         opg_node_info ni;
         opg_registry_node_get(&ni, r, &ops[i]);
         opg_dec f;
@@ -126,13 +140,13 @@ int main(void)
         opg_weighted_vote o[4];
         size_t n;
     } cast;
-    size_t n_cast = VOTERS + NODES;
+    size_t n_cast = n_voters + n_nodes;
     cast *casts = malloc(n_cast * sizeof *casts);
     if (!casts)
         die("malloc", OPG_ENOMEM);
     for (size_t i = 0; i < n_cast; i++) {
         cast *c = &casts[i];
-        c->voter = i < VOTERS ? &dtors[i * 2] : &ops[i - VOTERS]; /* every other delegator */
+        c->voter = i < (size_t)n_voters ? &dtors[i * 2] : &ops[i - (size_t)n_voters]; /* every other delegator */
         uint64_t x = bench_rand(&g);
         if (x % 4) {
             c->n = 1;
@@ -216,7 +230,7 @@ int main(void)
     opg_u256_to_string(bonded, sizeof bonded, NULL, &pv.bonded_total);
     printf("setup: %d nodes, %d delegations in %.1f s; %zu votes per proposal, %d rounds "
            "(medians); outcome %d, yes %s, no %s of bonded %s\n",
-           NODES, DELEGATORS, setup_s, n_cast, ROUNDS, (int)first.outcome, yes, no, bonded);
+           n_nodes, n_delegators, setup_s, n_cast, ROUNDS, (int)first.outcome, yes, no, bonded);
     bench_table_header("governance tally");
     bench_result("tally.vote_ns", bench_median(vote_v, ROUNDS), "ns");
     bench_result("tally.close_1m_ms", bench_median(close_v, ROUNDS), "ms");
