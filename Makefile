@@ -34,6 +34,9 @@ STD := -std=c11
 WARN := -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wvla
 LDLIBS := -lgmp -lsodium
+# -DOPGI_DEBUG: the library's internal assertions abort (lib/internal.h). make test,
+# asan, ubsan and fuzz build with it; `make` (the library a host links) without.
+LIB_DEFS ?=
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
@@ -62,7 +65,7 @@ lib: $(B)/libopg.a $(B)/$(SO_FILE)
 
 $(B)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(WARN) $(CFLAGS) -Iinclude -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(STD) $(WARN) $(CFLAGS) $(LIB_DEFS) -Iinclude -fPIC -fvisibility=hidden -c $< -o $@
 
 $(B)/libopg.a: $(LIB_OBJ)
 	@rm -f $@
@@ -105,7 +108,7 @@ demo: deps
 
 # `make test` first makes sure the packages are there, so a fresh machine needs nothing else.
 test: deps
-	@$(MAKE) --no-print-directory run-tests
+	@$(MAKE) --no-print-directory run-tests B=build/test LIB_DEFS=-DOPGI_DEBUG
 
 check: test
 
@@ -122,11 +125,11 @@ python-test: lib
 	@sh examples/python/run_tests.sh $(B)
 
 asan: deps
-	@$(MAKE) --no-print-directory run-tests B=build/asan \
+	@$(MAKE) --no-print-directory run-tests B=build/asan LIB_DEFS=-DOPGI_DEBUG \
 	    CFLAGS="-O1 -g -fsanitize=address -fno-omit-frame-pointer" LDFLAGS="-fsanitize=address"
 
 ubsan: deps
-	@$(MAKE) --no-print-directory run-tests B=build/ubsan \
+	@$(MAKE) --no-print-directory run-tests B=build/ubsan LIB_DEFS=-DOPGI_DEBUG \
 	    CFLAGS="-O1 -g -fsanitize=undefined -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=undefined -fno-sanitize-recover=all"
 
@@ -145,7 +148,7 @@ FUZZ_TIMEOUT ?= 25
 FUZZ_CC ?= clang
 fuzz:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
-	@$(MAKE) --no-print-directory lib B=build/fuzz CC=$(FUZZ_CC) \
+	@$(MAKE) --no-print-directory lib B=build/fuzz CC=$(FUZZ_CC) LIB_DEFS=-DOPGI_DEBUG \
 	    CFLAGS="-O1 -g -fsanitize=address,fuzzer-no-link"
 	@rm -f build/fuzz/summary.txt
 	@set -e; for t in $(FUZZ_NAMES); do \

@@ -75,3 +75,12 @@ int opgi_fail(char *errbuf, int code, const char *what, const char *detail)
     }
     return code;
 }
+
+void opgi_invariant_fail(char *errbuf, const char *expr)
+{
+    if (errbuf) {
+        size_t at = append(errbuf, 0, "internal error: '");
+        at = append(errbuf, at, expr);
+        append(errbuf, at, "'");
+    }
+}

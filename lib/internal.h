@@ -43,4 +43,42 @@ uint64_t opgi_hash_id(const opg_id *id);
  * text and returns code, so a failing path can read `return opgi_fail(h->err, ...)`. */
 int opgi_fail(char *errbuf, int code, const char *what, const char *detail);
 
+/* ------------------------------------------------------------ assertions */
+
+/*
+ * "Cannot happen" paths, in the manner of SQLite's NEVER()/ALWAYS() and libgit2's
+ * GIT_ASSERT. Every path the code is built never to take is written with one of
+ * these, never as a silent return or continue:
+ *   if (OPGI_NEVER(err, x)) return OPG_EINVARIANT;   -- x must be false
+ *   if (!OPGI_ALWAYS(err, x)) return OPG_EINVARIANT; -- x must be true
+ *   OPGI_ASSERT(err, x);                               -- the same, returning for you
+ * Builds with -DOPGI_DEBUG (make test, asan, ubsan, fuzz) abort with the expression,
+ * so a test, a sanitizer run or a fuzzer finds the bug at once; release builds put
+ * "internal error: 'x'" into err (NULL: nowhere) and take the graceful path the
+ * caller wrote, which is placed before anything changed.
+ */
+#ifdef OPGI_DEBUG
+#undef NDEBUG
+#include <assert.h>
+#define OPGI_TRAP_(text) assert(!text) /* prints the expression, file and line */
+#else
+#define OPGI_TRAP_(text) ((void)0)
+#endif
+void opgi_invariant_fail(char *errbuf, const char *expr);
+#define OPGI_NEVER(err, x) \
+    ((x) ? (OPGI_TRAP_(#x), opgi_invariant_fail((err), #x), 1) : 0)
+#define OPGI_ALWAYS(err, x) (!OPGI_NEVER(err, !(x)))
+#define OPGI_ASSERT(err, x)                 \
+    do {                                    \
+        if (OPGI_NEVER(err, !(x)))          \
+            return OPG_EINVARIANT;          \
+    } while (0)
+/* An argument check that says which argument: OPG_EINVAL with
+ * "invalid argument: 'x'" as the handle's error text. */
+#define OPGI_CHECK_ARG(err, x)                                      \
+    do {                                                            \
+        if (!(x))                                                   \
+            return opgi_fail((err), OPG_EINVAL, "invalid argument", #x); \
+    } while (0)
+
 #endif /* OPG_INTERNAL_H */

@@ -140,16 +140,37 @@ void opg_registry_free(opg_registry *r)
     opgi_counter_free(r, &r->red_into);
     opgi_counter_free(r, &r->red_triples);
     opgi_free(&a, r->events, r->events_cap * sizeof *r->events);
+    opgi_free(&a, r->scratch, r->scratch_cap);
     opgi_free(&a, r, sizeof *r);
 }
 
 const char *opg_registry_last_error(const opg_registry *r) { return r ? r->err : ""; }
 
-/* Every public mutating call starts here: no events yet, no stale error text. */
+/* Every mutating call starts here: no stale error text, and outside a bracket no
+ * events of an earlier call. */
 void opgi_call_begin(opg_registry *r)
 {
     r->err[0] = '\0';
-    r->n_events = 0;
+    if (r->depth == 0) {
+        r->n_events = 0;
+        r->events_room = 0;
+    }
+}
+
+int opgi_call_enter(opg_registry *r, size_t events)
+{
+    opgi_call_begin(r);
+    int rc = opgi_events_reserve(r, events);
+    if (rc)
+        return rc;
+    r->depth++;
+    return OPG_OK;
+}
+
+void opgi_call_leave(opg_registry *r)
+{
+    if (!OPGI_NEVER(r->err, r->depth == 0))
+        r->depth--;
 }
 
 /* ------------------------------------------------------------ node index */
@@ -668,15 +689,14 @@ void opgi_counter_free(opg_registry *r, opgi_counter *c)
 
 /* ---------------------------------------------------------------- events */
 
-void opgi_events_clear(opg_registry *r) { r->n_events = 0; }
-
-int opgi_events_reserve(opg_registry *r, size_t more)
+/* Capacity for `need` events (need * sizeof(opg_event) fits a size_t). */
+static int events_grow(opg_registry *r, size_t need)
 {
-    if (r->n_events + more <= r->events_cap)
+    if (need <= r->events_cap)
         return OPG_OK;
     size_t ncap = r->events_cap ? r->events_cap : 16;
-    while (ncap < r->n_events + more)
-        ncap *= 2;
+    while (ncap < need)
+        ncap = ncap > SIZE_MAX / sizeof(opg_event) / 2 ? need : 2 * ncap;
     opg_event *e = opgi_realloc(&r->alloc, r->events, r->events_cap * sizeof *e,
                                 ncap * sizeof *e);
     if (!e)
@@ -686,12 +706,33 @@ int opgi_events_reserve(opg_registry *r, size_t more)
     return OPG_OK;
 }
 
+int opgi_events_reserve(opg_registry *r, size_t more)
+{
+    if (more > SIZE_MAX / sizeof(opg_event) - r->n_events)
+        return opgi_fail(r->err, OPG_ENOMEM, "event bound too large", NULL);
+    size_t need = r->n_events + more;
+    if (need <= r->events_room)
+        return OPG_OK;
+    /* inside a bracket the bracket reserved for every call it makes */
+    (void)OPGI_NEVER(r->err, r->depth > 0);
+    int rc = events_grow(r, need);
+    if (rc)
+        return opgi_fail(r->err, rc, NULL, NULL);
+    r->events_room = need;
+    return OPG_OK;
+}
+
 opg_event *opgi_event_push(opg_registry *r, opg_event_kind kind, const opgi_node *node)
 {
-    /* Room was reserved in the check phase; a miss here would be a bug, and the
-     * event is dropped rather than written out of bounds. */
-    if (r->n_events >= r->events_cap)
-        return NULL;
+    /* Room was reserved by the bound of the operation. Past it is a bug that debug
+     * builds stop at; release builds still keep the event whenever memory allows. */
+    if (OPGI_NEVER(r->err, r->n_events >= r->events_room)) {
+        if (events_grow(r, r->n_events + 1) != OPG_OK) {
+            memset(&r->event_sink, 0, sizeof r->event_sink);
+            return &r->event_sink;
+        }
+        r->events_room = r->n_events + 1;
+    }
     opg_event *e = &r->events[r->n_events++];
     memset(e, 0, sizeof *e);
     e->kind = kind;
@@ -766,20 +807,23 @@ static int check_commission(opg_registry *r, const opg_node_create *c)
     return OPG_OK;
 }
 
+/* node_create: the node_created hook and the self-delegation's two hook calls */
+size_t opgi_events_node_create(const opg_registry *r) { return opgi_engine_events(r, 3); }
+
 int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_height height,
                              opg_time now)
 {
-    if (!r || !c)
-        return OPG_EINVAL;
-    opgi_call_begin(r);
+    int rc = opgi_stake_call_begin(r, height, now);
+    if (rc)
+        return rc;
+    OPGI_CHECK_ARG(r->err, c);
     if (c->roles == 0 || (c->roles & ~OPG_ROLE_ALL))
         return opgi_fail(r->err, OPG_EINVAL, "roles must be a non-empty set of OPG_ROLE_* bits", NULL);
     if (opgi_node_find(r, &c->operator_id) != OPGI_NONE)
         return opgi_fail(r->err, OPG_EEXISTS, "operator id already has a node", NULL);
     if (node_find_by_key(r, &c->consensus_key) != OPGI_NONE)
         return opgi_fail(r->err, OPG_EEXISTS, "consensus key already in use", NULL);
-    int rc = check_commission(r, c);
-    if (rc)
+    if ((rc = check_commission(r, c)) != OPG_OK)
         return rc;
     if (opgi_u256_is_zero(&c->min_self_delegation))
         return opgi_fail(r->err, OPG_EZERO, "min_self_delegation must be positive", NULL);
@@ -791,7 +835,7 @@ int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_heig
 
     uint32_t slot;
     if ((rc = opgi_node_reserve(r, &slot)) || (rc = opgi_del_reserve(r, 1)) ||
-        (rc = opgi_events_reserve(r, 4 + opgi_engine_events(r, 4))))
+        (rc = opgi_events_reserve(r, opgi_events_node_create(r))))
         return opgi_fail(r->err, rc, NULL, NULL);
     opgi_plan plan = {&slot, 1, NULL, 0, slot};
     if ((rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
@@ -812,9 +856,7 @@ int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_heig
     for (size_t i = 0; i < r->n_engines; i++)
         if (r->engines[i].node_created)
             r->engines[i].node_created(r->engines[i].ctx, r, slot);
-    opgi_apply_delegate(r, &c->operator_id, slot, OPGI_NONE, &c->self_delegation, &shares,
-                        height);
-    (void)now;
+    opgi_apply_delegate(r, &c->operator_id, slot, OPGI_NONE, &c->self_delegation, &shares);
     return OPG_OK;
 }
 
@@ -925,10 +967,17 @@ int opg_registry_jail(opg_registry *r, const opg_id *operator_id, opg_time until
         return rc;
     if (r->nodes[s].jailed)
         return opgi_fail(r->err, OPG_EJAILED, "node already jailed", NULL);
-    if ((rc = opgi_events_reserve(r, 1)) != OPG_OK)
+    if ((rc = opgi_events_reserve(r, opgi_events_jail(r))) != OPG_OK)
         return rc;
     opgi_jail(r, s, until);
     return OPG_OK;
+}
+
+/* a jail: its event */
+size_t opgi_events_jail(const opg_registry *r)
+{
+    (void)r;
+    return 1;
 }
 
 void opgi_jail(opg_registry *r, uint32_t slot, opg_time until)
@@ -937,7 +986,7 @@ void opgi_jail(opg_registry *r, uint32_t slot, opg_time until)
     n->jailed = 1;
     if (until > n->jailed_until)
         n->jailed_until = until;
-    opgi_event_push(r, OPG_EVENT_NODE_JAILED, n);
+    opgi_event_push(r, OPG_EVENT_NODE_JAILED, n); /* opgi_events_jail */
 }
 
 int opgi_registry_jail_until(opg_registry *r, uint32_t slot, opg_time until)
@@ -1134,11 +1183,7 @@ int opg_registry_redelegations_of(opg_redelegation_info *out, size_t cap, size_t
 void opg_registry_supply(opg_supply_info *o, const opg_registry *r)
 {
     memset(o, 0, sizeof *o);
-    /* genesis + minted - burned (the sum fits: supply_mint refuses more), floored at
-     * 0 when slashes burned staked tokens that the genesis supply left out */
-    opg_u256_add(&o->total_supply, &r->genesis_supply, &r->minted);
-    if (opg_u256_sub(&o->total_supply, &o->total_supply, &r->burned) != OPG_OK)
-        memset(&o->total_supply, 0, sizeof o->total_supply);
+    opgi_ledger_total_supply(&o->total_supply, r);
     o->minted = r->minted;
     o->burned = r->burned;
     o->unbonding = r->unbonding_balance;
@@ -1179,8 +1224,38 @@ int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount)
     opg_registry_supply(&s, r);
     if (opg_u256_cmp(amount, &s.total_supply) > 0)
         return opgi_fail(r->err, OPG_EUNDERFLOW, "burn above the total supply", NULL);
-    opg_u256_add(&r->burned, &r->burned, amount);
+    opgi_ledger_burn(r, amount);
     return OPG_OK;
+}
+
+void opgi_ledger_total_supply(opg_u256 *out, const opg_registry *r)
+{
+    /* the sum fits: supply_mint refuses more */
+    opg_u256 s;
+    if (OPGI_NEVER(NULL, opg_u256_add(&s, &r->genesis_supply, &r->minted) != OPG_OK))
+        memset(s.limb, 0xff, sizeof s.limb);
+    if (opg_u256_sub(out, &s, &r->burned) != OPG_OK)
+        memset(out->limb, 0, sizeof out->limb);
+}
+
+void opgi_ledger_burn(opg_registry *r, const opg_u256 *amount)
+{
+    /* burned never exceeds what was ever minted or staked, far below 2^256 */
+    if (OPGI_NEVER(r->err, opg_u256_add(&r->burned, &r->burned, amount) != OPG_OK))
+        memset(r->burned.limb, 0xff, sizeof r->burned.limb);
+}
+
+void opgi_ledger_unburn(opg_registry *r, const opg_u256 *amount)
+{
+    if (OPGI_NEVER(r->err, opg_u256_sub(&r->burned, &r->burned, amount) != OPG_OK))
+        memset(r->burned.limb, 0, sizeof r->burned.limb);
+}
+
+void opgi_ledger_set_pools(opg_registry *r, const opg_u256 *community_pool,
+                           const opg_u256 *outstanding_rewards)
+{
+    r->community_pool = *community_pool;
+    r->outstanding_rewards = *outstanding_rewards;
 }
 
 /* ---------------------------------------------------------------- queues */

@@ -35,20 +35,24 @@ static void set_status(opg_registry *r, uint32_t slot, opg_node_status status)
     opgi_event_push(r, OPG_EVENT_NODE_STATUS, &r->nodes[slot]);
 }
 
+/* end_block: per node an update, up to two status moves and a removal (its own event
+ * and its hook), and its bonded hook; one event per matured entry */
+static size_t end_block_events(const opg_registry *r, size_t nodes, size_t matured)
+{
+    return 4 * nodes + matured + opgi_engine_events(r, 2 * nodes);
+}
+
 int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
 {
-    if (!r)
-        return OPG_EINVAL;
-    opgi_call_begin(r);
-    r->cur_height = height;
-    r->cur_time = now;
+    int rc = opgi_stake_call_begin(r, height, now);
+    if (rc)
+        return rc;
 
     /* check phase: rank, count what will happen, reserve room for every event */
     uint32_t n_nodes = r->node_count;
     size_t set_size = r->node_slots ? r->node_slots : 1; /* removals may lower node_slots */
     ranked *rank = opgi_alloc_array(&r->alloc, n_nodes ? n_nodes : 1, sizeof *rank);
     unsigned char *in_set = opgi_alloc(&r->alloc, set_size);
-    int rc = OPG_OK;
     if (!rank || !in_set) {
         rc = opgi_fail(r->err, OPG_ENOMEM, NULL, NULL);
         goto done;
@@ -78,9 +82,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
     while (red_matured < r->redelegations.len &&
            ((const opgi_redelegation *)opgi_queue_at(&r->redelegations, red_matured))->completion_time <= now)
         red_matured++;
-    /* per node: an update, up to two status moves, a removal with its engine events */
-    if ((rc = opgi_events_reserve(r, 4 * (size_t)n_nodes + matured + red_matured +
-                                         opgi_engine_events(r, 2 * (size_t)n_nodes))) != OPG_OK) {
+    if ((rc = opgi_events_reserve(r, end_block_events(r, n_nodes, matured + red_matured))) != OPG_OK) {
         rc = opgi_fail(r->err, rc, NULL, NULL);
         goto done;
     }
@@ -99,10 +101,8 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             }
             if (p != n->last_power) {
                 opg_event *e = opgi_event_push(r, OPG_EVENT_VALIDATOR_UPDATE, n);
-                if (e) {
-                    e->account = n->consensus_key;
-                    e->power = p;
-                }
+                e->account = n->consensus_key;
+                e->power = p;
                 n->last_power = p;
             }
         } else if (n->status == OPG_NODE_BONDED) {
@@ -111,10 +111,8 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
                                     ? INT64_MAX : now + r->params.unbonding_time;
             set_status(r, s, OPG_NODE_UNBONDING);
             opg_event *e = opgi_event_push(r, OPG_EVENT_VALIDATOR_UPDATE, n);
-            if (e) {
-                e->account = n->consensus_key;
-                e->power = 0;
-            }
+            e->account = n->consensus_key;
+            e->power = 0;
             n->last_power = 0;
         }
     }
@@ -137,11 +135,9 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         const opgi_unbonding *u = opgi_queue_at(&r->unbondings, 0);
         if (!opgi_u256_is_zero(&u->balance)) {
             opg_event *e = opgi_event_push(r, OPG_EVENT_UNBONDING_MATURED, NULL);
-            if (e) {
-                e->account = u->delegator;
-                e->node = u->node;
-                e->amount = u->balance;
-            }
+            e->account = u->delegator;
+            e->node = u->node;
+            e->amount = u->balance;
             opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &u->balance);
         }
         unsigned char key[OPGI_KEY_MAX];
@@ -152,12 +148,10 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
     for (size_t k = 0; k < red_matured; k++) {
         const opgi_redelegation *e = opgi_queue_at(&r->redelegations, 0);
         opg_event *ev = opgi_event_push(r, OPG_EVENT_REDELEGATION_MATURED, NULL);
-        if (ev) {
-            ev->account = e->delegator;
-            ev->node = e->src;
-            ev->node2 = e->dst;
-            ev->amount = e->initial_balance;
-        }
+        ev->account = e->delegator;
+        ev->node = e->src;
+        ev->node2 = e->dst;
+        ev->amount = e->initial_balance;
         unsigned char key[OPGI_KEY_MAX];
         opgi_counter_sub(&r->red_into, opgi_key2(key, &e->delegator, &e->dst));
         opgi_counter_sub(&r->red_triples, opgi_key3(key, &e->delegator, &e->src, &e->dst));

@@ -153,9 +153,16 @@ struct opg_registry {
     opgi_counter red_triples; /* redelegation entries per (delegator, src, dst) */
     uint64_t next_seq;
 
-    /* events of the last mutating call */
+    /* events of the host call in progress (or the last one): see opgi_call_enter */
     opg_event *events;
     size_t n_events, events_cap;
+    size_t events_room;  /* reserved: n_events may grow to this, asserted on push */
+    unsigned depth;      /* open opgi_call_enter brackets */
+    opg_event event_sink; /* release builds only: a push past room with no memory left */
+
+    /* capacity a slash works in (not state; opgi_registry_slashes_prepare sizes it) */
+    void *scratch;
+    size_t scratch_cap;
 
     opgi_engine_hooks engines[OPGI_MAX_ENGINES];
     size_t n_engines;
@@ -202,14 +209,95 @@ int opgi_registry_jail_until(opg_registry *r, uint32_t slot, opg_time until);
 int opgi_registry_reserve(opg_registry *r, uint32_t new_dels, size_t unbondings,
                           size_t redelegations);
 
+/* The registry's own checks, for engines that must know before they call (never a
+ * copy of the rule): what delegating `amount` to the node in `node` would issue (del
+ * is the existing delegation or OPGI_NONE), and what removing `shares` from a
+ * delegation would do. They change nothing but the error text. */
+int opgi_check_delegate(opg_registry *r, uint32_t node, uint32_t del, const opg_u256 *amount,
+                        opg_dec *issued);
+
+/* What removing `shares` from delegation `del` would do. */
+typedef struct opgi_unbond_plan {
+    opg_dec shares;
+    opg_u256 tokens;        /* tokens the node gives up */
+    int removes_delegation; /* the delegation's shares reach zero */
+    int removes_node;       /* the node is unbonded and its shares reach zero */
+} opgi_unbond_plan;
+
+int opgi_check_unbond(opg_registry *r, uint32_t del, const opg_dec *shares, opgi_unbond_plan *plan);
+/* What undelegating (or redelegating) `amount` tokens of delegation `del` would do: the
+ * shares that amount is (all of them for the delegation's whole value), then
+ * opgi_check_unbond. */
+int opgi_check_unbond_amount(opg_registry *r, uint32_t del, const opg_u256 *amount,
+                             opgi_unbond_plan *plan);
+
 /* Registers an engine; OPG_ENOMEM past OPGI_MAX_ENGINES. */
 int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks);
 void opgi_registry_detach(opg_registry *r, void *ctx);
 
-/* Events: begin a call (clears), make room, append (room must have been reserved). */
-void opgi_events_clear(opg_registry *r);
+/*
+ * Calls and their events.
+ *
+ * Every registry operation that may change state starts with opgi_call_begin (its
+ * stake calls through one prologue that also records height and time for the hooks).
+ * Its events are appended to the registry's list, which the host reads with
+ * opg_registry_events once its call returns. An engine whose host call makes several
+ * registry calls brackets them with opgi_call_enter / opgi_call_leave: only the
+ * outermost call clears the list, so every effect of the host call is in it, in the
+ * order it happened, and nothing is copied or rewound.
+ *
+ * Room: the worst case of each operation is named once, by the opgi_events_* function
+ * beside the operation (hooks included, through opgi_engine_events). An operation
+ * reserves that in its check phase; an engine's bracket reserves the sum of the bounds
+ * of the calls it will make, and a nested operation must then find its room already
+ * there (asserted). A push beyond the reservation is a bug: debug builds abort.
+ */
+void opgi_call_begin(opg_registry *r);
+/* The prologue of every stake call (node_create, delegate, undelegate, redelegate,
+ * cancel_unbonding, slash, end_block, and the splitter's withdrawal, whose hooks see
+ * the same): opgi_call_begin, then the call's height and time for the hooks. */
+int opgi_stake_call_begin(opg_registry *r, opg_height height, opg_time now);
+/* Opens a bracket with room for `events` events (the outermost clears the list first).
+ * OPG_ENOMEM leaves no bracket open. */
+int opgi_call_enter(opg_registry *r, size_t events);
+void opgi_call_leave(opg_registry *r);
+/* Room for `more` events beyond those already in the list. */
 int opgi_events_reserve(opg_registry *r, size_t more);
+/* Appends an event (room reserved); never NULL, never drops. */
 opg_event *opgi_event_push(opg_registry *r, opg_event_kind kind, const opgi_node *node);
+
+/* The bounds (registry_stake.c, registry.c): events one operation may leave. */
+size_t opgi_events_node_create(const opg_registry *r);
+size_t opgi_events_delegate(const opg_registry *r);
+size_t opgi_events_undelegate(const opg_registry *r);
+size_t opgi_events_redelegate(const opg_registry *r);
+size_t opgi_events_cancel_unbonding(const opg_registry *r);
+size_t opgi_events_jail(const opg_registry *r);
+/* A slash of the node in `slot`: it depends on the redelegations out of the node. */
+size_t opgi_events_slash(const opg_registry *r, uint32_t slot);
+
+/*
+ * The check phase of several slashes in one host call (the slasher's liveness and
+ * evidence): adds their event bound to *events, sizes the scratch each slash works in,
+ * and runs the engines' prepare on their union plan, so that the slashes that follow
+ * inside a bracket cannot run out of memory. Changes no state.
+ */
+int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_t *slots,
+                                  size_t n);
+
+/*
+ * The supply ledger. Engines read the fields freely and change them only here.
+ * Total supply is genesis + minted - burned, floored at 0 (slashes may burn staked
+ * tokens that the genesis supply left out).
+ */
+void opgi_ledger_total_supply(opg_u256 *out, const opg_registry *r);
+/* Adds to burned (a deposit burned by governance, a slash). */
+void opgi_ledger_burn(opg_registry *r, const opg_u256 *amount);
+/* Takes back from burned what leaves a slash for its reporter (at most what it burned). */
+void opgi_ledger_unburn(opg_registry *r, const opg_u256 *amount);
+/* The splitter's pools, shown in whole units. */
+void opgi_ledger_set_pools(opg_registry *r, const opg_u256 *community_pool,
+                           const opg_u256 *outstanding_rewards);
 
 /* Runs every engine's prepare on a plan; the first refusal is returned. */
 int opgi_engines_prepare(opg_registry *r, const opgi_plan *plan);

@@ -1,6 +1,7 @@
 /*
  * registry_ops.h - functions shared by the registry's own files (registry.c,
- * registry_stake.c, registry_block.c, registry_state.c); engines do not use these.
+ * registry_stake.c, registry_block.c, registry_state.c); engines do not use these
+ * (the check phase they may call is in registry_internal.h).
  * Naming: check_* validate and compute without changing anything; apply_* mutate and
  * cannot fail (their memory was reserved by the check phase).
  */
@@ -11,7 +12,6 @@
 
 int opgi_registry_create(opg_registry **out, const opg_registry_params *params,
                          const opg_allocator *alloc, char *err);
-void opgi_call_begin(opg_registry *r);
 
 int opgi_node_reserve(opg_registry *r, uint32_t *slot);
 void opgi_node_insert(opg_registry *r, uint32_t slot, const opgi_node *n);
@@ -23,22 +23,10 @@ int opgi_del_reserve(opg_registry *r, uint32_t more);
 uint32_t opgi_del_add(opg_registry *r, const opg_id *delegator, uint32_t node);
 void opgi_del_remove(opg_registry *r, uint32_t slot);
 
-/* Delegating `amount` to node: the shares it issues (1:1 on a node without shares). */
-int opgi_check_delegate(opg_registry *r, uint32_t node, uint32_t del, const opg_u256 *amount,
-                        opg_dec *issued);
 /* Applies a checked delegation; del is the existing record or OPGI_NONE. */
 void opgi_apply_delegate(opg_registry *r, const opg_id *delegator, uint32_t node, uint32_t del,
-                         const opg_u256 *amount, const opg_dec *issued, opg_height height);
+                         const opg_u256 *amount, const opg_dec *issued);
 
-/* What removing `shares` from delegation `del` would do. */
-typedef struct opgi_unbond_plan {
-    opg_dec shares;
-    opg_u256 tokens;        /* tokens the node gives up */
-    int removes_delegation; /* the delegation's shares reach zero */
-    int removes_node;       /* the node is unbonded and its shares reach zero */
-} opgi_unbond_plan;
-
-int opgi_check_unbond(opg_registry *r, uint32_t del, const opg_dec *shares, opgi_unbond_plan *plan);
 /* Applies a checked unbond (hooks, self-bond jail, record and node removal). */
 void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *plan);
 

@@ -72,23 +72,26 @@ int opgi_check_delegate(opg_registry *r, uint32_t node, uint32_t del, const opg_
 }
 
 void opgi_apply_delegate(opg_registry *r, const opg_id *delegator, uint32_t node, uint32_t del,
-                         const opg_u256 *amount, const opg_dec *issued, opg_height height)
+                         const opg_u256 *amount, const opg_dec *issued)
 {
-    (void)height;
     if (del != OPGI_NONE)
         hooks_before_modified(r, del);
     else
         hooks_before_created(r, node);
     opgi_node *n = &r->nodes[node];
-    opg_u256_add(&n->tokens, &n->tokens, amount);
-    opg_dec_add(&n->delegator_shares, &n->delegator_shares, issued);
+    /* opgi_check_delegate proved that none of these overflows */
+    (void)OPGI_NEVER(r->err, opg_u256_add(&n->tokens, &n->tokens, amount) ||
+                                 opg_dec_add(&n->delegator_shares, &n->delegator_shares, issued));
     if (del == OPGI_NONE)
         del = opgi_del_add(r, delegator, node);
-    opg_dec_add(&r->dels[del].shares, &r->dels[del].shares, issued);
+    (void)OPGI_NEVER(r->err, opg_dec_add(&r->dels[del].shares, &r->dels[del].shares, issued));
     hooks_after_modified(r, del);
 }
 
-static int begin_stake_call(opg_registry *r, opg_height height, opg_time now)
+/* delegate: before created or modified, after modified */
+size_t opgi_events_delegate(const opg_registry *r) { return opgi_engine_events(r, 2); }
+
+int opgi_stake_call_begin(opg_registry *r, opg_height height, opg_time now)
 {
     if (!r)
         return OPG_EINVAL;
@@ -102,11 +105,10 @@ int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r, const opg_id 
                           const opg_id *operator_id, const opg_u256 *amount, opg_height height,
                           opg_time now)
 {
-    int rc = begin_stake_call(r, height, now);
+    int rc = opgi_stake_call_begin(r, height, now);
     if (rc)
         return rc;
-    if (!delegator || !operator_id || !amount)
-        return OPG_EINVAL;
+    OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
     uint32_t node = opgi_node_find(r, operator_id);
     if (node == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -115,12 +117,12 @@ int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r, const opg_id 
     if ((rc = opgi_check_delegate(r, node, del, amount, &issued)) != OPG_OK)
         return rc;
     if ((del == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
-        (rc = opgi_events_reserve(r, 2 + opgi_engine_events(r, 3))) != OPG_OK)
+        (rc = opgi_events_reserve(r, opgi_events_delegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     opgi_plan plan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE};
     if ((rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
         return rc;
-    opgi_apply_delegate(r, delegator, node, del, amount, &issued, height);
+    opgi_apply_delegate(r, delegator, node, del, amount, &issued);
     if (shares_issued)
         *shares_issued = issued;
     return OPG_OK;
@@ -183,6 +185,11 @@ void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *pl
         opgi_node_remove(r, node);
 }
 
+/* an unbond: before modified, then after modified or the delegation's removal, a
+ * self-bond jail, and the node's removal (its own event and its hook) */
+#define UNBOND_OWN_EVENTS 2
+#define UNBOND_HOOK_CALLS 3
+
 /* The shares an undelegation or redelegation of `amount` removes: shares_from_tokens,
  * an error above the delegation, and exactly all shares when amount is the
  * delegation's whole token value (so "undelegate everything" leaves no dust). */
@@ -211,15 +218,27 @@ static int shares_for_amount(opg_registry *r, uint32_t del, const opg_u256 *amou
     return OPG_OK;
 }
 
+int opgi_check_unbond_amount(opg_registry *r, uint32_t del, const opg_u256 *amount,
+                             opgi_unbond_plan *plan)
+{
+    opg_dec shares;
+    int rc = shares_for_amount(r, del, amount, &shares);
+    return rc ? rc : opgi_check_unbond(r, del, &shares, plan);
+}
+
+size_t opgi_events_undelegate(const opg_registry *r)
+{
+    return UNBOND_OWN_EVENTS + opgi_engine_events(r, UNBOND_HOOK_CALLS);
+}
+
 int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_registry *r,
                             const opg_id *delegator, const opg_id *operator_id,
                             const opg_u256 *amount, opg_height height, opg_time now)
 {
-    int rc = begin_stake_call(r, height, now);
+    int rc = opgi_stake_call_begin(r, height, now);
     if (rc)
         return rc;
-    if (!delegator || !operator_id || !amount)
-        return OPG_EINVAL;
+    OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
     uint32_t node = opgi_node_find(r, operator_id);
     uint32_t del = node == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, delegator, node);
     if (del == OPGI_NONE)
@@ -228,10 +247,8 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     if (opgi_counter_get(&r->ubd_pairs, opgi_key2(key, delegator, operator_id)) >=
         r->params.max_entries)
         return opgi_fail(r->err, OPG_EMAXENTRIES, "unbonding entries at max_entries", NULL);
-    opg_dec shares;
     opgi_unbond_plan plan;
-    if ((rc = shares_for_amount(r, del, amount, &shares)) ||
-        (rc = opgi_check_unbond(r, del, &shares, &plan)))
+    if ((rc = opgi_check_unbond_amount(r, del, amount, &plan)) != OPG_OK)
         return rc;
     if (now > INT64_MAX - r->params.unbonding_time)
         return opgi_fail(r->err, OPG_EOVERFLOW, "completion time out of range", NULL);
@@ -251,7 +268,7 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     }
     if ((merge == SIZE_MAX && ((rc = opgi_queue_reserve(r, &r->unbondings, 1)) != OPG_OK ||
                                (rc = opgi_counter_reserve(r, &r->ubd_pairs, 1)) != OPG_OK)) ||
-        (rc = opgi_events_reserve(r, 4 + opgi_engine_events(r, 3))) != OPG_OK)
+        (rc = opgi_events_reserve(r, opgi_events_undelegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     opgi_plan eplan = {NULL, 0, &del, 1, OPGI_NONE};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
@@ -284,15 +301,20 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
 
 /* ------------------------------------------------------------ redelegate */
 
+/* a redelegation: the unbond at the source, then the delegation at the destination */
+size_t opgi_events_redelegate(const opg_registry *r)
+{
+    return UNBOND_OWN_EVENTS + opgi_engine_events(r, UNBOND_HOOK_CALLS + 2);
+}
+
 int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id *delegator,
                             const opg_id *src_id, const opg_id *dst_id, const opg_u256 *amount,
                             opg_height height, opg_time now)
 {
-    int rc = begin_stake_call(r, height, now);
+    int rc = opgi_stake_call_begin(r, height, now);
     if (rc)
         return rc;
-    if (!delegator || !src_id || !dst_id || !amount)
-        return OPG_EINVAL;
+    OPGI_CHECK_ARG(r->err, delegator && src_id && dst_id && amount);
     if (opg_id_cmp(src_id, dst_id) == 0)
         return opgi_fail(r->err, OPG_EINVAL, "source and destination are the same node", NULL);
     uint32_t src = opgi_node_find(r, src_id), dst = opgi_node_find(r, dst_id);
@@ -309,10 +331,9 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
     if (opgi_counter_get(&r->red_triples, opgi_key3(triple, delegator, src_id, dst_id)) >=
         r->params.max_entries)
         return opgi_fail(r->err, OPG_EMAXENTRIES, "redelegation entries at max_entries", NULL);
-    opg_dec shares, issued;
+    opg_dec issued;
     opgi_unbond_plan plan;
-    if ((rc = shares_for_amount(r, del, amount, &shares)) ||
-        (rc = opgi_check_unbond(r, del, &shares, &plan)))
+    if ((rc = opgi_check_unbond_amount(r, del, amount, &plan)) != OPG_OK)
         return rc;
     if (opgi_u256_is_zero(&plan.tokens))
         return opgi_fail(r->err, OPG_EZERO, "redelegation would move no tokens", NULL);
@@ -345,7 +366,7 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         (!immediate && ((rc = opgi_queue_reserve(r, &r->redelegations, 1)) != OPG_OK ||
                         (rc = opgi_counter_reserve(r, &r->red_into, 1)) != OPG_OK ||
                         (rc = opgi_counter_reserve(r, &r->red_triples, 1)) != OPG_OK)) ||
-        (rc = opgi_events_reserve(r, 6 + opgi_engine_events(r, 6))) != OPG_OK)
+        (rc = opgi_events_reserve(r, opgi_events_redelegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     uint32_t settle[2] = {del, ddel};
     opgi_plan eplan = {&dst, ddel == OPGI_NONE ? 1u : 0u, settle, ddel == OPGI_NONE ? 1u : 2u, OPGI_NONE};
@@ -354,7 +375,7 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
 
     opgi_apply_unbond(r, del, &plan);
     ddel = opgi_del_find(r, delegator, dst); /* slots may have moved in the free list */
-    opgi_apply_delegate(r, delegator, dst, ddel, &plan.tokens, &issued, height);
+    opgi_apply_delegate(r, delegator, dst, ddel, &plan.tokens, &issued);
     if (!immediate) {
         opgi_redelegation e;
         memset(&e, 0, sizeof e);
@@ -377,15 +398,17 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
 
 /* ------------------------------------------------------ cancel unbonding */
 
+/* a cancel is a delegation back into the node */
+size_t opgi_events_cancel_unbonding(const opg_registry *r) { return opgi_events_delegate(r); }
+
 int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
                                   const opg_id *operator_id, opg_height creation_height,
                                   const opg_u256 *amount, opg_height height, opg_time now)
 {
-    int rc = begin_stake_call(r, height, now);
+    int rc = opgi_stake_call_begin(r, height, now);
     if (rc)
         return rc;
-    if (!delegator || !operator_id || !amount)
-        return OPG_EINVAL;
+    OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
     uint32_t node = opgi_node_find(r, operator_id);
     if (node == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -414,13 +437,13 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
     if ((rc = opgi_check_delegate(r, node, del, amount, &issued)) != OPG_OK)
         return rc;
     if ((del == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
-        (rc = opgi_events_reserve(r, 2 + opgi_engine_events(r, 3))) != OPG_OK)
+        (rc = opgi_events_reserve(r, opgi_events_cancel_unbonding(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     opgi_plan eplan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
         return rc;
 
-    opgi_apply_delegate(r, delegator, node, del, amount, &issued, height);
+    opgi_apply_delegate(r, delegator, node, del, amount, &issued);
     u = opgi_queue_at(&r->unbondings, at);
     opg_u256_sub(&u->balance, &u->balance, amount);
     if (opgi_u256_is_zero(&u->balance)) {
@@ -507,6 +530,33 @@ static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, op
     }
 }
 
+/* a slash: its burn and the node's before_node_slashed, then per redelegation entry
+ * one unbond of the destination delegation */
+static size_t slash_events(const opg_registry *r, size_t n_red)
+{
+    return 1 + UNBOND_OWN_EVENTS * n_red + opgi_engine_events(r, 1 + UNBOND_HOOK_CALLS * n_red);
+}
+
+/* The scratch of a slash walking n_red entries: outside a bracket it is sized here,
+ * inside one it was sized by opgi_registry_slashes_prepare (asserted). */
+static int slash_scratch(opg_registry *r, size_t n_red, red_ref **reds, uint32_t **dels)
+{
+    if (n_red > SIZE_MAX / (sizeof **reds + sizeof **dels))
+        return opgi_fail(r->err, OPG_ENOMEM, NULL, NULL);
+    size_t need = n_red * (sizeof **reds + sizeof **dels);
+    if (need > r->scratch_cap) {
+        (void)OPGI_NEVER(r->err, r->depth > 0);
+        void *p = opgi_realloc(&r->alloc, r->scratch, r->scratch_cap, need);
+        if (!p)
+            return opgi_fail(r->err, OPG_ENOMEM, NULL, NULL);
+        r->scratch = p;
+        r->scratch_cap = need;
+    }
+    *reds = r->scratch;
+    *dels = (uint32_t *)(void *)((unsigned char *)r->scratch + n_red * sizeof **reds);
+    return OPG_OK;
+}
+
 int opg_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
                        opg_height infraction_height, uint64_t power, const opg_dec *fraction,
                        opg_height height, opg_time now)
@@ -519,11 +569,10 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
                         opg_height infraction_height, uint64_t power, const opg_dec *fraction,
                         opg_height height, opg_time now, int allow_unbonded)
 {
-    int rc = begin_stake_call(r, height, now);
+    int rc = opgi_stake_call_begin(r, height, now);
     if (rc)
         return rc;
-    if (!operator_id || !fraction)
-        return OPG_EINVAL;
+    OPGI_CHECK_ARG(r->err, operator_id && fraction);
     uint32_t node = opgi_node_find(r, operator_id);
     if (node == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -541,27 +590,23 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
     fraction_of(&to_slash, fraction, &amount);
 
     /* check phase: the redelegation entries to walk and the destination delegations
-     * that may be drained (a superset is fine for the engines' prepare) */
+     * that may be drained (a superset is fine for the engines' prepare), in the
+     * scratch (sized by opgi_registry_slashes_prepare inside a bracket) */
     int past = infraction_height < height;
     size_t n_red = 0;
-    red_ref *reds = NULL;
-    uint32_t *dels = NULL;
-    size_t n_dels = 0;
-    if (past) {
+    if (past)
         for (size_t i = 0; i < r->redelegations.len; i++) {
             const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
             if (opg_id_cmp(&e->src, operator_id) == 0 &&
                 entry_live(e->creation_height, e->completion_time, infraction_height, now))
                 n_red++;
         }
-    }
+    red_ref *reds;
+    uint32_t *dels;
+    if ((rc = slash_scratch(r, n_red, &reds, &dels)) != OPG_OK)
+        return rc;
+    size_t n_dels = 0;
     if (n_red) {
-        reds = opgi_alloc_array(&r->alloc, n_red, sizeof *reds);
-        dels = opgi_alloc_array(&r->alloc, n_red, sizeof *dels);
-        if (!reds || !dels) {
-            rc = OPG_ENOMEM;
-            goto done;
-        }
         size_t k = 0;
         for (size_t i = 0; i < r->redelegations.len; i++) {
             const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
@@ -580,14 +625,11 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
         }
         qsort(reds, n_red, sizeof *reds, cmp_red_ref);
     }
-    /* events: the burn, and per redelegation entry (one destination delegation may
-     * be unbonded once per entry) a jail and a node removal; hook calls: the node's
-     * slash, and per entry before/after modified or node removed */
-    if ((rc = opgi_events_reserve(r, 2 + 4 * n_red + opgi_engine_events(r, 2 + 4 * n_red))) != OPG_OK)
-        goto done;
+    if ((rc = opgi_events_reserve(r, slash_events(r, n_red))) != OPG_OK)
+        return rc;
     opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
-        goto done;
+        return rc;
 
     /* apply */
     opg_slash_result res;
@@ -617,8 +659,8 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
                 counted = to_slash;
             budget = s;
             drain_dst_unbondings(r, e, &budget, infraction_height, now, &res.burned_unbonding);
-            opg_dec unbond_shares;
-            if (opg_dec_mul(&unbond_shares, fraction, &e->shares_dst) != OPG_OK)
+            opg_dec unbond_shares; /* fraction <= 1: no overflow */
+            if (OPGI_NEVER(r->err, opg_dec_mul(&unbond_shares, fraction, &e->shares_dst) != OPG_OK))
                 continue;
             uint32_t dn = opgi_node_find(r, &e->dst);
             uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
@@ -636,8 +678,9 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
             if (opg_dec_cmp(&unbond_shares, &r->dels[dd].shares) > 0)
                 unbond_shares = r->dels[dd].shares;
             opgi_unbond_plan plan;
-            if (opgi_check_unbond(r, dd, &unbond_shares, &plan) != OPG_OK)
-                continue; /* cannot happen with consistent state; never half-apply */
+            /* the shares were capped at the delegation's: consistent state passes */
+            if (OPGI_NEVER(r->err, opgi_check_unbond(r, dd, &unbond_shares, &plan) != OPG_OK))
+                continue;
             opgi_apply_unbond(r, dd, &plan);
             opg_u256_add(&res.burned_redelegation, &res.burned_redelegation, &plan.tokens);
         }
@@ -662,18 +705,64 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
     }
     opg_u256_add(&res.burned_total, &res.burned_node, &res.burned_unbonding);
     opg_u256_add(&res.burned_total, &res.burned_total, &res.burned_redelegation);
-    opg_u256_add(&r->burned, &r->burned, &res.burned_total);
-    if (!opgi_u256_is_zero(&res.burned_total)) {
-        opg_event *ev = opgi_event_push(r, OPG_EVENT_BURNED, &r->nodes[node]);
-        if (ev)
-            ev->amount = res.burned_total;
-    }
+    opgi_ledger_burn(r, &res.burned_total);
+    if (!opgi_u256_is_zero(&res.burned_total))
+        opgi_event_push(r, OPG_EVENT_BURNED, &r->nodes[node])->amount = res.burned_total;
     if (result)
         *result = res;
-done:
-    opgi_free(&r->alloc, reds, n_red * sizeof *reds);
-    opgi_free(&r->alloc, dels, n_red * sizeof *dels);
-    if (rc == OPG_ENOMEM)
-        opgi_fail(r->err, rc, NULL, NULL);
+    return OPG_OK;
+}
+
+/* Redelegation entries out of the node (a superset of those a slash walks). */
+static size_t reds_out_of(const opg_registry *r, uint32_t slot)
+{
+    const opg_id *op = &r->nodes[slot].operator_id;
+    size_t n = 0;
+    for (size_t i = 0; i < r->redelegations.len; i++)
+        n += opg_id_cmp(&((const opgi_redelegation *)opgi_queue_at(&r->redelegations, i))->src, op) == 0;
+    return n;
+}
+
+size_t opgi_events_slash(const opg_registry *r, uint32_t slot)
+{
+    return slash_events(r, reds_out_of(r, slot));
+}
+
+int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_t *slots,
+                                  size_t n)
+{
+    size_t most = 0, n_dels = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = reds_out_of(r, slots[i]);
+        *events += slash_events(r, k);
+        most = k > most ? k : most;
+        n_dels += k;
+    }
+    red_ref *reds;
+    uint32_t *scratch;
+    int rc = slash_scratch(r, most, &reds, &scratch);
+    if (rc)
+        return rc;
+    /* the union plan: every slashed node, and one destination delegation per entry
+     * (a delegation drained by several entries is listed as often) */
+    uint32_t *dels = opgi_alloc_array(&r->alloc, n_dels ? n_dels : 1, sizeof *dels);
+    if (!dels)
+        return opgi_fail(r->err, OPG_ENOMEM, NULL, NULL);
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++) {
+        const opg_id *op = &r->nodes[slots[i]].operator_id;
+        for (size_t q = 0; q < r->redelegations.len; q++) {
+            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, q);
+            if (opg_id_cmp(&e->src, op) != 0)
+                continue;
+            uint32_t dn = opgi_node_find(r, &e->dst);
+            uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
+            if (dd != OPGI_NONE)
+                dels[d++] = dd;
+        }
+    }
+    opgi_plan plan = {slots, n, dels, d, OPGI_NONE};
+    rc = opgi_engines_prepare(r, &plan);
+    opgi_free(&r->alloc, dels, (n_dels ? n_dels : 1) * sizeof *dels);
     return rc;
 }

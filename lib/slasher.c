@@ -428,7 +428,7 @@ void opgi_slasher_begin(opg_slasher *s)
     s->err[0] = '\0';
     s->n_recs = 0;
     s->n_ev = 0;
-    opgi_events_clear(s->reg);
+    opgi_call_begin(s->reg);
 }
 
 opg_time opgi_time_after(opg_time now, opg_time d)
@@ -455,7 +455,7 @@ size_t opgi_slasher_slash_events(const opg_slasher *s, uint32_t slot)
 
 int opgi_slasher_reserve(opg_slasher *s, size_t events, size_t records)
 {
-    opgi_events_clear(s->reg);
+    opgi_call_begin(s->reg);
     void *ev = s->ev, *recs = s->recs;
     int rc = opgi_grow(&s->alloc, &ev, &s->ev_cap, events, sizeof *s->ev);
     s->ev = ev;
@@ -491,7 +491,7 @@ opg_event *opgi_slasher_event(opg_slasher *s, opg_event_kind kind, const opgi_no
 
 void opgi_slasher_flush_events(opg_slasher *s)
 {
-    opgi_events_clear(s->reg);
+    opgi_call_begin(s->reg);
     /* room was reserved for every kept event; this only guards the bound */
     (void)opgi_events_reserve(s->reg, s->n_ev);
     for (size_t i = 0; i < s->n_ev; i++) {
@@ -716,7 +716,7 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
                     opgi_fail(s->err, rc, "earlier downtime slashes of this call were applied",
                               NULL);
                 } else {
-                    opgi_events_clear(r);
+                    opgi_call_begin(r);
                 }
                 return rc;
             }

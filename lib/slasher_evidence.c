@@ -310,7 +310,7 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
     rec.fraction = s->params.slash_fraction_double_sign;
     if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
                                  now, &rec.slash, 0)) != OPG_OK) {
-        opgi_events_clear(r);
+        opgi_call_begin(r);
         return rc;
     }
     rec.jailed = opgi_slasher_jail(s, slot, OPG_TIME_FOREVER);
@@ -446,7 +446,7 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
     if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
                                  now, &rec.slash, 1)) != OPG_OK) {
-        opgi_events_clear(r);
+        opgi_call_begin(r);
         return rc;
     }
     n = &r->nodes[slot];

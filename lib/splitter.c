@@ -21,8 +21,7 @@ static const uint64_t P_L[1] = {OPGI_P};
 static int validate_params(const void *params, char *err)
 {
     const opg_splitter_params *p = params;
-    opg_dec one, sum;
-    opg_dec_from_u64(&one, 1);
+    opg_dec sum;
     if (opg_dec_cmp(&p->inflation_min, &p->inflation_max) > 0)
         return opgi_fail(err, OPG_EINVAL, "mint.inflation_min above mint.inflation_max", NULL);
     if (opgi_dec_is_zero(&p->goal_bonded))
@@ -30,15 +29,13 @@ static int validate_params(const void *params, char *err)
     if (p->blocks_per_year == 0)
         return opgi_fail(err, OPG_EINVAL, "mint.blocks_per_year must be positive", NULL);
     if (opg_dec_add(&sum, &p->community_tax, &p->perf_share) != OPG_OK)
-        return OPG_EINVAL;
-    (void)sum;
+        return opgi_fail(err, OPG_EINVAL, "distribution.community_tax + perf_share too large", NULL);
     if ((unsigned)p->emission > OPG_EMISSION_LINEAR_POOL)
         return opgi_fail(err, OPG_EINVAL, "unknown emission kind", NULL);
     if (p->emission == OPG_EMISSION_DECAY_POOL && p->half_life < 365 * 24 * 3600)
         return opgi_fail(err, OPG_EINVAL, "emission.half_life must be at least one year", NULL);
     if (p->emission == OPG_EMISSION_LINEAR_POOL && p->duration <= 0)
         return opgi_fail(err, OPG_EINVAL, "emission.duration must be positive", NULL);
-    (void)one;
     return OPG_OK;
 }
 
@@ -144,8 +141,10 @@ static void node_release(opg_splitter *s, f1_node *n)
 /* The registry ledger shows the splitter's pools in whole units. */
 void opgi_splitter_sync_ledger(opg_splitter *s)
 {
-    opg_dec_truncate_int(&s->reg->community_pool, &s->community_pool);
-    opg_dec_truncate_int(&s->reg->outstanding_rewards, &s->outstanding);
+    opg_u256 pool, outstanding;
+    opg_dec_truncate_int(&pool, &s->community_pool);
+    opg_dec_truncate_int(&outstanding, &s->outstanding);
+    opgi_ledger_set_pools(s->reg, &pool, &outstanding);
 }
 
 /* ------------------------------------------------------------------- F1 */
@@ -224,17 +223,19 @@ static uint64_t increment_period(opg_splitter *s, uint32_t slot)
         opg_dec_sub(&n->outstanding, &n->outstanding, &n->rewards);
         opg_dec_sub(&s->outstanding, &s->outstanding, &n->rewards);
     }
-    if (closing_cum(cum, n, tokens) != OPG_OK)
-        memcpy(cum, hist_find(n, n->period - 1) ? hist_find(n, n->period - 1)->cum : (uint64_t[OPGI_CUM_LIMBS]){0},
-               sizeof cum);
+    /* the previous period's record is referenced by this one; prepare refused an
+     * overflowing ratio */
+    if (OPGI_NEVER(s->err, closing_cum(cum, n, tokens) != OPG_OK))
+        memset(cum, 0, sizeof cum);
     uint64_t p = n->period;
     hist_decref(n, p - 1);
     f1_hist h;
     h.period = p;
     h.refcount = 1;
     memcpy(h.cum, cum, sizeof cum);
-    if (n->n_hist < n->cap_hist)
-        n->hist[n->n_hist++] = h; /* periods only grow: appending keeps the order */
+    /* periods only grow: appending keeps the order; prepare reserved the room */
+    if (!OPGI_NEVER(s->err, n->n_hist >= n->cap_hist))
+        n->hist[n->n_hist++] = h;
     memset(&n->rewards, 0, sizeof n->rewards);
     n->period = p + 1;
     opgi_splitter_sync_ledger(s); /* the pool may have grown (zero-token node) */
@@ -323,7 +324,7 @@ static void withdraw(opg_splitter *s, uint32_t del, opg_height now, opg_u256 *pa
     increment_period(s, slot);
     const f1_hist *end = hist_find(n, n->period - 1);
     opg_dec rewards;
-    if (!end || calc_rewards(&rewards, s, slot, d, end->cum, now) != OPG_OK)
+    if (OPGI_NEVER(s->err, !end || calc_rewards(&rewards, s, slot, d, end->cum, now) != OPG_OK))
         memset(&rewards, 0, sizeof rewards); /* prepare() refused such states already */
     /* never pay more than the node holds for its delegators: its outstanding less
      * the commission it owes its operator (consistent state never reaches this) */
@@ -343,12 +344,10 @@ static void withdraw(opg_splitter *s, uint32_t del, opg_height now, opg_u256 *pa
     opg_dec_add(&s->paid_delegators, &s->paid_delegators, &whole_dec);
     hist_decref(n, d->f1.period);
     memset(&d->f1, 0, sizeof d->f1);
-    if (!opgi_u256_is_zero(&whole)) {
+    if (!opgi_u256_is_zero(&whole)) { /* SPLITTER_EVENTS_PER_CALL */
         opg_event *e = opgi_event_push(r, OPG_EVENT_REWARDS_PAID, &r->nodes[slot]);
-        if (e) {
-            e->account = d->delegator;
-            e->amount = whole;
-        }
+        e->account = d->delegator;
+        e->amount = whole;
     }
     if (paid_out)
         *paid_out = whole;
@@ -399,6 +398,10 @@ static void allocate_to_node(opg_splitter *s, uint32_t slot, const opg_dec *toke
 }
 
 /* ----------------------------------------------------------------- hooks */
+
+/* Each hook call, and each withdrawal of the splitter's own, pushes at most one event
+ * (the rewards or commission it pays). */
+#define SPLITTER_EVENTS_PER_CALL 1
 
 static int hook_prepare(void *ctx, opg_registry *r, const opgi_plan *plan)
 {
@@ -458,7 +461,7 @@ static void hook_before_slashed(void *ctx, opg_registry *r, uint32_t slot, const
     f1_node *n = &s->nodes[slot];
     uint64_t p = increment_period(s, slot);
     hist_incref(n, p);
-    if (n->n_slash < n->cap_slash) {
+    if (!OPGI_NEVER(s->err, n->n_slash >= n->cap_slash)) { /* prepare reserved it */
         f1_slash *e = &n->slashes[n->n_slash++];
         e->height = r->cur_height;
         e->period = p;
@@ -483,12 +486,10 @@ static void hook_node_removed(void *ctx, opg_registry *r, uint32_t slot)
         opg_dec_sub(&s->outstanding, &s->outstanding, &n->commission);
         opg_dec_add(&s->community_pool, &s->community_pool, &rest);
         opg_dec_add(&s->paid_commission, &s->paid_commission, &whole_dec);
-        if (!opgi_u256_is_zero(&whole)) {
+        if (!opgi_u256_is_zero(&whole)) { /* SPLITTER_EVENTS_PER_CALL */
             opg_event *e = opgi_event_push(r, OPG_EVENT_COMMISSION_PAID, &r->nodes[slot]);
-            if (e) {
-                e->account = r->nodes[slot].operator_id;
-                e->amount = whole;
-            }
+            e->account = r->nodes[slot].operator_id;
+            e->amount = whole;
         }
     }
     opg_dec_add(&s->community_pool, &s->community_pool, &n->outstanding);
@@ -512,7 +513,7 @@ int opgi_splitter_attach(opg_splitter *s)
     h.after_delegation_modified = hook_after_modified;
     h.before_node_slashed = hook_before_slashed;
     h.node_removed = hook_node_removed;
-    h.events_per_call = 1;
+    h.events_per_call = SPLITTER_EVENTS_PER_CALL;
     return opgi_registry_attach(s->reg, &h);
 }
 
@@ -720,20 +721,20 @@ int opg_splitter_allocate_to_node(opg_splitter *s, const opg_id *operator_id, co
 int opg_splitter_withdraw_rewards(opg_u256 *paid, opg_splitter *s, const opg_id *delegator,
                                   const opg_id *operator_id, opg_height height, opg_time now)
 {
-    if (!s || !delegator || !operator_id)
+    if (!s)
         return OPG_EINVAL;
     s->err[0] = '\0';
+    OPGI_CHECK_ARG(s->err, delegator && operator_id);
     opg_registry *r = s->reg;
-    opgi_events_clear(r);
+    int rc = opgi_stake_call_begin(r, height, now);
+    if (rc)
+        return rc;
     uint32_t slot = opgi_node_find(r, operator_id);
     uint32_t del = slot == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, delegator, slot);
     if (del == OPGI_NONE)
         return opgi_fail(s->err, OPG_ENOTFOUND, "no such delegation", NULL);
-    r->cur_height = height;
-    r->cur_time = now;
     opgi_plan plan = {NULL, 0, &del, 1, OPGI_NONE};
-    int rc;
-    if ((rc = opgi_events_reserve(r, 1)) != OPG_OK)
+    if ((rc = opgi_events_reserve(r, SPLITTER_EVENTS_PER_CALL)) != OPG_OK)
         return opgi_fail(s->err, rc, NULL, NULL);
     if ((rc = hook_prepare(s, r, &plan)) != OPG_OK)
         return opgi_fail(s->err, rc, opg_registry_last_error(r), NULL);
@@ -747,18 +748,19 @@ int opg_splitter_withdraw_rewards(opg_u256 *paid, opg_splitter *s, const opg_id 
 
 int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s, const opg_id *operator_id)
 {
-    if (!s || !operator_id)
+    if (!s)
         return OPG_EINVAL;
     s->err[0] = '\0';
+    OPGI_CHECK_ARG(s->err, operator_id);
     opg_registry *r = s->reg;
-    opgi_events_clear(r);
+    opgi_call_begin(r);
     uint32_t slot = opgi_node_find(r, operator_id);
     if (slot == OPGI_NONE)
         return opgi_fail(s->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
     f1_node *n = &s->nodes[slot];
     if (opgi_dec_is_zero(&n->commission))
         return opgi_fail(s->err, OPG_EZERO, "no commission to withdraw", NULL);
-    int rc = opgi_events_reserve(r, 1);
+    int rc = opgi_events_reserve(r, SPLITTER_EVENTS_PER_CALL);
     if (rc)
         return opgi_fail(s->err, rc, NULL, NULL);
     opg_u256 whole;
@@ -771,10 +773,8 @@ int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s, const opg_
     opg_dec_add(&s->paid_commission, &s->paid_commission, &whole_dec);
     if (!opgi_u256_is_zero(&whole)) {
         opg_event *e = opgi_event_push(r, OPG_EVENT_COMMISSION_PAID, &r->nodes[slot]);
-        if (e) {
-            e->account = r->nodes[slot].operator_id;
-            e->amount = whole;
-        }
+        e->account = r->nodes[slot].operator_id;
+        e->amount = whole;
     }
     opgi_splitter_sync_ledger(s);
     if (paid)
