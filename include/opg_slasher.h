@@ -190,12 +190,12 @@ typedef struct opg_commit_sig {
  * Errors (nothing changed): OPG_EINVAL (entries NULL with count > 0, a node listed
  * twice), OPG_ENOTFOUND (no node has a consensus key), OPG_ESTATUS (a node not
  * jailed has never been bonded, so it has no signing info), OPG_EOVERFLOW (power *
- * power_reduction of a node to slash exceeds 256 bits), OPG_ENOMEM.
- * One exception to "nothing changed": when several nodes are slashed in one call
- * and the registry runs out of memory at the second or a later one (it allocates
- * only when that node has pending redelegations), the earlier ones stay slashed,
- * jailed and reset and OPG_ENOMEM is returned; calling again with the same
- * arguments then finishes the block exactly as one successful call would have.
+ * power_reduction of a node to slash exceeds 256 bits), OPG_ENOMEM. Several slashes in
+ * one call are all-or-nothing too: everything they need is checked and reserved
+ * before the first, so OPG_ENOMEM leaves the registry, its engines and the slasher
+ * as they were, and the same call then gives exactly what one successful call gives.
+ * The events of every slash, jail and reward payment the call caused are in the
+ * registry's list (opg_registry_events), in order.
  * O(count * log nodes) plus the slashes.
  */
 OPG_API int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries,

@@ -261,8 +261,9 @@ static void hook_node_bonded(void *ctx, opg_registry *r, uint32_t node, opg_heig
 {
     opg_slasher *s = ctx;
     (void)r;
-    if (node >= s->cap)
-        return; /* cannot happen: prepare grew the arrays before the node existed */
+    /* prepare grew the arrays before the node existed */
+    if (OPGI_NEVER(s->err, node >= s->cap))
+        return;
     if (!s->info[node].has) {
         clear_slot(s, node);
         s->info[node].has = 1;
@@ -407,7 +408,6 @@ void opg_slasher_free(opg_slasher *s)
     opgi_free(&a, s->seen, s->seen_cap * sizeof *s->seen);
     opgi_free(&a, s->corr, s->corr_cap * sizeof *s->corr);
     opgi_free(&a, s->recs, s->recs_cap * sizeof *s->recs);
-    opgi_free(&a, s->ev, s->ev_cap * sizeof *s->ev);
     opgi_free(&a, s->scratch, s->scratch_cap * sizeof *s->scratch);
     opgi_free(&a, s, sizeof *s);
 }
@@ -427,7 +427,6 @@ void opgi_slasher_begin(opg_slasher *s)
 {
     s->err[0] = '\0';
     s->n_recs = 0;
-    s->n_ev = 0;
     opgi_call_begin(s->reg);
 }
 
@@ -438,68 +437,22 @@ opg_time opgi_time_after(opg_time now, opg_time d)
     return now + d;
 }
 
-size_t opgi_slasher_slash_events(const opg_slasher *s, uint32_t slot)
+int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, size_t events,
+                       size_t records)
 {
-    const opg_registry *r = s->reg;
-    const opg_id *op = &r->nodes[slot].operator_id;
-    size_t d = 0;
-    for (size_t i = 0; i < r->redelegations.len; i++) {
-        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
-        if (opg_id_cmp(&e->src, op) == 0)
-            d++;
-    }
-    /* the registry's own reservation for a slash draining d delegations */
-    size_t calls = 2 + 4 * d;
-    return calls + opgi_engine_events(r, calls);
-}
-
-int opgi_slasher_reserve(opg_slasher *s, size_t events, size_t records)
-{
-    opgi_call_begin(s->reg);
-    void *ev = s->ev, *recs = s->recs;
-    int rc = opgi_grow(&s->alloc, &ev, &s->ev_cap, events, sizeof *s->ev);
-    s->ev = ev;
-    if (rc == OPG_OK)
-        rc = opgi_grow(&s->alloc, &recs, &s->recs_cap, records, sizeof *s->recs);
+    opg_registry *r = s->reg;
+    void *recs = s->recs;
+    int rc = opgi_grow(&s->alloc, &recs, &s->recs_cap, records, sizeof *s->recs);
     s->recs = recs;
-    if (rc == OPG_OK)
-        rc = opgi_events_reserve(s->reg, events);
-    return rc ? opgi_fail(s->err, OPG_ENOMEM, NULL, NULL) : OPG_OK;
+    if (rc)
+        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    if ((rc = opgi_registry_slashes_prepare(&events, r, slots, n)) != OPG_OK ||
+        (rc = opgi_call_enter(r, events)) != OPG_OK)
+        return opgi_fail(s->err, rc, "the registry cannot take the slashes", r->err);
+    return OPG_OK;
 }
 
-static void keep_events(opg_slasher *s)
-{
-    size_t n;
-    const opg_event *e = opg_registry_events(s->reg, &n);
-    for (size_t i = 0; i < n && s->n_ev < s->ev_cap; i++)
-        s->ev[s->n_ev++] = e[i];
-}
-
-opg_event *opgi_slasher_event(opg_slasher *s, opg_event_kind kind, const opgi_node *node)
-{
-    if (s->n_ev >= s->ev_cap)
-        return NULL;
-    opg_event *e = &s->ev[s->n_ev++];
-    memset(e, 0, sizeof *e);
-    e->kind = kind;
-    if (node) {
-        e->node = node->operator_id;
-        e->status = (opg_node_status)node->status;
-    }
-    return e;
-}
-
-void opgi_slasher_flush_events(opg_slasher *s)
-{
-    opgi_call_begin(s->reg);
-    /* room was reserved for every kept event; this only guards the bound */
-    (void)opgi_events_reserve(s->reg, s->n_ev);
-    for (size_t i = 0; i < s->n_ev; i++) {
-        opg_event *e = opgi_event_push(s->reg, s->ev[i].kind, NULL);
-        if (e)
-            *e = s->ev[i];
-    }
-}
+void opgi_slasher_leave(opg_slasher *s) { opgi_call_leave(s->reg); }
 
 int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uint64_t power,
                        const opg_dec *fraction, opg_height height, opg_time now,
@@ -510,21 +463,7 @@ int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uin
                                  allow_unbonded);
     if (rc)
         return opgi_fail(s->err, rc, "the registry refused the slash", s->reg->err);
-    keep_events(s);
     return OPG_OK;
-}
-
-int opgi_slasher_jail(opg_slasher *s, uint32_t slot, opg_time until)
-{
-    opg_registry *r = s->reg;
-    size_t before = r->n_events;
-    int jailed = opgi_registry_jail_until(r, slot, until);
-    /* keep the jail event with the call's other events (room was reserved) */
-    const opg_event *e = opg_registry_events(r, NULL);
-    for (size_t i = before; i < r->n_events && s->n_ev < s->ev_cap; i++)
-        s->ev[s->n_ev++] = e[i];
-    r->n_events = before;
-    return jailed;
 }
 
 /* -------------------------------------------------------------- liveness */
@@ -576,51 +515,6 @@ uint32_t opgi_slasher_node_by_key(const opg_registry *r, const opg_id *key)
 /* What record_commit does to an entry, in s->mark by node slot. */
 enum { MARK_NONE = 0, MARK_SKIP = 1, MARK_UPDATE = 2, MARK_SLASH = 3 };
 
-/* Reserves what every engine needs for the downtime slashes of this call, so that
- * each slash's own prepare then finds its room already there. */
-static int prepare_all(opg_slasher *s, const uint32_t *slot_of, size_t count)
-{
-    opg_registry *r = s->reg;
-    size_t n_nodes = 0, n_dels = 0;
-    for (size_t i = 0; i < count; i++) {
-        uint32_t slot = slot_of[i];
-        if (s->mark[slot] != MARK_SLASH || r->nodes[slot].status == OPG_NODE_UNBONDED)
-            continue;
-        n_nodes++;
-        for (size_t k = 0; k < r->redelegations.len; k++) {
-            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, k);
-            if (opg_id_cmp(&e->src, &r->nodes[slot].operator_id) == 0)
-                n_dels++;
-        }
-    }
-    uint32_t *nodes = opgi_alloc_array(&s->alloc, n_nodes + n_dels + 1, sizeof *nodes);
-    if (!nodes)
-        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
-    uint32_t *dels = nodes + n_nodes;
-    size_t a = 0, b = 0;
-    for (size_t i = 0; i < count; i++) {
-        uint32_t slot = slot_of[i];
-        if (s->mark[slot] != MARK_SLASH || r->nodes[slot].status == OPG_NODE_UNBONDED)
-            continue;
-        nodes[a++] = slot;
-        for (size_t k = 0; k < r->redelegations.len; k++) {
-            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, k);
-            if (opg_id_cmp(&e->src, &r->nodes[slot].operator_id) != 0)
-                continue;
-            uint32_t dn = opgi_node_find(r, &e->dst);
-            uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
-            if (dd != OPGI_NONE)
-                dels[b++] = dd;
-        }
-    }
-    opgi_plan plan = {nodes, a, dels, b, OPGI_NONE};
-    int rc = opgi_engines_prepare(r, &plan);
-    opgi_free(&s->alloc, nodes, (n_nodes + n_dels + 1) * sizeof *nodes);
-    if (rc)
-        return opgi_fail(s->err, rc, "an engine refused the downtime slashes", r->err);
-    return OPG_OK;
-}
-
 int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, size_t count,
                               opg_height height, opg_time now)
 {
@@ -629,12 +523,15 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
     opgi_slasher_begin(s);
     opg_registry *r = s->reg;
     int rc;
+    /* scratch: each entry's slot, then the slots to slash */
     void *scratch = s->scratch;
-    rc = opgi_grow(&s->alloc, &scratch, &s->scratch_cap, count, sizeof *s->scratch);
+    rc = count > SIZE_MAX / 2 ? OPG_ENOMEM
+                              : opgi_grow(&s->alloc, &scratch, &s->scratch_cap, 2 * count,
+                                          sizeof *s->scratch);
     s->scratch = scratch;
     if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
-    uint32_t *slot_of = s->scratch;
+    uint32_t *slot_of = s->scratch, *to_slash = s->scratch + count;
     memset(s->mark, 0, r->node_slots);
     const uint64_t W = s->params.signed_blocks_window;
     const uint64_t max_missed = max_missed_of(&s->params);
@@ -667,25 +564,21 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
         }
     }
 
-    /* 2. reserve for the slashes: events, records, the engines' memory */
+    /* 2. reserve for the slashes: records, events, the registry's and the engines'
+     * memory; then nothing that follows can fail */
     if (n_slash) {
-        size_t events = 0;
+        size_t n_to = 0;
         for (size_t i = 0; i < count; i++) {
             uint32_t slot = slot_of[i];
-            if (s->mark[slot] != MARK_SLASH)
+            if (s->mark[slot] != MARK_SLASH || r->nodes[slot].status == OPG_NODE_UNBONDED)
                 continue;
-            if (r->nodes[slot].status != OPG_NODE_UNBONDED) {
-                opg_u256 amount, pw = {{entries[i].power, 0, 0, 0}};
-                if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
-                    return opgi_fail(s->err, OPG_EOVERFLOW, "power * power_reduction too large",
-                                     NULL);
-                events += opgi_slasher_slash_events(s, slot);
-            }
-            events += 1; /* the jail */
+            opg_u256 amount, pw = {{entries[i].power, 0, 0, 0}};
+            if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
+                return opgi_fail(s->err, OPG_EOVERFLOW, "power * power_reduction too large", NULL);
+            to_slash[n_to++] = slot;
         }
-        if ((rc = opgi_slasher_reserve(s, events, n_slash)) != OPG_OK)
-            return rc;
-        if (n_slash > 1 && (rc = prepare_all(s, slot_of, count)) != OPG_OK)
+        if ((rc = opgi_slasher_enter(s, to_slash, n_to, n_slash * opgi_events_jail(r), n_slash)) !=
+            OPG_OK)
             return rc;
     }
 
@@ -708,21 +601,16 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
         rec.power = entries[i].power;
         rec.fraction = s->params.slash_fraction_downtime;
         if (n->status != OPG_NODE_UNBONDED) {
+            /* checked and reserved above: the registry cannot refuse now */
             rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction,
                                     height, now, &rec.slash, 0);
-            if (rc) {
-                if (s->n_recs) { /* earlier slashes stay; a retry completes the block */
-                    opgi_slasher_flush_events(s);
-                    opgi_fail(s->err, rc, "earlier downtime slashes of this call were applied",
-                              NULL);
-                } else {
-                    opgi_call_begin(r);
-                }
-                return rc;
+            if (OPGI_NEVER(s->err, rc != OPG_OK)) {
+                opgi_slasher_leave(s);
+                return OPG_EINVARIANT;
             }
         }
         n = &r->nodes[slot];
-        rec.jailed = opgi_slasher_jail(s, slot, until);
+        rec.jailed = opgi_registry_jail_until(r, slot, until);
         rec.jailed_until = n->jailed_until;
         rec.burned = rec.slash.burned_total;
         /* reset so the node is not slashed again at once when it bonds again */
@@ -762,7 +650,7 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
         }
     }
     if (n_slash)
-        opgi_slasher_flush_events(s);
+        opgi_slasher_leave(s);
     return OPG_OK;
 }
 

@@ -297,7 +297,7 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
         return opgi_fail(s->err, OPG_ETOMBSTONED, "node already tombstoned: evidence ignored",
                          NULL);
 
-    int rc = opgi_slasher_reserve(s, opgi_slasher_slash_events(s, slot) + 1, 1);
+    int rc = opgi_slasher_enter(s, &slot, 1, opgi_events_jail(r), 1);
     if (rc)
         return rc;
     opg_slasher_record rec;
@@ -308,24 +308,28 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
     rec.infraction_height = ih - 1;
     rec.power = ev->validator_power;
     rec.fraction = s->params.slash_fraction_double_sign;
+    /* the slash is the first change: if the registry refuses it, nothing happened */
     if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
                                  now, &rec.slash, 0)) != OPG_OK) {
-        opgi_call_begin(r);
+        opgi_slasher_leave(s);
         return rc;
     }
-    rec.jailed = opgi_slasher_jail(s, slot, OPG_TIME_FOREVER);
-    opg_registry_tombstone(r, &rec.node);
+    rec.jailed = opgi_registry_jail_until(r, slot, OPG_TIME_FOREVER);
+    (void)OPGI_NEVER(s->err, opg_registry_tombstone(r, &rec.node) != OPG_OK); /* it exists */
     rec.jailed_until = r->nodes[slot].jailed_until;
     rec.tombstoned = 1;
     rec.burned = rec.slash.burned_total;
     s->recs[s->n_recs++] = rec;
-    opgi_slasher_flush_events(s);
+    opgi_slasher_leave(s);
     if (out)
         *out = rec;
     return OPG_OK;
 }
 
 /* ------------------------------------------------------- faulty inference */
+
+/* A faulty-inference slash pushes one event of its own: the reporter's reward. */
+#define REPORTER_EVENTS 1
 
 /* Position of id in the seen list (where it is or would go); *found set. */
 static size_t seen_search(const opg_slasher *s, const opg_id *id, int *found)
@@ -433,43 +437,43 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     const opg_u256 stake = n->tokens;
 
     /* reserve everything, then slash: nothing after the slash can fail */
-    int rc = opgi_slasher_reserve(s, opgi_slasher_slash_events(s, slot) + 2, 1);
-    if (rc)
-        return rc;
     void *seen = s->seen, *corr = s->corr;
-    rc = opgi_grow(&s->alloc, &seen, &s->seen_cap, s->n_seen + 1, sizeof *s->seen);
+    int rc = opgi_grow(&s->alloc, &seen, &s->seen_cap, s->n_seen + 1, sizeof *s->seen);
     s->seen = seen;
     if (rc == OPG_OK)
         rc = opgi_grow(&s->alloc, &corr, &s->corr_cap, s->n_corr + 1, sizeof *s->corr);
     s->corr = corr;
     if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    if ((rc = opgi_slasher_enter(s, &slot, 1, opgi_events_jail(r) + REPORTER_EVENTS, 1)) != OPG_OK)
+        return rc;
     if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
                                  now, &rec.slash, 1)) != OPG_OK) {
-        opgi_call_begin(r);
+        opgi_slasher_leave(s);
         return rc;
     }
     n = &r->nodes[slot];
     opg_time until = fc->tombstone ? OPG_TIME_FOREVER : opgi_time_after(now, fc->jail_duration);
-    rec.jailed = opgi_slasher_jail(s, slot, until);
+    rec.jailed = opgi_registry_jail_until(r, slot, until);
     if (fc->tombstone) {
-        opg_registry_tombstone(r, &rec.node);
+        (void)OPGI_NEVER(s->err, opg_registry_tombstone(r, &rec.node) != OPG_OK);
         rec.tombstoned = 1;
     }
     rec.jailed_until = n->jailed_until;
 
     /* reporter reward: trunc(burned_total * share); the remainder stays burned */
-    opgi_muldiv(rec.reporter_reward.limb, 4, rec.slash.burned_total.limb, 4,
-                s->params.reporter_share.limb, 4, P_ONE, 1, OPGI_TRUNC);
-    opg_u256_sub(&rec.burned, &rec.slash.burned_total, &rec.reporter_reward);
+    /* reporter_share <= 1, so the reward fits and is at most what was burned */
+    (void)OPGI_NEVER(s->err, opgi_muldiv(rec.reporter_reward.limb, 4, rec.slash.burned_total.limb,
+                                         4, s->params.reporter_share.limb, 4, P_ONE, 1,
+                                         OPGI_TRUNC) != OPG_OK ||
+                                 opg_u256_sub(&rec.burned, &rec.slash.burned_total,
+                                              &rec.reporter_reward) != OPG_OK);
     if (!opgi_u256_is_zero(&rec.reporter_reward)) {
         /* the reward leaves the burned total: the host credits it to the reporter */
-        opg_u256_sub(&r->burned, &r->burned, &rec.reporter_reward);
-        opg_event *e = opgi_slasher_event(s, OPG_EVENT_REPORTER_REWARD, n);
-        if (e) {
-            e->account = ev->reporter;
-            e->amount = rec.reporter_reward;
-        }
+        opgi_ledger_unburn(r, &rec.reporter_reward);
+        opg_event *e = opgi_event_push(r, OPG_EVENT_REPORTER_REWARD, n); /* REPORTER_EVENTS */
+        e->account = ev->reporter;
+        e->amount = rec.reporter_reward;
     }
 
     /* remember the id; forget those that would now be refused as too old */
@@ -500,7 +504,7 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     s->n_corr -= drop;
 
     s->recs[s->n_recs++] = rec;
-    opgi_slasher_flush_events(s);
+    opgi_slasher_leave(s);
     if (out)
         *out = rec;
     return OPG_OK;

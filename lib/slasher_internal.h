@@ -10,10 +10,10 @@
  * slot past them, so the apply hooks never allocate.
  *
  * A slasher call that slashes makes several registry calls (slash, jail,
- * tombstone), each of which starts a fresh event list. The slasher copies each
- * call's events into its own buffer and, at the end, puts them all back into the
- * registry's list, so the host sees every effect of the slasher call. Room for all
- * of them (in both lists) is reserved before the first registry call.
+ * tombstone) inside one registry bracket (opgi_slasher_enter / opgi_slasher_leave),
+ * so their events append to the registry's list and the host finds every effect of
+ * the slasher call there. Everything the slashes need (events, the registry's and
+ * the engines' memory, the records) is reserved before the first of them.
  */
 #ifndef OPG_SLASHER_INTERNAL_H
 #define OPG_SLASHER_INTERNAL_H
@@ -67,8 +67,6 @@ struct opg_slasher {
     /* outputs of the last call (not state) */
     opg_slasher_record *recs;
     size_t n_recs, recs_cap;
-    opg_event *ev;
-    size_t n_ev, ev_cap;
     uint32_t *scratch;
     size_t scratch_cap;
 };
@@ -77,23 +75,16 @@ extern const opgi_param_table opgi_slasher_param_table;
 
 /* Starts a mutating call: no records, no error text, no registry events. */
 void opgi_slasher_begin(opg_slasher *s);
-/* Events one opg_registry_slash of the node in `slot` may append at most. */
-size_t opgi_slasher_slash_events(const opg_slasher *s, uint32_t slot);
-/* Reserves room for `events` events in the slasher's buffer and the registry's list,
- * and `records` records. Clears the registry's events. */
-int opgi_slasher_reserve(opg_slasher *s, size_t events, size_t records);
-/* opg_registry_slash of the node in slot; on success its events are kept. */
+/* The check phase of the slashes of one call: room for `records` records, for the
+ * slashes of the n nodes in slots (opgi_registry_slashes_prepare) and `events` more
+ * events, then a registry bracket is open. Changes no state. */
+int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, size_t events,
+                       size_t records);
+void opgi_slasher_leave(opg_slasher *s);
+/* opg_registry_slash of the node in slot (inside the bracket). */
 int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uint64_t power,
                        const opg_dec *fraction, opg_height height, opg_time now,
                        opg_slash_result *res, int allow_unbonded);
-/* Jails the node until `until`, or extends a jail in force to `until` if later.
- * Returns 1 if it jailed the node now, 0 if it was jailed already. Cannot fail
- * once opgi_slasher_reserve has run. */
-int opgi_slasher_jail(opg_slasher *s, uint32_t slot, opg_time until);
-/* Puts the kept events back into the registry's list (room was reserved). */
-void opgi_slasher_flush_events(opg_slasher *s);
-/* Appends one event to the kept events (room was reserved); NULL if none left. */
-opg_event *opgi_slasher_event(opg_slasher *s, opg_event_kind kind, const opgi_node *node);
 /* The fault class with this id, or NULL. O(log classes). */
 const opg_fault_class *opgi_slasher_class(const opg_slasher *s, uint32_t id);
 /* OPG_OK and the length if c is a valid chain id (1..50 bytes of 0x21..0x7e and a

@@ -75,6 +75,7 @@ static opg_splitter *g_splitter;
 typedef struct snap {
     uint8_t r[32], s[32], sp[32];
     size_t n_events;
+    uint8_t events[32]; /* BLAKE2b of the registry's event list */
 } snap;
 
 static void take(snap *x, opg_registry *r, opg_slasher *s)
@@ -84,7 +85,8 @@ static void take(snap *x, opg_registry *r, opg_slasher *s)
     opg_slasher_state_hash(x->s, s);
     if (g_splitter)
         opg_splitter_state_hash(x->sp, g_splitter);
-    opg_registry_events(r, &x->n_events);
+    const opg_event *ev = opg_registry_events(r, &x->n_events);
+    crypto_generichash(x->events, 32, (const unsigned char *)ev, x->n_events * sizeof *ev, NULL, 0);
 }
 
 static int same_state(const snap *x, const snap *y)
@@ -1506,11 +1508,12 @@ static void test_allocation_failures(void)
 }
 
 /*
- * The one documented exception: two downtime slashes in one commit, the second
- * node with a pending redelegation (the registry allocates while slashing it). For
- * every n, failing the n-th allocation either changes nothing, or leaves the first
- * slash applied; then calling again with the same commit must reach exactly the
- * state of one successful call.
+ * Three downtime slashes in one commit, two of the nodes with redelegations out of
+ * them and one destination delegation also unbonding (so the slashes drain entries
+ * and unbond delegations at the destination). For every n, failing the n-th
+ * allocation of the commit returns OPG_ENOMEM with every state hash unchanged, no
+ * events and no records; calling again then reaches exactly the state, events and
+ * records of one successful call.
  */
 static int partial_setup(opg_registry **r, opg_slasher **s, const opg_allocator *a)
 {
@@ -1521,36 +1524,45 @@ static int partial_setup(opg_registry **r, opg_slasher **s, const opg_allocator 
     g_splitter = splitter_on(*r, a);
     if (opg_slasher_new(s, *r, &p, a))
         return 1;
-    opg_id b = id_n(2), c = id_n(3), d = id_n(700);
-    opg_u256 amt = u64v(40 * M);
+    opg_id b = id_n(2), c = id_n(3), dst = id_n(4), d = id_n(700), e = id_n(701);
+    opg_u256 amt = u64v(40 * M), part = u64v(10 * M);
     int rc = mk_node(*r, 1, 1, OPG_ROLE_CONSENSUS, 100 * M, 1, 0);
     rc |= mk_node(*r, 2, 2, OPG_ROLE_CONSENSUS, 100 * M, 1, 0);
     rc |= mk_node(*r, 3, 3, OPG_ROLE_CONSENSUS, 100 * M, 1, 0);
+    rc |= mk_node(*r, 4, 4, OPG_ROLE_CONSENSUS, 100 * M, 1, 0);
     rc |= opg_registry_delegate(NULL, *r, &d, &b, &amt, 1, 0);
+    rc |= opg_registry_delegate(NULL, *r, &e, &c, &amt, 1, 0);
     rc |= opg_registry_end_block(*r, 1, 0);
-    rc |= opg_registry_redelegate(NULL, *r, &d, &b, &c, &amt, 3, 3);
-    opg_commit_sig e[2];
-    memset(e, 0, sizeof e);
-    e[0].consensus_key = key_id(1);
-    e[0].power = 100;
-    e[1].consensus_key = key_id(2);
-    e[1].power = 140;
-    rc |= opg_slasher_record_commit(*s, e, 2, 4, 4);
+    rc |= opg_registry_redelegate(NULL, *r, &d, &b, &dst, &amt, 3, 3);
+    rc |= opg_registry_redelegate(NULL, *r, &e, &c, &dst, &amt, 3, 3);
+    rc |= opg_registry_undelegate(NULL, NULL, *r, &e, &dst, &part, 3, 3);
+    opg_u256 fees = u64v(9 * M); /* rewards at node 4, paid when a slash unbonds there */
+    rc |= opg_splitter_allocate_to_node(g_splitter, &dst, &fees);
+    opg_commit_sig sig[4];
+    memset(sig, 0, sizeof sig);
+    for (int i = 0; i < 4; i++) {
+        sig[i].consensus_key = key_id(i + 1);
+        sig[i].power = 100;
+        sig[i].signed_block = i == 3;
+    }
+    rc |= opg_slasher_record_commit(*s, sig, 4, 4, 4);
     return rc;
 }
 
 static int partial_commit(opg_slasher *s)
 {
-    opg_commit_sig e[2];
+    opg_commit_sig e[4];
     memset(e, 0, sizeof e);
-    e[0].consensus_key = key_id(1);
-    e[0].power = 100;
-    e[1].consensus_key = key_id(2);
+    for (int i = 0; i < 4; i++) {
+        e[i].consensus_key = key_id(i + 1);
+        e[i].power = 100;
+        e[i].signed_block = i == 3;
+    }
     e[1].power = 140;
-    return opg_slasher_record_commit(s, e, 2, 5, 5);
+    return opg_slasher_record_commit(s, e, 4, 5, 5);
 }
 
-static void test_partial_failure_resumes(void)
+static void test_liveness_all_or_nothing(void)
 {
     opg_registry *r;
     opg_slasher *s;
@@ -1558,19 +1570,39 @@ static void test_partial_failure_resumes(void)
     CHECK_OK(partial_commit(s));
     size_t n;
     const opg_slasher_record *rec = opg_slasher_records(s, &n);
-    CHECK(n == 2);
+    CHECK(n == 3);
     /* node 2: to_slash = trunc(140e6 * 0.01) = 1,400,000; the redelegation (created at
      * 3 >= 5 - 2) counts trunc(0.01 * 40e6) = 400,000 and unbonds 0.4 of d's shares
-     * at node 3: 400,000; the node pays the remaining 1,000,000 */
+     * at node 4: 400,000; the node pays the remaining 1,000,000 */
     CHECK_U256(rec[1].slash.burned_redelegation, "400000");
     CHECK_U256(rec[1].slash.burned_node, "1000000");
+    /* node 3: to_slash = 1,000,000; e's entry counts 400,000 and first drains e's
+     * unbonding at node 4 (10,000,000 balance, created at 3): all 400,000 from it,
+     * so nothing is unbonded at node 4; the node pays 600,000 */
+    CHECK_U256(rec[2].slash.burned_unbonding, "400000");
+    CHECK_U256(rec[2].slash.burned_redelegation, "0");
+    CHECK_U256(rec[2].slash.burned_node, "600000");
+    opg_slasher_record ref_recs[3];
+    memcpy(ref_recs, rec, sizeof ref_recs);
     snap ref;
     take(&ref, r, s);
+    /* in order: node 1 burned, jailed; node 2's slash pays d's rewards at node 4 as it
+     * unbonds there, then burned, jailed; node 3 burned, jailed */
+    static const opg_event_kind want[] = {
+        OPG_EVENT_BURNED, OPG_EVENT_NODE_JAILED, OPG_EVENT_REWARDS_PAID, OPG_EVENT_BURNED,
+        OPG_EVENT_NODE_JAILED, OPG_EVENT_BURNED, OPG_EVENT_NODE_JAILED};
+    size_t ne;
+    const opg_event *ev = opg_registry_events(r, &ne);
+    CHECK(ne == (sizeof want / sizeof want[0]));
+    for (size_t i = 0; i < ne && i < (sizeof want / sizeof want[0]); i++)
+        CHECK(ev[i].kind == want[i]);
+    CHECK(ne == 7 && opg_u256_cmp(&ev[3].amount, &rec[1].slash.burned_total) == 0 &&
+          opg_u256_cmp(&ev[5].amount, &rec[2].slash.burned_total) == 0);
     opg_slasher_free(s);
     opg_splitter_free(g_splitter);
     opg_registry_free(r);
 
-    unsigned partial = 0;
+    unsigned points = 0;
     for (unsigned long k = 1;; k++) {
         failalloc fa;
         failalloc_init(&fa, 0);
@@ -1582,20 +1614,19 @@ static void test_partial_failure_resumes(void)
         fa.fail_at = k;
         int rc = partial_commit(s);
         fa.fail_at = 0;
-        take(&after, r, s);
         int done = rc == OPG_OK;
         if (rc != OPG_OK) {
+            points++;
             CHECK_RC(rc, OPG_ENOMEM);
-            if (memcmp(before.r, after.r, 32) != 0) {
-                partial++;
-                CHECK(n_records(s) == 1); /* the first slash, reported */
-            } else {
-                CHECK(same_state(&before, &after) && after.n_events == 0);
-            }
-            CHECK_OK(partial_commit(s));
             take(&after, r, s);
+            CHECK(unchanged(&before, r, s) && after.n_events == 0);
+            CHECK_OK(partial_commit(s));
         }
-        CHECK(same_state(&after, &ref));
+        take(&after, r, s);
+        CHECK(same_state(&after, &ref) && after.n_events == ref.n_events &&
+              memcmp(after.events, ref.events, 32) == 0);
+        rec = opg_slasher_records(s, &n);
+        CHECK(n == 3 && memcmp(rec, ref_recs, sizeof ref_recs) == 0);
         CHECK_OK(opg_splitter_check(g_splitter));
         opg_slasher_free(s);
         opg_splitter_free(g_splitter);
@@ -1606,7 +1637,8 @@ static void test_partial_failure_resumes(void)
         CHECK(k < 1000);
     }
     g_splitter = NULL;
-    CHECK(partial >= 1);
+    printf("  liveness with 3 slashes: %u allocation failure points, each all-or-nothing\n", points);
+    CHECK(points >= 3);
 }
 
 /* ------------------------------------------------------------- property */
@@ -1819,7 +1851,7 @@ int main(void)
     RUN(test_fault_unbonded_node);
     RUN(test_save_load);
     RUN(test_allocation_failures);
-    RUN(test_partial_failure_resumes);
+    RUN(test_liveness_all_or_nothing);
     RUN(test_random_slashes_and_stake);
     return harness_done();
 }
