@@ -274,6 +274,39 @@ static void test_direct_allocation(void)
     world_free(&w);
 }
 
+/*
+ * A node created at height 10, an allocation to it in the same block: its
+ * self-delegation started at 10 (Cosmos: starting height = current height), so its
+ * rewards at 10 are zero and a withdrawal at 10 pays 0, even though the registry's
+ * previous call (another node's creation) was at height 3. One block later the
+ * allocation is there: 1000 less 10 % commission = 900.
+ */
+static void test_rewards_zero_in_creation_block(void)
+{
+    for (int withdraw_now = 0; withdraw_now < 2; withdraw_now++) {
+        world w;
+        CHECK_OK(world_new(&w, "0", OPG_EMISSION_NONE, NULL));
+        CHECK_OK(add_node(&w, 1, "0.1", 100, 3));
+        CHECK_OK(add_node(&w, 2, "0.1", 100, 10));
+        opg_id op = id_n(2);
+        opg_u256 amt = u64v(1000);
+        CHECK_OK(opg_splitter_allocate_to_node(w.s, &op, &amt));
+        opg_dec pending;
+        CHECK_OK(opg_splitter_pending_rewards(&pending, w.s, &op, &op, 10));
+        CHECK_DEC(pending, "0");
+        if (withdraw_now) {
+            opg_u256 paid = u64v(7);
+            CHECK_OK(opg_splitter_withdraw_rewards(&paid, w.s, &op, &op, 10, 50));
+            CHECK_U256(paid, "0");
+        } else {
+            CHECK_OK(opg_splitter_pending_rewards(&pending, w.s, &op, &op, 11));
+            CHECK_DEC(pending, "900");
+        }
+        CHECK_OK(opg_splitter_check(w.s));
+        world_free(&w);
+    }
+}
+
 /* Mint known answers, exact integer arithmetic of the x/mint formulas:
  * supply 10^27, nothing bonded: ratio 0, delta = quo(mul(1, 0.13), 6311520)
  * = 0.000000020597257079, inflation 0.130000020597257079, minted
@@ -776,6 +809,7 @@ int main(void)
     RUN(test_two_nodes_tax_and_dust);
     RUN(test_performance_share);
     RUN(test_direct_allocation);
+    RUN(test_rewards_zero_in_creation_block);
     RUN(test_cosmos_mint);
     RUN(test_decay_exp2_accuracy);
     RUN(test_decay_pool_sums_exactly);
