@@ -115,9 +115,17 @@ check: test
 .PHONY: run-tests
 # Examples that `make test` runs (the demo is run by `make demo`).
 TEST_EXAMPLES := $(B)/examples/quickstart
+SHORT_B = $(B)/short-bound
 
-run-tests: lib $(TEST_BIN) $(REPLAY_BIN) $(TEST_EXAMPLES)
-	@bash test/run.sh $(B) $(TEST_BIN) -- $(FUZZ_NAMES) -- $(TEST_EXAMPLES)
+run-tests: lib $(TEST_BIN) $(SHORT_B)/short_bound $(REPLAY_BIN) $(TEST_EXAMPLES)
+	@bash test/run.sh $(B) $(TEST_BIN) $(SHORT_B)/short_bound -- $(FUZZ_NAMES) -- $(TEST_EXAMPLES)
+
+# The library again with every event reservation two short (lib/registry.c), and
+# test/short_bound.c linked to it: a push past the reservation must abort, not drop.
+$(SHORT_B)/short_bound: test/short_bound.c test/harness.h $(LIB_SRC) $(LIB_HDR)
+	@$(MAKE) --no-print-directory $(SHORT_B)/libopg.a B=$(SHORT_B) \
+	    LIB_DEFS="-DOPGI_DEBUG -DOPGI_TEST_EVENT_SHORTFALL=2"
+	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(SHORT_B)/libopg.a $(LDLIBS)
 
 # The Python binding's tests alone; test/run.sh runs the same script in `make test`.
 .PHONY: python-test
