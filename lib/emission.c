@@ -50,12 +50,12 @@ int opgi_decay_remaining(opg_u256 *out, const uint64_t table[OPGI_EXP2_BITS][4],
         if (rem >= h) {
             rem -= h;
             uint64_t prod[9];
-            opgi_muldiv(prod, 9, y, 5, table[i], 4, ONE_L, 1, OPGI_TRUNC);
+            OPGI_MUST(opgi_muldiv(prod, 9, y, 5, table[i], 4, ONE_L, 1, OPGI_TRUNC));
             memcpy(y, prod + 4, sizeof y); /* >> 256 */
         }
     }
     uint64_t prod[9];
-    opgi_muldiv(prod, 9, p0->limb, 4, y, 5, ONE_L, 1, OPGI_TRUNC);
+    OPGI_MUST(opgi_muldiv(prod, 9, p0->limb, 4, y, 5, ONE_L, 1, OPGI_TRUNC));
     if (q >= 9 * 64) {
         memset(out, 0, sizeof *out);
         return OPG_OK;
@@ -102,7 +102,7 @@ void opgi_emission_reanchor(opg_splitter *s)
     if (s->params.emission != OPG_EMISSION_DECAY_POOL && s->params.emission != OPG_EMISSION_LINEAR_POOL)
         return;
     /* what is left becomes the new pool, from the last block on */
-    opg_u256_sub(&s->anchor_amount, &s->anchor_amount, &s->anchor_emitted);
+    OPGI_MUST(opg_u256_sub(&s->anchor_amount, &s->anchor_amount, &s->anchor_emitted));
     memset(&s->anchor_emitted, 0, sizeof s->anchor_emitted);
     if (s->has_last && s->last_time > s->anchor_time)
         s->anchor_time = s->last_time;
@@ -120,8 +120,8 @@ static int cosmos_mint(opg_u256 *minted, opg_splitter *s, opg_dec *new_inflation
     opg_dec_from_u64(&bpy, p->blocks_per_year);
     if (!opgi_u256_is_zero(&sup.total_supply)) {
         opg_dec bonded;
-        opg_dec_from_int(&bonded, &sup.bonded); /* quo_int(Dec(bonded), supply) */
-        opg_dec_quo_int(&ratio, &bonded, &sup.total_supply);
+        OPGI_MUST(opg_dec_from_int(&bonded, &sup.bonded)); /* quo_int(Dec(bonded), supply) */
+        OPGI_MUST(opg_dec_quo_int(&ratio, &bonded, &sup.total_supply));
     }
     int rc = opg_dec_quo(&q, &ratio, &p->goal_bonded);
     if (rc)
@@ -131,9 +131,9 @@ static int cosmos_mint(opg_u256 *minted, opg_splitter *s, opg_dec *new_inflation
     int negative = opg_dec_cmp(&q, &one) > 0;
     opg_dec mag;
     if (negative)
-        opg_dec_sub(&mag, &q, &one);
+        OPGI_MUST(opg_dec_sub(&mag, &q, &one));
     else
-        opg_dec_sub(&mag, &one, &q);
+        OPGI_MUST(opg_dec_sub(&mag, &one, &q));
     if ((rc = opg_dec_mul(&delta, &mag, &p->inflation_rate_change)) ||
         (rc = opg_dec_quo(&delta, &delta, &bpy)))
         return rc;
@@ -181,7 +181,7 @@ int opg_splitter_mint(opg_u256 *amount, opg_splitter *s, opg_height height, opg_
             opg_u256 target;
             rc = pool_target(&target, s, now);
             if (rc == OPG_OK && opg_u256_cmp(&target, &s->anchor_emitted) > 0)
-                opg_u256_sub(&out, &target, &s->anchor_emitted);
+                OPGI_MUST(opg_u256_sub(&out, &target, &s->anchor_emitted));
         }
         break;
     }
@@ -200,7 +200,7 @@ int opg_splitter_mint(opg_u256 *amount, opg_splitter *s, opg_height height, opg_
         s->minted = total;
     } else {
         s->emitted = total;
-        opg_u256_add(&s->anchor_emitted, &s->anchor_emitted, &out);
+        OPGI_MUST(opg_u256_add(&s->anchor_emitted, &s->anchor_emitted, &out));
     }
     s->last_time = now;
     s->has_last = 1;
@@ -254,5 +254,5 @@ void opg_splitter_emission(opg_emission_info *o, const opg_splitter *s)
     opg_dec_truncate_int(&o->minted_total, &s->minted);
     opg_dec_truncate_int(&o->emitted_total, &s->emitted);
     if (is_pool(s))
-        opg_u256_sub(&o->pool_remaining, &s->anchor_amount, &s->anchor_emitted);
+        OPGI_MUST(opg_u256_sub(&o->pool_remaining, &s->anchor_amount, &s->anchor_emitted));
 }

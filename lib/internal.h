@@ -73,6 +73,10 @@ void opgi_invariant_fail(char *errbuf, const char *expr);
         if (OPGI_NEVER(err, !(x)))          \
             return OPG_EINVARIANT;          \
     } while (0)
+/* A checked operation (opg_u256_add, opgi_muldiv, ...) whose check phase proved it
+ * cannot fail, in code where nothing may fail any more: its result is asserted,
+ * never silently dropped. */
+#define OPGI_MUST(call) ((void)OPGI_NEVER(NULL, (call) != OPG_OK))
 /* An argument check that says which argument: OPG_EINVAL with
  * "invalid argument: 'x'" as the handle's error text. */
 #define OPGI_CHECK_ARG(err, x)                                      \

@@ -369,8 +369,8 @@ int opg_u256_divmod(opg_u256 *quotient, opg_u256 *remainder, const opg_u256 *a,
     if (rc)
         return rc;
     /* r = a - q*b; q*b <= a fits */
-    opgi_muldiv(r, 4, q, 4, b->limb, 4, ONE, 1, OPGI_TRUNC);
-    opgi_sub_n(r, a->limb, r, 4);
+    OPGI_MUST(opgi_muldiv(r, 4, q, 4, b->limb, 4, ONE, 1, OPGI_TRUNC));
+    OPGI_MUST(opgi_sub_n(r, a->limb, r, 4));
     if (quotient)
         memcpy(quotient->limb, q, sizeof q);
     if (remainder)
@@ -388,7 +388,7 @@ int opg_u256_mul_div(opg_u256 *out, const opg_u256 *a, const opg_u256 *b, const 
 void opg_dec_from_u64(opg_dec *out, uint64_t integer)
 {
     uint64_t v[1] = {integer};
-    opgi_muldiv(out->limb, 4, v, 1, P_LIMB, 1, ONE, 1, OPGI_TRUNC); /* < 2^124, fits */
+    OPGI_MUST(opgi_muldiv(out->limb, 4, v, 1, P_LIMB, 1, ONE, 1, OPGI_TRUNC)); /* < 2^124, fits */
 }
 
 void opg_dec_from_raw(opg_dec *out, const opg_u256 *raw) { memcpy(out->limb, raw->limb, 32); }
@@ -541,5 +541,5 @@ int opg_dec_quo_int(opg_dec *out, const opg_dec *a, const opg_u256 *i)
 
 void opg_dec_truncate_int(opg_u256 *out, const opg_dec *a)
 {
-    opgi_muldiv(out->limb, 4, a->limb, 4, ONE, 1, P_LIMB, 1, OPGI_TRUNC);
+    OPGI_MUST(opgi_muldiv(out->limb, 4, a->limb, 4, ONE, 1, P_LIMB, 1, OPGI_TRUNC));
 }

@@ -299,7 +299,7 @@ uint64_t opgi_node_power(const opg_registry *r, const opgi_node *n)
 {
     opg_u256 q;
     uint64_t v;
-    opg_u256_divmod(&q, NULL, &n->tokens, &r->params.power_reduction);
+    OPGI_MUST(opg_u256_divmod(&q, NULL, &n->tokens, &r->params.power_reduction));
     if (opg_u256_to_u64(&v, &q) != OPG_OK || v > (uint64_t)INT64_MAX)
         return (uint64_t)INT64_MAX;
     return v;
@@ -317,7 +317,7 @@ int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *sha
     static const uint64_t one[1] = {1}, p[1] = {OPGI_P};
     static const uint64_t p2[2] = {UINT64_C(0xb34b9f1000000000), UINT64_C(0x00c097ce7bc90715)};
     uint64_t prod[8];
-    opgi_muldiv(prod, 8, shares->limb, 4, n->tokens.limb, 4, one, 1, OPGI_TRUNC);
+    OPGI_MUST(opgi_muldiv(prod, 8, shares->limb, 4, n->tokens.limb, 4, one, 1, OPGI_TRUNC));
     if (rounding == OPGI_HALF_EVEN) {
         /* quo: truncate prod * 10^36 / shares once, then half-even to 18 decimals */
         uint64_t t[10];
@@ -1196,8 +1196,9 @@ void opg_registry_supply(opg_supply_info *o, const opg_registry *r)
     o->unbonding = r->unbonding_balance;
     for (uint32_t i = 0; i < r->node_count; i++) {
         const opgi_node *n = &r->nodes[r->by_operator[i]];
-        opg_u256_add(n->status == OPG_NODE_BONDED ? &o->bonded : &o->unbonding,
-                     n->status == OPG_NODE_BONDED ? &o->bonded : &o->unbonding, &n->tokens);
+        opg_u256 *sum = n->status == OPG_NODE_BONDED ? &o->bonded : &o->unbonding;
+        if (opg_u256_add(sum, sum, &n->tokens)) /* amounts the host made up: saturate */
+            memset(sum->limb, 0xff, sizeof sum->limb);
     }
     o->community_pool = r->community_pool;
     o->outstanding_rewards = r->outstanding_rewards;

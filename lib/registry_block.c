@@ -138,7 +138,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             e->account = u->delegator;
             e->node = u->node;
             e->amount = u->balance;
-            opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &u->balance);
+            OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &u->balance));
         }
         unsigned char key[OPGI_KEY_MAX];
         opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, &u->delegator, &u->node));

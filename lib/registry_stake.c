@@ -163,7 +163,7 @@ void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *pl
     opgi_delegation *d = &r->dels[del];
     uint32_t node = d->node;
     opgi_node *n = &r->nodes[node];
-    opg_dec_sub(&d->shares, &d->shares, &plan->shares);
+    OPGI_MUST(opg_dec_sub(&d->shares, &d->shares, &plan->shares));
     /* the operator's own self-bond falling below its minimum jails the node at once
      * (measured at the node's rate before the tokens leave, as Cosmos does) */
     if (!n->jailed && opg_id_cmp(&d->delegator, &n->operator_id) == 0) {
@@ -179,8 +179,8 @@ void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *pl
         opgi_del_remove(r, del);
     else
         hooks_after_modified(r, del);
-    opg_u256_sub(&n->tokens, &n->tokens, &plan->tokens);
-    opg_dec_sub(&n->delegator_shares, &n->delegator_shares, &plan->shares);
+    OPGI_MUST(opg_u256_sub(&n->tokens, &n->tokens, &plan->tokens));
+    OPGI_MUST(opg_dec_sub(&n->delegator_shares, &n->delegator_shares, &plan->shares));
     if (plan->removes_node)
         opgi_node_remove(r, node);
 }
@@ -277,8 +277,8 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     opgi_apply_unbond(r, del, &plan);
     if (merge != SIZE_MAX) {
         opgi_unbonding *u = opgi_queue_at(&r->unbondings, merge);
-        opg_u256_add(&u->balance, &u->balance, &plan.tokens);
-        opg_u256_add(&u->initial_balance, &u->initial_balance, &plan.tokens);
+        OPGI_MUST(opg_u256_add(&u->balance, &u->balance, &plan.tokens));
+        OPGI_MUST(opg_u256_add(&u->initial_balance, &u->initial_balance, &plan.tokens));
     } else {
         opgi_unbonding u;
         memset(&u, 0, sizeof u);
@@ -291,7 +291,7 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
         opgi_queue_insert(&r->unbondings, &u, done);
         opgi_counter_add(&r->ubd_pairs, key);
     }
-    opg_u256_add(&r->unbonding_balance, &r->unbonding_balance, &plan.tokens);
+    OPGI_MUST(opg_u256_add(&r->unbonding_balance, &r->unbonding_balance, &plan.tokens));
     if (unbonded)
         *unbonded = plan.tokens;
     if (completion)
@@ -445,14 +445,14 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
 
     opgi_apply_delegate(r, delegator, node, del, amount, &issued);
     u = opgi_queue_at(&r->unbondings, at);
-    opg_u256_sub(&u->balance, &u->balance, amount);
+    OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, amount));
     if (opgi_u256_is_zero(&u->balance)) {
         unsigned char key[OPGI_KEY_MAX];
         opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, delegator, operator_id));
         opgi_queue_remove_at(&r->unbondings, at);
     } else
         opg_u256_sub(&u->initial_balance, &u->initial_balance, amount);
-    opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, amount);
+    OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, amount));
     return OPG_OK;
 }
 
@@ -462,7 +462,7 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
 static void fraction_of(opg_u256 *out, const opg_dec *fraction, const opg_u256 *amount)
 {
     /* fraction <= 1, so the result never exceeds amount */
-    opgi_muldiv(out->limb, 4, fraction->limb, 4, amount->limb, 4, P_ONE, 1, OPGI_TRUNC);
+    OPGI_MUST(opgi_muldiv(out->limb, 4, fraction->limb, 4, amount->limb, 4, P_ONE, 1, OPGI_TRUNC));
 }
 
 static int entry_live(opg_height creation, opg_time completion, opg_height infraction, opg_time now)
@@ -523,10 +523,10 @@ static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, op
         opg_u256 take = opg_u256_cmp(budget, &u->balance) < 0 ? *budget : u->balance;
         if (opgi_u256_is_zero(&take) || !entry_live(u->creation_height, u->completion_time, infraction, now))
             continue;
-        opg_u256_sub(budget, budget, &take);
-        opg_u256_sub(&u->balance, &u->balance, &take);
-        opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take);
-        opg_u256_add(burned, burned, &take);
+        OPGI_MUST(opg_u256_sub(budget, budget, &take));
+        OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, &take));
+        OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take));
+        OPGI_MUST(opg_u256_add(burned, burned, &take));
     }
 }
 
@@ -647,9 +647,9 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
             if (opg_u256_add(&counted, &counted, &s))
                 counted = to_slash; /* saturate: remaining is then 0 anyway */
             opg_u256 take = opg_u256_cmp(&s, &u->balance) < 0 ? s : u->balance;
-            opg_u256_sub(&u->balance, &u->balance, &take);
-            opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take);
-            opg_u256_add(&res.burned_unbonding, &res.burned_unbonding, &take);
+            OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, &take));
+            OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take));
+            OPGI_MUST(opg_u256_add(&res.burned_unbonding, &res.burned_unbonding, &take));
         }
         for (size_t k = 0; k < n_red; k++) {
             const opgi_redelegation *e = reds[k].e;
@@ -682,7 +682,7 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
             if (OPGI_NEVER(r->err, opgi_check_unbond(r, dd, &unbond_shares, &plan) != OPG_OK))
                 continue;
             opgi_apply_unbond(r, dd, &plan);
-            opg_u256_add(&res.burned_redelegation, &res.burned_redelegation, &plan.tokens);
+            OPGI_MUST(opg_u256_add(&res.burned_redelegation, &res.burned_redelegation, &plan.tokens));
         }
     }
     opgi_node *n = &r->nodes[node];
@@ -693,18 +693,18 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
         remaining = n->tokens;
     if (!opgi_u256_is_zero(&remaining)) {
         /* effective fraction for F1: ceil(remaining / tokens) as a Dec, at most 1 */
-        opgi_muldiv(res.effective_fraction.limb, 4, remaining.limb, 4, P_ONE, 1, n->tokens.limb, 4,
-                    OPGI_CEIL);
+        OPGI_MUST(opgi_muldiv(res.effective_fraction.limb, 4, remaining.limb, 4, P_ONE, 1, n->tokens.limb, 4,
+                              OPGI_CEIL));
         if (opg_dec_cmp(&res.effective_fraction, &one) > 0)
             res.effective_fraction = one;
         for (size_t i = 0; i < r->n_engines; i++)
             if (r->engines[i].before_node_slashed)
                 r->engines[i].before_node_slashed(r->engines[i].ctx, r, node, &res.effective_fraction);
-        opg_u256_sub(&n->tokens, &n->tokens, &remaining);
+        OPGI_MUST(opg_u256_sub(&n->tokens, &n->tokens, &remaining));
         res.burned_node = remaining;
     }
-    opg_u256_add(&res.burned_total, &res.burned_node, &res.burned_unbonding);
-    opg_u256_add(&res.burned_total, &res.burned_total, &res.burned_redelegation);
+    OPGI_MUST(opg_u256_add(&res.burned_total, &res.burned_node, &res.burned_unbonding));
+    OPGI_MUST(opg_u256_add(&res.burned_total, &res.burned_total, &res.burned_redelegation));
     opgi_ledger_burn(r, &res.burned_total);
     if (!opgi_u256_is_zero(&res.burned_total))
         opgi_event_push(r, OPG_EVENT_BURNED, &r->nodes[node])->amount = res.burned_total;

@@ -572,7 +572,8 @@ int opg_registry_check(opg_registry *r)
     }
     opg_u256 ubd = {{0, 0, 0, 0}};
     for (size_t i = 0; i < r->unbondings.len; i++)
-        opg_u256_add(&ubd, &ubd, &((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->balance);
+        if (opg_u256_add(&ubd, &ubd, &((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->balance))
+            memset(ubd.limb, 0xff, sizeof ubd.limb); /* an overflow cannot match either */
     if (opg_u256_cmp(&ubd, &r->unbonding_balance) != 0) {
         rc = opgi_fail(r->err, OPG_EINVARIANT, "unbonding balance disagrees with the entries", NULL);
         goto done;

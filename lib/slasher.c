@@ -128,7 +128,7 @@ static uint64_t max_missed_of(const opg_slasher_params *p)
     const uint64_t w[1] = {p->signed_blocks_window}, P[1] = {OPGI_P};
     uint64_t min_signed[4] = {0, 0, 0, 0};
     /* Cosmos: MulInt64 (exact) then RoundInt64 (half to even) */
-    opgi_muldiv(min_signed, 4, p->min_signed_per_window.limb, 4, w, 1, P, 1, OPGI_HALF_EVEN);
+    OPGI_MUST(opgi_muldiv(min_signed, 4, p->min_signed_per_window.limb, 4, w, 1, P, 1, OPGI_HALF_EVEN));
     return p->signed_blocks_window - min_signed[0];
 }
 

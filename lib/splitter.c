@@ -205,7 +205,7 @@ static int closing_cum(uint64_t out[OPGI_CUM_LIMBS], const f1_node *n, const opg
     if (!prev)
         return OPG_EINVARIANT;
     if (!opgi_u256_is_zero(tokens)) /* QuoDecTruncate by Dec(tokens): raw R / tokens, truncated */
-        opgi_muldiv(ratio, OPGI_CUM_LIMBS, n->rewards.limb, 4, ONE_L, 1, tokens->limb, 4, OPGI_TRUNC);
+        OPGI_MUST(opgi_muldiv(ratio, OPGI_CUM_LIMBS, n->rewards.limb, 4, ONE_L, 1, tokens->limb, 4, OPGI_TRUNC));
     if (opgi_add_n(out, prev->cum, ratio, OPGI_CUM_LIMBS))
         return OPG_EOVERFLOW;
     return OPG_OK;
@@ -219,9 +219,9 @@ static uint64_t increment_period(opg_splitter *s, uint32_t slot)
     uint64_t cum[OPGI_CUM_LIMBS];
     if (opgi_u256_is_zero(tokens)) {
         /* nobody to pay: the period's rewards go to the community pool */
-        opg_dec_add(&s->community_pool, &s->community_pool, &n->rewards);
-        opg_dec_sub(&n->outstanding, &n->outstanding, &n->rewards);
-        opg_dec_sub(&s->outstanding, &s->outstanding, &n->rewards);
+        OPGI_MUST(opg_dec_add(&s->community_pool, &s->community_pool, &n->rewards));
+        OPGI_MUST(opg_dec_sub(&n->outstanding, &n->outstanding, &n->rewards));
+        OPGI_MUST(opg_dec_sub(&s->outstanding, &s->outstanding, &n->rewards));
     }
     /* the previous period's record is referenced by this one; prepare refused an
      * overflowing ratio */
@@ -279,8 +279,8 @@ static int calc_rewards(opg_dec *out, const opg_splitter *s, uint32_t slot, cons
         if ((rc = between(&part, a->cum, b->cum, &stake)) || (rc = opg_dec_add(&rewards, &rewards, &part)))
             return rc;
         opg_dec keep;
-        opg_dec_sub(&keep, &one, &e->fraction);
-        opg_dec_mul_truncate(&stake, &stake, &keep);
+        OPGI_MUST(opg_dec_sub(&keep, &one, &e->fraction));
+        OPGI_MUST(opg_dec_mul_truncate(&stake, &stake, &keep));
         sp = e->period;
     }
     opg_dec current;
@@ -289,7 +289,7 @@ static int calc_rewards(opg_dec *out, const opg_splitter *s, uint32_t slot, cons
     if (opg_dec_cmp(&stake, &current) > 0) {
         /* the stake may exceed what the shares are worth by rounding: 3e-18 at most */
         opg_dec over, margin = {{3, 0, 0, 0}};
-        opg_dec_sub(&over, &stake, &current);
+        OPGI_MUST(opg_dec_sub(&over, &stake, &current));
         if (opg_dec_cmp(&over, &margin) > 0)
             return OPG_EINVARIANT; /* Cosmos panics here; libopg refuses and changes nothing */
         stake = current;
@@ -336,12 +336,12 @@ static void withdraw(opg_splitter *s, uint32_t del, opg_height now, opg_u256 *pa
     opg_u256 whole;
     opg_dec whole_dec, rest;
     opg_dec_truncate_int(&whole, &rewards);
-    opg_dec_from_int(&whole_dec, &whole);
-    opg_dec_sub(&rest, &rewards, &whole_dec);
-    opg_dec_add(&s->community_pool, &s->community_pool, &rest);
-    opg_dec_sub(&n->outstanding, &n->outstanding, &rewards);
-    opg_dec_sub(&s->outstanding, &s->outstanding, &rewards);
-    opg_dec_add(&s->paid_delegators, &s->paid_delegators, &whole_dec);
+    OPGI_MUST(opg_dec_from_int(&whole_dec, &whole));
+    OPGI_MUST(opg_dec_sub(&rest, &rewards, &whole_dec));
+    OPGI_MUST(opg_dec_add(&s->community_pool, &s->community_pool, &rest));
+    OPGI_MUST(opg_dec_sub(&n->outstanding, &n->outstanding, &rewards));
+    OPGI_MUST(opg_dec_sub(&s->outstanding, &s->outstanding, &rewards));
+    OPGI_MUST(opg_dec_add(&s->paid_delegators, &s->paid_delegators, &whole_dec));
     hist_decref(n, d->f1.period);
     memset(&d->f1, 0, sizeof d->f1);
     if (!opgi_u256_is_zero(&whole)) { /* SPLITTER_EVENTS_PER_CALL */
@@ -390,11 +390,11 @@ static void allocate_to_node(opg_splitter *s, uint32_t slot, const opg_dec *toke
     if (opg_dec_mul(&commission, tokens, &s->reg->nodes[slot].rate) != OPG_OK ||
         opg_dec_cmp(&commission, tokens) > 0)
         commission = *tokens;
-    opg_dec_sub(&shared, tokens, &commission);
-    opg_dec_add(&n->rewards, &n->rewards, &shared);
-    opg_dec_add(&n->commission, &n->commission, &commission);
-    opg_dec_add(&n->outstanding, &n->outstanding, tokens);
-    opg_dec_add(&s->outstanding, &s->outstanding, tokens);
+    OPGI_MUST(opg_dec_sub(&shared, tokens, &commission));
+    OPGI_MUST(opg_dec_add(&n->rewards, &n->rewards, &shared));
+    OPGI_MUST(opg_dec_add(&n->commission, &n->commission, &commission));
+    OPGI_MUST(opg_dec_add(&n->outstanding, &n->outstanding, tokens));
+    OPGI_MUST(opg_dec_add(&s->outstanding, &s->outstanding, tokens));
 }
 
 /* ----------------------------------------------------------------- hooks */
@@ -480,20 +480,20 @@ static void hook_node_removed(void *ctx, opg_registry *r, uint32_t slot)
         opg_u256 whole;
         opg_dec whole_dec, rest;
         opg_dec_truncate_int(&whole, &n->commission);
-        opg_dec_from_int(&whole_dec, &whole);
-        opg_dec_sub(&rest, &n->commission, &whole_dec);
-        opg_dec_sub(&n->outstanding, &n->outstanding, &n->commission);
-        opg_dec_sub(&s->outstanding, &s->outstanding, &n->commission);
-        opg_dec_add(&s->community_pool, &s->community_pool, &rest);
-        opg_dec_add(&s->paid_commission, &s->paid_commission, &whole_dec);
+        OPGI_MUST(opg_dec_from_int(&whole_dec, &whole));
+        OPGI_MUST(opg_dec_sub(&rest, &n->commission, &whole_dec));
+        OPGI_MUST(opg_dec_sub(&n->outstanding, &n->outstanding, &n->commission));
+        OPGI_MUST(opg_dec_sub(&s->outstanding, &s->outstanding, &n->commission));
+        OPGI_MUST(opg_dec_add(&s->community_pool, &s->community_pool, &rest));
+        OPGI_MUST(opg_dec_add(&s->paid_commission, &s->paid_commission, &whole_dec));
         if (!opgi_u256_is_zero(&whole)) { /* SPLITTER_EVENTS_PER_CALL */
             opg_event *e = opgi_event_push(r, OPG_EVENT_COMMISSION_PAID, &r->nodes[slot]);
             e->account = r->nodes[slot].operator_id;
             e->amount = whole;
         }
     }
-    opg_dec_add(&s->community_pool, &s->community_pool, &n->outstanding);
-    opg_dec_sub(&s->outstanding, &s->outstanding, &n->outstanding);
+    OPGI_MUST(opg_dec_add(&s->community_pool, &s->community_pool, &n->outstanding));
+    OPGI_MUST(opg_dec_sub(&s->outstanding, &s->outstanding, &n->outstanding));
     node_release(s, n);
     opgi_splitter_sync_ledger(s);
 }
@@ -649,7 +649,7 @@ int opg_splitter_allocate(opg_splitter *s, const opg_commit_vote *votes, size_t 
         opg_u256 pw = {{votes[i].power, 0, 0, 0}};
         opg_dec w;
         /* weight = mul_truncate(Dec(power), score) = power * raw(score), exact */
-        opgi_muldiv(w.limb, 4, pw.limb, 4, votes[i].score.limb, 4, ONE_L, 1, OPGI_TRUNC);
+        OPGI_MUST(opgi_muldiv(w.limb, 4, pw.limb, 4, votes[i].score.limb, 4, ONE_L, 1, OPGI_TRUNC));
         if (opg_u256_add(&total_power, &total_power, &pw) || opg_dec_add(&total_weight, &total_weight, &w)) {
             rc = opgi_fail(s->err, OPG_EOVERFLOW, "total power too large", NULL);
             goto done;
@@ -660,36 +660,36 @@ int opg_splitter_allocate(opg_splitter *s, const opg_commit_vote *votes, size_t 
     memset(&s->pending, 0, sizeof s->pending);
     if (!opgi_u256_is_zero(&total_power)) {
         opg_dec keep, a, a_perf, a_base, total_dec;
-        opg_dec_sub(&keep, &one, &s->params.community_tax);
-        opg_dec_mul_truncate(&a, &pot, &keep);
-        opg_dec_mul_truncate(&a_perf, &a, &s->params.perf_share);
-        opg_dec_sub(&a_base, &a, &a_perf);
+        OPGI_MUST(opg_dec_sub(&keep, &one, &s->params.community_tax));
+        OPGI_MUST(opg_dec_mul_truncate(&a, &pot, &keep));
+        OPGI_MUST(opg_dec_mul_truncate(&a_perf, &a, &s->params.perf_share));
+        OPGI_MUST(opg_dec_sub(&a_base, &a, &a_perf));
         if (opgi_dec_is_zero(&total_weight))
             memset(&a_perf, 0, sizeof a_perf); /* no one scored: the perf part stays in the pool */
-        opg_dec_from_int(&total_dec, &total_power);
+        OPGI_MUST(opg_dec_from_int(&total_dec, &total_power));
         for (size_t i = 0; i < n_votes; i++) {
             if (slots[i] == OPGI_NONE)
                 continue; /* a node that left: its share stays with the community pool */
             opg_u256 pw = {{votes[i].power, 0, 0, 0}};
             opg_dec pwd, frac, reward, w, part;
-            opg_dec_from_int(&pwd, &pw);
-            opg_dec_quo_truncate(&frac, &pwd, &total_dec);
-            opg_dec_mul_truncate(&reward, &a_base, &frac);
+            OPGI_MUST(opg_dec_from_int(&pwd, &pw));
+            OPGI_MUST(opg_dec_quo_truncate(&frac, &pwd, &total_dec));
+            OPGI_MUST(opg_dec_mul_truncate(&reward, &a_base, &frac));
             if (!opgi_dec_is_zero(&a_perf)) {
-                opgi_muldiv(w.limb, 4, pw.limb, 4, votes[i].score.limb, 4, ONE_L, 1, OPGI_TRUNC);
-                opg_dec_quo_truncate(&frac, &w, &total_weight);
-                opg_dec_mul_truncate(&part, &a_perf, &frac);
-                opg_dec_add(&reward, &reward, &part);
+                OPGI_MUST(opgi_muldiv(w.limb, 4, pw.limb, 4, votes[i].score.limb, 4, ONE_L, 1, OPGI_TRUNC));
+                OPGI_MUST(opg_dec_quo_truncate(&frac, &w, &total_weight));
+                OPGI_MUST(opg_dec_mul_truncate(&part, &a_perf, &frac));
+                OPGI_MUST(opg_dec_add(&reward, &reward, &part));
             }
             if (opgi_dec_is_zero(&reward))
                 continue;
             allocate_to_node(s, slots[i], &reward);
-            opg_dec_add(&distributed, &distributed, &reward);
+            OPGI_MUST(opg_dec_add(&distributed, &distributed, &reward));
         }
     }
     opg_dec rest;
-    opg_dec_sub(&rest, &pot, &distributed);
-    opg_dec_add(&s->community_pool, &s->community_pool, &rest);
+    OPGI_MUST(opg_dec_sub(&rest, &pot, &distributed));
+    OPGI_MUST(opg_dec_add(&s->community_pool, &s->community_pool, &rest));
     opgi_splitter_sync_ledger(s);
 done:
     opgi_free(&s->alloc, slots, (n_votes ? n_votes : 1) * sizeof *slots);
@@ -766,11 +766,11 @@ int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s, const opg_
     opg_u256 whole;
     opg_dec whole_dec;
     opg_dec_truncate_int(&whole, &n->commission);
-    opg_dec_from_int(&whole_dec, &whole);
-    opg_dec_sub(&n->commission, &n->commission, &whole_dec); /* the fraction stays */
-    opg_dec_sub(&n->outstanding, &n->outstanding, &whole_dec);
-    opg_dec_sub(&s->outstanding, &s->outstanding, &whole_dec);
-    opg_dec_add(&s->paid_commission, &s->paid_commission, &whole_dec);
+    OPGI_MUST(opg_dec_from_int(&whole_dec, &whole));
+    OPGI_MUST(opg_dec_sub(&n->commission, &n->commission, &whole_dec)); /* the fraction stays */
+    OPGI_MUST(opg_dec_sub(&n->outstanding, &n->outstanding, &whole_dec));
+    OPGI_MUST(opg_dec_sub(&s->outstanding, &s->outstanding, &whole_dec));
+    OPGI_MUST(opg_dec_add(&s->paid_commission, &s->paid_commission, &whole_dec));
     if (!opgi_u256_is_zero(&whole)) {
         opg_event *e = opgi_event_push(r, OPG_EVENT_COMMISSION_PAID, &r->nodes[slot]);
         e->account = r->nodes[slot].operator_id;
@@ -805,8 +805,8 @@ int opg_splitter_community_pool_spend(opg_splitter *s, const opg_u256 *amount)
     opg_dec a;
     if (opg_dec_from_int(&a, amount) || opg_dec_cmp(&a, &s->community_pool) > 0)
         return opgi_fail(s->err, OPG_EUNDERFLOW, "community pool holds less", NULL);
-    opg_dec_sub(&s->community_pool, &s->community_pool, &a);
-    opg_dec_add(&s->community_spent, &s->community_spent, &a);
+    OPGI_MUST(opg_dec_sub(&s->community_pool, &s->community_pool, &a));
+    OPGI_MUST(opg_dec_add(&s->community_spent, &s->community_spent, &a));
     opgi_splitter_sync_ledger(s);
     return OPG_OK;
 }
@@ -884,7 +884,7 @@ int opg_splitter_check(opg_splitter *s)
             return opgi_fail(s->err, OPG_EINVARIANT, "a node has no reward state", NULL);
         if (opg_dec_cmp(&n->commission, &n->outstanding) > 0)
             return opgi_fail(s->err, OPG_EINVARIANT, "commission above outstanding", NULL);
-        opg_dec_add(&sum_nodes, &sum_nodes, &n->outstanding);
+        OPGI_MUST(opg_dec_add(&sum_nodes, &sum_nodes, &n->outstanding));
     }
     if (opg_dec_cmp(&sum_nodes, &s->outstanding) != 0)
         return opgi_fail(s->err, OPG_EINVARIANT, "node outstanding does not add up", NULL);
