@@ -869,9 +869,10 @@ int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_heig
 
 static int node_for_edit(opg_registry *r, const opg_id *operator_id, uint32_t *slot)
 {
-    if (!r || !operator_id)
+    if (!r)
         return OPG_EINVAL;
     opgi_call_begin(r);
+    OPGI_CHECK_ARG(r->err, operator_id);
     *slot = opgi_node_find(r, operator_id);
     if (*slot == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -1213,9 +1214,10 @@ void opg_registry_supply(opg_supply_info *o, const opg_registry *r)
 
 int opg_registry_supply_mint(opg_registry *r, const opg_u256 *amount)
 {
-    if (!r || !amount)
+    if (!r)
         return OPG_EINVAL;
     opgi_call_begin(r);
+    OPGI_CHECK_ARG(r->err, amount);
     opg_u256 m, total;
     if (opg_u256_add(&m, &r->minted, amount) || opg_u256_add(&total, &r->genesis_supply, &m))
         return opgi_fail(r->err, OPG_EOVERFLOW, "supply would overflow", NULL);
@@ -1225,9 +1227,10 @@ int opg_registry_supply_mint(opg_registry *r, const opg_u256 *amount)
 
 int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount)
 {
-    if (!r || !amount)
+    if (!r)
         return OPG_EINVAL;
     opgi_call_begin(r);
+    OPGI_CHECK_ARG(r->err, amount);
     opg_supply_info s;
     opg_registry_supply(&s, r);
     if (opg_u256_cmp(amount, &s.total_supply) > 0)

@@ -518,9 +518,10 @@ enum { MARK_NONE = 0, MARK_SKIP = 1, MARK_UPDATE = 2, MARK_SLASH = 3 };
 int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, size_t count,
                               opg_height height, opg_time now)
 {
-    if (!s || (!entries && count))
+    if (!s)
         return OPG_EINVAL;
     opgi_slasher_begin(s);
+    OPGI_CHECK_ARG(s->err, (entries || !count));
     opg_registry *r = s->reg;
     int rc;
     /* scratch: each entry's slot, then the slots to slash */

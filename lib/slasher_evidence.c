@@ -268,9 +268,10 @@ static int in_window(const opg_slasher_params *p, opg_time t, opg_time now)
 int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
                             const opg_double_sign_evidence *ev, opg_height height, opg_time now)
 {
-    if (!s || !ev)
+    if (!s)
         return OPG_EINVAL;
     opgi_slasher_begin(s);
+    OPGI_CHECK_ARG(s->err, ev);
     opg_registry *r = s->reg;
     if (!double_sign_form_ok(ev))
         return opgi_fail(s->err, OPG_EEVIDENCE, "malformed equivocation evidence", NULL);
@@ -399,9 +400,10 @@ static void fault_fraction(opg_dec *out, const opg_slasher *s, const opg_fault_c
 int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_evidence *ev,
                       opg_height height, opg_time now)
 {
-    if (!s || !ev)
+    if (!s)
         return OPG_EINVAL;
     opgi_slasher_begin(s);
+    OPGI_CHECK_ARG(s->err, ev);
     opg_registry *r = s->reg;
     if (!fault_form_ok(ev))
         return opgi_fail(s->err, OPG_EEVIDENCE, "infraction height out of range", NULL);

@@ -609,9 +609,10 @@ void opgi_splitter_release(opg_splitter *s) { splitter_release(s); }
 
 int opg_splitter_add_fees(opg_splitter *s, const opg_u256 *amount)
 {
-    if (!s || !amount)
+    if (!s)
         return OPG_EINVAL;
     s->err[0] = '\0';
+    OPGI_CHECK_ARG(s->err, amount);
     opg_dec a, pending, fees;
     if (opg_dec_from_int(&a, amount) || opg_dec_add(&pending, &s->pending, &a) ||
         opg_dec_add(&fees, &s->fees, &a))
@@ -624,10 +625,11 @@ int opg_splitter_add_fees(opg_splitter *s, const opg_u256 *amount)
 int opg_splitter_allocate(opg_splitter *s, const opg_commit_vote *votes, size_t n_votes,
                           opg_height height, opg_time now)
 {
-    if (!s || (!votes && n_votes))
+    if (!s)
         return OPG_EINVAL;
     (void)now;
     s->err[0] = '\0';
+    OPGI_CHECK_ARG(s->err, votes || !n_votes);
     opg_registry *r = s->reg;
     opg_dec one;
     opg_dec_from_u64(&one, 1);
@@ -698,9 +700,10 @@ done:
 
 int opg_splitter_allocate_to_node(opg_splitter *s, const opg_id *operator_id, const opg_u256 *amount)
 {
-    if (!s || !operator_id || !amount)
+    if (!s)
         return OPG_EINVAL;
     s->err[0] = '\0';
+    OPGI_CHECK_ARG(s->err, operator_id && amount);
     uint32_t slot = opgi_node_find(s->reg, operator_id);
     if (slot == OPGI_NONE)
         return opgi_fail(s->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -784,9 +787,10 @@ int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s, const opg_
 
 int opg_splitter_fund_community_pool(opg_splitter *s, const opg_u256 *amount)
 {
-    if (!s || !amount)
+    if (!s)
         return OPG_EINVAL;
     s->err[0] = '\0';
+    OPGI_CHECK_ARG(s->err, amount);
     opg_dec a, pool, fees;
     if (opg_dec_from_int(&a, amount) || opg_dec_add(&pool, &s->community_pool, &a) ||
         opg_dec_add(&fees, &s->fees, &a))
@@ -799,9 +803,10 @@ int opg_splitter_fund_community_pool(opg_splitter *s, const opg_u256 *amount)
 
 int opg_splitter_community_pool_spend(opg_splitter *s, const opg_u256 *amount)
 {
-    if (!s || !amount)
+    if (!s)
         return OPG_EINVAL;
     s->err[0] = '\0';
+    OPGI_CHECK_ARG(s->err, amount);
     opg_dec a;
     if (opg_dec_from_int(&a, amount) || opg_dec_cmp(&a, &s->community_pool) > 0)
         return opgi_fail(s->err, OPG_EUNDERFLOW, "community pool holds less", NULL);
