@@ -329,7 +329,8 @@ typedef struct opg_supply_info {
     opg_u256 total_supply;    /* genesis + minted - burned (0 if the burns exceed the rest:
                                  a genesis supply that left out the staked tokens) */
     opg_u256 minted;          /* everything minted since genesis */
-    opg_u256 burned;          /* everything burned since genesis */
+    opg_u256 burned;          /* everything burned since genesis (at most 2^256 - 1: a
+                               * burn past it leaves it there) */
     opg_u256 bonded;          /* tokens of bonded nodes */
     opg_u256 unbonding;       /* tokens of unbonding/unbonded nodes + pending unbonding entries */
     opg_u256 community_pool;  /* whole base units held by the community pool */

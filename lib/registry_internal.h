@@ -291,7 +291,7 @@ int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_
  * tokens that the genesis supply left out).
  */
 void opgi_ledger_total_supply(opg_u256 *out, const opg_registry *r);
-/* Adds to burned (a deposit burned by governance, a slash). */
+/* Adds to burned (a deposit burned by governance, a slash), saturating at 2^256 - 1. */
 void opgi_ledger_burn(opg_registry *r, const opg_u256 *amount);
 /* Takes back from burned what leaves a slash for its reporter (at most what it burned). */
 void opgi_ledger_unburn(opg_registry *r, const opg_u256 *amount);

@@ -90,6 +90,8 @@ int opg_splitter_state_hash(uint8_t out[32], const opg_splitter *s)
 
 static int load_body(opg_splitter *s, opgi_reader *rd)
 {
+    opg_dec one;
+    opg_dec_from_u64(&one, 1);
     opg_registry *r = s->reg;
     int rc;
     opg_dec_from_u64(&s->params.initial_inflation, 0);
@@ -165,6 +167,8 @@ static int load_body(opg_splitter *s, opgi_reader *rd)
             e->height = opgi_r_u64(rd);
             e->period = opgi_r_u64(rd);
             opgi_r_dec(rd, &e->fraction);
+            if (opg_dec_cmp(&e->fraction, &one) > 0) /* a slash takes at most everything */
+                return OPG_ECORRUPT;
             if (k && (e->height < n->slashes[k - 1].height || e->period <= n->slashes[k - 1].period))
                 return OPG_ECORRUPT;
         }
