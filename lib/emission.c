@@ -119,8 +119,9 @@ static int cosmos_mint(opg_u256 *minted, opg_splitter *s, opg_dec *new_inflation
     opg_dec_from_u64(&one, 1);
     opg_dec_from_u64(&bpy, p->blocks_per_year);
     if (!opgi_u256_is_zero(&sup.total_supply)) {
-        opg_dec bonded;
-        OPGI_MUST(opg_dec_from_int(&bonded, &sup.bonded)); /* quo_int(Dec(bonded), supply) */
+        opg_dec bonded; /* quo_int(Dec(bonded), supply); bonded stake is the host's */
+        if (opg_dec_from_int(&bonded, &sup.bonded) != OPG_OK)
+            return opgi_fail(s->err, OPG_EOVERFLOW, "bonded tokens too large for a Dec", NULL);
         OPGI_MUST(opg_dec_quo_int(&ratio, &bonded, &sup.total_supply));
     }
     int rc = opg_dec_quo(&q, &ratio, &p->goal_bonded);
