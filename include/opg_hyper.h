@@ -310,7 +310,8 @@ typedef struct opg_hyper_position_info {
     size_t n_delegations;        /* its delegations now */
 } opg_hyper_position_info;
 
-/* OPG_ENOTFOUND if there is no such position. O(log positions + k). */
+/* OPG_ENOTFOUND if there is no such position, OPG_EOVERFLOW if its delegations' tokens
+ * add up beyond 2^256 (only possible with stake no real supply has). O(log positions + k). */
 OPG_API int opg_hyper_position_get(opg_hyper_position_info *out, const opg_hyper *h,
                                    const opg_id *position);
 OPG_API size_t opg_hyper_position_count(const opg_hyper *h);

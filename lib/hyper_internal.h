@@ -84,6 +84,11 @@ typedef struct opgi_hsnap {
     size_t n_ranked, cap_ranked;
 } opgi_hsnap;
 
+/* Checked arithmetic whose operands the code bounds (parts of one amount, a fraction
+ * of at most 1, a sum the splitter's own totals bound): the result is asserted, never
+ * ignored. err may be NULL (a helper without a handle). */
+#define OPGI_HYPER_EXACT(err, call) ((void)OPGI_NEVER((err), (call) != OPG_OK))
+
 extern const opgi_param_table opgi_hyper_param_table;
 
 /* hyper.c */
