@@ -53,7 +53,15 @@
  *     position took the last shares of an unbonded node, with its commission paid)
  *     are passed through in opg_hyper_events(); act on them as on
  *     opg_registry_events(). After a hyper call the registry's own event list holds
- *     only the events of hyper's last internal registry call: use hyper's lists.
+ *     every event of every registry and splitter call hyper made, in order, the
+ *     positions' own OPG_EVENT_REWARDS_PAID included (those are hyper's moves): act on
+ *     hyper's two lists, not also on the registry's, or those rewards count twice.
+ *
+ * Every call that changes the handle is all-or-nothing: it checks and reserves all it
+ * may need (in hyper, the registry and the splitter) before its first stake move, so
+ * an error, OPG_ENOMEM included, changes no state hash of the three handles, and the
+ * same call repeated gives exactly what a call that never failed gives. A refusal by
+ * the registry inside an epoch is not an error but a rule: a SKIPPED move.
  *
  * The host must not move a position's stake by hand (delegate, undelegate or
  * redelegate with the position id as delegator): hyper would adopt the result, but
@@ -152,8 +160,10 @@ typedef enum opg_hyper_move_kind {
                                  moved: redelegation src->dst of amount, compounding into
                                  dst (src zero), or withdrawing the rewards of the
                                  delegation to src (dst zero, amount 0) */
-    OPG_HYPER_REFUND = 7      /* amount of a deposit that was not delegated: credit owner
-                                 (only after an OPG_ENOMEM inside a deposit, see there) */
+    OPG_HYPER_REFUND = 7      /* amount of a deposit that was not delegated: credit owner.
+                                 Never produced by a correct library: only if the registry
+                                 refused a part the deposit's checks passed (an internal
+                                 error, which debug builds stop at) */
 } opg_hyper_move_kind;
 
 typedef struct opg_hyper_move {
@@ -170,8 +180,7 @@ typedef struct opg_hyper_move {
 /*
  * The moves and payouts of the last call that changed the handle, in the order they
  * happened: an array owned by the handle, valid until the next call on it (any call
- * except the queries). A call that failed and changed nothing leaves it empty;
- * after an epoch that stopped with OPG_ENOMEM it holds everything that did happen.
+ * except the queries). A call that failed changed nothing and leaves it empty.
  */
 OPG_API const opg_hyper_move *opg_hyper_moves(const opg_hyper *h, size_t *count);
 /*
@@ -211,15 +220,12 @@ OPG_API int opg_hyper_position_close(opg_hyper *h, const opg_id *position);
  * position's target weights now (stored scores, current registry state) and
  * delegated to each node with a part > 0, in operator id order (DELEGATE moves).
  * Rewards the registry settles on existing delegations are PAYOUT moves.
- * Every registry rule is checked before the first delegation, and the memory every
- * step needs in the registry, the splitter and hyper is reserved first, so a
- * refusal or OPG_ENOMEM changes nothing. Errors: OPG_ENOTFOUND (no position, or no
- * target node), OPG_EZERO, OPG_EOVERFLOW, OPG_EINVARIANT (the splitter cannot
- * settle a delegation's rewards), OPG_ENOMEM. Should a registry call still fail
- * after that (an engine attached to the registry needing memory hyper could not
- * reserve for it), the call returns that code after the delegations already made,
- * which stay and are reported, with a REFUND move for the rest of the amount.
- * O(nodes log nodes + k) for k target nodes.
+ * All-or-nothing: every part is checked by the registry's own checks and the memory
+ * of every step is reserved before the first delegation, so an error changes nothing.
+ * Errors: OPG_EINVAL (NULL argument), OPG_ENOTFOUND (no position, or no target node),
+ * OPG_EZERO, OPG_EOVERFLOW (a part the node cannot take, or the position's deposited
+ * total beyond 2^256), OPG_EINVARIANT (the splitter cannot settle a delegation's
+ * rewards), OPG_ENOMEM. O(nodes log nodes + k) for k target nodes.
  */
 OPG_API int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amount,
                               opg_height height, opg_time now);
@@ -229,13 +235,13 @@ OPG_API int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u2
  * after the unbonding time and are paid by the registry's end_block to the position
  * id (credit the owner). *unbonded (may be NULL) receives the total put into
  * unbonding; the registry's share rounding may make a part up to one base unit
- * smaller than asked. Checked and reserved first like deposit; errors:
+ * smaller than asked. All-or-nothing like deposit; errors: OPG_EINVAL,
  * OPG_ENOTFOUND, OPG_EZERO, OPG_EUNDERFLOW (more than the position holds, or a part
  * the registry's share arithmetic refuses), OPG_EMAXENTRIES (a node's unbonding
- * entries for this position are at max_entries), OPG_EINSOLVENT, OPG_EOVERFLOW,
- * OPG_EINVARIANT, OPG_ENOMEM. As for deposit, should a registry call still fail
- * after the checks, the undelegations already made stay and are reported, and the
- * call returns that code. O(nodes log nodes + k + pending unbonding entries).
+ * entries for this position are at max_entries), OPG_EINSOLVENT, OPG_EOVERFLOW
+ * (completion time out of range, or the position's tokens or withdrawn total beyond
+ * 2^256), OPG_EINVARIANT, OPG_ENOMEM. O(nodes log nodes + k + pending unbonding
+ * entries).
  */
 OPG_API int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
                                const opg_u256 *amount, opg_height height, opg_time now);
@@ -265,26 +271,24 @@ typedef struct opg_hyper_score {
  * the registry's code and the epoch goes on (a source refused as OPG_ETRANSITIVE or
  * OPG_EINSOLVENT is not tried again in this epoch; other refusals only skip that
  * pair). Targets come from the snapshot, so a position's moves never depend on the
- * positions before it. *positions_done (may be NULL) receives how many positions
- * were completed.
+ * positions before it. *positions_done (may be NULL) receives the number of positions
+ * on success (every position is processed) and 0 on any error.
  *
- * Failures: OPG_EINVAL (a score above 1, or two scores for one node) changes
- * nothing. OPG_ENOMEM: before each position hyper reserves every byte that
- * position's steps need in itself, the registry and the splitter; if that fails,
- * the epoch stops there with OPG_ENOMEM: positions before it are complete and
- * reported in the moves list, it and the ones after it are untouched, and the new
- * scores are kept if any position was processed (else nothing changed at all).
- * Should a registry call fail with OPG_ENOMEM inside a position anyway (an engine
- * attached to the registry needing memory hyper could not reserve for it), the
- * epoch stops right there: the steps already made for that position stand and are
- * reported (its withdrawn rewards not yet compounded as a PAYOUT), and
- * *positions_done does not count it. Calling epoch again at the same height is safe:
- * positions already done have no new rewards at this height and are within their
- * thresholds, so they only repeat what is idempotent.
+ * All-or-nothing over every position: the epoch first works out, for all positions,
+ * the most each step may need (moves, events, new delegations, redelegation entries,
+ * reward history per node) and reserves it in hyper, the registry and the splitter;
+ * only then does it move stake, and nothing after that can fail. So an error changes
+ * nothing (state hashes, stored scores, positions), leaves no moves, and the same call
+ * repeated gives exactly what a call that never failed gives. Errors: OPG_EINVAL (NULL
+ * handle, a score above 1, or two scores for one node), OPG_ENOMEM.
  * Cost: O(nodes log nodes + scores log scores) once, then per position O(nodes + k^2)
- * bookkeeping and O(k) registry calls plus one per redelegation attempt, for k the
- * nodes it touches. (Each opg_registry_redelegate call itself scans the registry's
- * redelegation queue today; see bench/bench_hyper.c for what that costs.)
+ * bookkeeping (done twice: to reserve, then to move) and O(k) registry calls plus one
+ * per redelegation attempt, for k the nodes it touches. The reservation covers the
+ * worst case of every position at once (per position about k + k^2 / 4 moves, the
+ * event bounds of up to 3k registry calls, and k reward-history records on each node
+ * it touches): capacity, kept for the next epoch, not state. (Each
+ * opg_registry_redelegate call itself scans the registry's redelegation queue today;
+ * see bench/bench_hyper.c for what that costs.)
  */
 OPG_API int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score *scores,
                             size_t n_scores, opg_height height, opg_time now);
@@ -310,7 +314,8 @@ typedef struct opg_hyper_position_info {
     size_t n_delegations;        /* its delegations now */
 } opg_hyper_position_info;
 
-/* OPG_ENOTFOUND if there is no such position. O(log positions + k). */
+/* OPG_ENOTFOUND if there is no such position, OPG_EOVERFLOW if its delegations' tokens
+ * add up beyond 2^256 (only possible with stake no real supply has). O(log positions + k). */
 OPG_API int opg_hyper_position_get(opg_hyper_position_info *out, const opg_hyper *h,
                                    const opg_id *position);
 OPG_API size_t opg_hyper_position_count(const opg_hyper *h);

@@ -307,9 +307,10 @@ static int id_in_registry(const opg_registry *r, const opg_id *id)
 int opg_hyper_position_create(opg_hyper *h, const opg_id *position, const opg_id *owner,
                               const opg_hyper_policy *policy, opg_height height)
 {
-    if (!h || !position || !owner)
+    if (!h)
         return OPG_EINVAL;
     call_begin(h);
+    OPGI_CHECK_ARG(h->err, position && owner);
     int rc = opgi_hyper_check_policy(h, policy, 1);
     if (rc)
         return rc;
@@ -347,9 +348,10 @@ int opg_hyper_position_create(opg_hyper *h, const opg_id *position, const opg_id
 
 int opg_hyper_position_set_policy(opg_hyper *h, const opg_id *position, const opg_hyper_policy *policy)
 {
-    if (!h || !position)
+    if (!h)
         return OPG_EINVAL;
     call_begin(h);
+    OPGI_CHECK_ARG(h->err, position);
     opgi_hpos *p = opgi_hpos_find(h, position);
     if (!p)
         return opgi_fail(h->err, OPG_ENOTFOUND, "no such position", NULL);
@@ -377,9 +379,10 @@ int opg_hyper_position_set_policy(opg_hyper *h, const opg_id *position, const op
 
 int opg_hyper_position_close(opg_hyper *h, const opg_id *position)
 {
-    if (!h || !position)
+    if (!h)
         return OPG_EINVAL;
     call_begin(h);
+    OPGI_CHECK_ARG(h->err, position);
     int found;
     size_t at = opgi_hpos_search(h, position, &found);
     if (!found)
@@ -475,10 +478,11 @@ int opgi_hyper_snap(opgi_hsnap *sn, const opg_hyper *h, const opg_hyper_score *t
         opg_dec perf, keep, score;
         opgi_hyper_perf(&perf, h, table, n, has_table, s);
         uint64_t pw[1] = {opgi_node_power(r, nd)};
-        opgi_muldiv(score.limb, 4, pw, 1, perf.limb, 4, ONE_L, 1, OPGI_TRUNC);
+        /* power < 2^63 and perf <= 1: below 2^124; keep <= 1 */
+        OPGI_HYPER_EXACT(NULL, opgi_muldiv(score.limb, 4, pw, 1, perf.limb, 4, ONE_L, 1, OPGI_TRUNC));
         if (opg_dec_sub(&keep, &one, &nd->rate) != OPG_OK)
             memset(&keep, 0, sizeof keep);
-        opg_dec_mul_truncate(&score, &score, &keep);
+        OPGI_HYPER_EXACT(NULL, opg_dec_mul_truncate(&score, &score, &keep));
         if (opgi_dec_is_zero(&score))
             continue;
         items[k].c.slot = s;
@@ -523,7 +527,8 @@ static void apply_cap(opgi_htgt *t, size_t n, const opg_dec *cap)
         return;
     opg_dec c = *cap, eq;
     uint64_t nn[1] = {n};
-    opgi_muldiv(eq.limb, 4, P_L, 1, ONE_L, 1, nn, 1, OPGI_TRUNC); /* quo_truncate(1, n) = trunc(10^18 / n) raw */
+    /* quo_truncate(1, n) = trunc(10^18 / n) raw */
+    OPGI_HYPER_EXACT(NULL, opgi_muldiv(eq.limb, 4, P_L, 1, ONE_L, 1, nn, 1, OPGI_TRUNC));
     if (opg_dec_cmp(&c, &eq) < 0)
         c = eq;
     for (size_t i = 0; i < n; i++)
@@ -533,8 +538,9 @@ static void apply_cap(opgi_htgt *t, size_t n, const opg_dec *cap)
         int any = 0;
         for (size_t i = 0; i < n; i++)
             if (!t[i].capped && opg_dec_cmp(&t[i].w, &c) > 0) {
-                opg_dec_sub(&d, &t[i].w, &c);
-                opg_dec_add(&excess, &excess, &d);
+                /* the weights add up to at most 1 before and after each round */
+                OPGI_HYPER_EXACT(NULL, opg_dec_sub(&d, &t[i].w, &c));
+                OPGI_HYPER_EXACT(NULL, opg_dec_add(&excess, &excess, &d));
                 t[i].w = c;
                 t[i].capped = 1;
                 any = 1;
@@ -543,13 +549,13 @@ static void apply_cap(opgi_htgt *t, size_t n, const opg_dec *cap)
             return;
         for (size_t i = 0; i < n; i++)
             if (!t[i].capped)
-                opg_dec_add(&u, &u, &t[i].w);
+                OPGI_HYPER_EXACT(NULL, opg_dec_add(&u, &u, &t[i].w));
         if (opgi_dec_is_zero(&u))
             return;
         for (size_t i = 0; i < n; i++)
             if (!t[i].capped) {
-                opgi_muldiv(d.limb, 4, excess.limb, 4, t[i].w.limb, 4, u.limb, 4, OPGI_TRUNC);
-                opg_dec_add(&t[i].w, &t[i].w, &d);
+                OPGI_HYPER_EXACT(NULL, opgi_muldiv(d.limb, 4, excess.limb, 4, t[i].w.limb, 4, u.limb, 4, OPGI_TRUNC));
+                OPGI_HYPER_EXACT(NULL, opg_dec_add(&t[i].w, &t[i].w, &d));
             }
     }
 }
@@ -580,14 +586,15 @@ int opgi_hyper_targets(opgi_htgt *out, size_t *n_out, const opg_hyper *h, const 
             out[n].op = r->nodes[c->slot].operator_id;
             out[n].slot = c->slot;
             out[n].w = c->score;
-            opg_dec_add(&sum, &sum, &c->score);
+            /* at most max_nodes <= 1000 scores below 2^124 each */
+            OPGI_HYPER_EXACT(NULL, opg_dec_add(&sum, &sum, &c->score));
             n++;
         }
         qsort(out, n, sizeof *out, cmp_tgt);
     }
     /* normalise: w_i = quo_truncate(w_i, sum), so the weights add up to at most 1 */
-    for (size_t i = 0; i < n; i++)
-        opgi_muldiv(out[i].w.limb, 4, out[i].w.limb, 4, P_L, 1, sum.limb, 4, OPGI_TRUNC);
+    for (size_t i = 0; i < n; i++) /* 0 < w_i <= sum */
+        OPGI_HYPER_EXACT(NULL, opgi_muldiv(out[i].w.limb, 4, out[i].w.limb, 4, P_L, 1, sum.limb, 4, OPGI_TRUNC));
     apply_cap(out, n, &p->cap);
     *n_out = n;
     return OPG_OK;
@@ -601,13 +608,13 @@ void opgi_hyper_split(opg_u256 *parts, const opg_u256 *amount, const opgi_htgt *
     size_t best = 0;
     for (size_t i = 0; i < n; i++) {
         /* trunc(amount * w_i / 10^18): never more than amount since w_i <= 1 */
-        opgi_muldiv(parts[i].limb, 4, amount->limb, 4, t[i].w.limb, 4, P_L, 1, OPGI_TRUNC);
-        opg_u256_add(&sum, &sum, &parts[i]);
+        OPGI_HYPER_EXACT(NULL, opgi_muldiv(parts[i].limb, 4, amount->limb, 4, t[i].w.limb, 4, P_L, 1, OPGI_TRUNC));
+        OPGI_HYPER_EXACT(NULL, opg_u256_add(&sum, &sum, &parts[i]));
         if (opg_dec_cmp(&t[i].w, &t[best].w) > 0)
             best = i; /* strictly larger: the lowest id keeps a tie (t is in id order) */
     }
-    opg_u256_sub(&rest, amount, &sum); /* the weights add up to at most 1 */
-    opg_u256_add(&parts[best], &parts[best], &rest);
+    OPGI_HYPER_EXACT(NULL, opg_u256_sub(&rest, amount, &sum)); /* the weights add up to at most 1 */
+    OPGI_HYPER_EXACT(NULL, opg_u256_add(&parts[best], &parts[best], &rest));
 }
 
 void opgi_hyper_del_tokens(opg_u256 *out, const opg_registry *r, uint32_t del)
@@ -648,7 +655,8 @@ int opg_hyper_position_get(opg_hyper_position_info *out, const opg_hyper *h, con
     for (uint32_t d = opgi_del_first_of(r, position); d != OPGI_NONE; d = r->dels[d].next) {
         opg_u256 t;
         opgi_hyper_del_tokens(&t, r, d);
-        opg_u256_add(&o.staked, &o.staked, &t);
+        if (opg_u256_add(&o.staked, &o.staked, &t) != OPG_OK)
+            return OPG_EOVERFLOW; /* only hand-made stake beyond 2^256 in total */
         o.n_delegations++;
     }
     *out = o;

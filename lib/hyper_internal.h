@@ -4,9 +4,11 @@
  * hyper_state.c (save, load, hash).
  *
  * Stake moves go through the registry's and the splitter's public calls only. Reads
- * of the registry's records (nodes, a delegator's chain, the unbonding queue) and the
- * capacity reservations that make a sequence of calls allocation-free (see
- * opgi_hyper_reserve) are the only uses of their internals.
+ * of the registry's records (nodes, a delegator's chain, the unbonding queue), the
+ * registry's check phase (opgi_check_delegate, opgi_check_unbond_amount), the event
+ * bounds and call bracket, and the capacity reservations that make a sequence of
+ * calls allocation-free (see reserve_and_enter in hyper_ops.c) are the only uses of
+ * their internals.
  */
 #ifndef OPG_HYPER_INTERNAL_H
 #define OPG_HYPER_INTERNAL_H
@@ -83,6 +85,11 @@ typedef struct opgi_hsnap {
     opgi_hcand *ranked;   /* by score descending, operator id ascending */
     size_t n_ranked, cap_ranked;
 } opgi_hsnap;
+
+/* Checked arithmetic whose operands the code bounds (parts of one amount, a fraction
+ * of at most 1, a sum the splitter's own totals bound): the result is asserted, never
+ * ignored. err may be NULL (a helper without a handle). */
+#define OPGI_HYPER_EXACT(err, call) ((void)OPGI_NEVER((err), (call) != OPG_OK))
 
 extern const opgi_param_table opgi_hyper_param_table;
 

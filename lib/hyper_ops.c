@@ -2,14 +2,18 @@
  * hyper_ops.c - what moves stake: deposit, withdraw and the epoch.
  *
  * Every move is a public registry or splitter call, so every registry rule applies.
- * A call made of several registry calls stays all-or-nothing in two steps:
- *   1. check: everything the registry would refuse is checked first by the same
- *      arithmetic (deposit, withdraw), and the memory every step needs is reserved:
- *      hyper's own lists, and the registry's and splitter's capacities
- *      (opgi_hyper_reserve below), so the calls that follow do not allocate;
- *   2. apply: the registry calls, whose events are harvested after each one.
- * The epoch is not one transaction but a sequence of positions; each position is
- * checked and reserved before its first call (see opg_hyper_epoch in the header).
+ * Each of the three host calls is all-or-nothing, in two phases:
+ *   1. check and reserve: what the registry would refuse is asked of the registry's
+ *      own checks (deposit, withdraw), and the worst case of every call the apply
+ *      phase may make is added up into a budget (hyper's moves and events, new
+ *      delegations and queue entries in the registry, F1 periods per node in the
+ *      splitter, the events of the whole call). All of it is reserved and one
+ *      registry bracket is opened with the summed event bound (reserve_and_enter).
+ *      A failure here is OPG_ENOMEM with every state as it was: capacity is not state.
+ *   2. apply: the registry and splitter calls inside that bracket, which append their
+ *      events to the registry's list; hyper harvests each call's events from where
+ *      the call started. Nothing left can run out of memory. A registry refusal inside
+ *      an epoch is a rule (the same on every replica) and becomes a SKIPPED move.
  */
 #include "hyper_internal.h"
 
@@ -19,9 +23,11 @@
 
 static const uint64_t P_L[1] = {OPGI_P};
 
-/* The most events one registry or splitter call may leave (each reserves at most
- * this many for itself: redelegate is the largest with 6 + engines' 6 calls). */
-static size_t events_per_call(const opg_registry *r) { return 8 + opgi_engine_events(r, 8); }
+/* The largest plan one registry call of hyper hands the engines: a redelegation names
+ * two delegations (its source and its destination) or one and the destination node.
+ * The splitter's prepare keeps opgi_splitter_hist_room of it spare on those nodes. */
+#define PLAN_NODES 1
+#define PLAN_DELS 2
 
 static void call_begin(opg_hyper *h)
 {
@@ -30,63 +36,14 @@ static void call_begin(opg_hyper *h)
     h->n_events = 0;
 }
 
-/* Room for `moves` more moves and `events` more passed-through events. */
-static int reserve_out(opg_hyper *h, size_t moves, size_t events)
-{
-    if (h->n_moves + moves > h->cap_moves) {
-        size_t ncap = h->cap_moves ? h->cap_moves : 16;
-        while (ncap < h->n_moves + moves)
-            ncap *= 2;
-        opg_hyper_move *m = opgi_realloc(&h->alloc, h->moves, h->cap_moves * sizeof *m, ncap * sizeof *m);
-        if (!m)
-            return OPG_ENOMEM;
-        h->moves = m;
-        h->cap_moves = ncap;
-    }
-    if (h->n_events + events > h->cap_events) {
-        size_t ncap = h->cap_events ? h->cap_events : 16;
-        while (ncap < h->n_events + events)
-            ncap *= 2;
-        opg_event *e = opgi_realloc(&h->alloc, h->events, h->cap_events * sizeof *e, ncap * sizeof *e);
-        if (!e)
-            return OPG_ENOMEM;
-        h->events = e;
-        h->cap_events = ncap;
-    }
-    return OPG_OK;
-}
-
-/*
- * Makes the registry and splitter calls that follow allocation-free: room for
- * new_dels new delegations, `unb` unbonding and `red` redelegation entries, the
- * events of one call, and on each of the n nodes `touches` more F1 periods (each
- * registry call appends at most one record per node it touches, and the splitter's
- * prepare asks for 2 * (nodes + delegations + 2) <= 10 spare ones) and a slash
- * event. Capacity is not state: a failure here leaves every state hash as it was.
- */
-static int reserve_registry(opg_hyper *h, uint32_t new_dels, size_t unb, size_t red,
-                            const uint32_t *slots, size_t n, size_t touches)
-{
-    opg_registry *r = h->reg;
-    opg_splitter *s = h->spl;
-    if (opgi_registry_reserve(r, new_dels ? new_dels + 1 : 0, unb, red) != OPG_OK ||
-        opgi_events_reserve(r, events_per_call(r)) != OPG_OK)
-        return OPG_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t slot = slots[i];
-        if (slot >= r->node_slots || !r->nodes[slot].in_use || slot >= s->n_nodes)
-            continue;
-        f1_node *fn = &s->nodes[slot];
-        if (opgi_f1_hist_reserve(s, fn, touches + 12) != OPG_OK || opgi_f1_slash_reserve(s, fn, 1) != OPG_OK)
-            return OPG_ENOMEM;
-    }
-    return OPG_OK;
-}
+static size_t sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+static size_t sat_mul(size_t a, size_t b) { return b && a > SIZE_MAX / b ? SIZE_MAX : a * b; }
 
 static opg_hyper_move *push_move(opg_hyper *h, const opgi_hpos *p, opg_hyper_move_kind kind)
 {
-    if (h->n_moves >= h->cap_moves)
-        return NULL; /* reserved beforehand; a miss would be a bug, never a write out of bounds */
+    /* reserved by the budget; release builds drop a move rather than write past it */
+    if (OPGI_NEVER(h->err, h->n_moves >= h->cap_moves))
+        return NULL;
     opg_hyper_move *m = &h->moves[h->n_moves++];
     memset(m, 0, sizeof *m);
     m->kind = kind;
@@ -111,18 +68,20 @@ static void add_move(opg_hyper *h, const opgi_hpos *p, opg_hyper_move_kind kind,
     m->completion = completion;
 }
 
-/* After a successful registry call: the position's rewards go to *pot, every other
- * event is passed through (room reserved). */
-static void harvest(opg_hyper *h, const opgi_hpos *p, opg_u256 *pot)
+/* After a successful call whose events start at index `from` of the registry's list:
+ * the position's own rewards go to *pot, every other event is passed through. */
+static void harvest(opg_hyper *h, const opgi_hpos *p, size_t from, opg_u256 *pot)
 {
     size_t n;
     const opg_event *ev = opg_registry_events(h->reg, &n);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < n; i++) {
         if (ev[i].kind == OPG_EVENT_REWARDS_PAID && opg_id_cmp(&ev[i].account, &p->id) == 0) {
-            opg_u256_add(pot, pot, &ev[i].amount);
+            /* rewards are bounded by the splitter's totals */
+            OPGI_HYPER_EXACT(h->err, opg_u256_add(pot, pot, &ev[i].amount));
             continue;
         }
-        if (h->n_events < h->cap_events)
+        /* the budget reserved every event of the call for hyper's list too */
+        if (!OPGI_NEVER(h->err, h->n_events >= h->cap_events))
             h->events[h->n_events++] = ev[i];
     }
 }
@@ -133,7 +92,8 @@ static void flush_payout(opg_hyper *h, opgi_hpos *p, opg_u256 *pot)
     if (opgi_u256_is_zero(pot))
         return;
     add_move(h, p, OPG_HYPER_PAYOUT, 0, NULL, &p->owner, pot, 0);
-    opg_u256_add(&p->paid_out, &p->paid_out, pot);
+    /* paid_out + compounded never exceed what the splitter paid (a Dec total) */
+    OPGI_HYPER_EXACT(h->err, opg_u256_add(&p->paid_out, &p->paid_out, pot));
     memset(pot, 0, sizeof *pot);
 }
 
@@ -155,12 +115,14 @@ typedef struct hmv {
 } hmv;
 
 typedef struct work {
-    size_t cap;      /* node count + 1 at the start of the call (never grows in it) */
+    size_t cap;        /* node count + 1 at the start of the call (never grows in it) */
     opgi_htgt *tg, *tg2;
     hent *ent;
     opg_u256 *parts;
     hmv *src, *dst;
-    uint32_t *slots; /* 2 * cap */
+    uint32_t *slots;   /* 2 * cap */
+    size_t *periods;   /* per registry slot: F1 periods the call may close on the node */
+    uint32_t n_periods;
     opgi_hsnap snap;
     int has_snap;
 } work;
@@ -175,6 +137,7 @@ static void work_free(opg_hyper *h, work *w)
     opgi_free(&h->alloc, w->src, c * sizeof *w->src);
     opgi_free(&h->alloc, w->dst, c * sizeof *w->dst);
     opgi_free(&h->alloc, w->slots, 2 * c * sizeof *w->slots);
+    opgi_free(&h->alloc, w->periods, (size_t)w->n_periods * sizeof *w->periods);
     if (w->has_snap)
         opgi_hyper_snap_free(h, &w->snap);
     memset(w, 0, sizeof *w);
@@ -183,8 +146,10 @@ static void work_free(opg_hyper *h, work *w)
 static int work_new(opg_hyper *h, work *w, const opg_hyper_score *table, size_t n_table, int has_table)
 {
     memset(w, 0, sizeof *w);
-    size_t c = (size_t)h->reg->node_count + 1;
+    const opg_registry *r = h->reg;
+    size_t c = (size_t)r->node_count + 1;
     w->cap = c;
+    w->n_periods = r->node_slots ? r->node_slots : 1;
     w->tg = opgi_alloc_array(&h->alloc, c, sizeof *w->tg);
     w->tg2 = opgi_alloc_array(&h->alloc, c, sizeof *w->tg2);
     w->ent = opgi_alloc_array(&h->alloc, c, sizeof *w->ent);
@@ -192,10 +157,12 @@ static int work_new(opg_hyper *h, work *w, const opg_hyper_score *table, size_t 
     w->src = opgi_alloc_array(&h->alloc, c, sizeof *w->src);
     w->dst = opgi_alloc_array(&h->alloc, c, sizeof *w->dst);
     w->slots = opgi_alloc_array(&h->alloc, 2 * c, sizeof *w->slots);
-    if (!w->tg || !w->tg2 || !w->ent || !w->parts || !w->src || !w->dst || !w->slots) {
+    w->periods = opgi_alloc_array(&h->alloc, w->n_periods, sizeof *w->periods);
+    if (!w->tg || !w->tg2 || !w->ent || !w->parts || !w->src || !w->dst || !w->slots || !w->periods) {
         work_free(h, w);
         return OPG_ENOMEM;
     }
+    memset(w->periods, 0, (size_t)w->n_periods * sizeof *w->periods);
     if (opgi_hyper_snap(&w->snap, h, table, n_table, has_table) != OPG_OK) {
         work_free(h, w);
         return OPG_ENOMEM;
@@ -209,12 +176,22 @@ static int cmp_ent(const void *a, const void *b)
     return opg_id_cmp(&((const hent *)a)->op, &((const hent *)b)->op);
 }
 
+static int cmp_hmv(const void *a, const void *b)
+{
+    const hmv *x = a, *y = b;
+    int c = opg_u256_cmp(&y->rem, &x->rem);
+    return c ? c : opg_id_cmp(x->op, y->op);
+}
+
 /* The position's delegations now, sorted by operator id; returns how many. */
-static size_t load_current(const opg_hyper *h, work *w, const opg_id *pid)
+static size_t load_current(opg_hyper *h, work *w, const opg_id *pid)
 {
     const opg_registry *r = h->reg;
     size_t n = 0;
-    for (uint32_t d = opgi_del_first_of(r, pid); d != OPGI_NONE && n < w->cap; d = r->dels[d].next) {
+    for (uint32_t d = opgi_del_first_of(r, pid); d != OPGI_NONE; d = r->dels[d].next) {
+        /* one delegation per node, and no node is created during a call */
+        if (OPGI_NEVER(h->err, n >= w->cap))
+            break;
         hent *e = &w->ent[n++];
         memset(e, 0, sizeof *e);
         e->slot = r->dels[d].node;
@@ -243,14 +220,15 @@ static hent *find_ent(work *w, size_t n, const opg_id *op)
 
 /* ent[0..nc) (sorted) gets the target weights; targets without a delegation are
  * added. Returns the new count, still sorted. */
-static size_t merge_targets(work *w, size_t nc, const opgi_htgt *tg, size_t nt)
+static size_t merge_targets(opg_hyper *h, work *w, size_t nc, const opgi_htgt *tg, size_t nt)
 {
     size_t n = nc;
     for (size_t i = 0; i < nt; i++) {
         hent *e = find_ent(w, nc, &tg[i].op);
         if (!e) {
-            if (n >= w->cap)
-                continue; /* cannot happen: both are subsets of the nodes */
+            /* both are sets of distinct nodes that existed when the call started */
+            if (OPGI_NEVER(h->err, n >= w->cap))
+                continue;
             e = &w->ent[n++];
             memset(e, 0, sizeof *e);
             e->op = tg[i].op;
@@ -262,22 +240,96 @@ static size_t merge_targets(work *w, size_t nc, const opgi_htgt *tg, size_t nt)
     return n;
 }
 
-/* The same overflow checks opg_registry_delegate makes, before any call. */
-static int check_delegate(const opg_registry *r, uint32_t slot, uint32_t del, const opg_u256 *amount)
+/* ------------------------------------------------------------ reservation */
+
+/* The worst case of the calls the apply phase may make. */
+typedef struct budget {
+    size_t moves;         /* hyper's moves */
+    size_t events;        /* the sum of the event bounds of every call: the bracket,
+                             and hyper's own list (a subset of the registry's) */
+    size_t new_dels;      /* delegations the calls may create */
+    size_t unbondings;    /* unbonding entries they may add */
+    size_t redelegations; /* redelegation entries they may add */
+    /* and work.periods: the F1 periods they may close on each node */
+} budget;
+
+/*
+ * Reserves the budget: hyper's lists, the registry's delegations and queues, on each
+ * node with periods[slot] > 0 that many F1 records plus the spare room the splitter's
+ * prepare asks for (so a prepare inside the bracket never allocates), and one slash
+ * record (the prepare keeps one spare), then opens the registry bracket with the
+ * events total. OPG_ENOMEM leaves no bracket open and no state changed.
+ */
+static int reserve_and_enter(opg_hyper *h, const work *w, const budget *b)
 {
-    const opgi_node *n = &r->nodes[slot];
-    opg_dec issued, s;
-    opg_u256 t;
+    opg_registry *r = h->reg;
+    opg_splitter *s = h->spl;
     int rc;
-    if (opgi_dec_is_zero(&n->delegator_shares))
-        rc = opg_dec_from_int(&issued, amount);
-    else
-        rc = opgi_muldiv(issued.limb, 4, n->delegator_shares.limb, 4, amount->limb, 4, n->tokens.limb,
-                         4, OPGI_TRUNC);
-    if (rc || opg_u256_add(&t, &n->tokens, amount) || opg_dec_add(&s, &n->delegator_shares, &issued) ||
-        (del != OPGI_NONE && opg_dec_add(&s, &r->dels[del].shares, &issued)))
-        return OPG_EOVERFLOW;
+    void *items = h->moves;
+    rc = opgi_grow(&h->alloc, &items, &h->cap_moves, b->moves, sizeof *h->moves);
+    h->moves = items;
+    if (rc)
+        return opgi_fail(h->err, rc, "no memory for the moves", NULL);
+    items = h->events;
+    rc = opgi_grow(&h->alloc, &items, &h->cap_events, b->events, sizeof *h->events);
+    h->events = items;
+    if (rc)
+        return opgi_fail(h->err, rc, "no memory for the events", NULL);
+    if (b->new_dels > UINT32_MAX / 4)
+        return opgi_fail(h->err, OPG_ENOMEM, "too many delegations to reserve", NULL);
+    if ((rc = opgi_registry_reserve(r, (uint32_t)b->new_dels, b->unbondings, b->redelegations)) != OPG_OK)
+        return opgi_fail(h->err, rc, "no memory in the registry", NULL);
+    size_t room = opgi_splitter_hist_room(PLAN_NODES, PLAN_DELS);
+    for (uint32_t slot = 0; slot < w->n_periods; slot++) {
+        if (w->periods[slot] == 0)
+            continue;
+        /* only nodes that exist now are touched: a position's delegations and targets */
+        if (OPGI_NEVER(h->err, slot >= r->node_slots || !r->nodes[slot].in_use || slot >= s->n_nodes))
+            return OPG_EINVARIANT;
+        f1_node *fn = &s->nodes[slot];
+        if (opgi_f1_hist_reserve(s, fn, sat_add(w->periods[slot], room)) != OPG_OK ||
+            opgi_f1_slash_reserve(s, fn, 1) != OPG_OK)
+            return opgi_fail(h->err, OPG_ENOMEM, "no memory for the splitter's reward history", NULL);
+    }
+    if ((rc = opgi_call_enter(r, b->events)) != OPG_OK)
+        return opgi_fail(h->err, rc, "no memory for the registry's events", NULL);
     return OPG_OK;
+}
+
+/*
+ * What the calls used, checked against the budget after the apply: more than it
+ * allowed means the bound reasoning above is wrong (debug builds abort), even where
+ * spare capacity hid it this time. The F1 limit of a node is its record count before
+ * the calls plus its budget (a call closes at most one period on it, adding at most
+ * one record).
+ */
+typedef struct usage {
+    size_t dels, unbondings, redelegations;
+} usage;
+
+static void usage_start(usage *u, opg_hyper *h, work *w)
+{
+    const opg_registry *r = h->reg;
+    u->dels = r->del_count;
+    u->unbondings = r->unbondings.len;
+    u->redelegations = r->redelegations.len;
+    for (uint32_t slot = 0; slot < w->n_periods; slot++)
+        if (w->periods[slot])
+            w->periods[slot] = sat_add(w->periods[slot], h->spl->nodes[slot].n_hist);
+}
+
+static void usage_check(opg_hyper *h, const work *w, const budget *b, const usage *u)
+{
+    const opg_registry *r = h->reg;
+    const opg_splitter *s = h->spl;
+    (void)OPGI_NEVER(h->err, h->n_moves > b->moves);
+    (void)OPGI_NEVER(h->err, h->n_events > b->events || r->n_events > b->events);
+    (void)OPGI_NEVER(h->err, r->del_count > sat_add(u->dels, b->new_dels));
+    (void)OPGI_NEVER(h->err, r->unbondings.len > sat_add(u->unbondings, b->unbondings));
+    (void)OPGI_NEVER(h->err, r->redelegations.len > sat_add(u->redelegations, b->redelegations));
+    for (uint32_t slot = 0; slot < w->n_periods; slot++)
+        if (w->periods[slot] && slot < s->n_nodes && s->nodes[slot].live)
+            (void)OPGI_NEVER(h->err, s->nodes[slot].n_hist > w->periods[slot]);
 }
 
 /* --------------------------------------------------------------- deposit */
@@ -285,9 +337,10 @@ static int check_delegate(const opg_registry *r, uint32_t slot, uint32_t del, co
 int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amount, opg_height height,
                       opg_time now)
 {
-    if (!h || !position || !amount)
+    if (!h)
         return OPG_EINVAL;
     call_begin(h);
+    OPGI_CHECK_ARG(h->err, position && amount);
     opg_registry *r = h->reg;
     opgi_hpos *p = opgi_hpos_find(h, position);
     if (!p)
@@ -299,8 +352,9 @@ int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amou
     if (rc)
         return opgi_fail(h->err, rc, NULL, NULL);
     size_t nt = 0;
-    if ((rc = opgi_hyper_targets(w.tg, &nt, h, p, &w.snap)) != OPG_OK) {
-        opgi_fail(h->err, rc, "targets", NULL);
+    /* the policy's weights add up within range (checked when it was set) */
+    if (OPGI_NEVER(h->err, opgi_hyper_targets(w.tg, &nt, h, p, &w.snap) != OPG_OK)) {
+        rc = OPG_EINVARIANT;
         goto done;
     }
     if (nt == 0) {
@@ -309,54 +363,65 @@ int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amou
     }
     opgi_hyper_split(w.parts, amount, w.tg, nt);
 
-    /* check: what the registry and the splitter would refuse */
-    uint32_t new_dels = 0;
+    /* check: the registry's own checks, and the splitter's settling of existing
+     * delegations; the parts go to distinct nodes, so one delegation does not change
+     * what another's check found */
+    budget b;
+    memset(&b, 0, sizeof b);
     for (size_t i = 0; i < nt; i++) {
-        w.slots[i] = w.tg[i].slot;
         if (opgi_u256_is_zero(&w.parts[i]))
             continue;
         uint32_t del = opgi_del_find(r, position, w.tg[i].slot);
-        if ((rc = check_delegate(r, w.tg[i].slot, del, &w.parts[i])) != OPG_OK) {
-            opgi_fail(h->err, rc, "delegation amount too large", NULL);
+        opg_dec issued;
+        if ((rc = opgi_check_delegate(r, w.tg[i].slot, del, &w.parts[i], &issued)) != OPG_OK) {
+            opgi_fail(h->err, rc, "the registry refuses a part of the deposit", opg_registry_last_error(r));
             goto done;
         }
         if (del == OPGI_NONE) {
-            new_dels++;
-            continue;
+            b.new_dels++;
+        } else {
+            opg_dec pending;
+            if ((rc = opg_splitter_pending_rewards(&pending, h->spl, position, &w.tg[i].op, height)) != OPG_OK) {
+                opgi_fail(h->err, rc, "the rewards of a delegation cannot be settled", NULL);
+                goto done;
+            }
         }
-        opg_dec pending;
-        if ((rc = opg_splitter_pending_rewards(&pending, h->spl, position, &w.tg[i].op, height)) != OPG_OK) {
-            opgi_fail(h->err, rc, "the rewards of a delegation cannot be settled", NULL);
-            goto done;
-        }
+        b.moves++;
+        b.events += opgi_events_delegate(r);
+        w.periods[w.tg[i].slot]++;
     }
-    if ((rc = reserve_out(h, nt + 2, nt * events_per_call(r))) != OPG_OK ||
-        (rc = reserve_registry(h, new_dels, 0, 0, w.slots, nt, 1)) != OPG_OK) {
-        opgi_fail(h->err, rc, NULL, NULL);
+    opg_u256 total_after;
+    if (opg_u256_add(&total_after, &p->deposited, amount) != OPG_OK) {
+        rc = opgi_fail(h->err, OPG_EOVERFLOW, "the position's deposited total would overflow", NULL);
         goto done;
     }
+    b.moves++; /* the payout of the rewards the delegations settle */
+    if ((rc = reserve_and_enter(h, &w, &b)) != OPG_OK)
+        goto done;
+    usage u;
+    usage_start(&u, h, &w);
 
     /* apply */
-    opg_u256 pot = {{0, 0, 0, 0}}, done_amount = {{0, 0, 0, 0}};
+    opg_u256 pot = {{0, 0, 0, 0}}, delegated = {{0, 0, 0, 0}};
     for (size_t i = 0; i < nt; i++) {
         if (opgi_u256_is_zero(&w.parts[i]))
             continue;
+        size_t from = r->n_events;
         rc = opg_registry_delegate(NULL, r, position, &w.tg[i].op, &w.parts[i], height, now);
-        if (rc != OPG_OK) {
-            /* not expected after the checks and reservations: what was delegated
-             * stays, the rest goes back to the owner */
-            opg_u256 rest;
-            opgi_fail(h->err, rc, "registry refused a delegation", opg_registry_last_error(r));
-            opg_u256_sub(&rest, amount, &done_amount);
-            add_move(h, p, OPG_HYPER_REFUND, rc, NULL, &p->owner, &rest, 0);
-            break;
+        if (OPGI_NEVER(h->err, rc != OPG_OK)) {
+            /* the checks above passed it; release builds hand the part back */
+            add_move(h, p, OPG_HYPER_REFUND, rc, NULL, &p->owner, &w.parts[i], 0);
+            continue;
         }
-        harvest(h, p, &pot);
+        harvest(h, p, from, &pot);
         add_move(h, p, OPG_HYPER_DELEGATE, 0, NULL, &w.tg[i].op, &w.parts[i], 0);
-        opg_u256_add(&done_amount, &done_amount, &w.parts[i]);
+        OPGI_HYPER_EXACT(h->err, opg_u256_add(&delegated, &delegated, &w.parts[i])); /* <= amount */
     }
-    opg_u256_add(&p->deposited, &p->deposited, &done_amount);
+    opgi_call_leave(r);
+    OPGI_HYPER_EXACT(h->err, opg_u256_add(&p->deposited, &p->deposited, &delegated)); /* <= total_after */
     flush_payout(h, p, &pot);
+    usage_check(h, &w, &b, &u);
+    rc = OPG_OK;
 done:
     work_free(h, &w);
     return rc;
@@ -364,19 +429,13 @@ done:
 
 /* -------------------------------------------------------------- withdraw */
 
-static int cmp_hmv(const void *a, const void *b)
-{
-    const hmv *x = a, *y = b;
-    int c = opg_u256_cmp(&y->rem, &x->rem);
-    return c ? c : opg_id_cmp(x->op, y->op);
-}
-
 int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position, const opg_u256 *amount,
                        opg_height height, opg_time now)
 {
-    if (!h || !position || !amount)
+    if (!h)
         return OPG_EINVAL;
     call_begin(h);
+    OPGI_CHECK_ARG(h->err, position && amount);
     opg_registry *r = h->reg;
     opgi_hpos *p = opgi_hpos_find(h, position);
     if (!p)
@@ -390,37 +449,41 @@ int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
     size_t nc = load_current(h, &w, position);
     opg_u256 total = {{0, 0, 0, 0}}, sum = {{0, 0, 0, 0}}, rest;
     for (size_t i = 0; i < nc; i++)
-        opg_u256_add(&total, &total, &w.ent[i].actual);
+        if (opg_u256_add(&total, &total, &w.ent[i].actual) != OPG_OK) {
+            rc = opgi_fail(h->err, OPG_EOVERFLOW, "the position's delegations add up beyond 2^256", NULL);
+            goto done;
+        }
     if (opg_u256_cmp(amount, &total) > 0) {
         rc = opgi_fail(h->err, OPG_EUNDERFLOW, "amount above the position's tokens", NULL);
         goto done;
     }
     /* pro rata: part_i = trunc(amount * tokens_i / total); the remainder to the
-     * largest delegation (ties: lowest id), what it cannot take to the next one */
+     * largest delegation (ties: lowest id), what it cannot take to the next one.
+     * amount <= total, so every part is at most its delegation's tokens. */
     for (size_t i = 0; i < nc; i++) {
-        opgi_muldiv(w.parts[i].limb, 4, amount->limb, 4, w.ent[i].actual.limb, 4, total.limb, 4, OPGI_TRUNC);
-        opg_u256_add(&sum, &sum, &w.parts[i]);
+        OPGI_HYPER_EXACT(h->err, opgi_muldiv(w.parts[i].limb, 4, amount->limb, 4, w.ent[i].actual.limb, 4,
+                                             total.limb, 4, OPGI_TRUNC));
+        OPGI_HYPER_EXACT(h->err, opg_u256_add(&sum, &sum, &w.parts[i]));
         w.src[i].rem = w.ent[i].actual;
         w.src[i].op = &w.ent[i].op;
         w.src[i].i = i;
     }
-    opg_u256_sub(&rest, amount, &sum);
+    OPGI_HYPER_EXACT(h->err, opg_u256_sub(&rest, amount, &sum));
     qsort(w.src, nc, sizeof *w.src, cmp_hmv);
     for (size_t k = 0; k < nc && !opgi_u256_is_zero(&rest); k++) {
         size_t i = w.src[k].i;
         opg_u256 room;
-        opg_u256_sub(&room, &w.ent[i].actual, &w.parts[i]);
+        OPGI_HYPER_EXACT(h->err, opg_u256_sub(&room, &w.ent[i].actual, &w.parts[i]));
         opg_u256 take = opg_u256_cmp(&room, &rest) < 0 ? room : rest;
-        opg_u256_add(&w.parts[i], &w.parts[i], &take);
-        opg_u256_sub(&rest, &rest, &take);
+        OPGI_HYPER_EXACT(h->err, opg_u256_add(&w.parts[i], &w.parts[i], &take));
+        OPGI_HYPER_EXACT(h->err, opg_u256_sub(&rest, &rest, &take));
     }
 
-    /* check: the registry's refusals, by its own arithmetic */
+    /* check: the registry's refusals, by its own checks; the parts come from distinct
+     * delegations on distinct nodes, so one undelegation does not change another's */
     uint32_t *count = (uint32_t *)(void *)(w.slots + w.cap); /* second half: entries per node */
-    for (size_t i = 0; i < nc; i++) {
-        w.slots[i] = w.ent[i].slot;
+    for (size_t i = 0; i < nc; i++)
         count[i] = 0;
-    }
     for (size_t q = 0; q < r->unbondings.len; q++) {
         const opgi_unbonding *u = opgi_queue_at(&r->unbondings, q);
         if (opg_id_cmp(&u->delegator, position) != 0)
@@ -433,36 +496,45 @@ int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
         rc = opgi_fail(h->err, OPG_EOVERFLOW, "completion time out of range", NULL);
         goto done;
     }
+    budget b;
+    memset(&b, 0, sizeof b);
     for (size_t i = 0; i < nc; i++) {
         if (opgi_u256_is_zero(&w.parts[i]))
             continue;
-        const opgi_node *n = &r->nodes[w.ent[i].slot];
         uint32_t del = opgi_del_find(r, position, w.ent[i].slot);
-        opg_dec shares, pending;
+        if (OPGI_NEVER(h->err, del == OPGI_NONE)) { /* load_current found it */
+            rc = OPG_EINVARIANT;
+            goto done;
+        }
         if (count[i] >= r->params.max_entries) {
             rc = opgi_fail(h->err, OPG_EMAXENTRIES, "unbonding entries at max_entries", NULL);
             goto done;
         }
-        if (opgi_u256_is_zero(&n->tokens)) {
-            rc = opgi_fail(h->err, OPG_EINSOLVENT, NULL, NULL);
+        opgi_unbond_plan plan;
+        if ((rc = opgi_check_unbond_amount(r, del, &w.parts[i], &plan)) != OPG_OK) {
+            opgi_fail(h->err, rc, "the registry refuses a part of the withdrawal", opg_registry_last_error(r));
             goto done;
         }
-        if (opgi_muldiv(shares.limb, 4, n->delegator_shares.limb, 4, w.parts[i].limb, 4, n->tokens.limb, 4,
-                        OPGI_TRUNC) != OPG_OK ||
-            opg_dec_cmp(&shares, &r->dels[del].shares) > 0) {
-            rc = opgi_fail(h->err, OPG_EUNDERFLOW, "the registry's share arithmetic refuses a part", NULL);
-            goto done;
-        }
+        opg_dec pending;
         if ((rc = opg_splitter_pending_rewards(&pending, h->spl, position, &w.ent[i].op, height)) != OPG_OK) {
             opgi_fail(h->err, rc, "the rewards of a delegation cannot be settled", NULL);
             goto done;
         }
+        b.moves++;
+        b.events += opgi_events_undelegate(r);
+        b.unbondings++;
+        w.periods[w.ent[i].slot]++;
     }
-    if ((rc = reserve_out(h, nc + 2, nc * events_per_call(r))) != OPG_OK ||
-        (rc = reserve_registry(h, 0, nc, 0, w.slots, nc, 1)) != OPG_OK) {
-        opgi_fail(h->err, rc, NULL, NULL);
+    opg_u256 total_after;
+    if (opg_u256_add(&total_after, &p->withdrawn, amount) != OPG_OK) {
+        rc = opgi_fail(h->err, OPG_EOVERFLOW, "the position's withdrawn total would overflow", NULL);
         goto done;
     }
+    b.moves++; /* the payout of the rewards the undelegations settle */
+    if ((rc = reserve_and_enter(h, &w, &b)) != OPG_OK)
+        goto done;
+    usage u;
+    usage_start(&u, h, &w);
 
     /* apply */
     opg_u256 pot = {{0, 0, 0, 0}}, got_total = {{0, 0, 0, 0}};
@@ -471,19 +543,21 @@ int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
             continue;
         opg_u256 got;
         opg_time completion;
+        size_t from = r->n_events;
         rc = opg_registry_undelegate(&got, &completion, r, position, &w.ent[i].op, &w.parts[i], height, now);
-        if (rc != OPG_OK) { /* not expected after the checks and reservations */
-            opgi_fail(h->err, rc, "registry refused an undelegation", opg_registry_last_error(r));
-            break;
-        }
-        harvest(h, p, &pot);
+        if (OPGI_NEVER(h->err, rc != OPG_OK))
+            continue; /* the checks above passed it; release builds leave that part staked */
+        harvest(h, p, from, &pot);
         add_move(h, p, OPG_HYPER_UNDELEGATE, 0, &w.ent[i].op, NULL, &got, completion);
-        opg_u256_add(&got_total, &got_total, &got);
+        OPGI_HYPER_EXACT(h->err, opg_u256_add(&got_total, &got_total, &got)); /* <= amount */
     }
-    opg_u256_add(&p->withdrawn, &p->withdrawn, &got_total);
+    opgi_call_leave(r);
+    OPGI_HYPER_EXACT(h->err, opg_u256_add(&p->withdrawn, &p->withdrawn, &got_total)); /* <= total_after */
     flush_payout(h, p, &pot);
-    if (unbonded && rc == OPG_OK)
+    usage_check(h, &w, &b, &u);
+    if (unbonded)
         *unbonded = got_total;
+    rc = OPG_OK;
 done:
     work_free(h, &w);
     return rc;
@@ -491,44 +565,80 @@ done:
 
 /* ------------------------------------------------------------------ epoch */
 
-/* One position's epoch. Returns OPG_OK, or OPG_ENOMEM with *inside 0 (stopped
- * before its first call: nothing happened) or 1 (stopped after some of its calls). */
-static int epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height height, opg_time now,
-                          int *inside)
+/* The most (source, destination) pairs a rebalance over m nodes, at most nt of them
+ * destinations, can try: a * b with a + b <= m and b <= nt. */
+static size_t rebalance_pairs(size_t m, size_t nt)
+{
+    size_t b = m / 2 < nt ? m / 2 : nt;
+    return sat_mul(b, m - b);
+}
+
+/*
+ * The worst case of one position's epoch (see epoch_position), added to *b and to
+ * w->periods. The position's delegations (nc) cannot change before its turn (only its
+ * own calls touch them) and its targets then are a subset of the nt found now (the
+ * snapshot is the same; a FIXED node may only have been removed), so with m = the
+ * nodes of both:
+ *   1. nc withdrawals, each one splitter call;
+ *   2. with auto-compound, at most nt delegations;
+ *   3. the rebalance splits over at most m nodes into sources and destinations (a
+ *      destination is a target). Each successful redelegation empties a source's
+ *      surplus or a destination's deficit, and the last empties both (surplus and
+ *      deficit add up the same), so at most m - 1 succeed, and while a pair is tried
+ *      fewer than m - 1 have: m - 1 redelegation bounds cover every call, refused or
+ *      not. Each pair is tried at most once: rebalance_pairs(m, nt) tries.
+ * Moves: one per withdrawal, compounding and try, and two payouts. F1 periods: a call
+ * closes one period on each node it touches (a withdrawal or delegation on its node, a
+ * redelegation on both ends), and a node pairs with at most m - 1 others. New
+ * delegations: only on targets without one now (m - nc).
+ */
+static void budget_position(opg_hyper *h, work *w, const opgi_hpos *p, budget *b)
 {
     opg_registry *r = h->reg;
     size_t nt = 0;
-    *inside = 0;
-    int rc = opgi_hyper_targets(w->tg, &nt, h, p, &w->snap);
-    if (rc)
-        return rc;
+    if (OPGI_NEVER(h->err, opgi_hyper_targets(w->tg, &nt, h, p, &w->snap) != OPG_OK))
+        nt = 0; /* the policy's weights add up within range (checked when it was set) */
     size_t nc = load_current(h, w, &p->id);
-
-    /* reserve for the worst case: nc withdrawals, nt compounding delegations, and
-     * at most (nc + nt) * nt redelegation attempts, of which at most nc + 2 nt
-     * succeed (each success uses up a source's surplus or a sink's deficit) */
-    size_t attempts = (nc + nt) * nt, calls = nc + nt + attempts;
-    size_t ns = 0;
+    size_t compound = p->auto_compound ? nt : 0;
     for (size_t i = 0; i < nc; i++)
-        w->slots[ns++] = w->ent[i].slot;
-    for (size_t i = 0; i < nt; i++)
-        w->slots[ns++] = w->tg[i].slot;
-    if ((rc = reserve_out(h, nc + nt + 2 + attempts, calls * events_per_call(r))) != OPG_OK ||
-        (rc = reserve_registry(h, (uint32_t)nt, 0, nc + 2 * nt, w->slots, ns, 2 + nc + 2 * nt)) != OPG_OK)
-        return rc;
+        w->periods[w->ent[i].slot]++;
+    for (size_t i = 0; i < compound; i++)
+        w->periods[w->tg[i].slot]++;
+    size_t m = merge_targets(h, w, nc, w->tg, nt);
+    size_t moves = nt > 0 && m > 1 ? m - 1 : 0;
+    size_t tries = nt > 0 ? rebalance_pairs(m, nt) : 0;
+    for (size_t i = 0; i < m; i++)
+        w->periods[w->ent[i].slot] = sat_add(w->periods[w->ent[i].slot], moves);
+    size_t events = sat_add(sat_mul(nc, opgi_splitter_events_withdraw(h->spl)),
+                            sat_add(sat_mul(compound, opgi_events_delegate(r)),
+                                    sat_mul(moves, opgi_events_redelegate(r))));
+    b->moves = sat_add(b->moves, sat_add(nc + compound + 2, tries));
+    b->events = sat_add(b->events, events);
+    b->new_dels = sat_add(b->new_dels, m - nc);
+    b->redelegations = sat_add(b->redelegations, moves);
+}
+
+/* One position's epoch (room reserved by budget_position): nothing in it can fail; a
+ * registry refusal is a SKIPPED move. */
+static void epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height height, opg_time now)
+{
+    opg_registry *r = h->reg;
+    size_t nt = 0;
+    if (OPGI_NEVER(h->err, opgi_hyper_targets(w->tg, &nt, h, p, &w->snap) != OPG_OK))
+        return;
+    size_t nc = load_current(h, w, &p->id);
 
     /* 1. rewards of every delegation, in operator id order */
     opg_u256 pot = {{0, 0, 0, 0}};
     for (size_t i = 0; i < nc; i++) {
-        *inside = 1;
-        rc = opg_splitter_withdraw_rewards(NULL, h->spl, &p->id, &w->ent[i].op, height, now);
-        if (rc == OPG_ENOMEM)
-            goto stop;
+        size_t from = r->n_events;
+        int rc = opg_splitter_withdraw_rewards(NULL, h->spl, &p->id, &w->ent[i].op, height, now);
         if (rc != OPG_OK) {
+            (void)OPGI_NEVER(h->err, rc == OPG_ENOMEM); /* reserved */
             add_move(h, p, OPG_HYPER_SKIPPED, rc, &w->ent[i].op, NULL, NULL, 0);
             continue;
         }
-        harvest(h, p, &pot);
+        harvest(h, p, from, &pot);
     }
 
     /* 2. compound by the target weights; what is not compounded is paid out */
@@ -539,47 +649,45 @@ static int epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height height
         for (size_t i = 0; i < nt; i++) {
             if (opgi_u256_is_zero(&w->parts[i]))
                 continue;
-            *inside = 1;
-            rc = opg_registry_delegate(NULL, r, &p->id, &w->tg[i].op, &w->parts[i], height, now);
-            if (rc == OPG_ENOMEM) {
-                for (size_t j = i; j < nt; j++)
-                    opg_u256_add(&pot, &pot, &w->parts[j]);
-                goto stop;
-            }
+            size_t from = r->n_events;
+            int rc = opg_registry_delegate(NULL, r, &p->id, &w->tg[i].op, &w->parts[i], height, now);
             if (rc != OPG_OK) {
+                (void)OPGI_NEVER(h->err, rc == OPG_ENOMEM); /* reserved */
                 add_move(h, p, OPG_HYPER_SKIPPED, rc, NULL, &w->tg[i].op, &w->parts[i], 0);
-                opg_u256_add(&pot, &pot, &w->parts[i]);
+                OPGI_HYPER_EXACT(h->err, opg_u256_add(&pot, &pot, &w->parts[i])); /* <= rewards */
                 continue;
             }
-            harvest(h, p, &pot);
+            harvest(h, p, from, &pot);
             add_move(h, p, OPG_HYPER_COMPOUND, 0, NULL, &w->tg[i].op, &w->parts[i], 0);
-            opg_u256_add(&p->compounded, &p->compounded, &w->parts[i]);
+            OPGI_HYPER_EXACT(h->err, opg_u256_add(&p->compounded, &p->compounded, &w->parts[i]));
         }
     }
     flush_payout(h, p, &pot);
 
     /* 3. rebalance when some node drifted beyond the threshold */
     if (nt == 0)
-        return OPG_OK; /* no target node: the position stays where it is */
+        return; /* no target node: the position stays where it is */
     nc = load_current(h, w, &p->id);
-    size_t n = merge_targets(w, nc, w->tg, nt);
+    size_t n = merge_targets(h, w, nc, w->tg, nt);
     opg_u256 total = {{0, 0, 0, 0}};
     for (size_t i = 0; i < n; i++)
-        opg_u256_add(&total, &total, &w->ent[i].actual);
+        if (opg_u256_add(&total, &total, &w->ent[i].actual) != OPG_OK)
+            return; /* tokens beyond 2^256 (only by hand-made stake): no split can hold them */
     if (opgi_u256_is_zero(&total))
-        return OPG_OK;
+        return;
     int drifted = 0;
     for (size_t i = 0; i < n && !drifted; i++) {
-        opg_dec share, diff; /* share = quo_truncate(tokens_i, total) */
-        opgi_muldiv(share.limb, 4, w->ent[i].actual.limb, 4, P_L, 1, total.limb, 4, OPGI_TRUNC);
+        opg_dec share, diff; /* share = quo_truncate(tokens_i, total) <= 1 */
+        OPGI_HYPER_EXACT(h->err, opgi_muldiv(share.limb, 4, w->ent[i].actual.limb, 4, P_L, 1, total.limb, 4,
+                                             OPGI_TRUNC));
         if (opg_dec_cmp(&share, &w->ent[i].w) >= 0)
-            opg_dec_sub(&diff, &share, &w->ent[i].w);
+            OPGI_HYPER_EXACT(h->err, opg_dec_sub(&diff, &share, &w->ent[i].w));
         else
-            opg_dec_sub(&diff, &w->ent[i].w, &share);
+            OPGI_HYPER_EXACT(h->err, opg_dec_sub(&diff, &w->ent[i].w, &share));
         drifted = opg_dec_cmp(&diff, &p->threshold) > 0;
     }
     if (!drifted)
-        return OPG_OK;
+        return;
     for (size_t i = 0; i < n; i++) {
         w->tg2[i].op = w->ent[i].op;
         w->tg2[i].slot = w->ent[i].slot;
@@ -594,15 +702,16 @@ static int epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height height
         m.op = &e->op;
         m.i = i;
         if (opg_u256_cmp(&e->actual, &e->tgt) > 0) {
-            opg_u256_sub(&m.rem, &e->actual, &e->tgt);
+            OPGI_HYPER_EXACT(h->err, opg_u256_sub(&m.rem, &e->actual, &e->tgt));
             w->src[n_src++] = m;
         } else if (opg_u256_cmp(&e->tgt, &e->actual) > 0) {
-            opg_u256_sub(&m.rem, &e->tgt, &e->actual);
+            OPGI_HYPER_EXACT(h->err, opg_u256_sub(&m.rem, &e->tgt, &e->actual));
             w->dst[n_dst++] = m;
         }
     }
     qsort(w->src, n_src, sizeof *w->src, cmp_hmv);
     qsort(w->dst, n_dst, sizeof *w->dst, cmp_hmv);
+    size_t tries = 0, moves = 0; /* checked against budget_position's reasoning */
     for (size_t a = 0; a < n_src; a++) {
         for (size_t b = 0; b < n_dst && !opgi_u256_is_zero(&w->src[a].rem); b++) {
             if (opgi_u256_is_zero(&w->dst[b].rem))
@@ -613,30 +722,27 @@ static int epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height height
             int dst_live = d->slot < r->node_slots && dn->in_use && opg_id_cmp(&dn->operator_id, &d->op) == 0;
             opg_u256 before = dst_live ? dn->tokens : (opg_u256){{0, 0, 0, 0}}, moved;
             opg_time completion;
-            *inside = 1;
-            rc = opg_registry_redelegate(&completion, r, &p->id, &s->op, &d->op, &amt, height, now);
-            if (rc == OPG_ENOMEM)
-                goto stop;
+            size_t from = r->n_events;
+            tries++;
+            int rc = opg_registry_redelegate(&completion, r, &p->id, &s->op, &d->op, &amt, height, now);
             if (rc != OPG_OK) {
+                (void)OPGI_NEVER(h->err, rc == OPG_ENOMEM); /* reserved */
                 add_move(h, p, OPG_HYPER_SKIPPED, rc, &s->op, &d->op, &amt, 0);
                 if (rc == OPG_ETRANSITIVE || rc == OPG_EINSOLVENT || rc == OPG_ENOTFOUND)
                     break; /* the source refuses every destination */
                 continue;
             }
-            harvest(h, p, &pot);
+            harvest(h, p, from, &pot);
             /* what moved: the destination's tokens grew by exactly the unbonded tokens */
-            opg_u256_sub(&moved, &r->nodes[d->slot].tokens, &before);
+            OPGI_HYPER_EXACT(h->err, opg_u256_sub(&moved, &r->nodes[d->slot].tokens, &before));
             add_move(h, p, OPG_HYPER_REDELEGATE, 0, &s->op, &d->op, &moved, completion);
-            opg_u256_sub(&w->src[a].rem, &w->src[a].rem, &amt);
-            opg_u256_sub(&w->dst[b].rem, &w->dst[b].rem, &amt);
+            OPGI_HYPER_EXACT(h->err, opg_u256_sub(&w->src[a].rem, &w->src[a].rem, &amt));
+            OPGI_HYPER_EXACT(h->err, opg_u256_sub(&w->dst[b].rem, &w->dst[b].rem, &amt));
+            moves++;
         }
     }
+    (void)OPGI_NEVER(h->err, n_dst > nt || moves + 1 > n || tries > rebalance_pairs(n, nt));
     flush_payout(h, p, &pot);
-    return OPG_OK;
-stop:
-    opgi_fail(h->err, rc, "registry out of memory inside a position", opg_registry_last_error(r));
-    flush_payout(h, p, &pot);
-    return rc;
 }
 
 static int cmp_score(const void *a, const void *b)
@@ -651,10 +757,10 @@ static int build_scores(opg_hyper *h, const opg_hyper_score *in, size_t n, opg_h
     opg_dec one;
     opg_dec_from_u64(&one, 1);
     if (n > SIZE_MAX / sizeof **out)
-        return opgi_fail(h->err, OPG_ENOMEM, NULL, NULL);
+        return opgi_fail(h->err, OPG_ENOMEM, "too many scores", NULL);
     opg_hyper_score *t = opgi_alloc_array(&h->alloc, n ? n : 1, sizeof *t);
     if (!t)
-        return opgi_fail(h->err, OPG_ENOMEM, NULL, NULL);
+        return opgi_fail(h->err, OPG_ENOMEM, "no memory for the scores", NULL);
     size_t k = 0, tn = n ? n : 1;
     for (size_t i = 0; i < n; i++) {
         if (opg_dec_cmp(&in[i].score, &one) > 0) {
@@ -678,7 +784,7 @@ static int build_scores(opg_hyper *h, const opg_hyper_score *in, size_t n, opg_h
     opg_hyper_score *fit = opgi_alloc_array(&h->alloc, k ? k : 1, sizeof *fit);
     if (!fit) {
         opgi_free(&h->alloc, t, tn * sizeof *t);
-        return opgi_fail(h->err, OPG_ENOMEM, NULL, NULL);
+        return opgi_fail(h->err, OPG_ENOMEM, "no memory for the scores", NULL);
     }
     if (k)
         memcpy(fit, t, k * sizeof *t);
@@ -691,48 +797,52 @@ static int build_scores(opg_hyper *h, const opg_hyper_score *in, size_t n, opg_h
 int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score *scores, size_t n_scores,
                     opg_height height, opg_time now)
 {
+    if (positions_done)
+        *positions_done = 0;
     if (!h)
         return OPG_EINVAL;
     call_begin(h);
-    if (positions_done)
-        *positions_done = 0;
     opg_hyper_score *table = h->scores;
     size_t n_table = h->n_scores;
     int rc;
     if (scores && (rc = build_scores(h, scores, n_scores, &table, &n_table)) != OPG_OK)
         return rc;
-    size_t table_bytes = (n_table ? n_table : 1) * sizeof *table;
     work w;
     if ((rc = work_new(h, &w, table, n_table, scores ? 1 : h->has_scores)) != OPG_OK) {
-        if (scores)
-            opgi_free(&h->alloc, table, table_bytes);
-        return opgi_fail(h->err, rc, NULL, NULL);
+        opgi_fail(h->err, rc, "no memory for the epoch's workspace", NULL);
+        goto fail;
     }
-    size_t done = 0;
-    int touched = 0, inside = 0;
-    for (size_t i = 0; i < h->n_pos; i++) {
-        rc = epoch_position(h, &w, h->pos[i], height, now, &inside);
-        touched |= inside;
-        if (rc != OPG_OK) {
-            if (!inside)
-                opgi_fail(h->err, rc, "epoch stopped before a position", NULL);
-            break;
-        }
-        touched = 1; /* a position done counts even if it made no call */
-        done++;
+
+    /* check and reserve for every position first: nothing below can then fail */
+    budget b;
+    memset(&b, 0, sizeof b);
+    for (size_t i = 0; i < h->n_pos; i++)
+        budget_position(h, &w, h->pos[i], &b);
+    if ((rc = reserve_and_enter(h, &w, &b)) != OPG_OK) {
+        work_free(h, &w);
+        goto fail;
     }
+
+    usage u;
+    usage_start(&u, h, &w);
+
+    /* apply */
+    for (size_t i = 0; i < h->n_pos; i++)
+        epoch_position(h, &w, h->pos[i], height, now);
+    opgi_call_leave(h->reg);
+    usage_check(h, &w, &b, &u);
     if (scores) {
-        if (rc == OPG_OK || touched) {
-            opgi_free(&h->alloc, h->scores, (h->n_scores ? h->n_scores : 1) * sizeof *h->scores);
-            h->scores = table;
-            h->n_scores = n_table;
-            h->has_scores = 1;
-        } else {
-            opgi_free(&h->alloc, table, table_bytes);
-        }
+        opgi_free(&h->alloc, h->scores, (h->n_scores ? h->n_scores : 1) * sizeof *h->scores);
+        h->scores = table;
+        h->n_scores = n_table;
+        h->has_scores = 1;
     }
     work_free(h, &w);
     if (positions_done)
-        *positions_done = done;
+        *positions_done = h->n_pos;
+    return OPG_OK;
+fail:
+    if (scores)
+        opgi_free(&h->alloc, table, (n_table ? n_table : 1) * sizeof *table);
     return rc;
 }

@@ -412,7 +412,9 @@ int opgi_del_reserve(opg_registry *r, uint32_t more)
     if ((uint64_t)r->del_count + more >= UINT32_MAX / 4)
         return OPG_ENOMEM;
     uint32_t want = r->del_count + more;
-    if (r->del_free == OPGI_NONE && r->del_slots + more > r->del_cap) {
+    /* a free slot makes room for one; for more (an engine reserving for a sequence of
+     * calls) the free list is not counted and the array itself gets the room */
+    if ((r->del_free == OPGI_NONE || more > 1) && r->del_slots + more > r->del_cap) {
         uint32_t ncap = r->del_cap ? r->del_cap : 64;
         while (ncap < r->del_slots + more)
             ncap *= 2;

@@ -403,6 +403,14 @@ static void allocate_to_node(opg_splitter *s, uint32_t slot, const opg_dec *toke
  * (the rewards or commission it pays). */
 #define SPLITTER_EVENTS_PER_CALL 1
 
+size_t opgi_splitter_events_withdraw(const opg_splitter *s)
+{
+    (void)s;
+    return SPLITTER_EVENTS_PER_CALL;
+}
+
+size_t opgi_splitter_hist_room(size_t n_nodes, size_t n_dels) { return 2 * (n_nodes + n_dels + 2); }
+
 static int hook_prepare(void *ctx, opg_registry *r, const opgi_plan *plan)
 {
     opg_splitter *s = ctx;
@@ -412,10 +420,10 @@ static int hook_prepare(void *ctx, opg_registry *r, const opgi_plan *plan)
             (rc = opgi_f1_hist_reserve(s, &s->nodes[plan->new_node], 4)))
             return opgi_fail(r->err, rc, NULL, NULL);
     }
-    size_t events = plan->n_nodes + plan->n_dels + 2;
+    size_t room = opgi_splitter_hist_room(plan->n_nodes, plan->n_dels);
     for (size_t i = 0; i < plan->n_nodes; i++) {
         f1_node *n = &s->nodes[plan->nodes[i]];
-        if ((rc = opgi_f1_hist_reserve(s, n, 2 * events)) || (rc = opgi_f1_slash_reserve(s, n, 1)))
+        if ((rc = opgi_f1_hist_reserve(s, n, room)) || (rc = opgi_f1_slash_reserve(s, n, 1)))
             return opgi_fail(r->err, rc, NULL, NULL);
     }
     for (size_t i = 0; i < plan->n_dels; i++) {
@@ -423,7 +431,7 @@ static int hook_prepare(void *ctx, opg_registry *r, const opgi_plan *plan)
         if (del == OPGI_NONE)
             continue;
         f1_node *n = &s->nodes[r->dels[del].node];
-        if ((rc = opgi_f1_hist_reserve(s, n, 2 * events)) != OPG_OK)
+        if ((rc = opgi_f1_hist_reserve(s, n, room)) != OPG_OK)
             return opgi_fail(r->err, rc, NULL, NULL);
         opg_dec rewards;
         if ((rc = rewards_now(&rewards, s, del, r->cur_height)) != OPG_OK)
@@ -737,7 +745,7 @@ int opg_splitter_withdraw_rewards(opg_u256 *paid, opg_splitter *s, const opg_id 
     if (del == OPGI_NONE)
         return opgi_fail(s->err, OPG_ENOTFOUND, "no such delegation", NULL);
     opgi_plan plan = {NULL, 0, &del, 1, OPGI_NONE};
-    if ((rc = opgi_events_reserve(r, SPLITTER_EVENTS_PER_CALL)) != OPG_OK)
+    if ((rc = opgi_events_reserve(r, opgi_splitter_events_withdraw(s))) != OPG_OK)
         return opgi_fail(s->err, rc, NULL, NULL);
     if ((rc = hook_prepare(s, r, &plan)) != OPG_OK)
         return opgi_fail(s->err, rc, opg_registry_last_error(r), NULL);

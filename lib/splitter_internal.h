@@ -77,6 +77,12 @@ int opgi_splitter_nodes_reserve(opg_splitter *s, uint32_t slots);
 int opgi_f1_hist_reserve(opg_splitter *s, f1_node *n, size_t more);
 int opgi_f1_slash_reserve(opg_splitter *s, f1_node *n, size_t more);
 void opgi_splitter_sync_ledger(opg_splitter *s);
+/* For engines that make several splitter or registry calls in one bracket and reserve
+ * for all of them first (hyper): the events one opg_splitter_withdraw_rewards may
+ * leave, and the spare F1 history records the splitter's prepare asks for on each node
+ * of a plan naming n_nodes nodes and n_dels delegations. */
+size_t opgi_splitter_events_withdraw(const opg_splitter *s);
+size_t opgi_splitter_hist_room(size_t n_nodes, size_t n_dels);
 int opgi_splitter_attach(opg_splitter *s);
 /* A bare splitter for load (not attached, no nodes). */
 int opgi_splitter_create_for_load(opg_splitter **out, opg_registry *r,
