@@ -481,21 +481,6 @@ int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
 
     /* check: the registry's refusals, by its own checks; the parts come from distinct
      * delegations on distinct nodes, so one undelegation does not change another's */
-    uint32_t *count = (uint32_t *)(void *)(w.slots + w.cap); /* second half: entries per node */
-    for (size_t i = 0; i < nc; i++)
-        count[i] = 0;
-    for (size_t q = 0; q < r->unbondings.len; q++) {
-        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, q);
-        if (opg_id_cmp(&u->delegator, position) != 0)
-            continue;
-        hent *e = find_ent(&w, nc, &u->node);
-        if (e)
-            count[e - w.ent]++;
-    }
-    if (now > INT64_MAX - r->params.unbonding_time) {
-        rc = opgi_fail(h->err, OPG_EOVERFLOW, "completion time out of range", NULL);
-        goto done;
-    }
     budget b;
     memset(&b, 0, sizeof b);
     for (size_t i = 0; i < nc; i++) {
@@ -506,12 +491,8 @@ int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
             rc = OPG_EINVARIANT;
             goto done;
         }
-        if (count[i] >= r->params.max_entries) {
-            rc = opgi_fail(h->err, OPG_EMAXENTRIES, "unbonding entries at max_entries", NULL);
-            goto done;
-        }
         opgi_unbond_plan plan;
-        if ((rc = opgi_check_unbond_amount(r, del, &w.parts[i], &plan)) != OPG_OK) {
+        if ((rc = opgi_check_undelegate(r, del, &w.parts[i], now, &plan)) != OPG_OK) {
             opgi_fail(h->err, rc, "the registry refuses a part of the withdrawal", opg_registry_last_error(r));
             goto done;
         }

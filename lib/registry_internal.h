@@ -230,6 +230,10 @@ int opgi_check_unbond(opg_registry *r, uint32_t del, const opg_dec *shares, opgi
  * opgi_check_unbond. */
 int opgi_check_unbond_amount(opg_registry *r, uint32_t del, const opg_u256 *amount,
                              opgi_unbond_plan *plan);
+/* Everything opg_registry_undelegate of `amount` from delegation `del` at `now` would
+ * refuse: the pair's max_entries, opgi_check_unbond_amount, the completion time. */
+int opgi_check_undelegate(opg_registry *r, uint32_t del, const opg_u256 *amount, opg_time now,
+                          opgi_unbond_plan *plan);
 
 /* Registers an engine; OPG_ENOMEM past OPGI_MAX_ENGINES. */
 int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks);

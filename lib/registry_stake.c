@@ -226,6 +226,23 @@ int opgi_check_unbond_amount(opg_registry *r, uint32_t del, const opg_u256 *amou
     return rc ? rc : opgi_check_unbond(r, del, &shares, plan);
 }
 
+int opgi_check_undelegate(opg_registry *r, uint32_t del, const opg_u256 *amount, opg_time now,
+                          opgi_unbond_plan *plan)
+{
+    const opgi_delegation *d = &r->dels[del];
+    unsigned char key[OPGI_KEY_MAX];
+    if (opgi_counter_get(&r->ubd_pairs, opgi_key2(key, &d->delegator,
+                                                  &r->nodes[d->node].operator_id)) >=
+        r->params.max_entries)
+        return opgi_fail(r->err, OPG_EMAXENTRIES, "unbonding entries at max_entries", NULL);
+    int rc = opgi_check_unbond_amount(r, del, amount, plan);
+    if (rc)
+        return rc;
+    if (now > INT64_MAX - r->params.unbonding_time)
+        return opgi_fail(r->err, OPG_EOVERFLOW, "completion time out of range", NULL);
+    return OPG_OK;
+}
+
 size_t opgi_events_undelegate(const opg_registry *r)
 {
     return UNBOND_OWN_EVENTS + opgi_engine_events(r, UNBOND_HOOK_CALLS);
@@ -244,14 +261,10 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     if (del == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no such delegation", NULL);
     unsigned char key[OPGI_KEY_MAX];
-    if (opgi_counter_get(&r->ubd_pairs, opgi_key2(key, delegator, operator_id)) >=
-        r->params.max_entries)
-        return opgi_fail(r->err, OPG_EMAXENTRIES, "unbonding entries at max_entries", NULL);
+    opgi_key2(key, delegator, operator_id);
     opgi_unbond_plan plan;
-    if ((rc = opgi_check_unbond_amount(r, del, amount, &plan)) != OPG_OK)
+    if ((rc = opgi_check_undelegate(r, del, amount, now, &plan)) != OPG_OK)
         return rc;
-    if (now > INT64_MAX - r->params.unbonding_time)
-        return opgi_fail(r->err, OPG_EOVERFLOW, "completion time out of range", NULL);
     opg_time done = now + r->params.unbonding_time;
 
     /* an entry of the same pair, height and completion time is merged into; the queue
