@@ -280,6 +280,12 @@ typedef struct opg_event {
  * The events of the last call that changed the registry (or an engine attached to
  * it), in the order they happened: an array owned by the registry, valid until the
  * next such call. *count receives the length. A failed call leaves no events.
+ * An engine call that makes several registry calls (a slasher commit that slashes
+ * several nodes, a hyperstaking epoch) leaves the events of all of them, in order;
+ * nothing is ever dropped (room for every event is reserved before the call changes
+ * anything). After a hyperstaking call, act on its own lists (opg_hyper_moves and
+ * opg_hyper_events) instead: they are these events, with the positions' rewards
+ * turned into moves.
  */
 OPG_API const opg_event *opg_registry_events(const opg_registry *r, size_t *count);
 
