@@ -662,8 +662,8 @@ void opgi_counter_add(opgi_counter *c, const unsigned char *key)
 void opgi_counter_sub(opgi_counter *c, const unsigned char *key)
 {
     uint32_t hole = opgi_counter_find(c, key);
-    if (hole == OPGI_NONE)
-        return; /* cannot happen: every entry was counted */
+    if (OPGI_NEVER(NULL, hole == OPGI_NONE)) /* every entry was counted */
+        return;
     uint32_t n = opgi_counter_at(c, hole) - 1, mask = c->cap - 1;
     counter_set(c, hole, n);
     if (n)
