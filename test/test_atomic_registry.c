@@ -9,8 +9,7 @@
  * hash unchanged, no events and nothing leaked, and the retried call must end with
  * the hashes and the exact event list of a run without failures.
  */
-#include "failalloc.h"
-#include "harness.h"
+#include "registry_util.h"
 
 #include <sodium.h>
 
@@ -43,21 +42,6 @@ static int same(const seen *a, const seen *b)
     return memcmp(a, b, sizeof *a) == 0;
 }
 
-static int node(opg_registry *r, unsigned i, uint64_t self, opg_height h)
-{
-    opg_node_create c;
-    memset(&c, 0, sizeof c);
-    c.operator_id = id_n(1 + i);
-    c.consensus_key = id_n(500 + i);
-    c.roles = OPG_ROLE_ALL;
-    c.commission_rate = dec_of("0.05");
-    c.commission_max_rate = dec_of("0.5");
-    c.commission_max_change_rate = dec_of("0.1");
-    c.min_self_delegation = u64v(1);
-    c.self_delegation = u64v(self);
-    return opg_registry_node_create(r, &c, h, (opg_time)h);
-}
-
 /* Builds the world up to the block before the big end_block (at time 1000). */
 static int world_new(world *w, const opg_allocator *a)
 {
@@ -72,7 +56,7 @@ static int world_new(world *w, const opg_allocator *a)
         return 1;
     int rc = 0;
     for (unsigned i = 0; i < NODES; i++)
-        rc |= node(w->r, i, 1000 + 100 * i, 1);
+        rc |= mk_node(w->r, 1 + i, 1000 + 100 * i, 1, 1);
     rc |= opg_registry_end_block(w->r, 1, 1);
     for (unsigned d = 0; d < DTORS; d++) {
         opg_id who = id_n(2000 + d), at = id_n(1 + d % NODES), to = id_n(1 + (d + 5) % NODES);

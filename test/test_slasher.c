@@ -1515,6 +1515,20 @@ static void test_allocation_failures(void)
  * events and no records; calling again then reaches exactly the state, events and
  * records of one successful call.
  */
+/* A commit at height (= time) h that nodes 1 to 3 miss and node 4 signs; node 2 with
+ * power p2, the others 100. */
+static int commit_at(opg_slasher *s, opg_height h, uint64_t p2)
+{
+    opg_commit_sig e[4];
+    memset(e, 0, sizeof e);
+    for (int i = 0; i < 4; i++) {
+        e[i].consensus_key = key_id(i + 1);
+        e[i].power = i == 1 ? p2 : 100;
+        e[i].signed_block = i == 3;
+    }
+    return opg_slasher_record_commit(s, e, 4, h, (opg_time)h);
+}
+
 static int partial_setup(opg_registry **r, opg_slasher **s, const opg_allocator *a)
 {
     opg_slasher_params p = base_params();
@@ -1538,29 +1552,11 @@ static int partial_setup(opg_registry **r, opg_slasher **s, const opg_allocator 
     rc |= opg_registry_undelegate(NULL, NULL, *r, &e, &dst, &part, 3, 3);
     opg_u256 fees = u64v(9 * M); /* rewards at node 4, paid when a slash unbonds there */
     rc |= opg_splitter_allocate_to_node(g_splitter, &dst, &fees);
-    opg_commit_sig sig[4];
-    memset(sig, 0, sizeof sig);
-    for (int i = 0; i < 4; i++) {
-        sig[i].consensus_key = key_id(i + 1);
-        sig[i].power = 100;
-        sig[i].signed_block = i == 3;
-    }
-    rc |= opg_slasher_record_commit(*s, sig, 4, 4, 4);
+    rc |= commit_at(*s, 4, 100);
     return rc;
 }
 
-static int partial_commit(opg_slasher *s)
-{
-    opg_commit_sig e[4];
-    memset(e, 0, sizeof e);
-    for (int i = 0; i < 4; i++) {
-        e[i].consensus_key = key_id(i + 1);
-        e[i].power = 100;
-        e[i].signed_block = i == 3;
-    }
-    e[1].power = 140;
-    return opg_slasher_record_commit(s, e, 4, 5, 5);
-}
+static int partial_commit(opg_slasher *s) { return commit_at(s, 5, 140); }
 
 static void test_liveness_all_or_nothing(void)
 {
