@@ -199,3 +199,210 @@ int opgi_params_get(const opgi_param_table *t, const void *params, const char *k
         return opgi_fail(err, OPG_EKEY, "unknown parameter key", key);
     return opgi_param_format(p, (const unsigned char *)params + p->offset, buf, cap, needed);
 }
+
+/* ------------------------------------------------------ parameter namespaces */
+
+size_t opgi_param_ns_owns(const opgi_param_ns *ns, const char *key)
+{
+    size_t best = 0;
+    for (size_t i = 0; i < OPGI_NS_PREFIXES && ns->prefixes[i]; i++) {
+        size_t n = strlen(ns->prefixes[i]);
+        if (n > best && strncmp(key, ns->prefixes[i], n) == 0)
+            best = n;
+    }
+    return best;
+}
+
+/* A copy on the stack, aligned for any module's struct. */
+typedef union ns_scratch {
+    max_align_t align;
+    unsigned char bytes[OPGI_NS_SCRATCH_MAX];
+} ns_scratch;
+
+int opgi_param_ns_set(const opgi_param_ns *ns, void *h, const char *key, const char *value,
+                      char *err)
+{
+    ns_scratch sc;
+    if (OPGI_NEVER(err, ns->scratch_size == 0 || ns->scratch_size > sizeof sc.bytes))
+        return OPG_EINVARIANT;
+    memset(sc.bytes, 0, ns->scratch_size);
+    ns->begin(sc.bytes, h);
+    int rc = ns->stage(sc.bytes, h, key, value, err);
+    if (rc)
+        return rc;
+    if (ns->step)
+        ns->step(sc.bytes, h);
+    if (ns->reserve && (rc = ns->reserve(sc.bytes, h, err)) != OPG_OK) {
+        if (ns->release)
+            ns->release(sc.bytes, h);
+        return rc;
+    }
+    ns->commit(h, sc.bytes);
+    return OPG_OK;
+}
+
+void opgi_param_txn_init(opgi_param_txn *x, const opg_allocator *a)
+{
+    memset(x, 0, sizeof *x);
+    x->alloc = a;
+}
+
+static opgi_txn_ns *txn_find(const opgi_param_txn *x, const opgi_param_ns *ns, const void *h)
+{
+    for (size_t i = 0; i < x->n_ns; i++)
+        if (x->ns[i].to.ns == ns && x->ns[i].to.h == h)
+            return &x->ns[i];
+    return NULL;
+}
+
+const void *opgi_param_txn_view(const opgi_param_txn *x, const opgi_param_ns *ns,
+                                const void *h)
+{
+    const opgi_txn_ns *e = txn_find(x, ns, h);
+    return e ? e->cur : NULL;
+}
+
+/* The staged copy of `to`, begun from the handle the first time; NULL: no memory. */
+static opgi_txn_ns *txn_copy(opgi_param_txn *x, const opgi_param_ref *to)
+{
+    opgi_txn_ns *e = txn_find(x, to->ns, to->h);
+    if (e)
+        return e;
+    void *items = x->ns;
+    if (opgi_grow(x->alloc, &items, &x->ns_cap, x->n_ns + 1, sizeof *x->ns) != OPG_OK)
+        return NULL;
+    x->ns = items;
+    size_t size = to->ns->scratch_size;
+    unsigned char *both = opgi_alloc_array(x->alloc, 2, size);
+    if (!both)
+        return NULL;
+    e = &x->ns[x->n_ns++];
+    e->to = *to;
+    e->cur = both;
+    e->mark = both + size;
+    memset(e->cur, 0, size);
+    to->ns->begin(e->cur, to->h);
+    memcpy(e->mark, e->cur, size); /* a group that begins it can still drop it */
+    return e;
+}
+
+/* Puts back, in reverse, the live sets from `from` on and forgets them. */
+static void txn_unset(opgi_param_txn *x, size_t from)
+{
+    char ignored[OPGI_ERRMSG_MAX];
+    for (size_t i = x->n_sets; i-- > from;) {
+        const opgi_txn_set *s = &x->sets[i];
+        /* the namespace held exactly this value: a refusal would break the host's
+         * contract, and there is nothing better to do than go on with the others */
+        if (s->applied)
+            (void)s->to.ns->set(s->to.h, s->key, s->old, ignored);
+    }
+    x->n_sets = from;
+}
+
+/* Drops the group in progress: copies back to their marks, live sets put back. */
+static void txn_rewind(opgi_param_txn *x, size_t sets_from)
+{
+    for (size_t i = 0; i < x->n_ns; i++)
+        memcpy(x->ns[i].cur, x->ns[i].mark, x->ns[i].to.ns->scratch_size);
+    txn_unset(x, sets_from);
+}
+
+/* Pass one for change c: staged on its copy, or (live) its old value read. */
+static int stage_one(opgi_param_txn *x, const opgi_param_change *c, size_t index, char *err)
+{
+    const opgi_param_ref *to = &c->to;
+    if (!to->ns)
+        return opgi_fail(err, OPG_EKEY, "no namespace attached for", c->key);
+    if (to->ns->scratch_size) {
+        opgi_txn_ns *e = txn_copy(x, to);
+        if (!e)
+            return opgi_fail(err, OPG_ENOMEM, "no memory to stage", c->key);
+        return to->ns->stage(e->cur, to->h, c->key, c->value, err);
+    }
+    void *items = x->sets;
+    if (opgi_grow(x->alloc, &items, &x->sets_cap, x->n_sets + 1, sizeof *x->sets) != OPG_OK)
+        return opgi_fail(err, OPG_ENOMEM, "no memory to stage", c->key);
+    x->sets = items;
+    opgi_txn_set *s = &x->sets[x->n_sets];
+    s->to = *to;
+    s->key = c->key;
+    s->value = c->value;
+    s->index = index;
+    s->applied = 0;
+    memset(s->old, 0, sizeof s->old);
+    int rc = to->ns->get(to->h, c->key, s->old, sizeof s->old, err);
+    if (rc == OPG_OK)
+        x->n_sets++;
+    return rc;
+}
+
+int opgi_param_txn_stage(opgi_param_txn *x, const opgi_param_change *ch, size_t n,
+                         size_t *failed, char *err)
+{
+    *failed = 0;
+    if (OPGI_NEVER(err, x->reserved || x->committed))
+        return OPG_EINVARIANT;
+    for (size_t i = 0; i < x->n_ns; i++)
+        memcpy(x->ns[i].mark, x->ns[i].cur, x->ns[i].to.ns->scratch_size);
+    size_t sets_from = x->n_sets;
+    int rc = OPG_OK;
+    /* copies first, in change order (live namespaces only say what they hold) */
+    for (size_t i = 0; i < n && rc == OPG_OK; i++)
+        if ((rc = stage_one(x, &ch[i], i, err)) != OPG_OK)
+            *failed = i;
+    /* then the live sets, in change order */
+    for (size_t k = sets_from; rc == OPG_OK && k < x->n_sets; k++) {
+        opgi_txn_set *s = &x->sets[k];
+        if ((rc = s->to.ns->set(s->to.h, s->key, s->value, err)) == OPG_OK)
+            s->applied = 1;
+        else
+            *failed = s->index;
+    }
+    if (rc) {
+        txn_rewind(x, sets_from);
+        return rc;
+    }
+    for (size_t k = 0; k < x->n_ns; k++)
+        if (x->ns[k].to.ns->step)
+            x->ns[k].to.ns->step(x->ns[k].cur, x->ns[k].to.h);
+    return OPG_OK;
+}
+
+int opgi_param_txn_reserve(opgi_param_txn *x, char *err)
+{
+    if (OPGI_NEVER(err, x->reserved || x->committed))
+        return OPG_EINVARIANT;
+    for (size_t i = 0; i < x->n_ns; i++) {
+        const opgi_txn_ns *e = &x->ns[i];
+        int rc = e->to.ns->reserve ? e->to.ns->reserve(e->cur, e->to.h, err) : OPG_OK;
+        if (rc)
+            return rc;
+    }
+    x->reserved = 1;
+    return OPG_OK;
+}
+
+void opgi_param_txn_commit(opgi_param_txn *x)
+{
+    if (OPGI_NEVER(NULL, !x->reserved || x->committed))
+        return;
+    for (size_t i = 0; i < x->n_ns; i++)
+        x->ns[i].to.ns->commit(x->ns[i].to.h, x->ns[i].cur);
+    x->committed = 1;
+}
+
+void opgi_param_txn_end(opgi_param_txn *x)
+{
+    if (!x->committed)
+        txn_unset(x, 0);
+    for (size_t i = 0; i < x->n_ns; i++) {
+        opgi_txn_ns *e = &x->ns[i];
+        if (!x->committed && e->to.ns->release)
+            e->to.ns->release(e->cur, e->to.h);
+        opgi_free(x->alloc, e->cur, 2 * e->to.ns->scratch_size);
+    }
+    opgi_free(x->alloc, x->ns, x->ns_cap * sizeof *x->ns);
+    opgi_free(x->alloc, x->sets, x->sets_cap * sizeof *x->sets);
+    opgi_param_txn_init(x, x->alloc);
+}

@@ -820,22 +820,36 @@ static int parse_split(opg_pricer_split *out, const char *text, char *err)
     return OPG_OK;
 }
 
-/* Pulls every base fee into its (possibly new) bounds. */
-static void clamp_base_fees(opg_pricer *p)
+/*
+ * The "fees." namespace. A copy is the governable part of the pricer: its rules and
+ * its base fees, which a new min_base_fee or max_base_fee pulls into bounds (so a
+ * refused proposal must not have clamped the live fees). Staging changes the copy
+ * only; commit stores both, which cannot fail.
+ */
+typedef struct params_copy {
+    pricer_rules rules;
+    opg_u256 base_fee[MAX_DIMS];
+} params_copy;
+_Static_assert(sizeof(params_copy) <= OPGI_NS_SCRATCH_MAX, "a pricer copy fits the stack copy");
+
+static void params_begin(void *copy, const void *h)
 {
-    for (size_t d = 0; d < p->rules.dimension_count; d++)
-        clamp_u256(&p->base_fee[d], &p->rules.dim[d].min_base_fee,
-                   &p->rules.dim[d].max_base_fee);
+    const opg_pricer *p = h;
+    params_copy *c = copy;
+    c->rules = p->rules;
+    memcpy(c->base_fee, p->base_fee, sizeof c->base_fee);
 }
 
-int opg_pricer_param_set(opg_pricer *pricer, const char *key, const char *value)
+static int params_stage(void *copy, const void *h, const char *key, const char *value,
+                        char *err)
 {
-    char *err = pricer->err;
+    const opg_pricer *p = h;
+    params_copy *c = copy;
     if (!key)
         return opgi_fail(err, OPG_EKEY, "no parameter key", NULL);
     if (!value)
         return opgi_fail(err, OPG_EINVAL, "missing value for", key);
-    pricer_rules candidate = pricer->rules;
+    pricer_rules candidate = c->rules;
     if (strcmp(key, KEY_SPLIT) == 0) {
         int rc = parse_split(&candidate.split, value, err);
         if (rc == OPG_OK)
@@ -850,13 +864,38 @@ int opg_pricer_param_set(opg_pricer *pricer, const char *key, const char *value)
         else
             return opgi_fail(err, OPG_EPARSE, "want sum or max for", KEY_COMBINE);
     } else {
-        int rc = opgi_params_set(&pricer->table, &candidate, key, value, err);
+        /* the key table is the handle's (its dimension names), the values the copy's */
+        int rc = opgi_params_set(&p->table, &candidate, key, value, err);
         if (rc)
             return rc;
     }
-    pricer->rules = candidate;
-    clamp_base_fees(pricer);
+    c->rules = candidate;
+    /* every base fee into its (possibly new) bounds */
+    for (size_t d = 0; d < c->rules.dimension_count; d++)
+        clamp_u256(&c->base_fee[d], &c->rules.dim[d].min_base_fee,
+                   &c->rules.dim[d].max_base_fee);
     return OPG_OK;
+}
+
+static void params_commit(void *h, void *copy)
+{
+    opg_pricer *p = h;
+    const params_copy *c = copy;
+    p->rules = c->rules;
+    memcpy(p->base_fee, c->base_fee, sizeof p->base_fee);
+}
+
+const opgi_param_ns opgi_pricer_param_ns = {
+    .prefixes = {"fees.", NULL},
+    .scratch_size = sizeof(params_copy),
+    .begin = params_begin,
+    .stage = params_stage,
+    .commit = params_commit,
+};
+
+int opg_pricer_param_set(opg_pricer *pricer, const char *key, const char *value)
+{
+    return opgi_param_ns_set(&opgi_pricer_param_ns, pricer, key, value, pricer->err);
 }
 
 /* Copies text (with its NUL) into buf[cap], or reports the size needed. */

@@ -51,10 +51,36 @@ void opg_registry_params_init(opg_registry_params *p)
     opg_u256_from_u64(&p->power_reduction, 1000000);
 }
 
+/* The "staking." namespace: a copy is an opg_registry_params (params.h). */
+static void params_begin(void *copy, const void *h)
+{
+    memcpy(copy, &((const opg_registry *)h)->params, sizeof(opg_registry_params));
+}
+
+static int params_stage(void *copy, const void *h, const char *key, const char *value,
+                        char *err)
+{
+    (void)h; /* the rules are the table's alone */
+    return opgi_params_set(&opgi_registry_param_table, copy, key, value, err);
+}
+
+static void params_commit(void *h, void *copy)
+{
+    memcpy(&((opg_registry *)h)->params, copy, sizeof(opg_registry_params));
+}
+
+const opgi_param_ns opgi_registry_param_ns = {
+    .prefixes = {"staking.", NULL},
+    .scratch_size = sizeof(opg_registry_params),
+    .begin = params_begin,
+    .stage = params_stage,
+    .commit = params_commit,
+};
+
 int opg_registry_param_set(opg_registry *r, const char *key, const char *value)
 {
     opgi_call_begin(r); /* a call that may change the registry: no stale events */
-    return opgi_params_set(&opgi_registry_param_table, &r->params, key, value, r->err);
+    return opgi_param_ns_set(&opgi_registry_param_ns, r, key, value, r->err);
 }
 
 int opg_registry_param_get(char *buf, size_t cap, size_t *needed, const opg_registry *r,
@@ -73,6 +99,16 @@ const char *opg_registry_param_key(size_t i)
 void opg_registry_params_get(opg_registry_params *out, const opg_registry *r)
 {
     *out = r->params;
+}
+
+uint64_t opgi_power_under(const opg_registry_params *p, const opg_u256 *tokens)
+{
+    opg_u256 q;
+    uint64_t v;
+    OPGI_MUST(opg_u256_divmod(&q, NULL, tokens, &p->power_reduction)); /* validated > 0 */
+    if (opg_u256_to_u64(&v, &q) != OPG_OK || v > (uint64_t)INT64_MAX)
+        return (uint64_t)INT64_MAX;
+    return v;
 }
 
 /* ---------------------------------------------------------------- handle */
@@ -297,12 +333,7 @@ void opgi_node_remove(opg_registry *r, uint32_t slot)
 
 uint64_t opgi_node_power(const opg_registry *r, const opgi_node *n)
 {
-    opg_u256 q;
-    uint64_t v;
-    OPGI_MUST(opg_u256_divmod(&q, NULL, &n->tokens, &r->params.power_reduction));
-    if (opg_u256_to_u64(&v, &q) != OPG_OK || v > (uint64_t)INT64_MAX)
-        return (uint64_t)INT64_MAX;
-    return v;
+    return opgi_power_under(&r->params, &n->tokens);
 }
 
 int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *shares, int rounding)

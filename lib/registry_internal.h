@@ -187,6 +187,8 @@ uint32_t opgi_dtor_home(const opg_registry *r, const opg_id *delegator);
 uint32_t opgi_del_first_of(const opg_registry *r, const opg_id *delegator);
 /* power = tokens / power_reduction (truncated), capped at INT64_MAX. */
 uint64_t opgi_node_power(const opg_registry *r, const opgi_node *n);
+/* The same rule under parameters p (staged ones: the tally closes under changes). */
+uint64_t opgi_power_under(const opg_registry_params *p, const opg_u256 *tokens);
 /* tokens_from_shares with each rounding of SEMANTICS §2 (node has delegator_shares > 0;
  * returns 0 when it has none). */
 int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *shares,

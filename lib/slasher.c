@@ -134,33 +134,109 @@ static uint64_t max_missed_of(const opg_slasher_params *p)
 
 uint64_t opg_slasher_max_missed(const opg_slasher *s) { return s ? max_missed_of(&s->params) : 0; }
 
-int opg_slasher_param_set(opg_slasher *s, const char *key, const char *value)
+/*
+ * The "slashing." and "evidence." namespace. The slasher takes each proposal's
+ * changes as one step, from its parameters before to the values the sequence leaves:
+ * a step that ends on another signed_blocks_window restarts the liveness state
+ * (fresh bitmaps, every counter and offset 0), and a window set and set back within
+ * a step is no change. Restarting twice is restarting once, so the copy only
+ * remembers whether some step did; the bitmaps for the final window are obtained by
+ * reserve, so commit cannot fail.
+ */
+typedef struct params_copy {
+    opg_slasher_params params;
+    uint64_t step_window; /* the window as the current step found it */
+    int restart;          /* some step changed the window */
+    /* reserve: the new bitmaps */
+    uint64_t *bits;
+    size_t words, n;
+} params_copy;
+_Static_assert(sizeof(params_copy) <= OPGI_NS_SCRATCH_MAX, "a slasher copy fits the stack copy");
+
+static void params_begin(void *copy, const void *h)
 {
-    if (!s || !key || !value)
-        return OPG_EINVAL;
-    s->err[0] = '\0';
-    opg_slasher_params p = s->params;
-    int rc = opgi_params_set(&opgi_slasher_param_table, &p, key, value, s->err);
-    if (rc)
-        return rc;
-    if (p.signed_blocks_window != s->params.signed_blocks_window) {
-        /* a new window: fresh bitmaps, and every counter and offset back to 0 */
-        size_t words, n;
-        if (words_for(p.signed_blocks_window, &words) != OPG_OK)
-            return opgi_fail(s->err, OPG_ENOMEM, "window too large", NULL);
-        uint64_t *b = bits_alloc(&s->alloc, s->cap, words, &n);
-        if (!b)
-            return opgi_fail(s->err, OPG_ENOMEM, "no memory for the new window's bitmaps", NULL);
+    const opg_slasher *s = h;
+    params_copy *c = copy;
+    memset(c, 0, sizeof *c);
+    c->params = s->params;
+    c->step_window = s->params.signed_blocks_window;
+}
+
+static int params_stage(void *copy, const void *h, const char *key, const char *value,
+                        char *err)
+{
+    params_copy *c = copy;
+    (void)h; /* the rules are the table's alone */
+    return opgi_params_set(&opgi_slasher_param_table, &c->params, key, value, err);
+}
+
+static void params_step(void *copy, const void *h)
+{
+    params_copy *c = copy;
+    (void)h;
+    if (c->params.signed_blocks_window != c->step_window)
+        c->restart = 1;
+    c->step_window = c->params.signed_blocks_window;
+}
+
+static int params_reserve(void *copy, const void *h, char *err)
+{
+    const opg_slasher *s = h;
+    params_copy *c = copy;
+    if (!c->restart || c->bits)
+        return OPG_OK;
+    size_t words;
+    if (words_for(c->params.signed_blocks_window, &words) != OPG_OK)
+        return opgi_fail(err, OPG_ENOMEM, "window too large", NULL);
+    c->bits = bits_alloc(&s->alloc, s->cap, words, &c->n);
+    if (!c->bits)
+        return opgi_fail(err, OPG_ENOMEM, "no memory for the new window's bitmaps", NULL);
+    c->words = words;
+    return OPG_OK;
+}
+
+static void params_commit(void *h, void *copy)
+{
+    opg_slasher *s = h;
+    params_copy *c = copy;
+    if (c->restart && !OPGI_NEVER(s->err, !c->bits || c->n != (size_t)s->cap * c->words)) {
         bits_free(s);
-        s->bits = b;
-        s->words = words;
+        s->bits = c->bits;
+        s->words = c->words;
+        c->bits = NULL;
         for (uint32_t i = 0; i < s->cap; i++) {
             s->info[i].index_offset = 0;
             s->info[i].missed = 0;
         }
     }
-    s->params = p;
-    return OPG_OK;
+    s->params = c->params;
+}
+
+static void params_release(void *copy, const void *h)
+{
+    const opg_slasher *s = h;
+    params_copy *c = copy;
+    opgi_free(&s->alloc, c->bits, (c->n ? c->n : 1) * sizeof *c->bits);
+    c->bits = NULL;
+}
+
+const opgi_param_ns opgi_slasher_param_ns = {
+    .prefixes = {"slashing.", "evidence.", NULL},
+    .scratch_size = sizeof(params_copy),
+    .begin = params_begin,
+    .stage = params_stage,
+    .step = params_step,
+    .reserve = params_reserve,
+    .commit = params_commit,
+    .release = params_release,
+};
+
+int opg_slasher_param_set(opg_slasher *s, const char *key, const char *value)
+{
+    if (!s || !key || !value)
+        return OPG_EINVAL;
+    s->err[0] = '\0';
+    return opgi_param_ns_set(&opgi_slasher_param_ns, s, key, value, s->err);
 }
 
 int opg_slasher_param_get(char *buf, size_t cap, size_t *needed, const opg_slasher *s,

@@ -70,17 +70,57 @@ void opg_splitter_params_init(opg_splitter_params *p)
     p->duration = 96 * 30 * 24 * 3600;
 }
 
+/* The "distribution.", "mint." and "emission." namespace. */
+typedef struct params_copy {
+    opg_splitter_params params;
+    int reanchor; /* a half-life or duration was set */
+} params_copy;
+_Static_assert(sizeof(params_copy) <= OPGI_NS_SCRATCH_MAX, "a splitter copy fits the stack copy");
+
+static void params_begin(void *copy, const void *h)
+{
+    params_copy *c = copy;
+    c->params = ((const opg_splitter *)h)->params;
+    c->reanchor = 0;
+}
+
+static int params_stage(void *copy, const void *h, const char *key, const char *value,
+                        char *err)
+{
+    params_copy *c = copy;
+    (void)h; /* the rules are the table's alone */
+    int rc = opgi_params_set(&opgi_splitter_param_table, &c->params, key, value, err);
+    if (rc == OPG_OK && (strcmp(key, "emission.half_life") == 0 ||
+                         strcmp(key, "emission.duration") == 0))
+        c->reanchor = 1;
+    return rc;
+}
+
+static void params_commit(void *h, void *copy)
+{
+    opg_splitter *s = h;
+    const params_copy *c = copy;
+    s->params = c->params;
+    /* a new half-life or duration restarts the pool from what is left (SEMANTICS §3);
+     * the restart reads no parameter, so once at the end is the same as once per set */
+    if (c->reanchor)
+        opgi_emission_reanchor(s);
+}
+
+const opgi_param_ns opgi_splitter_param_ns = {
+    .prefixes = {"distribution.", "mint.", "emission.", NULL},
+    .scratch_size = sizeof(params_copy),
+    .begin = params_begin,
+    .stage = params_stage,
+    .commit = params_commit,
+};
+
 int opg_splitter_param_set(opg_splitter *s, const char *key, const char *value)
 {
     if (!s)
         return OPG_EINVAL;
     s->err[0] = '\0';
-    int rc = opgi_params_set(&opgi_splitter_param_table, &s->params, key, value, s->err);
-    /* a new half-life or duration restarts the pool from what is left (SEMANTICS §3) */
-    if (rc == OPG_OK && key && (strcmp(key, "emission.half_life") == 0 ||
-                                strcmp(key, "emission.duration") == 0))
-        opgi_emission_reanchor(s);
-    return rc;
+    return opgi_param_ns_set(&opgi_splitter_param_ns, s, key, value, s->err);
 }
 
 int opg_splitter_param_get(char *buf, size_t cap, size_t *needed, const opg_splitter *s,
