@@ -391,16 +391,6 @@ void opgi_tprop_change(const opgi_tprop *p, size_t i, const char **key, const ch
     *value = c + strlen(c) + 1;
 }
 
-void opgi_tally_total_supply(opg_u256 *out, const opg_registry *r)
-{
-    /* genesis + minted - burned; the registry keeps burned <= genesis + minted */
-    opg_u256 s;
-    if (opg_u256_add(&s, &r->genesis_supply, &r->minted) != OPG_OK)
-        memset(s.limb, 0xff, sizeof s.limb);
-    if (opg_u256_sub(out, &s, &r->burned) != OPG_OK)
-        memset(out->limb, 0, sizeof out->limb);
-}
-
 /* ------------------------------------------------------------ proposals */
 
 static void start_voting(const opg_tally *t, opgi_tprop *p, opg_time now)

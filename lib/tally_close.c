@@ -945,7 +945,7 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
             if (risky && opg_u256_add(&at_risk, &at_risk, &cl[i].p->total_deposit) != OPG_OK)
                 memset(at_risk.limb, 0xff, sizeof at_risk.limb);
         }
-        opgi_tally_total_supply(&supply, r);
+        opgi_ledger_total_supply(&supply, r);
         if (opg_u256_cmp(&at_risk, &supply) > 0) {
             rc = opgi_fail(t->err, OPG_EUNDERFLOW,
                            "deposits that may burn exceed the registry's total supply", NULL);
@@ -1046,7 +1046,7 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
             opg_u256_add(&burned, &burned, &c->burned);
             p->status = 0; /* closed: leaves the list below */
         }
-        opg_u256_add(&r->burned, &r->burned, &burned);
+        opgi_ledger_burn(r, &burned);
         size_t k = 0;
         for (size_t i = 0; i < t->n_props; i++) {
             if (t->props[i]->status == 0)
@@ -1105,7 +1105,7 @@ int opg_tally_cancel(opg_tally *t, uint64_t proposal_id, const opg_id *proposer,
         if (opg_u256_cmp(&b, &p->deps[i].amount) != 0)
             nonzero++;
     }
-    opgi_tally_total_supply(&supply, t->reg);
+    opgi_ledger_total_supply(&supply, t->reg);
     if (opg_u256_cmp(&burn, &supply) > 0)
         return opgi_fail(t->err, OPG_EUNDERFLOW, "burn above the registry's total supply", NULL);
     if (opgi_tally_out_reserve(t, 1, nonzero, 0) != OPG_OK)
@@ -1127,7 +1127,7 @@ int opg_tally_cancel(opg_tally *t, uint64_t proposal_id, const opg_id *proposer,
         opg_u256_add(&c->refunded, &c->refunded, &back);
     }
     c->burned = burn;
-    opg_u256_add(&t->reg->burned, &t->reg->burned, &burn);
+    opgi_ledger_burn(t->reg, &burn);
     opgi_tally_remove_at(t, at);
     return OPG_OK;
 }

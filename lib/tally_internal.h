@@ -130,7 +130,4 @@ void opgi_tally_out_clear(opg_tally *t);
  * payload bytes (the list is empty when this is called). */
 int opgi_tally_out_reserve(opg_tally *t, size_t records, size_t refunds, size_t bytes);
 
-/* The registry's total supply (genesis + minted - burned). */
-void opgi_tally_total_supply(opg_u256 *out, const opg_registry *r);
-
 #endif /* OPG_TALLY_INTERNAL_H */
