@@ -149,13 +149,15 @@ OPG_API void opg_tally_set_balance_fn(opg_tally *t, opg_tally_balance_fn fn, voi
  * proposal (OPG_EKEY). Attachments are runtime links, not state: attach again after
  * a load. Every attached handle must outlive its attachment.
  *
- * All or nothing: every change is validated before any is applied, on copies of the
- * parameters (gov, staking, splitter, slasher) or on a scratch copy of the pricer; only
- * host namespaces are trusted to set back their old values. A passed proposal's
- * changes then apply in order, except that a slasher takes its changes as one step
- * (it ends with the values the sequence leaves, a new signed_blocks_window first):
- * a window change reallocates the liveness bitmaps and restarts them, and running
- * out of memory there fails the proposal (OPG_ENOMEM) with nothing applied.
+ * All or nothing: a passed proposal's changes apply in order, each with the rules of
+ * its handle's own param_set, or none does. Every change to a library handle is
+ * staged on a copy first; only host namespaces are trusted to set back their old
+ * values. A slasher takes one proposal's changes as one step (it ends with the
+ * values the sequence leaves): a step that ends on another signed_blocks_window
+ * restarts the liveness bitmaps, a window set and set back within it changes
+ * nothing. A refused change (a value out of range, a rule, a host's refusal, no
+ * such key or namespace) fails the proposal with nothing applied; running out of
+ * memory is never an outcome, see opg_tally_end_block.
  */
 
 /* Attaches (or with pricer NULL detaches) the pricer that "fees.*" changes go to.
@@ -178,14 +180,19 @@ typedef int (*opg_tally_param_get_fn)(char *buf, size_t cap, size_t *needed, voi
  * Attaches a namespace: keys starting with `prefix` (1..OPG_TALLY_PREFIX_MAX
  * characters ending in '.') go to set/get on `handle`. The two functions follow the
  * opg_*_param_set/get contract: set is atomic (a refused value changes nothing) and
- * get gives back text (at most OPG_TALLY_VALUE_MAX characters) that set accepts. A
- * passed proposal reads the old value of each of its keys in this namespace, sets
- * the new values in order, and if one is refused (any nonzero return, OPG_ENOMEM
- * included) sets the old values back in reverse order, so set must restore exactly
- * what get read; the proposal is then FAILED with that code. set NULL detaches the
- * prefix. Errors: OPG_EINVAL (bad prefix, "staking." or
- * "gov."), OPG_EEXISTS (already attached: detach first), OPG_ENOMEM (more than 12
- * namespaces in all, the engines' included).
+ * get gives back text (at most OPG_TALLY_VALUE_MAX characters) that set accepts.
+ * When a proposal passes, end_block first validates its changes to the library's
+ * handles, then reads the old value of each of its keys in this namespace, sets the
+ * new values in order and, if one is refused, sets the old values back in reverse
+ * order (so set must restore exactly what get read) and the proposal is FAILED with
+ * that code. The same happens to every set of the call when the end_block fails.
+ * These callbacks are the host's responsibility: their answers must be deterministic
+ * (the same on every replica), since a refusal is a consensus outcome. The one
+ * exception is OPG_ENOMEM from get or set, taken as a local condition: the whole
+ * end_block then fails with it, every namespace put back, and may be retried. set
+ * NULL detaches the prefix. Errors: OPG_EINVAL (bad prefix, "staking." or "gov."),
+ * OPG_EEXISTS (already attached: detach first), OPG_ENOMEM (more than 12 namespaces
+ * in all, the engines' included).
  */
 OPG_API int opg_tally_attach_params(opg_tally *t, const char *prefix, void *handle,
                                     opg_tally_param_set_fn set, opg_tally_param_get_fn get);
@@ -323,8 +330,7 @@ typedef struct opg_tally_closed {
     opg_u256 refunded;        /* sum of the refunds */
     opg_u256 burned;          /* burned and recorded in the registry's ledger */
     /* FAILED: index of the refused change and the code its handle gave (OPG_EKEY:
-     * nothing attached for its namespace or no such key; OPG_ENOMEM: the slasher's
-     * new window or a host set ran out of memory) */
+     * nothing attached for its namespace or no such key; never OPG_ENOMEM) */
     uint32_t failed_change;
     int failed_code;
     /* PAYLOAD proposals that PASSED: the bytes to execute (else NULL, 0) */
@@ -345,13 +351,17 @@ typedef struct opg_tally_closed {
  *      FAILED, nothing applied). Expedited and not passed: CONVERTED. Otherwise
  *      rejected, deposits burned (quorum missed and burn_vote_quorum; veto over the
  *      threshold and burn_vote_veto) or refunded.
- * What closed is read with opg_tally_closed_list(). Memory (scratch arrays, a
- * scratch pricer when fees.* changes close), host balances (callback) and the supply
- * check come first, so a failure changes nothing. Deposits that may burn (those of
- * every proposal that closes, when a burn flag is on or a gov.* change closes) must
- * lie within the registry's total supply.
- * Errors: OPG_ENOMEM; OPG_EUNDERFLOW (deposits that may burn above the registry's
- * total supply); a balance callback's code.
+ * What closed is read with opg_tally_closed_list(). All or nothing: before it
+ * changes any handle the call reserves every piece of memory the close needs, asks
+ * the host for balances, works out every tally and stages every passed change on
+ * copies (host namespaces are set then, the only thing done in place); so a failure
+ * leaves the tally and every attached handle (registry, splitter, slasher, pricer)
+ * as they were, host namespaces set back, and the same call retried gives exactly
+ * what it would have given without the failure. Deposits that may burn (those of every proposal that
+ * closes, when a burn flag is on or a gov.* change closes) must lie within the
+ * registry's total supply.
+ * Errors: OPG_ENOMEM (also a host namespace's); OPG_EUNDERFLOW (deposits that may
+ * burn above the registry's total supply); a balance callback's code.
  * Cost: O(proposals) plus, per closing proposal, O(bonded nodes log bonded nodes +
  * votes * delegations per voter) and a radix sort of its votes.
  */

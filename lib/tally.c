@@ -93,12 +93,38 @@ void opg_tally_params_init(opg_tally_params *p)
     p->burn_proposal_deposit_prevote = 0;
 }
 
+/* The "gov." namespace: a copy is an opg_tally_params (params.h). */
+static void params_begin(void *copy, const void *h)
+{
+    memcpy(copy, &((const opg_tally *)h)->params, sizeof(opg_tally_params));
+}
+
+static int params_stage(void *copy, const void *h, const char *key, const char *value,
+                        char *err)
+{
+    (void)h; /* the rules are the table's alone */
+    return opgi_params_set(&opgi_tally_param_table, copy, key, value, err);
+}
+
+static void params_commit(void *h, void *copy)
+{
+    memcpy(&((opg_tally *)h)->params, copy, sizeof(opg_tally_params));
+}
+
+const opgi_param_ns opgi_tally_param_ns = {
+    .prefixes = {"gov.", NULL},
+    .scratch_size = sizeof(opg_tally_params),
+    .begin = params_begin,
+    .stage = params_stage,
+    .commit = params_commit,
+};
+
 int opg_tally_param_set(opg_tally *t, const char *key, const char *value)
 {
     if (!t)
         return OPG_EINVAL;
     t->err[0] = '\0';
-    return opgi_params_set(&opgi_tally_param_table, &t->params, key, value, t->err);
+    return opgi_param_ns_set(&opgi_tally_param_ns, t, key, value, t->err);
 }
 
 int opg_tally_param_get(char *buf, size_t cap, size_t *needed, const opg_tally *t,
@@ -181,15 +207,45 @@ void opg_tally_set_balance_fn(opg_tally *t, opg_tally_balance_fn fn, void *user)
     t->balance_user = fn ? user : NULL;
 }
 
-static int pricer_set(void *h, const char *key, const char *value)
+/*
+ * A host namespace, wrapped once as a live opgi_param_ns on its attachment record.
+ * Its get and set are the host's responsibility and its answers are taken as
+ * deterministic rules: a refusal fails the proposal (a code outside the library's
+ * range reads as OPG_EINVAL), except OPG_ENOMEM, which fails the whole end_block
+ * with everything put back, as the library's own memory failures do.
+ */
+static int host_code(int rc, char *err, const char *what, const char *key)
 {
-    return opg_pricer_param_set(h, key, value);
+    if (rc == OPG_OK)
+        return OPG_OK;
+    return opgi_fail(err, rc < 0 && rc >= OPG_ERROR_LAST_ ? rc : OPG_EINVAL, what, key);
 }
 
-static int pricer_get(char *buf, size_t cap, size_t *needed, void *h, const char *key)
+static int host_get(const void *h, const char *key, char *buf, size_t cap, char *err)
 {
-    return opg_pricer_param_get(buf, cap, needed, h, key);
+    const opgi_ttarget *g = h;
+    size_t needed = 0;
+    int rc = g->get(buf, cap, &needed, g->handle, key);
+    if (rc == OPG_OK && memchr(buf, '\0', cap) == NULL)
+        rc = OPG_EBUFS; /* a value longer than the contract allows */
+    return host_code(rc, err, "the host namespace did not give the value of", key);
 }
+
+static int host_set(void *h, const char *key, const char *value, char *err)
+{
+    const opgi_ttarget *g = h;
+    return host_code(g->set(g->handle, key, value), err, "the host namespace refused", key);
+}
+
+static const opgi_param_ns host_ns = {
+    .prefixes = {NULL},
+    .scratch_size = 0,
+    .get = host_get,
+    .set = host_set,
+};
+
+_Static_assert(OPGI_NS_VALUE_MAX == OPG_TALLY_VALUE_MAX,
+               "a host's old value fits where the transaction keeps it");
 
 static size_t target_find(const opg_tally *t, const char *prefix)
 {
@@ -205,60 +261,36 @@ static void target_remove(opg_tally *t, size_t i)
     t->n_targets--;
 }
 
-static int target_add(opg_tally *t, const char *prefix, int kind, void *handle,
-                      opg_tally_param_set_fn set, opg_tally_param_get_fn get)
+/* Appends a namespace (room was checked). */
+static void target_add(opg_tally *t, const char *prefix, const opgi_param_ns *ns, void *handle,
+                       opg_tally_param_set_fn set, opg_tally_param_get_fn get)
 {
-    if (t->n_targets == OPGI_TALLY_MAX_TARGETS)
-        return opgi_fail(t->err, OPG_ENOMEM, "too many attached namespaces", NULL);
     opgi_ttarget *g = &t->targets[t->n_targets++];
     memset(g, 0, sizeof *g);
     g->prefix_len = strlen(prefix);
     memcpy(g->prefix, prefix, g->prefix_len + 1);
-    g->kind = kind;
+    g->ns = ns;
     g->handle = handle;
     g->set = set;
     g->get = get;
-    return OPG_OK;
 }
 
-static int splitter_set(void *h, const char *key, const char *value)
-{
-    return opg_splitter_param_set(h, key, value);
-}
-
-static int splitter_get(char *buf, size_t cap, size_t *needed, void *h, const char *key)
-{
-    return opg_splitter_param_get(buf, cap, needed, h, key);
-}
-
-static int slasher_set(void *h, const char *key, const char *value)
-{
-    return opg_slasher_param_set(h, key, value);
-}
-
-static int slasher_get(char *buf, size_t cap, size_t *needed, void *h, const char *key)
-{
-    return opg_slasher_param_get(buf, cap, needed, h, key);
-}
-
-/* Attaches (handle) or detaches (NULL) an engine of `kind` under its prefixes. */
-static int attach_engine(opg_tally *t, int kind, void *handle, const char *const *prefixes,
-                         size_t n, opg_tally_param_set_fn set, opg_tally_param_get_fn get)
+int opgi_tally_attach_ns(opg_tally *t, const opgi_param_ns *ns, void *handle)
 {
     if (!t)
         return OPG_EINVAL;
     t->err[0] = '\0';
-    size_t have = 0;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = target_find(t, prefixes[k]);
-        if (i < t->n_targets && t->targets[i].kind != kind)
-            return opgi_fail(t->err, OPG_EEXISTS, "prefix attached to a host namespace",
-                             prefixes[k]);
+    size_t have = 0, n = 0;
+    for (; n < OPGI_NS_PREFIXES && ns->prefixes[n]; n++) {
+        size_t i = target_find(t, ns->prefixes[n]);
+        if (i < t->n_targets && t->targets[i].ns != ns)
+            return opgi_fail(t->err, OPG_EEXISTS, "prefix attached to another namespace",
+                             ns->prefixes[n]);
         have += i < t->n_targets;
     }
     if (!handle || have) { /* detach, or replace the handle in place */
         for (size_t i = t->n_targets; i-- > 0;)
-            if (t->targets[i].kind == kind) {
+            if (t->targets[i].ns == ns) {
                 if (handle)
                     t->targets[i].handle = handle;
                 else
@@ -269,28 +301,23 @@ static int attach_engine(opg_tally *t, int kind, void *handle, const char *const
     if (t->n_targets + n > OPGI_TALLY_MAX_TARGETS)
         return opgi_fail(t->err, OPG_ENOMEM, "too many attached namespaces", NULL);
     for (size_t k = 0; k < n; k++)
-        target_add(t, prefixes[k], kind, handle, set, get);
+        target_add(t, ns->prefixes[k], ns, handle, NULL, NULL);
     return OPG_OK;
 }
 
 int opg_tally_attach_pricer(opg_tally *t, opg_pricer *pricer)
 {
-    static const char *const prefixes[] = {"fees."};
-    return attach_engine(t, OPGI_TARGET_PRICER, pricer, prefixes, 1, pricer_set, pricer_get);
+    return opgi_tally_attach_ns(t, &opgi_pricer_param_ns, pricer);
 }
 
 int opg_tally_attach_splitter(opg_tally *t, opg_splitter *splitter)
 {
-    static const char *const prefixes[] = {"distribution.", "mint.", "emission."};
-    return attach_engine(t, OPGI_TARGET_SPLITTER, splitter, prefixes, 3, splitter_set,
-                         splitter_get);
+    return opgi_tally_attach_ns(t, &opgi_splitter_param_ns, splitter);
 }
 
 int opg_tally_attach_slasher(opg_tally *t, opg_slasher *slasher)
 {
-    static const char *const prefixes[] = {"slashing.", "evidence."};
-    return attach_engine(t, OPGI_TARGET_SLASHER, slasher, prefixes, 2, slasher_set,
-                         slasher_get);
+    return opgi_tally_attach_ns(t, &opgi_slasher_param_ns, slasher);
 }
 
 int opg_tally_attach_params(opg_tally *t, const char *prefix, void *handle,
@@ -305,11 +332,12 @@ int opg_tally_attach_params(opg_tally *t, const char *prefix, void *handle,
     if (!prefix || n < 2 || n > OPG_TALLY_PREFIX_MAX || prefix[n - 1] != '.')
         return opgi_fail(t->err, OPG_EINVAL,
                          "a namespace prefix is 2..31 characters ending in '.'", NULL);
-    if (strcmp(prefix, "staking.") == 0 || strcmp(prefix, "gov.") == 0)
+    if (opgi_param_ns_owns(&opgi_tally_param_ns, prefix) == n ||
+        opgi_param_ns_owns(&opgi_registry_param_ns, prefix) == n)
         return opgi_fail(t->err, OPG_EINVAL, "built-in namespace", prefix);
     size_t i = target_find(t, prefix);
     if (!set) {
-        if (i < t->n_targets && t->targets[i].kind == OPGI_TARGET_HOST)
+        if (i < t->n_targets && t->targets[i].ns == &host_ns)
             target_remove(t, i);
         return OPG_OK;
     }
@@ -317,7 +345,35 @@ int opg_tally_attach_params(opg_tally *t, const char *prefix, void *handle,
         return opgi_fail(t->err, OPG_EINVAL, "a namespace needs both set and get", NULL);
     if (i < t->n_targets)
         return opgi_fail(t->err, OPG_EEXISTS, "namespace already attached", prefix);
-    return target_add(t, prefix, OPGI_TARGET_HOST, handle, set, get);
+    if (t->n_targets == OPGI_TALLY_MAX_TARGETS)
+        return opgi_fail(t->err, OPG_ENOMEM, "too many attached namespaces", NULL);
+    target_add(t, prefix, &host_ns, handle, set, get);
+    return OPG_OK;
+}
+
+opgi_param_ref opgi_tally_resolve(opg_tally *t, const char *key)
+{
+    opgi_param_ref to = {NULL, NULL};
+    if (opgi_param_ns_owns(&opgi_tally_param_ns, key)) {
+        to.ns = &opgi_tally_param_ns;
+        to.h = t;
+        return to;
+    }
+    if (opgi_param_ns_owns(&opgi_registry_param_ns, key)) {
+        to.ns = &opgi_registry_param_ns;
+        to.h = t->reg;
+        return to;
+    }
+    size_t best = 0;
+    for (size_t i = 0; i < t->n_targets; i++) {
+        opgi_ttarget *g = &t->targets[i];
+        if (g->prefix_len > best && strncmp(key, g->prefix, g->prefix_len) == 0) {
+            best = g->prefix_len;
+            to.ns = g->ns;
+            to.h = g->ns->scratch_size ? g->handle : (void *)g;
+        }
+    }
+    return to;
 }
 
 /* -------------------------------------------------------------- helpers */

@@ -14,17 +14,18 @@
  *
  * end_block runs in two phases so that a failing call changes nothing:
  *   A. collect what closes, allocate every array the close needs (outputs, tally
- *      scratch, vote orders, a scratch pricer for validating "fees." changes), check
- *      the supply ledger, and ask the host for liquid balances (the only callback);
- *   B. close each proposal in order. Nothing in B allocates or can fail: tallies read
- *      the registry and the prepared arrays, parameter changes are validated on
- *      copies before anything is applied.
+ *      scratch, vote orders), check the supply ledger, ask the host for liquid
+ *      balances; then work out every close in order, writing only outputs: each
+ *      tally runs under the parameters the proposals before it staged, and each
+ *      passed parameter change is staged in one transaction over every namespace
+ *      (params.h), which finally reserves what its commit needs;
+ *   B. commit the transaction, convert, burn, remove. Nothing in B allocates or can
+ *      fail. Only A may fail (OPG_ENOMEM, a callback's code), and then every
+ *      handle, and every host namespace, is as before the call.
  */
 #include "tally_internal.h"
 
 #include "num.h"
-#include "slasher_internal.h"
-#include "splitter_internal.h"
 
 #include <gmp.h>
 #include <stdlib.h>
@@ -38,6 +39,16 @@
 #endif
 
 #define W 6 /* limbs of a sum */
+
+/* A node's tokens scaled for share_power: by 10^18 on the direct path, by 10^36
+ * through opgi_muldiv. */
+#if FAST_POWER
+#define TP_LIMBS 5
+#define TP_SCALE P1
+#else
+#define TP_LIMBS 6
+#define TP_SCALE P2
+#endif
 
 static const uint64_t ONE[1] = {1};
 static const uint64_t P1[1] = {OPGI_P};
@@ -63,8 +74,7 @@ typedef struct scratch {
     uint8_t *in_set;    /* bonded, not jailed, among the first max_validators */
     uint32_t *node_vote; /* the operator's vote: slot + 1, 0 for none */
     uint64_t *ded;      /* 5 limbs per slot: deductions (shares of voting delegators) */
-    uint64_t *tp;       /* 6 limbs per slot: tokens * 10^36 */
-    uint64_t *tp18;     /* 5 limbs per slot: tokens * 10^18 */
+    uint64_t *tp;       /* TP_LIMBS per slot: tokens * TP_SCALE (share_power's input) */
     ranked *rank;
     uint32_t *op_idx;   /* operator id -> slot + 1 of the nodes in the set */
     uint32_t op_cap;
@@ -76,8 +86,7 @@ static void scratch_free(const opg_allocator *a, scratch *s)
     opgi_free(a, s->in_set, n);
     opgi_free(a, s->node_vote, n * sizeof *s->node_vote);
     opgi_free(a, s->ded, n * 5 * sizeof *s->ded);
-    opgi_free(a, s->tp, n * 6 * sizeof *s->tp);
-    opgi_free(a, s->tp18, n * 5 * sizeof *s->tp18);
+    opgi_free(a, s->tp, n * TP_LIMBS * sizeof *s->tp);
     opgi_free(a, s->rank, n * sizeof *s->rank);
     opgi_free(a, s->op_idx, (size_t)s->op_cap * sizeof *s->op_idx);
     memset(s, 0, sizeof *s);
@@ -94,11 +103,10 @@ static int scratch_alloc(const opg_allocator *a, scratch *s, const opg_registry 
     s->in_set = opgi_alloc(a, n);
     s->node_vote = opgi_alloc_array(a, n, sizeof *s->node_vote);
     s->ded = opgi_alloc_array(a, n * 5, sizeof *s->ded);
-    s->tp = opgi_alloc_array(a, n * 6, sizeof *s->tp);
-    s->tp18 = opgi_alloc_array(a, n * 5, sizeof *s->tp18);
+    s->tp = opgi_alloc_array(a, n * TP_LIMBS, sizeof *s->tp);
     s->rank = opgi_alloc_array(a, n, sizeof *s->rank);
     s->op_idx = opgi_alloc_array(a, s->op_cap, sizeof *s->op_idx);
-    if (!s->in_set || !s->node_vote || !s->ded || !s->tp || !s->tp18 || !s->rank ||
+    if (!s->in_set || !s->node_vote || !s->ded || !s->tp || !s->rank ||
         !s->op_idx) {
         scratch_free(a, s);
         return OPG_ENOMEM;
@@ -141,10 +149,10 @@ static uint32_t op_lookup(const scratch *s, const opg_registry *r, const opg_id 
 /*
  * The nodes that vote: status bonded, not jailed, and among the first max_validators
  * of them in power order (x/staking IterateBondedValidatorsByPower: jailed nodes are
- * out of the power index, and only bonded ones are counted). For each: tokens * 10^36,
- * no deductions, no vote.
+ * out of the power index, and only bonded ones are counted), under the staking
+ * parameters rp. For each: scaled tokens, no deductions, no vote.
  */
-static void scratch_set(scratch *s, const opg_registry *r)
+static void scratch_set(scratch *s, const opg_registry *r, const opg_registry_params *rp)
 {
     size_t n = 0;
     memset(s->in_set, 0, s->slots ? s->slots : 1);
@@ -154,13 +162,13 @@ static void scratch_set(scratch *s, const opg_registry *r)
         const opgi_node *nd = &r->nodes[slot];
         if (nd->status != OPG_NODE_BONDED || nd->jailed)
             continue;
-        s->rank[n].power = opgi_node_power(r, nd);
+        s->rank[n].power = opgi_power_under(rp, &nd->tokens);
         s->rank[n].id = &nd->operator_id;
         s->rank[n++].slot = slot;
     }
-    if (n > r->params.max_validators) {
+    if (n > rp->max_validators) {
         qsort(s->rank, n, sizeof *s->rank, cmp_ranked);
-        n = r->params.max_validators;
+        n = rp->max_validators;
     }
     uint32_t mask = s->op_cap - 1;
     for (size_t k = 0; k < n; k++) {
@@ -169,9 +177,11 @@ static void scratch_set(scratch *s, const opg_registry *r)
         s->in_set[slot] = 1;
         s->node_vote[slot] = 0;
         memset(&s->ded[(size_t)slot * 5], 0, 5 * sizeof *s->ded);
-        /* tokens * 10^36 fits 6 limbs (2^256 * 2^120) */
-        opgi_muldiv(&s->tp[(size_t)slot * 6], 6, nd->tokens.limb, 4, P2, 2, ONE, 1, OPGI_TRUNC);
-        opgi_muldiv(&s->tp18[(size_t)slot * 5], 5, nd->tokens.limb, 4, P1, 1, ONE, 1, OPGI_TRUNC);
+        /* tokens * 10^36 fits 6 limbs (2^256 * 2^120), tokens * 10^18 five */
+        (void)OPGI_NEVER(NULL, opgi_muldiv(&s->tp[(size_t)slot * TP_LIMBS], TP_LIMBS,
+                                           nd->tokens.limb, 4, TP_SCALE,
+                                           OPGI_ARRAY_LEN(TP_SCALE), ONE, 1,
+                                           OPGI_TRUNC) != OPG_OK);
         uint32_t i = id_hash(&nd->operator_id) & mask;
         while (s->op_idx[i])
             i = (i + 1) & mask;
@@ -181,9 +191,9 @@ static void scratch_set(scratch *s, const opg_registry *r)
 
 /* Cosmos shares.MulInt(tokens).Quo(delegator_shares) for shares <= delegator_shares:
  * truncate once to 36 decimals, then half to even to 18. 0 without shares.
- * tp = tokens * 10^36 (6 limbs), tp18 = tokens * 10^18 (5 limbs). */
-static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_t tp[6],
-                        const uint64_t tp18[5], const opg_dec *dshares)
+ * tp = tokens * TP_SCALE (TP_LIMBS limbs). */
+static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_t tp[TP_LIMBS],
+                        const opg_dec *dshares)
 {
     if (opgi_dec_is_zero(dshares)) {
         memset(out, 0, 5 * sizeof *out);
@@ -197,7 +207,6 @@ static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_
      * when Q is odd. f >= 5 * 10^17 exactly when 2R >= d, and then
      * f > 5 * 10^17 exactly when (2R - d) * 5 * 10^17 >= d.
      */
-    (void)tp;
     mp_limb_t sh[4], t18[5], d[4], x[9], q[9], r[4], e[5], e5[6];
     mp_size_t sn = 4, tn = 5, dn = 4;
     for (int i = 0; i < 4; i++) {
@@ -205,7 +214,7 @@ static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_
         d[i] = (mp_limb_t)dshares->limb[i];
     }
     for (int i = 0; i < 5; i++)
-        t18[i] = (mp_limb_t)tp18[i];
+        t18[i] = (mp_limb_t)tp[i];
     while (sn > 0 && sh[sn - 1] == 0)
         sn--;
     while (tn > 0 && t18[tn - 1] == 0)
@@ -240,7 +249,7 @@ static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_
     dz[dn] = 0;
     if (mpn_cmp(e, dz, dn + 1) < 0)
         return; /* f < 5 * 10^17: down */
-    mpn_sub_n(e, e, dz, dn + 1); /* 2R - d */
+    (void)OPGI_NEVER(NULL, mpn_sub_n(e, e, dz, dn + 1) != 0); /* 2R - d, 2R >= d */
     e5[dn + 1] = mpn_mul_1(e5, e, dn + 1, (mp_limb_t)(OPGI_P / 2));
     mp_limb_t dz6[6];
     memset(dz6, 0, sizeof dz6);
@@ -248,10 +257,9 @@ static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_
     int up = mpn_cmp(e5, dz6, dn + 2) >= 0 || (out[0] & 1); /* above half, or a tie on odd */
     if (up) {
         uint64_t one5[5] = {1, 0, 0, 0, 0};
-        opgi_add_n(out, out, one5, 5);
+        (void)OPGI_NEVER(NULL, opgi_add_n(out, out, one5, 5)); /* Q + 1 <= tokens * 10^18 */
     }
 #else
-    (void)tp18;
     uint64_t q[7];
     if (opgi_muldiv(q, 7, shares, 4, tp, 6, dshares->limb, 4, OPGI_TRUNC) != OPG_OK ||
         opgi_muldiv(out, 5, q, 7, ONE, 1, P1, 1, OPGI_HALF_EVEN) != OPG_OK)
@@ -262,8 +270,8 @@ static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_
 static void add_wide(uint64_t acc[W], const uint64_t *v, size_t n)
 {
     uint64_t x[W];
-    opgi_resize_n(x, W, v, n);
-    opgi_add_n(acc, acc, x, W); /* below 2^384 by the bound above: no carry out */
+    /* below 2^384 by the bound above: it fits, and no carry out */
+    (void)OPGI_NEVER(NULL, opgi_resize_n(x, W, v, n) != OPG_OK || opgi_add_n(acc, acc, x, W));
 }
 
 /* results[opt] += power.Mul(weight) for each option; total += power. */
@@ -277,7 +285,8 @@ static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TA
         } else {
             uint64_t sub[5];
             /* half to even: the Dec product of a power and a weight below 1 */
-            opgi_muldiv(sub, 5, power, 5, &w[o], 1, P1, 1, OPGI_HALF_EVEN);
+            (void)OPGI_NEVER(NULL, opgi_muldiv(sub, 5, power, 5, &w[o], 1, P1, 1,
+                                               OPGI_HALF_EVEN) != OPG_OK);
             add_wide(s->res[o], sub, 5);
         }
     }
@@ -296,16 +305,17 @@ static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TA
 #define AHEAD 8
 
 /*
- * The tally of one proposal over the registry as it is: sums of every option and the
- * total. order: the votes in voter order; balances: per vote slot (NULL: none).
+ * The tally of one proposal over the registry's stake, under gov parameters gp and
+ * staking parameters rp: sums of every option and the total. order: the votes in
+ * voter order; balances: per vote slot (NULL: none).
  */
-static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tprop *p,
+static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opg_tally_params *gp,
+                       const opg_registry_params *rp, const opgi_tprop *p,
                        const uint32_t *order, const opg_u256 *balances)
 {
-    const opg_registry *r = t->reg;
     memset(out, 0, sizeof *out);
-    scratch_set(s, r);
-    int liquid = balances && !opgi_dec_is_zero(&t->params.liquid_weight);
+    scratch_set(s, r, rp);
+    int liquid = balances && !opgi_dec_is_zero(&gp->liquid_weight);
     uint32_t n = p->n_votes, home[AHEAD];
     for (uint32_t k = 0; k < n; k++) {
         if (k + 3 * AHEAD < n)
@@ -341,18 +351,21 @@ static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tpr
             if (!s->in_set[slot])
                 continue;
             uint64_t sh5[5], power[5];
-            opgi_resize_n(sh5, 5, del->shares.limb, 4);
-            opgi_add_n(&s->ded[(size_t)slot * 5], &s->ded[(size_t)slot * 5], sh5, 5);
-            share_power(power, del->shares.limb, &s->tp[(size_t)slot * 6],
-                        &s->tp18[(size_t)slot * 5], &r->nodes[slot].delegator_shares);
+            /* deductions add up to the node's delegator_shares at most */
+            (void)OPGI_NEVER(NULL, opgi_resize_n(sh5, 5, del->shares.limb, 4) != OPG_OK ||
+                                       opgi_add_n(&s->ded[(size_t)slot * 5],
+                                                  &s->ded[(size_t)slot * 5], sh5, 5));
+            share_power(power, del->shares.limb, &s->tp[(size_t)slot * TP_LIMBS],
+                        &r->nodes[slot].delegator_shares);
             add_power(out, power, v->w);
         }
         if (liquid) {
             /* held tokens: mul_truncate(Dec(balance), liquid_weight) = balance * weight
              * exactly (raw), no rounding */
             uint64_t power[5];
-            opgi_muldiv(power, 5, balances[vs].limb, 4, t->params.liquid_weight.limb, 4, ONE,
-                        1, OPGI_TRUNC);
+            (void)OPGI_NEVER(NULL, opgi_muldiv(power, 5, balances[vs].limb, 4,
+                                               gp->liquid_weight.limb, 4, ONE, 1,
+                                               OPGI_TRUNC) != OPG_OK);
             add_power(out, power, v->w);
         }
     }
@@ -363,12 +376,11 @@ static void tally_sums(sums *out, scratch *s, const opg_tally *t, const opgi_tpr
             continue;
         const opgi_node *nd = &r->nodes[slot];
         uint64_t ds[5], rest[5], power[5];
-        opgi_resize_n(ds, 5, nd->delegator_shares.limb, 4);
+        (void)OPGI_NEVER(NULL, opgi_resize_n(ds, 5, nd->delegator_shares.limb, 4) != OPG_OK);
         /* the registry keeps deductions <= delegator_shares; 0 if that ever broke */
-        if (opgi_sub_n(rest, ds, &s->ded[(size_t)slot * 5], 5))
+        if (OPGI_NEVER(NULL, opgi_sub_n(rest, ds, &s->ded[(size_t)slot * 5], 5)))
             memset(rest, 0, sizeof rest);
-        share_power(power, rest, &s->tp[(size_t)slot * 6], &s->tp18[(size_t)slot * 5],
-                    &nd->delegator_shares);
+        share_power(power, rest, &s->tp[(size_t)slot * TP_LIMBS], &nd->delegator_shares);
         add_power(out, power, p->votes[s->node_vote[slot] - 1].w);
     }
 }
@@ -381,8 +393,9 @@ static void bonded_total(uint64_t out[5], const opg_registry *r)
         const opgi_node *nd = &r->nodes[r->by_operator[i]];
         if (nd->status == OPG_NODE_BONDED) {
             uint64_t tk[5];
-            opgi_resize_n(tk, 5, nd->tokens.limb, 4);
-            opgi_add_n(out, out, tk, 5);
+            /* 2^32 nodes of 2^256 tokens at most: five limbs hold the sum */
+            (void)OPGI_NEVER(NULL, opgi_resize_n(tk, 5, nd->tokens.limb, 4) != OPG_OK ||
+                                       opgi_add_n(out, out, tk, 5));
         }
     }
 }
@@ -399,7 +412,7 @@ static void quo_wide(uint64_t out[8], const uint64_t *a, size_t an, const uint64
 static int cmp_dec_wide(const uint64_t a[8], const opg_dec *d)
 {
     uint64_t x[8];
-    opgi_resize_n(x, 8, d->limb, 4);
+    (void)OPGI_NEVER(NULL, opgi_resize_n(x, 8, d->limb, 4) != OPG_OK);
     return opgi_cmp_n(a, x, 8);
 }
 
@@ -407,22 +420,24 @@ typedef struct verdict {
     int passed, burn;
 } verdict;
 
-/* The outcome rules, in the order of SEMANTICS §5 (Cosmos' Tally). */
-static verdict decide(const opg_tally *t, const sums *s, const uint64_t bonded[5], int expedited)
+/* The outcome rules under gov parameters pp, in the order of SEMANTICS §5 (Cosmos'
+ * Tally). */
+static verdict decide(const opg_tally_params *pp, const sums *s, const uint64_t bonded[5],
+                      int expedited)
 {
-    const opg_tally_params *pp = &t->params;
     verdict v = {0, 0};
     if (opgi_is_zero_n(bonded, 5))
         return v; /* no stake at all */
     uint64_t bdec[6], q[8];
-    opgi_muldiv(bdec, 6, bonded, 5, P1, 1, ONE, 1, OPGI_TRUNC); /* Dec(bonded_total) */
+    /* Dec(bonded_total): below 2^320 * 10^18 */
+    (void)OPGI_NEVER(NULL, opgi_muldiv(bdec, 6, bonded, 5, P1, 1, ONE, 1, OPGI_TRUNC) != OPG_OK);
     quo_wide(q, s->total, W, bdec, 6);
     if (cmp_dec_wide(q, &pp->quorum) < 0) {
         v.burn = pp->burn_vote_quorum;
         return v;
     }
     uint64_t voting[W]; /* total - abstain; abstain <= total */
-    opgi_sub_n(voting, s->total, s->res[OPG_VOTE_ABSTAIN - 1], W);
+    (void)OPGI_NEVER(NULL, opgi_sub_n(voting, s->total, s->res[OPG_VOTE_ABSTAIN - 1], W));
     if (opgi_is_zero_n(voting, W))
         return v; /* everyone abstained */
     quo_wide(q, s->res[OPG_VOTE_NO_WITH_VETO - 1], W, s->total, W);
@@ -441,7 +456,7 @@ static verdict decide(const opg_tally *t, const sums *s, const uint64_t bonded[5
 static void count_of(opg_u256 *out, const uint64_t res[W])
 {
     uint64_t q[W];
-    opgi_muldiv(q, W, res, W, ONE, 1, P1, 1, OPGI_TRUNC);
+    (void)OPGI_NEVER(NULL, opgi_muldiv(q, W, res, W, ONE, 1, P1, 1, OPGI_TRUNC) != OPG_OK);
     if (opgi_resize_n(out->limb, 4, q, W) != OPG_OK)
         memset(out->limb, 0xff, sizeof out->limb);
 }
@@ -528,10 +543,10 @@ int opg_tally_preview(opg_tally_preview_result *out, const opg_tally *t, uint64_
     if (liquid && (rc = fetch_balances(t, p, order, bal)) != OPG_OK)
         goto done;
     sums s;
-    tally_sums(&s, &sc, t, p, order, bal);
+    tally_sums(&s, &sc, t->reg, &t->params, &t->reg->params, p, order, bal);
     uint64_t bonded[5];
     bonded_total(bonded, t->reg);
-    verdict v = decide(t, &s, bonded, p->expedited);
+    verdict v = decide(&t->params, &s, bonded, p->expedited);
     memset(out, 0, sizeof *out);
     counts_of(&out->counts, &s);
     if (opgi_resize_n(out->total_power.limb, 4, s.total, W) != OPG_OK)
@@ -539,8 +554,8 @@ int opg_tally_preview(opg_tally_preview_result *out, const opg_tally *t, uint64_
     for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
         if (opgi_resize_n(out->results[o].limb, 4, s.res[o], W) != OPG_OK)
             memset(out->results[o].limb, 0xff, sizeof out->results[o].limb);
-    opgi_resize_n(out->bonded_total.limb, 4, bonded, 5); /* tokens: 256 bits each, sum of
-                                                          * a registry's fits its supply */
+    if (opgi_resize_n(out->bonded_total.limb, 4, bonded, 5) != OPG_OK)
+        memset(out->bonded_total.limb, 0xff, sizeof out->bonded_total.limb);
     out->outcome = v.passed ? OPG_TALLY_PASSED
                             : p->expedited ? OPG_TALLY_CONVERTED : OPG_TALLY_REJECTED;
     out->burn = !v.passed && !p->expedited && v.burn;
@@ -554,252 +569,25 @@ done:
 
 /* ------------------------------------------------------ parameter changes */
 
-enum { TGT_NONE, TGT_GOV, TGT_STAKING, TGT_PRICER, TGT_HOST, TGT_SPLITTER, TGT_SLASHER };
-
-static int starts_with(const char *s, const char *prefix, size_t n)
-{
-    return strncmp(s, prefix, n) == 0;
-}
-
-/* Which handle a key goes to: kind, and the attached target (pricer, host). */
-static int resolve(const opg_tally *t, const char *key, const opgi_ttarget **target)
-{
-    *target = NULL;
-    if (starts_with(key, "gov.", 4))
-        return TGT_GOV;
-    if (starts_with(key, "staking.", 8))
-        return TGT_STAKING;
-    const opgi_ttarget *best = NULL;
-    for (size_t i = 0; i < t->n_targets; i++) {
-        const opgi_ttarget *g = &t->targets[i];
-        if (starts_with(key, g->prefix, g->prefix_len) && (!best || g->prefix_len > best->prefix_len))
-            best = g;
-    }
-    *target = best;
-    if (!best)
-        return TGT_NONE;
-    switch (best->kind) {
-    case OPGI_TARGET_PRICER:
-        return TGT_PRICER;
-    case OPGI_TARGET_SPLITTER:
-        return TGT_SPLITTER;
-    case OPGI_TARGET_SLASHER:
-        return TGT_SLASHER;
-    default:
-        return TGT_HOST;
-    }
-}
-
-/* What a close needs for parameter changes, prepared in phase A. */
-typedef struct change_ctx {
-    opg_pricer *clone;   /* a copy of the attached pricer to validate "fees." changes on */
-    char *old;           /* OPG_TALLY_CHANGES_MAX old values of OPG_TALLY_VALUE_MAX + 1 */
-    size_t old_size;
-} change_ctx;
-
-#define OLD_SLOT (OPG_TALLY_VALUE_MAX + 1)
-
-/* Puts back, in reverse, changes [0, upto) of kind `kind` on handle h with set(). */
-static void restore(const opgi_tprop *p, const opg_tally *t, const change_ctx *cx, size_t upto,
-                    int kind, void *h, const uint8_t *applied)
-{
-    for (size_t j = upto; j-- > 0;) {
-        const char *key, *value;
-        const opgi_ttarget *g;
-        opgi_tprop_change(p, j, &key, &value);
-        if (!applied[j] || resolve(t, key, &g) != kind)
-            continue;
-        /* Each set is atomic and the handle held exactly this value in the state it
-         * returns to, so setting it back is accepted. */
-        if (kind == TGT_PRICER)
-            (void)opg_pricer_param_set(h, key, cx->old + j * OLD_SLOT);
-        else
-            (void)g->set(g->handle, key, cx->old + j * OLD_SLOT);
-    }
-}
-
-/* The attached engine of a kind (first entry), or NULL. */
-static void *target_of(const opg_tally *t, int kind)
-{
-    for (size_t i = 0; i < t->n_targets; i++)
-        if (t->targets[i].kind == kind)
-            return t->targets[i].handle;
-    return NULL;
-}
-
 /*
- * The slasher takes a proposal's changes as one step: from its parameters now to
- * `final` (validated). A new window first: the only set that allocates, atomic on
- * its own; then every other key whose value differs, which cannot be refused.
+ * Stages a passed proposal's changes as one group of the close's transaction: each
+ * key goes to the namespace that owns it (params.h), all of them or none. Returns 0,
+ * a refusal with *failed the index of the refused change, or OPG_ENOMEM.
  */
-static int slasher_step(opg_slasher *sl, const opg_slasher_params *final)
+static int stage_changes(opg_tally *t, opgi_param_txn *x, const opgi_tprop *p,
+                         uint32_t *failed, char *err)
 {
-    const opgi_param_table *tb = &opgi_slasher_param_table;
-    char now_text[OLD_SLOT], want[OLD_SLOT];
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < tb->count; i++) {
-            const opgi_param *e = &tb->entries[i];
-            int window = strcmp(e->key, "slashing.signed_blocks_window") == 0;
-            if (window != (pass == 0))
-                continue;
-            if (opgi_param_format(e, (const char *)final + e->offset, want, sizeof want, NULL) ||
-                opgi_param_format(e, (const char *)&sl->params + e->offset, now_text,
-                                  sizeof now_text, NULL))
-                return OPG_EINVARIANT; /* every value of these types fits */
-            if (strcmp(want, now_text) == 0)
-                continue;
-            int rc = opg_slasher_param_set(sl, e->key, want);
-            if (rc)
-                return rc;
-        }
-    return OPG_OK;
-}
-
-/*
- * Applies a passed parameter-change proposal all-or-nothing. Returns 0, or the code of
- * the refused change with *failed its index. Validation first, in change order:
- * gov, staking, splitter and slasher keys on copies of their parameter structs (the
- * same checks their setters make), fees.* on the scratch pricer (set back after a
- * refusal), host namespaces by reading the old values. Then the sets that may still
- * be refused: the host namespaces (those already set go back in reverse) and the
- * slasher's window; last everything else, which cannot be refused any more.
- */
-static int apply_changes(opg_tally *t, const opgi_tprop *p, change_ctx *cx, uint32_t *failed)
-{
-    opg_registry *r = t->reg;
-    opg_splitter *sp = target_of(t, OPGI_TARGET_SPLITTER);
-    opg_slasher *sl = target_of(t, OPGI_TARGET_SLASHER);
-    char err[OPGI_ERRMSG_MAX];
-    opg_tally_params gov = t->params;
-    opg_registry_params staking = r->params;
-    opg_splitter_params split;
-    opg_slasher_params slash;
-    if (sp)
-        split = sp->params;
-    if (sl)
-        slash = sl->params;
-    uint8_t on_clone[OPG_TALLY_CHANGES_MAX], on_host[OPG_TALLY_CHANGES_MAX];
-    memset(on_clone, 0, sizeof on_clone);
-    memset(on_host, 0, sizeof on_host);
-    int rc = OPG_OK, slasher_changes = 0;
-    size_t i, last_slasher = 0;
-    for (i = 0; i < p->n_changes; i++) {
-        const char *key, *value;
-        const opgi_ttarget *g;
-        opgi_tprop_change(p, i, &key, &value);
-        char *old = cx->old + i * OLD_SLOT;
-        size_t need;
-        switch (resolve(t, key, &g)) {
-        case TGT_GOV:
-            rc = opgi_params_set(&opgi_tally_param_table, &gov, key, value, err);
-            break;
-        case TGT_STAKING:
-            rc = opgi_params_set(&opgi_registry_param_table, &staking, key, value, err);
-            break;
-        case TGT_SPLITTER:
-            rc = opgi_params_set(&opgi_splitter_param_table, &split, key, value, err);
-            break;
-        case TGT_SLASHER:
-            rc = opgi_params_set(&opgi_slasher_param_table, &slash, key, value, err);
-            slasher_changes = 1;
-            last_slasher = i;
-            break;
-        case TGT_PRICER:
-            rc = opg_pricer_param_get(old, OLD_SLOT, &need, cx->clone, key);
-            if (rc == OPG_OK && (rc = opg_pricer_param_set(cx->clone, key, value)) == OPG_OK)
-                on_clone[i] = 1;
-            break;
-        case TGT_HOST:
-            rc = g->get(old, OLD_SLOT, &need, g->handle, key);
-            if (rc == OPG_OK && memchr(old, '\0', OLD_SLOT) == NULL)
-                rc = OPG_EBUFS; /* a get that broke its contract */
-            break;
-        default:
-            rc = OPG_EKEY; /* nothing attached for this namespace */
-            break;
-        }
-        if (rc)
-            break;
-    }
-    if (rc) {
-        restore(p, t, cx, i, TGT_PRICER, cx->clone, on_clone);
-        *failed = (uint32_t)i;
-        return rc;
-    }
-    for (i = 0; i < p->n_changes; i++) {
-        const char *key, *value;
-        const opgi_ttarget *g;
-        opgi_tprop_change(p, i, &key, &value);
-        if (resolve(t, key, &g) != TGT_HOST)
-            continue;
-        if ((rc = g->set(g->handle, key, value)) != OPG_OK)
-            break;
-        on_host[i] = 1;
-    }
-    if (rc == OPG_OK && slasher_changes && (rc = slasher_step(sl, &slash)) != OPG_OK)
-        i = last_slasher;
-    if (rc) {
-        restore(p, t, cx, p->n_changes, TGT_HOST, NULL, on_host);
-        restore(p, t, cx, p->n_changes, TGT_PRICER, cx->clone, on_clone);
-        *failed = (uint32_t)i;
-        return rc < 0 && rc >= OPG_ERROR_LAST_ ? rc : OPG_EINVAL;
-    }
-    /* validated: these sets take the same steps the copies took */
-    t->params = gov;
-    for (i = 0; i < p->n_changes; i++) {
-        const char *key, *value;
-        const opgi_ttarget *g;
-        opgi_tprop_change(p, i, &key, &value);
-        int kind = resolve(t, key, &g);
-        if (kind == TGT_STAKING)
-            (void)opg_registry_param_set(r, key, value);
-        else if (kind == TGT_PRICER)
-            (void)opg_pricer_param_set(g->handle, key, value);
-        else if (kind == TGT_SPLITTER)
-            (void)opg_splitter_param_set(g->handle, key, value);
-    }
-    return OPG_OK;
-}
-
-/* The attached pricer, or NULL. */
-static opg_pricer *target_pricer(const opg_tally *t)
-{
-    for (size_t i = 0; i < t->n_targets; i++)
-        if (t->targets[i].kind == OPGI_TARGET_PRICER)
-            return t->targets[i].handle;
-    return NULL;
-}
-
-/* Whether p is a parameter change with a key starting with prefix. */
-static int changes_with(const opgi_tprop *p, const char *prefix)
-{
-    if (p->kind != OPG_PROPOSAL_PARAMS)
-        return 0;
-    size_t n = strlen(prefix);
+    opgi_param_change ch[OPG_TALLY_CHANGES_MAX];
+    if (OPGI_NEVER(t->err, p->n_changes > OPG_TALLY_CHANGES_MAX))
+        return OPG_EINVARIANT; /* submit and load refuse more */
     for (size_t i = 0; i < p->n_changes; i++) {
-        const char *key, *value;
-        opgi_tprop_change(p, i, &key, &value);
-        if (starts_with(key, prefix, n))
-            return 1;
+        opgi_tprop_change(p, i, &ch[i].key, &ch[i].value);
+        ch[i].to = opgi_tally_resolve(t, ch[i].key);
     }
-    return 0;
-}
-
-/* A scratch copy of the pricer (save, then load with the tally's allocator). */
-static int pricer_clone(opg_pricer **out, const opg_tally *t, const opg_pricer *src)
-{
-    size_t len = 0;
-    int rc = opg_pricer_save(NULL, 0, &len, src);
-    if (rc != OPG_OK && rc != OPG_EBUFS)
-        return rc;
-    uint8_t *buf = opgi_alloc(&t->alloc, len ? len : 1);
-    if (!buf)
-        return OPG_ENOMEM;
-    rc = opg_pricer_save(buf, len, &len, src);
-    if (rc == OPG_OK)
-        rc = opg_pricer_load(out, buf, len, &t->alloc);
-    opgi_free(&t->alloc, buf, len ? len : 1);
-    return rc == OPG_ECORRUPT || rc == OPG_EVERSION ? OPG_EINVARIANT : rc;
+    size_t at = 0;
+    int rc = opgi_param_txn_stage(x, ch, p->n_changes, &at, err);
+    *failed = (uint32_t)at;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- closing */
@@ -810,6 +598,8 @@ typedef struct closer {
     opgi_tprop *p;
     uint32_t *order;  /* voting closers: votes in voter order */
     opg_u256 *bal;    /* voting closers with held tokens: balance per vote slot */
+    int converted;    /* expedited, not passed: goes on as a regular proposal ... */
+    opg_time new_end; /* ... until then */
 } closer;
 
 static int cmp_closer(const void *a, const void *b)
@@ -863,16 +653,113 @@ static void drop_votes(const opg_allocator *a, opgi_tprop *p)
     p->n_votes = p->votes_cap = p->vidx_cap = 0;
 }
 
+/* What phase A prepares for the close. */
+typedef struct close_ctx {
+    closer *cl;
+    size_t n_dep, n_cl;
+    scratch sc;
+    sort_scratch ss;
+    uint32_t *orders;
+    opg_u256 *bals;
+    size_t total_votes;
+    opgi_param_txn x; /* the passed changes, staged in close order */
+} close_ctx;
+
+/*
+ * Phase A's last part: every close worked out in order, into the output records
+ * and the transaction only. A tally reads the gov and staking parameters as the
+ * proposals before it staged them (Cosmos applies a passed change before the next
+ * tally). Returns 0, or OPG_ENOMEM (the transaction's memory, a host's answer, or
+ * reserve).
+ */
+static int close_all(opg_tally *t, close_ctx *k, opg_u256 *burned)
+{
+    opg_registry *r = t->reg;
+    size_t refund_at = 0, byte_at = 0;
+    memset(burned, 0, sizeof *burned);
+    for (size_t i = 0; i < k->n_cl; i++) {
+        closer *cr = &k->cl[i];
+        opgi_tprop *p = cr->p;
+        const opg_tally_params *gp = opgi_param_txn_view(&k->x, &opgi_tally_param_ns, t);
+        const opg_registry_params *rp = opgi_param_txn_view(&k->x, &opgi_registry_param_ns, r);
+        if (!gp)
+            gp = &t->params;
+        if (!rp)
+            rp = &r->params;
+        opg_tally_closed *c = &t->out[t->n_out++];
+        if (i < k->n_dep) {
+            record_base(c, p, OPG_TALLY_REMOVED);
+            settle(t, c, p, gp->burn_proposal_deposit_prevote, &refund_at);
+        } else {
+            sums s;
+            uint64_t bonded[5];
+            tally_sums(&s, &k->sc, r, gp, rp, p, cr->order, cr->bal);
+            bonded_total(bonded, r);
+            verdict v = decide(gp, &s, bonded, p->expedited);
+            if (!v.passed && p->expedited) {
+                /* Cosmos: an expedited proposal that fails becomes a regular one;
+                 * its deposits stay, its votes were deleted by the tally */
+                record_base(c, p, OPG_TALLY_CONVERTED);
+                counts_of(&c->counts, &s);
+                cr->converted = 1;
+                cr->new_end = opgi_time_add(p->voting_start, gp->voting_period);
+                continue;
+            }
+            record_base(c, p, v.passed ? OPG_TALLY_PASSED : OPG_TALLY_REJECTED);
+            counts_of(&c->counts, &s);
+            settle(t, c, p, !v.passed && v.burn, &refund_at);
+            if (v.passed && p->kind == OPG_PROPOSAL_PARAMS) {
+                char why[OPGI_ERRMSG_MAX]; /* a refusal is an outcome, not this call's error */
+                uint32_t failed = 0;
+                int code = stage_changes(t, &k->x, p, &failed, why);
+                if (code == OPG_ENOMEM)
+                    return opgi_fail(t->err, OPG_ENOMEM, why, NULL);
+                if (code) {
+                    c->outcome = OPG_TALLY_FAILED;
+                    c->failed_change = failed;
+                    c->failed_code = code;
+                }
+            } else if (v.passed && p->kind == OPG_PROPOSAL_PAYLOAD) {
+                size_t n = p->blob_len - p->title_len - p->summary_len;
+                if (n) {
+                    memcpy(t->out_bytes + byte_at, p->blob + p->title_len + p->summary_len, n);
+                    c->payload = t->out_bytes + byte_at;
+                    c->payload_len = n;
+                    byte_at += n;
+                }
+            }
+        }
+        /* within the supply checked before */
+        (void)OPGI_NEVER(t->err, opg_u256_add(burned, burned, &c->burned) != OPG_OK);
+    }
+    return opgi_param_txn_reserve(&k->x, t->err);
+}
+
+/* Frees what phase A prepared (and, uncommitted, puts every namespace back). */
+static void close_free(opg_tally *t, close_ctx *k)
+{
+    const opg_allocator *a = &t->alloc;
+    size_t nv = k->total_votes ? k->total_votes : 1;
+    opgi_param_txn_end(&k->x);
+    opgi_free(a, k->orders, nv * sizeof *k->orders);
+    opgi_free(a, k->bals, nv * sizeof *k->bals);
+    if (k->ss.keys)
+        sort_free(a, &k->ss);
+    if (k->sc.in_set)
+        scratch_free(a, &k->sc);
+    opgi_free(a, k->cl, k->n_cl * sizeof *k->cl);
+}
+
 int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
 {
     if (!t)
         return OPG_EINVAL;
-    (void)height;
+    (void)height; /* the rules do not read it; every engine's end_block takes one */
     opgi_tally_out_clear(t);
     opg_registry *r = t->reg;
     const opg_allocator *a = &t->alloc;
 
-    /* ---- phase A: what closes, and everything it needs ---- */
+    /* ---- phase A: what closes, everything it needs, then the close on copies ---- */
     size_t n_dep = 0, n_vote = 0;
     for (size_t i = 0; i < t->n_props; i++) {
         const opgi_tprop *p = t->props[i];
@@ -885,64 +772,58 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
         return OPG_OK;
 
     int rc = OPG_OK;
-    size_t n_cl = n_dep + n_vote;
-    closer *cl = opgi_alloc_array(a, n_cl, sizeof *cl);
-    uint32_t *orders = NULL;
-    opg_u256 *bals = NULL;
-    size_t total_votes = 0, max_votes = 0, refunds = 0, bytes = 0, max_changes = 0;
-    int need_clone = 0, need_bal = 0, may_burn_votes = 0;
-    scratch sc;
-    sort_scratch ss;
-    change_ctx cx;
-    memset(&sc, 0, sizeof sc);
-    memset(&ss, 0, sizeof ss);
-    memset(&cx, 0, sizeof cx);
-    if (!cl)
+    close_ctx k;
+    memset(&k, 0, sizeof k);
+    opgi_param_txn_init(&k.x, a);
+    k.n_dep = n_dep;
+    k.n_cl = n_dep + n_vote;
+    k.cl = opgi_alloc_array(a, k.n_cl, sizeof *k.cl);
+    if (!k.cl)
         return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+    memset(k.cl, 0, k.n_cl * sizeof *k.cl);
+    size_t max_votes = 0, refunds = 0, bytes = 0;
+    int need_bal = 0, may_burn_votes = 0;
 
     size_t kd = 0, kv = n_dep;
     for (size_t i = 0; i < t->n_props; i++) {
         opgi_tprop *p = t->props[i];
         closer *c;
         if (p->status == OPG_PROPOSAL_DEPOSIT_PERIOD && p->deposit_end <= now) {
-            c = &cl[kd++];
+            c = &k.cl[kd++];
             c->when = p->deposit_end;
         } else if (p->status == OPG_PROPOSAL_VOTING_PERIOD && p->voting_end <= now) {
-            c = &cl[kv++];
+            c = &k.cl[kv++];
             c->when = p->voting_end;
-            total_votes += p->n_votes;
+            k.total_votes += p->n_votes;
             if (p->n_votes > max_votes)
                 max_votes = p->n_votes;
             if (p->kind == OPG_PROPOSAL_PAYLOAD)
                 bytes += p->blob_len - p->title_len - p->summary_len;
-            if (p->kind == OPG_PROPOSAL_PARAMS && p->n_changes > max_changes)
-                max_changes = p->n_changes;
-            if (changes_with(p, "fees."))
-                need_clone = 1;
-            if (changes_with(p, "gov."))
-                may_burn_votes = need_bal = 1; /* a change may turn on burns or held tokens */
+            for (size_t j = 0; p->kind == OPG_PROPOSAL_PARAMS && j < p->n_changes; j++) {
+                const char *key, *value;
+                opgi_tprop_change(p, j, &key, &value);
+                if (opgi_param_ns_owns(&opgi_tally_param_ns, key))
+                    may_burn_votes = need_bal = 1; /* may turn on burns or held tokens */
+            }
         } else {
             continue;
         }
         c->id = p->id;
         c->p = p;
-        c->order = NULL;
-        c->bal = NULL;
         refunds += p->n_deps;
     }
-    qsort(cl, n_dep, sizeof *cl, cmp_closer);
-    qsort(cl + n_dep, n_vote, sizeof *cl, cmp_closer);
+    qsort(k.cl, n_dep, sizeof *k.cl, cmp_closer);
+    qsort(k.cl + n_dep, n_vote, sizeof *k.cl, cmp_closer);
     need_bal = t->balance_fn && (need_bal || !opgi_dec_is_zero(&t->params.liquid_weight));
-    need_clone = need_clone && target_pricer(t) != NULL;
 
     /* the burns that may happen must stay within the registry's supply */
     {
         opg_u256 at_risk, supply;
         memset(&at_risk, 0, sizeof at_risk);
         may_burn_votes |= t->params.burn_vote_quorum | t->params.burn_vote_veto;
-        for (size_t i = 0; i < n_cl; i++) {
+        for (size_t i = 0; i < k.n_cl; i++) {
             int risky = i < n_dep ? t->params.burn_proposal_deposit_prevote : may_burn_votes;
-            if (risky && opg_u256_add(&at_risk, &at_risk, &cl[i].p->total_deposit) != OPG_OK)
+            if (risky && opg_u256_add(&at_risk, &at_risk, &k.cl[i].p->total_deposit) != OPG_OK)
                 memset(at_risk.limb, 0xff, sizeof at_risk.limb);
         }
         opgi_ledger_total_supply(&supply, r);
@@ -953,109 +834,58 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
         }
     }
 
-    if ((rc = opgi_tally_out_reserve(t, n_cl, refunds, bytes)) != OPG_OK)
+    if ((rc = opgi_tally_out_reserve(t, k.n_cl, refunds, bytes)) != OPG_OK)
         goto done_nomem;
     if (n_vote) {
-        if ((rc = scratch_alloc(a, &sc, r)) != OPG_OK ||
-            (rc = sort_alloc(a, &ss, max_votes)) != OPG_OK)
+        size_t nv = k.total_votes ? k.total_votes : 1;
+        if ((rc = scratch_alloc(a, &k.sc, r)) != OPG_OK ||
+            (rc = sort_alloc(a, &k.ss, max_votes)) != OPG_OK)
             goto done_nomem;
-        orders = opgi_alloc_array(a, total_votes ? total_votes : 1, sizeof *orders);
-        if (!orders)
+        if (!(k.orders = opgi_alloc_array(a, nv, sizeof *k.orders)))
             goto done_nomem;
-        if (need_bal) {
-            bals = opgi_alloc_array(a, total_votes ? total_votes : 1, sizeof *bals);
-            if (!bals)
-                goto done_nomem;
-        }
+        if (need_bal && !(k.bals = opgi_alloc_array(a, nv, sizeof *k.bals)))
+            goto done_nomem;
         size_t at = 0;
-        for (size_t i = n_dep; i < n_cl; i++) {
-            cl[i].order = orders + at;
-            opgi_tally_sort_votes(cl[i].order, cl[i].p, ss.keys, ss.tmp);
+        for (size_t i = n_dep; i < k.n_cl; i++) {
+            k.cl[i].order = k.orders + at;
+            opgi_tally_sort_votes(k.cl[i].order, k.cl[i].p, k.ss.keys, k.ss.tmp);
             if (need_bal)
-                cl[i].bal = bals + at;
-            at += cl[i].p->n_votes;
+                k.cl[i].bal = k.bals + at;
+            at += k.cl[i].p->n_votes;
         }
     }
-    if (max_changes) {
-        cx.old_size = max_changes * OLD_SLOT;
-        cx.old = opgi_alloc(a, cx.old_size);
-        if (!cx.old)
-            goto done_nomem;
-    }
-    if (need_clone && (rc = pricer_clone(&cx.clone, t, target_pricer(t))) != OPG_OK) {
-        rc = opgi_fail(t->err, rc, "cannot copy the pricer to validate fees changes", NULL);
-        goto done;
-    }
-    /* the host's balances: the last thing that may fail */
+    /* the host's balances */
     if (need_bal)
-        for (size_t i = n_dep; i < n_cl; i++)
-            if ((rc = fetch_balances(t, cl[i].p, cl[i].order, cl[i].bal)) != OPG_OK) {
+        for (size_t i = n_dep; i < k.n_cl; i++)
+            if ((rc = fetch_balances(t, k.cl[i].p, k.cl[i].order, k.cl[i].bal)) != OPG_OK) {
                 rc = opgi_fail(t->err, rc, "the balance callback failed", NULL);
                 goto done;
             }
+    opg_u256 burned;
+    if ((rc = close_all(t, &k, &burned)) != OPG_OK)
+        goto done;
 
-    /* ---- phase B: close, in order; nothing below fails ---- */
-    {
-        size_t refund_at = 0, byte_at = 0;
-        opg_u256 burned;
-        memset(&burned, 0, sizeof burned);
-        for (size_t i = 0; i < n_cl; i++) {
-            opgi_tprop *p = cl[i].p;
-            opg_tally_closed *c = &t->out[t->n_out++];
-            if (i < n_dep) {
-                record_base(c, p, OPG_TALLY_REMOVED);
-                settle(t, c, p, t->params.burn_proposal_deposit_prevote, &refund_at);
-            } else {
-                sums s;
-                uint64_t bonded[5];
-                tally_sums(&s, &sc, t, p, cl[i].order, cl[i].bal);
-                bonded_total(bonded, r);
-                verdict v = decide(t, &s, bonded, p->expedited);
-                if (!v.passed && p->expedited) {
-                    /* Cosmos: an expedited proposal that fails becomes a regular one;
-                     * its deposits stay, its votes were deleted by the tally */
-                    record_base(c, p, OPG_TALLY_CONVERTED);
-                    counts_of(&c->counts, &s);
-                    p->expedited = 0;
-                    p->voting_end = opgi_time_add(p->voting_start, t->params.voting_period);
-                    drop_votes(a, p);
-                    continue;
-                }
-                record_base(c, p, v.passed ? OPG_TALLY_PASSED : OPG_TALLY_REJECTED);
-                counts_of(&c->counts, &s);
-                settle(t, c, p, !v.passed && v.burn, &refund_at);
-                if (v.passed && p->kind == OPG_PROPOSAL_PARAMS) {
-                    uint32_t failed = 0;
-                    int code = apply_changes(t, p, &cx, &failed);
-                    if (code) {
-                        c->outcome = OPG_TALLY_FAILED;
-                        c->failed_change = failed;
-                        c->failed_code = code;
-                    }
-                } else if (v.passed && p->kind == OPG_PROPOSAL_PAYLOAD) {
-                    size_t n = p->blob_len - p->title_len - p->summary_len;
-                    if (n) {
-                        memcpy(t->out_bytes + byte_at, p->blob + p->title_len + p->summary_len, n);
-                        c->payload = t->out_bytes + byte_at;
-                        c->payload_len = n;
-                        byte_at += n;
-                    }
-                }
-            }
-            /* within the supply checked above */
-            opg_u256_add(&burned, &burned, &c->burned);
+    /* ---- phase B: make it so; nothing below fails ---- */
+    opgi_param_txn_commit(&k.x);
+    for (size_t i = 0; i < k.n_cl; i++) {
+        opgi_tprop *p = k.cl[i].p;
+        if (k.cl[i].converted) {
+            p->expedited = 0;
+            p->voting_end = k.cl[i].new_end;
+            drop_votes(a, p);
+        } else {
             p->status = 0; /* closed: leaves the list below */
         }
-        opgi_ledger_burn(r, &burned);
-        size_t k = 0;
-        for (size_t i = 0; i < t->n_props; i++) {
-            if (t->props[i]->status == 0)
-                opgi_tprop_free(a, t->props[i]);
-            else
-                t->props[k++] = t->props[i];
-        }
-        t->n_props = k;
     }
+    opgi_ledger_burn(r, &burned);
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n_props; i++) {
+        if (t->props[i]->status == 0)
+            opgi_tprop_free(a, t->props[i]);
+        else
+            t->props[kept++] = t->props[i];
+    }
+    t->n_props = kept;
     rc = OPG_OK;
     goto done;
 
@@ -1064,16 +894,7 @@ done_nomem:
 done:
     if (rc)
         t->n_out = 0;
-    if (cx.clone)
-        opg_pricer_free(cx.clone);
-    opgi_free(a, cx.old, cx.old_size);
-    opgi_free(a, orders, (total_votes ? total_votes : 1) * sizeof *orders);
-    opgi_free(a, bals, (total_votes ? total_votes : 1) * sizeof *bals);
-    if (ss.keys)
-        sort_free(a, &ss);
-    if (sc.in_set)
-        scratch_free(a, &sc);
-    opgi_free(a, cl, n_cl * sizeof *cl);
+    close_free(t, &k);
     return rc;
 }
 

@@ -51,20 +51,15 @@ typedef struct opgi_tprop {
     uint32_t vidx_cap; /* 0 or a power of two */
 } opgi_tprop;
 
-enum opgi_ttarget_kind {
-    OPGI_TARGET_HOST = 0,
-    OPGI_TARGET_PRICER = 1,
-    OPGI_TARGET_SPLITTER = 2,
-    OPGI_TARGET_SLASHER = 3
-};
-
-/* An attached parameter namespace. */
+/* An attached parameter namespace: keys starting with prefix go to ns. An engine's
+ * namespace acts on handle; a host's (a live namespace, wrapped once in tally.c) on
+ * this record, which holds the host's handle and functions. */
 typedef struct opgi_ttarget {
     char prefix[OPG_TALLY_PREFIX_MAX + 1];
     size_t prefix_len;
-    int kind;
+    const opgi_param_ns *ns;
     void *handle;
-    opg_tally_param_set_fn set;
+    opg_tally_param_set_fn set; /* host namespaces only */
     opg_tally_param_get_fn get;
 } opgi_ttarget;
 
@@ -129,5 +124,12 @@ void opgi_tally_out_clear(opg_tally *t);
 /* Makes room for `records` output records, `refunds` refund entries and `bytes`
  * payload bytes (the list is empty when this is called). */
 int opgi_tally_out_reserve(opg_tally *t, size_t records, size_t refunds, size_t bytes);
+
+/* The namespace that owns key: the tally's ("gov.") and the registry's
+ * ("staking.") first, else the attached one with the longest matching prefix
+ * ({NULL, NULL}: none). */
+opgi_param_ref opgi_tally_resolve(opg_tally *t, const char *key);
+/* Attaches ns on handle under each of its prefixes (handle NULL detaches it). */
+int opgi_tally_attach_ns(opg_tally *t, const opgi_param_ns *ns, void *handle);
 
 #endif /* OPG_TALLY_INTERNAL_H */
