@@ -56,10 +56,13 @@ int opgi_param_parse(const opgi_param *p, void *field, const char *text, char *e
     if (rc)
         return opgi_fail(err, OPG_EINVAL, "value out of range for", p->key);
 
+    /* the bounds are the tables' own constants: they always parse */
     opg_u256 bound;
-    if (p->min && text_value(p, p->min, &bound) == OPG_OK && opg_u256_cmp(&v, &bound) < 0)
+    if (p->min && OPGI_ALWAYS(err, text_value(p, p->min, &bound) == OPG_OK) &&
+        opg_u256_cmp(&v, &bound) < 0)
         return opgi_fail(err, OPG_EINVAL, "value below the minimum for", p->key);
-    if (p->max && text_value(p, p->max, &bound) == OPG_OK && opg_u256_cmp(&v, &bound) > 0)
+    if (p->max && OPGI_ALWAYS(err, text_value(p, p->max, &bound) == OPG_OK) &&
+        opg_u256_cmp(&v, &bound) > 0)
         return opgi_fail(err, OPG_EINVAL, "value above the maximum for", p->key);
 
     uint64_t u = 0;
@@ -153,8 +156,10 @@ int opgi_params_check(const opgi_param_table *t, const void *params, char *err)
         const opgi_param *p = &t->entries[i];
         char text[TEXT_MAX];
         unsigned char scratch[32];
-        if (opgi_param_format(p, base + p->offset, text, sizeof text, NULL) != OPG_OK)
-            return opgi_fail(err, OPG_EINVAL, "unformattable value for", p->key);
+        /* every value of these types has a text of at most TEXT_MAX */
+        if (OPGI_NEVER(err, opgi_param_format(p, base + p->offset, text, sizeof text, NULL) !=
+                                OPG_OK))
+            return OPG_EINVARIANT;
         if (p->type == OPGI_PARAM_SECS) {
             int64_t x;
             memcpy(&x, base + p->offset, sizeof x);
@@ -179,8 +184,8 @@ int opgi_params_set(const opgi_param_table *t, void *params, const char *key,
         max_align_t align;
         unsigned char bytes[4096];
     } copy;
-    if (t->struct_size > sizeof copy.bytes)
-        return opgi_fail(err, OPG_EINVARIANT, "parameter struct too large", NULL);
+    if (OPGI_NEVER(err, t->struct_size > sizeof copy.bytes))
+        return OPG_EINVARIANT;
     memcpy(copy.bytes, params, t->struct_size);
     int rc = opgi_param_parse(p, copy.bytes + p->offset, text, err);
     if (rc)

@@ -126,22 +126,28 @@ static int fake_exponential_capped(opg_u256 *out, const opg_u256 *factor,
     uint64_t output[OPGI_NUM_MAX] = {0}, next[OPGI_NUM_MAX], den_i[5];
 
     cap_plus_one[4] = opgi_add_n(cap_plus_one, cap->limb, ONE_256, 4);
-    /* exact products: the divisor 1 makes these plain multiplications */
-    opgi_muldiv(bound, OPGI_NUM_MAX, cap_plus_one, 5, denominator->limb, 4, ONE, 1, OPGI_TRUNC);
-    opgi_muldiv(accum, OPGI_NUM_MAX, factor->limb, 4, denominator->limb, 4, ONE, 1, OPGI_TRUNC);
+    /* exact products: the divisor 1 makes these plain multiplications (9 and 8 limbs) */
+    OPGI_MUST(opgi_muldiv(bound, OPGI_NUM_MAX, cap_plus_one, 5, denominator->limb, 4, ONE, 1,
+                          OPGI_TRUNC));
+    OPGI_MUST(opgi_muldiv(accum, OPGI_NUM_MAX, factor->limb, 4, denominator->limb, 4, ONE, 1,
+                          OPGI_TRUNC));
 
     for (uint64_t i = 1; !opgi_is_zero_n(accum, OPGI_NUM_MAX); i++) {
-        opgi_add_n(output, output, accum, OPGI_NUM_MAX); /* < 2^769: no carry out */
+        /* < 2^769: no carry out */
+        OPGI_MUST(opgi_add_n(output, output, accum, OPGI_NUM_MAX));
         if (opgi_cmp_n(output, bound, OPGI_NUM_MAX) >= 0)
             return 1;
         uint64_t i_limb[1] = {i};
-        opgi_muldiv(den_i, 5, denominator->limb, 4, i_limb, 1, ONE, 1, OPGI_TRUNC);
         /* truncating, as the EIP's integer division; accum < 2^512 fits 8 limbs */
-        opgi_muldiv(next, OPGI_NUM_MAX, accum, 8, numerator->limb, 4, den_i, 5, OPGI_TRUNC);
+        OPGI_MUST(opgi_muldiv(den_i, 5, denominator->limb, 4, i_limb, 1, ONE, 1, OPGI_TRUNC));
+        OPGI_MUST(opgi_muldiv(next, OPGI_NUM_MAX, accum, 8, numerator->limb, 4, den_i, 5,
+                              OPGI_TRUNC));
         memcpy(accum, next, sizeof accum);
     }
     /* truncating, as the EIP; output < (cap + 1) * denominator, so this is <= cap */
-    opgi_muldiv(out->limb, 4, output, 8, ONE, 1, denominator->limb, 4, OPGI_TRUNC);
+    if (OPGI_NEVER(NULL, opgi_muldiv(out->limb, 4, output, 8, ONE, 1, denominator->limb, 4,
+                                     OPGI_TRUNC) != OPG_OK))
+        return 1;
     return 0;
 }
 
@@ -174,29 +180,29 @@ static void eip1559_next(opg_u256 *base_fee, const opg_u256 *used, const dim_rul
     int c = opgi_cmp_n(used->limb, r->target.limb, 4);
     if (c > 0) {
         uint64_t over[4], step[8], delta[9], next[9], max9[9];
-        opgi_sub_n(over, used->limb, r->target.limb, 4);
-        /* truncating, as Ethereum: bf * over / target < 2^512 fits 8 limbs */
-        opgi_muldiv(step, 8, bf.limb, 4, over, 4, r->target.limb, 4, OPGI_TRUNC);
-        /* truncating, as Ethereum */
-        opgi_muldiv(delta, 9, step, 8, ONE, 1, den, 1, OPGI_TRUNC);
+        OPGI_MUST(opgi_sub_n(over, used->limb, r->target.limb, 4)); /* used > target */
+        /* truncating, as Ethereum: bf * over / target < 2^512 fits 8 limbs; den >= 1 */
+        OPGI_MUST(opgi_muldiv(step, 8, bf.limb, 4, over, 4, r->target.limb, 4, OPGI_TRUNC));
+        OPGI_MUST(opgi_muldiv(delta, 9, step, 8, ONE, 1, den, 1, OPGI_TRUNC));
         if (opgi_is_zero_n(delta, 9))
             delta[0] = 1; /* the minimum increase */
         uint64_t bf9[9];
-        opgi_resize_n(bf9, 9, bf.limb, 4);
-        opgi_add_n(next, bf9, delta, 9); /* < 2^513: no carry out */
-        opgi_resize_n(max9, 9, r->max_base_fee.limb, 4);
+        /* widening always fits; the sum < 2^513: no carry out */
+        OPGI_MUST(opgi_resize_n(bf9, 9, bf.limb, 4));
+        OPGI_MUST(opgi_add_n(next, bf9, delta, 9));
+        OPGI_MUST(opgi_resize_n(max9, 9, r->max_base_fee.limb, 4));
         if (opgi_cmp_n(next, max9, 9) > 0)
             bf = r->max_base_fee;
-        else
-            opgi_resize_n(bf.limb, 4, next, 9);
+        else /* at most max_base_fee: 4 limbs */
+            OPGI_MUST(opgi_resize_n(bf.limb, 4, next, 9));
     } else if (c < 0) {
         uint64_t under[4], step[4], delta[4];
-        opgi_sub_n(under, r->target.limb, used->limb, 4);
-        /* truncating, as Ethereum; under <= target, so step <= bf */
-        opgi_muldiv(step, 4, bf.limb, 4, under, 4, r->target.limb, 4, OPGI_TRUNC);
-        /* truncating, as Ethereum */
-        opgi_muldiv(delta, 4, step, 4, ONE, 1, den, 1, OPGI_TRUNC);
-        opgi_sub_n(bf.limb, bf.limb, delta, 4); /* delta <= bf: floor at 0 holds */
+        OPGI_MUST(opgi_sub_n(under, r->target.limb, used->limb, 4)); /* used < target */
+        /* truncating, as Ethereum; under <= target, so step <= bf; den >= 1 */
+        OPGI_MUST(opgi_muldiv(step, 4, bf.limb, 4, under, 4, r->target.limb, 4, OPGI_TRUNC));
+        OPGI_MUST(opgi_muldiv(delta, 4, step, 4, ONE, 1, den, 1, OPGI_TRUNC));
+        /* delta <= bf: floor at 0 holds */
+        OPGI_MUST(opgi_sub_n(bf.limb, bf.limb, delta, 4));
     }
     clamp_u256(&bf, &r->min_base_fee, &r->max_base_fee);
     *base_fee = bf;
@@ -213,11 +219,11 @@ static void exponential_next(opg_u256 *base_fee, opg_u256 *excess, const opg_u25
     uint64_t sum[5], target5[5], rest[5];
     opg_u256 ex, fraction;
     sum[4] = opgi_add_n(sum, excess->limb, used->limb, 4);
-    opgi_resize_n(target5, 5, r->target.limb, 4);
+    OPGI_MUST(opgi_resize_n(target5, 5, r->target.limb, 4));
     if (opgi_cmp_n(sum, target5, 5) <= 0) {
         memset(&ex, 0, sizeof ex);
     } else {
-        opgi_sub_n(rest, sum, target5, 5);
+        OPGI_MUST(opgi_sub_n(rest, sum, target5, 5)); /* sum > target */
         if (opgi_resize_n(ex.limb, 4, rest, 5) != OPG_OK)
             memset(ex.limb, 0xff, sizeof ex.limb);
     }
@@ -299,8 +305,9 @@ static int validate_rules(const void *candidate, char *err)
     uint64_t sum[5] = {0};
     for (size_t i = 0; i < 5; i++) {
         uint64_t s5[5];
-        opgi_resize_n(s5, 5, share[i]->limb, 4);
-        opgi_add_n(sum, sum, s5, 5); /* five shares < 2^259: no carry out */
+        /* five shares < 2^259: no carry out */
+        OPGI_MUST(opgi_resize_n(s5, 5, share[i]->limb, 4));
+        OPGI_MUST(opgi_add_n(sum, sum, s5, 5));
     }
     const uint64_t one_dec[5] = {OPGI_P, 0, 0, 0, 0};
     if (opgi_cmp_n(sum, one_dec, 5) != 0)
@@ -661,7 +668,7 @@ static int price(opg_pricer_price *out, const opg_pricer *p, const opg_pricer_re
     for (size_t d = 0; d < dims; d++) {
         uint64_t after[5], limit5[5];
         after[4] = opgi_add_n(after, p->usage[d].limb, pr.effective_units[d].limb, 4);
-        opgi_resize_n(limit5, 5, p->rules.dim[d].limit.limb, 4);
+        OPGI_MUST(opgi_resize_n(limit5, 5, p->rules.dim[d].limit.limb, 4));
         if (opgi_cmp_n(after, limit5, 5) > 0)
             return opgi_fail(err, OPG_ELIMIT, "block limit reached in dimension", p->name[d]);
     }
@@ -694,7 +701,9 @@ int opg_pricer_quote(opg_pricer_price *out, const opg_pricer *pricer,
 static void fee_part(opg_u256 *part, const opg_u256 *fee, const opg_dec *share)
 {
     /* truncating: the dust goes to the inference node */
-    opgi_muldiv(part->limb, 4, fee->limb, 4, share->limb, 4, SCALE, 1, OPGI_TRUNC);
+    if (OPGI_NEVER(NULL, opgi_muldiv(part->limb, 4, fee->limb, 4, share->limb, 4, SCALE, 1,
+                                     OPGI_TRUNC) != OPG_OK))
+        memset(part, 0, sizeof *part);
 }
 
 int opg_pricer_charge(opg_pricer_receipt *out, opg_u256 *verifier_amounts,
@@ -730,9 +739,9 @@ int opg_pricer_charge(opg_pricer_receipt *out, opg_u256 *verifier_amounts,
 
     /* tip = min(max_priority_fee, max_fee - base fee); fee = base + tip <= max_fee */
     opg_u256 headroom;
-    opgi_sub_n(headroom.limb, max_fee->limb, r.price.base_fee.limb, 4);
+    OPGI_MUST(opgi_sub_n(headroom.limb, max_fee->limb, r.price.base_fee.limb, 4));
     r.tip = u256_lt(max_priority_fee, &headroom) ? *max_priority_fee : headroom;
-    opgi_add_n(r.fee.limb, r.price.base_fee.limb, r.tip.limb, 4);
+    OPGI_MUST(opgi_add_n(r.fee.limb, r.price.base_fee.limb, r.tip.limb, 4));
 
     fee_part(&r.inference, &r.fee, &split->inference);
     fee_part(&r.verifiers, &r.fee, &split->verifiers);
@@ -742,23 +751,24 @@ int opg_pricer_charge(opg_pricer_receipt *out, opg_u256 *verifier_amounts,
     opg_u256 dust = r.fee; /* each part <= fee * share and the shares sum to 1 */
     const opg_u256 *parts[] = {&r.inference, &r.verifiers, &r.stakers, &r.burn, &r.community};
     for (size_t i = 0; i < OPGI_ARRAY_LEN(parts); i++)
-        opgi_sub_n(dust.limb, dust.limb, parts[i]->limb, 4);
-    opgi_add_n(r.inference.limb, r.inference.limb, dust.limb, 4);
+        OPGI_MUST(opgi_sub_n(dust.limb, dust.limb, parts[i]->limb, 4));
+    OPGI_MUST(opgi_add_n(r.inference.limb, r.inference.limb, dust.limb, 4));
 
     if (verifier_count) {
         opg_u256 each, rest, count;
         opg_u256_from_u64(&count, (uint64_t)verifier_count);
         /* truncating: equal parts; the remainder goes to the lowest id */
-        opg_u256_divmod(&each, &rest, &r.verifiers, &count);
+        if (OPGI_NEVER(err, opg_u256_divmod(&each, &rest, &r.verifiers, &count) != OPG_OK))
+            return OPG_EINVARIANT; /* count >= 1 */
         for (size_t i = 0; i < verifier_count; i++)
             verifier_amounts[i] = each;
-        opgi_add_n(verifier_amounts[first].limb, each.limb, rest.limb, 4);
+        OPGI_MUST(opgi_add_n(verifier_amounts[first].limb, each.limb, rest.limb, 4));
     }
 
     /* price() checked that usage + effective units stays within every limit */
     for (size_t d = 0; d < pricer->rules.dimension_count; d++)
-        opgi_add_n(pricer->usage[d].limb, pricer->usage[d].limb,
-                   r.price.effective_units[d].limb, 4);
+        OPGI_MUST(opgi_add_n(pricer->usage[d].limb, pricer->usage[d].limb,
+                             r.price.effective_units[d].limb, 4));
     *out = r;
     return OPG_OK;
 }
@@ -927,7 +937,10 @@ int opg_pricer_param_get(char *buf, size_t cap, size_t *needed, const opg_pricer
             size_t n;
             if (i)
                 text[at++] = ',';
-            opg_dec_to_string(text + at, sizeof text - at, &n, split_share(&s, i));
+            /* five shares and four commas fit the buffer */
+            if (OPGI_NEVER(NULL, opg_dec_to_string(text + at, sizeof text - at, &n,
+                                                   split_share(&s, i)) != OPG_OK))
+                return OPG_EINVARIANT;
             at += n - 1; /* n counts the NUL */
         }
         return emit_text(buf, cap, needed, text);

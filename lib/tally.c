@@ -19,10 +19,12 @@ void opgi_tally_min_deposit(opg_u256 *out, const opg_tally_params *p, int expedi
         *out = p->min_deposit;
         return;
     }
-    /* trunc(min_deposit * ratio): whole base units, the fraction is dropped */
-    if (opgi_muldiv(out->limb, 4, p->min_deposit.limb, 4, p->min_deposit_expedited_ratio.limb,
-                    4, P_LIMB, 1, OPGI_TRUNC) != OPG_OK)
-        memset(out->limb, 0xff, sizeof out->limb); /* unreachable for validated params */
+    /* trunc(min_deposit * ratio): whole base units, the fraction is dropped; the
+     * validator refuses params where it overflows */
+    if (OPGI_NEVER(NULL, opgi_muldiv(out->limb, 4, p->min_deposit.limb, 4,
+                                     p->min_deposit_expedited_ratio.limb, 4, P_LIMB, 1,
+                                     OPGI_TRUNC) != OPG_OK))
+        memset(out->limb, 0xff, sizeof out->limb);
 }
 
 static int validate_params(const void *params, char *err)
@@ -278,7 +280,7 @@ static void target_add(opg_tally *t, const char *prefix, const opgi_param_ns *ns
 int opgi_tally_attach_ns(opg_tally *t, const opgi_param_ns *ns, void *handle)
 {
     if (!t)
-        return OPG_EINVAL;
+        return OPG_EINVAL; /* no handle: no place for detail text */
     t->err[0] = '\0';
     size_t have = 0, n = 0;
     for (; n < OPGI_NS_PREFIXES && ns->prefixes[n]; n++) {
@@ -467,9 +469,10 @@ static int reaches_min(const opg_tally *t, const opgi_tprop *p)
 int opg_tally_submit(uint64_t *proposal_id, opg_tally *t, const opg_proposal_submit *s,
                      opg_time now)
 {
-    if (!t || !s)
-        return OPG_EINVAL;
+    if (!t)
+        return OPG_EINVAL; /* no handle: no place for detail text */
     t->err[0] = '\0';
+    OPGI_CHECK_ARG(t->err, s);
     if (s->kind != OPG_PROPOSAL_TEXT && s->kind != OPG_PROPOSAL_PARAMS &&
         s->kind != OPG_PROPOSAL_PAYLOAD)
         return opgi_fail(t->err, OPG_EINVAL, "unknown proposal kind", NULL);
@@ -576,9 +579,10 @@ int opg_tally_submit(uint64_t *proposal_id, opg_tally *t, const opg_proposal_sub
 int opg_tally_deposit(int *voting_started, opg_tally *t, uint64_t proposal_id,
                       const opg_id *depositor, const opg_u256 *amount, opg_time now)
 {
-    if (!t || !depositor || !amount)
-        return OPG_EINVAL;
+    if (!t)
+        return OPG_EINVAL; /* no handle: no place for detail text */
     t->err[0] = '\0';
+    OPGI_CHECK_ARG(t->err, depositor && amount);
     opgi_tprop *p = opgi_tally_prop(t, proposal_id);
     if (!p)
         return opgi_fail(t->err, OPG_ENOTFOUND, "no open proposal with this id", NULL);
@@ -610,7 +614,7 @@ int opg_tally_deposit(int *voting_started, opg_tally *t, uint64_t proposal_id,
     }
     /* apply: a depositor's own sum is below the total, so it cannot overflow */
     if (exists) {
-        opg_u256_add(&p->deps[lo].amount, &p->deps[lo].amount, amount);
+        OPGI_MUST(opg_u256_add(&p->deps[lo].amount, &p->deps[lo].amount, amount));
     } else {
         memmove(&p->deps[lo + 1], &p->deps[lo], (size_t)(p->n_deps - lo) * sizeof *p->deps);
         p->deps[lo].depositor = *depositor;
@@ -715,9 +719,10 @@ static int vote_weights(uint64_t w[OPGI_TALLY_OPTIONS], const opg_weighted_vote 
 int opg_tally_vote(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
                    const opg_weighted_vote *options, size_t n)
 {
-    if (!t || !voter)
-        return OPG_EINVAL;
+    if (!t)
+        return OPG_EINVAL; /* no handle: no place for detail text */
     t->err[0] = '\0';
+    OPGI_CHECK_ARG(t->err, voter);
     uint64_t w[OPGI_TALLY_OPTIONS];
     int rc = vote_weights(w, options, n, t->err);
     if (rc)

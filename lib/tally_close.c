@@ -178,10 +178,8 @@ static void scratch_set(scratch *s, const opg_registry *r, const opg_registry_pa
         s->node_vote[slot] = 0;
         memset(&s->ded[(size_t)slot * 5], 0, 5 * sizeof *s->ded);
         /* tokens * 10^36 fits 6 limbs (2^256 * 2^120), tokens * 10^18 five */
-        (void)OPGI_NEVER(NULL, opgi_muldiv(&s->tp[(size_t)slot * TP_LIMBS], TP_LIMBS,
-                                           nd->tokens.limb, 4, TP_SCALE,
-                                           OPGI_ARRAY_LEN(TP_SCALE), ONE, 1,
-                                           OPGI_TRUNC) != OPG_OK);
+        OPGI_MUST(opgi_muldiv(&s->tp[(size_t)slot * TP_LIMBS], TP_LIMBS, nd->tokens.limb, 4,
+                              TP_SCALE, OPGI_ARRAY_LEN(TP_SCALE), ONE, 1, OPGI_TRUNC));
         uint32_t i = id_hash(&nd->operator_id) & mask;
         while (s->op_idx[i])
             i = (i + 1) & mask;
@@ -249,7 +247,7 @@ static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_
     dz[dn] = 0;
     if (mpn_cmp(e, dz, dn + 1) < 0)
         return; /* f < 5 * 10^17: down */
-    (void)OPGI_NEVER(NULL, mpn_sub_n(e, e, dz, dn + 1) != 0); /* 2R - d, 2R >= d */
+    OPGI_MUST(mpn_sub_n(e, e, dz, dn + 1)); /* 2R - d, 2R >= d */
     e5[dn + 1] = mpn_mul_1(e5, e, dn + 1, (mp_limb_t)(OPGI_P / 2));
     mp_limb_t dz6[6];
     memset(dz6, 0, sizeof dz6);
@@ -257,7 +255,7 @@ static void share_power(uint64_t out[5], const uint64_t shares[4], const uint64_
     int up = mpn_cmp(e5, dz6, dn + 2) >= 0 || (out[0] & 1); /* above half, or a tie on odd */
     if (up) {
         uint64_t one5[5] = {1, 0, 0, 0, 0};
-        (void)OPGI_NEVER(NULL, opgi_add_n(out, out, one5, 5)); /* Q + 1 <= tokens * 10^18 */
+        OPGI_MUST(opgi_add_n(out, out, one5, 5)); /* Q + 1 <= tokens * 10^18 */
     }
 #else
     uint64_t q[7];
@@ -271,7 +269,8 @@ static void add_wide(uint64_t acc[W], const uint64_t *v, size_t n)
 {
     uint64_t x[W];
     /* below 2^384 by the bound above: it fits, and no carry out */
-    (void)OPGI_NEVER(NULL, opgi_resize_n(x, W, v, n) != OPG_OK || opgi_add_n(acc, acc, x, W));
+    OPGI_MUST(opgi_resize_n(x, W, v, n));
+    OPGI_MUST(opgi_add_n(acc, acc, x, W));
 }
 
 /* results[opt] += power.Mul(weight) for each option; total += power. */
@@ -285,8 +284,7 @@ static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TA
         } else {
             uint64_t sub[5];
             /* half to even: the Dec product of a power and a weight below 1 */
-            (void)OPGI_NEVER(NULL, opgi_muldiv(sub, 5, power, 5, &w[o], 1, P1, 1,
-                                               OPGI_HALF_EVEN) != OPG_OK);
+            OPGI_MUST(opgi_muldiv(sub, 5, power, 5, &w[o], 1, P1, 1, OPGI_HALF_EVEN));
             add_wide(s->res[o], sub, 5);
         }
     }
@@ -352,9 +350,8 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opg_t
                 continue;
             uint64_t sh5[5], power[5];
             /* deductions add up to the node's delegator_shares at most */
-            (void)OPGI_NEVER(NULL, opgi_resize_n(sh5, 5, del->shares.limb, 4) != OPG_OK ||
-                                       opgi_add_n(&s->ded[(size_t)slot * 5],
-                                                  &s->ded[(size_t)slot * 5], sh5, 5));
+            OPGI_MUST(opgi_resize_n(sh5, 5, del->shares.limb, 4));
+            OPGI_MUST(opgi_add_n(&s->ded[(size_t)slot * 5], &s->ded[(size_t)slot * 5], sh5, 5));
             share_power(power, del->shares.limb, &s->tp[(size_t)slot * TP_LIMBS],
                         &r->nodes[slot].delegator_shares);
             add_power(out, power, v->w);
@@ -363,9 +360,8 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opg_t
             /* held tokens: mul_truncate(Dec(balance), liquid_weight) = balance * weight
              * exactly (raw), no rounding */
             uint64_t power[5];
-            (void)OPGI_NEVER(NULL, opgi_muldiv(power, 5, balances[vs].limb, 4,
-                                               gp->liquid_weight.limb, 4, ONE, 1,
-                                               OPGI_TRUNC) != OPG_OK);
+            OPGI_MUST(opgi_muldiv(power, 5, balances[vs].limb, 4, gp->liquid_weight.limb, 4,
+                                  ONE, 1, OPGI_TRUNC));
             add_power(out, power, v->w);
         }
     }
@@ -376,7 +372,7 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opg_t
             continue;
         const opgi_node *nd = &r->nodes[slot];
         uint64_t ds[5], rest[5], power[5];
-        (void)OPGI_NEVER(NULL, opgi_resize_n(ds, 5, nd->delegator_shares.limb, 4) != OPG_OK);
+        OPGI_MUST(opgi_resize_n(ds, 5, nd->delegator_shares.limb, 4));
         /* the registry keeps deductions <= delegator_shares; 0 if that ever broke */
         if (OPGI_NEVER(NULL, opgi_sub_n(rest, ds, &s->ded[(size_t)slot * 5], 5)))
             memset(rest, 0, sizeof rest);
@@ -394,8 +390,8 @@ static void bonded_total(uint64_t out[5], const opg_registry *r)
         if (nd->status == OPG_NODE_BONDED) {
             uint64_t tk[5];
             /* 2^32 nodes of 2^256 tokens at most: five limbs hold the sum */
-            (void)OPGI_NEVER(NULL, opgi_resize_n(tk, 5, nd->tokens.limb, 4) != OPG_OK ||
-                                       opgi_add_n(out, out, tk, 5));
+            OPGI_MUST(opgi_resize_n(tk, 5, nd->tokens.limb, 4));
+            OPGI_MUST(opgi_add_n(out, out, tk, 5));
         }
     }
 }
@@ -404,15 +400,16 @@ static void bonded_total(uint64_t out[5], const opg_registry *r)
 static void quo_wide(uint64_t out[8], const uint64_t *a, size_t an, const uint64_t *b, size_t bn)
 {
     uint64_t q[8];
-    if (opgi_muldiv(q, 8, a, an, P2, 2, b, bn, OPGI_TRUNC) != OPG_OK ||
-        opgi_muldiv(out, 8, q, 8, ONE, 1, P1, 1, OPGI_HALF_EVEN) != OPG_OK)
-        memset(out, 0xff, 8 * sizeof *out); /* b = 0 is ruled out by the callers */
+    /* the callers rule out b = 0, and a * 10^36 < 2^504 fits */
+    if (OPGI_NEVER(NULL, opgi_muldiv(q, 8, a, an, P2, 2, b, bn, OPGI_TRUNC) != OPG_OK ||
+                             opgi_muldiv(out, 8, q, 8, ONE, 1, P1, 1, OPGI_HALF_EVEN) != OPG_OK))
+        memset(out, 0xff, 8 * sizeof *out);
 }
 
 static int cmp_dec_wide(const uint64_t a[8], const opg_dec *d)
 {
     uint64_t x[8];
-    (void)OPGI_NEVER(NULL, opgi_resize_n(x, 8, d->limb, 4) != OPG_OK);
+    OPGI_MUST(opgi_resize_n(x, 8, d->limb, 4));
     return opgi_cmp_n(a, x, 8);
 }
 
@@ -430,14 +427,14 @@ static verdict decide(const opg_tally_params *pp, const sums *s, const uint64_t 
         return v; /* no stake at all */
     uint64_t bdec[6], q[8];
     /* Dec(bonded_total): below 2^320 * 10^18 */
-    (void)OPGI_NEVER(NULL, opgi_muldiv(bdec, 6, bonded, 5, P1, 1, ONE, 1, OPGI_TRUNC) != OPG_OK);
+    OPGI_MUST(opgi_muldiv(bdec, 6, bonded, 5, P1, 1, ONE, 1, OPGI_TRUNC));
     quo_wide(q, s->total, W, bdec, 6);
     if (cmp_dec_wide(q, &pp->quorum) < 0) {
         v.burn = pp->burn_vote_quorum;
         return v;
     }
     uint64_t voting[W]; /* total - abstain; abstain <= total */
-    (void)OPGI_NEVER(NULL, opgi_sub_n(voting, s->total, s->res[OPG_VOTE_ABSTAIN - 1], W));
+    OPGI_MUST(opgi_sub_n(voting, s->total, s->res[OPG_VOTE_ABSTAIN - 1], W));
     if (opgi_is_zero_n(voting, W))
         return v; /* everyone abstained */
     quo_wide(q, s->res[OPG_VOTE_NO_WITH_VETO - 1], W, s->total, W);
@@ -456,7 +453,7 @@ static verdict decide(const opg_tally_params *pp, const sums *s, const uint64_t 
 static void count_of(opg_u256 *out, const uint64_t res[W])
 {
     uint64_t q[W];
-    (void)OPGI_NEVER(NULL, opgi_muldiv(q, W, res, W, ONE, 1, P1, 1, OPGI_TRUNC) != OPG_OK);
+    OPGI_MUST(opgi_muldiv(q, W, res, W, ONE, 1, P1, 1, OPGI_TRUNC));
     if (opgi_resize_n(out->limb, 4, q, W) != OPG_OK)
         memset(out->limb, 0xff, sizeof out->limb);
 }
@@ -730,7 +727,7 @@ static int close_all(opg_tally *t, close_ctx *k, opg_u256 *burned)
             }
         }
         /* within the supply checked before */
-        (void)OPGI_NEVER(t->err, opg_u256_add(burned, burned, &c->burned) != OPG_OK);
+        OPGI_MUST(opg_u256_add(burned, burned, &c->burned));
     }
     return opgi_param_txn_reserve(&k->x, t->err);
 }
@@ -753,7 +750,7 @@ static void close_free(opg_tally *t, close_ctx *k)
 int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
 {
     if (!t)
-        return OPG_EINVAL;
+        return OPG_EINVAL; /* no handle: no place for detail text */
     (void)height; /* the rules do not read it; every engine's end_block takes one */
     opgi_tally_out_clear(t);
     opg_registry *r = t->reg;
@@ -900,11 +897,20 @@ done:
 
 /* ----------------------------------------------------------------- cancel */
 
+/* trunc(amount * ratio): what cancelling burns of one deposit (ratio <= 1: it fits). */
+static void cancel_burn(opg_u256 *b, const opg_u256 *amount, const opg_dec *ratio)
+{
+    if (OPGI_NEVER(NULL, opgi_muldiv(b->limb, 4, amount->limb, 4, ratio->limb, 4, P1, 1,
+                                     OPGI_TRUNC) != OPG_OK))
+        memset(b, 0, sizeof *b);
+}
+
 int opg_tally_cancel(opg_tally *t, uint64_t proposal_id, const opg_id *proposer, opg_time now)
 {
-    if (!t || !proposer)
-        return OPG_EINVAL;
+    if (!t)
+        return OPG_EINVAL; /* no handle: no place for detail text */
     opgi_tally_out_clear(t);
+    OPGI_CHECK_ARG(t->err, proposer);
     size_t at = opgi_tally_find(t, proposal_id);
     if (at == t->n_props)
         return opgi_fail(t->err, OPG_ENOTFOUND, "no open proposal with this id", NULL);
@@ -920,9 +926,9 @@ int opg_tally_cancel(opg_tally *t, uint64_t proposal_id, const opg_id *proposer,
     size_t nonzero = 0;
     for (uint32_t i = 0; i < p->n_deps; i++) {
         opg_u256 b;
-        opgi_muldiv(b.limb, 4, p->deps[i].amount.limb, 4, t->params.proposal_cancel_ratio.limb,
-                    4, P1, 1, OPGI_TRUNC); /* ratio <= 1: fits */
-        opg_u256_add(&burn, &burn, &b); /* <= total deposit */
+        cancel_burn(&b, &p->deps[i].amount, &t->params.proposal_cancel_ratio);
+        /* at most the total deposit */
+        OPGI_MUST(opg_u256_add(&burn, &burn, &b));
         if (opg_u256_cmp(&b, &p->deps[i].amount) != 0)
             nonzero++;
     }
@@ -937,15 +943,14 @@ int opg_tally_cancel(opg_tally *t, uint64_t proposal_id, const opg_id *proposer,
     c->refunds = nonzero ? t->out_refunds : NULL;
     for (uint32_t i = 0; i < p->n_deps; i++) {
         opg_u256 b, back;
-        opgi_muldiv(b.limb, 4, p->deps[i].amount.limb, 4, t->params.proposal_cancel_ratio.limb,
-                    4, P1, 1, OPGI_TRUNC);
-        opg_u256_sub(&back, &p->deps[i].amount, &b);
+        cancel_burn(&b, &p->deps[i].amount, &t->params.proposal_cancel_ratio);
+        OPGI_MUST(opg_u256_sub(&back, &p->deps[i].amount, &b));
         if (opgi_u256_is_zero(&back))
             continue;
         opg_tally_deposit_entry *e = &t->out_refunds[c->refund_count++];
         e->depositor = p->deps[i].depositor;
         e->amount = back;
-        opg_u256_add(&c->refunded, &c->refunded, &back);
+        OPGI_MUST(opg_u256_add(&c->refunded, &c->refunded, &back));
     }
     c->burned = burn;
     opgi_ledger_burn(t->reg, &burn);

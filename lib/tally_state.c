@@ -211,7 +211,7 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
         goto fail;
 
     /* first pass over title, summary and content for the sizes; then copy */
-    size_t start = rd->pos, blob_len = 0;
+    size_t blob_len = 0;
     uint32_t tl = opgi_r_u32(rd);
     const uint8_t *title = r_take(rd, tl);
     uint32_t sl = opgi_r_u32(rd);
@@ -240,7 +240,6 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
             goto fail;
         blob_len += n;
     }
-    (void)start;
     if (blob_len && !(p->blob = opgi_alloc(&t->alloc, blob_len))) {
         rc = OPG_ENOMEM;
         goto fail;
@@ -262,7 +261,8 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
         opgi_reader again = *rd;
         again.pos = content_at;
         if (p->kind == OPG_PROPOSAL_PARAMS) {
-            (void)opgi_r_u32(&again);
+            if (OPGI_NEVER(t->err, opgi_r_u32(&again) != n_changes))
+                goto fail; /* the bytes the first pass read */
             for (uint32_t c = 0; c < n_changes; c++) {
                 uint16_t kl = opgi_r_u16(&again);
                 memcpy(w, r_take(&again, kl), kl);
