@@ -187,9 +187,9 @@ typedef int (*opg_tally_param_get_fn)(char *buf, size_t cap, size_t *needed, voi
  * order (so set must restore exactly what get read) and the proposal is FAILED with
  * that code. The same happens to every set of the call when the end_block fails.
  * These callbacks are the host's responsibility: their answers must be deterministic
- * (the same on every replica), since a refusal is a consensus outcome. The one
- * exception is OPG_ENOMEM from get or set, taken as a local condition: the whole
- * end_block then fails with it, every namespace put back, and may be retried. set
+ * (the same on every replica), since a refusal is a consensus outcome. OPG_ENOMEM
+ * from get or set is a local condition, never an outcome: the whole end_block then
+ * fails with it, every namespace put back, and may be retried. set
  * NULL detaches the prefix. Errors: OPG_EINVAL (bad prefix, "staking." or "gov."),
  * OPG_EEXISTS (already attached: detach first), OPG_ENOMEM (more than 12 namespaces
  * in all, the engines' included).
