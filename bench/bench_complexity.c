@@ -52,17 +52,6 @@ static void ok(int rc, const char *what)
         die(what, rc);
 }
 
-static opg_registry *registry(void)
-{
-    opg_registry_params p;
-    opg_registry_params_init(&p);
-    opg_u256_from_u64(&p.power_reduction, 1);
-    p.unbonding_time = 1000000;
-    opg_registry *r;
-    ok(opg_registry_new(&r, &p, NULL, NULL), "new");
-    return r;
-}
-
 static void node(opg_registry *r, uint64_t i)
 {
     opg_node_create c;
@@ -75,6 +64,21 @@ static void node(opg_registry *r, uint64_t i)
     opg_u256_from_u64(&c.min_self_delegation, 1);
     opg_u256_from_u64(&c.self_delegation, 1000000);
     ok(opg_registry_node_create(r, &c, 1, 1), "node_create");
+}
+
+/* A registry (power reduction 1, unbonding time 10^6 s) with bonded nodes 0..k-1. */
+static opg_registry *registry(uint64_t k)
+{
+    opg_registry_params p;
+    opg_registry_params_init(&p);
+    opg_u256_from_u64(&p.power_reduction, 1);
+    p.unbonding_time = 1000000;
+    opg_registry *r;
+    ok(opg_registry_new(&r, &p, NULL, NULL), "new");
+    for (uint64_t i = 0; i < k; i++)
+        node(r, i);
+    ok(opg_registry_end_block(r, 1, 1), "end_block");
+    return r;
 }
 
 static void delegate(opg_registry *r, uint64_t who, uint64_t to, uint64_t amount, opg_height h)
@@ -111,19 +115,9 @@ static void slash(opg_registry *r, uint64_t which, opg_height h)
     ok(opg_registry_slash(NULL, r, &n, h - 1, 1000, &f, h, (opg_time)h), "slash");
 }
 
-/* ----------------------------------------------------------------- cases */
-
-static double slash_own_redelegations(uint64_t n)
+/* Times the slash of node 0 at height 4, then frees the registry. */
+static double timed_slash(opg_registry *r)
 {
-    opg_registry *r = registry();
-    node(r, 0);
-    node(r, 1);
-    ok(opg_registry_end_block(r, 1, 1), "end_block");
-    for (uint64_t i = 0; i < n; i++) {
-        delegate(r, i, 0, 100, 2);
-        redelegate(r, i, 0, 1, 100, 3);
-        undelegate(r, i, 1, 10, 3);
-    }
     bench_timer t;
     bench_timer_start(&t);
     slash(r, 0, 4);
@@ -132,12 +126,22 @@ static double slash_own_redelegations(uint64_t n)
     return ns;
 }
 
+/* ----------------------------------------------------------------- cases */
+
+static double slash_own_redelegations(uint64_t n)
+{
+    opg_registry *r = registry(2);
+    for (uint64_t i = 0; i < n; i++) {
+        delegate(r, i, 0, 100, 2);
+        redelegate(r, i, 0, 1, 100, 3);
+        undelegate(r, i, 1, 10, 3);
+    }
+    return timed_slash(r);
+}
+
 static double slash_others_unbondings(uint64_t n)
 {
-    opg_registry *r = registry();
-    node(r, 0);
-    node(r, 1);
-    ok(opg_registry_end_block(r, 1, 1), "end_block");
+    opg_registry *r = registry(2);
     for (uint64_t i = 0; i < 10; i++) {
         delegate(r, i, 0, 100, 2);
         undelegate(r, i, 0, 10, 3);
@@ -146,19 +150,12 @@ static double slash_others_unbondings(uint64_t n)
         delegate(r, 100 + i, 1, 100, 2);
         undelegate(r, 100 + i, 1, 10, 3);
     }
-    bench_timer t;
-    bench_timer_start(&t);
-    slash(r, 0, 4);
-    double ns = (double)bench_timer_ns(&t);
-    opg_registry_free(r);
-    return ns;
+    return timed_slash(r);
 }
 
 static double undelegate_same_block(uint64_t n)
 {
-    opg_registry *r = registry();
-    node(r, 0);
-    ok(opg_registry_end_block(r, 1, 1), "end_block");
+    opg_registry *r = registry(1);
     for (uint64_t i = 0; i <= n; i++)
         delegate(r, i, 0, 100, 2);
     for (uint64_t i = 0; i < n; i++)
@@ -173,9 +170,7 @@ static double undelegate_same_block(uint64_t n)
 
 static double cancel_unbonding(uint64_t n)
 {
-    opg_registry *r = registry();
-    node(r, 0);
-    ok(opg_registry_end_block(r, 1, 1), "end_block");
+    opg_registry *r = registry(1);
     for (uint64_t i = 0; i <= n; i++) {
         delegate(r, i, 0, 100, 2);
         undelegate(r, i, 0, 10, 3 + (opg_height)(i == n ? 0 : 1));
@@ -193,9 +188,7 @@ static double cancel_unbonding(uint64_t n)
 
 static double end_block_matured(uint64_t n)
 {
-    opg_registry *r = registry();
-    node(r, 0);
-    ok(opg_registry_end_block(r, 1, 1), "end_block");
+    opg_registry *r = registry(1);
     for (uint64_t i = 0; i < n; i++) {
         delegate(r, i, 0, 100, 2);
         undelegate(r, i, 0, 10, 3);

@@ -75,7 +75,7 @@ void opgi_invariant_fail(char *errbuf, const char *expr);
     } while (0)
 /* A checked operation (opg_u256_add, opgi_muldiv, ...) whose check phase proved it
  * cannot fail, in code where nothing may fail any more: its result is asserted,
- * never silently dropped. */
+ * not thrown away. */
 #define OPGI_MUST(call) ((void)OPGI_NEVER(NULL, (call) != OPG_OK))
 /* An argument check that says which argument: OPG_EINVAL with
  * "invalid argument: 'x'" as the handle's error text. */
