@@ -602,9 +602,10 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
         return opgi_fail(r->err, OPG_EOVERFLOW, "power too large", NULL);
     fraction_of(&to_slash, fraction, &amount);
 
-    /* check phase: the redelegation entries to walk and the destination delegations
-     * that may be drained (a superset is fine for the engines' prepare), in the
-     * scratch (sized by opgi_registry_slashes_prepare inside a bracket) */
+    /* check phase: the redelegation entries to walk and, one per entry, the
+     * destination delegation it may unbond (listed as often as entries drain it: each
+     * unbond settles it again, and the engines reserve per listing), in the scratch
+     * (sized by opgi_registry_slashes_prepare inside a bracket) */
     int past = infraction_height < height;
     size_t n_red = 0;
     if (past)
@@ -629,10 +630,7 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
                 reds[k++].at = i;
                 uint32_t dn = opgi_node_find(r, &e->dst);
                 uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
-                int seen = 0;
-                for (size_t j = 0; j < n_dels; j++)
-                    seen |= dels[j] == dd;
-                if (dd != OPGI_NONE && !seen)
+                if (dd != OPGI_NONE)
                     dels[n_dels++] = dd;
             }
         }

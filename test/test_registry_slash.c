@@ -334,6 +334,80 @@ static void test_slash_refusals_and_status(void)
     opg_registry_free(r);
 }
 
+/*
+ * One destination delegation drained by many entries: D redelegates A -> X 64 times
+ * (staking.max_entries 64) and X has a long F1 history from 130 delegators, one a
+ * block. A slash of A at the first entry's height unbonds D's delegation at X once per
+ * entry, and each unbond settles its rewards again, so the engines must reserve for
+ * every entry, not once per delegation. The slash must succeed with the splitter
+ * consistent, and a replica that saved and loaded before the slash (its history
+ * arrays sized differently) must end with the same hashes.
+ */
+static void test_slash_one_delegation_drained_many_times(void)
+{
+    opg_registry_params p = small_params();
+    p.max_entries = 64;
+    opg_registry *r;
+    opg_splitter *s;
+    CHECK_OK(opg_registry_new(&r, &p, NULL, NULL));
+    CHECK_OK(opg_splitter_new(&s, r, NULL, NULL));
+    opg_height h = 1;
+    opg_time t = 1000;
+    CHECK_OK(mk_node(r, 1, 1000000, h, t));
+    CHECK_OK(mk_node(r, 2, 1000, h, t));
+    CHECK_OK(opg_registry_end_block(r, h, t));
+    for (unsigned i = 0; i < 130; i++, h++, t++)
+        CHECK_OK(delegate_u(r, 50 + i, 2, 10, h + 1, t + 1));
+    h++, t++;
+    CHECK_OK(delegate_u(r, 0, 1, 100000, h, t));
+    h++, t++;
+    opg_id d0 = dtor(0);
+    const opg_height first = h;
+    for (unsigned k = 0; k < 64; k++, h++, t++)
+        CHECK_OK(redelegate_u(NULL, r, &d0, 1, 2, 100, h, t));
+
+    /* the replica: saved and loaded just before the slash */
+    size_t rl, sl;
+    CHECK_RC(opg_registry_save(NULL, 0, &rl, r), OPG_EBUFS);
+    CHECK_RC(opg_splitter_save(NULL, 0, &sl, s), OPG_EBUFS);
+    uint8_t *rb = malloc(rl), *sb = malloc(sl);
+    CHECK(rb && sb);
+    CHECK_OK(opg_registry_save(rb, rl, &rl, r));
+    CHECK_OK(opg_splitter_save(sb, sl, &sl, s));
+    opg_registry *r2;
+    opg_splitter *s2;
+    CHECK_OK(opg_registry_load(&r2, rb, rl, NULL));
+    CHECK_OK(opg_splitter_load(&s2, r2, sb, sl, NULL));
+    free(rb);
+    free(sb);
+
+    opg_slash_result res, res2;
+    CHECK_OK(slash_u(&res, r, 1, first, 1000000, "0.01", h, t));
+    CHECK_OK(slash_u(&res2, r2, 1, first, 1000000, "0.01", h, t));
+    /* 64 entries of 100 each count 1 each; D's delegation at X gives up 64 times
+     * 0.01 of the shares each entry issued */
+    CHECK_U256(res.burned_redelegation, "64");
+    CHECK(memcmp(&res, &res2, sizeof res) == 0);
+    CHECK_OK(opg_splitter_check(s));
+    CHECK_OK(opg_splitter_check(s2));
+    uint8_t a[32], b[32];
+    CHECK_OK(opg_registry_state_hash(a, r));
+    CHECK_OK(opg_registry_state_hash(b, r2));
+    CHECK(memcmp(a, b, 32) == 0);
+    CHECK_OK(opg_splitter_state_hash(a, s));
+    CHECK_OK(opg_splitter_state_hash(b, s2));
+    CHECK(memcmp(a, b, 32) == 0);
+    opg_id x = id_n(2);
+    opg_u256 paid, paid2;
+    CHECK_OK(opg_splitter_withdraw_rewards(&paid, s, &d0, &x, h + 1, t + 1));
+    CHECK_OK(opg_splitter_withdraw_rewards(&paid2, s2, &d0, &x, h + 1, t + 1));
+    CHECK(opg_u256_cmp(&paid, &paid2) == 0);
+    opg_splitter_free(s2);
+    opg_registry_free(r2);
+    opg_splitter_free(s);
+    opg_registry_free(r);
+}
+
 int main(void)
 {
     RUN(test_slash_at_current_height);
@@ -344,5 +418,6 @@ int main(void)
     RUN(test_slash_redelegation_skips_and_caps);
     RUN(test_slash_everything);
     RUN(test_slash_refusals_and_status);
+    RUN(test_slash_one_delegation_drained_many_times);
     return harness_done();
 }
