@@ -55,7 +55,8 @@ OPG_API void opg_splitter_params_init(opg_splitter_params *params);
 
 /*
  * Creates a splitter on registry r and attaches it to r's hooks. Nodes and
- * delegations already in r are initialised as at genesis. r must outlive the
+ * delegations already in r are initialised as at genesis (their rewards start at
+ * height 0, so they earn from the first allocation on). r must outlive the
  * splitter. Errors: OPG_EINVAL (params), OPG_ENOMEM, OPG_EEXISTS (r already has
  * a splitter).
  */

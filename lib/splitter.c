@@ -626,9 +626,11 @@ int opg_splitter_new(opg_splitter **out, opg_registry *r, const opg_splitter_par
     }
     if ((rc = opgi_splitter_attach(s)) != OPG_OK)
         goto fail;
+    /* as at genesis: height 0, never the height of whatever call the registry saw
+     * last (that is not state, so a replica that reloaded would differ) */
     for (uint32_t d = 0; d < r->del_slots; d++)
         if (r->dels[d].node != OPGI_NONE)
-            initialize_delegation(s, d, r->cur_height);
+            initialize_delegation(s, d, 0);
     opgi_splitter_sync_ledger(s);
     *out = s;
     return OPG_OK;

@@ -307,6 +307,44 @@ static void test_rewards_zero_in_creation_block(void)
     }
 }
 
+/* A splitter made on a registry that already has nodes starts them as at genesis,
+ * whatever call the registry saw last: made on a reloaded copy, it has the same
+ * state hash, and the self-delegations earn from the first allocation on. */
+static void test_splitter_new_independent_of_history(void)
+{
+    opg_registry_params rp;
+    opg_registry_params_init(&rp);
+    opg_u256_from_u64(&rp.power_reduction, 1);
+    opg_registry *r, *r2;
+    CHECK_OK(opg_registry_new(&r, &rp, NULL, NULL));
+    world w = {r, NULL};
+    CHECK_OK(add_node(&w, 1, "0.1", 100, 7));
+    size_t len;
+    CHECK_RC(opg_registry_save(NULL, 0, &len, r), OPG_EBUFS);
+    uint8_t *buf = malloc(len);
+    CHECK(buf != NULL);
+    CHECK_OK(opg_registry_save(buf, len, &len, r));
+    CHECK_OK(opg_registry_load(&r2, buf, len, NULL));
+    free(buf);
+    opg_splitter *s, *s2;
+    CHECK_OK(opg_splitter_new(&s, r, NULL, NULL));
+    CHECK_OK(opg_splitter_new(&s2, r2, NULL, NULL));
+    uint8_t a[32], b[32];
+    CHECK_OK(opg_splitter_state_hash(a, s));
+    CHECK_OK(opg_splitter_state_hash(b, s2));
+    CHECK(memcmp(a, b, 32) == 0);
+    opg_id op = id_n(1);
+    opg_u256 amt = u64v(1000);
+    CHECK_OK(opg_splitter_allocate_to_node(s, &op, &amt));
+    opg_dec pending;
+    CHECK_OK(opg_splitter_pending_rewards(&pending, s, &op, &op, 7));
+    CHECK_DEC(pending, "900");
+    opg_splitter_free(s2);
+    opg_splitter_free(s);
+    opg_registry_free(r2);
+    opg_registry_free(r);
+}
+
 /* Mint known answers, exact integer arithmetic of the x/mint formulas:
  * supply 10^27, nothing bonded: ratio 0, delta = quo(mul(1, 0.13), 6311520)
  * = 0.000000020597257079, inflation 0.130000020597257079, minted
@@ -810,6 +848,7 @@ int main(void)
     RUN(test_performance_share);
     RUN(test_direct_allocation);
     RUN(test_rewards_zero_in_creation_block);
+    RUN(test_splitter_new_independent_of_history);
     RUN(test_cosmos_mint);
     RUN(test_decay_exp2_accuracy);
     RUN(test_decay_pool_sums_exactly);
