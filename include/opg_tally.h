@@ -186,6 +186,9 @@ typedef int (*opg_tally_param_get_fn)(char *buf, size_t cap, size_t *needed, voi
  * new values in order and, if one is refused, sets the old values back in reverse
  * order (so set must restore exactly what get read) and the proposal is FAILED with
  * that code. The same happens to every set of the call when the end_block fails.
+ * A host namespace's sets are made while end_block stages its proposals, before the
+ * library's handles take any change of that end_block: a set must not depend on
+ * library state that the same end_block changes.
  * These callbacks are the host's responsibility: their answers must be deterministic
  * (the same on every replica), since a refusal is a consensus outcome. OPG_ENOMEM
  * from get or set is a local condition, never an outcome: the whole end_block then

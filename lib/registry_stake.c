@@ -170,7 +170,8 @@ void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *pl
         opg_dec t;
         opg_u256 self;
         memset(&self, 0, sizeof self);
-        if (opgi_tokens_from_shares(&t, n, &d->shares, OPGI_HALF_EVEN) == OPG_OK)
+        /* the delegation's value is at most the node's tokens: it fits */
+        if (OPGI_ALWAYS(r->err, opgi_tokens_from_shares(&t, n, &d->shares, OPGI_HALF_EVEN) == OPG_OK))
             opg_dec_truncate_int(&self, &t);
         if (opg_u256_cmp(&self, &n->min_self_delegation) < 0)
             opgi_jail(r, node, n->jailed_until);
@@ -464,7 +465,7 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
         opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, delegator, operator_id));
         opgi_queue_remove_at(&r->unbondings, at);
     } else
-        opg_u256_sub(&u->initial_balance, &u->initial_balance, amount);
+        OPGI_MUST(opg_u256_sub(&u->initial_balance, &u->initial_balance, amount)); /* <= balance */
     OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, amount));
     return OPG_OK;
 }

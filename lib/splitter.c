@@ -369,7 +369,7 @@ static void withdraw(opg_splitter *s, uint32_t del, opg_height now, opg_u256 *pa
     /* never pay more than the node holds for its delegators: its outstanding less
      * the commission it owes its operator (consistent state never reaches this) */
     opg_dec payable;
-    if (opg_dec_sub(&payable, &n->outstanding, &n->commission) != OPG_OK)
+    if (OPGI_NEVER(s->err, opg_dec_sub(&payable, &n->outstanding, &n->commission) != OPG_OK))
         memset(&payable, 0, sizeof payable);
     if (opg_dec_cmp(&rewards, &payable) > 0)
         rewards = payable;
@@ -402,7 +402,9 @@ static void initialize_delegation(opg_splitter *s, uint32_t del, opg_height now)
     f1_node *n = &s->nodes[d->node];
     d->f1.period = n->period - 1;
     hist_incref(n, d->f1.period);
-    if (opgi_tokens_from_shares(&d->f1.stake, &r->nodes[d->node], &d->shares, OPGI_TRUNC) != OPG_OK)
+    /* the delegation's value is at most the node's tokens: it fits */
+    if (OPGI_NEVER(s->err, opgi_tokens_from_shares(&d->f1.stake, &r->nodes[d->node], &d->shares,
+                                                   OPGI_TRUNC) != OPG_OK))
         memset(&d->f1.stake, 0, sizeof d->f1.stake);
     d->f1.height = now;
 }
