@@ -170,8 +170,9 @@ void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *pl
         opg_dec t;
         opg_u256 self;
         memset(&self, 0, sizeof self);
-        /* the delegation's value is at most the node's tokens: it fits */
-        if (OPGI_ALWAYS(r->err, opgi_tokens_from_shares(&t, n, &d->shares, OPGI_HALF_EVEN) == OPG_OK))
+        /* a value past a Dec's range (tokens above 2^256 / 10^18, stake only a host
+         * can make up) counts as 0 */
+        if (opgi_tokens_from_shares(&t, n, &d->shares, OPGI_HALF_EVEN) == OPG_OK)
             opg_dec_truncate_int(&self, &t);
         if (opg_u256_cmp(&self, &n->min_self_delegation) < 0)
             opgi_jail(r, node, n->jailed_until);

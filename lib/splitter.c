@@ -402,9 +402,9 @@ static void initialize_delegation(opg_splitter *s, uint32_t del, opg_height now)
     f1_node *n = &s->nodes[d->node];
     d->f1.period = n->period - 1;
     hist_incref(n, d->f1.period);
-    /* the delegation's value is at most the node's tokens: it fits */
-    if (OPGI_NEVER(s->err, opgi_tokens_from_shares(&d->f1.stake, &r->nodes[d->node], &d->shares,
-                                                   OPGI_TRUNC) != OPG_OK))
+    /* a value past a Dec's range (tokens above 2^256 / 10^18, stake only a host can
+     * make up) tracks as 0 */
+    if (opgi_tokens_from_shares(&d->f1.stake, &r->nodes[d->node], &d->shares, OPGI_TRUNC) != OPG_OK)
         memset(&d->f1.stake, 0, sizeof d->f1.stake);
     d->f1.height = now;
 }
