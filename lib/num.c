@@ -34,6 +34,24 @@ static mp_size_t to_mp(mp_limb_t *dst, const uint64_t *src, size_t n)
     return k;
 }
 
+/* Where GMP's limb is the very type of libopg's (64-bit limbs: both unsigned long, or
+ * both unsigned long long), operands are read in place instead of copied. */
+#define LIMBS_IN_PLACE (GMP_NUMB_BITS == 64 && _Generic((mp_limb_t)0, uint64_t: 1, default: 0))
+
+/* An operand as mp limbs: in place where the types agree, else copied into scratch;
+ * returns the normalised mp size (0 for zero). */
+static mp_size_t operand(const mp_limb_t **p, mp_limb_t *scratch, const uint64_t *src, size_t n)
+{
+    if (LIMBS_IN_PLACE) {
+        while (n > 0 && src[n - 1] == 0)
+            n--;
+        *p = (const mp_limb_t *)(const void *)src;
+        return (mp_size_t)n;
+    }
+    *p = scratch;
+    return to_mp(scratch, src, n);
+}
+
 /* mp limbs (size k) -> u64 limbs; OPG_EOVERFLOW if they need more than n. */
 static int from_mp(uint64_t *dst, size_t n, const mp_limb_t *src, mp_size_t k)
 {
@@ -41,6 +59,11 @@ static int from_mp(uint64_t *dst, size_t n, const mp_limb_t *src, mp_size_t k)
         k--;
     if ((size_t)k > n * MP_PER_U64)
         return OPG_EOVERFLOW;
+    if (LIMBS_IN_PLACE) {
+        memcpy(dst, src, (size_t)k * sizeof *dst);
+        memset(dst + k, 0, (n - (size_t)k) * sizeof *dst);
+        return OPG_OK;
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t v = 0;
         for (size_t j = 0; j < MP_PER_U64; j++) {
@@ -56,11 +79,13 @@ static int from_mp(uint64_t *dst, size_t n, const mp_limb_t *src, mp_size_t k)
 int opgi_muldiv(uint64_t *out, size_t outn, const uint64_t *a, size_t an, const uint64_t *b,
                 size_t bn, const uint64_t *d, size_t dn, enum opgi_round mode)
 {
-    mp_limb_t ma[MP_MAX], mb[MP_MAX], md[MP_MAX];
+    mp_limb_t sa[MP_MAX], sb[MP_MAX], sd[MP_MAX];
     mp_limb_t prod[2 * MP_MAX], q[2 * MP_MAX + 1], r[MP_MAX];
     if (an > OPGI_NUM_MAX || bn > OPGI_NUM_MAX || dn > OPGI_NUM_MAX || outn > 2 * OPGI_NUM_MAX)
         return OPG_EINVARIANT; /* a caller asked for more than the stack arrays hold */
-    mp_size_t na = to_mp(ma, a, an), nb = to_mp(mb, b, bn), nd = to_mp(md, d, dn);
+    const mp_limb_t *ma, *mb, *md;
+    mp_size_t na = operand(&ma, sa, a, an), nb = operand(&mb, sb, b, bn),
+              nd = operand(&md, sd, d, dn);
 
     if (nd == 0)
         return OPG_EDIVZERO;
