@@ -76,6 +76,34 @@ static int from_mp(uint64_t *dst, size_t n, const mp_limb_t *src, mp_size_t k)
     return OPG_OK;
 }
 
+#ifdef __SIZEOF_INT128__
+__extension__ typedef unsigned __int128 u128;
+
+/* a * b / d rounded by mode, for one-word operands, in 128-bit arithmetic: the same
+ * result as the mpn path, for the shape most calls have (amounts below 2^64 by a
+ * rate, divided by 10^18). The operands are normalised sizes 1: non-zero words. */
+static int muldiv_words(uint64_t *out, size_t outn, uint64_t a, uint64_t b, uint64_t d,
+                        enum opgi_round mode)
+{
+    u128 p = (u128)a * b, q = p / d, r = p % d;
+    if (r && (mode == OPGI_CEIL ||
+              (mode == OPGI_HALF_EVEN && (2 * r > d || (2 * r == d && (q & 1))))))
+        q++; /* q <= p < 2^128 - 1: no wrap */
+    uint64_t lo = (uint64_t)q, hi = (uint64_t)(q >> 64);
+    if (outn < 2) {
+        if (hi || (outn == 0 && lo))
+            return OPG_EOVERFLOW;
+        if (outn == 1)
+            out[0] = lo;
+        return OPG_OK;
+    }
+    out[0] = lo;
+    out[1] = hi;
+    memset(out + 2, 0, (outn - 2) * sizeof *out);
+    return OPG_OK;
+}
+#endif
+
 int opgi_muldiv(uint64_t *out, size_t outn, const uint64_t *a, size_t an, const uint64_t *b,
                 size_t bn, const uint64_t *d, size_t dn, enum opgi_round mode)
 {
@@ -93,6 +121,10 @@ int opgi_muldiv(uint64_t *out, size_t outn, const uint64_t *a, size_t an, const 
         memset(out, 0, outn * sizeof *out);
         return OPG_OK;
     }
+#ifdef __SIZEOF_INT128__
+    if (na == 1 && nb == 1 && nd == 1) /* the common shape: one 64-bit word each */
+        return muldiv_words(out, outn, a[0], b[0], d[0], mode);
+#endif
     mp_size_t np = na + nb;
     if (na >= nb)
         mpn_mul(prod, ma, na, mb, nb);

@@ -11,6 +11,8 @@
 
 #include <gmp.h>
 
+#include "num.h"
+
 #define CASES 100000
 
 static void limbs_to_mpz(mpz_t z, const uint64_t limb[4])
@@ -253,6 +255,62 @@ static void test_differential(void)
     CHECK(all_ok);
 }
 
+/* The one-word shape of opgi_muldiv (a, b, d each below 2^64, the form most calls
+ * take) against mpz, for every rounding and output width 1, 2 and 4, quotients at
+ * and past 2^64 included: the same result and the same overflow refusal. */
+static void test_muldiv_one_word(void)
+{
+    test_rng r = {7};
+    mpz_t za, zb, zd, zq, zr, z2r, lim;
+    mpz_inits(za, zb, zd, zq, zr, z2r, lim, NULL);
+    long bad = 0, wide = 0, ties = 0;
+    static const enum opgi_round modes[3] = {OPGI_TRUNC, OPGI_CEIL, OPGI_HALF_EVEN};
+    static const size_t widths[3] = {1, 2, 4};
+    for (int i = 0; i < 200000; i++) {
+        uint64_t a = rng_next(&r) | 1, b = rng_next(&r) | 1;
+        uint64_t d = rng_below(&r, 4) == 0 ? 1 + rng_below(&r, 1000) : (rng_next(&r) | 1);
+        if (i % 5 == 0) { /* exact half ties: d even, a*b = q*d + d/2 */
+            d = 2 * (1 + rng_below(&r, UINT64_C(1) << 40));
+            b = 1;
+            a = (rng_below(&r, UINT64_C(1) << 20) * d) + d / 2;
+        }
+        enum opgi_round mode = modes[i % 3];
+        size_t outn = widths[(i / 3) % 3];
+        mpz_set_ui(za, 0); mpz_import(za, 1, 1, 8, 0, 0, &a);
+        mpz_import(zb, 1, 1, 8, 0, 0, &b);
+        mpz_import(zd, 1, 1, 8, 0, 0, &d);
+        mpz_mul(zq, za, zb);
+        mpz_tdiv_qr(zq, zr, zq, zd);
+        if (mpz_sgn(zr)) {
+            mpz_mul_2exp(z2r, zr, 1);
+            int c = mpz_cmp(z2r, zd);
+            ties += c == 0;
+            if (mode == OPGI_CEIL || (mode == OPGI_HALF_EVEN && (c > 0 || (c == 0 && mpz_odd_p(zq)))))
+                mpz_add_ui(zq, zq, 1);
+        }
+        mpz_ui_pow_ui(lim, 2, 64 * (unsigned long)outn);
+        int want = mpz_cmp(zq, lim) >= 0 ? OPG_EOVERFLOW : OPG_OK;
+        uint64_t out[4] = {11, 12, 13, 14}, one_a[1] = {a}, one_b[1] = {b}, one_d[1] = {d};
+        int rc = opgi_muldiv(out, outn, one_a, 1, one_b, 1, one_d, 1, mode);
+        wide += mpz_sizeinbase(zq, 2) > 64;
+        if (rc != want) { bad++; continue; }
+        if (rc != OPG_OK) continue;
+        uint64_t got[4] = {0, 0, 0, 0};
+        memcpy(got, out, outn * sizeof *out);
+        mpz_t zg;
+        mpz_init(zg);
+        mpz_import(zg, 4, -1, 8, 0, 0, got);
+        bad += mpz_cmp(zg, zq) != 0;
+        for (size_t k = outn; k < 4; k++) /* nothing past the output width is touched */
+            bad += out[k] != 11 + k;
+        mpz_clear(zg);
+    }
+    mpz_clears(za, zb, zd, zq, zr, z2r, lim, NULL);
+    printf("  one-word muldiv: 200000 cases, %ld quotients past 2^64, %ld exact ties, %ld wrong\n",
+           wide, ties, bad);
+    CHECK(bad == 0 && wide > 1000 && ties > 1000);
+}
+
 static void test_rounding_known_answers(void)
 {
     opg_dec r;
@@ -377,6 +435,7 @@ static void test_round_trips(void)
 int main(void)
 {
     RUN(test_differential);
+    RUN(test_muldiv_one_word);
     RUN(test_rounding_known_answers);
     RUN(test_decimal_text);
     RUN(test_round_trips);
