@@ -45,15 +45,30 @@ uint64_t opgi_mix64(uint64_t x)
     return x;
 }
 
+/* The big-endian word at p, with one load where the compiler knows the byte order. */
+static uint64_t load_be64(const unsigned char *p)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return __builtin_bswap64(v);
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+#endif
+}
+
 uint64_t opgi_hash_id(const opg_id *id)
 {
     uint64_t h = 0;
-    for (int w = 0; w < 4; w++) {
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-            v = (v << 8) | id->bytes[w * 8 + i];
-        h = opgi_mix64(h ^ v ^ (uint64_t)w);
-    }
+    for (int w = 0; w < 4; w++)
+        h = opgi_mix64(h ^ load_be64(id->bytes + 8 * w) ^ (uint64_t)w);
     return h;
 }
 
