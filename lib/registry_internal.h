@@ -279,17 +279,17 @@ size_t opgi_events_undelegate(const opg_registry *r);
 size_t opgi_events_redelegate(const opg_registry *r);
 size_t opgi_events_cancel_unbonding(const opg_registry *r);
 size_t opgi_events_jail(const opg_registry *r);
-/* A slash of the node in `slot`: it depends on the redelegations out of the node. */
-size_t opgi_events_slash(const opg_registry *r, uint32_t slot);
 
 /*
  * The check phase of several slashes in one host call (the slasher's liveness and
- * evidence): adds their event bound to *events, sizes the scratch each slash works in,
- * and runs the engines' prepare on their union plan, so that the slashes that follow
- * inside a bracket cannot run out of memory. Changes no state.
+ * evidence), all for an infraction at `infraction`, at `height` and `now`: adds their
+ * event bound to *events, sizes the scratch each slash works in, and runs the engines'
+ * prepare on their union plan (exactly the entries those slashes walk), so that the
+ * slashes that follow inside a bracket cannot run out of memory. Changes no state.
  */
 int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_t *slots,
-                                  size_t n);
+                                  size_t n, opg_height infraction, opg_height height,
+                                  opg_time now);
 
 /*
  * The supply ledger. Engines read the fields freely and change them only here.

@@ -545,6 +545,40 @@ static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, op
     }
 }
 
+/*
+ * The redelegation entries out of the node `op` that a slash for an infraction at
+ * `infraction` walks (only for a past infraction: entries created since and not yet
+ * mature). Returns how many. With reds non-NULL they are listed there; with dels
+ * non-NULL each entry's destination delegation, if it still exists, is appended at
+ * dels[*n_dels] (once per entry: each unbond settles it again).
+ */
+static size_t walk_entries(const opg_registry *r, const opg_id *op, opg_height infraction,
+                           opg_height height, opg_time now, red_ref *reds, uint32_t *dels,
+                           size_t *n_dels)
+{
+    size_t k = 0;
+    if (infraction >= height)
+        return 0;
+    for (size_t i = 0; i < r->redelegations.len; i++) {
+        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
+        if (opg_id_cmp(&e->src, op) != 0 ||
+            !entry_live(e->creation_height, e->completion_time, infraction, now))
+            continue;
+        if (reds) {
+            reds[k].e = e;
+            reds[k].at = i;
+        }
+        k++;
+        if (dels) {
+            uint32_t dn = opgi_node_find(r, &e->dst);
+            uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
+            if (dd != OPGI_NONE)
+                dels[(*n_dels)++] = dd;
+        }
+    }
+    return k;
+}
+
 /* a slash: its burn and the node's before_node_slashed, then per redelegation entry
  * one unbond of the destination delegation */
 static size_t slash_events(const opg_registry *r, size_t n_red)
@@ -609,33 +643,14 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
      * unbond settles it again, and the engines reserve per listing), in the scratch
      * (sized by opgi_registry_slashes_prepare inside a bracket) */
     int past = infraction_height < height;
-    size_t n_red = 0;
-    if (past)
-        for (size_t i = 0; i < r->redelegations.len; i++) {
-            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
-            if (opg_id_cmp(&e->src, operator_id) == 0 &&
-                entry_live(e->creation_height, e->completion_time, infraction_height, now))
-                n_red++;
-        }
+    size_t n_red = walk_entries(r, operator_id, infraction_height, height, now, NULL, NULL, NULL);
     red_ref *reds;
     uint32_t *dels;
     if ((rc = slash_scratch(r, n_red, &reds, &dels)) != OPG_OK)
         return rc;
     size_t n_dels = 0;
     if (n_red) {
-        size_t k = 0;
-        for (size_t i = 0; i < r->redelegations.len; i++) {
-            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
-            if (opg_id_cmp(&e->src, operator_id) == 0 &&
-                entry_live(e->creation_height, e->completion_time, infraction_height, now)) {
-                reds[k].e = e;
-                reds[k++].at = i;
-                uint32_t dn = opgi_node_find(r, &e->dst);
-                uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
-                if (dd != OPGI_NONE)
-                    dels[n_dels++] = dd;
-            }
-        }
+        walk_entries(r, operator_id, infraction_height, height, now, reds, dels, &n_dels);
         qsort(reds, n_red, sizeof *reds, cmp_red_ref);
     }
     if ((rc = opgi_events_reserve(r, slash_events(r, n_red))) != OPG_OK)
@@ -726,30 +741,16 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
     return OPG_OK;
 }
 
-/* Redelegation entries out of the node (a superset of those a slash walks). */
-static size_t reds_out_of(const opg_registry *r, uint32_t slot)
-{
-    const opg_id *op = &r->nodes[slot].operator_id;
-    size_t n = 0;
-    for (size_t i = 0; i < r->redelegations.len; i++)
-        n += opg_id_cmp(&((const opgi_redelegation *)opgi_queue_at(&r->redelegations, i))->src, op) == 0;
-    return n;
-}
-
-size_t opgi_events_slash(const opg_registry *r, uint32_t slot)
-{
-    return slash_events(r, reds_out_of(r, slot));
-}
-
 int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_t *slots,
-                                  size_t n)
+                                  size_t n, opg_height infraction, opg_height height, opg_time now)
 {
-    size_t most = 0, n_dels = 0;
+    size_t most = 0, n_walked = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t k = reds_out_of(r, slots[i]);
+        size_t k = walk_entries(r, &r->nodes[slots[i]].operator_id, infraction, height, now,
+                                NULL, NULL, NULL);
         *events += slash_events(r, k);
         most = k > most ? k : most;
-        n_dels += k;
+        n_walked += k;
     }
     red_ref *reds;
     uint32_t *scratch;
@@ -757,25 +758,16 @@ int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_
     if (rc)
         return rc;
     /* the union plan: every slashed node, and one destination delegation per entry
-     * (a delegation drained by several entries is listed as often) */
-    uint32_t *dels = opgi_alloc_array(&r->alloc, n_dels ? n_dels : 1, sizeof *dels);
+     * the slashes walk (a delegation drained by several entries is listed as often) */
+    uint32_t *dels = opgi_alloc_array(&r->alloc, n_walked ? n_walked : 1, sizeof *dels);
     if (!dels)
         return opgi_fail(r->err, OPG_ENOMEM, NULL, NULL);
     size_t d = 0;
-    for (size_t i = 0; i < n; i++) {
-        const opg_id *op = &r->nodes[slots[i]].operator_id;
-        for (size_t q = 0; q < r->redelegations.len; q++) {
-            const opgi_redelegation *e = opgi_queue_at(&r->redelegations, q);
-            if (opg_id_cmp(&e->src, op) != 0)
-                continue;
-            uint32_t dn = opgi_node_find(r, &e->dst);
-            uint32_t dd = dn == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, &e->delegator, dn);
-            if (dd != OPGI_NONE)
-                dels[d++] = dd;
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        walk_entries(r, &r->nodes[slots[i]].operator_id, infraction, height, now, NULL,
+                     dels, &d);
     opgi_plan plan = {slots, n, dels, d, OPGI_NONE};
     rc = opgi_engines_prepare(r, &plan);
-    opgi_free(&r->alloc, dels, (n_dels ? n_dels : 1) * sizeof *dels);
+    opgi_free(&r->alloc, dels, (n_walked ? n_walked : 1) * sizeof *dels);
     return rc;
 }

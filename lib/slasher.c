@@ -513,8 +513,8 @@ opg_time opgi_time_after(opg_time now, opg_time d)
     return now + d;
 }
 
-int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, size_t events,
-                       size_t records)
+int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, opg_height infraction,
+                       opg_height height, opg_time now, size_t events, size_t records)
 {
     opg_registry *r = s->reg;
     void *recs = s->recs;
@@ -522,7 +522,7 @@ int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, size_t e
     s->recs = recs;
     if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
-    if ((rc = opgi_registry_slashes_prepare(&events, r, slots, n)) != OPG_OK ||
+    if ((rc = opgi_registry_slashes_prepare(&events, r, slots, n, infraction, height, now)) != OPG_OK ||
         (rc = opgi_call_enter(r, events)) != OPG_OK)
         return opgi_fail(s->err, rc, "the registry cannot take the slashes", r->err);
     return OPG_OK;
@@ -654,8 +654,8 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
                 return opgi_fail(s->err, OPG_EOVERFLOW, "power * power_reduction too large", NULL);
             to_slash[n_to++] = slot;
         }
-        if ((rc = opgi_slasher_enter(s, to_slash, n_to, n_slash * opgi_events_jail(r), n_slash)) !=
-            OPG_OK)
+        if ((rc = opgi_slasher_enter(s, to_slash, n_to, height >= 2 ? height - 2 : 0, height, now,
+                                     n_slash * opgi_events_jail(r), n_slash)) != OPG_OK)
             return rc;
     }
 

@@ -298,7 +298,7 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
         return opgi_fail(s->err, OPG_ETOMBSTONED, "node already tombstoned: evidence ignored",
                          NULL);
 
-    int rc = opgi_slasher_enter(s, &slot, 1, opgi_events_jail(r), 1);
+    int rc = opgi_slasher_enter(s, &slot, 1, ih - 1, height, now, opgi_events_jail(r), 1);
     if (rc)
         return rc;
     opg_slasher_record rec;
@@ -447,7 +447,8 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     s->corr = corr;
     if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
-    if ((rc = opgi_slasher_enter(s, &slot, 1, opgi_events_jail(r) + REPORTER_EVENTS, 1)) != OPG_OK)
+    if ((rc = opgi_slasher_enter(s, &slot, 1, rec.infraction_height, height, now,
+                                 opgi_events_jail(r) + REPORTER_EVENTS, 1)) != OPG_OK)
         return rc;
     if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
                                  now, &rec.slash, 1)) != OPG_OK) {

@@ -76,10 +76,11 @@ extern const opgi_param_table opgi_slasher_param_table;
 /* Starts a mutating call: no records, no error text, no registry events. */
 void opgi_slasher_begin(opg_slasher *s);
 /* The check phase of the slashes of one call: room for `records` records, for the
- * slashes of the n nodes in slots (opgi_registry_slashes_prepare) and `events` more
+ * slashes of the n nodes in slots for an infraction at `infraction`
+ * (opgi_registry_slashes_prepare) and `events` more
  * events, then a registry bracket is open. Changes no state. */
-int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, size_t events,
-                       size_t records);
+int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, opg_height infraction,
+                       opg_height height, opg_time now, size_t events, size_t records);
 void opgi_slasher_leave(opg_slasher *s);
 /* opg_registry_slash of the node in slot (inside the bracket). */
 int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uint64_t power,
