@@ -766,6 +766,10 @@ int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_
     for (size_t i = 0; i < n; i++)
         walk_entries(r, &r->nodes[slots[i]].operator_id, infraction, height, now, NULL,
                      dels, &d);
+    /* the engines judge the plan at the slashes' height, as each slash's own prologue
+     * will show them (not at whatever call the registry saw last) */
+    r->cur_height = height;
+    r->cur_time = now;
     opgi_plan plan = {slots, n, dels, d, OPGI_NONE};
     rc = opgi_engines_prepare(r, &plan);
     opgi_free(&r->alloc, dels, (n_walked ? n_walked : 1) * sizeof *dels);
