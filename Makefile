@@ -4,6 +4,8 @@
 #   make test         install missing Debian packages (make deps), build, run every test
 #   make asan | ubsan the same suite under AddressSanitizer / UndefinedBehaviorSanitizer
 #   make bench        build and run the benchmarks (prints `result <name> <value> <unit>`)
+#   make demo         the workbench's baseline scenario, a simulated year, into demo-out/
+#   make workbench-test | report-check | workbench-scale | sweep-speed   the workbench's checks
 #   make python-test  the Python binding's tests alone (make test runs them too)
 #   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
 #   make corpus       regenerate the generated seeds of the fuzz corpora (gen_*)
@@ -96,15 +98,44 @@ $(B)/bench/%: bench/%.c bench/bench.h $(B)/libopg.a
 
 $(B)/examples/%: examples/%.c $(B)/libopg.a
 	@mkdir -p $(@D)
-	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
+	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS) -lm
 
 examples: $(EXAMPLE_BIN)
 
-# The network simulation: a year of an OpenGradient-like network (see examples/demo.c).
+# The economist's workbench (examples/workbench.c): `make demo` runs the baseline
+# scenario, a year of an OpenGradient-like network, into demo-out/ (report.html).
 DEMO_ARGS ?=
+WORKBENCH := $(B)/examples/workbench
 demo: deps
-	@$(MAKE) --no-print-directory lib $(B)/examples/demo
-	$(B)/examples/demo $(DEMO_ARGS)
+	@$(MAKE) --no-print-directory lib $(WORKBENCH)
+	$(WORKBENCH) --scenario examples/scenarios/baseline.conf --out demo-out $(DEMO_ARGS)
+
+# The workbench's own checks (short runs; test/run.sh runs them in `make test` too):
+# byte-identical output, the supply identity in every scenario, a sweep, bad keys.
+.PHONY: workbench-test report-check workbench-scale sweep-speed
+workbench-test: deps
+	@$(MAKE) --no-print-directory lib $(WORKBENCH)
+	@bash test/workbench.sh $(WORKBENCH)
+
+# Renders a report in headless Chromium (Debian `chromium`), screenshots it and
+# checks that the charts drew (test/report_check.py reads the PNG).
+report-check: deps
+	@$(MAKE) --no-print-directory lib $(WORKBENCH)
+	@bash test/report_check.sh $(WORKBENCH)
+
+# A year with 150 nodes and 1,000,000 delegators, with a progress bar.
+workbench-scale: deps
+	@$(MAKE) --no-print-directory lib $(WORKBENCH)
+	/usr/bin/time -v $(WORKBENCH) --scenario examples/scenarios/baseline.conf \
+	    --set world.delegators=1000000 --out build/workbench-scale $(DEMO_ARGS) 2> build/workbench-scale.time \
+	    || { cat build/workbench-scale.time; exit 1; }
+	@grep -E 'Elapsed|Maximum resident' build/workbench-scale.time
+
+# One point, then a sweep of 8 such points, timed back to back (SWEEP_DAYS days each).
+SWEEP_DAYS ?= 90
+sweep-speed: deps
+	@$(MAKE) --no-print-directory lib $(WORKBENCH)
+	@bash test/sweep_speed.sh $(WORKBENCH) $(SWEEP_DAYS)
 
 # `make test` first makes sure the packages are there, so a fresh machine needs nothing else.
 test: deps
@@ -117,8 +148,8 @@ check: test
 TEST_EXAMPLES := $(B)/examples/quickstart
 SHORT_B = $(B)/short-bound
 
-run-tests: lib $(TEST_BIN) $(SHORT_B)/short_bound $(REPLAY_BIN) $(TEST_EXAMPLES)
-	@bash test/run.sh $(B) $(TEST_BIN) $(SHORT_B)/short_bound -- $(FUZZ_NAMES) -- $(TEST_EXAMPLES)
+run-tests: lib $(TEST_BIN) $(SHORT_B)/short_bound $(REPLAY_BIN) $(TEST_EXAMPLES) $(B)/examples/workbench
+	@WORKBENCH=$(B)/examples/workbench bash test/run.sh $(B) $(TEST_BIN) $(SHORT_B)/short_bound -- $(FUZZ_NAMES) -- $(TEST_EXAMPLES)
 
 # The library again with every event reservation two short (lib/registry.c), and
 # test/short_bound.c linked to it: a push past the reservation must abort, not drop.

@@ -53,5 +53,10 @@ if [ -f "$here/../examples/python/run_tests.sh" ]; then
     echo "# python binding"
     run_one python_binding sh "$here/../examples/python/run_tests.sh" "$build"
 fi
+# The workbench's checks (short runs), when the Makefile says where it is.
+if [ -n "${WORKBENCH:-}" ] && [ -x "$WORKBENCH" ]; then
+    echo "# workbench"
+    run_one workbench bash "$here/workbench.sh" "$WORKBENCH"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
