@@ -1670,7 +1670,7 @@ static void tick_text(char *buf, size_t cap, double v)
 }
 
 /* One chart: series over days on shared axes; a log axis when the positive values
- * span more than two decades; ticks and gridlines on both axes; the marks as
+ * span more than a decade; ticks and gridlines on both axes; the marks as
  * vertical lines (red slashes, orange jails, blue governance). */
 static void chart(FILE *f, const char *title, const char *unit, const series *s, int ns,
                   size_t n, const mark *marks, size_t nmarks, int allow_log)
@@ -1687,7 +1687,7 @@ static void chart(FILE *f, const char *title, const char *unit, const series *s,
         }
     if (n == 0 || !isfinite(lo))
         lo = 0, hi = 1, plo = 1;
-    int logy = allow_log && plo < INFINITY && hi > 0 && hi / plo > 100;
+    int logy = allow_log && plo < INFINITY && hi > 0 && hi / plo > 10;
     double y0, y1;
     if (logy) {
         y0 = floor(log10(plo));
