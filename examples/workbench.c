@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -2210,8 +2211,13 @@ static int run_one(const settings *ss, const char *out)
     }
     double t3 = wall_seconds();
     /* the point's own timings (not part of the compared output) */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     FILE *tf = open_in(out, "timing.txt", path, sizeof path, "w");
-    fprintf(tf, "build %.3f s\nrun %.3f s\nreport %.3f s\ntotal %.3f s\n", t1 - t0, t2 - t1, t3 - t2, t3 - t0);
+    fprintf(tf, "build %.3f s\nrun %.3f s\nreport %.3f s\ntotal %.3f s\ncpu %.3f s\nmax_rss %ld MB\n",
+            t1 - t0, t2 - t1, t3 - t2, t3 - t0, cpu, ru.ru_maxrss / 1024);
     fclose(tf);
     free_handles(&w);
     free(w.nodes), free(w.inference), free(w.verification), free(w.samples);
