@@ -143,7 +143,7 @@ test: deps
 check: test
 
 .PHONY: run-tests
-# Examples that `make test` runs (the demo is run by `make demo`).
+# Examples that `make test` runs (the workbench: test/workbench.sh, through run.sh).
 TEST_EXAMPLES := $(B)/examples/quickstart
 SHORT_B = $(B)/short-bound
 

@@ -2002,8 +2002,8 @@ static void compare(const char *dir)
     int nfin = 0;
     size_t n = SIZE_MAX;
     for (int i = 0; i < np; i++) {
-        char pd[4096];
-        snprintf(pd, sizeof pd, "%s/%s", dir, pname[i]);
+        char pd[2048];
+        snprintf(pd, sizeof pd, "%.2000s/%.31s", dir, pname[i]);
         if (read_table(&t[i], pd) != 0) {
             fprintf(stderr, "workbench: %s has no timeseries.csv (did the point run?)\n", pd);
             exit(1);
@@ -2017,7 +2017,7 @@ static void compare(const char *dir)
             if (!c || strncmp(line, "hash_", 5) == 0)
                 continue;
             *c = '\0';
-            snprintf(fin_keys[k], sizeof fin_keys[0], "%s", line);
+            snprintf(fin_keys[k], sizeof fin_keys[0], "%.39s", line);
             snprintf(fin_vals[i][k++], sizeof fin_vals[0][0], "%s", trim(c + 1));
         }
         if (g)
@@ -2052,9 +2052,9 @@ static void compare(const char *dir)
     char names[64][160];
     for (int i = 0; i < np; i++) {
         if (nkeys > 1)
-            snprintf(names[i], sizeof names[i], "%s=%s, %s=%s", keys[0], pval[i][0], keys[1], pval[i][1]);
+            snprintf(names[i], sizeof names[i], "%.40s=%.30s, %.40s=%.30s", keys[0], pval[i][0], keys[1], pval[i][1]);
         else
-            snprintf(names[i], sizeof names[i], "%s=%s", keys[0], pval[i][0]);
+            snprintf(names[i], sizeof names[i], "%.80s=%.60s", keys[0], pval[i][0]);
     }
     static const struct {
         const char *col, *title, *unit;
@@ -2074,6 +2074,7 @@ static void compare(const char *dir)
     for (size_t p = 0; p < sizeof panels / sizeof panels[0]; p++) {
         series s[64];
         double *cols[64];
+        memset(s, 0, sizeof s);
         for (int i = 0; i < np; i++) {
             cols[i] = column(&t[i], panels[p].col, panels[p].scale, panels[p].per_day);
             s[i] = (series){names[i], palette[i % 10], cols[i]};
