@@ -2014,7 +2014,7 @@ static void compare(const char *dir)
         int k = 0;
         while (g && k < 32 && fgets(line, sizeof line, g)) {
             char *c = strchr(line, ',');
-            if (!c || strncmp(line, "hash_", 5) == 0)
+            if (!c || strncmp(line, "hash_", 5) == 0 || strncmp(line, "key,", 4) == 0)
                 continue;
             *c = '\0';
             snprintf(fin_keys[k], sizeof fin_keys[0], "%.39s", line);
@@ -2083,7 +2083,7 @@ static void compare(const char *dir)
         for (int i = 0; i < np; i++)
             free(cols[i]);
     }
-    fprintf(h, "<h2>End of run</h2>\n<table><tr><th>point</th>");
+    fprintf(h, "<h2>End of run</h2>\n<div style=\"overflow-x:auto\"><table><tr><th>point</th>");
     for (int a = 0; a < nkeys; a++)
         fprintf(h, "<th>%s</th>", keys[a]);
     for (int k = 0; k < nfin; k++)
@@ -2097,7 +2097,7 @@ static void compare(const char *dir)
             fprintf(h, "<td>%s</td>", fin_vals[i][k]);
         fprintf(h, "</tr>\n");
     }
-    fprintf(h, "</table>\n<p>Data: comparison.csv, sweep.csv, point-*/timeseries.csv.</p>\n</body></html>\n");
+    fprintf(h, "</table></div>\n<p>Data: comparison.csv, sweep.csv, point-*/timeseries.csv.</p>\n</body></html>\n");
     fclose(h);
     for (int i = 0; i < np; i++)
         free(t[i].v);
@@ -2401,7 +2401,7 @@ int main(int argc, char **argv)
                 int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
                 failed += !ok;
                 fprintf(stderr, "sweep: [%d/%d] %s %s in %.1f s\n", done, npoints,
-                        cmds[p][npass + 2 + 2 * nax - 1] /* its folder */, ok ? "done" : "FAILED",
+                        cmds[p][npass + 2 + 2 * nax] /* its folder */, ok ? "done" : "FAILED",
                         wall_seconds() - start[p]);
             }
     }
