@@ -2229,12 +2229,16 @@ static int run_one(const settings *ss, const char *out)
 
 int main(int argc, char **argv)
 {
-    settings ss = {0};
+    /* static: what main allocates lives until the process ends */
+    static settings ss;
+    static const char **pass; /* the arguments a sweep point inherits */
+    static char ***cmds;
+    static pid_t *pid;
+    static double *start;
     sweep_axis ax[2];
     int nax = 0, jobs = 0, print_jobs = 0;
     const char *out = NULL, *compare_dir = NULL;
-    /* the arguments a sweep point inherits */
-    const char **pass = calloc((size_t)argc + 1, sizeof *pass);
+    pass = calloc((size_t)argc + 1, sizeof *pass);
     int npass = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -2332,7 +2336,7 @@ int main(int argc, char **argv)
     mkdir_or_die(out);
     write_sweep_index(out, ax, nax, npoints);
     /* a point's command: the inherited arguments, its values, its folder */
-    char ***cmds = calloc((size_t)npoints, sizeof *cmds);
+    cmds = calloc((size_t)npoints, sizeof *cmds);
     for (int p = 0; p < npoints; p++) {
         char **c = calloc((size_t)npass + 12, sizeof *c);
         int k = 0;
@@ -2372,8 +2376,8 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "sweep: %d points, %d at a time, into %s\n", npoints, jobs, out);
     fflush(NULL);
-    pid_t *pid = calloc((size_t)npoints, sizeof *pid);
-    double *start = calloc((size_t)npoints, sizeof *start);
+    pid = calloc((size_t)npoints, sizeof *pid);
+    start = calloc((size_t)npoints, sizeof *start);
     int next = 0, running = 0, done = 0, failed = 0;
     double t0 = wall_seconds();
     while (done < npoints) {
