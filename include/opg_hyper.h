@@ -93,6 +93,15 @@ typedef struct opg_hyper_params {
      * default 32, 1..1000. Checked when a policy is set; lowering it leaves existing
      * positions as they are. */
     uint32_t max_nodes;
+    /* "hyper.vault_node_cap": the centralisation guard. The most of one node's tokens
+     * that vaults together may hold after a vault deposit, as a fraction; default 1
+     * (no guard), 0..1. A vault deposit whose part on some node would take the vaults'
+     * tokens on that node above cap x the node's tokens is refused (OPG_ELIMIT): the
+     * guard refuses, it does not redirect. Checked at vault deposits and mints. */
+    opg_dec vault_node_cap;
+    /* "hyper.vault_decimals_offset": d in the virtual shares 10^d of vaults created
+     * from now (each vault keeps the d it was created with); default 6, 0..18. */
+    uint32_t vault_decimals_offset;
 } opg_hyper_params;
 
 /* Fills *params with the documented defaults. */
@@ -160,6 +169,11 @@ typedef enum opg_hyper_move_kind {
                                  moved: redelegation src->dst of amount, compounding into
                                  dst (src zero), or withdrawing the rewards of the
                                  delegation to src (dst zero, amount 0) */
+    OPG_HYPER_MATURED = 8,    /* a vault's withdrawal claim of owner (the holder) matured
+                                 at opg_hyper_end_block with amount (after slashes):
+                                 claimable with opg_hyper_vault_claim */
+    OPG_HYPER_CLAIM = 9,      /* amount of a vault (position) to credit to owner (the
+                                 holder): taken from the vault id's account */
     OPG_HYPER_REFUND = 7      /* amount of a deposit that was not delegated: credit owner.
                                  Never produced by a correct library: only if the registry
                                  refused a part the deposit's checks passed (an internal
@@ -332,6 +346,154 @@ OPG_API int opg_hyper_position_weights(opg_hyper_weight *out, size_t cap, size_t
  */
 OPG_API int opg_hyper_targets(opg_hyper_weight *out, size_t cap, size_t *count,
                               const opg_hyper *h, const opg_id *position);
+
+
+/* ----------------------------------------------------------------- vaults */
+
+/*
+ * A vault is a position whose ownership is fungible shares held by many accounts, in
+ * the manner of an ERC-4626 tokenised vault. Its id is the delegator account (as for
+ * every position) and it is its own owner: the position's PAYOUT moves are credited
+ * by the host to the vault id's account and held there as the vault's idle tokens.
+ *
+ * Total assets, at a height:
+ *     A = staked + accrued + idle
+ *   staked  the vault's delegations' tokens now (truncated, as opg_hyper_position_get):
+ *           a slash of a node lowers its tokens and so enters A through here;
+ *   accrued the rewards of its delegations not yet withdrawn (each truncated);
+ *   idle    tokens the vault id's account holds for the vault: rewards paid out by the
+ *           registry when a deposit or withdrawal settled a delegation, rewards an
+ *           epoch could not compound, and the rounding remainder of matured claims.
+ *           A vault deposit delegates the idle tokens along with the deposit.
+ * Queued withdrawals are not in A: their tokens left with the shares they burned.
+ *
+ * Shares, with S the shares in issue and v = 10^d virtual shares (d is the vault's
+ * decimals offset; OpenZeppelin's defence against the first-depositor inflation attack):
+ *   to_shares(a, round) = round(a * (S + v) / (A + 1))
+ *   to_assets(s, round) = round(s * (A + 1) / (S + v))
+ *   deposit(a)  issues to_shares(a, down)   (the vault's benefit)
+ *   mint(s)     costs  to_assets(s, up)
+ *   withdraw(a) burns  to_shares(a, up)
+ *   redeem(s)   pays   to_assets(s, down)
+ * A donation (stake added to the vault's id by hand, or rewards) raises A for every
+ * holder: with the virtual shares and assets an attacker holding s of S shares keeps at
+ * most s / (S + v) of it, so skewing the price costs more than it can take. A deposit or
+ * mint that would issue 0 shares is refused (OPG_EZERO) rather than taking the assets.
+ *
+ * Withdrawals queue through unbonding: withdraw / redeem burns the shares now, takes
+ * what it can from idle and undelegates the rest pro rata (opg_hyper_withdraw's rule),
+ * and fixes a claim: its idle part and, per node, the tokens put into unbonding. At
+ * opg_hyper_end_block of a block whose time reaches a claim's completion the claim
+ * matures: each node part becomes trunc(part x balance / initial balance) of the
+ * vault's unbonding entries of that node and completion time, so a slash during
+ * unbonding reduces every queued claim on that node pro rata (the rounding remainder
+ * is idle). The holder then takes it with opg_hyper_vault_claim.
+ *
+ * Money, as the host sees it: the host debits the depositor the assets of a
+ * deposit or mint, and the vault id's account the idle tokens it delegates; the
+ * registry's end_block pays matured unbonding entries to the vault id; CLAIM moves
+ * move tokens from the vault id's account to the holder. The vault id's account then
+ * always holds idle plus every matured, unclaimed claim.
+ *
+ * opg_hyper_deposit and opg_hyper_withdraw refuse a vault (OPG_ESTATUS): shares would
+ * no longer describe it. opg_hyper_epoch treats vaults as positions (auto_compound is
+ * required of a vault policy); a vault's PAYOUT moves become idle.
+ */
+
+typedef struct opg_hyper_vault_info {
+    opg_u256 total_assets;  /* A at the height asked */
+    opg_u256 staked, accrued, idle;
+    opg_u256 total_shares;  /* S */
+    opg_u256 queued;        /* claims not yet matured (nominal, before slashes) */
+    opg_u256 claimable;     /* claims matured and not yet claimed */
+    uint32_t decimals_offset;
+    size_t n_holders;       /* accounts with shares or claims */
+    opg_dec share_price;    /* to_assets(10^18 shares) / 10^18, truncated: assets per share */
+} opg_hyper_vault_info;
+
+/* Creates vault `vault` (a position owned by itself) with `policy`, which must set
+ * auto_compound. Errors as opg_hyper_position_create. */
+OPG_API int opg_hyper_vault_create(opg_hyper *h, const opg_id *vault, const opg_hyper_policy *policy,
+                                   opg_height height);
+
+/* Previews (no change): what deposit / mint / withdraw / redeem would issue, cost,
+ * burn or pay at this height, rounded as above. OPG_ENOTFOUND (no vault),
+ * OPG_EOVERFLOW. */
+OPG_API int opg_hyper_vault_preview_deposit(opg_u256 *shares, const opg_hyper *h, const opg_id *vault,
+                                            const opg_u256 *assets, opg_height height);
+OPG_API int opg_hyper_vault_preview_mint(opg_u256 *assets, const opg_hyper *h, const opg_id *vault,
+                                         const opg_u256 *shares, opg_height height);
+OPG_API int opg_hyper_vault_preview_withdraw(opg_u256 *shares, const opg_hyper *h, const opg_id *vault,
+                                             const opg_u256 *assets, opg_height height);
+OPG_API int opg_hyper_vault_preview_redeem(opg_u256 *assets, const opg_hyper *h, const opg_id *vault,
+                                           const opg_u256 *shares, opg_height height);
+
+/*
+ * deposit: `assets` (debited from `holder` by the host) buys preview_deposit shares
+ * for `holder`; mint: `shares` for `holder` cost preview_mint assets (the host debits
+ * *assets_out). The assets plus the vault's idle are delegated by the position's
+ * targets (DELEGATE moves), under the centralisation guard. All-or-nothing. Errors:
+ * OPG_EINVAL, OPG_ENOTFOUND, OPG_EZERO (0 assets or 0 shares), OPG_ELIMIT (the guard),
+ * OPG_EOVERFLOW, the errors of opg_hyper_deposit, OPG_ENOMEM. *_out may be NULL.
+ */
+OPG_API int opg_hyper_vault_deposit(opg_u256 *shares_out, opg_hyper *h, const opg_id *vault,
+                                    const opg_id *holder, const opg_u256 *assets, opg_height height,
+                                    opg_time now);
+OPG_API int opg_hyper_vault_mint(opg_u256 *assets_out, opg_hyper *h, const opg_id *vault,
+                                 const opg_id *holder, const opg_u256 *shares, opg_height height,
+                                 opg_time now);
+/*
+ * withdraw: burns preview_withdraw(assets) of holder's shares for a claim of `assets`;
+ * redeem: burns `shares` for a claim of preview_redeem(shares). The claim's node parts
+ * are what the registry put into unbonding (its share rounding may make a part up to
+ * one base unit smaller: that stays with the vault). *claim_id (may be NULL) receives
+ * the claim's id, *out (may be NULL) the shares burned (withdraw) or the assets of the
+ * claim (redeem). All-or-nothing. Errors: OPG_EINVAL, OPG_ENOTFOUND, OPG_EZERO,
+ * OPG_EUNDERFLOW (holder's shares too few, or more than idle plus staked: run an epoch
+ * so the accrued rewards compound), the errors of opg_hyper_withdraw, OPG_ENOMEM.
+ */
+OPG_API int opg_hyper_vault_withdraw(opg_u256 *shares_out, uint64_t *claim_id, opg_hyper *h,
+                                     const opg_id *vault, const opg_id *holder, const opg_u256 *assets,
+                                     opg_height height, opg_time now);
+OPG_API int opg_hyper_vault_redeem(opg_u256 *assets_out, uint64_t *claim_id, opg_hyper *h,
+                                   const opg_id *vault, const opg_id *holder, const opg_u256 *shares,
+                                   opg_height height, opg_time now);
+/* Moves `shares` of vault from `from` to `to` (from == to is allowed: no change).
+ * OPG_EINVAL, OPG_ENOTFOUND, OPG_EZERO, OPG_EUNDERFLOW, OPG_ENOMEM; atomic.
+ * O(log holders) plus the insert of a new holder. */
+OPG_API int opg_hyper_vault_transfer(opg_hyper *h, const opg_id *vault, const opg_id *from,
+                                     const opg_id *to, const opg_u256 *shares);
+/* Pays `holder` every matured claim of the vault (one CLAIM move); *amount (may be
+ * NULL) receives it. OPG_ENOTFOUND (no vault or holder), OPG_EZERO (nothing matured). */
+OPG_API int opg_hyper_vault_claim(opg_u256 *amount, opg_hyper *h, const opg_id *vault, const opg_id *holder);
+
+/*
+ * Call once per block, BEFORE opg_registry_end_block of that block and with the same
+ * time: matures every vault claim whose completion time is at or before now (MATURED
+ * moves), reading the vault's unbonding entries before the registry pays them out.
+ * The claims wait in a queue by completion time, so the cost is O(log claims) plus
+ * what matures (each part: O(entries completing at that time)), not a scan of vaults.
+ * OPG_ESTATUS if a due claim's unbonding entries are gone (the registry's end_block ran
+ * first); OPG_ENOMEM. All-or-nothing.
+ */
+OPG_API int opg_hyper_end_block(opg_hyper *h, opg_height height, opg_time now);
+
+OPG_API int opg_hyper_vault_get(opg_hyper_vault_info *out, const opg_hyper *h, const opg_id *vault,
+                                opg_height height);
+/* holder's shares and its matured, unclaimed claims (0 and 0 for an unknown holder). */
+OPG_API int opg_hyper_vault_balance(opg_u256 *shares, opg_u256 *claimable, const opg_hyper *h,
+                                    const opg_id *vault, const opg_id *holder);
+OPG_API int opg_hyper_vault_holder_at(opg_id *holder, const opg_hyper *h, const opg_id *vault, size_t i);
+
+typedef struct opg_hyper_vault_report {
+    opg_id vault;
+    opg_u256 total_assets;
+    opg_u256 total_shares;
+    opg_dec share_price;
+} opg_hyper_vault_report;
+/* The share price of every vault after the last successful opg_hyper_epoch, in vault
+ * id order; same lifetime as the moves. */
+OPG_API const opg_hyper_vault_report *opg_hyper_vault_reports(const opg_hyper *h, size_t *count);
 
 /* ----------------------------------------------------------- saved state */
 

@@ -18,6 +18,9 @@ static const opgi_param hyper_params[] = {
     {"hyper.max_positions_per_owner", OPGI_PARAM_U32,
      offsetof(opg_hyper_params, max_positions_per_owner), "1", "1000000"},
     {"hyper.max_nodes", OPGI_PARAM_U32, offsetof(opg_hyper_params, max_nodes), "1", "1000"},
+    {"hyper.vault_decimals_offset", OPGI_PARAM_U32, offsetof(opg_hyper_params, vault_decimals_offset), "0",
+     "18"},
+    {"hyper.vault_node_cap", OPGI_PARAM_DEC, offsetof(opg_hyper_params, vault_node_cap), "0", "1"},
 };
 
 const opgi_param_table opgi_hyper_param_table = {hyper_params, OPGI_ARRAY_LEN(hyper_params),
@@ -28,6 +31,8 @@ void opg_hyper_params_init(opg_hyper_params *p)
     memset(p, 0, sizeof *p);
     p->max_positions_per_owner = 100;
     p->max_nodes = 32;
+    opg_dec_from_u64(&p->vault_node_cap, 1);
+    p->vault_decimals_offset = 6;
 }
 
 int opg_hyper_param_set(opg_hyper *h, const char *key, const char *value)
@@ -91,6 +96,7 @@ void opgi_hpos_free(opg_hyper *h, opgi_hpos *p)
     if (!p)
         return;
     opgi_free(&h->alloc, p->weights, (size_t)p->n_weights * sizeof *p->weights);
+    opgi_hvault_free(h, p->vault);
     opgi_free(&h->alloc, p, sizeof *p);
 }
 
@@ -103,6 +109,10 @@ void opgi_hyper_release(opg_hyper *h)
     opgi_free(&a, h->owners, h->cap_owners * sizeof *h->owners);
     if (h->scores)
         opgi_free(&a, h->scores, (h->n_scores ? h->n_scores : 1) * sizeof *h->scores);
+    for (size_t i = 0; i < h->n_claims; i++)
+        opgi_hclaim_free(h, &h->claims[i]);
+    opgi_free(&a, h->claims, h->cap_claims * sizeof *h->claims);
+    opgi_free(&a, h->reports, h->cap_reports * sizeof *h->reports);
     opgi_free(&a, h->moves, h->cap_moves * sizeof *h->moves);
     opgi_free(&a, h->events, h->cap_events * sizeof *h->events);
     opgi_free(&a, h, sizeof *h);
@@ -291,6 +301,7 @@ static void call_begin(opg_hyper *h)
     h->err[0] = '\0';
     h->n_moves = 0;
     h->n_events = 0;
+    h->n_reports = 0;
 }
 
 /* The id has stake or a role in the registry already. */
@@ -358,6 +369,8 @@ int opg_hyper_position_set_policy(opg_hyper *h, const opg_id *position, const op
     int rc = opgi_hyper_check_policy(h, policy, 1);
     if (rc)
         return rc;
+    if (p->vault && !policy->auto_compound)
+        return opgi_fail(h->err, OPG_EINVAL, "a vault's policy must auto-compound", NULL);
     opgi_hpos *q;
     if ((rc = make_position(&q, h, policy)) != OPG_OK)
         return opgi_fail(h->err, rc, NULL, NULL);
@@ -390,6 +403,8 @@ int opg_hyper_position_close(opg_hyper *h, const opg_id *position)
     if (id_in_registry(h->reg, position))
         return opgi_fail(h->err, OPG_ESTATUS, "the position still has delegations or unbonding entries", NULL);
     opgi_hpos *p = h->pos[at];
+    if (p->vault && (p->vault->n_holders || !opgi_u256_is_zero(&p->vault->idle)))
+        return opgi_fail(h->err, OPG_ESTATUS, "the vault still has holders, claims or idle tokens", NULL);
     opgi_hyper_owner_remove(h, &p->owner);
     memmove(&h->pos[at], &h->pos[at + 1], (h->n_pos - at - 1) * sizeof *h->pos);
     h->n_pos--;

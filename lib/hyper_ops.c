@@ -34,6 +34,7 @@ static void call_begin(opg_hyper *h)
     h->err[0] = '\0';
     h->n_moves = 0;
     h->n_events = 0;
+    h->n_reports = 0;
 }
 
 static size_t sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
@@ -341,10 +342,19 @@ int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amou
         return OPG_EINVAL;
     call_begin(h);
     OPGI_CHECK_ARG(h->err, position && amount);
-    opg_registry *r = h->reg;
     opgi_hpos *p = opgi_hpos_find(h, position);
     if (!p)
         return opgi_fail(h->err, OPG_ENOTFOUND, "no such position", NULL);
+    if (p->vault)
+        return opgi_fail(h->err, OPG_ESTATUS, "a vault takes deposits through opg_hyper_vault_deposit", NULL);
+    return opgi_hyper_deposit(h, p, amount, height, now);
+}
+
+int opgi_hyper_deposit(opg_hyper *h, opgi_hpos *p, const opg_u256 *amount, opg_height height, opg_time now)
+{
+    call_begin(h);
+    opg_registry *r = h->reg;
+    const opg_id *position = &p->id;
     if (opgi_u256_is_zero(amount))
         return opgi_fail(h->err, OPG_EZERO, "amount is zero", NULL);
     work w;
@@ -375,6 +385,11 @@ int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amou
         opg_dec issued;
         if ((rc = opgi_check_delegate(r, w.tg[i].slot, del, &w.parts[i], &issued)) != OPG_OK) {
             opgi_fail(h->err, rc, "the registry refuses a part of the deposit", opg_registry_last_error(r));
+            goto done;
+        }
+        if (p->vault && (rc = opgi_hyper_guard(h, w.tg[i].slot, &w.parts[i])) != OPG_OK) {
+            opgi_fail(h->err, rc, "hyper.vault_node_cap: vaults would hold more of a node than the cap",
+                      NULL);
             goto done;
         }
         if (del == OPGI_NONE) {
@@ -436,10 +451,20 @@ int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
         return OPG_EINVAL;
     call_begin(h);
     OPGI_CHECK_ARG(h->err, position && amount);
-    opg_registry *r = h->reg;
     opgi_hpos *p = opgi_hpos_find(h, position);
     if (!p)
         return opgi_fail(h->err, OPG_ENOTFOUND, "no such position", NULL);
+    if (p->vault)
+        return opgi_fail(h->err, OPG_ESTATUS, "a vault pays out through opg_hyper_vault_withdraw", NULL);
+    return opgi_hyper_withdraw(unbonded, h, p, amount, height, now);
+}
+
+int opgi_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, opgi_hpos *p, const opg_u256 *amount,
+                        opg_height height, opg_time now)
+{
+    call_begin(h);
+    opg_registry *r = h->reg;
+    const opg_id *position = &p->id;
     if (opgi_u256_is_zero(amount))
         return opgi_fail(h->err, OPG_EZERO, "amount is zero", NULL);
     work w;
@@ -799,6 +824,10 @@ int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score 
     memset(&b, 0, sizeof b);
     for (size_t i = 0; i < h->n_pos; i++)
         budget_position(h, &w, h->pos[i], &b);
+    if ((rc = opgi_hyper_reports_reserve(h)) != OPG_OK) {
+        work_free(h, &w);
+        goto fail;
+    }
     if ((rc = reserve_and_enter(h, &w, &b)) != OPG_OK) {
         work_free(h, &w);
         goto fail;
@@ -819,6 +848,8 @@ int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score 
         h->has_scores = 1;
     }
     work_free(h, &w);
+    opgi_hyper_vault_absorb(h);
+    opgi_hyper_reports_fill(h, height);
     if (positions_done)
         *positions_done = h->n_pos;
     return OPG_OK;
