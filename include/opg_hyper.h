@@ -393,7 +393,7 @@ OPG_API int opg_hyper_targets(opg_hyper_weight *out, size_t cap, size_t *count,
  * deposit or mint, and the vault id's account the idle tokens it delegates; the
  * registry's end_block pays matured unbonding entries to the vault id; CLAIM moves
  * move tokens from the vault id's account to the holder. The vault id's account then
- * always holds idle plus every matured, unclaimed claim.
+ * always holds idle + queued_idle + claimable (opg_hyper_vault_info).
  *
  * opg_hyper_deposit and opg_hyper_withdraw refuse a vault (OPG_ESTATUS): shares would
  * no longer describe it. opg_hyper_epoch treats vaults as positions (auto_compound is
@@ -405,6 +405,8 @@ typedef struct opg_hyper_vault_info {
     opg_u256 staked, accrued, idle;
     opg_u256 total_shares;  /* S */
     opg_u256 queued;        /* claims not yet matured (nominal, before slashes) */
+    opg_u256 queued_idle;   /* the part of `queued` taken from idle: still in the vault
+                               id's account */
     opg_u256 claimable;     /* claims matured and not yet claimed */
     uint32_t decimals_offset;
     size_t n_holders;       /* accounts with shares or claims */

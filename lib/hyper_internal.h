@@ -34,6 +34,7 @@ typedef struct opgi_hvault {
     opg_u256 idle;
     opg_u256 queued;        /* nominal of pending claims */
     opg_u256 claimable;     /* sum of the holders' claimable */
+    opg_u256 queued_idle;   /* fixed parts of pending claims (derived, not saved) */
     opgi_hholder *holders;
     size_t n_holders, cap_holders;
 } opgi_hvault;

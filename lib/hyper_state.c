@@ -233,6 +233,7 @@ static int load_claims(opg_hyper *h, opgi_reader *rd)
         size_t at = opgi_hholder_search(p->vault, &h->claims[i].holder, &found);
         p->vault->holders[at].n_pending++;
         OPGI_MUST(opg_u256_add(&p->vault->queued, &p->vault->queued, &h->claims[i].nominal));
+        OPGI_MUST(opg_u256_add(&p->vault->queued_idle, &p->vault->queued_idle, &h->claims[i].fixed));
     }
     return OPG_OK;
 }

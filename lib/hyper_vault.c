@@ -521,6 +521,7 @@ static int vault_sell(uint64_t *claim_id, opg_hyper *h, opgi_hpos *p, const opg_
     OPGI_HYPER_EXACT(h->err, opg_u256_sub(&x->shares, &x->shares, shares)); /* x: no insert since */
     OPGI_HYPER_EXACT(h->err, opg_u256_sub(&v->supply, &v->supply, shares));
     OPGI_HYPER_EXACT(h->err, opg_u256_add(&v->queued, &v->queued, &c.nominal)); /* <= the vault's assets */
+    OPGI_HYPER_EXACT(h->err, opg_u256_add(&v->queued_idle, &v->queued_idle, &fixed));
     x->n_pending++;
     size_t at = h->n_claims;
     while (at > 0 && cmp_claim(&h->claims[at - 1], &c) > 0)
@@ -739,6 +740,7 @@ int opg_hyper_end_block(opg_hyper *h, opg_height height, opg_time now)
         OPGI_HYPER_EXACT(h->err, opg_u256_add(&x->claimable, &x->claimable, &val[i]));
         OPGI_HYPER_EXACT(h->err, opg_u256_add(&v->claimable, &v->claimable, &val[i]));
         OPGI_HYPER_EXACT(h->err, opg_u256_sub(&v->queued, &v->queued, &c->nominal));
+        OPGI_HYPER_EXACT(h->err, opg_u256_sub(&v->queued_idle, &v->queued_idle, &c->fixed));
         x->n_pending--;
         push(h, OPG_HYPER_MATURED, &c->vault, &c->holder, &val[i]);
         h->moves[h->n_moves - 1].completion = c->completion;
@@ -774,6 +776,7 @@ int opg_hyper_vault_get(opg_hyper_vault_info *out, const opg_hyper *h, const opg
     o.idle = p->vault->idle;
     o.total_shares = p->vault->supply;
     o.queued = p->vault->queued;
+    o.queued_idle = p->vault->queued_idle;
     o.claimable = p->vault->claimable;
     o.decimals_offset = p->vault->offset;
     o.n_holders = p->vault->n_holders;
