@@ -134,8 +134,9 @@ OPG_API const char *opg_hyper_param_key(size_t i);
 /* --------------------------------------------------------------- policies */
 
 typedef enum opg_hyper_policy_kind {
-    OPG_HYPER_FIXED = 1,      /* fixed weights over listed nodes */
-    OPG_HYPER_PERFORMANCE = 2 /* follows power-weighted score x (1 - commission) */
+    OPG_HYPER_FIXED = 1,       /* fixed weights over listed nodes */
+    OPG_HYPER_PERFORMANCE = 2, /* follows power-weighted score x (1 - commission) */
+    OPG_HYPER_HOST = 3         /* weights from the host's strategy callback at each epoch */
 } opg_hyper_policy_kind;
 
 typedef struct opg_hyper_weight {
@@ -154,7 +155,33 @@ typedef struct opg_hyper_policy {
     uint32_t max_nodes;          /* 1..hyper.max_nodes */
     int auto_compound;           /* 0 or 1: rewards re-delegated at each epoch */
     opg_dec rebalance_threshold; /* 0..1: rebalance when some node drifts by more */
+    /* 0..1: the most of the position's tokens one epoch's rebalance may move (the
+     * redelegated amounts add up to at most trunc(tokens x max_churn)); 0: no limit */
+    opg_dec max_churn;
 } opg_hyper_policy;
+
+/*
+ * Host strategies (OPG_HYPER_HOST). The policy's weights (FIXED rules, but may be
+ * empty) are its targets until the first epoch. At each opg_hyper_epoch, before
+ * anything moves, the callback is asked, for every HOST position in id order, for its
+ * new target weights: into out[cap] (cap = the policy's max_nodes), *count how many.
+ * The library then checks them; the answer is taken only if the callback returned
+ * OPG_OK with 1..cap distinct nodes, weights > 0 adding up to exactly 1 (10^18 raw),
+ * every node existing (else OPG_ENOTFOUND) and eligible: bonded, not jailed and
+ * commission <= max_commission (else OPG_ESTATUS); weights not adding up to 1, a
+ * count out of range or a node twice is OPG_EINVAL; a callback's own error code is
+ * kept as it is. A refused answer leaves the previous target in place. Either way
+ * the epoch reports it as an OPG_HYPER_STRATEGY move of the position with code 0
+ * (taken) or the reason. The targets of a HOST position are then its weights over
+ * the nodes eligible now, normalised and capped as for FIXED. The library enforces
+ * every registry rule, the cap, max_nodes and max_churn on the result. Without a
+ * callback HOST positions keep their targets and nothing is reported.
+ * The callback must not call into the handle, its registry or its splitter.
+ */
+typedef int (*opg_hyper_strategy_fn)(opg_hyper_weight *out, size_t cap, size_t *count, void *user,
+                                     const opg_id *position, opg_height height);
+/* Sets (fn NULL: clears) the strategy callback. Not state: set it again after load. */
+OPG_API int opg_hyper_set_strategy_fn(opg_hyper *h, opg_hyper_strategy_fn fn, void *user);
 
 /* ------------------------------------------------------------- the output */
 
@@ -172,6 +199,11 @@ typedef enum opg_hyper_move_kind {
     OPG_HYPER_MATURED = 8,    /* a vault's withdrawal claim of owner (the holder) matured
                                  at opg_hyper_end_block with amount (after slashes):
                                  claimable with opg_hyper_vault_claim */
+    OPG_HYPER_STRATEGY = 10,  /* the host strategy's answer for position at an epoch:
+                                 code 0 taken, else why it was refused */
+    OPG_HYPER_ROUTE = 11,     /* amount of position's rewards routed to dst: code 1
+                                 an account (credit it), 2 the community pool (funded
+                                 already), 3 a position (held for its next turn) */
     OPG_HYPER_CLAIM = 9,      /* amount of a vault (position) to credit to owner (the
                                  holder): taken from the vault id's account */
     OPG_HYPER_REFUND = 7      /* amount of a deposit that was not delegated: credit owner.
@@ -319,6 +351,7 @@ typedef struct opg_hyper_position_info {
     uint32_t max_nodes;
     int auto_compound;
     opg_dec rebalance_threshold;
+    opg_dec max_churn;
     opg_height created_height;
     opg_u256 deposited;          /* every amount deposited */
     opg_u256 withdrawn;          /* every amount put into unbonding by withdrawals */
@@ -326,6 +359,8 @@ typedef struct opg_hyper_position_info {
     opg_u256 paid_out;           /* every reward reported as PAYOUT */
     opg_u256 staked;             /* its delegations' tokens now (registry rounding) */
     size_t n_delegations;        /* its delegations now */
+    opg_u256 routed_in;          /* routed here by other positions, held for its next turn */
+    size_t n_routes;             /* its routes (opg_hyper_routes) */
 } opg_hyper_position_info;
 
 /* OPG_ENOTFOUND if there is no such position, OPG_EOVERFLOW if its delegations' tokens
@@ -348,6 +383,53 @@ OPG_API int opg_hyper_targets(opg_hyper_weight *out, size_t cap, size_t *count,
                               const opg_hyper *h, const opg_id *position);
 
 
+/* ---------------------------------------------------------- yield routing */
+
+/*
+ * Per position, rules that send shares of its rewards elsewhere at each epoch. Of the
+ * rewards an epoch withdraws for the position (step 1 of opg_hyper_epoch), each route
+ * takes trunc(rewards x share), in the order given, and reports an OPG_HYPER_ROUTE
+ * move (code = the route kind):
+ *   ACCOUNT         credit dst with it (as a PAYOUT, to another account);
+ *   COMMUNITY_POOL  the library funds the splitter's community pool with it
+ *                   (opg_splitter_fund_community_pool; dst all zero bytes). A refusal
+ *                   is a SKIPPED move and the part stays with the position;
+ *   POSITION        hyper holds it for position dst (no host action) and adds it to
+ *                   dst's rewards at dst's next turn in an epoch (this epoch if dst
+ *                   comes later in id order): compounded or paid out as dst's own.
+ *                   A vault destination counts it in its total assets meanwhile.
+ * What the routes leave (and what other positions routed here) is then compounded or
+ * paid out as before. Routed-in tokens are not routed again.
+ */
+#define OPG_HYPER_MAX_ROUTES 8
+
+typedef enum opg_hyper_route_kind {
+    OPG_HYPER_ROUTE_ACCOUNT = 1,
+    OPG_HYPER_ROUTE_COMMUNITY_POOL = 2,
+    OPG_HYPER_ROUTE_POSITION = 3
+} opg_hyper_route_kind;
+
+typedef struct opg_hyper_route {
+    opg_hyper_route_kind kind;
+    opg_id dst;    /* the account or position; zero for the community pool */
+    opg_dec share; /* > 0; the shares of a position's routes add up to at most 1 */
+} opg_hyper_route;
+
+/*
+ * Replaces the position's routes (n 0: none). OPG_EINVAL: more than
+ * OPG_HYPER_MAX_ROUTES, a kind unknown, a share 0 or the shares above 1, a pool route
+ * with a dst, a route listed twice, a position routing to itself, or a routing cycle
+ * (following POSITION routes from a destination leads back to the position);
+ * OPG_ENOTFOUND: a POSITION destination that does not exist; OPG_ENOMEM. Atomic.
+ * A position that is a route's destination, or holds routed-in tokens, cannot be
+ * closed (OPG_ESTATUS).
+ */
+OPG_API int opg_hyper_set_routes(opg_hyper *h, const opg_id *position, const opg_hyper_route *routes,
+                                 size_t n);
+/* The position's routes into out[cap]; *count how many. OPG_EBUFS if cap is too small. */
+OPG_API int opg_hyper_routes(opg_hyper_route *out, size_t cap, size_t *count, const opg_hyper *h,
+                             const opg_id *position);
+
 /* ----------------------------------------------------------------- vaults */
 
 /*
@@ -360,7 +442,8 @@ OPG_API int opg_hyper_targets(opg_hyper_weight *out, size_t cap, size_t *count,
  *     A = staked + accrued + idle
  *   staked  the vault's delegations' tokens now (truncated, as opg_hyper_position_get):
  *           a slash of a node lowers its tokens and so enters A through here;
- *   accrued the rewards of its delegations not yet withdrawn (each truncated);
+ *   accrued the rewards of its delegations not yet withdrawn (each truncated), and
+ *           rewards other positions routed to it, held for its next epoch turn;
  *   idle    tokens the vault id's account holds for the vault: rewards paid out by the
  *           registry when a deposit or withdrawal settled a delegation, rewards an
  *           epoch could not compound, and the rounding remainder of matured claims.

@@ -97,6 +97,7 @@ void opgi_hpos_free(opg_hyper *h, opgi_hpos *p)
         return;
     opgi_free(&h->alloc, p->weights, (size_t)p->n_weights * sizeof *p->weights);
     opgi_hvault_free(h, p->vault);
+    opgi_free(&h->alloc, p->routes, (size_t)p->n_routes * sizeof *p->routes);
     opgi_free(&h->alloc, p, sizeof *p);
 }
 
@@ -235,8 +236,12 @@ int opgi_hyper_check_policy(opg_hyper *h, const opg_hyper_policy *p, int check_n
     opg_dec_from_u64(&one, 1);
     if (!p)
         return opgi_fail(h->err, OPG_EINVAL, "no policy", NULL);
-    if (p->kind != OPG_HYPER_FIXED && p->kind != OPG_HYPER_PERFORMANCE)
+    if (p->kind != OPG_HYPER_FIXED && p->kind != OPG_HYPER_PERFORMANCE && p->kind != OPG_HYPER_HOST)
         return opgi_fail(h->err, OPG_EINVAL, "unknown policy kind", NULL);
+    if (opg_dec_cmp(&p->max_churn, &one) > 0)
+        return opgi_fail(h->err, OPG_EINVAL, "max_churn must be in [0, 1]", NULL);
+    if (p->kind == OPG_HYPER_HOST && opg_dec_cmp(&p->max_commission, &one) > 0)
+        return opgi_fail(h->err, OPG_EINVAL, "max_commission must be in [0, 1]", NULL);
     if (opgi_dec_is_zero(&p->cap) || opg_dec_cmp(&p->cap, &one) > 0)
         return opgi_fail(h->err, OPG_EINVAL, "cap must be in (0, 1]", NULL);
     if (p->max_nodes == 0 || p->max_nodes > h->params.max_nodes)
@@ -250,6 +255,11 @@ int opgi_hyper_check_policy(opg_hyper *h, const opg_hyper_policy *p, int check_n
             return opgi_fail(h->err, OPG_EINVAL, "a performance policy lists no weights", NULL);
         if (opg_dec_cmp(&p->max_commission, &one) > 0)
             return opgi_fail(h->err, OPG_EINVAL, "max_commission must be in [0, 1]", NULL);
+        return OPG_OK;
+    }
+    if (p->kind == OPG_HYPER_HOST && p->n_weights == 0) {
+        if (p->weights)
+            return opgi_fail(h->err, OPG_EINVAL, "no weights: weights NULL", NULL);
         return OPG_OK;
     }
     if (!p->weights || p->n_weights == 0 || p->n_weights > p->max_nodes)
@@ -276,7 +286,7 @@ static int make_position(opgi_hpos **out, opg_hyper *h, const opg_hyper_policy *
     if (!q)
         return OPG_ENOMEM;
     memset(q, 0, sizeof *q);
-    if (p->kind == OPG_HYPER_FIXED) {
+    if (p->n_weights) {
         q->weights = opgi_alloc_array(&h->alloc, p->n_weights, sizeof *q->weights);
         if (!q->weights) {
             opgi_free(&h->alloc, q, sizeof *q);
@@ -289,7 +299,8 @@ static int make_position(opgi_hpos **out, opg_hyper *h, const opg_hyper_policy *
     q->kind = (uint8_t)p->kind;
     q->auto_compound = (uint8_t)p->auto_compound;
     q->max_nodes = p->max_nodes;
-    q->max_commission = p->kind == OPG_HYPER_PERFORMANCE ? p->max_commission : (opg_dec){{0, 0, 0, 0}};
+    q->max_commission = p->kind != OPG_HYPER_FIXED ? p->max_commission : (opg_dec){{0, 0, 0, 0}};
+    q->max_churn = p->max_churn;
     q->cap = p->cap;
     q->threshold = p->rebalance_threshold;
     *out = q;
@@ -383,6 +394,7 @@ int opg_hyper_position_set_policy(opg_hyper *h, const opg_id *position, const op
     p->max_commission = q->max_commission;
     p->cap = q->cap;
     p->threshold = q->threshold;
+    p->max_churn = q->max_churn;
     p->weights = q->weights;
     p->n_weights = q->n_weights;
     opgi_free(&h->alloc, old_w, (size_t)old_n * sizeof *old_w);
@@ -403,6 +415,13 @@ int opg_hyper_position_close(opg_hyper *h, const opg_id *position)
     if (id_in_registry(h->reg, position))
         return opgi_fail(h->err, OPG_ESTATUS, "the position still has delegations or unbonding entries", NULL);
     opgi_hpos *p = h->pos[at];
+    if (!opgi_u256_is_zero(&p->routed_in))
+        return opgi_fail(h->err, OPG_ESTATUS, "the position holds routed-in rewards (run an epoch)", NULL);
+    for (size_t i = 0; i < h->n_pos; i++)
+        for (uint32_t k = 0; k < h->pos[i]->n_routes; k++)
+            if (h->pos[i]->routes[k].kind == OPG_HYPER_ROUTE_POSITION &&
+                opg_id_cmp(&h->pos[i]->routes[k].dst, position) == 0)
+                return opgi_fail(h->err, OPG_ESTATUS, "another position routes rewards to this one", NULL);
     if (p->vault && (p->vault->n_holders || !opgi_u256_is_zero(&p->vault->idle)))
         return opgi_fail(h->err, OPG_ESTATUS, "the vault still has holders, claims or idle tokens", NULL);
     opgi_hyper_owner_remove(h, &p->owner);
@@ -461,6 +480,21 @@ static int node_usable(const opgi_node *n)
 {
     int insolvent = opgi_u256_is_zero(&n->tokens) && !opgi_dec_is_zero(&n->delegator_shares);
     return n->in_use && !n->jailed && !insolvent;
+}
+
+int opgi_hyper_eligible(const opg_registry *r, uint32_t slot, const opg_dec *max_commission)
+{
+    const opgi_node *n = &r->nodes[slot];
+    return node_usable(n) && n->status == OPG_NODE_BONDED && opg_dec_cmp(&n->rate, max_commission) <= 0;
+}
+
+int opg_hyper_set_strategy_fn(opg_hyper *h, opg_hyper_strategy_fn fn, void *user)
+{
+    if (!h)
+        return OPG_EINVAL;
+    h->strategy = fn;
+    h->strategy_user = fn ? user : NULL;
+    return OPG_OK;
 }
 
 int opgi_hyper_snap(opgi_hsnap *sn, const opg_hyper *h, const opg_hyper_score *table, size_t n,
@@ -581,10 +615,12 @@ int opgi_hyper_targets(opgi_htgt *out, size_t *n_out, const opg_hyper *h, const 
     const opg_registry *r = h->reg;
     size_t n = 0;
     opg_dec sum = {{0, 0, 0, 0}};
-    if (p->kind == OPG_HYPER_FIXED) {
+    if (p->kind != OPG_HYPER_PERFORMANCE) {
         for (uint32_t i = 0; i < p->n_weights; i++) {
             uint32_t s = opgi_node_find(r, &p->weights[i].node);
             if (s == OPGI_NONE || s >= sn->n_slots || !sn->usable[s])
+                continue;
+            if (p->kind == OPG_HYPER_HOST && !opgi_hyper_eligible(r, s, &p->max_commission))
                 continue;
             out[n].op = p->weights[i].node;
             out[n].slot = s;
@@ -661,11 +697,14 @@ int opg_hyper_position_get(opg_hyper_position_info *out, const opg_hyper *h, con
     o.max_nodes = p->max_nodes;
     o.auto_compound = p->auto_compound;
     o.rebalance_threshold = p->threshold;
+    o.max_churn = p->max_churn;
     o.created_height = p->created_height;
     o.deposited = p->deposited;
     o.withdrawn = p->withdrawn;
     o.compounded = p->compounded;
     o.paid_out = p->paid_out;
+    o.routed_in = p->routed_in;
+    o.n_routes = p->n_routes;
     const opg_registry *r = h->reg;
     for (uint32_t d = opgi_del_first_of(r, position); d != OPGI_NONE; d = r->dels[d].next) {
         opg_u256 t;

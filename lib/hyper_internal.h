@@ -68,11 +68,15 @@ typedef struct opgi_hpos {
     opg_dec max_commission;
     opg_dec cap;
     opg_dec threshold;
+    opg_dec max_churn;
     opg_height created_height;
     opg_u256 deposited, withdrawn, compounded, paid_out;
     opg_hyper_weight *weights;
     uint32_t n_weights;
     opgi_hvault *vault;    /* NULL: not a vault */
+    opg_hyper_route *routes;
+    uint32_t n_routes;
+    opg_u256 routed_in;
 } opgi_hpos;
 
 /* How many positions an owner holds (sorted by owner; derived, not saved). */
@@ -93,11 +97,13 @@ struct opg_hyper {
     opgi_howner *owners;        /* sorted by owner */
     size_t n_owners, cap_owners;
 
+    opg_hyper_strategy_fn strategy;  /* not state */
+    void *strategy_user;
+
     opg_hyper_score *scores;    /* by operator id; only when has_scores */
     size_t n_scores;
     int has_scores;
 
-    uint16_t load_version;      /* opg_hyper_load only: the version being read */
     opgi_hclaim *claims;        /* pending, by (completion, id) */
     size_t n_claims, cap_claims;
     uint64_t next_claim;
@@ -154,6 +160,8 @@ int opgi_hyper_owner_add(opg_hyper *h, const opg_id *owner, int reserve_only);
 void opgi_hyper_owner_remove(opg_hyper *h, const opg_id *owner);
 /* Policy rules; check_nodes: FIXED nodes must exist in the registry now. */
 int opgi_hyper_check_policy(opg_hyper *h, const opg_hyper_policy *policy, int check_nodes);
+/* Bonded, usable, commission <= max_commission: a HOST target may be on it. */
+int opgi_hyper_eligible(const opg_registry *r, uint32_t slot, const opg_dec *max_commission);
 /* Performance score of a registry slot under the stored table (1 before any epoch). */
 void opgi_hyper_perf(opg_dec *out, const opg_hyper *h, const opg_hyper_score *table, size_t n,
                      int has_table, uint32_t slot);
@@ -173,6 +181,12 @@ void opgi_hyper_del_tokens(opg_u256 *out, const opg_registry *r, uint32_t del);
 int opgi_hyper_deposit(opg_hyper *h, opgi_hpos *p, const opg_u256 *amount, opg_height height, opg_time now);
 int opgi_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, opgi_hpos *p, const opg_u256 *amount,
                         opg_height height, opg_time now);
+
+/* Route rules of one position (no cycle check). */
+int opgi_hyper_check_routes(opg_hyper *h, const opgi_hpos *p, const opg_hyper_route *routes, size_t n);
+/* Does following POSITION routes from `from` (with p's routes replaced by routes[n])
+ * reach p? 1 yes, 0 no, OPG_ENOMEM. */
+int opgi_hyper_route_cycle(const opg_hyper *h, const opgi_hpos *p, const opg_hyper_route *routes, size_t n);
 
 /* hyper_vault.c */
 void opgi_hvault_free(opg_hyper *h, opgi_hvault *v);

@@ -8,10 +8,10 @@
  *   positions: count u32, then in id order: id, owner, kind u8, auto_compound u8,
  *     max_nodes u32, max_commission, cap, threshold, created_height u64, deposited,
  *     withdrawn, compounded, paid_out, weight count u32, (node id, weight) by node id
- * Version 2 adds (version 1 still loads, with no vaults and the new parameters at
- * their defaults):
+ * Version 2 adds (a version 1 state is refused with OPG_EVERSION):
  *   params: vault_node_cap, vault_decimals_offset u32 (after max_nodes)
- *   per position, after its weights: is_vault u8; a vault then has decimals offset
+ *   per position, after its weights: max_churn, routed_in, route count u32, then
+ *     (kind u8, dst, share); is_vault u8; a vault then has decimals offset
  *     u32, supply, idle, queued, claimable, holder count u32, then by account:
  *     account, shares, claimable, pending claims u32
  *   after the positions: next claim id u64, claim count u32, then by (completion, id):
@@ -59,6 +59,14 @@ static void encode(opgi_writer *w, const void *state)
         for (uint32_t k = 0; k < p->n_weights; k++) {
             opgi_w_id(w, &p->weights[k].node);
             opgi_w_dec(w, &p->weights[k].weight);
+        }
+        opgi_w_dec(w, &p->max_churn);
+        opgi_w_u256(w, &p->routed_in);
+        opgi_w_u32(w, p->n_routes);
+        for (uint32_t k = 0; k < p->n_routes; k++) {
+            opgi_w_u8(w, (uint8_t)p->routes[k].kind);
+            opgi_w_id(w, &p->routes[k].dst);
+            opgi_w_dec(w, &p->routes[k].share);
         }
         const opgi_hvault *v = p->vault;
         opgi_w_u8(w, v ? 1 : 0);
@@ -273,10 +281,31 @@ static int load_position(opg_hyper *h, opgi_reader *rd, opgi_hpos **out)
     pol.weights = wt;
     pol.n_weights = nw;
     opgi_hvault *vault = NULL;
-    if (h->load_version >= 2 && opgi_r_bool(rd)) {
+    opg_hyper_route *routes = NULL;
+    opg_u256 routed_in = {{0, 0, 0, 0}};
+    uint32_t nr = 0;
+    opgi_r_dec(rd, &pol.max_churn);
+    opgi_r_u256(rd, &routed_in);
+    nr = opgi_r_count(rd, 1 + 32 + 32);
+    if (!rd->bad && nr > OPG_HYPER_MAX_ROUTES)
+        opgi_r_fail(rd);
+    if (!rd->bad && nr) {
+        routes = opgi_alloc_array(&h->alloc, nr, sizeof *routes);
+        if (!routes) {
+            opgi_free(&h->alloc, wt, (size_t)nw * sizeof *wt);
+            return OPG_ENOMEM;
+        }
+        for (uint32_t k = 0; k < nr; k++) {
+            routes[k].kind = (opg_hyper_route_kind)opgi_r_u8(rd);
+            opgi_r_id(rd, &routes[k].dst);
+            opgi_r_dec(rd, &routes[k].share);
+        }
+    }
+    if (opgi_r_bool(rd)) {
         int rc = load_vault(h, rd, &vault);
         if (rc) {
             opgi_free(&h->alloc, wt, (size_t)nw * sizeof *wt);
+            opgi_free(&h->alloc, routes, (size_t)nr * sizeof *routes);
             return rc;
         }
         if (!pol.auto_compound || opg_id_cmp(&id, &owner))
@@ -293,6 +322,7 @@ static int load_position(opg_hyper *h, opgi_reader *rd, opgi_hpos **out)
         p = opgi_alloc(&h->alloc, sizeof *p);
         if (!p) {
             opgi_free(&h->alloc, wt, (size_t)nw * sizeof *wt);
+            opgi_free(&h->alloc, routes, (size_t)nr * sizeof *routes);
             opgi_hvault_free(h, vault);
             return OPG_ENOMEM;
         }
@@ -305,6 +335,7 @@ static int load_position(opg_hyper *h, opgi_reader *rd, opgi_hpos **out)
         p->max_commission = pol.max_commission;
         p->cap = pol.cap;
         p->threshold = pol.rebalance_threshold;
+        p->max_churn = pol.max_churn;
         p->created_height = created;
         p->deposited = totals[0];
         p->withdrawn = totals[1];
@@ -313,8 +344,12 @@ static int load_position(opg_hyper *h, opgi_reader *rd, opgi_hpos **out)
         p->weights = wt;
         p->n_weights = nw;
         p->vault = vault;
+        p->routes = routes;
+        p->n_routes = nr;
+        p->routed_in = routed_in;
     }
     if (bad) {
+        opgi_free(&h->alloc, routes, (size_t)nr * sizeof *routes);
         opgi_hvault_free(h, vault);
         opgi_free(&h->alloc, wt, (size_t)nw * sizeof *wt);
         opgi_free(&h->alloc, p, sizeof *p);
@@ -329,10 +364,8 @@ static int load_body(opg_hyper *h, opgi_reader *rd)
     char err[OPGI_ERRMSG_MAX];
     h->params.max_positions_per_owner = opgi_r_u32(rd);
     h->params.max_nodes = opgi_r_u32(rd);
-    if (h->load_version >= 2) {
-        opgi_r_dec(rd, &h->params.vault_node_cap);
-        h->params.vault_decimals_offset = opgi_r_u32(rd);
-    }
+    opgi_r_dec(rd, &h->params.vault_node_cap);
+    h->params.vault_decimals_offset = opgi_r_u32(rd);
     if (rd->bad || opgi_params_check(&opgi_hyper_param_table, &h->params, err) != OPG_OK)
         return OPG_ECORRUPT;
     int has = opgi_r_bool(rd);
@@ -377,11 +410,22 @@ static int load_body(opg_hyper *h, opgi_reader *rd)
             return rc;
         opgi_hyper_owner_add(h, &p->owner, 0);
     }
-    if (h->load_version >= 2) {
-        int rc = load_claims(h, rd);
-        if (rc)
-            return rc;
+    /* routes: each position's rules, and no cycle (destinations are all loaded now) */
+    for (size_t i = 0; i < h->n_pos; i++) {
+        const opgi_hpos *p = h->pos[i];
+        if (!p->n_routes)
+            continue;
+        if (opgi_hyper_check_routes(h, p, p->routes, p->n_routes) != OPG_OK)
+            return OPG_ECORRUPT;
+        int cyc = opgi_hyper_route_cycle(h, p, p->routes, p->n_routes);
+        if (cyc < 0)
+            return cyc;
+        if (cyc)
+            return OPG_ECORRUPT;
     }
+    int rc = load_claims(h, rd);
+    if (rc)
+        return rc;
     return opgi_r_finish(rd);
 }
 
@@ -396,10 +440,11 @@ int opg_hyper_load(opg_hyper **out, opg_registry *r, opg_splitter *s, const uint
     int rc = opgi_r_header(&rd, OPGI_KIND_HYPER, HYPER_VERSION, &version);
     if (rc)
         return rc;
+    if (version != HYPER_VERSION)
+        return OPG_EVERSION; /* version 1 had no vaults; its states are re-made, not read */
     opg_hyper *h;
     if ((rc = opgi_hyper_alloc(&h, r, s, NULL, alloc)) != OPG_OK)
         return rc;
-    h->load_version = version;
     if ((rc = load_body(h, &rd)) != OPG_OK) {
         opgi_hyper_release(h);
         return rc;

@@ -165,6 +165,8 @@ static int total_assets(assets *out, const opg_hyper *h, const opgi_hpos *p, opg
         if (opg_u256_add(&out->accrued, &out->accrued, &t) != OPG_OK)
             return OPG_EOVERFLOW;
     }
+    if (opg_u256_add(&out->accrued, &out->accrued, &p->routed_in) != OPG_OK)
+        return OPG_EOVERFLOW;
     if (opg_u256_add(&out->total, &out->staked, &out->accrued) != OPG_OK ||
         opg_u256_add(&out->total, &out->total, &p->vault->idle) != OPG_OK)
         return OPG_EOVERFLOW;
