@@ -1,8 +1,10 @@
 /*
- * test_hyper_vault.c - vaults (opg_hyper.h): the eight ERC-4626 functions worked out
- * by hand, the inflation attack, withdrawal claims slashed during unbonding, the
- * centralisation guard, transfers, conservation over random sequences, saved state,
- * failed calls and allocation failures.
+ * test_hyper_vault.c - vaults, host strategies and yield routing (opg_hyper.h): the
+ * eight ERC-4626 functions worked out by hand, the inflation attack, withdrawal
+ * claims slashed during unbonding, the centralisation guard, transfers, conservation
+ * over random sequences, saved state, a strategy callback returning each kind of
+ * garbage, the churn limit, routes and a routing cycle, failed calls and allocation
+ * failures at every point of a call and of an epoch.
  */
 #include "harness.h"
 #include "failalloc.h"
@@ -55,14 +57,17 @@ static void world_free(world *w)
     opg_registry_free(w->r);
 }
 
-static int add_node(world *w, unsigned n, uint64_t self)
+static int add_node_rate(world *w, unsigned n, uint64_t self, const char *rate);
+static int add_node(world *w, unsigned n, uint64_t self) { return add_node_rate(w, n, self, "0"); }
+
+static int add_node_rate(world *w, unsigned n, uint64_t self, const char *rate)
 {
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(n);
     c.consensus_key = id_n(1000 + n);
     c.roles = OPG_ROLE_ALL;
-    c.commission_rate = dec_of("0");
+    c.commission_rate = dec_of(rate);
     c.commission_max_rate = dec_of("1");
     c.commission_max_change_rate = dec_of("0.1");
     c.min_self_delegation = u64v(1);
@@ -646,6 +651,365 @@ static void test_epoch_reports(void)
     world_free(&w);
 }
 
+/* ------------------------------------------------------------- strategies */
+
+typedef struct strat {
+    int mode;
+    int calls;
+} strat;
+
+static int strategy_cb(opg_hyper_weight *out, size_t cap, size_t *count, void *user, const opg_id *position,
+                       opg_height height)
+{
+    (void)position;
+    (void)height;
+    strat *st = user;
+    st->calls++;
+    *count = 2;
+    out[0].node = id_n(1);
+    out[0].weight = dec_of("0.5");
+    out[1].node = id_n(2);
+    out[1].weight = dec_of("0.5");
+    switch (st->mode) {
+    case 0: return OPG_EINVARIANT;                                 /* an error of its own */
+    case 1: out[1].weight = dec_of("0.4"); break;                  /* adds up to 0.9 */
+    case 2: out[1].node = id_n(99); break;                         /* no such node */
+    case 3: out[1].node = id_n(3); break;                          /* commission 0.5 > 0.2 */
+    case 4: out[1].node = id_n(4); break;                          /* jailed */
+    case 5: *count = cap + 1; break;                               /* too many */
+    case 6: out[1].node = id_n(1); break;                          /* a node twice */
+    case 7: *count = 0; break;                                     /* none */
+    default: break;                                                /* good */
+    }
+    return OPG_OK;
+}
+
+static void test_strategy_garbage(void)
+{
+    world w;
+    CHECK_OK(world_new(&w, NULL));
+    for (unsigned i = 1; i <= 4; i++)
+        CHECK_OK(add_node_rate(&w, i, 1000, i == 3 ? "0.5" : "0"));
+    opg_id n4 = id_n(4);
+    CHECK_OK(opg_registry_end_block(w.r, 1, 10));
+    opg_id pos = id_n(500), owner = id_n(600);
+    opg_hyper_weight first[1] = {{id_n(1), dec_of("1")}};
+    opg_hyper_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.kind = OPG_HYPER_HOST;
+    pol.weights = first;
+    pol.n_weights = 1;
+    pol.cap = dec_of("1");
+    pol.max_nodes = 2;
+    pol.max_commission = dec_of("0.2");
+    pol.auto_compound = 1;
+    pol.rebalance_threshold = dec_of("0");
+    CHECK_OK(opg_hyper_position_create(w.h, &pos, &owner, &pol, 1));
+    opg_u256 amt = u64v(1000);
+    CHECK_OK(opg_hyper_deposit(w.h, &pos, &amt, 2, 20));
+    CHECK_OK(opg_registry_jail(w.r, &n4, OPG_TIME_FOREVER));
+    strat st = {0, 0};
+    CHECK_OK(opg_hyper_set_strategy_fn(w.h, strategy_cb, &st));
+    static const int want[8] = {OPG_EINVARIANT, OPG_EINVAL, OPG_ENOTFOUND, OPG_ESTATUS,
+                                OPG_ESTATUS,    OPG_EINVAL, OPG_EINVAL,    OPG_EINVAL};
+    opg_height height = 3;
+    for (int mode = 0; mode < 8; mode++, height++) {
+        st.mode = mode;
+        size_t done, nm, n;
+        CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, height, (opg_time)height * 10 + 200000));
+        const opg_hyper_move *m = opg_hyper_moves(w.h, &nm);
+        CHECK(nm >= 1 && m[0].kind == OPG_HYPER_STRATEGY && m[0].code == want[mode]);
+        /* the previous target stays: everything on node 1 */
+        opg_hyper_weight t[4];
+        CHECK_OK(opg_hyper_targets(t, 4, &n, w.h, &pos));
+        CHECK(n == 1 && opg_id_cmp(&t[0].node, &first[0].node) == 0);
+        CHECK(nm == 1); /* nothing moved */
+    }
+    st.mode = 8;
+    size_t done, nm, n;
+    CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, height, (opg_time)height * 10 + 200000));
+    const opg_hyper_move *m = opg_hyper_moves(w.h, &nm);
+    CHECK(m[0].kind == OPG_HYPER_STRATEGY && m[0].code == 0);
+    opg_hyper_weight t[4];
+    CHECK_OK(opg_hyper_targets(t, 4, &n, w.h, &pos));
+    CHECK(n == 2);
+    CHECK_DEC(t[0].weight, "0.5");
+    /* the rebalance followed: 500 moved to node 2 */
+    int redelegated = 0;
+    for (size_t i = 0; i < nm; i++)
+        if (m[i].kind == OPG_HYPER_REDELEGATE) {
+            CHECK_U256(m[i].amount, "500");
+            redelegated++;
+        }
+    CHECK(redelegated == 1);
+    CHECK(st.calls == 9);
+    /* saved and loaded (the callback is not state) */
+    size_t len;
+    CHECK_RC(opg_hyper_save(NULL, 0, &len, w.h), OPG_EBUFS);
+    uint8_t *buf = malloc(len);
+    CHECK_OK(opg_hyper_save(buf, len, &len, w.h));
+    opg_hyper *h2;
+    CHECK_OK(opg_hyper_load(&h2, w.r, w.s, buf, len, NULL));
+    CHECK_OK(opg_hyper_targets(t, 4, &n, h2, &pos));
+    CHECK(n == 2);
+    opg_hyper_free(h2);
+    free(buf);
+    world_free(&w);
+}
+
+static void test_max_churn(void)
+{
+    world w;
+    CHECK_OK(world_new(&w, NULL));
+    CHECK_OK(add_node(&w, 1, 1000));
+    CHECK_OK(add_node(&w, 2, 1000));
+    CHECK_OK(opg_registry_end_block(w.r, 1, 10));
+    opg_id pos = id_n(500), owner = id_n(600);
+    opg_hyper_weight on1[1] = {{id_n(1), dec_of("1")}}, on2[1] = {{id_n(2), dec_of("1")}};
+    opg_hyper_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.kind = OPG_HYPER_FIXED;
+    pol.weights = on1;
+    pol.n_weights = 1;
+    pol.cap = dec_of("1");
+    pol.max_nodes = 1;
+    pol.rebalance_threshold = dec_of("0");
+    CHECK_OK(opg_hyper_position_create(w.h, &pos, &owner, &pol, 1));
+    opg_u256 amt = u64v(1000);
+    CHECK_OK(opg_hyper_deposit(w.h, &pos, &amt, 2, 20));
+    pol.weights = on2;
+    pol.max_churn = dec_of("0.15");
+    CHECK_OK(opg_hyper_position_set_policy(w.h, &pos, &pol));
+    /* each epoch moves trunc(1000 * 0.15) = 150 at most */
+    for (opg_height e = 0; e < 3; e++) {
+        size_t done, nm;
+        CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, 3 + e, 30 + (opg_time)e));
+        const opg_hyper_move *m = opg_hyper_moves(w.h, &nm);
+        opg_u256 moved = u64v(0);
+        for (size_t i = 0; i < nm; i++)
+            if (m[i].kind == OPG_HYPER_REDELEGATE)
+                CHECK_OK(opg_u256_add(&moved, &moved, &m[i].amount));
+        CHECK_U256(moved, "150");
+    }
+    opg_hyper_position_info pi;
+    CHECK_OK(opg_hyper_position_get(&pi, w.h, &pos));
+    CHECK_DEC(pi.max_churn, "0.15");
+    pol.max_churn = dec_of("1.1");
+    CHECK_RC(opg_hyper_position_set_policy(w.h, &pos, &pol), OPG_EINVAL);
+    world_free(&w);
+}
+
+/* ----------------------------------------------------------------- routes */
+
+static void test_routes_and_cycle(void)
+{
+    world w;
+    CHECK_OK(world_new(&w, NULL));
+    CHECK_OK(add_node(&w, 1, 100));
+    CHECK_OK(opg_registry_end_block(w.r, 1, 10));
+    opg_id a = id_n(500), b = id_n(501), c = id_n(502), owner = id_n(600), acct = id_n(700), n1 = id_n(1);
+    opg_hyper_weight wts[1] = {{n1, dec_of("1")}};
+    opg_hyper_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.kind = OPG_HYPER_FIXED;
+    pol.weights = wts;
+    pol.n_weights = 1;
+    pol.cap = dec_of("1");
+    pol.max_nodes = 1;
+    pol.rebalance_threshold = dec_of("0.5");
+    pol.auto_compound = 0;
+    CHECK_OK(opg_hyper_position_create(w.h, &a, &owner, &pol, 1));
+    CHECK_OK(opg_hyper_position_create(w.h, &b, &owner, &pol, 1));
+    pol.auto_compound = 1;
+    CHECK_OK(opg_hyper_position_create(w.h, &c, &owner, &pol, 1));
+    opg_u256 amt = u64v(900);
+    CHECK_OK(opg_hyper_deposit(w.h, &a, &amt, 2, 20));
+    /* a: a quarter each to an account, the pool and position c; the rest paid out */
+    opg_hyper_route r[4];
+    memset(r, 0, sizeof r);
+    r[0].kind = OPG_HYPER_ROUTE_ACCOUNT;
+    r[0].dst = acct;
+    r[0].share = dec_of("0.25");
+    r[1].kind = OPG_HYPER_ROUTE_COMMUNITY_POOL;
+    r[1].share = dec_of("0.25");
+    r[2].kind = OPG_HYPER_ROUTE_POSITION;
+    r[2].dst = c;
+    r[2].share = dec_of("0.25");
+    CHECK_OK(opg_hyper_set_routes(w.h, &a, r, 3));
+    /* node 1: 1000 tokens, 1000 allocated: a earns 900 */
+    opg_u256 fees = u64v(1000);
+    CHECK_OK(opg_splitter_allocate_to_node(w.s, &n1, &fees));
+    opg_splitter_totals before_t, after_t;
+    opg_splitter_totals_get(&before_t, w.s);
+    size_t done, nm;
+    CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, 3, 30));
+    const opg_hyper_move *m = opg_hyper_moves(w.h, &nm);
+    int routes = 0, compound = 0;
+    for (size_t i = 0; i < nm; i++) {
+        if (m[i].kind == OPG_HYPER_ROUTE) {
+            CHECK_U256(m[i].amount, "225");
+            CHECK(m[i].code == (int)r[routes].kind && opg_id_cmp(&m[i].dst, &r[routes].dst) == 0);
+            routes++;
+        } else if (m[i].kind == OPG_HYPER_PAYOUT) {
+            CHECK(opg_id_cmp(&m[i].position, &a) == 0);
+            CHECK_U256(m[i].amount, "225");
+        } else if (m[i].kind == OPG_HYPER_COMPOUND) {
+            /* c comes after a: the 225 routed to it compounds in the same epoch */
+            CHECK(opg_id_cmp(&m[i].position, &c) == 0);
+            CHECK_U256(m[i].amount, "225");
+            compound++;
+        }
+    }
+    CHECK(routes == 3 && compound == 1);
+    opg_splitter_totals_get(&after_t, w.s);
+    opg_dec pool_diff;
+    CHECK_OK(opg_dec_sub(&pool_diff, &after_t.community_pool, &before_t.community_pool));
+    CHECK_DEC(pool_diff, "225");
+    CHECK_OK(opg_registry_check(w.r));
+    CHECK_OK(opg_splitter_check(w.s));
+
+    /* cycles: a -> c; c -> b; b -> a closes one */
+    opg_hyper_route x[1];
+    memset(x, 0, sizeof x);
+    x[0].kind = OPG_HYPER_ROUTE_POSITION;
+    x[0].share = dec_of("0.5");
+    x[0].dst = b;
+    CHECK_OK(opg_hyper_set_routes(w.h, &c, x, 1));
+    x[0].dst = a;
+    hashes h0, h1;
+    take_hashes(&h0, &w);
+    CHECK_RC(opg_hyper_set_routes(w.h, &b, x, 1), OPG_EINVAL);
+    take_hashes(&h1, &w);
+    CHECK(same_hashes(&h0, &h1));
+    x[0].dst = b;
+    CHECK_RC(opg_hyper_set_routes(w.h, &b, x, 1), OPG_EINVAL); /* itself */
+    x[0].dst = id_n(999);
+    CHECK_RC(opg_hyper_set_routes(w.h, &b, x, 1), OPG_ENOTFOUND);
+    x[0].dst = acct;
+    x[0].kind = OPG_HYPER_ROUTE_COMMUNITY_POOL;
+    CHECK_RC(opg_hyper_set_routes(w.h, &b, x, 1), OPG_EINVAL); /* a pool route names nobody */
+    r[0].share = dec_of("0.6");
+    r[1].share = dec_of("0.6");
+    CHECK_RC(opg_hyper_set_routes(w.h, &b, r, 2), OPG_EINVAL); /* above 1 */
+    /* a destination cannot close */
+    CHECK_RC(opg_hyper_position_close(w.h, &b), OPG_ESTATUS);
+    opg_hyper_route got[8];
+    size_t n;
+    CHECK_OK(opg_hyper_routes(got, 8, &n, w.h, &a));
+    CHECK(n == 3 && got[2].kind == OPG_HYPER_ROUTE_POSITION);
+    CHECK_OK(opg_hyper_set_routes(w.h, &c, NULL, 0));
+    CHECK_OK(opg_hyper_position_close(w.h, &b));
+    world_free(&w);
+}
+
+/* An epoch over vaults, a HOST position, routes and plain positions, failing each
+ * allocation in turn: OPG_ENOMEM, no state hash changed, and the retry equals a
+ * clean run. */
+static int good_strategy(opg_hyper_weight *out, size_t cap, size_t *count, void *user, const opg_id *position,
+                         opg_height height)
+{
+    (void)user;
+    (void)position;
+    (void)height;
+    (void)cap;
+    *count = 2;
+    out[0].node = id_n(2);
+    out[0].weight = dec_of("0.3");
+    out[1].node = id_n(1);
+    out[1].weight = dec_of("0.7");
+    return OPG_OK;
+}
+
+static void build_epoch_world(world *w, const opg_allocator *a)
+{
+    CHECK_OK(vault_world(w, a, 2, 1000, "2"));
+    opg_id v = id_n(500), x = id_n(601), hp = id_n(510), pp = id_n(511), owner = id_n(600), n1 = id_n(1),
+           n2 = id_n(2);
+    opg_u256 amt = u64v(5000), out;
+    CHECK_OK(opg_hyper_vault_deposit(&out, w->h, &v, &x, &amt, 2, 20));
+    opg_hyper_weight first[1] = {{n1, dec_of("1")}};
+    opg_hyper_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.kind = OPG_HYPER_HOST;
+    pol.weights = first;
+    pol.n_weights = 1;
+    pol.cap = dec_of("0.8");
+    pol.max_nodes = 2;
+    pol.max_commission = dec_of("1");
+    pol.auto_compound = 1;
+    pol.max_churn = dec_of("0.2");
+    CHECK_OK(opg_hyper_position_create(w->h, &hp, &owner, &pol, 2));
+    CHECK_OK(opg_hyper_deposit(w->h, &hp, &amt, 2, 20));
+    pol.kind = OPG_HYPER_FIXED;
+    pol.auto_compound = 0;
+    CHECK_OK(opg_hyper_position_create(w->h, &pp, &owner, &pol, 2));
+    CHECK_OK(opg_hyper_deposit(w->h, &pp, &amt, 2, 20));
+    opg_hyper_route r[2];
+    memset(r, 0, sizeof r);
+    r[0].kind = OPG_HYPER_ROUTE_POSITION;
+    r[0].dst = v;
+    r[0].share = dec_of("0.5");
+    r[1].kind = OPG_HYPER_ROUTE_COMMUNITY_POOL;
+    r[1].share = dec_of("0.1");
+    CHECK_OK(opg_hyper_set_routes(w->h, &pp, r, 2));
+    CHECK_OK(opg_hyper_set_strategy_fn(w->h, good_strategy, NULL));
+    opg_u256 fees = u64v(7777);
+    CHECK_OK(opg_splitter_allocate_to_node(w->s, &n1, &fees));
+    CHECK_OK(opg_splitter_allocate_to_node(w->s, &n2, &fees));
+}
+
+static void test_epoch_allocation_failures(void)
+{
+    uint8_t clean[3][32];
+    size_t clean_moves = 0;
+    unsigned long n;
+    for (n = 0;; n++) {
+        failalloc fa;
+        failalloc_init(&fa, 0);
+        opg_allocator a = failalloc_allocator(&fa);
+        world w;
+        build_epoch_world(&w, &a);
+        hashes before, after;
+        hashes_nofail(&fa, &before, &w);
+        fa.fail_at = n ? fa.calls + n : 0;
+        size_t done;
+        int rc = opg_hyper_epoch(&done, w.h, NULL, 0, 3, 30);
+        unsigned long failures = fa.failures;
+        fa.fail_at = 0;
+        size_t nm;
+        opg_hyper_moves(w.h, &nm);
+        if (rc) {
+            CHECK_RC(rc, OPG_ENOMEM);
+            hashes_nofail(&fa, &after, &w);
+            CHECK(same_hashes(&before, &after));
+            CHECK(nm == 0);
+            /* the retry is a clean run */
+            CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, 3, 30));
+            opg_hyper_moves(w.h, &nm);
+        }
+        hashes x;
+        take_hashes(&x, &w);
+        if (n == 0) {
+            memcpy(clean[0], x.r, 32);
+            memcpy(clean[1], x.s, 32);
+            memcpy(clean[2], x.h, 32);
+            clean_moves = nm;
+            size_t nr;
+            opg_hyper_vault_reports(w.h, &nr);
+            CHECK(nr == 1);
+        } else {
+            CHECK(memcmp(clean[0], x.r, 32) == 0 && memcmp(clean[1], x.s, 32) == 0 &&
+                  memcmp(clean[2], x.h, 32) == 0);
+            CHECK(nm == clean_moves);
+        }
+        world_free(&w);
+        CHECK(fa.live_bytes == 0);
+        if (n > 0 && failures == 0)
+            break;
+    }
+    printf("  epoch allocation failure points: %lu, %zu moves\n", n - 1, clean_moves);
+}
+
 int main(void)
 {
     RUN(test_rounding_by_hand);
@@ -658,5 +1022,9 @@ int main(void)
     RUN(test_save_load_and_corruption);
     RUN(test_allocation_failures);
     RUN(test_epoch_reports);
+    RUN(test_strategy_garbage);
+    RUN(test_max_churn);
+    RUN(test_routes_and_cycle);
+    RUN(test_epoch_allocation_failures);
     return harness_done();
 }
