@@ -97,7 +97,10 @@ typedef struct opg_hyper_params {
      * that vaults together may hold after a vault deposit, as a fraction; default 1
      * (no guard), 0..1. A vault deposit whose part on some node would take the vaults'
      * tokens on that node above cap x the node's tokens is refused (OPG_ELIMIT): the
-     * guard refuses, it does not redirect. Checked at vault deposits and mints. */
+     * guard refuses, it does not redirect. Checked at vault deposits and mints, for
+     * each node part: O(positions) then (it sums the vaults' delegations to the node).
+     * Compounding and rebalancing at epochs are not checked against it: a vault's
+     * position there follows its policy's cap only. */
     opg_dec vault_node_cap;
     /* "hyper.vault_decimals_offset": d in the virtual shares 10^d of vaults created
      * from now (each vault keeps the d it was created with); default 6, 0..18. */
@@ -301,10 +304,13 @@ typedef struct opg_hyper_score {
 
 /*
  * The epoch boundary. `scores` (may be NULL: keep the last epoch's scores) replace
- * the stored performance scores; ids naming no node are ignored. Then, from one
- * snapshot of the nodes taken now (power, status, jailed, commission), for every
- * position in position id order:
- *   1. withdraw the rewards of each of its delegations (operator id order);
+ * the stored performance scores; ids naming no node are ignored. The host strategy
+ * (if set) is asked for every HOST position's targets (see opg_hyper_set_strategy_fn;
+ * one STRATEGY move each, first in the moves). Then, from one snapshot of the nodes
+ * taken now (power, status, jailed, commission), for every position in position id
+ * order:
+ *   1. withdraw the rewards of each of its delegations (operator id order), apply its
+ *      routes to them (ROUTE moves) and add what other positions routed to it;
  *   2. auto-compound: split what was withdrawn by the target weights and delegate
  *      each part (COMPOUND); what cannot be compounded (no target node, a refused
  *      delegation) and all rewards of other positions are a PAYOUT to the owner;
@@ -312,7 +318,9 @@ typedef struct opg_hyper_score {
  *      (quo_truncate) exceeds rebalance_threshold, the targets are split(T, w);
  *      over-weight nodes (largest surplus first, ties by operator id) redelegate to
  *      under-weight nodes (largest deficit first, ties by id), min(surplus, deficit)
- *      per move, through opg_registry_redelegate.
+ *      per move (and at most what max_churn leaves), through opg_registry_redelegate.
+ * Vaults are positions here: their PAYOUT moves become their idle tokens, and after
+ * the epoch opg_hyper_vault_reports gives every vault's share price.
  * A move the registry refuses is not forced: it is reported as a SKIPPED move with
  * the registry's code and the epoch goes on (a source refused as OPG_ETRANSITIVE or
  * OPG_EINSOLVENT is not tried again in this epoch; other refusals only skip that
