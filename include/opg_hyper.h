@@ -93,6 +93,18 @@ typedef struct opg_hyper_params {
      * default 32, 1..1000. Checked when a policy is set; lowering it leaves existing
      * positions as they are. */
     uint32_t max_nodes;
+    /* "hyper.vault_node_cap": the centralisation guard. The most of one node's tokens
+     * that vaults together may hold after a vault deposit, as a fraction; default 1
+     * (no guard), 0..1. A vault deposit whose part on some node would take the vaults'
+     * tokens on that node above cap x the node's tokens is refused (OPG_ELIMIT): the
+     * guard refuses, it does not redirect. Checked at vault deposits and mints, for
+     * each node part: O(positions) then (it sums the vaults' delegations to the node).
+     * Compounding and rebalancing at epochs are not checked against it: a vault's
+     * position there follows its policy's cap only. */
+    opg_dec vault_node_cap;
+    /* "hyper.vault_decimals_offset": d in the virtual shares 10^d of vaults created
+     * from now (each vault keeps the d it was created with); default 6, 0..18. */
+    uint32_t vault_decimals_offset;
 } opg_hyper_params;
 
 /* Fills *params with the documented defaults. */
@@ -125,8 +137,9 @@ OPG_API const char *opg_hyper_param_key(size_t i);
 /* --------------------------------------------------------------- policies */
 
 typedef enum opg_hyper_policy_kind {
-    OPG_HYPER_FIXED = 1,      /* fixed weights over listed nodes */
-    OPG_HYPER_PERFORMANCE = 2 /* follows power-weighted score x (1 - commission) */
+    OPG_HYPER_FIXED = 1,       /* fixed weights over listed nodes */
+    OPG_HYPER_PERFORMANCE = 2, /* follows power-weighted score x (1 - commission) */
+    OPG_HYPER_HOST = 3         /* weights from the host's strategy callback at each epoch */
 } opg_hyper_policy_kind;
 
 typedef struct opg_hyper_weight {
@@ -145,7 +158,33 @@ typedef struct opg_hyper_policy {
     uint32_t max_nodes;          /* 1..hyper.max_nodes */
     int auto_compound;           /* 0 or 1: rewards re-delegated at each epoch */
     opg_dec rebalance_threshold; /* 0..1: rebalance when some node drifts by more */
+    /* 0..1: the most of the position's tokens one epoch's rebalance may move (the
+     * redelegated amounts add up to at most trunc(tokens x max_churn)); 0: no limit */
+    opg_dec max_churn;
 } opg_hyper_policy;
+
+/*
+ * Host strategies (OPG_HYPER_HOST). The policy's weights (FIXED rules, but may be
+ * empty) are its targets until the first epoch. At each opg_hyper_epoch, before
+ * anything moves, the callback is asked, for every HOST position in id order, for its
+ * new target weights: into out[cap] (cap = the policy's max_nodes), *count how many.
+ * The library then checks them; the answer is taken only if the callback returned
+ * OPG_OK with 1..cap distinct nodes, weights > 0 adding up to exactly 1 (10^18 raw),
+ * every node existing (else OPG_ENOTFOUND) and eligible: bonded, not jailed and
+ * commission <= max_commission (else OPG_ESTATUS); weights not adding up to 1, a
+ * count out of range or a node twice is OPG_EINVAL; a callback's own error code is
+ * kept as it is. A refused answer leaves the previous target in place. Either way
+ * the epoch reports it as an OPG_HYPER_STRATEGY move of the position with code 0
+ * (taken) or the reason. The targets of a HOST position are then its weights over
+ * the nodes eligible now, normalised and capped as for FIXED. The library enforces
+ * every registry rule, the cap, max_nodes and max_churn on the result. Without a
+ * callback HOST positions keep their targets and nothing is reported.
+ * The callback must not call into the handle, its registry or its splitter.
+ */
+typedef int (*opg_hyper_strategy_fn)(opg_hyper_weight *out, size_t cap, size_t *count, void *user,
+                                     const opg_id *position, opg_height height);
+/* Sets (fn NULL: clears) the strategy callback. Not state: set it again after load. */
+OPG_API int opg_hyper_set_strategy_fn(opg_hyper *h, opg_hyper_strategy_fn fn, void *user);
 
 /* ------------------------------------------------------------- the output */
 
@@ -160,6 +199,16 @@ typedef enum opg_hyper_move_kind {
                                  moved: redelegation src->dst of amount, compounding into
                                  dst (src zero), or withdrawing the rewards of the
                                  delegation to src (dst zero, amount 0) */
+    OPG_HYPER_MATURED = 8,    /* a vault's withdrawal claim of owner (the holder) matured
+                                 at opg_hyper_end_block with amount (after slashes):
+                                 claimable with opg_hyper_vault_claim */
+    OPG_HYPER_STRATEGY = 10,  /* the host strategy's answer for position at an epoch:
+                                 code 0 taken, else why it was refused */
+    OPG_HYPER_ROUTE = 11,     /* amount of position's rewards routed to dst: code 1
+                                 an account (credit it), 2 the community pool (funded
+                                 already), 3 a position (held for its next turn) */
+    OPG_HYPER_CLAIM = 9,      /* amount of a vault (position) to credit to owner (the
+                                 holder): taken from the vault id's account */
     OPG_HYPER_REFUND = 7      /* amount of a deposit that was not delegated: credit owner.
                                  Never produced by a correct library: only if the registry
                                  refused a part the deposit's checks passed (an internal
@@ -255,10 +304,13 @@ typedef struct opg_hyper_score {
 
 /*
  * The epoch boundary. `scores` (may be NULL: keep the last epoch's scores) replace
- * the stored performance scores; ids naming no node are ignored. Then, from one
- * snapshot of the nodes taken now (power, status, jailed, commission), for every
- * position in position id order:
- *   1. withdraw the rewards of each of its delegations (operator id order);
+ * the stored performance scores; ids naming no node are ignored. The host strategy
+ * (if set) is asked for every HOST position's targets (see opg_hyper_set_strategy_fn;
+ * one STRATEGY move each, first in the moves). Then, from one snapshot of the nodes
+ * taken now (power, status, jailed, commission), for every position in position id
+ * order:
+ *   1. withdraw the rewards of each of its delegations (operator id order), apply its
+ *      routes to them (ROUTE moves) and add what other positions routed to it;
  *   2. auto-compound: split what was withdrawn by the target weights and delegate
  *      each part (COMPOUND); what cannot be compounded (no target node, a refused
  *      delegation) and all rewards of other positions are a PAYOUT to the owner;
@@ -266,7 +318,9 @@ typedef struct opg_hyper_score {
  *      (quo_truncate) exceeds rebalance_threshold, the targets are split(T, w);
  *      over-weight nodes (largest surplus first, ties by operator id) redelegate to
  *      under-weight nodes (largest deficit first, ties by id), min(surplus, deficit)
- *      per move, through opg_registry_redelegate.
+ *      per move (and at most what max_churn leaves), through opg_registry_redelegate.
+ * Vaults are positions here: their PAYOUT moves become their idle tokens, and after
+ * the epoch opg_hyper_vault_reports gives every vault's share price.
  * A move the registry refuses is not forced: it is reported as a SKIPPED move with
  * the registry's code and the epoch goes on (a source refused as OPG_ETRANSITIVE or
  * OPG_EINSOLVENT is not tried again in this epoch; other refusals only skip that
@@ -305,6 +359,7 @@ typedef struct opg_hyper_position_info {
     uint32_t max_nodes;
     int auto_compound;
     opg_dec rebalance_threshold;
+    opg_dec max_churn;
     opg_height created_height;
     opg_u256 deposited;          /* every amount deposited */
     opg_u256 withdrawn;          /* every amount put into unbonding by withdrawals */
@@ -312,6 +367,8 @@ typedef struct opg_hyper_position_info {
     opg_u256 paid_out;           /* every reward reported as PAYOUT */
     opg_u256 staked;             /* its delegations' tokens now (registry rounding) */
     size_t n_delegations;        /* its delegations now */
+    opg_u256 routed_in;          /* routed here by other positions, held for its next turn */
+    size_t n_routes;             /* its routes (opg_hyper_routes) */
 } opg_hyper_position_info;
 
 /* OPG_ENOTFOUND if there is no such position, OPG_EOVERFLOW if its delegations' tokens
@@ -332,6 +389,204 @@ OPG_API int opg_hyper_position_weights(opg_hyper_weight *out, size_t cap, size_t
  */
 OPG_API int opg_hyper_targets(opg_hyper_weight *out, size_t cap, size_t *count,
                               const opg_hyper *h, const opg_id *position);
+
+
+/* ---------------------------------------------------------- yield routing */
+
+/*
+ * Per position, rules that send shares of its rewards elsewhere at each epoch. Of the
+ * rewards an epoch withdraws for the position (step 1 of opg_hyper_epoch), each route
+ * takes trunc(rewards x share), in the order given, and reports an OPG_HYPER_ROUTE
+ * move (code = the route kind):
+ *   ACCOUNT         credit dst with it (as a PAYOUT, to another account);
+ *   COMMUNITY_POOL  the library funds the splitter's community pool with it
+ *                   (opg_splitter_fund_community_pool; dst all zero bytes). A refusal
+ *                   is a SKIPPED move and the part stays with the position;
+ *   POSITION        hyper holds it for position dst (no host action) and adds it to
+ *                   dst's rewards at dst's next turn in an epoch (this epoch if dst
+ *                   comes later in id order): compounded or paid out as dst's own.
+ *                   A vault destination counts it in its total assets meanwhile.
+ * What the routes leave (and what other positions routed here) is then compounded or
+ * paid out as before. Routed-in tokens are not routed again.
+ */
+#define OPG_HYPER_MAX_ROUTES 8
+
+typedef enum opg_hyper_route_kind {
+    OPG_HYPER_ROUTE_ACCOUNT = 1,
+    OPG_HYPER_ROUTE_COMMUNITY_POOL = 2,
+    OPG_HYPER_ROUTE_POSITION = 3
+} opg_hyper_route_kind;
+
+typedef struct opg_hyper_route {
+    opg_hyper_route_kind kind;
+    opg_id dst;    /* the account or position; zero for the community pool */
+    opg_dec share; /* > 0; the shares of a position's routes add up to at most 1 */
+} opg_hyper_route;
+
+/*
+ * Replaces the position's routes (n 0: none). OPG_EINVAL: more than
+ * OPG_HYPER_MAX_ROUTES, a kind unknown, a share 0 or the shares above 1, a pool route
+ * with a dst, a route listed twice, a position routing to itself, or a routing cycle
+ * (following POSITION routes from a destination leads back to the position);
+ * OPG_ENOTFOUND: a POSITION destination that does not exist; OPG_ENOMEM. Atomic.
+ * A position that is a route's destination, or holds routed-in tokens, cannot be
+ * closed (OPG_ESTATUS).
+ */
+OPG_API int opg_hyper_set_routes(opg_hyper *h, const opg_id *position, const opg_hyper_route *routes,
+                                 size_t n);
+/* The position's routes into out[cap]; *count how many. OPG_EBUFS if cap is too small. */
+OPG_API int opg_hyper_routes(opg_hyper_route *out, size_t cap, size_t *count, const opg_hyper *h,
+                             const opg_id *position);
+
+/* ----------------------------------------------------------------- vaults */
+
+/*
+ * A vault is a position whose ownership is fungible shares held by many accounts, in
+ * the manner of an ERC-4626 tokenised vault. Its id is the delegator account (as for
+ * every position) and it is its own owner: the position's PAYOUT moves are credited
+ * by the host to the vault id's account and held there as the vault's idle tokens.
+ *
+ * Total assets, at a height:
+ *     A = staked + accrued + idle
+ *   staked  the vault's delegations' tokens now (truncated, as opg_hyper_position_get):
+ *           a slash of a node lowers its tokens and so enters A through here;
+ *   accrued the rewards of its delegations not yet withdrawn (each truncated), and
+ *           rewards other positions routed to it, held for its next epoch turn;
+ *   idle    tokens the vault id's account holds for the vault: rewards paid out by the
+ *           registry when a deposit or withdrawal settled a delegation, rewards an
+ *           epoch could not compound, and the rounding remainder of matured claims.
+ *           A vault deposit delegates the idle tokens along with the deposit.
+ * Queued withdrawals are not in A: their tokens left with the shares they burned.
+ *
+ * Shares, with S the shares in issue and v = 10^d virtual shares (d is the vault's
+ * decimals offset; OpenZeppelin's defence against the first-depositor inflation attack):
+ *   to_shares(a, round) = round(a * (S + v) / (A + 1))
+ *   to_assets(s, round) = round(s * (A + 1) / (S + v))
+ *   deposit(a)  issues to_shares(a, down)   (the vault's benefit)
+ *   mint(s)     costs  to_assets(s, up)
+ *   withdraw(a) burns  to_shares(a, up)
+ *   redeem(s)   pays   to_assets(s, down)
+ * A donation (stake added to the vault's id by hand, or rewards) raises A for every
+ * holder: with the virtual shares and assets an attacker holding s of S shares keeps at
+ * most s / (S + v) of it, so skewing the price costs more than it can take. A deposit or
+ * mint that would issue 0 shares is refused (OPG_EZERO) rather than taking the assets.
+ *
+ * Withdrawals queue through unbonding: withdraw / redeem burns the shares now, takes
+ * what it can from idle and undelegates the rest pro rata (opg_hyper_withdraw's rule),
+ * and fixes a claim: its idle part and, per node, the tokens put into unbonding. At
+ * opg_hyper_end_block of a block whose time reaches a claim's completion the claim
+ * matures: each node part becomes trunc(part x balance / initial balance) of the
+ * vault's unbonding entries of that node and completion time, so a slash during
+ * unbonding reduces every queued claim on that node pro rata (the rounding remainder
+ * is idle). The holder then takes it with opg_hyper_vault_claim.
+ *
+ * Money, as the host sees it: the host debits the depositor the assets of a
+ * deposit or mint, and the vault id's account the idle tokens it delegates; the
+ * registry's end_block pays matured unbonding entries to the vault id; CLAIM moves
+ * move tokens from the vault id's account to the holder. The vault id's account then
+ * always holds idle + queued_idle + claimable (opg_hyper_vault_info).
+ *
+ * opg_hyper_deposit and opg_hyper_withdraw refuse a vault (OPG_ESTATUS): shares would
+ * no longer describe it. opg_hyper_epoch treats vaults as positions (auto_compound is
+ * required of a vault policy); a vault's PAYOUT moves become idle.
+ */
+
+typedef struct opg_hyper_vault_info {
+    opg_u256 total_assets;  /* A at the height asked */
+    opg_u256 staked, accrued, idle;
+    opg_u256 total_shares;  /* S */
+    opg_u256 queued;        /* claims not yet matured (nominal, before slashes) */
+    opg_u256 queued_idle;   /* the part of `queued` taken from idle: still in the vault
+                               id's account */
+    opg_u256 claimable;     /* claims matured and not yet claimed */
+    uint32_t decimals_offset;
+    size_t n_holders;       /* accounts with shares or claims */
+    opg_dec share_price;    /* to_assets(10^18 shares) / 10^18, truncated: assets per share */
+} opg_hyper_vault_info;
+
+/* Creates vault `vault` (a position owned by itself) with `policy`, which must set
+ * auto_compound. Errors as opg_hyper_position_create. */
+OPG_API int opg_hyper_vault_create(opg_hyper *h, const opg_id *vault, const opg_hyper_policy *policy,
+                                   opg_height height);
+
+/* Previews (no change): what deposit / mint / withdraw / redeem would issue, cost,
+ * burn or pay at this height, rounded as above. OPG_ENOTFOUND (no vault),
+ * OPG_EOVERFLOW. */
+OPG_API int opg_hyper_vault_preview_deposit(opg_u256 *shares, const opg_hyper *h, const opg_id *vault,
+                                            const opg_u256 *assets, opg_height height);
+OPG_API int opg_hyper_vault_preview_mint(opg_u256 *assets, const opg_hyper *h, const opg_id *vault,
+                                         const opg_u256 *shares, opg_height height);
+OPG_API int opg_hyper_vault_preview_withdraw(opg_u256 *shares, const opg_hyper *h, const opg_id *vault,
+                                             const opg_u256 *assets, opg_height height);
+OPG_API int opg_hyper_vault_preview_redeem(opg_u256 *assets, const opg_hyper *h, const opg_id *vault,
+                                           const opg_u256 *shares, opg_height height);
+
+/*
+ * deposit: `assets` (debited from `holder` by the host) buys preview_deposit shares
+ * for `holder`; mint: `shares` for `holder` cost preview_mint assets (the host debits
+ * *assets_out). The assets plus the vault's idle are delegated by the position's
+ * targets (DELEGATE moves), under the centralisation guard. All-or-nothing. Errors:
+ * OPG_EINVAL, OPG_ENOTFOUND, OPG_EZERO (0 assets or 0 shares), OPG_ELIMIT (the guard),
+ * OPG_EOVERFLOW, the errors of opg_hyper_deposit, OPG_ENOMEM. *_out may be NULL.
+ */
+OPG_API int opg_hyper_vault_deposit(opg_u256 *shares_out, opg_hyper *h, const opg_id *vault,
+                                    const opg_id *holder, const opg_u256 *assets, opg_height height,
+                                    opg_time now);
+OPG_API int opg_hyper_vault_mint(opg_u256 *assets_out, opg_hyper *h, const opg_id *vault,
+                                 const opg_id *holder, const opg_u256 *shares, opg_height height,
+                                 opg_time now);
+/*
+ * withdraw: burns preview_withdraw(assets) of holder's shares for a claim of `assets`;
+ * redeem: burns `shares` for a claim of preview_redeem(shares). The claim's node parts
+ * are what the registry put into unbonding (its share rounding may make a part up to
+ * one base unit smaller: that stays with the vault). *claim_id (may be NULL) receives
+ * the claim's id, *out (may be NULL) the shares burned (withdraw) or the assets of the
+ * claim (redeem). All-or-nothing. Errors: OPG_EINVAL, OPG_ENOTFOUND, OPG_EZERO,
+ * OPG_EUNDERFLOW (holder's shares too few, or more than idle plus staked: run an epoch
+ * so the accrued rewards compound), the errors of opg_hyper_withdraw, OPG_ENOMEM.
+ */
+OPG_API int opg_hyper_vault_withdraw(opg_u256 *shares_out, uint64_t *claim_id, opg_hyper *h,
+                                     const opg_id *vault, const opg_id *holder, const opg_u256 *assets,
+                                     opg_height height, opg_time now);
+OPG_API int opg_hyper_vault_redeem(opg_u256 *assets_out, uint64_t *claim_id, opg_hyper *h,
+                                   const opg_id *vault, const opg_id *holder, const opg_u256 *shares,
+                                   opg_height height, opg_time now);
+/* Moves `shares` of vault from `from` to `to` (from == to is allowed: no change).
+ * OPG_EINVAL, OPG_ENOTFOUND, OPG_EZERO, OPG_EUNDERFLOW, OPG_ENOMEM; atomic.
+ * O(log holders) plus the insert of a new holder. */
+OPG_API int opg_hyper_vault_transfer(opg_hyper *h, const opg_id *vault, const opg_id *from,
+                                     const opg_id *to, const opg_u256 *shares);
+/* Pays `holder` every matured claim of the vault (one CLAIM move); *amount (may be
+ * NULL) receives it. OPG_ENOTFOUND (no vault or holder), OPG_EZERO (nothing matured). */
+OPG_API int opg_hyper_vault_claim(opg_u256 *amount, opg_hyper *h, const opg_id *vault, const opg_id *holder);
+
+/*
+ * Call once per block, BEFORE opg_registry_end_block of that block and with the same
+ * time: matures every vault claim whose completion time is at or before now (MATURED
+ * moves), reading the vault's unbonding entries before the registry pays them out.
+ * The claims wait in a queue by completion time, so the cost is O(log claims) plus
+ * what matures (each part: O(entries completing at that time)), not a scan of vaults.
+ * OPG_ESTATUS if a due claim's unbonding entries are gone (the registry's end_block ran
+ * first); OPG_ENOMEM. All-or-nothing.
+ */
+OPG_API int opg_hyper_end_block(opg_hyper *h, opg_height height, opg_time now);
+
+OPG_API int opg_hyper_vault_get(opg_hyper_vault_info *out, const opg_hyper *h, const opg_id *vault,
+                                opg_height height);
+/* holder's shares and its matured, unclaimed claims (0 and 0 for an unknown holder). */
+OPG_API int opg_hyper_vault_balance(opg_u256 *shares, opg_u256 *claimable, const opg_hyper *h,
+                                    const opg_id *vault, const opg_id *holder);
+OPG_API int opg_hyper_vault_holder_at(opg_id *holder, const opg_hyper *h, const opg_id *vault, size_t i);
+
+typedef struct opg_hyper_vault_report {
+    opg_id vault;
+    opg_u256 total_assets;
+    opg_u256 total_shares;
+    opg_dec share_price;
+} opg_hyper_vault_report;
+/* The share price of every vault after the last successful opg_hyper_epoch, in vault
+ * id order; same lifetime as the moves. */
+OPG_API const opg_hyper_vault_report *opg_hyper_vault_reports(const opg_hyper *h, size_t *count);
 
 /* ----------------------------------------------------------- saved state */
 

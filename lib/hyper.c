@@ -18,6 +18,9 @@ static const opgi_param hyper_params[] = {
     {"hyper.max_positions_per_owner", OPGI_PARAM_U32,
      offsetof(opg_hyper_params, max_positions_per_owner), "1", "1000000"},
     {"hyper.max_nodes", OPGI_PARAM_U32, offsetof(opg_hyper_params, max_nodes), "1", "1000"},
+    {"hyper.vault_decimals_offset", OPGI_PARAM_U32, offsetof(opg_hyper_params, vault_decimals_offset), "0",
+     "18"},
+    {"hyper.vault_node_cap", OPGI_PARAM_DEC, offsetof(opg_hyper_params, vault_node_cap), "0", "1"},
 };
 
 const opgi_param_table opgi_hyper_param_table = {hyper_params, OPGI_ARRAY_LEN(hyper_params),
@@ -28,6 +31,8 @@ void opg_hyper_params_init(opg_hyper_params *p)
     memset(p, 0, sizeof *p);
     p->max_positions_per_owner = 100;
     p->max_nodes = 32;
+    opg_dec_from_u64(&p->vault_node_cap, 1);
+    p->vault_decimals_offset = 6;
 }
 
 int opg_hyper_param_set(opg_hyper *h, const char *key, const char *value)
@@ -91,6 +96,8 @@ void opgi_hpos_free(opg_hyper *h, opgi_hpos *p)
     if (!p)
         return;
     opgi_free(&h->alloc, p->weights, (size_t)p->n_weights * sizeof *p->weights);
+    opgi_hvault_free(h, p->vault);
+    opgi_free(&h->alloc, p->routes, (size_t)p->n_routes * sizeof *p->routes);
     opgi_free(&h->alloc, p, sizeof *p);
 }
 
@@ -103,6 +110,10 @@ void opgi_hyper_release(opg_hyper *h)
     opgi_free(&a, h->owners, h->cap_owners * sizeof *h->owners);
     if (h->scores)
         opgi_free(&a, h->scores, (h->n_scores ? h->n_scores : 1) * sizeof *h->scores);
+    for (size_t i = 0; i < h->n_claims; i++)
+        opgi_hclaim_free(h, &h->claims[i]);
+    opgi_free(&a, h->claims, h->cap_claims * sizeof *h->claims);
+    opgi_free(&a, h->reports, h->cap_reports * sizeof *h->reports);
     opgi_free(&a, h->moves, h->cap_moves * sizeof *h->moves);
     opgi_free(&a, h->events, h->cap_events * sizeof *h->events);
     opgi_free(&a, h, sizeof *h);
@@ -225,8 +236,12 @@ int opgi_hyper_check_policy(opg_hyper *h, const opg_hyper_policy *p, int check_n
     opg_dec_from_u64(&one, 1);
     if (!p)
         return opgi_fail(h->err, OPG_EINVAL, "no policy", NULL);
-    if (p->kind != OPG_HYPER_FIXED && p->kind != OPG_HYPER_PERFORMANCE)
+    if (p->kind != OPG_HYPER_FIXED && p->kind != OPG_HYPER_PERFORMANCE && p->kind != OPG_HYPER_HOST)
         return opgi_fail(h->err, OPG_EINVAL, "unknown policy kind", NULL);
+    if (opg_dec_cmp(&p->max_churn, &one) > 0)
+        return opgi_fail(h->err, OPG_EINVAL, "max_churn must be in [0, 1]", NULL);
+    if (p->kind == OPG_HYPER_HOST && opg_dec_cmp(&p->max_commission, &one) > 0)
+        return opgi_fail(h->err, OPG_EINVAL, "max_commission must be in [0, 1]", NULL);
     if (opgi_dec_is_zero(&p->cap) || opg_dec_cmp(&p->cap, &one) > 0)
         return opgi_fail(h->err, OPG_EINVAL, "cap must be in (0, 1]", NULL);
     if (p->max_nodes == 0 || p->max_nodes > h->params.max_nodes)
@@ -240,6 +255,11 @@ int opgi_hyper_check_policy(opg_hyper *h, const opg_hyper_policy *p, int check_n
             return opgi_fail(h->err, OPG_EINVAL, "a performance policy lists no weights", NULL);
         if (opg_dec_cmp(&p->max_commission, &one) > 0)
             return opgi_fail(h->err, OPG_EINVAL, "max_commission must be in [0, 1]", NULL);
+        return OPG_OK;
+    }
+    if (p->kind == OPG_HYPER_HOST && p->n_weights == 0) {
+        if (p->weights)
+            return opgi_fail(h->err, OPG_EINVAL, "no weights: weights NULL", NULL);
         return OPG_OK;
     }
     if (!p->weights || p->n_weights == 0 || p->n_weights > p->max_nodes)
@@ -266,7 +286,7 @@ static int make_position(opgi_hpos **out, opg_hyper *h, const opg_hyper_policy *
     if (!q)
         return OPG_ENOMEM;
     memset(q, 0, sizeof *q);
-    if (p->kind == OPG_HYPER_FIXED) {
+    if (p->n_weights) {
         q->weights = opgi_alloc_array(&h->alloc, p->n_weights, sizeof *q->weights);
         if (!q->weights) {
             opgi_free(&h->alloc, q, sizeof *q);
@@ -279,7 +299,8 @@ static int make_position(opgi_hpos **out, opg_hyper *h, const opg_hyper_policy *
     q->kind = (uint8_t)p->kind;
     q->auto_compound = (uint8_t)p->auto_compound;
     q->max_nodes = p->max_nodes;
-    q->max_commission = p->kind == OPG_HYPER_PERFORMANCE ? p->max_commission : (opg_dec){{0, 0, 0, 0}};
+    q->max_commission = p->kind != OPG_HYPER_FIXED ? p->max_commission : (opg_dec){{0, 0, 0, 0}};
+    q->max_churn = p->max_churn;
     q->cap = p->cap;
     q->threshold = p->rebalance_threshold;
     *out = q;
@@ -291,6 +312,7 @@ static void call_begin(opg_hyper *h)
     h->err[0] = '\0';
     h->n_moves = 0;
     h->n_events = 0;
+    h->n_reports = 0;
 }
 
 /* The id has stake or a role in the registry already. */
@@ -358,6 +380,8 @@ int opg_hyper_position_set_policy(opg_hyper *h, const opg_id *position, const op
     int rc = opgi_hyper_check_policy(h, policy, 1);
     if (rc)
         return rc;
+    if (p->vault && !policy->auto_compound)
+        return opgi_fail(h->err, OPG_EINVAL, "a vault's policy must auto-compound", NULL);
     opgi_hpos *q;
     if ((rc = make_position(&q, h, policy)) != OPG_OK)
         return opgi_fail(h->err, rc, NULL, NULL);
@@ -370,6 +394,7 @@ int opg_hyper_position_set_policy(opg_hyper *h, const opg_id *position, const op
     p->max_commission = q->max_commission;
     p->cap = q->cap;
     p->threshold = q->threshold;
+    p->max_churn = q->max_churn;
     p->weights = q->weights;
     p->n_weights = q->n_weights;
     opgi_free(&h->alloc, old_w, (size_t)old_n * sizeof *old_w);
@@ -390,6 +415,15 @@ int opg_hyper_position_close(opg_hyper *h, const opg_id *position)
     if (id_in_registry(h->reg, position))
         return opgi_fail(h->err, OPG_ESTATUS, "the position still has delegations or unbonding entries", NULL);
     opgi_hpos *p = h->pos[at];
+    if (!opgi_u256_is_zero(&p->routed_in))
+        return opgi_fail(h->err, OPG_ESTATUS, "the position holds routed-in rewards (run an epoch)", NULL);
+    for (size_t i = 0; i < h->n_pos; i++)
+        for (uint32_t k = 0; k < h->pos[i]->n_routes; k++)
+            if (h->pos[i]->routes[k].kind == OPG_HYPER_ROUTE_POSITION &&
+                opg_id_cmp(&h->pos[i]->routes[k].dst, position) == 0)
+                return opgi_fail(h->err, OPG_ESTATUS, "another position routes rewards to this one", NULL);
+    if (p->vault && (p->vault->n_holders || !opgi_u256_is_zero(&p->vault->idle)))
+        return opgi_fail(h->err, OPG_ESTATUS, "the vault still has holders, claims or idle tokens", NULL);
     opgi_hyper_owner_remove(h, &p->owner);
     memmove(&h->pos[at], &h->pos[at + 1], (h->n_pos - at - 1) * sizeof *h->pos);
     h->n_pos--;
@@ -446,6 +480,21 @@ static int node_usable(const opgi_node *n)
 {
     int insolvent = opgi_u256_is_zero(&n->tokens) && !opgi_dec_is_zero(&n->delegator_shares);
     return n->in_use && !n->jailed && !insolvent;
+}
+
+int opgi_hyper_eligible(const opg_registry *r, uint32_t slot, const opg_dec *max_commission)
+{
+    const opgi_node *n = &r->nodes[slot];
+    return node_usable(n) && n->status == OPG_NODE_BONDED && opg_dec_cmp(&n->rate, max_commission) <= 0;
+}
+
+int opg_hyper_set_strategy_fn(opg_hyper *h, opg_hyper_strategy_fn fn, void *user)
+{
+    if (!h)
+        return OPG_EINVAL;
+    h->strategy = fn;
+    h->strategy_user = fn ? user : NULL;
+    return OPG_OK;
 }
 
 int opgi_hyper_snap(opgi_hsnap *sn, const opg_hyper *h, const opg_hyper_score *table, size_t n,
@@ -566,10 +615,12 @@ int opgi_hyper_targets(opgi_htgt *out, size_t *n_out, const opg_hyper *h, const 
     const opg_registry *r = h->reg;
     size_t n = 0;
     opg_dec sum = {{0, 0, 0, 0}};
-    if (p->kind == OPG_HYPER_FIXED) {
+    if (p->kind != OPG_HYPER_PERFORMANCE) {
         for (uint32_t i = 0; i < p->n_weights; i++) {
             uint32_t s = opgi_node_find(r, &p->weights[i].node);
             if (s == OPGI_NONE || s >= sn->n_slots || !sn->usable[s])
+                continue;
+            if (p->kind == OPG_HYPER_HOST && !opgi_hyper_eligible(r, s, &p->max_commission))
                 continue;
             out[n].op = p->weights[i].node;
             out[n].slot = s;
@@ -646,11 +697,14 @@ int opg_hyper_position_get(opg_hyper_position_info *out, const opg_hyper *h, con
     o.max_nodes = p->max_nodes;
     o.auto_compound = p->auto_compound;
     o.rebalance_threshold = p->threshold;
+    o.max_churn = p->max_churn;
     o.created_height = p->created_height;
     o.deposited = p->deposited;
     o.withdrawn = p->withdrawn;
     o.compounded = p->compounded;
     o.paid_out = p->paid_out;
+    o.routed_in = p->routed_in;
+    o.n_routes = p->n_routes;
     const opg_registry *r = h->reg;
     for (uint32_t d = opgi_del_first_of(r, position); d != OPGI_NONE; d = r->dels[d].next) {
         opg_u256 t;

@@ -18,6 +18,46 @@
 #include "registry_internal.h"
 #include "splitter_internal.h"
 
+/* A vault's share holder: shares, matured claims not yet claimed, claims pending.
+ * Kept while any of the three is non-zero. */
+typedef struct opgi_hholder {
+    opg_id acct;
+    opg_u256 shares;
+    opg_u256 claimable;
+    uint32_t n_pending;
+} opgi_hholder;
+
+/* A vault's share ledger (see opg_hyper.h). Holders sorted by account. */
+typedef struct opgi_hvault {
+    uint32_t offset;        /* decimals offset d: 10^d virtual shares */
+    opg_u256 supply;        /* shares in issue */
+    opg_u256 idle;
+    opg_u256 queued;        /* nominal of pending claims */
+    opg_u256 claimable;     /* sum of the holders' claimable */
+    opg_u256 queued_idle;   /* fixed parts of pending claims (derived, not saved) */
+    opgi_hholder *holders;
+    size_t n_holders, cap_holders;
+} opgi_hvault;
+
+/* One node part of a withdrawal claim: the tokens put into unbonding there. */
+typedef struct opgi_hpart {
+    opg_id node;
+    opg_time completion;
+    opg_u256 amount;
+} opgi_hpart;
+
+/* A pending withdrawal claim (h->claims, ordered by completion then id). */
+typedef struct opgi_hclaim {
+    uint64_t id;
+    opg_id vault;
+    opg_id holder;
+    opg_time completion;    /* the latest of its parts' (0: idle only, matures at once) */
+    opg_u256 fixed;         /* from idle: not slashable */
+    opg_u256 nominal;       /* fixed + parts */
+    opgi_hpart *parts;
+    uint32_t n_parts, cap_parts;
+} opgi_hclaim;
+
 /* A position. The FIXED weights are kept sorted by node id. */
 typedef struct opgi_hpos {
     opg_id id;
@@ -28,10 +68,15 @@ typedef struct opgi_hpos {
     opg_dec max_commission;
     opg_dec cap;
     opg_dec threshold;
+    opg_dec max_churn;
     opg_height created_height;
     opg_u256 deposited, withdrawn, compounded, paid_out;
     opg_hyper_weight *weights;
     uint32_t n_weights;
+    opgi_hvault *vault;    /* NULL: not a vault */
+    opg_hyper_route *routes;
+    uint32_t n_routes;
+    opg_u256 routed_in;
 } opgi_hpos;
 
 /* How many positions an owner holds (sorted by owner; derived, not saved). */
@@ -52,9 +97,19 @@ struct opg_hyper {
     opgi_howner *owners;        /* sorted by owner */
     size_t n_owners, cap_owners;
 
+    opg_hyper_strategy_fn strategy;  /* not state */
+    void *strategy_user;
+
     opg_hyper_score *scores;    /* by operator id; only when has_scores */
     size_t n_scores;
     int has_scores;
+
+    opgi_hclaim *claims;        /* pending, by (completion, id) */
+    size_t n_claims, cap_claims;
+    uint64_t next_claim;
+
+    opg_hyper_vault_report *reports; /* of the last epoch */
+    size_t n_reports, cap_reports;
 
     /* output of the last call */
     opg_hyper_move *moves;
@@ -105,6 +160,8 @@ int opgi_hyper_owner_add(opg_hyper *h, const opg_id *owner, int reserve_only);
 void opgi_hyper_owner_remove(opg_hyper *h, const opg_id *owner);
 /* Policy rules; check_nodes: FIXED nodes must exist in the registry now. */
 int opgi_hyper_check_policy(opg_hyper *h, const opg_hyper_policy *policy, int check_nodes);
+/* Bonded, usable, commission <= max_commission: a HOST target may be on it. */
+int opgi_hyper_eligible(const opg_registry *r, uint32_t slot, const opg_dec *max_commission);
 /* Performance score of a registry slot under the stored table (1 before any epoch). */
 void opgi_hyper_perf(opg_dec *out, const opg_hyper *h, const opg_hyper_score *table, size_t n,
                      int has_table, uint32_t slot);
@@ -118,5 +175,29 @@ int opgi_hyper_targets(opgi_htgt *out, size_t *n_out, const opg_hyper *h, const 
 void opgi_hyper_split(opg_u256 *parts, const opg_u256 *amount, const opgi_htgt *t, size_t n);
 /* truncate(tokens_from_shares(shares)) of a delegation slot: what undelegating all yields. */
 void opgi_hyper_del_tokens(opg_u256 *out, const opg_registry *r, uint32_t del);
+
+/* hyper_ops.c: a deposit into p (vault or not); the vault guard is applied when p is
+ * a vault. */
+int opgi_hyper_deposit(opg_hyper *h, opgi_hpos *p, const opg_u256 *amount, opg_height height, opg_time now);
+int opgi_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, opgi_hpos *p, const opg_u256 *amount,
+                        opg_height height, opg_time now);
+
+/* Route rules of one position (no cycle check). */
+int opgi_hyper_check_routes(opg_hyper *h, const opgi_hpos *p, const opg_hyper_route *routes, size_t n);
+/* Does following POSITION routes from `from` (with p's routes replaced by routes[n])
+ * reach p? 1 yes, 0 no, OPG_ENOMEM. */
+int opgi_hyper_route_cycle(const opg_hyper *h, const opgi_hpos *p, const opg_hyper_route *routes, size_t n);
+
+/* hyper_vault.c */
+void opgi_hvault_free(opg_hyper *h, opgi_hvault *v);
+void opgi_hclaim_free(opg_hyper *h, opgi_hclaim *c);
+/* The guard: would adding `part` on registry slot `slot` for a vault cross the cap? */
+int opgi_hyper_guard(const opg_hyper *h, uint32_t slot, const opg_u256 *part);
+/* After a successful call: the vaults' PAYOUT moves become their idle. */
+void opgi_hyper_vault_absorb(opg_hyper *h);
+/* The epoch's vault reports: room before the epoch, filled after it. */
+int opgi_hyper_reports_reserve(opg_hyper *h);
+void opgi_hyper_reports_fill(opg_hyper *h, opg_height height);
+size_t opgi_hholder_search(const opgi_hvault *v, const opg_id *acct, int *found);
 
 #endif /* OPG_HYPER_INTERNAL_H */

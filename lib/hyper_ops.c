@@ -34,6 +34,7 @@ static void call_begin(opg_hyper *h)
     h->err[0] = '\0';
     h->n_moves = 0;
     h->n_events = 0;
+    h->n_reports = 0;
 }
 
 static size_t sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
@@ -341,10 +342,19 @@ int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amou
         return OPG_EINVAL;
     call_begin(h);
     OPGI_CHECK_ARG(h->err, position && amount);
-    opg_registry *r = h->reg;
     opgi_hpos *p = opgi_hpos_find(h, position);
     if (!p)
         return opgi_fail(h->err, OPG_ENOTFOUND, "no such position", NULL);
+    if (p->vault)
+        return opgi_fail(h->err, OPG_ESTATUS, "a vault takes deposits through opg_hyper_vault_deposit", NULL);
+    return opgi_hyper_deposit(h, p, amount, height, now);
+}
+
+int opgi_hyper_deposit(opg_hyper *h, opgi_hpos *p, const opg_u256 *amount, opg_height height, opg_time now)
+{
+    call_begin(h);
+    opg_registry *r = h->reg;
+    const opg_id *position = &p->id;
     if (opgi_u256_is_zero(amount))
         return opgi_fail(h->err, OPG_EZERO, "amount is zero", NULL);
     work w;
@@ -375,6 +385,11 @@ int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amou
         opg_dec issued;
         if ((rc = opgi_check_delegate(r, w.tg[i].slot, del, &w.parts[i], &issued)) != OPG_OK) {
             opgi_fail(h->err, rc, "the registry refuses a part of the deposit", opg_registry_last_error(r));
+            goto done;
+        }
+        if (p->vault && (rc = opgi_hyper_guard(h, w.tg[i].slot, &w.parts[i])) != OPG_OK) {
+            opgi_fail(h->err, rc, "hyper.vault_node_cap: vaults would hold more of a node than the cap",
+                      NULL);
             goto done;
         }
         if (del == OPGI_NONE) {
@@ -436,10 +451,20 @@ int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
         return OPG_EINVAL;
     call_begin(h);
     OPGI_CHECK_ARG(h->err, position && amount);
-    opg_registry *r = h->reg;
     opgi_hpos *p = opgi_hpos_find(h, position);
     if (!p)
         return opgi_fail(h->err, OPG_ENOTFOUND, "no such position", NULL);
+    if (p->vault)
+        return opgi_fail(h->err, OPG_ESTATUS, "a vault pays out through opg_hyper_vault_withdraw", NULL);
+    return opgi_hyper_withdraw(unbonded, h, p, amount, height, now);
+}
+
+int opgi_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, opgi_hpos *p, const opg_u256 *amount,
+                        opg_height height, opg_time now)
+{
+    call_begin(h);
+    opg_registry *r = h->reg;
+    const opg_id *position = &p->id;
     if (opgi_u256_is_zero(amount))
         return opgi_fail(h->err, OPG_EZERO, "amount is zero", NULL);
     work w;
@@ -593,10 +618,42 @@ static void budget_position(opg_hyper *h, work *w, const opgi_hpos *p, budget *b
     size_t events = sat_add(sat_mul(nc, opgi_splitter_events_withdraw(h->spl)),
                             sat_add(sat_mul(compound, opgi_events_delegate(r)),
                                     sat_mul(moves, opgi_events_redelegate(r))));
-    b->moves = sat_add(b->moves, sat_add(nc + compound + 2, tries));
+    b->moves = sat_add(b->moves, sat_add(nc + compound + 2 + p->n_routes, tries));
     b->events = sat_add(b->events, events);
     b->new_dels = sat_add(b->new_dels, m - nc);
     b->redelegations = sat_add(b->redelegations, moves);
+}
+
+/* The position's routes over the rewards in *pot (opg_hyper.h, "yield routing"). */
+static void route_rewards(opg_hyper *h, opgi_hpos *p, opg_u256 *pot)
+{
+    const opg_u256 own = *pot;
+    for (uint32_t k = 0; k < p->n_routes && !opgi_u256_is_zero(&own); k++) {
+        const opg_hyper_route *x = &p->routes[k];
+        opg_u256 part;
+        /* share <= 1 and the shares add up to at most 1: the parts fit in own */
+        OPGI_HYPER_EXACT(h->err, opgi_muldiv(part.limb, 4, own.limb, 4, x->share.limb, 4, P_L, 1, OPGI_TRUNC));
+        if (opgi_u256_is_zero(&part))
+            continue;
+        if (x->kind == OPG_HYPER_ROUTE_COMMUNITY_POOL) {
+            int rc = opg_splitter_fund_community_pool(h->spl, &part);
+            if (rc != OPG_OK) {
+                add_move(h, p, OPG_HYPER_SKIPPED, rc, NULL, NULL, &part, 0);
+                continue;
+            }
+        } else if (x->kind == OPG_HYPER_ROUTE_POSITION) {
+            opgi_hpos *q = opgi_hpos_find(h, &x->dst);
+            /* a route's destination cannot be closed; routed-in tokens are bounded by
+             * the rewards the splitter paid */
+            if (OPGI_NEVER(h->err, !q))
+                continue;
+            OPGI_HYPER_EXACT(h->err, opg_u256_add(&q->routed_in, &q->routed_in, &part));
+        }
+        add_move(h, p, OPG_HYPER_ROUTE, (int)x->kind, NULL, &x->dst, &part, 0);
+        OPGI_HYPER_EXACT(h->err, opg_u256_sub(pot, pot, &part));
+    }
+    OPGI_HYPER_EXACT(h->err, opg_u256_add(pot, pot, &p->routed_in));
+    memset(&p->routed_in, 0, sizeof p->routed_in);
 }
 
 /* One position's epoch (room reserved by budget_position): nothing in it can fail; a
@@ -621,6 +678,10 @@ static void epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height heigh
         }
         harvest(h, p, from, &pot);
     }
+
+    /* routes: shares of the rewards just withdrawn go elsewhere; then what other
+     * positions routed here joins them */
+    route_rewards(h, p, &pot);
 
     /* 2. compound by the target weights; what is not compounded is paid out */
     if (p->auto_compound && nt > 0 && !opgi_u256_is_zero(&pot)) {
@@ -692,12 +753,20 @@ static void epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height heigh
     }
     qsort(w->src, n_src, sizeof *w->src, cmp_hmv);
     qsort(w->dst, n_dst, sizeof *w->dst, cmp_hmv);
+    /* max_churn: the redelegated amounts add up to at most trunc(total * max_churn) */
+    int churn_capped = !opgi_dec_is_zero(&p->max_churn);
+    opg_u256 churn = total;
+    if (churn_capped) /* max_churn <= 1 */
+        OPGI_HYPER_EXACT(h->err, opgi_muldiv(churn.limb, 4, total.limb, 4, p->max_churn.limb, 4, P_L, 1,
+                                             OPGI_TRUNC));
     size_t tries = 0, moves = 0; /* checked against budget_position's reasoning */
-    for (size_t a = 0; a < n_src; a++) {
-        for (size_t b = 0; b < n_dst && !opgi_u256_is_zero(&w->src[a].rem); b++) {
+    for (size_t a = 0; a < n_src && !opgi_u256_is_zero(&churn); a++) {
+        for (size_t b = 0; b < n_dst && !opgi_u256_is_zero(&w->src[a].rem) && !opgi_u256_is_zero(&churn); b++) {
             if (opgi_u256_is_zero(&w->dst[b].rem))
                 continue;
             opg_u256 amt = opg_u256_cmp(&w->src[a].rem, &w->dst[b].rem) < 0 ? w->src[a].rem : w->dst[b].rem;
+            if (churn_capped && opg_u256_cmp(&churn, &amt) < 0)
+                amt = churn;
             const hent *s = &w->ent[w->src[a].i], *d = &w->ent[w->dst[b].i];
             const opgi_node *dn = &r->nodes[d->slot];
             int dst_live = d->slot < r->node_slots && dn->in_use && opg_id_cmp(&dn->operator_id, &d->op) == 0;
@@ -719,11 +788,124 @@ static void epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height heigh
             add_move(h, p, OPG_HYPER_REDELEGATE, 0, &s->op, &d->op, &moved, completion);
             OPGI_HYPER_EXACT(h->err, opg_u256_sub(&w->src[a].rem, &w->src[a].rem, &amt));
             OPGI_HYPER_EXACT(h->err, opg_u256_sub(&w->dst[b].rem, &w->dst[b].rem, &amt));
+            if (churn_capped)
+                OPGI_HYPER_EXACT(h->err, opg_u256_sub(&churn, &churn, &amt));
             moves++;
         }
     }
     (void)OPGI_NEVER(h->err, n_dst > nt || moves + 1 > n || tries > rebalance_pairs(n, nt));
     flush_payout(h, p, &pot);
+}
+
+/* ------------------------------------------------------ host strategies */
+
+/* One HOST position's answer: the weights to use (taken) or the code of the refusal.
+ * After the swap, w holds the weights it replaced. */
+typedef struct staged {
+    opgi_hpos *p;
+    opg_hyper_weight *w;
+    uint32_t n;
+    int code;
+} staged;
+
+static int cmp_hweight(const void *a, const void *b)
+{
+    return opg_id_cmp(&((const opg_hyper_weight *)a)->node, &((const opg_hyper_weight *)b)->node);
+}
+
+/* The checks of a strategy's answer (sorted in place by node). */
+static int strategy_check(const opg_hyper *h, const opgi_hpos *p, opg_hyper_weight *wt, size_t n, int rc)
+{
+    if (rc != OPG_OK)
+        return rc < 0 ? rc : OPG_EINVAL;
+    if (n == 0 || n > p->max_nodes)
+        return OPG_EINVAL;
+    qsort(wt, n, sizeof *wt, cmp_hweight);
+    opg_dec sum = {{0, 0, 0, 0}}, one;
+    opg_dec_from_u64(&one, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (opgi_dec_is_zero(&wt[i].weight) || (i && opg_id_cmp(&wt[i - 1].node, &wt[i].node) == 0) ||
+            opg_dec_add(&sum, &sum, &wt[i].weight) != OPG_OK)
+            return OPG_EINVAL;
+        uint32_t s = opgi_node_find(h->reg, &wt[i].node);
+        if (s == OPGI_NONE)
+            return OPG_ENOTFOUND;
+        if (!opgi_hyper_eligible(h->reg, s, &p->max_commission))
+            return OPG_ESTATUS;
+    }
+    return opg_dec_cmp(&sum, &one) == 0 ? OPG_OK : OPG_EINVAL;
+}
+
+static void staged_free(opg_hyper *h, staged *st, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        opgi_free(&h->alloc, st[i].w, (size_t)st[i].n * sizeof *st[i].w);
+    opgi_free(&h->alloc, st, n * sizeof *st);
+}
+
+/* Asks the callback for every HOST position and keeps the answers taken. */
+static int strategy_stage(opg_hyper *h, staged **out, size_t *n_out, opg_height height)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!h->strategy)
+        return OPG_OK;
+    size_t nh = 0;
+    for (size_t i = 0; i < h->n_pos; i++)
+        nh += h->pos[i]->kind == OPG_HYPER_HOST;
+    if (nh == 0)
+        return OPG_OK;
+    staged *st = opgi_alloc_array(&h->alloc, nh, sizeof *st);
+    if (!st)
+        return opgi_fail(h->err, OPG_ENOMEM, "no memory for the strategies' answers", NULL);
+    memset(st, 0, nh * sizeof *st);
+    size_t k = 0;
+    for (size_t i = 0; i < h->n_pos; i++) {
+        opgi_hpos *p = h->pos[i];
+        if (p->kind != OPG_HYPER_HOST)
+            continue;
+        staged *x = &st[k++];
+        x->p = p;
+        opg_hyper_weight *buf = opgi_alloc_array(&h->alloc, p->max_nodes, sizeof *buf);
+        if (!buf) {
+            staged_free(h, st, nh);
+            return opgi_fail(h->err, OPG_ENOMEM, "no memory for the strategies' answers", NULL);
+        }
+        memset(buf, 0, (size_t)p->max_nodes * sizeof *buf);
+        size_t count = 0;
+        int rc = h->strategy(buf, p->max_nodes, &count, h->strategy_user, &p->id, height);
+        x->code = strategy_check(h, p, buf, count, rc);
+        if (x->code != OPG_OK) {
+            opgi_free(&h->alloc, buf, (size_t)p->max_nodes * sizeof *buf);
+            continue;
+        }
+        opg_hyper_weight *fit = opgi_realloc(&h->alloc, buf, (size_t)p->max_nodes * sizeof *buf, count * sizeof *buf);
+        if (!fit) {
+            opgi_free(&h->alloc, buf, (size_t)p->max_nodes * sizeof *buf);
+            staged_free(h, st, nh);
+            return opgi_fail(h->err, OPG_ENOMEM, "no memory for the strategies' answers", NULL);
+        }
+        x->w = fit;
+        x->n = (uint32_t)count;
+    }
+    *out = st;
+    *n_out = nh;
+    return OPG_OK;
+}
+
+/* Swaps the taken answers with the positions' weights (twice: back again). */
+static void strategy_swap(staged *st, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].code != OPG_OK)
+            continue;
+        opg_hyper_weight *w = st[i].p->weights;
+        uint32_t c = st[i].p->n_weights;
+        st[i].p->weights = st[i].w;
+        st[i].p->n_weights = st[i].n;
+        st[i].w = w;
+        st[i].n = c;
+    }
 }
 
 static int cmp_score(const void *a, const void *b)
@@ -788,10 +970,15 @@ int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score 
     int rc;
     if (scores && (rc = build_scores(h, scores, n_scores, &table, &n_table)) != OPG_OK)
         return rc;
+    staged *st = NULL;
+    size_t n_st = 0;
+    if ((rc = strategy_stage(h, &st, &n_st, height)) != OPG_OK)
+        goto fail;
+    strategy_swap(st, n_st); /* the answers taken are the targets from here on */
     work w;
     if ((rc = work_new(h, &w, table, n_table, scores ? 1 : h->has_scores)) != OPG_OK) {
         opgi_fail(h->err, rc, "no memory for the epoch's workspace", NULL);
-        goto fail;
+        goto fail_staged;
     }
 
     /* check and reserve for every position first: nothing below can then fail */
@@ -799,15 +986,23 @@ int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score 
     memset(&b, 0, sizeof b);
     for (size_t i = 0; i < h->n_pos; i++)
         budget_position(h, &w, h->pos[i], &b);
+    b.moves = sat_add(b.moves, n_st); /* the strategies' reports */
+    if ((rc = opgi_hyper_reports_reserve(h)) != OPG_OK) {
+        work_free(h, &w);
+        goto fail_staged;
+    }
     if ((rc = reserve_and_enter(h, &w, &b)) != OPG_OK) {
         work_free(h, &w);
-        goto fail;
+        goto fail_staged;
     }
 
     usage u;
     usage_start(&u, h, &w);
 
     /* apply */
+    for (size_t i = 0; i < n_st; i++)
+        add_move(h, st[i].p, OPG_HYPER_STRATEGY, st[i].code, NULL, NULL, NULL, 0);
+    staged_free(h, st, n_st); /* the weights the answers replaced */
     for (size_t i = 0; i < h->n_pos; i++)
         epoch_position(h, &w, h->pos[i], height, now);
     opgi_call_leave(h->reg);
@@ -819,9 +1014,14 @@ int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score 
         h->has_scores = 1;
     }
     work_free(h, &w);
+    opgi_hyper_vault_absorb(h);
+    opgi_hyper_reports_fill(h, height);
     if (positions_done)
         *positions_done = h->n_pos;
     return OPG_OK;
+fail_staged:
+    strategy_swap(st, n_st);
+    staged_free(h, st, n_st);
 fail:
     if (scores)
         opgi_free(&h->alloc, table, (n_table ? n_table : 1) * sizeof *table);

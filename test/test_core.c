@@ -55,6 +55,7 @@ static void test_constants(void)
     CHECK(opg_constant(&v, "DEC_STRING_MAX") == OPG_OK && v == (uint64_t)(OPG_DEC_STRING_MAX));
     CHECK(opg_constant(&v, "EVIDENCE_DOUBLE_SIGN_SIZE") == OPG_OK && v == (uint64_t)(OPG_EVIDENCE_DOUBLE_SIGN_SIZE));
     CHECK(opg_constant(&v, "EVIDENCE_FAULT_SIZE") == OPG_OK && v == (uint64_t)(OPG_EVIDENCE_FAULT_SIZE));
+    CHECK(opg_constant(&v, "HYPER_MAX_ROUTES") == OPG_OK && v == (uint64_t)(OPG_HYPER_MAX_ROUTES));
     CHECK(opg_constant(&v, "PRICER_MAX_DIMENSIONS") == OPG_OK && v == (uint64_t)(OPG_PRICER_MAX_DIMENSIONS));
     CHECK(opg_constant(&v, "PRICER_NAME_MAX") == OPG_OK && v == (uint64_t)(OPG_PRICER_NAME_MAX));
     CHECK(opg_constant(&v, "ROLE_ALL") == OPG_OK && v == (uint64_t)(OPG_ROLE_ALL));
@@ -86,7 +87,7 @@ static void test_constants(void)
     size_t n = 0;
     while (opg_constant_name(n))
         n++;
-    CHECK(n == 28); /* every constant listed once */
+    CHECK(n == 29); /* every constant listed once */
 }
 
 int main(void)

@@ -699,7 +699,9 @@ static void test_params_and_owner_limit(void)
     size_t need;
     CHECK(strcmp(opg_hyper_param_key(0), "hyper.max_positions_per_owner") == 0);
     CHECK(strcmp(opg_hyper_param_key(1), "hyper.max_nodes") == 0);
-    CHECK(opg_hyper_param_key(2) == NULL);
+    CHECK(strcmp(opg_hyper_param_key(2), "hyper.vault_decimals_offset") == 0);
+    CHECK(strcmp(opg_hyper_param_key(3), "hyper.vault_node_cap") == 0);
+    CHECK(opg_hyper_param_key(4) == NULL);
     CHECK_OK(opg_hyper_param_get(buf, sizeof buf, &need, w.h, "hyper.max_nodes"));
     CHECK(strcmp(buf, "32") == 0);
     CHECK_RC(opg_hyper_param_set(w.h, "hyper.max_nodes", "0"), OPG_EINVAL);

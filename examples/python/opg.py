@@ -41,7 +41,7 @@ __all__ = [
     "OpgError", "version", "version_number", "strerror", "errname", "error_codes",
     "Id", "Role", "NodeStatus", "EventKind", "PricerController", "PricerCombine",
     "EmissionKind", "SlashReason", "VoteType", "EvidenceKind",
-    "HyperPolicyKind", "HyperMoveKind", "ProposalKind", "ProposalStatus", "VoteOption",
+    "HyperPolicyKind", "HyperMoveKind", "HyperRouteKind", "ProposalKind", "ProposalStatus", "VoteOption",
     "TallyOutcome", "Registry", "Pricer", "Splitter", "Slasher", "Hyper", "Tally",
     "u256_mul_div", "fake_exponential", "decay_remaining", "vote_sign_bytes",
     "evidence_encode", "evidence_decode", "double_sign_verify",
@@ -2057,6 +2057,7 @@ class Slasher(_Engine):
 class HyperPolicyKind(enum.IntEnum):
     FIXED = 1
     PERFORMANCE = 2
+    HOST = 3
 
 
 class HyperMoveKind(enum.IntEnum):
@@ -2067,6 +2068,16 @@ class HyperMoveKind(enum.IntEnum):
     PAYOUT = 5
     SKIPPED = 6
     REFUND = 7
+    MATURED = 8
+    CLAIM = 9
+    STRATEGY = 10
+    ROUTE = 11
+
+
+class HyperRouteKind(enum.IntEnum):
+    ACCOUNT = 1
+    COMMUNITY_POOL = 2
+    POSITION = 3
 
 
 @_record
@@ -2075,6 +2086,8 @@ class opg_hyper_params(_Struct):
     _fields_ = [
         ("max_positions_per_owner", c_uint32),
         ("max_nodes", c_uint32),
+        ("vault_node_cap", opg_dec),
+        ("vault_decimals_offset", c_uint32),
     ]
 
 
@@ -2099,6 +2112,7 @@ class opg_hyper_policy(_Struct):
         ("max_nodes", c_uint32),
         ("auto_compound", c_int),
         ("rebalance_threshold", opg_dec),
+        ("max_churn", opg_dec),
     ]
 
 
@@ -2142,6 +2156,7 @@ class opg_hyper_position_info(_Struct):
         ("max_nodes", c_uint32),
         ("auto_compound", c_int),
         ("rebalance_threshold", opg_dec),
+        ("max_churn", opg_dec),
         ("created_height", c_uint64),
         ("deposited", opg_u256),
         ("withdrawn", opg_u256),
@@ -2149,8 +2164,53 @@ class opg_hyper_position_info(_Struct):
         ("paid_out", opg_u256),
         ("staked", opg_u256),
         ("n_delegations", c_size_t),
+        ("routed_in", opg_u256),
+        ("n_routes", c_size_t),
     ]
 
+
+@_record
+class opg_hyper_route(_Struct):
+    _record_ = "HyperRoute"
+    _enums_ = {"kind": HyperRouteKind}
+    _fields_ = [
+        ("kind", c_int),
+        ("dst", opg_id),
+        ("share", opg_dec),
+    ]
+
+
+@_record
+class opg_hyper_vault_info(_Struct):
+    _record_ = "HyperVault"
+    _fields_ = [
+        ("total_assets", opg_u256),
+        ("staked", opg_u256),
+        ("accrued", opg_u256),
+        ("idle", opg_u256),
+        ("total_shares", opg_u256),
+        ("queued", opg_u256),
+        ("queued_idle", opg_u256),
+        ("claimable", opg_u256),
+        ("decimals_offset", c_uint32),
+        ("n_holders", c_size_t),
+        ("share_price", opg_dec),
+    ]
+
+
+@_record
+class opg_hyper_vault_report(_Struct):
+    _record_ = "HyperVaultReport"
+    _fields_ = [
+        ("vault", opg_id),
+        ("total_assets", opg_u256),
+        ("total_shares", opg_u256),
+        ("share_price", opg_dec),
+    ]
+
+
+_STRATEGY_FN = ctypes.CFUNCTYPE(c_int, POINTER(opg_hyper_weight), c_size_t, POINTER(c_size_t),
+                                c_void_p, _PI, c_uint64)
 
 _declare_handle("opg_hyper", has_check=False)
 _declare("opg_hyper_load", c_int, POINTER(_H), _H, _H, c_char_p, c_size_t, c_void_p)
@@ -2171,6 +2231,23 @@ _declare("opg_hyper_position_count", c_size_t, _H)
 _declare("opg_hyper_position_at", c_int, _PI, _H, c_size_t)
 _declare("opg_hyper_position_weights", c_int, _PHW, c_size_t, POINTER(c_size_t), _H, _PI)
 _declare("opg_hyper_targets", c_int, _PHW, c_size_t, POINTER(c_size_t), _H, _PI)
+_declare("opg_hyper_set_strategy_fn", c_int, _H, _STRATEGY_FN, c_void_p)
+_declare("opg_hyper_set_routes", c_int, _H, _PI, POINTER(opg_hyper_route), c_size_t)
+_declare("opg_hyper_routes", c_int, POINTER(opg_hyper_route), c_size_t, POINTER(c_size_t), _H, _PI)
+_declare("opg_hyper_vault_create", c_int, _H, _PI, _PHP, _U64)
+for _v in ("deposit", "mint", "withdraw", "redeem"):
+    _declare(f"opg_hyper_vault_preview_{_v}", c_int, _PU, _H, _PI, _PU, _U64)
+_declare("opg_hyper_vault_deposit", c_int, _PU, _H, _PI, _PI, _PU, _U64, _I64)
+_declare("opg_hyper_vault_mint", c_int, _PU, _H, _PI, _PI, _PU, _U64, _I64)
+_declare("opg_hyper_vault_withdraw", c_int, _PU, POINTER(c_uint64), _H, _PI, _PI, _PU, _U64, _I64)
+_declare("opg_hyper_vault_redeem", c_int, _PU, POINTER(c_uint64), _H, _PI, _PI, _PU, _U64, _I64)
+_declare("opg_hyper_vault_transfer", c_int, _H, _PI, _PI, _PI, _PU)
+_declare("opg_hyper_vault_claim", c_int, _PU, _H, _PI, _PI)
+_declare("opg_hyper_end_block", c_int, _H, _U64, _I64)
+_declare("opg_hyper_vault_get", c_int, POINTER(opg_hyper_vault_info), _H, _PI, _U64)
+_declare("opg_hyper_vault_balance", c_int, _PU, _PU, _H, _PI, _PI)
+_declare("opg_hyper_vault_holder_at", c_int, _PI, _H, _PI, c_size_t)
+_declare("opg_hyper_vault_reports", POINTER(opg_hyper_vault_report), _H, POINTER(c_size_t))
 
 
 def _pairs(items, struct_cls, names):
@@ -2297,6 +2374,137 @@ class Hyper(_Engine):
         pid = _i(position)
         return _list_out(lambda o, c, n: _C.opg_hyper_targets(o, c, n, self._p, pid),
                          opg_hyper_weight, "opg_hyper_targets")
+
+    # ---- host strategies
+    def set_strategy_fn(self, fn):
+        """The HOST policies' strategy: fn(position: Id, height: int) -> {node: weight}
+        or (node, weight) pairs (weights adding up to exactly 1), asked at each epoch.
+        An exception or a bad answer keeps the previous target; the epoch's STRATEGY
+        move says why (an exception: EINVAL). None removes it."""
+        if fn is None:
+            _C.opg_hyper_set_strategy_fn(self._p, _STRATEGY_FN(), None)
+            self._strategy = None
+            return
+
+        def cb(out, cap, count, _user, position, height):
+            try:
+                pairs = _pairs(fn(position[0].to_py(), int(height)), opg_hyper_weight,
+                               ("node", "weight"))
+            except Exception:
+                return EINVAL  # noqa: F821
+            count[0] = len(pairs)
+            for i, w in enumerate(pairs[:cap]):
+                out[i] = w
+            return 0
+        c = _STRATEGY_FN(cb)
+        _C.opg_hyper_set_strategy_fn(self._p, c, None)
+        self._strategy = (c, fn)  # kept alive while set
+
+    # ---- yield routing
+    def set_routes(self, position, routes):
+        """routes: dicts or (kind, dst, share) tuples; kind "account", "community_pool"
+        or "position" (or HyperRouteKind); dst None for the pool."""
+        items = []
+        for r in routes:
+            if isinstance(r, tuple):
+                r = dict(zip(("kind", "dst", "share"), r))
+            r = dict(r)
+            if r.get("dst") is None:
+                r["dst"] = bytes(32)
+            items.append(opg_hyper_route.make(r))
+        arr = (opg_hyper_route * max(len(items), 1))(*items)
+        self._call("set_routes", self._p, _i(position), arr if items else None, len(items))
+
+    def routes(self, position):
+        pid = _i(position)
+        return _list_out(lambda o, c, n: _C.opg_hyper_routes(o, c, n, self._p, pid),
+                         opg_hyper_route, "opg_hyper_routes")
+
+    # ---- vaults
+    def vault_create(self, vault, height, policy=None, **kw):
+        """A vault: a position owned by ERC-4626 shares (policy must auto-compound)."""
+        p, keep = self._policy(policy, kw)
+        self._call("vault_create", self._p, _i(vault), byref(p), height)
+
+    def _preview(self, verb, vault, x, height):
+        out = opg_u256()
+        self._query(f"vault_preview_{verb}", byref(out), self._p, _i(vault), _u(x), height)
+        return int(out)
+
+    def preview_deposit(self, vault, assets, height):
+        return self._preview("deposit", vault, assets, height)
+
+    def preview_mint(self, vault, shares, height):
+        return self._preview("mint", vault, shares, height)
+
+    def preview_withdraw(self, vault, assets, height):
+        return self._preview("withdraw", vault, assets, height)
+
+    def preview_redeem(self, vault, shares, height):
+        return self._preview("redeem", vault, shares, height)
+
+    def vault_deposit(self, vault, holder, assets, height, now):
+        """Returns the shares issued to holder."""
+        out = opg_u256()
+        self._call("vault_deposit", byref(out), self._p, _i(vault), _i(holder), _u(assets), height, now)
+        return int(out)
+
+    def vault_mint(self, vault, holder, shares, height, now):
+        """Returns the assets it cost (debit holder)."""
+        out = opg_u256()
+        self._call("vault_mint", byref(out), self._p, _i(vault), _i(holder), _u(shares), height, now)
+        return int(out)
+
+    def vault_withdraw(self, vault, holder, assets, height, now):
+        """Returns (shares burned, claim id)."""
+        out, cid = opg_u256(), c_uint64(0)
+        self._call("vault_withdraw", byref(out), byref(cid), self._p, _i(vault), _i(holder),
+                   _u(assets), height, now)
+        return int(out), cid.value
+
+    def vault_redeem(self, vault, holder, shares, height, now):
+        """Returns (assets of the claim, claim id)."""
+        out, cid = opg_u256(), c_uint64(0)
+        self._call("vault_redeem", byref(out), byref(cid), self._p, _i(vault), _i(holder),
+                   _u(shares), height, now)
+        return int(out), cid.value
+
+    def vault_transfer(self, vault, src, dst, shares):
+        self._call("vault_transfer", self._p, _i(vault), _i(src), _i(dst), _u(shares))
+
+    def vault_claim(self, vault, holder):
+        """Pays holder's matured claims; returns the amount (a CLAIM move)."""
+        out = opg_u256()
+        self._call("vault_claim", byref(out), self._p, _i(vault), _i(holder))
+        return int(out)
+
+    def end_block(self, height, now):
+        """Matures due vault claims; call before Registry.end_block. Returns the moves."""
+        self._call("end_block", self._p, height, now)
+        return self.moves()
+
+    def vault(self, vault, height):
+        out = opg_hyper_vault_info()
+        self._query("vault_get", byref(out), self._p, _i(vault), height)
+        return out.to_py()
+
+    def vault_balance(self, vault, holder):
+        """(shares, claimable) of holder."""
+        s, c = opg_u256(), opg_u256()
+        self._query("vault_balance", byref(s), byref(c), self._p, _i(vault), _i(holder))
+        return int(s), int(c)
+
+    def vault_holders(self, vault):
+        out, res, i = opg_id(), [], 0
+        while _C.opg_hyper_vault_holder_at(byref(out), self._p, _i(vault), i) == 0:
+            res.append(out.to_py())
+            i += 1
+        return res
+
+    def vault_reports(self):
+        """The share price of every vault after the last epoch (HyperVaultReport list)."""
+        n = c_size_t(0)
+        return _array_out(_C.opg_hyper_vault_reports(self._p, byref(n)), n.value)
 
 # ==================================================================== tally
 

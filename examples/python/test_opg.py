@@ -1221,8 +1221,10 @@ class TestHyper(OpgTest):
     def test_params_save_load_and_lifetime(self):
         w = HyperWorld([(1, "0", 100), (2, "0", 100)])
         self.assertEqual(w.h.param_items(), {"hyper.max_positions_per_owner": "100",
-                                             "hyper.max_nodes": "32"})
-        self.assertEqual(opg.Hyper.default_params(), opg.HyperParams(100, 32))
+                                             "hyper.max_nodes": "32",
+                                             "hyper.vault_decimals_offset": "6",
+                                             "hyper.vault_node_cap": "1"})
+        self.assertEqual(opg.Hyper.default_params(), opg.HyperParams(100, 32, Decimal(1), 6))
         w.h.param_set("hyper.max_positions_per_owner", 1)
         w.h.position_create(op(500), op(600), 1, fixed({op(1): 1, op(2): 3}))
         self.assertFails("ELIMIT", w.h.position_create, op(501), op(600), 1, fixed({op(1): 1}))
@@ -1240,6 +1242,76 @@ class TestHyper(OpgTest):
         reg2.close()
         w.close()
         self.assertTrue(w.h.closed and w.sl.closed and w.spl.closed)
+
+
+def vault_policy(nodes):
+    return {"kind": "fixed", "weights": {op(n): 1 for n in nodes}, "cap": "1",
+            "max_nodes": len(nodes), "auto_compound": True, "rebalance_threshold": "0.5"}
+
+
+class TestHyperVault(OpgTest):
+    def test_two_holders_rounding_and_claims(self):
+        w = HyperWorld([(1, "0", 1000), (2, "0", 1000)])
+        w.h.param_set("hyper.vault_decimals_offset", 0)
+        v, alice, bob = op(500), op(601), op(602)
+        w.h.vault_create(v, 1, vault_policy([1, 2]))
+        self.assertEqual(w.h.vault_deposit(v, alice, 100, 2, 20), 100)
+        # a donation by hand: A = 150, S = 100; S + 1 = 101, A + 1 = 151
+        w.reg.delegate(v, op(1), 50, 2, 20)
+        self.assertEqual(w.h.preview_deposit(v, 10, 2), 6)    # floor(10 * 101 / 151)
+        self.assertEqual(w.h.preview_mint(v, 10, 2), 15)      # ceil(10 * 151 / 101)
+        self.assertEqual(w.h.preview_withdraw(v, 10, 2), 7)   # ceil(10 * 101 / 151)
+        self.assertEqual(w.h.preview_redeem(v, 10, 2), 14)    # floor(10 * 151 / 101)
+        self.assertEqual(w.h.vault_deposit(v, bob, 10, 2, 20), 6)
+        w.h.vault_transfer(v, alice, bob, 40)
+        self.assertEqual(w.h.vault_balance(v, bob), (46, 0))
+        self.assertEqual(w.h.vault_holders(v), [alice, bob])
+        assets, cid = w.h.vault_redeem(v, bob, 46, 3, 30)
+        self.assertEqual(cid, 1)
+        info = w.h.vault(v, 3)
+        self.assertEqual(info.queued, assets)
+        self.assertEqual(info.total_shares, 60)
+        self.assertEqual(w.h.end_block(4, 1029), [])
+        moves = w.h.end_block(5, 1030)  # before the registry's end_block
+        self.assertEqual([(m.kind, m.amount) for m in moves], [(opg.HyperMoveKind.MATURED, assets)])
+        w.reg.end_block(5, 1030)
+        self.assertEqual(w.h.vault_claim(v, bob), assets)
+        self.assertEqual(w.h.moves()[0].kind, opg.HyperMoveKind.CLAIM)
+        self.assertFails("EZERO", w.h.vault_deposit, v, bob, 1 if False else 0, 5, 1030)
+        self.assertFails("ESTATUS", w.h.deposit, v, 10, 5, 1030)
+        blobs = (w.reg.save(), w.spl.save(), w.h.save())
+        reg2 = opg.Registry.load(blobs[0])
+        spl2 = opg.Splitter.load(reg2, blobs[1])
+        h2 = opg.Hyper.load(reg2, spl2, blobs[2])
+        self.assertEqual(h2.save(), blobs[2])
+        self.assertEqual(h2.vault(v, 5), w.h.vault(v, 5))
+        reg2.close()
+        w.close()
+
+    def test_strategy_routes_and_guard(self):
+        w = HyperWorld([(1, "0", 1000), (2, "0", 1000)])
+        v, pos, owner = op(500), op(510), op(600)
+        w.h.vault_create(v, 1, vault_policy([1]))
+        w.h.position_create(pos, owner, 1, kind="host", weights={op(1): 1}, cap="1", max_nodes=2,
+                            max_commission="1", auto_compound=False, rebalance_threshold="0")
+        w.h.deposit(pos, 1000, 2, 20)
+        w.h.set_routes(pos, [("position", v, "0.5"), ("community_pool", None, "0.25")])
+        self.assertEqual([r.kind for r in w.h.routes(pos)],
+                         [opg.HyperRouteKind.POSITION, opg.HyperRouteKind.COMMUNITY_POOL])
+        self.assertFails("EINVAL", w.h.set_routes, pos, [("position", pos, "0.5")])
+        answers = [{op(1): "0.5", op(2): "0.4"}, {op(1): "0.5", op(2): "0.5"}]
+        w.h.set_strategy_fn(lambda position, height: answers.pop(0))
+        moves = w.h.epoch(3, 30)
+        self.assertEqual((moves[0].kind, moves[0].code), (opg.HyperMoveKind.STRATEGY, opg.EINVAL))
+        self.assertEqual([t.node for t in w.h.targets(pos)], [op(1)])
+        moves = w.h.epoch(4, 40)
+        self.assertEqual((moves[0].kind, moves[0].code), (opg.HyperMoveKind.STRATEGY, 0))
+        self.assertEqual(len(w.h.targets(pos)), 2)
+        self.assertEqual([r.vault for r in w.h.vault_reports()], [v])
+        w.h.param_set("hyper.vault_node_cap", "0.5")
+        self.assertEqual(w.h.vault_deposit(v, op(601), 1000, 5, 50), 1000 * 10**6)
+        self.assertFails("ELIMIT", w.h.vault_deposit, v, op(601), 1000, 5, 50)
+        w.close()
 
 
 # --------------------------------------------------------------------- tally

@@ -541,6 +541,63 @@ static size_t gen_commit(opg_commit_sig *v, gw *g, unsigned round, int miss)
     return n;
 }
 
+/* hyper_load/gen_vaults: a world with two vaults (one of them HOST-driven, with a
+ * routing-free policy), share holders, transfers, claims pending and matured. */
+static void gen_vaults(void)
+{
+    gw g;
+    gw_new(&g, 4, 4, OPG_EMISSION_COSMOS_MINT, 1, 1, 7);
+    test_rng rng = {7777};
+    for (unsigned k = 0; k < 40; k++)
+        gw_step(&g, &rng);
+    opg_hyper *hy;
+    if (opg_hyper_new(&hy, g.r, g.s, NULL, NULL)) {
+        fprintf(stderr, "hyper refused\n");
+        exit(1);
+    }
+    opg_hyper_weight hw[2] = {{fw_operator(0), dec_of("1")}, {fw_operator(1), dec_of("1")}};
+    opg_hyper_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.kind = OPG_HYPER_FIXED;
+    pol.weights = hw;
+    pol.n_weights = 2;
+    pol.cap = dec_of("0.7");
+    pol.max_nodes = 2;
+    pol.auto_compound = 1;
+    pol.rebalance_threshold = dec_of("0.05");
+    pol.max_churn = dec_of("0.25");
+    opg_id v0 = fw_id(10, 0), v1 = fw_id(10, 1);
+    opg_hyper_vault_create(hy, &v0, &pol, g.h);
+    pol.kind = OPG_HYPER_HOST;
+    pol.max_commission = dec_of("0.5");
+    opg_hyper_vault_create(hy, &v1, &pol, g.h);
+    for (unsigned b = 0; b < 60; b++) {
+        g.h++;
+        g.t += 600;
+        opg_id v = rng_below(&rng, 2) ? v1 : v0;
+        opg_id who = fw_delegator((unsigned)rng_below(&rng, 4)), to = fw_delegator((unsigned)rng_below(&rng, 4));
+        opg_u256 a = u64v(1 + rng_below(&rng, 1000000)), out;
+        switch (rng_below(&rng, 5)) {
+        case 0: opg_hyper_vault_redeem(&out, NULL, hy, &v, &who, &a, g.h, g.t); break;
+        case 1: opg_hyper_vault_transfer(hy, &v, &who, &to, &a); break;
+        case 2: opg_hyper_vault_claim(&out, hy, &v, &who); break;
+        default: opg_hyper_vault_deposit(&out, hy, &v, &who, &a, g.h, g.t); break;
+        }
+        if (b % 20 == 19)
+            opg_hyper_epoch(NULL, hy, NULL, 0, g.h, g.t);
+        opg_hyper_end_block(hy, g.h, g.t);
+        opg_registry_end_block(g.r, g.h, g.t);
+    }
+    size_t rl, spl, hl;
+    uint8_t *rb = save_handle(&rl, fz_save_registry, g.r);
+    uint8_t *sb = save_handle(&spl, fz_save_splitter, g.s);
+    uint8_t *hb = save_handle(&hl, fz_save_hyper_gen, hy);
+    write_triple("gen_vaults", rb, rl, sb, spl, hb, hl);
+    free(rb), free(sb), free(hb);
+    opg_hyper_free(hy);
+    gw_free(&g);
+}
+
 static void gen_engines(void)
 {
     static const struct {
@@ -763,6 +820,7 @@ int main(int argc, char **argv)
     out_dir = argv[1];
     gen_worlds();
     gen_engines();
+    gen_vaults();
     gen_programs();
     gen_params();
     printf("gen_corpus: %d files written under %s\n", files_written, out_dir);
