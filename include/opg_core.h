@@ -234,6 +234,43 @@ typedef struct opg_allocator {
     void *user_data;
 } opg_allocator;
 
+
+/* --------------------------------------------------------------- records */
+
+/*
+ * Every handle's state is a set of records: a key that names the record's kind and
+ * ids, and the record's canonical value bytes. Keys start with the handle's tag byte
+ * and a kind byte; ids follow as their 32 bytes, integers big-endian, so the byte
+ * order of keys is the order a host's key-value store iterates in. Each handle's
+ * header lists its kinds. A handle's commit returns the records put and deleted
+ * since its previous commit, in key order; a deletion has present = 0, value NULL.
+ */
+typedef struct opg_record {
+    const uint8_t *key;
+    size_t key_len;
+    const uint8_t *value; /* NULL when present is 0 */
+    size_t value_len;
+    int present;          /* 1: put, 0: deleted */
+} opg_record;
+
+/* A host's stream of records in key order, driven by a loader: fill *rec (the bytes
+ * must stay valid until the next call) and return 1, return 0 at the end, or return
+ * a negative OPG_E* code, which the loader then returns. */
+typedef int (*opg_record_source)(void *ctx, opg_record *rec);
+/* Where a handle sends its records in key order (export): return 0 to go on, or a
+ * negative OPG_E* code to stop with it. */
+typedef int (*opg_record_sink)(void *ctx, const opg_record *rec);
+
+/* The longest key of any record. */
+#define OPG_RECORD_KEY_MAX 112
+/* Each handle's tag, the first byte of its records' keys. */
+#define OPG_RECORDS_REGISTRY 1
+#define OPG_RECORDS_PRICER 2
+#define OPG_RECORDS_SPLITTER 3
+#define OPG_RECORDS_SLASHER 4
+#define OPG_RECORDS_TALLY 5
+#define OPG_RECORDS_HYPER 6
+
 #ifdef __cplusplus
 }
 #endif

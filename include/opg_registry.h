@@ -373,6 +373,64 @@ OPG_API int opg_registry_state_hash(uint8_t out[32], const opg_registry *r);
  */
 OPG_API int opg_registry_check(opg_registry *r);
 
+/* ------------------------------------------------------- records, commit */
+
+/*
+ * The registry's records (opg_core.h, "records"). Keys: the tag
+ * OPG_RECORDS_REGISTRY, a kind byte, then ids (32 bytes each) and integers
+ * (big-endian):
+ *   0 params        (no ids)
+ *   1 ledger        (no ids): supply, minted, burned, pools, unbonding balance, next seq
+ *   2 node          operator
+ *   3 delegation    delegator, operator
+ *   4 unbonding     delegator, operator, seq (8 bytes)
+ *   5 redelegation  delegator, source, destination, seq (8 bytes)
+ * A value is a format byte (1), then the record's fields in their saved form.
+ */
+
+/*
+ * Commits the block: the records put and deleted since the previous commit, in key
+ * order, into *changes and *count (the
+ * registry owns them; valid until the next commit or free), and the new root of the
+ * Merkle tree over all records into root (opg_proof.h specifies the tree). The params
+ * and ledger records are in every change set. Call it once per block, after
+ * end_block; the host writes the change set and the root in one transaction.
+ * O(c log c + c log n) for c changed records among n. The first commit of a registry
+ * made by opg_registry_new or opg_registry_load puts every record, O(n log n) once
+ * (the host's store starts empty); one made by opg_registry_load_records starts from
+ * the store's records. Until its first commit a registry tracks no changes, so a host
+ * that never commits pays nothing for this. OPG_ENOMEM changes nothing.
+ */
+OPG_API int opg_registry_commit(uint8_t root[32], const opg_record **changes, size_t *count,
+                                opg_registry *r);
+/* The root as of the last commit (the empty tree's, 32 zero bytes, before the first
+ * commit of a new or snapshot-loaded registry). */
+OPG_API void opg_registry_root(uint8_t root[32], const opg_registry *r);
+/* The root the registry's records would have now, computed from scratch: what the
+ * next commit returns. O(n log n); for checks and tests. */
+OPG_API int opg_registry_root_from_scratch(uint8_t root[32], const opg_registry *r);
+/* Every record, in key order, to fn. O(n log n). fn's negative code stops it. */
+OPG_API int opg_registry_records(opg_registry *r, opg_record_sink fn, void *ctx);
+/*
+ * Creates a registry from a stream of records in strictly increasing key order, as
+ * a host's store iterates them. Every record and their sum are checked as
+ * opg_registry_load checks (OPG_ECORRUPT, with the detail in *err_out when not
+ * NULL); when root is not NULL the records must also hash to it (OPG_ECORRUPT
+ * otherwise). The new registry's committed root is the records' root.
+ */
+OPG_API int opg_registry_load_records(opg_registry **out, opg_record_source next, void *ctx,
+                                      const uint8_t root[32], const opg_allocator *alloc);
+/* Record keys, for proofs and host lookups: key[OPG_RECORD_KEY_MAX], *len set. */
+OPG_API int opg_registry_key_node(uint8_t key[OPG_RECORD_KEY_MAX], size_t *len,
+                                  const opg_id *operator_id);
+OPG_API int opg_registry_key_delegation(uint8_t key[OPG_RECORD_KEY_MAX], size_t *len,
+                                        const opg_id *delegator, const opg_id *operator_id);
+/* A proof, against the last committed root, that the record with this key is present
+ * with its committed value, or absent (opg_proof_verify checks it). OPG_EBUFS with
+ * *len = the size needed; at most OPG_PROOF_MAX_BYTES. */
+OPG_API int opg_registry_prove(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r,
+                               const uint8_t *key, size_t key_len);
+
 #ifdef __cplusplus
 }
 #endif

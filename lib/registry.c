@@ -139,6 +139,10 @@ int opgi_registry_create(opg_registry **out, const opg_registry_params *params,
     r->del_free = OPGI_NONE;
     r->ubd_pairs.key_len = r->red_into.key_len = 2 * 32;
     r->red_triples.key_len = 3 * 32;
+    if ((rc = opgi_records_init(&r->records, &r->alloc)) != OPG_OK) {
+        opgi_free(&a, r, sizeof *r);
+        return rc;
+    }
     *out = r;
     return OPG_OK;
 }
@@ -177,6 +181,7 @@ void opg_registry_free(opg_registry *r)
     opgi_counter_free(r, &r->red_triples);
     opgi_free(&a, r->events, r->events_cap * sizeof *r->events);
     opgi_free(&a, r->scratch, r->scratch_cap);
+    opgi_records_free(&r->records, &a);
     opgi_free(&a, r, sizeof *r);
 }
 
@@ -751,6 +756,10 @@ int opgi_events_reserve(opg_registry *r, size_t more)
     if (more > SIZE_MAX / sizeof(opg_event) - r->n_events)
         return opgi_fail(r->err, OPG_ENOMEM, "event bound too large", NULL);
     size_t need = r->n_events + more;
+    /* every event names a record at most, and a few records change without one; a
+     * bracket reserved for the calls it makes */
+    if (r->depth == 0 && opgi_records_reserve(&r->records, &r->alloc, 2 * more + 8) != OPG_OK)
+        return opgi_fail(r->err, OPG_ENOMEM, NULL, NULL);
     if (need <= r->events_room)
         return OPG_OK;
     /* inside a bracket the bracket reserved for every call it makes */
@@ -893,6 +902,7 @@ int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_heig
     n.commission_update_time = now;
     n.min_self_delegation = c->min_self_delegation;
     opgi_node_insert(r, slot, &n);
+    opgi_touch_node(r, slot);
     for (size_t i = 0; i < r->n_engines; i++)
         if (r->engines[i].node_created)
             r->engines[i].node_created(r->engines[i].ctx, r, slot);
@@ -909,7 +919,7 @@ static int node_for_edit(opg_registry *r, const opg_id *operator_id, uint32_t *s
     *slot = opgi_node_find(r, operator_id);
     if (*slot == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
-    return OPG_OK;
+    return opgi_touch_reserve(r, 1); /* the node's record */
 }
 
 int opg_registry_node_set_commission(opg_registry *r, const opg_id *operator_id,
@@ -935,6 +945,7 @@ int opg_registry_node_set_commission(opg_registry *r, const opg_id *operator_id,
         return opgi_fail(r->err, OPG_ECOMMISSION, "increase above max_change_rate", NULL);
     n->rate = *rate;
     n->commission_update_time = now;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 
@@ -951,6 +962,7 @@ int opg_registry_node_set_min_self_delegation(opg_registry *r, const opg_id *ope
     if (opg_u256_cmp(min, &n->tokens) > 0)
         return opgi_fail(r->err, OPG_ESELFBOND, "min_self_delegation above the node's tokens", NULL);
     n->min_self_delegation = *min;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 
@@ -963,6 +975,7 @@ int opg_registry_node_set_roles(opg_registry *r, const opg_id *operator_id, uint
     if (roles == 0 || (roles & ~OPG_ROLE_ALL))
         return opgi_fail(r->err, OPG_EINVAL, "roles must be a non-empty set of OPG_ROLE_* bits", NULL);
     r->nodes[s].roles = roles;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 
@@ -997,6 +1010,7 @@ int opg_registry_unjail(opg_registry *r, const opg_id *operator_id, opg_time now
     if (opg_u256_cmp(&self, &n->min_self_delegation) < 0)
         return opgi_fail(r->err, OPG_ESELFBOND, "self-bond below min_self_delegation", NULL);
     n->jailed = 0;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 
@@ -1027,6 +1041,7 @@ void opgi_jail(opg_registry *r, uint32_t slot, opg_time until)
     n->jailed = 1;
     if (until > n->jailed_until)
         n->jailed_until = until;
+    opgi_touch_node(r, slot);
     opgi_event_push(r, OPG_EVENT_NODE_JAILED, n); /* opgi_events_jail */
 }
 
@@ -1036,6 +1051,7 @@ int opgi_registry_jail_until(opg_registry *r, uint32_t slot, opg_time until)
     if (n->jailed) {
         if (until > n->jailed_until)
             n->jailed_until = until;
+        opgi_touch_node(r, slot);
         return 0;
     }
     opgi_jail(r, slot, until);
@@ -1049,6 +1065,7 @@ int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id)
     if (rc)
         return rc;
     r->nodes[s].tombstoned = 1;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 

@@ -32,6 +32,7 @@ static int eligible(const opg_registry *r, const opgi_node *n, uint64_t *power)
 static void set_status(opg_registry *r, uint32_t slot, opg_node_status status)
 {
     r->nodes[slot].status = (uint8_t)status;
+    opgi_touch_node(r, slot);
     opgi_event_push(r, OPG_EVENT_NODE_STATUS, &r->nodes[slot]);
 }
 
@@ -86,6 +87,17 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         rc = opgi_fail(r->err, rc, NULL, NULL);
         goto done;
     }
+    /* the engines prepare for the nodes that may leave: those with no shares and no
+     * delegations (the rank array is free again) */
+    uint32_t *leaving = (uint32_t *)(void *)rank, n_leaving = 0;
+    for (uint32_t i = 0; i < n_nodes; i++) {
+        const opgi_node *n = &r->nodes[r->by_operator[i]];
+        if (opgi_dec_is_zero(&n->delegator_shares) && n->delegation_count == 0)
+            leaving[n_leaving++] = r->by_operator[i];
+    }
+    opgi_plan plan = {leaving, n_leaving, NULL, 0, OPGI_NONE};
+    if (n_leaving && (rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
+        goto done;
 
     /* apply: 1. the active set; updates come out in operator id order */
     for (uint32_t i = 0; i < n_nodes; i++) {
@@ -104,6 +116,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
                 e->account = n->consensus_key;
                 e->power = p;
                 n->last_power = p;
+                opgi_touch_node(r, s);
             }
         } else if (n->status == OPG_NODE_BONDED) {
             n->unbonding_height = height;
@@ -125,6 +138,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             set_status(r, s, OPG_NODE_UNBONDED);
         if (n->status == OPG_NODE_UNBONDED && opgi_dec_is_zero(&n->delegator_shares) &&
             n->delegation_count == 0) {
+            opgi_touch_node(r, s);
             opgi_node_remove(r, s); /* shifts by_operator: stay at i */
             continue;
         }
@@ -142,6 +156,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         }
         unsigned char key[OPGI_KEY_MAX];
         opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, &u->delegator, &u->node));
+        opgi_touch_unbonding(r, u);
         opgi_queue_remove_at(&r->unbondings, 0);
     }
     /* 4. matured redelegations complete */
@@ -155,6 +170,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         unsigned char key[OPGI_KEY_MAX];
         opgi_counter_sub(&r->red_into, opgi_key2(key, &e->delegator, &e->dst));
         opgi_counter_sub(&r->red_triples, opgi_key3(key, &e->delegator, &e->src, &e->dst));
+        opgi_touch_redelegation(r, e);
         opgi_queue_remove_at(&r->redelegations, 0);
     }
 done:

@@ -16,6 +16,7 @@
 
 #include "internal.h"
 #include "params.h"
+#include "records.h"
 
 #define OPGI_NONE UINT32_MAX
 
@@ -123,6 +124,7 @@ typedef struct opgi_engine_hooks {
 
 struct opg_registry {
     opg_allocator alloc;
+    opgi_records records; /* the tree as of the last commit, and what changed since */
     char err[OPGI_ERRMSG_MAX];
     opg_registry_params params;
 
@@ -313,5 +315,17 @@ size_t opgi_engine_events(const opg_registry *r, size_t calls);
 /* Queue helpers. */
 void *opgi_queue_at(const opgi_queue *q, size_t i);
 int opgi_queue_reserve(opg_registry *r, opgi_queue *q, size_t more);
+
+/*
+ * Records (lib/registry_records.c): every change to a node, a delegation or an entry
+ * touches its record, after the change, so the next commit carries it. Engines that
+ * change registry records (the splitter's F1 start of a delegation) touch them too.
+ * Room is reserved with the call's events (opgi_events_reserve), or explicitly.
+ */
+void opgi_touch_node(opg_registry *r, uint32_t slot);
+void opgi_touch_delegation(opg_registry *r, uint32_t del);
+void opgi_touch_unbonding(opg_registry *r, const opgi_unbonding *u);
+void opgi_touch_redelegation(opg_registry *r, const opgi_redelegation *e);
+int opgi_touch_reserve(opg_registry *r, size_t more);
 
 #endif /* OPG_REGISTRY_INTERNAL_H */

@@ -55,4 +55,20 @@ void opgi_counter_add(opgi_counter *c, const unsigned char *key);
 void opgi_counter_sub(opgi_counter *c, const unsigned char *key);
 void opgi_counter_free(opg_registry *r, opgi_counter *c);
 
+/* Delegations in key order, (delegator, operator id) (lib/registry_state.c). The first
+ * 8 bytes of the delegator, big-endian, are kept in the reference itself, so that
+ * almost every comparison is decided without reaching into the delegation pool. */
+typedef struct opgi_del_ref {
+    uint64_t head;
+    const opgi_delegation *d;
+    const opg_id *operator_id;
+} opgi_del_ref;
+int opgi_sorted_delegations(const opg_registry *r, opgi_del_ref **out);
+void opgi_sorted_delegations_free(const opg_registry *r, opgi_del_ref *keys);
+
+/* Every record in key order (lib/registry_records.c). */
+int opgi_registry_each_record(const opg_registry *r, opgi_record_sink sink, void *ctx);
+/* A node record's fields are within their ranges (roles, status, rates). */
+int opgi_node_fields_valid(const opgi_node *n);
+
 #endif /* OPG_REGISTRY_OPS_H */

@@ -28,11 +28,6 @@
 /* A delegation's place in key order. The first 8 bytes of the delegator, big-endian,
  * are kept in the key itself, so that almost every comparison is decided without
  * reaching into the (large, randomly ordered) delegation pool. */
-typedef struct del_key {
-    uint64_t head;
-    const opgi_delegation *d;
-    const opg_id *operator_id;
-} del_key;
 
 static uint64_t id_head(const opg_id *id)
 {
@@ -42,7 +37,7 @@ static uint64_t id_head(const opg_id *id)
     return v;
 }
 
-static int key_less(const del_key *x, const del_key *y)
+static int key_less(const opgi_del_ref *x, const opgi_del_ref *y)
 {
     if (x->head != y->head)
         return x->head < y->head;
@@ -52,20 +47,20 @@ static int key_less(const del_key *x, const del_key *y)
 
 /* Bottom-up merge sort of keys[0, n) through tmp[n]: insertion-sorted runs of 8,
  * then merges of doubling width. O(n log n) at worst. */
-static void merge_sort(del_key *keys, del_key *tmp, size_t n)
+static void merge_sort(opgi_del_ref *keys, opgi_del_ref *tmp, size_t n)
 {
     enum { RUN = 8 };
     for (size_t lo = 0; lo < n; lo += RUN) {
         size_t hi = lo + RUN < n ? lo + RUN : n;
         for (size_t i = lo + 1; i < hi; i++) {
-            del_key k = keys[i];
+            opgi_del_ref k = keys[i];
             size_t j = i;
             for (; j > lo && key_less(&k, &keys[j - 1]); j--)
                 keys[j] = keys[j - 1];
             keys[j] = k;
         }
     }
-    del_key *src = keys, *dst = tmp;
+    opgi_del_ref *src = keys, *dst = tmp;
     for (size_t w = RUN; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
@@ -77,7 +72,7 @@ static void merge_sort(del_key *keys, del_key *tmp, size_t n)
             while (b < hi)
                 dst[o++] = src[b++];
         }
-        del_key *t = src;
+        opgi_del_ref *t = src;
         src = dst;
         dst = t;
     }
@@ -95,12 +90,12 @@ static void merge_sort(del_key *keys, del_key *tmp, size_t n)
  * their first 8 bytes) sorted by the full key. Linear for ids that differ early;
  * O(n log n) at worst, whatever the ids look like. No memory beyond the two arrays.
  */
-static void sort_keys(del_key **keys, del_key **tmp, size_t n)
+static void sort_keys(opgi_del_ref **keys, opgi_del_ref **tmp, size_t n)
 {
     static const size_t B = (size_t)1 << DIGIT_BITS;
     uint32_t count[DIGITS][(size_t)1 << DIGIT_BITS]; /* n < 2^32: del_count is a uint32 */
     memset(count, 0, sizeof count);
-    del_key *src = *keys, *dst = *tmp;
+    opgi_del_ref *src = *keys, *dst = *tmp;
     for (size_t i = 0; i < n; i++)
         for (int d = 0; d < DIGITS; d++)
             count[d][(src[i].head >> (d * DIGIT_BITS)) & (B - 1)]++;
@@ -118,7 +113,7 @@ static void sort_keys(del_key **keys, del_key **tmp, size_t n)
             continue;
         for (size_t i = 0; i < n; i++)
             dst[c[(src[i].head >> (d * DIGIT_BITS)) & (B - 1)]++] = src[i];
-        del_key *t = src;
+        opgi_del_ref *t = src;
         src = dst;
         dst = t;
     }
@@ -135,11 +130,11 @@ static void sort_keys(del_key **keys, del_key **tmp, size_t n)
 }
 
 /* The live delegations in key order: an allocated array the caller frees. */
-static int sorted_delegations(const opg_registry *r, del_key **out)
+int opgi_sorted_delegations(const opg_registry *r, opgi_del_ref **out)
 {
     size_t n = r->del_count ? r->del_count : 1;
-    del_key *keys = opgi_alloc_array(&r->alloc, n, sizeof *keys);
-    del_key *tmp = opgi_alloc_array(&r->alloc, n, sizeof *tmp);
+    opgi_del_ref *keys = opgi_alloc_array(&r->alloc, n, sizeof *keys);
+    opgi_del_ref *tmp = opgi_alloc_array(&r->alloc, n, sizeof *tmp);
     if (!keys || !tmp) {
         opgi_free(&r->alloc, keys, n * sizeof *keys);
         opgi_free(&r->alloc, tmp, n * sizeof *tmp);
@@ -160,7 +155,12 @@ static int sorted_delegations(const opg_registry *r, del_key **out)
     return OPG_OK;
 }
 
-static void encode(opgi_writer *w, const opg_registry *r, const del_key *keys)
+void opgi_sorted_delegations_free(const opg_registry *r, opgi_del_ref *keys)
+{
+    opgi_free(&r->alloc, keys, (size_t)(r->del_count ? r->del_count : 1) * sizeof *keys);
+}
+
+static void encode(opgi_writer *w, const opg_registry *r, const opgi_del_ref *keys)
 {
     const opg_registry_params *p = &r->params;
     opgi_w_header(w, OPGI_KIND_REGISTRY, REGISTRY_VERSION);
@@ -247,8 +247,8 @@ int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry 
 {
     if (!r || (!buf && cap))
         return OPG_EINVAL;
-    del_key *keys;
-    int rc = sorted_delegations(r, &keys);
+    opgi_del_ref *keys;
+    int rc = opgi_sorted_delegations(r, &keys);
     if (rc)
         return rc;
     opgi_writer w;
@@ -262,8 +262,8 @@ int opg_registry_state_hash(uint8_t out[32], const opg_registry *r)
 {
     if (!out || !r)
         return OPG_EINVAL;
-    del_key *keys;
-    int rc = sorted_delegations(r, &keys);
+    opgi_del_ref *keys;
+    int rc = opgi_sorted_delegations(r, &keys);
     if (rc)
         return rc;
     crypto_generichash_blake2b_state st;
@@ -282,6 +282,13 @@ static int valid_dec_le_one(const opg_dec *d)
     opg_dec one;
     opg_dec_from_u64(&one, 1);
     return opg_dec_cmp(d, &one) <= 0;
+}
+
+int opgi_node_fields_valid(const opgi_node *n)
+{
+    return n->roles != 0 && !(n->roles & ~OPG_ROLE_ALL) && n->status <= OPG_NODE_BONDED &&
+           valid_dec_le_one(&n->max_rate) && opg_dec_cmp(&n->rate, &n->max_rate) <= 0 &&
+           opg_dec_cmp(&n->max_change_rate, &n->max_rate) <= 0;
 }
 
 static int load_body(opg_registry *r, opgi_reader *rd)
@@ -333,9 +340,7 @@ static int load_body(opg_registry *r, opgi_reader *rd)
         n.unbonding_height = opgi_r_u64(rd);
         n.unbonding_time = opgi_r_i64(rd);
         n.last_power = opgi_r_u64(rd);
-        if (rd->bad || n.roles == 0 || (n.roles & ~OPG_ROLE_ALL) || n.status > OPG_NODE_BONDED ||
-            !valid_dec_le_one(&n.max_rate) || opg_dec_cmp(&n.rate, &n.max_rate) > 0 ||
-            opg_dec_cmp(&n.max_change_rate, &n.max_rate) > 0)
+        if (rd->bad || !opgi_node_fields_valid(&n))
             return OPG_ECORRUPT;
         if (i > 0 && opg_id_cmp(&r->nodes[r->by_operator[i - 1]].operator_id, &n.operator_id) >= 0)
             return OPG_ECORRUPT; /* strictly increasing operator ids */

@@ -42,6 +42,7 @@ typedef struct f1_node {
 
 struct opg_splitter {
     opg_allocator alloc;
+    opgi_records records; /* the tree as of the last commit, and what changed since */
     char err[OPGI_ERRMSG_MAX];
     opg_registry *reg;
     opg_splitter_params params;
@@ -89,5 +90,15 @@ int opgi_splitter_create_for_load(opg_splitter **out, opg_registry *r,
                                   const opg_splitter_params *params, const opg_allocator *alloc);
 void opgi_splitter_release(opg_splitter *s);
 extern const opgi_param_table opgi_splitter_param_table;
+
+/* splitter_records.c: every change to a node's F1 record, a history record or a slash
+ * record touches it; a node's removal touches all of them (records_of counts them,
+ * for the reservation). */
+void opgi_splitter_touch_node(opg_splitter *s, uint32_t slot);
+void opgi_splitter_touch_history(opg_splitter *s, uint32_t slot, uint64_t period);
+void opgi_splitter_touch_slash(opg_splitter *s, uint32_t slot, const f1_slash *e);
+void opgi_splitter_touch_all_of(opg_splitter *s, uint32_t slot);
+size_t opgi_splitter_records_of(const opg_splitter *s, uint32_t slot);
+int opgi_splitter_touch_reserve(opg_splitter *s, size_t more);
 
 #endif /* OPG_SPLITTER_INTERNAL_H */

@@ -67,6 +67,13 @@ static void test_constants(void)
     CHECK(opg_constant(&v, "TALLY_CHANGES_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_CHANGES_MAX));
     CHECK(opg_constant(&v, "TALLY_KEY_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_KEY_MAX));
     CHECK(opg_constant(&v, "TALLY_PAYLOAD_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_PAYLOAD_MAX));
+    CHECK(opg_constant(&v, "RECORDS_HYPER") == OPG_OK && v == (uint64_t)(OPG_RECORDS_HYPER));
+    CHECK(opg_constant(&v, "RECORDS_PRICER") == OPG_OK && v == (uint64_t)(OPG_RECORDS_PRICER));
+    CHECK(opg_constant(&v, "RECORDS_REGISTRY") == OPG_OK && v == (uint64_t)(OPG_RECORDS_REGISTRY));
+    CHECK(opg_constant(&v, "RECORDS_SLASHER") == OPG_OK && v == (uint64_t)(OPG_RECORDS_SLASHER));
+    CHECK(opg_constant(&v, "RECORDS_SPLITTER") == OPG_OK && v == (uint64_t)(OPG_RECORDS_SPLITTER));
+    CHECK(opg_constant(&v, "RECORDS_TALLY") == OPG_OK && v == (uint64_t)(OPG_RECORDS_TALLY));
+    CHECK(opg_constant(&v, "RECORD_KEY_MAX") == OPG_OK && v == (uint64_t)(OPG_RECORD_KEY_MAX));
     CHECK(opg_constant(&v, "TALLY_PREFIX_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_PREFIX_MAX));
     CHECK(opg_constant(&v, "TALLY_SUMMARY_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_SUMMARY_MAX));
     CHECK(opg_constant(&v, "TALLY_TITLE_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_TITLE_MAX));
@@ -86,7 +93,7 @@ static void test_constants(void)
     size_t n = 0;
     while (opg_constant_name(n))
         n++;
-    CHECK(n == 28); /* every constant listed once */
+    CHECK(n == 35); /* every constant listed once */
 }
 
 int main(void)
