@@ -508,7 +508,7 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
             unsigned q = lcp_nibbles(c[i].key_hash, c[i + 1].key_hash);
             m = q > m ? q : m;
         }
-        need_nodes += 2 + (m > d ? m - d : 0);
+        need_nodes += m > d ? m - d : 0;
         need_leaves++;
     }
     if (pool_reserve(&t->alloc, &t->nodes, need_nodes) ||
