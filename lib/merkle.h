@@ -1,25 +1,97 @@
-/* merkle.h - provisional interface of the incremental Merkle tree (lib/merkle.c). */
+/*
+ * merkle.h - the incremental sparse Merkle tree over records (internal).
+ *
+ * The tree's hashing and the proof format are specified in include/opg_proof.h.
+ * The tree stores, per record, only its key_hash and leaf hash: the caller (the
+ * records layer) hashes keys and values with the functions below and hands the
+ * tree batches of changes.
+ *
+ * Layout: 16-ary nodes (one nibble of key_hash each) in a pool of fixed-size nodes
+ * (uint32 indexes, a free list), leaves in a pool of 64-byte leaves. Inside a node
+ * the four binary levels are hashed as the spec says; a node with many children
+ * also caches its 14 inner binary hashes so that one changed child costs 4 hashes.
+ * A subtree with one record is a leaf in its parent's slot (never a node).
+ *
+ * The tree is used by one thread at a time.
+ */
 #ifndef OPG_MERKLE_H
 #define OPG_MERKLE_H
 
-#include "internal.h"
+#include "opg_core.h"
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------- hashing (lib/proof.c) */
+
+/* key_hash = H("opg.merkle.key", key). */
 void opgi_merkle_key_hash(uint8_t out[32], const uint8_t *key, size_t len);
+/* value_hash = H("opg.merkle.val", value). */
+void opgi_merkle_value_hash(uint8_t out[32], const uint8_t *value, size_t len);
+/* leaf = H("opg.merkle.leaf", key_hash || value_hash), value_hash from value. */
 void opgi_merkle_leaf_hash(uint8_t out[32], const uint8_t key_hash[32], const uint8_t *value,
                            size_t len);
+/* leaf from the two hashes. */
+void opgi_merkle_leaf_from_hashes(uint8_t out[32], const uint8_t key_hash[32],
+                                  const uint8_t value_hash[32]);
+/* inner = H("opg.merkle.node", left || right). out may alias neither input. */
+void opgi_merkle_inner(uint8_t out[32], const uint8_t left[32], const uint8_t right[32]);
+
+/* ------------------------------------------------------------ the tree */
+
 typedef struct opgi_merkle opgi_merkle;
+
+/* An empty tree. a may be NULL: the default allocator. OPG_ENOMEM. */
 int opgi_merkle_new(opgi_merkle **out, const opg_allocator *a);
+/* Accepts NULL. */
 void opgi_merkle_free(opgi_merkle *t);
+
+/* One change of a batch: put (present = 1) the record whose key hashes to key_hash
+ * with leaf hash leaf_hash, or delete (present = 0; leaf_hash is not read). */
 typedef struct opgi_merkle_change {
     uint8_t key_hash[32];
     uint8_t leaf_hash[32];
     int present;
 } opgi_merkle_change;
-int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n);
-void opgi_merkle_root(const opgi_merkle *t, uint8_t out[32]);
-size_t opgi_merkle_count(const opgi_merkle *t);
-size_t opgi_merkle_bytes(const opgi_merkle *t);
-int opgi_merkle_prove(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t *buf, size_t cap,
-                      size_t *len);
 
-#endif
+/*
+ * Applies a batch of changes in any order; sorts c in place by key_hash. OPG_EINVAL
+ * (nothing changed) if two changes have the same key_hash or present is not 0/1.
+ * Deleting an absent key is a no-op; putting a present key replaces its leaf.
+ * All or nothing: memory is reserved first and OPG_ENOMEM leaves the tree as it
+ * was (root, count, records); nothing after the reservation fails. The root is
+ * rehashed once per batch: O(n log N) for n changes in a tree of N records.
+ */
+int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n);
+
+/* The root as the spec defines it (EMPTY for an empty tree). O(1). */
+void opgi_merkle_root(const opgi_merkle *t, uint8_t out[32]);
+/* Number of records. */
+size_t opgi_merkle_count(const opgi_merkle *t);
+/* Heap bytes the tree holds (pools, including their free capacity). */
+size_t opgi_merkle_bytes(const opgi_merkle *t);
+/* The leaf hash stored for key_hash: OPG_OK, or OPG_ENOTFOUND. O(log N). */
+int opgi_merkle_get(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t leaf_hash[32]);
+
+/*
+ * An exclusion proof that ends at another record carries that record's value_hash,
+ * which the tree does not store (it stores leaf hashes): the tree asks this callback
+ * for it (the records layer knows the value). Return OPG_OK with value_hash filled,
+ * or an error code, which opgi_merkle_prove returns.
+ */
+typedef int (*opgi_merkle_value_fn)(void *user, const uint8_t key_hash[32],
+                                    uint8_t value_hash[32]);
+void opgi_merkle_set_resolver(opgi_merkle *t, opgi_merkle_value_fn fn, void *user);
+
+/*
+ * The proof (include/opg_proof.h's format) for key_hash: inclusion if the key is
+ * present, exclusion otherwise. Writes it into buf (cap bytes) and its length into
+ * *len; OPG_EBUFS with *len = the length needed (buf untouched) when cap is too
+ * small. An exclusion ending at another record needs the resolver: OPG_EINVAL if
+ * none is set, the resolver's error, or OPG_ECORRUPT if its value_hash does not
+ * give the stored leaf. Never more than OPG_PROOF_MAX_BYTES. O(log N).
+ */
+int opgi_merkle_prove(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t *buf,
+                      size_t cap, size_t *len);
+
+#endif /* OPG_MERKLE_H */

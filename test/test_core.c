@@ -57,6 +57,7 @@ static void test_constants(void)
     CHECK(opg_constant(&v, "EVIDENCE_FAULT_SIZE") == OPG_OK && v == (uint64_t)(OPG_EVIDENCE_FAULT_SIZE));
     CHECK(opg_constant(&v, "PRICER_MAX_DIMENSIONS") == OPG_OK && v == (uint64_t)(OPG_PRICER_MAX_DIMENSIONS));
     CHECK(opg_constant(&v, "PRICER_NAME_MAX") == OPG_OK && v == (uint64_t)(OPG_PRICER_NAME_MAX));
+    CHECK(opg_constant(&v, "PROOF_MAX_BYTES") == OPG_OK && v == (uint64_t)(OPG_PROOF_MAX_BYTES));
     CHECK(opg_constant(&v, "ROLE_ALL") == OPG_OK && v == (uint64_t)(OPG_ROLE_ALL));
     CHECK(opg_constant(&v, "ROLE_CONSENSUS") == OPG_OK && v == (uint64_t)(OPG_ROLE_CONSENSUS));
     CHECK(opg_constant(&v, "ROLE_INFERENCE") == OPG_OK && v == (uint64_t)(OPG_ROLE_INFERENCE));
@@ -93,7 +94,7 @@ static void test_constants(void)
     size_t n = 0;
     while (opg_constant_name(n))
         n++;
-    CHECK(n == 35); /* every constant listed once */
+    CHECK(n == 36); /* every constant listed once */
 }
 
 int main(void)
