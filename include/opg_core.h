@@ -262,6 +262,21 @@ typedef int (*opg_record_source)(void *ctx, opg_record *rec);
  * negative OPG_E* code to stop with it. */
 typedef int (*opg_record_sink)(void *ctx, const opg_record *rec);
 
+/*
+ * The app root: one 32-byte commitment to every handle's state, for the block
+ * header. app_root = BLAKE2b-256 personalised "opg.app" (zero-padded to 16 bytes)
+ * over, for each handle in increasing tag order, its tag (1 byte) then its root (32
+ * bytes, the handle's last commit). A light client checks a record against a header
+ * in two steps: the handles' roots give the header's app root (opg_app_root), then
+ * the record's proof verifies against its handle's root (opg_proof_verify).
+ * OPG_EINVAL unless the tags are non-zero and strictly increasing.
+ */
+typedef struct opg_handle_root {
+    uint8_t tag;      /* OPG_RECORDS_* */
+    uint8_t root[32];
+} opg_handle_root;
+OPG_API int opg_app_root(uint8_t out[32], const opg_handle_root *roots, size_t n);
+
 /* The longest key of any record. */
 #define OPG_RECORD_KEY_MAX 112
 /* Each handle's tag, the first byte of its records' keys. */

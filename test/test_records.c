@@ -9,6 +9,8 @@
 #include "harness.h"
 #include "record_store.h"
 
+#include <sodium.h>
+
 #define N_NODES 6
 #define N_DTORS 12
 
@@ -458,8 +460,77 @@ static void test_load_refuses_bad_streams(void)
     world_free(&w);
 }
 
+/* The app root by its definition: BLAKE2b-256 "opg.app" over tag || root, in order. */
+static void test_app_root(void)
+{
+    opg_handle_root hr[2];
+    hr[0].tag = OPG_RECORDS_REGISTRY;
+    hr[1].tag = OPG_RECORDS_SPLITTER;
+    for (int i = 0; i < 32; i++) {
+        hr[0].root[i] = (uint8_t)i;
+        hr[1].root[i] = (uint8_t)(0xA0 + i);
+    }
+    uint8_t in[66], pers[16] = "opg.app", want[32], got[32];
+    in[0] = 1;
+    memcpy(in + 1, hr[0].root, 32);
+    in[33] = 3;
+    memcpy(in + 34, hr[1].root, 32);
+    crypto_generichash_blake2b_salt_personal(want, 32, in, sizeof in, NULL, 0, NULL, pers);
+    CHECK_OK(opg_app_root(got, hr, 2));
+    CHECK(memcmp(got, want, 32) == 0);
+    /* out of order, repeated or zero tags are refused */
+    opg_handle_root swapped[2] = {hr[1], hr[0]};
+    CHECK_RC(opg_app_root(got, swapped, 2), OPG_EINVAL);
+    opg_handle_root twice[2] = {hr[0], hr[0]};
+    CHECK_RC(opg_app_root(got, twice, 2), OPG_EINVAL);
+    hr[0].tag = 0;
+    CHECK_RC(opg_app_root(got, hr, 1), OPG_EINVAL);
+    /* no handles: the hash of nothing */
+    crypto_generichash_blake2b_salt_personal(want, 32, NULL, 0, NULL, 0, NULL, pers);
+    CHECK_OK(opg_app_root(got, NULL, 0));
+    CHECK(memcmp(got, want, 32) == 0);
+}
+
+/* A delegation proved against the registry's root, and the root against the app
+ * root: what a light client checks. */
+static void test_light_client_checks_a_delegation(void)
+{
+    world w;
+    CHECK_OK(world_new(&w, NULL));
+    for (unsigned i = 1; i <= 3; i++)
+        CHECK_OK(add_node(&w, i, 100));
+    opg_id d = dtor_id(4), op = op_id(2), absent = dtor_id(5);
+    opg_u256 amt = u64v(77);
+    CHECK_OK(opg_registry_delegate(NULL, w.r, &d, &op, &amt, 1, 1000));
+    uint8_t rr[32], sr[32];
+    CHECK(commit_both(&w, rr, sr));
+    uint8_t key[OPG_RECORD_KEY_MAX], proof[OPG_PROOF_MAX_BYTES];
+    size_t key_len, proof_len;
+    CHECK_OK(opg_registry_key_delegation(key, &key_len, &d, &op));
+    CHECK_OK(opg_registry_prove(proof, sizeof proof, &proof_len, w.r, key, key_len));
+    int found;
+    size_t at = store_find(&w.reg_store, key, key_len, &found);
+    CHECK(found);
+    const stored_record *rec = &w.reg_store.items[at];
+    CHECK_OK(opg_proof_verify(rr, key, key_len, rec->value, rec->value_len, 1, proof, proof_len));
+    CHECK_RC(opg_proof_verify(rr, key, key_len, NULL, 0, 0, proof, proof_len), OPG_EPROOF);
+    /* the app root the host would put in its header, from both roots */
+    opg_handle_root hr[2] = {{OPG_RECORDS_REGISTRY, {0}}, {OPG_RECORDS_SPLITTER, {0}}};
+    memcpy(hr[0].root, rr, 32);
+    memcpy(hr[1].root, sr, 32);
+    uint8_t app[32];
+    CHECK_OK(opg_app_root(app, hr, 2));
+    /* a delegation that does not exist is proved absent */
+    CHECK_OK(opg_registry_key_delegation(key, &key_len, &absent, &op));
+    CHECK_OK(opg_registry_prove(proof, sizeof proof, &proof_len, w.r, key, key_len));
+    CHECK_OK(opg_proof_verify(rr, key, key_len, NULL, 0, 0, proof, proof_len));
+    world_free(&w);
+}
+
 int main(void)
 {
+    RUN(test_app_root);
+    RUN(test_light_client_checks_a_delegation);
     RUN(test_delegation_record_bytes);
     RUN(test_node_key_and_kinds_in_order);
     RUN(test_first_commit_puts_everything);
