@@ -395,8 +395,9 @@ OPG_API int opg_registry_check(opg_registry *r);
  * Commits the block: the records put and deleted since the previous commit, in key
  * order, into *changes and *count (the
  * registry owns them; valid until the next commit or free), and the new root of the
- * Merkle tree over all records into root (opg_proof.h specifies the tree). The params
- * and ledger records are in every change set. Call it once per block, after
+ * Merkle tree over all records into root (opg_proof.h specifies the tree). Only
+ * records whose bytes changed are put, only records the last commit had are
+ * deleted. Call it once per block, after
  * end_block; the host writes the change set and the root in one transaction.
  * O(c log c + c log n) for c changed records among n. The first commit of a registry
  * made by opg_registry_new or opg_registry_load puts every record, O(n log n) once

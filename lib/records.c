@@ -33,6 +33,9 @@ void opgi_records_free(opgi_records *rs, const opg_allocator *a)
     opgi_free(a, rs->touched, rs->touched_cap * sizeof *rs->touched);
     opgi_free(a, rs->changes, rs->changes_cap * sizeof *rs->changes);
     opgi_free(a, rs->bytes, rs->bytes_cap);
+    opgi_free(a, rs->spare_changes, rs->spare_changes_cap * sizeof *rs->spare_changes);
+    opgi_free(a, rs->spare_bytes, rs->spare_bytes_cap);
+    opgi_free(a, rs->batch, rs->batch_cap * sizeof *rs->batch);
     opgi_merkle_free(rs->tree);
     memset(rs, 0, sizeof *rs);
 }
@@ -70,6 +73,11 @@ void opgi_records_touch(opgi_records *rs, const opg_allocator *a, char *err, con
         if (rc)
             return;
         rs->touched_room = rs->n_touched + 1;
+    }
+    if (rs->n_touched) { /* the same record again, as often happens: once is enough */
+        const opgi_touch *last = &rs->touched[rs->n_touched - 1];
+        if (last->len == len && memcmp(last->key, key, len) == 0)
+            return;
     }
     opgi_touch *t = &rs->touched[rs->n_touched++];
     t->hint = hint;
@@ -180,36 +188,55 @@ int opgi_records_commit(uint8_t root[32], const opg_record **changes, size_t *co
     commit_state c;
     memset(&c, 0, sizeof c);
     c.alloc = a;
+    c.changes = rs->spare_changes; /* the buffers of two commits ago */
+    c.changes_cap = rs->spare_changes_cap;
+    c.bytes = rs->spare_bytes;
+    c.bytes_cap = rs->spare_bytes_cap;
+    rs->spare_changes = NULL;
+    rs->spare_bytes = NULL;
+    rs->spare_changes_cap = rs->spare_bytes_cap = 0;
     int rc = rs->tracking ? collect_touched(&c, rs, o) : o->each(o->owner, add_whole, &c);
     opgi_merkle_change *batch = NULL;
+    void *grown = rs->batch;
     opgi_merkle *tree = rs->tree, *fresh = NULL;
     if (rc == OPG_OK && !rs->tracking && (rc = opgi_merkle_new(&fresh, a)) == OPG_OK)
         tree = fresh; /* the first commit: the tree of every record */
-    if (rc == OPG_OK && !(batch = opgi_alloc_array(a, c.n ? c.n : 1, sizeof *batch)))
-        rc = OPG_ENOMEM;
+    if (rc == OPG_OK)
+        rc = opgi_grow(a, &grown, &rs->batch_cap, c.n ? c.n : 1, sizeof *batch);
+    rs->batch = grown;
+    batch = rs->batch;
     if (rc == OPG_OK) {
-        size_t pos = 0;
+        /* keys and values stop moving: set the pointers, hash, and keep only real
+         * changes (a record touched but as it was, a record made and gone again) */
+        size_t pos = 0, kept = 0;
         for (size_t i = 0; i < c.n; i++) {
-            opg_record *r = &c.changes[i];
-            r->key = c.bytes + pos;
-            pos += r->key_len;
-            r->value = r->present ? c.bytes + pos : NULL;
-            pos += r->value_len;
-            opgi_merkle_change *m = &batch[i];
-            opgi_merkle_key_hash(m->key_hash, r->key, r->key_len);
-            m->present = r->present;
-            if (r->present)
-                opgi_merkle_leaf_hash(m->leaf_hash, m->key_hash, r->value, r->value_len);
+            opg_record r = c.changes[i];
+            r.key = c.bytes + pos;
+            pos += r.key_len;
+            r.value = r.present ? c.bytes + pos : NULL;
+            pos += r.value_len;
+            opgi_merkle_change *m = &batch[kept];
+            opgi_merkle_key_hash(m->key_hash, r.key, r.key_len);
+            m->present = r.present;
+            if (r.present)
+                opgi_merkle_leaf_hash(m->leaf_hash, m->key_hash, r.value, r.value_len);
             else
                 memset(m->leaf_hash, 0, sizeof m->leaf_hash);
+            uint8_t now[32];
+            int had = opgi_merkle_get(tree, m->key_hash, now) == OPG_OK;
+            if (r.present ? had && memcmp(now, m->leaf_hash, 32) == 0 : !had)
+                continue;
+            c.changes[kept++] = r;
         }
+        c.n = kept;
         rc = opgi_merkle_apply(tree, batch, c.n);
     }
-    opgi_free(a, batch, (c.n ? c.n : 1) * sizeof *batch);
     if (rc) {
         opgi_merkle_free(fresh);
-        opgi_free(a, c.changes, c.changes_cap * sizeof *c.changes);
-        opgi_free(a, c.bytes, c.bytes_cap);
+        rs->spare_changes = c.changes; /* kept for the next try */
+        rs->spare_changes_cap = c.changes_cap;
+        rs->spare_bytes = c.bytes;
+        rs->spare_bytes_cap = c.bytes_cap;
         return rc;
     }
     if (fresh) {
@@ -217,8 +244,10 @@ int opgi_records_commit(uint8_t root[32], const opg_record **changes, size_t *co
         rs->tree = fresh;
         rs->tracking = 1;
     }
-    opgi_free(a, rs->changes, rs->changes_cap * sizeof *rs->changes);
-    opgi_free(a, rs->bytes, rs->bytes_cap);
+    rs->spare_changes = rs->changes; /* the last change set is no longer the host's */
+    rs->spare_changes_cap = rs->changes_cap;
+    rs->spare_bytes = rs->bytes;
+    rs->spare_bytes_cap = rs->bytes_cap;
     rs->changes = c.changes;
     rs->changes_cap = c.changes_cap;
     rs->n_changes = c.n;

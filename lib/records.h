@@ -42,6 +42,14 @@ typedef struct opgi_records {
     size_t n_changes, changes_cap;
     uint8_t *bytes;                /* its keys and values */
     size_t bytes_cap;
+    /* the buffers of the commit before, kept for the next one, so that a node's
+     * steady state commits without allocating */
+    opg_record *spare_changes;
+    size_t spare_changes_cap;
+    uint8_t *spare_bytes;
+    size_t spare_bytes_cap;
+    opgi_merkle_change *batch;
+    size_t batch_cap;
 } opgi_records;
 
 /* Writes the value of the record `t` names into w and returns 1, or returns 0 when
@@ -63,7 +71,8 @@ typedef int (*opgi_record_each_fn)(const void *owner, opgi_record_sink sink, voi
 
 /*
  * The commit: the touched keys' records go into the tree and become the change set
- * (*changes, *count, valid until the next commit or free). `extra` keys (the
+ * (*changes, *count, valid until the next commit or free): only records whose
+ * bytes differ from the last commit's, and deletions of records it had. `extra` keys (the
  * owner's singletons, re-encoded at every commit) are included as if touched. The
  * first commit takes every record from `each` instead. On OPG_ENOMEM nothing
  * changed: the touches, the tree and the previous change set stay.

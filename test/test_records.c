@@ -353,9 +353,17 @@ static void test_first_commit_puts_everything(void)
     CHECK(n == count_records(w.r));
     for (size_t i = 0; i < n; i++)
         CHECK(ch[i].present && ch[i].value);
-    /* nothing changed since: params and ledger only */
-    CHECK_OK(opg_registry_commit(root, &ch, &n, w.r));
+    /* nothing changed since: an empty change set, the same root */
+    uint8_t again[32];
+    CHECK_OK(opg_registry_commit(again, &ch, &n, w.r));
+    CHECK(n == 0 && memcmp(again, root, 32) == 0);
+    /* one delegation: its record, its node's, the ledger is as it was (no entry) */
+    opg_id d = dtor_id(1), op = op_id(1);
+    opg_u256 amt = u64v(5);
+    CHECK_OK(opg_registry_delegate(NULL, w.r, &d, &op, &amt, 1, 1000));
+    CHECK_OK(opg_registry_commit(again, &ch, &n, w.r));
     CHECK(n == 2);
+    CHECK(ch[0].key[1] == 2 && ch[1].key[1] == 3); /* node, then delegation: key order */
     world_free(&w);
 }
 
