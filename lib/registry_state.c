@@ -8,6 +8,12 @@
  *   nodes in operator id order
  *   delegations in (delegator, operator id) order, with their F1 starting info
  *   unbonding entries, then redelegation entries, each in maturity-queue order
+ * Version 2 appends the consensus history and the tombstones (version 1 is refused
+ * with OPG_EVERSION: it kept no history and no tombstone per key):
+ *   u64 hist_blocks, i64 hist_duration
+ *   u32 count; block times in ascending height: u64 height, i64 time
+ *   u32 count; power records in ascending (key, height): key, u64 height, u64 power
+ *   u32 count; tombstoned addresses ascending: 20 bytes each
  */
 #include "registry_ops.h"
 
@@ -15,7 +21,7 @@
 #include "num.h"
 
 
-#define REGISTRY_VERSION 1
+#define REGISTRY_VERSION 2
 
 /* A hint to the cache where the compiler has one; nothing otherwise. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -241,6 +247,23 @@ static void encode(opgi_writer *w, const opg_registry *r, const del_key *keys)
         opgi_w_dec(w, &e->shares_dst);
         opgi_w_u64(w, e->seq);
     }
+
+    opgi_w_u64(w, r->hist_blocks);
+    opgi_w_i64(w, r->hist_duration);
+    opgi_w_u32(w, (uint32_t)(r->n_times - r->times_head));
+    for (size_t i = r->times_head; i < r->n_times; i++) {
+        opgi_w_u64(w, r->times[i].height);
+        opgi_w_i64(w, r->times[i].time);
+    }
+    opgi_w_u32(w, (uint32_t)r->n_powers);
+    for (size_t i = 0; i < r->n_powers; i++) {
+        opgi_w_id(w, &r->powers[i].key);
+        opgi_w_u64(w, r->powers[i].height);
+        opgi_w_u64(w, r->powers[i].power);
+    }
+    opgi_w_u32(w, (uint32_t)r->n_tombs);
+    for (size_t i = 0; i < r->n_tombs; i++)
+        opgi_w_bytes(w, r->tombs[i].bytes, 20);
 }
 
 int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r)
@@ -282,6 +305,68 @@ static int valid_dec_le_one(const opg_dec *d)
     opg_dec one;
     opg_dec_from_u64(&one, 1);
     return opg_dec_cmp(d, &one) <= 0;
+}
+
+/* The consensus history and the tombstones. */
+static int load_history(opg_registry *r, opgi_reader *rd)
+{
+    int rc;
+    r->hist_blocks = opgi_r_u64(rd);
+    r->hist_duration = opgi_r_i64(rd);
+    if (rd->bad || r->hist_duration < 0)
+        return OPG_ECORRUPT;
+    uint32_t n = opgi_r_count(rd, 16);
+    if (rd->bad)
+        return OPG_ECORRUPT;
+    void *t = r->times;
+    if ((rc = opgi_grow(&r->alloc, &t, &r->times_cap, n, sizeof *r->times)) != OPG_OK)
+        return rc;
+    r->times = t;
+    for (uint32_t i = 0; i < n && !rd->bad; i++) {
+        r->times[i].height = opgi_r_u64(rd);
+        r->times[i].time = opgi_r_i64(rd);
+        if (i > 0 && r->times[i - 1].height >= r->times[i].height)
+            return OPG_ECORRUPT;
+        r->n_times = i + 1;
+    }
+    n = opgi_r_count(rd, 32 + 16);
+    if (rd->bad)
+        return OPG_ECORRUPT;
+    void *p = r->powers;
+    if ((rc = opgi_grow(&r->alloc, &p, &r->powers_cap, n, sizeof *r->powers)) != OPG_OK)
+        return rc;
+    r->powers = p;
+    for (uint32_t i = 0; i < n && !rd->bad; i++) {
+        opgi_power_rec *e = &r->powers[i];
+        opgi_r_id(rd, &e->key);
+        e->height = opgi_r_u64(rd);
+        e->power = opgi_r_u64(rd);
+        if (i > 0) {
+            int c = opg_id_cmp(&r->powers[i - 1].key, &e->key);
+            if (c > 0 || (c == 0 && r->powers[i - 1].height >= e->height))
+                return OPG_ECORRUPT;
+        }
+        r->n_powers = i + 1;
+    }
+    n = opgi_r_count(rd, 20);
+    if (rd->bad || (rc = opgi_tomb_reserve(r, n)) != OPG_OK)
+        return rd->bad ? OPG_ECORRUPT : rc;
+    for (uint32_t i = 0; i < n && !rd->bad; i++) {
+        memset(&r->tombs[i], 0, sizeof r->tombs[i]);
+        opgi_r_bytes(rd, r->tombs[i].bytes, 20);
+        if (i > 0 && opg_id_cmp(&r->tombs[i - 1], &r->tombs[i]) >= 0)
+            return OPG_ECORRUPT;
+        r->n_tombs = i + 1;
+    }
+    if (rd->bad)
+        return OPG_ECORRUPT;
+    /* a node is tombstoned exactly when its address is */
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        const opgi_node *nd = &r->nodes[r->by_operator[i]];
+        if (!nd->tombstoned != !opgi_tomb_has(r, &nd->address))
+            return OPG_ECORRUPT;
+    }
+    return OPG_OK;
 }
 
 static int load_body(opg_registry *r, opgi_reader *rd)
@@ -339,8 +424,12 @@ static int load_body(opg_registry *r, opgi_reader *rd)
             return OPG_ECORRUPT;
         if (i > 0 && opg_id_cmp(&r->nodes[r->by_operator[i - 1]].operator_id, &n.operator_id) >= 0)
             return OPG_ECORRUPT; /* strictly increasing operator ids */
-        opg_id dummy;
-        if (opg_registry_node_by_consensus_key(&dummy, r, &n.consensus_key) == OPG_OK)
+        opg_id dummy, addr;
+        opgi_consensus_address(&addr, &n.consensus_key);
+        if (opg_registry_node_by_consensus_key(&dummy, r, &n.consensus_key) == OPG_OK ||
+            opgi_node_find_by_addr(r, &addr) != OPGI_NONE)
+            return OPG_ECORRUPT;
+        if (opgi_consensus_key_check(&n.consensus_key) != OPG_OK)
             return OPG_ECORRUPT;
         uint32_t slot;
         if ((rc = opgi_node_reserve(r, &slot)) != OPG_OK)
@@ -435,6 +524,10 @@ static int load_body(opg_registry *r, opgi_reader *rd)
         opgi_counter_add(&r->red_into, opgi_key2(key, &e.delegator, &e.dst));
         opgi_counter_add(&r->red_triples, opgi_key3(key, &e.delegator, &e.src, &e.dst));
     }
+    if (rd->bad)
+        return OPG_ECORRUPT;
+    if ((rc = load_history(r, rd)) != OPG_OK)
+        return rc;
     if ((rc = opgi_r_finish(rd)) != OPG_OK)
         return rc;
     /* the shares of every node must be exactly its delegations' (the check itself
@@ -453,9 +546,12 @@ int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
     char err[OPGI_ERRMSG_MAX];
     opgi_reader rd;
     opgi_reader_init(&rd, buf, len);
-    int rc = opgi_r_header(&rd, OPGI_KIND_REGISTRY, REGISTRY_VERSION, NULL);
+    uint16_t version;
+    int rc = opgi_r_header(&rd, OPGI_KIND_REGISTRY, REGISTRY_VERSION, &version);
     if (rc)
         return rc;
+    if (version < REGISTRY_VERSION)
+        return OPG_EVERSION;
     opg_registry *r;
     if ((rc = opgi_registry_create(&r, NULL, alloc, err)) != OPG_OK)
         return rc;

@@ -269,7 +269,7 @@ static void test_corrupt_blobs(void)
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     /* a future version */
     memcpy(t, b, n);
-    t[7] = 2;
+    t[7] = 3;
     CHECK(load_rc(t, n) == OPG_EVERSION);
     memcpy(t, b, n);
     t[6] = 1;
