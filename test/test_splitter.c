@@ -389,7 +389,7 @@ static void test_cosmos_mint(void)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(1);
-    c.consensus_key = id_n(2);
+    c.consensus_key = cons_key_n(2);
     c.roles = OPG_ROLE_ALL;
     c.commission_max_rate = dec_of("1");
     c.min_self_delegation = u64v(1);
