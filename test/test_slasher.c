@@ -1320,6 +1320,307 @@ static void test_fault_unbonded_node(void)
     ds_free(&f);
 }
 
+/* ------------------------------------------------- CometBFT misbehaviour */
+
+static int save_bytes(const opg_slasher *s, uint8_t **out, size_t *len);
+
+static opg_misbehavior mk_mb(uint32_t type, int key, uint64_t power, opg_height h, opg_time t)
+{
+    opg_misbehavior m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    opg_id k = key_id(key);
+    (void)opg_registry_consensus_address(m.validator_address, &k);
+    m.validator_power = power;
+    m.height = h;
+    m.time = t;
+    m.total_voting_power = 300;
+    return m;
+}
+
+/*
+ * Worked by hand from x/evidence (ds_setup's world, default parameters: power
+ * reduction 10^6, slash_fraction_double_sign 0.05, max ages 100000 blocks and
+ * 172800 s).
+ *   Address: the first 20 bytes of SHA-256 of node 1's key.
+ *   Record 1, duplicate vote by node 1 at height 5 (time 150), power 200, handled
+ *   at height 10, now 200: distribution height 5 - 1 = 4; to_slash = trunc(200 *
+ *   10^6 * 0.05) = 10,000,000; the unbonding entry created at 4 (>= 4) pays
+ *   trunc(0.05 * 50,000,000) = 2,500,000, the one created at 3 nothing; the node
+ *   pays the remaining 7,500,000 (tokens 100,000,000 -> 92,500,000); jailed for ever,
+ *   tombstoned.
+ *   Record 2, the same validator again (a light-client attack): ignored, tombstoned.
+ *   Record 3, an unknown address: ignored. Record 4, type 3: ignored.
+ */
+static void test_misbehavior_known_answer(void)
+{
+    ds_fx f;
+    CHECK(ds_setup(&f) == 0);
+    /* the address is CometBFT's */
+    opg_id k1 = key_id(1);
+    uint8_t addr[20], sha[32];
+    CHECK_OK(opg_registry_consensus_address(addr, &k1));
+    crypto_hash_sha256(sha, k1.bytes, 32);
+    CHECK(memcmp(addr, sha, 20) == 0);
+    opg_id who, one = id_n(1);
+    CHECK_OK(opg_registry_node_by_address(&who, f.r, addr));
+    CHECK(opg_id_cmp(&who, &one) == 0);
+
+    opg_misbehavior m[4];
+    m[0] = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 1, 200, 5, 150);
+    m[1] = mk_mb(OPG_MISBEHAVIOR_LIGHT_CLIENT_ATTACK, 1, 200, 5, 150);
+    m[2] = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 9, 200, 5, 150);
+    m[3] = mk_mb(3, 2, 100, 5, 150);
+    int out[4] = {1, 1, 1, 1};
+    CHECK_OK(opg_slasher_misbehavior(out, f.s, m, 4, 10, 200));
+    CHECK(out[0] == OPG_OK && out[1] == OPG_ETOMBSTONED && out[2] == OPG_ENOTFOUND &&
+          out[3] == OPG_EEVIDENCE);
+    size_t n;
+    const opg_slasher_record *rec = opg_slasher_records(f.s, &n);
+    CHECK(n == 1);
+    CHECK(rec[0].reason == OPG_SLASH_DOUBLE_SIGN && rec[0].infraction_height == 4 &&
+          rec[0].power == 200);
+    CHECK_U256(rec[0].slash.burned_unbonding, "2500000");
+    CHECK_U256(rec[0].slash.burned_node, "7500000");
+    CHECK_U256(rec[0].slash.burned_total, "10000000");
+    CHECK(rec[0].jailed && rec[0].tombstoned && rec[0].jailed_until == OPG_TIME_FOREVER);
+    CHECK_TOKENS(f.r, 1, "92500000");
+    CHECK(opg_registry_key_tombstoned(f.r, &k1));
+    CHECK(count_events(f.r, OPG_EVENT_NODE_JAILED, NULL) == 1);
+    /* a later block: the same validator is ignored */
+    snap x;
+    take(&x, f.r, f.s);
+    CHECK_OK(opg_slasher_misbehavior(out, f.s, m, 1, 11, 210));
+    CHECK(out[0] == OPG_ETOMBSTONED && unchanged(&x, f.r, f.s));
+    CHECK_OK(opg_registry_check(f.r));
+    CHECK_OK(opg_slasher_check(f.s));
+    ds_free(&f);
+}
+
+/* Age by both blocks and time, from the registry's block time of the record's
+ * height; too old in only one is applied. Node 2, power 100, at height 2 (time 100):
+ * at height 100003 it is 100001 blocks old; 172801 s at now 172901. */
+static void test_misbehavior_age(void)
+{
+    ds_fx f;
+    CHECK(ds_setup(&f) == 0);
+    opg_misbehavior m = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 2, 100, 2, 100);
+    snap x;
+    take(&x, f.r, f.s);
+    int out = 1;
+    CHECK_OK(opg_slasher_misbehavior(&out, f.s, &m, 1, 100003, 172901));
+    CHECK(out == OPG_EEXPIRED && unchanged(&x, f.r, f.s));
+    /* a record whose time disagrees with the block time the registry recorded at
+     * exactly its height (5: 150) is refused: the host fed end_block other times */
+    opg_misbehavior lie = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 2, 100, 5, 172901);
+    CHECK_RC(opg_slasher_misbehavior(&out, f.s, &lie, 1, 100003, 172901), OPG_EEVIDENCE);
+    CHECK(unchanged(&x, f.r, f.s));
+    /* from the future, height 0: refused */
+    m.height = 100004;
+    CHECK_RC(opg_slasher_misbehavior(&out, f.s, &m, 1, 100003, 172901), OPG_EFUTURE);
+    m.height = 0;
+    CHECK_RC(opg_slasher_misbehavior(&out, f.s, &m, 1, 100003, 172901), OPG_EEVIDENCE);
+    CHECK(unchanged(&x, f.r, f.s));
+    /* too old in time only (blocks exactly at the limit): applied; distribution
+     * height 1, to_slash = trunc(100 * 10^6 * 0.05) = 5,000,000 */
+    m = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 2, 100, 2, 100);
+    CHECK_OK(opg_slasher_misbehavior(&out, f.s, &m, 1, 100002, 172901));
+    CHECK(out == OPG_OK);
+    size_t n;
+    const opg_slasher_record *rec = opg_slasher_records(f.s, &n);
+    CHECK(n == 1 && rec[0].infraction_height == 1);
+    CHECK_U256(rec[0].slash.burned_total, "5000000");
+    CHECK_TOKENS(f.r, 2, "95000000");
+    ds_free(&f);
+    /* too old in blocks only: applied */
+    CHECK(ds_setup(&f) == 0);
+    CHECK_OK(opg_slasher_misbehavior(&out, f.s, &m, 1, 100003, 172900));
+    CHECK(out == OPG_OK && n_records(f.s) == 1);
+    ds_free(&f);
+}
+
+/* A tombstone outlives its node: once the node is gone, its key cannot register
+ * again, and old evidence against it is ignored rather than slashing a newcomer. */
+static void test_tombstone_outlives_node(void)
+{
+    opg_registry_params rp;
+    opg_registry_params_init(&rp);
+    rp.unbonding_time = 100;
+    opg_registry *r;
+    opg_slasher *s;
+    opg_slasher_params p = base_params();
+    CHECK_OK(opg_registry_new(&r, &rp, NULL, NULL));
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, 10 * M, 1, 0));
+    CHECK_OK(mk_node(r, 2, 2, OPG_ROLE_CONSENSUS, 10 * M, 1, 0));
+    CHECK_OK(opg_registry_end_block(r, 1, 0));
+    opg_double_sign_evidence ev = mk_ds(1, 3, 0, 10);
+    CHECK_OK(opg_slasher_double_sign(NULL, s, &ev, 4, 10));
+    /* jailed: leaves the set; the operator takes everything out; the node goes */
+    CHECK_OK(opg_registry_end_block(r, 4, 10));
+    opg_id a = id_n(1);
+    opg_node_info ni = node_info(r, 1);
+    CHECK_OK(opg_registry_undelegate(NULL, NULL, r, &a, &a, &ni.tokens, 5, 20));
+    CHECK_OK(opg_registry_end_block(r, 6, 200));
+    CHECK_RC(opg_registry_node_get(&ni, r, &a), OPG_ENOTFOUND);
+    opg_id k1 = key_id(1);
+    CHECK(opg_registry_key_tombstoned(r, &k1));
+    /* the same key, under a new operator: refused */
+    snap x;
+    take(&x, r, s);
+    CHECK_RC(mk_node(r, 3, 1, OPG_ROLE_CONSENSUS, 10 * M, 7, 210), OPG_ETOMBSTONED);
+    /* the old evidence again: ignored (before, it found no node: OPG_ENOTFOUND; with
+     * the key re-registered it would have slashed the newcomer) */
+    CHECK_RC(opg_slasher_double_sign(NULL, s, &ev, 7, 210), OPG_ETOMBSTONED);
+    opg_misbehavior m = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 1, 10, 3, 0);
+    int out = 1;
+    CHECK_OK(opg_slasher_misbehavior(&out, s, &m, 1, 7, 210));
+    CHECK(out == OPG_ETOMBSTONED);
+    CHECK(unchanged(&x, r, s));
+    /* the tombstone is saved with the registry */
+    uint8_t *b = NULL;
+    size_t len;
+    CHECK_RC(opg_registry_save(NULL, 0, &len, r), OPG_EBUFS);
+    b = malloc(len);
+    CHECK(b != NULL);
+    CHECK_OK(opg_registry_save(b, len, &len, r));
+    opg_registry *r2;
+    CHECK_OK(opg_registry_load(&r2, b, len, NULL));
+    CHECK(opg_registry_key_tombstoned(r2, &k1));
+    opg_registry_free(r2);
+    free(b);
+    opg_slasher_free(s);
+    opg_registry_free(r);
+}
+
+/* Consensus keys no signature verifies under are refused at node creation: the
+ * identity point, a point of order 2, a non-canonical encoding (y = p). */
+static void test_unusable_consensus_keys(void)
+{
+    opg_registry *r;
+    CHECK_OK(opg_registry_new(&r, NULL, NULL, NULL));
+    uint8_t h0[32], h1[32];
+    opg_registry_state_hash(h0, r);
+    static const uint8_t bad[3][32] = {
+        {1},                                                              /* identity */
+        {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0x7f}, /* y = -1: order 2 */
+        {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0x7f}, /* y = p: not canonical (the encoding of y = 0) */
+    };
+    for (int i = 0; i < 3; i++) {
+        opg_node_create c;
+        memset(&c, 0, sizeof c);
+        c.operator_id = id_n(1);
+        memcpy(c.consensus_key.bytes, bad[i], 32);
+        c.roles = OPG_ROLE_CONSENSUS;
+        c.commission_max_rate = dec_of("0.5");
+        c.min_self_delegation = u64v(1);
+        c.self_delegation = u64v(M);
+        CHECK_RC(opg_registry_node_create(r, &c, 1, 0), OPG_ECONSKEY);
+        opg_registry_state_hash(h1, r);
+        CHECK(memcmp(h0, h1, 32) == 0);
+    }
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, M, 1, 0));
+    opg_registry_free(r);
+}
+
+/* The reporter of a faulty inference: not the accused, and a verification node. */
+static void test_fault_reporter_checked(void)
+{
+    ds_fx f;
+    CHECK(fault_setup(&f, "0.25", "0") == 0);
+    snap x;
+    take(&x, f.r, f.s);
+    opg_fault_evidence ev = mk_fault(1, 1, 1, 0, 1, 1); /* node 1 reports itself */
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 2, 10), OPG_EREPORTER);
+    ev = mk_fault(1, 1, 1, 0, 1, 2); /* node 2 has no verification role */
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 2, 10), OPG_EREPORTER);
+    ev = mk_fault(1, 1, 1, 0, 1, 900); /* not a node */
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 2, 10), OPG_EREPORTER);
+    /* the infraction time is the registry's: "now" is not believed */
+    ev = mk_fault(1, 1, 1, 10, 1, 3);
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 2, 10), OPG_EEVIDENCE);
+    CHECK(unchanged(&x, f.r, f.s));
+    ev = mk_fault(1, 1, 1, 0, 1, 3);
+    CHECK_OK(opg_slasher_fault(NULL, f.s, &ev, 2, 10));
+    ds_free(&f);
+}
+
+/* Lowering and restoring evidence.max_age_* by governance does not reopen replay:
+ * an id keeps the expiry of its acceptance, and a forgotten one leaves a floor. */
+static void test_seen_ids_survive_param_changes(void)
+{
+    ds_fx f;
+    CHECK(fault_setup(&f, "0", "0") == 0);
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "10"));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "100"));
+    CHECK_OK(opg_registry_end_block(f.r, 10, 1000));
+    opg_fault_evidence e1 = mk_fault(1, 1, 10, 1000, 1, 3);
+    CHECK_OK(opg_slasher_fault(NULL, f.s, &e1, 10, 1000)); /* expires after 20 / 1100 */
+    /* governance lowers the window to 1 block, 1 s; another fault at 12 / 1003 */
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "1"));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "1"));
+    CHECK_OK(opg_registry_end_block(f.r, 12, 1003));
+    opg_fault_evidence e2 = mk_fault(2, 2, 12, 1003, 1, 3);
+    CHECK_OK(opg_slasher_fault(NULL, f.s, &e2, 12, 1003));
+    CHECK(opg_slasher_evidence_seen(f.s, &e1.evidence_id)); /* not forgotten early */
+    /* and restores it: e1 is still a duplicate */
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "10"));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "100"));
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &e1, 12, 1003), OPG_EDUPLICATE);
+    /* past its expiry it is forgotten; raising the window then does not reopen it */
+    CHECK_OK(opg_registry_end_block(f.r, 21, 1101));
+    opg_fault_evidence e3 = mk_fault(3, 2, 21, 1101, 1, 3);
+    CHECK_OK(opg_slasher_fault(NULL, f.s, &e3, 21, 1101));
+    CHECK(!opg_slasher_evidence_seen(f.s, &e1.evidence_id));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "100000"));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "172800"));
+    snap x;
+    take(&x, f.r, f.s);
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &e1, 21, 1101), OPG_EEXPIRED);
+    CHECK(unchanged(&x, f.r, f.s));
+    /* the floor and the expiries are saved */
+    uint8_t *a = NULL, *b = NULL;
+    size_t la, lb;
+    CHECK(save_bytes(f.s, &a, &la) == 0);
+    opg_slasher *s2;
+    opg_slasher_free(f.s);
+    CHECK_OK(opg_slasher_load(&s2, f.r, a, la, NULL));
+    f.s = s2;
+    CHECK(save_bytes(s2, &b, &lb) == 0);
+    CHECK(la == lb && memcmp(a, b, la) == 0);
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &e1, 21, 1101), OPG_EEXPIRED);
+    free(a);
+    free(b);
+    ds_free(&f);
+}
+
+/* The registry's history: block times by height, powers by key and height. */
+static void test_consensus_history(void)
+{
+    ds_fx f;
+    CHECK(ds_setup(&f) == 0);
+    opg_time t;
+    CHECK_RC(opg_registry_block_time(&t, f.r, 0), OPG_EEXPIRED);
+    CHECK_OK(opg_registry_block_time(&t, f.r, 1));
+    CHECK(t == 100);
+    CHECK_OK(opg_registry_block_time(&t, f.r, 7)); /* a skipped height: the block before */
+    CHECK(t == 150);
+    CHECK_OK(opg_registry_block_time(&t, f.r, 8));
+    CHECK(t == 180);
+    opg_id k1 = key_id(1);
+    uint64_t p;
+    static const uint64_t want[9] = {0, 0, 0, 200, 200, 200, 200, 100, 100};
+    for (opg_height h = 1; h <= 8; h++) {
+        CHECK_OK(opg_registry_power_at(&p, f.r, &k1, h));
+        CHECK(p == want[h]);
+    }
+    ds_free(&f);
+}
+
 /* ---------------------------------------------------------- saved state */
 
 static int save_bytes(const opg_slasher *s, uint8_t **out, size_t *len)
@@ -1875,6 +2176,13 @@ int main(void)
     RUN(test_reporter_reward_truncates);
     RUN(test_correlated_penalty);
     RUN(test_seen_ids_forgotten);
+    RUN(test_misbehavior_known_answer);
+    RUN(test_misbehavior_age);
+    RUN(test_tombstone_outlives_node);
+    RUN(test_unusable_consensus_keys);
+    RUN(test_fault_reporter_checked);
+    RUN(test_seen_ids_survive_param_changes);
+    RUN(test_consensus_history);
     RUN(test_fault_unbonded_node);
     RUN(test_save_load);
     RUN(test_allocation_failures);

@@ -984,13 +984,16 @@ static void op_fault(ctx *c)
     ev.node = fw_operator(arg_node(c));
     uint8_t back = fz_u8(&c->in);
     ev.infraction_height = c->w.h > back % 16 ? c->w.h - back % 16 : 1;
-    ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
+    /* the block time of that height is the registry's: stated, or now and then not */
+    if (back >= 240 ||
+        opg_registry_block_time(&ev.infraction_time, c->w.r, ev.infraction_height) != OPG_OK)
+        ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
     if (back >= 250) {
         ev.infraction_height = c->w.h + 1; /* the future */
         ev.infraction_time = c->w.t + 1;
     }
     ev.fault_class = fz_u8(&c->in) % 4; /* 0: no such class */
-    ev.reporter = arg_account(c);
+    ev.reporter = fw_operator(arg_node(c)); /* a verifier, another node, or the accused */
     opg_slasher_record rec;
     call_begin(c, "fault");
     if (call_end(c, opg_slasher_fault(&rec, c->w.sl, &ev, c->w.h, c->w.t), 1) == OPG_OK) {
@@ -1031,12 +1034,16 @@ static void op_double_sign(ctx *c)
     sign_vote(&ev.vote_b, node, lp.chain_id);
     if (flags & 2)
         ev.vote_b.signature[7] ^= 0x20; /* bit 1: a bad signature */
-    ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
+    /* the fields no signature covers: the registry's block time (or, back >= 240,
+     * another), and power 0 (looked up) or the node's power now (which the history
+     * may contradict) */
+    if (back >= 240 || opg_registry_block_time(&ev.infraction_time, c->w.r, vh) != OPG_OK)
+        ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
     opg_node_info ni;
     memset(&ni, 0, sizeof ni);
     opg_id op = fw_operator(node);
     opg_registry_node_get(&ni, c->w.r, &op);
-    ev.validator_power = ni.power ? ni.power : 1;
+    ev.validator_power = (back >> 4) & 1 ? ni.power : 0;
     opg_slasher_record rec;
     call_begin(c, "double_sign");
     int rc;
