@@ -303,8 +303,11 @@ OPG_API const opg_event *opg_registry_events(const opg_registry *r, size_t *coun
  * unbonded (removing those without shares), pays matured unbonding entries and
  * completes matured redelegations. Events, in this order: for each node in operator
  * id order its status change and validator update; then nodes whose unbonding ended
- * (status, removal); then matured unbondings and redelegations, in maturity order. Cost: O(nodes log nodes + matured entries),
- * independent of the number of delegations.
+ * (status, removal); then matured unbondings and redelegations, in maturity order.
+ * The height, `now` and every validator update enter the consensus history that
+ * evidence is judged by (see "consensus history" below): pass CometBFT's block time.
+ * Cost: O(nodes log nodes + matured entries + history records), independent of the
+ * number of delegations.
  */
 OPG_API int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now);
 
@@ -403,7 +406,9 @@ OPG_API int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount);
  */
 OPG_API int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r);
 /* Creates a registry from saved bytes. OPG_ECORRUPT (malformed, trailing bytes,
- * records out of order), OPG_EVERSION (a newer format), OPG_ENOMEM. */
+ * records out of order, an unusable consensus key, a node whose tombstone flag and
+ * address disagree), OPG_EVERSION (a newer format, or version 1, which kept no
+ * consensus history), OPG_ENOMEM. */
 OPG_API int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
                               const opg_allocator *alloc);
 /* BLAKE2b-256 (personalised "opg.registry") of exactly the bytes save would write.
@@ -412,8 +417,9 @@ OPG_API int opg_registry_state_hash(uint8_t out[32], const opg_registry *r);
 
 /*
  * Checks the registry's invariants: for every node, the sum of its delegations'
- * shares equals delegator_shares; counts and indexes agree. OPG_EINVARIANT with the
- * detail in last_error. For tests and paranoid hosts; O(delegations).
+ * shares equals delegator_shares; counts and indexes agree; the consensus history is
+ * in order and a node is tombstoned exactly when its address is. OPG_EINVARIANT with
+ * the detail in last_error. For tests and paranoid hosts; O(delegations + history).
  */
 OPG_API int opg_registry_check(opg_registry *r);
 

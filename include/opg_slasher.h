@@ -81,7 +81,10 @@ typedef struct opg_slasher_params {
     opg_dec slash_fraction_double_sign;
     /* "slashing.slash_fraction_downtime", 0..1; default 0.01 */
     opg_dec slash_fraction_downtime;
-    /* "evidence.max_age_num_blocks"; default 100000 */
+    /* "evidence.max_age_num_blocks"; default 100000. With max_age_duration, also
+     * the window of the registry's consensus history (set when the slasher is made
+     * or loaded and at every change): history older than both is dropped, so
+     * raising them later does not bring it back. */
     uint64_t max_age_num_blocks;
     /* "evidence.max_age_duration", seconds; default 172800 (48 h) */
     opg_time max_age_duration;
@@ -475,7 +478,8 @@ OPG_API int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_sl
  * Creates a slasher on registry r from saved bytes and attaches it. Saving again
  * gives the same bytes. OPG_ECORRUPT (malformed, trailing bytes, records out of
  * order, a counter that disagrees with its bitmap, a signing info for a node the
- * registry does not have), OPG_EVERSION (a newer format), OPG_ENOMEM.
+ * registry does not have), OPG_EVERSION (a newer format, or version 1, whose
+ * evidence ids had no fixed expiry), OPG_ENOMEM.
  */
 OPG_API int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,
                              const opg_allocator *alloc);
