@@ -350,8 +350,9 @@ OPG_API int opg_registry_key_tombstoned(const opg_registry *r, const opg_id *con
  * it: each end_block records its height and time, and every validator-set update it
  * issues (OPG_EVENT_VALIDATOR_UPDATE). They are kept while evidence at their height
  * could still be accepted: an entry leaves once it is older than the evidence window
- * (the attached slasher's evidence.max_age_num_blocks AND max_age_duration; 100000
- * blocks and 172800 s without one), except the newest such entry, which stays as
+ * (the attached slasher's evidence.max_age_num_blocks AND max_age_duration, which
+ * are the slasher's state, not the registry's; 100000 blocks and 172800 s without
+ * one), except the newest such entry, which stays as
  * the floor of the heights above it. Memory: the block times in the window plus the
  * updates in it and one record per validator. Heights that do not increase record
  * no new time; their updates replace the last one of the key.

@@ -82,9 +82,10 @@ typedef struct opg_slasher_params {
     /* "slashing.slash_fraction_downtime", 0..1; default 0.01 */
     opg_dec slash_fraction_downtime;
     /* "evidence.max_age_num_blocks"; default 100000. With max_age_duration, also
-     * the window of the registry's consensus history (set when the slasher is made
-     * or loaded and at every change): history older than both is dropped, so
-     * raising them later does not bring it back. */
+     * the window of the registry's consensus history while the slasher is attached
+     * (the registry's saved state does not hold it: load the slasher before the
+     * next end_block): history older than both is dropped at end_block, so raising
+     * them later does not bring it back. */
     uint64_t max_age_num_blocks;
     /* "evidence.max_age_duration", seconds; default 172800 (48 h) */
     opg_time max_age_duration;

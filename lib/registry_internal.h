@@ -181,7 +181,8 @@ struct opg_registry {
 
     /* consensus history for evidence (registry_history.c): block times by height and
      * validator-set powers by (consensus key, height), kept for the evidence window
-     * hist_blocks / hist_duration; tombstoned consensus addresses, kept forever */
+     * hist_blocks / hist_duration (the attached slasher's evidence.max_age_*: its
+     * state, so not saved here); tombstoned consensus addresses, kept forever */
     opgi_block_time *times;
     size_t times_head, n_times, times_cap; /* live times are [times_head, n_times) */
     opgi_power_rec *powers;                /* ascending (key, height) */
@@ -374,8 +375,12 @@ int opgi_history_time(const opg_registry *r, opg_height h, opg_time *time, int *
  * height <= h - 2 (CometBFT applies the updates of block H from block H + 2); 0 if
  * none (it was not in the validator set). */
 uint64_t opgi_history_power_at(const opg_registry *r, const opg_id *key, opg_height h);
-/* The evidence window the history keeps (the slasher's evidence.max_age_*). */
+/* The evidence window the history keeps: the slasher's evidence.max_age_* while it
+ * is attached (configuration, not registry state), the defaults without one. */
 void opgi_history_window(opg_registry *r, uint64_t blocks, opg_time duration);
+/* The window without a slasher: its defaults. */
+#define OPGI_HIST_BLOCKS 100000
+#define OPGI_HIST_DURATION 172800
 void opgi_history_free(opg_registry *r);
 /* OPG_OK if key is a canonical encoding of an Ed25519 point of prime order
  * (crypto_core_ed25519_is_valid_point), else OPG_ECONSKEY. */

@@ -10,7 +10,6 @@
  *   unbonding entries, then redelegation entries, each in maturity-queue order
  * Version 2 appends the consensus history and the tombstones (version 1 is refused
  * with OPG_EVERSION: it kept no history and no tombstone per key):
- *   u64 hist_blocks, i64 hist_duration
  *   u32 count; block times in ascending height: u64 height, i64 time
  *   u32 count; power records in ascending (key, height): key, u64 height, u64 power
  *   u32 count; tombstoned addresses ascending: 20 bytes each
@@ -248,8 +247,6 @@ static void encode(opgi_writer *w, const opg_registry *r, const del_key *keys)
         opgi_w_u64(w, e->seq);
     }
 
-    opgi_w_u64(w, r->hist_blocks);
-    opgi_w_i64(w, r->hist_duration);
     opgi_w_u32(w, (uint32_t)(r->n_times - r->times_head));
     for (size_t i = r->times_head; i < r->n_times; i++) {
         opgi_w_u64(w, r->times[i].height);
@@ -311,10 +308,6 @@ static int valid_dec_le_one(const opg_dec *d)
 static int load_history(opg_registry *r, opgi_reader *rd)
 {
     int rc;
-    r->hist_blocks = opgi_r_u64(rd);
-    r->hist_duration = opgi_r_i64(rd);
-    if (rd->bad || r->hist_duration < 0)
-        return OPG_ECORRUPT;
     uint32_t n = opgi_r_count(rd, 16);
     if (rd->bad)
         return OPG_ECORRUPT;

@@ -476,8 +476,10 @@ void opg_slasher_free(opg_slasher *s)
 {
     if (!s)
         return;
-    if (s->attached)
+    if (s->attached) {
         opgi_registry_detach(s->reg, s);
+        opgi_history_window(s->reg, OPGI_HIST_BLOCKS, OPGI_HIST_DURATION);
+    }
     const opg_allocator a = s->alloc;
     opgi_free(&a, s->classes, s->n_classes * sizeof *s->classes);
     opgi_free(&a, s->info, (size_t)s->cap * sizeof *s->info);

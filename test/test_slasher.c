@@ -1598,6 +1598,35 @@ static void test_seen_ids_survive_param_changes(void)
     ds_free(&f);
 }
 
+/* The history window is the slasher's state: making, loading or freeing a slasher
+ * with other max ages leaves the registry's state hash alone (found by
+ * fuzz_slasher_load). */
+static void test_history_window_not_registry_state(void)
+{
+    opg_registry *r;
+    CHECK_OK(opg_registry_new(&r, NULL, NULL, NULL));
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, M, 1, 0));
+    CHECK_OK(opg_registry_end_block(r, 1, 0));
+    uint8_t h0[32], h1[32];
+    opg_registry_state_hash(h0, r);
+    opg_slasher_params p = base_params();
+    p.max_age_num_blocks = 7;
+    p.max_age_duration = 9;
+    opg_slasher *s;
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    CHECK_OK(opg_slasher_param_set(s, "evidence.max_age_duration", "11"));
+    uint8_t *b = NULL;
+    size_t len;
+    CHECK(save_bytes(s, &b, &len) == 0);
+    opg_slasher_free(s);
+    CHECK_OK(opg_slasher_load(&s, r, b, len, NULL));
+    opg_registry_state_hash(h1, r);
+    CHECK(memcmp(h0, h1, 32) == 0);
+    opg_slasher_free(s);
+    free(b);
+    opg_registry_free(r);
+}
+
 /* The registry's history: block times by height, powers by key and height. */
 static void test_consensus_history(void)
 {
@@ -2183,6 +2212,7 @@ int main(void)
     RUN(test_fault_reporter_checked);
     RUN(test_seen_ids_survive_param_changes);
     RUN(test_consensus_history);
+    RUN(test_history_window_not_registry_state);
     RUN(test_fault_unbonded_node);
     RUN(test_save_load);
     RUN(test_allocation_failures);
