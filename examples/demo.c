@@ -601,7 +601,8 @@ static void incidents(world *w, uint64_t step)
         ev.evidence_id = id_of(9, 1);
         ev.node = w->nodes[w->faulty_node].op;
         ev.infraction_height = w->height - 10;
-        ev.infraction_time = w->now - 50;
+        /* what no proof covers is the registry's: the block time of that height */
+        TRY(opg_registry_block_time(&ev.infraction_time, w->reg, ev.infraction_height), "");
         ev.fault_class = 1;
         ev.reporter = w->nodes[w->reporter_node].op;
         TRY(opg_slasher_fault(NULL, w->slasher, &ev, w->height, w->now),
@@ -610,16 +611,18 @@ static void incidents(world *w, uint64_t step)
     }
     if (step == w->double_sign_step) {
         const node_rec *n = &w->nodes[w->double_sign_node];
-        opg_node_info ni;
-        TRY(opg_registry_node_get(&ni, w->reg, &n->op), "");
         opg_evidence ev;
         memset(&ev, 0, sizeof ev);
         ev.kind = OPG_EVIDENCE_DOUBLE_SIGN;
         ev.double_sign.consensus_key = n->key;
         ev.double_sign.vote_a = signed_vote(n, w->height - 3, 0xaa);
         ev.double_sign.vote_b = signed_vote(n, w->height - 3, 0xbb);
-        ev.double_sign.infraction_time = w->now - 15;
-        ev.double_sign.validator_power = ni.power;
+        /* neither is covered by the signatures: the registry's history gives both
+         * (a validator_power of 0 would let the slasher look it up) */
+        TRY(opg_registry_block_time(&ev.double_sign.infraction_time, w->reg, w->height - 3), "");
+        TRY(opg_registry_power_at(&ev.double_sign.validator_power, w->reg, &n->key,
+                                  w->height - 3),
+            "");
         /* the host receives it as bytes from the network */
         uint8_t bytes[OPG_EVIDENCE_DOUBLE_SIGN_SIZE];
         size_t len;

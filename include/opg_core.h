@@ -95,13 +95,15 @@ OPG_API unsigned opg_version_number(void);
     X(EVOTE, -33, "vote options or weights are invalid")                           \
     X(ECLASS, -34, "unknown model class or fault class")                           \
     X(EROLE, -35, "node lacks the role this needs")                                \
-    X(EPROOF, -36, "proof is malformed or does not verify")
+    X(ECONSKEY, -36, "not a usable consensus key (Ed25519 point of prime order)")  \
+    X(EREPORTER, -37, "reporter may not report this node")                          \
+    X(EPROOF, -38, "proof is malformed or does not verify")
 
 enum opg_error {
 #define OPG_ERROR_ENUM_(name, value, msg) OPG_##name = value,
     OPG_ERROR_LIST(OPG_ERROR_ENUM_)
 #undef OPG_ERROR_ENUM_
-    OPG_ERROR_LAST_ = -36 /* lowest code in use */
+    OPG_ERROR_LAST_ = -38 /* lowest code in use */
 };
 
 /* A human sentence for `code`; "unknown error" for a value not in the list. Never NULL. */

@@ -82,7 +82,7 @@ typedef enum opg_node_status {
 
 typedef struct opg_node_create {
     opg_id operator_id;            /* unique; also the self-delegator account */
-    opg_id consensus_key;          /* Ed25519 public key, unique */
+    opg_id consensus_key;          /* Ed25519 public key, unique, of prime order */
     uint32_t roles;                /* OPG_ROLE_* bits, at least one */
     opg_dec commission_rate;       /* min_commission_rate <= rate <= max_rate */
     opg_dec commission_max_rate;   /* <= 1, never changes */
@@ -115,7 +115,14 @@ typedef struct opg_node_info {
 /*
  * Creates a node with its self-delegation (the operator delegates self_delegation).
  * It starts unbonded; end_block decides whether it enters the active set.
- * Errors: OPG_EEXISTS (operator or consensus key in use), OPG_ECOMMISSION (rates),
+ * The consensus key must be a canonical encoding of an Ed25519 point of prime
+ * order (libsodium's crypto_core_ed25519_is_valid_point: not the identity, no
+ * other small-order point, no non-canonical encoding), since no signature under
+ * another key verifies and its node could never be slashed for double signing.
+ * There is no call that changes a node's consensus key.
+ * Errors: OPG_ECONSKEY (unusable consensus key), OPG_ETOMBSTONED (the key was
+ * tombstoned, even if its node is gone), OPG_EEXISTS (operator or consensus key,
+ * or its address, in use), OPG_ECOMMISSION (rates),
  * OPG_ESELFBOND (self_delegation below min_self_delegation), OPG_EZERO
  * (min_self_delegation 0), OPG_EINVAL (no role), OPG_ENOMEM.
  */
@@ -296,8 +303,11 @@ OPG_API const opg_event *opg_registry_events(const opg_registry *r, size_t *coun
  * unbonded (removing those without shares), pays matured unbonding entries and
  * completes matured redelegations. Events, in this order: for each node in operator
  * id order its status change and validator update; then nodes whose unbonding ended
- * (status, removal); then matured unbondings and redelegations, in maturity order. Cost: O(nodes log nodes + matured entries),
- * independent of the number of delegations.
+ * (status, removal); then matured unbondings and redelegations, in maturity order.
+ * The height, `now` and every validator update enter the consensus history that
+ * evidence is judged by (see "consensus history" below): pass CometBFT's block time.
+ * Cost: O(nodes log nodes + matured entries + history records), independent of the
+ * number of delegations.
  */
 OPG_API int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now);
 
@@ -326,8 +336,46 @@ OPG_API int opg_registry_slash(opg_slash_result *result, opg_registry *r,
                                opg_time now);
 /* Jails the node until `until` (OPG_TIME_FOREVER for ever). OPG_EJAILED if already. */
 OPG_API int opg_registry_jail(opg_registry *r, const opg_id *operator_id, opg_time until);
-/* Marks the node tombstoned: it can never be unjailed. */
+/* Marks the node tombstoned: it can never be unjailed, and its consensus key (by
+ * its address) stays tombstoned after the node is removed: no node can register it
+ * again (opg_registry_node_create: OPG_ETOMBSTONED). OPG_ENOTFOUND, OPG_ENOMEM. */
 OPG_API int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id);
+/* Whether the consensus key is tombstoned (1) or not (0), with or without a node. */
+OPG_API int opg_registry_key_tombstoned(const opg_registry *r, const opg_id *consensus_key);
+
+/* -------------------------------------------------- consensus history */
+
+/*
+ * The registry keeps what evidence is judged by, so that evidence never has to say
+ * it: each end_block records its height and time, and every validator-set update it
+ * issues (OPG_EVENT_VALIDATOR_UPDATE). They are kept while evidence at their height
+ * could still be accepted: an entry leaves once it is older than the evidence window
+ * (the attached slasher's evidence.max_age_num_blocks AND max_age_duration, which
+ * are the slasher's state, not the registry's; 100000 blocks and 172800 s without
+ * one), except the newest such entry, which stays as
+ * the floor of the heights above it. Memory: the block times in the window plus the
+ * updates in it and one record per validator. Heights that do not increase record
+ * no new time; their updates replace the last one of the key.
+ */
+
+/* The block time of `height`: the time end_block was given at the highest recorded
+ * height at or below it (a height the host skipped reads the block before it).
+ * OPG_EEXPIRED: the history has no height at or below it (older than kept, or
+ * before the first end_block). O(log blocks). */
+OPG_API int opg_registry_block_time(opg_time *out, const opg_registry *r, opg_height height);
+/* The consensus power of the key at `height`: the last validator-set update issued
+ * for it at an end_block of height <= height - 2 (CometBFT applies the updates of
+ * block H from block H + 2, ValidatorUpdateDelay 1); 0 if it was not in the set.
+ * OPG_EEXPIRED as opg_registry_block_time. O(log records). */
+OPG_API int opg_registry_power_at(uint64_t *out, const opg_registry *r,
+                                  const opg_id *consensus_key, opg_height height);
+/* CometBFT's validator address of an Ed25519 key: the first 20 bytes of its
+ * SHA-256. */
+OPG_API int opg_registry_consensus_address(uint8_t out[20], const opg_id *consensus_key);
+/* The operator id of the node whose consensus key has this address; OPG_ENOTFOUND.
+ * O(log nodes). */
+OPG_API int opg_registry_node_by_address(opg_id *operator_id, const opg_registry *r,
+                                         const uint8_t address[20]);
 
 /* ------------------------------------------------------------ the ledger */
 
@@ -352,7 +400,7 @@ OPG_API int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount);
 /* ---------------------------------------------------------- saved state */
 
 /*
- * Writes the snapshot: a header ("OPGS", kind 1, 0, version 2 big-endian), then
+ * Writes the snapshot: a header ("OPGS", kind 1, 0, version 3 big-endian), then
  * every record in key order (below, "records"), each as key length (1 byte), key,
  * value length (4 bytes big-endian), value, then a 0 byte and the number of records
  * (8 bytes). *len receives the size needed; OPG_EBUFS if cap is too small (call with
@@ -360,7 +408,8 @@ OPG_API int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount);
  */
 OPG_API int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r);
 /* Creates a registry from a snapshot. OPG_ECORRUPT (malformed, trailing bytes,
- * records out of order or inconsistent, an older format), OPG_EVERSION (a newer
+ * records out of order or inconsistent, an unusable consensus key, a node whose
+ * tombstone flag and address disagree, an older format), OPG_EVERSION (a newer
  * format), OPG_ENOMEM. Its first commit puts every record. */
 OPG_API int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
                               const opg_allocator *alloc);
@@ -371,8 +420,9 @@ OPG_API int opg_registry_state_hash(uint8_t out[32], const opg_registry *r);
 
 /*
  * Checks the registry's invariants: for every node, the sum of its delegations'
- * shares equals delegator_shares; counts and indexes agree. OPG_EINVARIANT with the
- * detail in last_error. For tests and paranoid hosts; O(delegations).
+ * shares equals delegator_shares; counts and indexes agree; the consensus history is
+ * in order and a node is tombstoned exactly when its address is. OPG_EINVARIANT with
+ * the detail in last_error. For tests and paranoid hosts; O(delegations + history).
  */
 OPG_API int opg_registry_check(opg_registry *r);
 

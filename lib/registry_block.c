@@ -83,7 +83,8 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
     while (red_matured < r->redelegations.len &&
            ((const opgi_redelegation *)opgi_queue_at(&r->redelegations, red_matured))->completion_time <= now)
         red_matured++;
-    if ((rc = opgi_events_reserve(r, end_block_events(r, n_nodes, matured + red_matured))) != OPG_OK) {
+    if ((rc = opgi_events_reserve(r, end_block_events(r, n_nodes, matured + red_matured))) != OPG_OK ||
+        (rc = opgi_history_reserve(r, n_nodes)) != OPG_OK) {
         rc = opgi_fail(r->err, rc, NULL, NULL);
         goto done;
     }
@@ -117,6 +118,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
                 e->power = p;
                 n->last_power = p;
                 opgi_touch_node(r, s);
+                opgi_history_power(r, &n->consensus_key, height, p);
             }
         } else if (n->status == OPG_NODE_BONDED) {
             n->unbonding_height = height;
@@ -127,6 +129,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             e->account = n->consensus_key;
             e->power = 0;
             n->last_power = 0;
+            opgi_history_power(r, &n->consensus_key, height, 0);
         }
     }
     /* 2. nodes whose unbonding finished; those without shares leave */
@@ -159,7 +162,9 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         opgi_touch_unbonding(r, u);
         opgi_queue_remove_at(&r->unbondings, 0);
     }
-    /* 4. matured redelegations complete */
+    /* 4. the block's time and the updates above enter the consensus history */
+    opgi_history_block(r, height, now);
+    /* 5. matured redelegations complete */
     for (size_t k = 0; k < red_matured; k++) {
         const opgi_redelegation *e = opgi_queue_at(&r->redelegations, 0);
         opg_event *ev = opgi_event_push(r, OPG_EVENT_REDELEGATION_MATURED, NULL);

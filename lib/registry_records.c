@@ -9,6 +9,9 @@
  *   delegation    tag 3 delegator operator
  *   unbonding     tag 4 delegator operator seq
  *   redelegation  tag 5 delegator src dst seq
+ *   block time    tag 6 height                   (the consensus history)
+ *   power         tag 7 consensus key height     (the consensus history)
+ *   tombstone     tag 8 address (20 bytes)
  * Values begin with a format byte (1) and follow with the fields in the order the
  * encoders below write them, in the canonical field forms of lib/codec.h.
  */
@@ -35,7 +38,10 @@ enum {
     KIND_NODE = 2,
     KIND_DELEGATION = 3,
     KIND_UNBONDING = 4,
-    KIND_REDELEGATION = 5
+    KIND_REDELEGATION = 5,
+    KIND_BLOCK_TIME = 6,
+    KIND_POWER = 7,
+    KIND_TOMBSTONE = 8
 };
 
 /* ------------------------------------------------------------------ keys */
@@ -84,6 +90,23 @@ static size_t unbonding_key(uint8_t *key, const opgi_unbonding *u)
     return key_u64(key, at, u->seq);
 }
 
+static size_t block_time_key(uint8_t *key, opg_height height)
+{
+    return key_u64(key, key_begin(key, KIND_BLOCK_TIME), height);
+}
+
+static size_t power_key(uint8_t *key, const opg_id *consensus_key, opg_height height)
+{
+    return key_u64(key, key_id(key, key_begin(key, KIND_POWER), consensus_key), height);
+}
+
+static size_t tombstone_key(uint8_t *key, const opg_id *address)
+{
+    size_t at = key_begin(key, KIND_TOMBSTONE);
+    memcpy(key + at, address->bytes, 20);
+    return at + 20;
+}
+
 static size_t redelegation_key(uint8_t *key, const opgi_redelegation *e)
 {
     size_t at = key_id(key, key_begin(key, KIND_REDELEGATION), &e->delegator);
@@ -121,6 +144,24 @@ void opgi_touch_redelegation(opg_registry *r, const opgi_redelegation *e)
 {
     uint8_t key[OPGI_RECORD_KEY_MAX];
     touch(r, key, redelegation_key(key, e), e->completion_time);
+}
+
+void opgi_touch_block_time(opg_registry *r, opg_height height)
+{
+    uint8_t key[OPGI_RECORD_KEY_MAX];
+    touch(r, key, block_time_key(key, height), 0);
+}
+
+void opgi_touch_power(opg_registry *r, const opgi_power_rec *p)
+{
+    uint8_t key[OPGI_RECORD_KEY_MAX];
+    touch(r, key, power_key(key, &p->key, p->height), 0);
+}
+
+void opgi_touch_tombstone(opg_registry *r, const opg_id *address)
+{
+    uint8_t key[OPGI_RECORD_KEY_MAX];
+    touch(r, key, tombstone_key(key, address), 0);
 }
 
 int opgi_touch_reserve(opg_registry *r, size_t more)
@@ -203,6 +244,50 @@ static void redelegation_value(opgi_writer *w, const opgi_redelegation *e)
     opgi_w_dec(w, &e->shares_dst);
 }
 
+static const opgi_block_time *block_time_find(const opg_registry *r, opg_height height)
+{
+    size_t lo = r->times_head, hi = r->n_times;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->times[mid].height < height)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n_times && r->times[lo].height == height ? &r->times[lo] : NULL;
+}
+
+static const opgi_power_rec *power_find(const opg_registry *r, const opg_id *k, opg_height height)
+{
+    size_t lo = 0, hi = r->n_powers;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = opg_id_cmp(&r->powers[mid].key, k);
+        if (c < 0 || (c == 0 && r->powers[mid].height < height))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n_powers && opg_id_cmp(&r->powers[lo].key, k) == 0 &&
+                   r->powers[lo].height == height
+               ? &r->powers[lo]
+               : NULL;
+}
+
+static void block_time_value(opgi_writer *w, const opgi_block_time *t)
+{
+    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_i64(w, t->time);
+}
+
+static void power_value(opgi_writer *w, const opgi_power_rec *p)
+{
+    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u64(w, p->power);
+}
+
+static void tombstone_value(opgi_writer *w) { opgi_w_u8(w, VALUE_FORMAT); }
+
 /* The entry with this completion time and seq: the queues are in (time, seq) order,
  * so a binary search finds it whatever else matures at the same time. */
 static const void *queue_find(const opgi_queue *q, opg_time t, uint64_t seq, size_t seq_offset)
@@ -240,7 +325,7 @@ static int key_id_at(opg_id *id, const opgi_touch *t, size_t at)
 static int record_value(opgi_writer *w, const void *owner, const opgi_touch *t)
 {
     const opg_registry *r = owner;
-    opg_id a, b, c;
+    opg_id a, b;
     switch (t->key[1]) {
     case KIND_PARAMS:
         params_value(w, r);
@@ -278,10 +363,30 @@ static int record_value(opgi_writer *w, const void *owner, const opgi_touch *t)
         const opgi_redelegation *e = queue_find(&r->redelegations, t->hint,
                                                 key_get_u64(t->key + 98),
                                                 offsetof(opgi_redelegation, seq));
-        (void)c;
         if (!e)
             return 0;
         redelegation_value(w, e);
+        return 1;
+    }
+    case KIND_BLOCK_TIME: {
+        const opgi_block_time *bt = block_time_find(r, key_get_u64(t->key + 2));
+        if (bt)
+            block_time_value(w, bt);
+        return bt != NULL;
+    }
+    case KIND_POWER: {
+        key_id_at(&a, t, 2);
+        const opgi_power_rec *p = power_find(r, &a, key_get_u64(t->key + 34));
+        if (p)
+            power_value(w, p);
+        return p != NULL;
+    }
+    case KIND_TOMBSTONE: {
+        memset(&a, 0, sizeof a);
+        memcpy(a.bytes, t->key + 2, 20);
+        if (!opgi_tomb_has(r, &a))
+            return 0;
+        tombstone_value(w);
         return 1;
     }
     }
@@ -407,6 +512,18 @@ int opgi_registry_each_record(const opg_registry *r, opgi_record_sink sink, void
         redelegation_value(opgi_emit_begin(em), red[i]);
         rc = opgi_emit(em, key, redelegation_key(key, red[i]));
     }
+    for (size_t i = r->times_head; rc == OPG_OK && i < r->n_times; i++) {
+        block_time_value(opgi_emit_begin(em), &r->times[i]);
+        rc = opgi_emit(em, key, block_time_key(key, r->times[i].height));
+    }
+    for (size_t i = 0; rc == OPG_OK && i < r->n_powers; i++) {
+        power_value(opgi_emit_begin(em), &r->powers[i]);
+        rc = opgi_emit(em, key, power_key(key, &r->powers[i].key, r->powers[i].height));
+    }
+    for (size_t i = 0; rc == OPG_OK && i < r->n_tombs; i++) {
+        tombstone_value(opgi_emit_begin(em));
+        rc = opgi_emit(em, key, tombstone_key(key, &r->tombs[i]));
+    }
     opgi_free(&r->alloc, ubd, (r->unbondings.len ? r->unbondings.len : 1) * sizeof *ubd);
     opgi_free(&r->alloc, red, (r->redelegations.len ? r->redelegations.len : 1) * sizeof *red);
     if (dels)
@@ -474,7 +591,8 @@ typedef struct loader {
     opg_u256 ubd_sum;
 } loader;
 
-static const size_t KEY_LEN[] = {2, 2, 2 + 32, 2 + 64, 2 + 64 + 8, 2 + 96 + 8};
+static const size_t KEY_LEN[] = {2, 2, 2 + 32, 2 + 64, 2 + 64 + 8, 2 + 96 + 8,
+                                 2 + 8, 2 + 32 + 8, 2 + 20};
 
 static int load_params(opg_registry *r, opgi_reader *rd)
 {
@@ -524,11 +642,13 @@ static int load_node(opg_registry *r, opgi_reader *rd, const uint8_t *key)
     n.unbonding_height = opgi_r_u64(rd);
     n.unbonding_time = opgi_r_i64(rd);
     n.last_power = opgi_r_u64(rd);
-    if (rd->bad || !opgi_node_fields_valid(&n))
+    if (rd->bad || !opgi_node_fields_valid(&n) || opgi_consensus_key_check(&n.consensus_key))
         return OPG_ECORRUPT;
-    opg_id dummy;
-    if (opg_registry_node_by_consensus_key(&dummy, r, &n.consensus_key) == OPG_OK)
-        return OPG_ECORRUPT;
+    opg_id dummy, addr;
+    opgi_consensus_address(&addr, &n.consensus_key);
+    if (opg_registry_node_by_consensus_key(&dummy, r, &n.consensus_key) == OPG_OK ||
+        opgi_node_find_by_addr(r, &addr) != OPGI_NONE)
+        return OPG_ECORRUPT; /* one node per key, and per address */
     uint32_t slot;
     int rc = opgi_node_reserve(r, &slot);
     if (rc)
@@ -604,6 +724,39 @@ static int load_redelegation(loader *l, opgi_reader *rd, const uint8_t *key)
     return OPG_OK;
 }
 
+/* The history in key order: heights, then (key, height), then addresses ascending. */
+static int load_history(opg_registry *r, opgi_reader *rd, unsigned kind, const uint8_t *key)
+{
+    int rc;
+    if (kind == KIND_BLOCK_TIME) {
+        void *p = r->times;
+        if ((rc = opgi_grow(&r->alloc, &p, &r->times_cap, r->n_times + 1, sizeof *r->times)))
+            return rc;
+        r->times = p;
+        r->times[r->n_times].height = key_get_u64(key + 2);
+        r->times[r->n_times].time = opgi_r_i64(rd);
+        r->n_times++;
+        return OPG_OK;
+    }
+    if (kind == KIND_POWER) {
+        void *p = r->powers;
+        if ((rc = opgi_grow(&r->alloc, &p, &r->powers_cap, r->n_powers + 1, sizeof *r->powers)))
+            return rc;
+        r->powers = p;
+        opgi_power_rec *e = &r->powers[r->n_powers++];
+        memcpy(e->key.bytes, key + 2, 32);
+        e->height = key_get_u64(key + 34);
+        e->power = opgi_r_u64(rd);
+        return OPG_OK;
+    }
+    if ((rc = opgi_tomb_reserve(r, 1)) != OPG_OK)
+        return rc;
+    memset(&r->tombs[r->n_tombs], 0, sizeof r->tombs[0]);
+    memcpy(r->tombs[r->n_tombs].bytes, key + 2, 20);
+    r->n_tombs++;
+    return OPG_OK;
+}
+
 static int load_record(loader *l, const opg_record *rec)
 {
     if (!rec->key || rec->key_len < 2 || rec->key_len > OPGI_RECORD_KEY_MAX ||
@@ -634,7 +787,8 @@ static int load_record(loader *l, const opg_record *rec)
     case KIND_NODE: rc = load_node(l->r, &rd, key); break;
     case KIND_DELEGATION: rc = load_delegation(l->r, &rd, key); break;
     case KIND_UNBONDING: rc = load_unbonding(l, &rd, key); break;
-    default: rc = load_redelegation(l, &rd, key); break;
+    case KIND_REDELEGATION: rc = load_redelegation(l, &rd, key); break;
+    default: rc = load_history(l->r, &rd, kind, key); break;
     }
     if (rc == OPG_OK)
         rc = opgi_r_finish(&rd);
@@ -687,6 +841,13 @@ static int load_queues(loader *l)
     }
     if (opg_u256_cmp(&l->ubd_sum, &r->unbonding_balance) != 0)
         return opgi_fail(r->err, OPG_ECORRUPT, "unbonding balance differs from its entries", NULL);
+    /* a node is tombstoned exactly when its address is */
+    for (uint32_t i = 0; i < r->node_count; i++) {
+        const opgi_node *nd = &r->nodes[r->by_operator[i]];
+        if (!nd->tombstoned != !opgi_tomb_has(r, &nd->address))
+            return opgi_fail(r->err, OPG_ECORRUPT, "a node's tombstone and its address disagree",
+                             NULL);
+    }
     return OPG_OK;
 }
 
@@ -754,7 +915,7 @@ int opg_registry_load_records(opg_registry **out, opg_record_source next, void *
 
 /* -------------------------------------------------------------- snapshots */
 
-#define SNAPSHOT_VERSION 2
+#define SNAPSHOT_VERSION 3
 
 int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r)
 {

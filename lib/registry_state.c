@@ -273,6 +273,35 @@ int opg_registry_check(opg_registry *r)
         (rc = counter_matches(r, &r->red_into, &r->redelegations, red_into_key)) != OPG_OK ||
         (rc = counter_matches(r, &r->red_triples, &r->redelegations, red_triple_key)) != OPG_OK)
         goto done;
+    /* the consensus history in order; a node is tombstoned exactly when its address is */
+    for (size_t i = r->times_head + 1; i < r->n_times; i++)
+        if (r->times[i - 1].height >= r->times[i].height) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "block times out of height order", NULL);
+            goto done;
+        }
+    for (size_t i = 1; i < r->n_powers; i++) {
+        int c = opg_id_cmp(&r->powers[i - 1].key, &r->powers[i].key);
+        if (c > 0 || (c == 0 && r->powers[i - 1].height >= r->powers[i].height)) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "power records out of order", NULL);
+            goto done;
+        }
+    }
+    for (size_t i = 1; i < r->n_tombs; i++)
+        if (opg_id_cmp(&r->tombs[i - 1], &r->tombs[i]) >= 0) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "tombstones out of order", NULL);
+            goto done;
+        }
+    for (uint32_t s = 0; s < r->node_slots; s++) {
+        const opgi_node *n = &r->nodes[s];
+        opg_id addr;
+        if (!n->in_use)
+            continue;
+        opgi_consensus_address(&addr, &n->consensus_key);
+        if (opg_id_cmp(&addr, &n->address) != 0 || !n->tombstoned != !opgi_tomb_has(r, &addr)) {
+            rc = opgi_fail(r->err, OPG_EINVARIANT, "a node's address or tombstone disagrees", NULL);
+            goto done;
+        }
+    }
 done:
     opgi_free(&r->alloc, sums, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *sums);
     opgi_free(&r->alloc, counts, (size_t)(r->node_slots ? r->node_slots : 1) * sizeof *counts);

@@ -15,7 +15,7 @@
 #define N_DTORS 12
 
 static opg_id op_id(unsigned n) { return id_n(n); }
-static opg_id cons_key(unsigned n) { return id_n(500 + n); }
+static opg_id cons_key(unsigned n) { return cons_key_n(500 + n); }
 static opg_id dtor_id(unsigned k) { return id_n(100 + k); }
 
 typedef struct world {

@@ -104,8 +104,8 @@ static void collect_events(world *w, const opg_slash_result *slash)
             add_to(&w->paid, &e[i].amount);
         if (e[i].kind == OPG_EVENT_BURNED)
             add_to(&burned, &e[i].amount);
-        if (e[i].kind == OPG_EVENT_VALIDATOR_UPDATE) /* key_n(n): last byte n */
-            w->reported[e[i].account.bytes[31]] = e[i].power;
+        if (e[i].kind == OPG_EVENT_VALIDATOR_UPDATE) /* operator id_n(n): last byte n */
+            w->reported[e[i].node.bytes[31]] = e[i].power;
     }
     if (slash) {
         add_to(&w->slashed, &slash->burned_total);

@@ -450,10 +450,12 @@ static void program_walk(buf *b, uint8_t emission)
         for (uint8_t n = 0; n < 3; n++) { put(b, n); put(b, 0); put(b, n == 2 ? 0 : 1); }
         op(b, OP_END_BLOCK); put(b, 2);
     }
-    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 9);
-    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 9); /* the same id */
+    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 1); /* node 1 reports */
+    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 1); /* the same id */
     op(b, OP_DOUBLE_SIGN); put(b, 1); put(b, 2); put(b, 0);
     op(b, OP_DOUBLE_SIGN); put(b, 0); put(b, 1); put(b, 4); /* through the evidence bytes */
+    /* CometBFT's records: node 1 again (tombstoned: ignored), node 2 (slashed) */
+    op(b, OP_MISBEHAVIOR); put(b, 2); put(b, 1); put(b, 2); put(b, 9); put(b, 2); put(b, 1); put(b, 10);
     op(b, OP_TOMBSTONE); put(b, 1);
     op(b, OP_END_BLOCK); put(b, 8);
     op(b, OP_END_BLOCK); put(b, 8);
