@@ -299,16 +299,18 @@ static void test_corrupt_blobs(void)
     memcpy(t, b, n);
     t[4] = 2; /* OPGI_KIND_PRICER */
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
-    /* a future version, and the retired version 1 */
+    /* a future version, and the retired versions 1 and 2 */
     memcpy(t, b, n);
-    t[7] = 3;
+    t[7] = 4;
     CHECK(load_rc(t, n) == OPG_EVERSION);
     memcpy(t, b, n);
     t[6] = 1;
     CHECK(load_rc(t, n) == OPG_EVERSION);
-    memcpy(t, b, n);
-    t[7] = 1;
-    CHECK(load_rc(t, n) == OPG_ECORRUPT);
+    for (uint8_t old = 1; old <= 2; old++) {
+        memcpy(t, b, n);
+        t[7] = old;
+        CHECK(load_rc(t, n) == OPG_ECORRUPT);
+    }
     /* the record count at the end, one off */
     memcpy(t, b, n);
     t[n - 1] ^= 0x01;
