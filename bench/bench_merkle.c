@@ -101,6 +101,12 @@ int main(int argc, char **argv)
     double bpr = (double)opgi_merkle_bytes(t) / (double)n;
     snprintf(name, sizeof name, "state.tree_bytes_per_record_%s", suffix);
     bench_result(name, bpr, "bytes");
+    size_t lay[6];
+    opgi_merkle_layout(t, lay);
+    printf("  per record: nodes %.1f B (%.3f per record x 104, %zu allocated), leaves %.1f B,"
+           " caches %.1f B (%zu nodes cache)\n",
+           104.0 * (double)lay[1] / (double)n, (double)lay[0] / (double)n, lay[1],
+           64.0 * (double)lay[3] / (double)n, 448.0 * (double)lay[5] / (double)n, lay[4]);
 
     /* proofs of random records, and their verification */
     bench_rng rng = {42};

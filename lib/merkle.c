@@ -287,6 +287,16 @@ size_t opgi_merkle_bytes(const opgi_merkle *t)
     return sizeof *t + pool_bytes(&t->nodes) + pool_bytes(&t->leaves) + pool_bytes(&t->caches);
 }
 
+void opgi_merkle_layout(const opgi_merkle *t, size_t out[6])
+{
+    const pool *p[3] = {&t->nodes, &t->leaves, &t->caches};
+    for (int i = 0; i < 3; i++) {
+        size_t cap = p[i]->nchunks << p[i]->shift;
+        out[2 * i] = cap - p[i]->free_count;
+        out[2 * i + 1] = cap;
+    }
+}
+
 void opgi_merkle_set_resolver(opgi_merkle *t, opgi_merkle_value_fn fn, void *user)
 {
     t->resolver = fn;
