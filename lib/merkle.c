@@ -64,6 +64,7 @@ struct opgi_merkle {
     opg_allocator alloc;
     pool nodes, leaves, caches;
     size_t count;
+    uint64_t hashes; /* inner hashes computed by opgi_merkle_apply so far */
     opgi_merkle_value_fn resolver;
     void *resolver_user;
 };
@@ -178,11 +179,11 @@ static const uint8_t *slot_hash(const opgi_merkle *t, const mnode *n, unsigned s
 
 /*
  * Hash of range i of node n into out. Ranges that meet `dirty` are computed (and,
- * when the node has a cache and store is set, written to it); the others come from
- * the cache where there is one.
+ * when the node has a cache and store is not NULL, written to it, *store counting
+ * the inner hashes computed); the others come from the cache where there is one.
  */
 static void range_hash(const opgi_merkle *t, const mnode *n, unsigned i, unsigned dirty,
-                       int store, uint8_t out[32])
+                       uint64_t *store, uint8_t out[32])
 {
     unsigned m = range_mask(i), u = m & n->used;
     if (u == 0) {
@@ -206,6 +207,8 @@ static void range_hash(const opgi_merkle *t, const mnode *n, unsigned i, unsigne
     range_hash(t, n, 2 * i, dirty, store, l);
     range_hash(t, n, 2 * i + 1, dirty, store, r);
     opgi_merkle_inner(out, l, r);
+    if (store)
+        ++*store;
     if (c && store && i >= 2)
         memcpy(c->h[i - 2], out, 32);
 }
@@ -221,7 +224,7 @@ static void node_rehash(opgi_merkle *t, mnode *n, unsigned dirty)
         }
     }
     uint8_t h[32];
-    range_hash(t, n, 1, dirty | 0x10000u, 1, h); /* bit 16: never a slot, forces range 1 */
+    range_hash(t, n, 1, dirty, &t->hashes, h);
     memcpy(n->hash, h, 32);
 }
 
@@ -286,6 +289,18 @@ size_t opgi_merkle_bytes(const opgi_merkle *t)
 {
     return sizeof *t + pool_bytes(&t->nodes) + pool_bytes(&t->leaves) + pool_bytes(&t->caches);
 }
+
+void opgi_merkle_layout(const opgi_merkle *t, size_t out[6])
+{
+    const pool *p[3] = {&t->nodes, &t->leaves, &t->caches};
+    for (int i = 0; i < 3; i++) {
+        size_t cap = p[i]->nchunks << p[i]->shift;
+        out[2 * i] = cap - p[i]->free_count;
+        out[2 * i + 1] = cap;
+    }
+}
+
+uint64_t opgi_merkle_hashes(const opgi_merkle *t) { return t->hashes; }
 
 void opgi_merkle_set_resolver(opgi_merkle *t, opgi_merkle_value_fn fn, void *user)
 {
@@ -477,9 +492,9 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
      * or another record's leaf L there) creates nodes only at depths d+1 .. m, where
      * m is the longest nibble prefix k shares with another key of the final set:
      * with L, or with its neighbours in the sorted batch (no other key of the tree
-     * shares more than d nibbles with k). Two more per put cover the node a push-down
-     * takes before a collapse gives it back. */
-    size_t need_nodes = 0, need_leaves = 0;
+     * shares more than d nibbles with k). Each new node is such a prefix of some put
+     * (a push-down node too: the pushed leaf shares d+1 nibbles with the put). */
+    size_t need_nodes = 0, need_leaves = 0, prev_fresh = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
         if (!c[i].present)
             continue;
@@ -508,8 +523,16 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
             unsigned q = lcp_nibbles(c[i].key_hash, c[i + 1].key_hash);
             m = q > m ? q : m;
         }
-        need_nodes += m > d ? m - d : 0;
+        /* prefixes up to the length shared with the previous fresh put are on its
+         * path, and counted there already */
+        unsigned seen = d;
+        if (prev_fresh != SIZE_MAX) {
+            unsigned q = lcp_nibbles(c[i].key_hash, c[prev_fresh].key_hash);
+            seen = q > seen ? q : seen;
+        }
+        need_nodes += m > seen ? m - seen : 0;
         need_leaves++;
+        prev_fresh = i;
     }
     if (pool_reserve(&t->alloc, &t->nodes, need_nodes) ||
         pool_reserve(&t->alloc, &t->leaves, need_leaves))
@@ -559,7 +582,7 @@ int opgi_merkle_prove(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t 
         }
         unsigned bit = (key_hash[depth >> 3] >> (7 - (depth & 7))) & 1;
         uint8_t h[32];
-        range_hash(t, nd, 2 * i + (1 - bit), 0, 0, h);
+        range_hash(t, nd, 2 * i + (1 - bit), 0, NULL, h);
         if (memcmp(h, ZERO, 32) != 0) {
             memcpy(sib[nsib++], h, 32);
             bm[depth >> 3] = (uint8_t)(bm[depth >> 3] | 0x80u >> (depth & 7));

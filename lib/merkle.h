@@ -70,6 +70,11 @@ void opgi_merkle_root(const opgi_merkle *t, uint8_t out[32]);
 size_t opgi_merkle_count(const opgi_merkle *t);
 /* Heap bytes the tree holds (pools, including their free capacity). */
 size_t opgi_merkle_bytes(const opgi_merkle *t);
+/* Where the bytes go, for benches: items in use and allocated, per pool:
+ * out[0..1] nodes (104 bytes each), out[2..3] leaves (64), out[4..5] caches (448). */
+void opgi_merkle_layout(const opgi_merkle *t, size_t out[6]);
+/* Inner hashes opgi_merkle_apply has computed so far (for benches). */
+uint64_t opgi_merkle_hashes(const opgi_merkle *t);
 /* The leaf hash stored for key_hash: OPG_OK, or OPG_ENOTFOUND. O(log N). */
 int opgi_merkle_get(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t leaf_hash[32]);
 
