@@ -48,7 +48,7 @@ static void make_change(opgi_merkle_change *c, uint64_t id, uint64_t ver, int pr
     c->present = present;
     if (present) {
         value_of(v, id, ver);
-        opgi_merkle_leaf_hash(c->leaf_hash, c->key_hash, v, 16);
+        opgi_merkle_value_hash(c->value_hash, v, 16);
     }
 }
 

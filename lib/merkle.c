@@ -43,7 +43,8 @@ typedef struct mnode {
 
 typedef struct mleaf {
     uint8_t key_hash[32];
-    uint8_t leaf_hash[32];
+    uint8_t value_hash[32]; /* for proofs of absence that end at this record */
+    uint8_t leaf_hash[32];  /* H(key_hash || value_hash), kept: hashed on every rehash */
 } mleaf;
 
 typedef struct mcache {
@@ -65,8 +66,6 @@ struct opgi_merkle {
     pool nodes, leaves, caches;
     size_t count;
     uint64_t hashes; /* inner hashes computed by opgi_merkle_apply so far */
-    opgi_merkle_value_fn resolver;
-    void *resolver_user;
 };
 
 static const uint8_t ZERO[32];
@@ -216,12 +215,11 @@ static void range_hash(const opgi_merkle *t, const mnode *n, unsigned i, unsigne
 /* Recomputes n's hash after the slots in dirty changed. */
 static void node_rehash(opgi_merkle *t, mnode *n, unsigned dirty)
 {
-    if (n->cache == NONE && popcount16(n->used) >= CACHE_MIN) {
-        /* best effort: without a cache the hashes are the same, only slower */
-        if (t->caches.free_count > 0 || pool_add_chunk(&t->alloc, &t->caches) == OPG_OK) {
-            n->cache = pool_take(&t->caches);
-            dirty = 0xffff;
-        }
+    if (n->cache == NONE && popcount16(n->used) >= CACHE_MIN && t->caches.free_count > 0) {
+        /* from what apply reserved (never allocated here: nothing after the
+         * reservation may fail); without a cache the hashes are the same, only slower */
+        n->cache = pool_take(&t->caches);
+        dirty = 0xffff;
     }
     uint8_t h[32];
     range_hash(t, n, 1, dirty, &t->hashes, h);
@@ -302,13 +300,7 @@ void opgi_merkle_layout(const opgi_merkle *t, size_t out[6])
 
 uint64_t opgi_merkle_hashes(const opgi_merkle *t) { return t->hashes; }
 
-void opgi_merkle_set_resolver(opgi_merkle *t, opgi_merkle_value_fn fn, void *user)
-{
-    t->resolver = fn;
-    t->resolver_user = user;
-}
-
-int opgi_merkle_get(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t leaf_hash[32])
+int opgi_merkle_get(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t value_hash[32])
 {
     const mnode *n = N(t, 0);
     for (unsigned d = 0; d < 64; d++) {
@@ -319,7 +311,7 @@ int opgi_merkle_get(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t le
             const mleaf *l = L(t, n->child[s]);
             if (memcmp(l->key_hash, key_hash, 32) != 0)
                 return OPG_ENOTFOUND;
-            memcpy(leaf_hash, l->leaf_hash, 32);
+            memcpy(value_hash, l->value_hash, 32);
             return OPG_OK;
         }
         n = N(t, n->child[s]);
@@ -377,7 +369,8 @@ static uint32_t add_leaf(opgi_merkle *t, const opgi_merkle_change *c)
     uint32_t i = pool_take(&t->leaves);
     mleaf *l = L(t, i);
     memcpy(l->key_hash, c->key_hash, 32);
-    memcpy(l->leaf_hash, c->leaf_hash, 32);
+    memcpy(l->value_hash, c->value_hash, 32);
+    opgi_merkle_leaf_from_hashes(l->leaf_hash, c->key_hash, c->value_hash);
     t->count++;
     return i;
 }
@@ -447,7 +440,8 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
                 if (self == gn)
                     continue; /* only deletes of absent keys */
                 if (g[self].present) {
-                    memcpy(lf->leaf_hash, g[self].leaf_hash, 32);
+                    memcpy(lf->value_hash, g[self].value_hash, 32);
+                    opgi_merkle_leaf_from_hashes(lf->leaf_hash, lf->key_hash, lf->value_hash);
                 } else {
                     clear_slot(N(t, ni), s);
                     pool_put(&t->leaves, li);
@@ -494,7 +488,7 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
      * with L, or with its neighbours in the sorted batch (no other key of the tree
      * shares more than d nibbles with k). Each new node is such a prefix of some put
      * (a push-down node too: the pushed leaf shares d+1 nibbles with the put). */
-    size_t need_nodes = 0, need_leaves = 0, prev_fresh = SIZE_MAX;
+    size_t need_nodes = 0, need_leaves = 0, need_caches = 0, prev_fresh = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
         if (!c[i].present)
             continue;
@@ -502,6 +496,8 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
         unsigned d = 0, m = 0;
         int update = 0;
         for (;; d++) {
+            /* a node one child short of keeping its inner hashes may get there */
+            need_caches += nd->cache == NONE && popcount16(nd->used) + 1 >= CACHE_MIN;
             unsigned s = nibble(c[i].key_hash, d);
             if (!((nd->used >> s) & 1))
                 break;
@@ -535,7 +531,8 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
         prev_fresh = i;
     }
     if (pool_reserve(&t->alloc, &t->nodes, need_nodes) ||
-        pool_reserve(&t->alloc, &t->leaves, need_leaves))
+        pool_reserve(&t->alloc, &t->leaves, need_leaves) ||
+        pool_reserve(&t->alloc, &t->caches, need_caches))
         return OPG_ENOMEM; /* chunks added stay as free capacity; no record changed */
 
     apply_node(t, 0, 0, c, n);
@@ -591,18 +588,6 @@ int opgi_merkle_prove(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t 
     }
     size_t bm_len = (depth + 7) / 8;
     size_t need = 3 + bm_len + 32 * nsib + (end_other ? 64 : 0);
-    uint8_t vh[32];
-    if (end_other) {
-        if (!t->resolver)
-            return OPG_EINVAL;
-        int rc = t->resolver(t->resolver_user, other->key_hash, vh);
-        if (rc)
-            return rc;
-        uint8_t lh[32];
-        opgi_merkle_leaf_from_hashes(lh, other->key_hash, vh);
-        if (memcmp(lh, other->leaf_hash, 32) != 0)
-            return OPG_ECORRUPT;
-    }
     *len = need;
     if (cap < need)
         return OPG_EBUFS;
@@ -614,7 +599,7 @@ int opgi_merkle_prove(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t 
     memcpy(buf + 3 + bm_len, sib, 32 * nsib);
     if (end_other) {
         memcpy(buf + 3 + bm_len + 32 * nsib, other->key_hash, 32);
-        memcpy(buf + 3 + bm_len + 32 * nsib + 32, vh, 32);
+        memcpy(buf + 3 + bm_len + 32 * nsib + 32, other->value_hash, 32);
     }
     return OPG_OK;
 }

@@ -2,12 +2,13 @@
  * merkle.h - the incremental sparse Merkle tree over records (internal).
  *
  * The tree's hashing and the proof format are specified in include/opg_proof.h.
- * The tree stores, per record, only its key_hash and leaf hash: the caller (the
- * records layer) hashes keys and values with the functions below and hands the
- * tree batches of changes.
+ * The tree stores, per record, its key_hash, value_hash and leaf hash (the value
+ * hash so that a proof of absence ending at the record needs nothing else): the
+ * caller (the records layer) hashes keys and values with the functions below and
+ * hands the tree batches of changes.
  *
  * Layout: 16-ary nodes (one nibble of key_hash each) in a pool of fixed-size nodes
- * (uint32 indexes, a free list), leaves in a pool of 64-byte leaves. Inside a node
+ * (uint32 indexes, a free list), leaves in a pool of 96-byte leaves (key hash, value hash, leaf hash). Inside a node
  * the four binary levels are hashed as the spec says; a node with many children
  * also caches its 14 inner binary hashes so that one changed child costs 4 hashes.
  * A subtree with one record is a leaf in its parent's slot (never a node).
@@ -47,10 +48,11 @@ int opgi_merkle_new(opgi_merkle **out, const opg_allocator *a);
 void opgi_merkle_free(opgi_merkle *t);
 
 /* One change of a batch: put (present = 1) the record whose key hashes to key_hash
- * with leaf hash leaf_hash, or delete (present = 0; leaf_hash is not read). */
+ * with value hash value_hash (the tree makes its leaf), or delete (present = 0;
+ * value_hash is not read). */
 typedef struct opgi_merkle_change {
     uint8_t key_hash[32];
-    uint8_t leaf_hash[32];
+    uint8_t value_hash[32];
     int present;
 } opgi_merkle_change;
 
@@ -71,30 +73,18 @@ size_t opgi_merkle_count(const opgi_merkle *t);
 /* Heap bytes the tree holds (pools, including their free capacity). */
 size_t opgi_merkle_bytes(const opgi_merkle *t);
 /* Where the bytes go, for benches: items in use and allocated, per pool:
- * out[0..1] nodes (104 bytes each), out[2..3] leaves (64), out[4..5] caches (448). */
+ * out[0..1] nodes (104 bytes each), out[2..3] leaves (96), out[4..5] caches (448). */
 void opgi_merkle_layout(const opgi_merkle *t, size_t out[6]);
 /* Inner hashes opgi_merkle_apply has computed so far (for benches). */
 uint64_t opgi_merkle_hashes(const opgi_merkle *t);
-/* The leaf hash stored for key_hash: OPG_OK, or OPG_ENOTFOUND. O(log N). */
-int opgi_merkle_get(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t leaf_hash[32]);
-
-/*
- * An exclusion proof that ends at another record carries that record's value_hash,
- * which the tree does not store (it stores leaf hashes): the tree asks this callback
- * for it (the records layer knows the value). Return OPG_OK with value_hash filled,
- * or an error code, which opgi_merkle_prove returns.
- */
-typedef int (*opgi_merkle_value_fn)(void *user, const uint8_t key_hash[32],
-                                    uint8_t value_hash[32]);
-void opgi_merkle_set_resolver(opgi_merkle *t, opgi_merkle_value_fn fn, void *user);
+/* The value hash stored for key_hash: OPG_OK, or OPG_ENOTFOUND. O(log N). */
+int opgi_merkle_get(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t value_hash[32]);
 
 /*
  * The proof (include/opg_proof.h's format) for key_hash: inclusion if the key is
  * present, exclusion otherwise. Writes it into buf (cap bytes) and its length into
  * *len; OPG_EBUFS with *len = the length needed (buf untouched) when cap is too
- * small. An exclusion ending at another record needs the resolver: OPG_EINVAL if
- * none is set, the resolver's error, or OPG_ECORRUPT if its value_hash does not
- * give the stored leaf. Never more than OPG_PROOF_MAX_BYTES. O(log N).
+ * small. Never more than OPG_PROOF_MAX_BYTES. O(log N).
  */
 int opgi_merkle_prove(const opgi_merkle *t, const uint8_t key_hash[32], uint8_t *buf,
                       size_t cap, size_t *len);

@@ -219,12 +219,12 @@ int opgi_records_commit(uint8_t root[32], const opg_record **changes, size_t *co
             opgi_merkle_key_hash(m->key_hash, r.key, r.key_len);
             m->present = r.present;
             if (r.present)
-                opgi_merkle_leaf_hash(m->leaf_hash, m->key_hash, r.value, r.value_len);
+                opgi_merkle_value_hash(m->value_hash, r.value, r.value_len);
             else
-                memset(m->leaf_hash, 0, sizeof m->leaf_hash);
+                memset(m->value_hash, 0, sizeof m->value_hash);
             uint8_t now[32];
             int had = opgi_merkle_get(tree, m->key_hash, now) == OPG_OK;
-            if (r.present ? had && memcmp(now, m->leaf_hash, 32) == 0 : !had)
+            if (r.present ? had && memcmp(now, m->value_hash, 32) == 0 : !had)
                 continue;
             c.changes[kept++] = r;
         }
@@ -285,7 +285,7 @@ int opgi_tree_builder_add(void *ctx, const uint8_t *key, size_t key_len, const u
     }
     opgi_merkle_change *m = &b->batch[b->n++];
     opgi_merkle_key_hash(m->key_hash, key, key_len);
-    opgi_merkle_leaf_hash(m->leaf_hash, m->key_hash, value, value_len);
+    opgi_merkle_value_hash(m->value_hash, value, value_len);
     m->present = 1;
     return OPG_OK;
 }

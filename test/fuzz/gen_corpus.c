@@ -762,26 +762,13 @@ static void gen_params(void)
     opg_pricer_free(p);
 }
 
-/* The value of record i of gen_proofs' trees; the resolver's view of them. */
+/* The value of record i of gen_proofs' trees. */
 static void proof_value(char *v, unsigned i) { snprintf(v, 32, "value-%u", i * 7919u); }
 
 typedef struct proof_keys {
     unsigned n;
     uint8_t kh[64][32];
 } proof_keys;
-
-static int proof_resolve(void *user, const uint8_t kh[32], uint8_t vh[32])
-{
-    const proof_keys *pk = user;
-    for (unsigned i = 0; i < pk->n; i++)
-        if (memcmp(pk->kh[i], kh, 32) == 0) {
-            char v[32];
-            proof_value(v, i);
-            opgi_merkle_value_hash(vh, (const uint8_t *)v, strlen(v));
-            return OPG_OK;
-        }
-    return OPG_ENOTFOUND;
-}
 
 static void gen_proofs(void)
 {
@@ -791,7 +778,6 @@ static void gen_proofs(void)
         opgi_merkle *t;
         if (opgi_merkle_new(&t, NULL))
             exit(1);
-        opgi_merkle_set_resolver(t, proof_resolve, &pk);
         opgi_merkle_change c[64];
         for (unsigned i = 0; i < pk.n; i++) {
             char k[32], v[32];
@@ -799,7 +785,7 @@ static void gen_proofs(void)
             proof_value(v, i);
             opgi_merkle_key_hash(pk.kh[i], (const uint8_t *)k, strlen(k));
             memcpy(c[i].key_hash, pk.kh[i], 32);
-            opgi_merkle_leaf_hash(c[i].leaf_hash, pk.kh[i], (const uint8_t *)v, strlen(v));
+            opgi_merkle_value_hash(c[i].value_hash, (const uint8_t *)v, strlen(v));
             c[i].present = 1;
         }
         if (opgi_merkle_apply(t, c, pk.n))
