@@ -112,7 +112,11 @@ $(B)/test/node_damage: test/node_damage.c
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) -llmdb
 
-examples: $(EXAMPLE_BIN) $(NODE_BIN)
+# `make examples` first installs what is missing (the node needs liblmdb-dev).
+examples: deps
+	@$(MAKE) --no-print-directory build-examples
+.PHONY: build-examples
+build-examples: $(EXAMPLE_BIN) $(NODE_BIN)
 
 # Kills the node at random points (CRASH_KILLS times over CRASH_BLOCKS blocks, the
 # kill points drawn from CRASH_SEED), then damages its store: test/crash_test.sh.

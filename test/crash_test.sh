@@ -50,6 +50,7 @@ run=0
 while :; do
     run=$((run + 1))
     out=$work/run$run.out err=$work/run$run.err
+    : > "$out"; : > "$err" # a kill can land before the node's own redirections
     "$node" --db "$work/db" "${chain[@]}" --blocks "$blocks" --print-roots > "$out" 2> "$err" &
     pid=$!
     if [ "$killed" -lt "$kills" ]; then
@@ -141,7 +142,9 @@ expect 3 'MDB_INVALID' "both meta pages zeroed (LMDB: MDB_INVALID)"
 fresh; size=$(stat -c %s "$data")
 head -c $((size - 2 * page)) /dev/zero | tr '\0' '\245' |
     dd of="$data" bs="$page" seek=2 conv=notrunc status=none
-expect 3 'MDB_CORRUPTED\|MDB_PAGE_NOTFOUND' "every data page overwritten (LMDB: MDB_CORRUPTED)"
+expect 3 'MDB_CORRUPTED\|MDB_PAGE_NOTFOUND' "every data page overwritten with 0xa5 (LMDB: MDB_PAGE_NOTFOUND)"
+fresh; head -c $((size - 2 * page)) /dev/zero | dd of="$data" bs="$page" seek=2 conv=notrunc status=none
+expect 3 'MDB_CORRUPTED' "every data page zeroed (LMDB: MDB_CORRUPTED)"
 fresh; "$damage" "$work/case" flip 1 3
 expect 3 'registry.*ECORRUPT' "one bit of a delegation record flipped"
 fresh; "$damage" "$work/case" format 1 2
