@@ -161,6 +161,8 @@ fresh; "$damage" "$work/case" meta root/registry
 expect 3 'registry.*ECORRUPT' "the stored registry root changed"
 fresh; "$damage" "$work/case" meta app_root
 expect 3 'app root' "the stored app root changed"
+fresh; "$damage" "$work/case" meta height
+expect 3 'fail their check' "the stored height changed"
 fresh
 "$node" --db "$work/case" --seed 8 --nodes 10 --delegators 300 --blocks 5 2> "$work/case.err"
 [ $? -eq 4 ] && grep -q 'another chain' "$work/case.err" &&

@@ -29,7 +29,8 @@
  *
  * The database (DIR, an LMDB environment): a named database "records" (key: record
  * key, value: record value, every handle's records) and "meta" (format, seed, nodes,
- * delegators, height, app_root, and root/<handle> for each handle).
+ * delegators, height, app_root, root/<handle> for each handle, and check: a hash
+ * over the identity, the height and the app root).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "opg.h"
@@ -317,6 +318,22 @@ static void app_root(uint8_t out[32], const uint8_t roots[][32])
     crypto_generichash_blake2b_final(&st, out, 32);
 }
 
+/* The meta records' own check: BLAKE2b-256 ("opg.node.meta") over the chain's
+ * identity, the height and the app root, so a damaged height (which no handle's
+ * root covers) is found too. */
+static void meta_check(uint8_t out[32], const config *c, uint64_t height, const uint8_t app[32])
+{
+    uint8_t personal[crypto_generichash_blake2b_PERSONALBYTES] = "opg.node.meta";
+    uint8_t in[5 * 8 + 32];
+    put_be64(in, META_FORMAT);
+    put_be64(in + 8, c->seed);
+    put_be64(in + 16, c->nodes);
+    put_be64(in + 24, c->delegators);
+    put_be64(in + 32, height);
+    memcpy(in + 40, app, 32);
+    crypto_generichash_blake2b_salt_personal(out, 32, in, sizeof in, NULL, 0, NULL, personal);
+}
+
 /* ------------------------------------------------------------ the workload */
 
 static opg_node_create node_params(opg_id op, opg_id key, rng *r)
@@ -553,6 +570,9 @@ static void store_block(node *n, opg_height h, const opg_record *const changes[]
     }
     meta_put(txn, n, "app_root", n->app_root, 32);
     meta_put_u64(txn, n, "height", h);
+    uint8_t check[32];
+    meta_check(check, &n->cfg, h, n->app_root);
+    meta_put(txn, n, "check", check, 32);
     if ((rc = mdb_txn_commit(txn)) != 0)
         die_mdb("commit", rc);
 }
@@ -713,7 +733,7 @@ static void check_identity(MDB_txn *txn, node *n)
 }
 
 /* Rebuilds every handle from the store and checks it against the stored roots. */
-static void load_handles(node *n, MDB_txn *txn)
+static void load_handles(node *n, MDB_txn *txn, uint64_t height)
 {
     uint8_t roots[N_HANDLES][32], stored_app[32];
     size_t loaded = 0;
@@ -753,6 +773,11 @@ static void load_handles(node *n, MDB_txn *txn)
         die(EXIT_DAMAGED, "%s: a committed height but no meta \"app_root\"", db_dir);
     if (memcmp(want, stored_app, 32) != 0)
         die(EXIT_DAMAGED, "%s: the stored app root is not the one of the stored handle roots", db_dir);
+    uint8_t check[32], stored_check[32];
+    meta_check(check, &n->cfg, height, stored_app);
+    if (!meta_get(txn, n, "check", stored_check, 32) || memcmp(check, stored_check, 32) != 0)
+        die(EXIT_DAMAGED, "%s: the meta records (height %" PRIu64 ", app root) fail their check", db_dir,
+            height);
     memcpy(n->app_root, stored_app, 32);
 }
 
@@ -797,7 +822,7 @@ static void start(node *n)
         if (height == 0)
             die(EXIT_DAMAGED, "%s: committed height 0", dir);
         double t0 = wall_seconds();
-        load_handles(n, txn);
+        load_handles(n, txn, height);
         n->height = height;
         char hx[65];
         hex32(hx, n->app_root);
