@@ -352,18 +352,21 @@ OPG_API int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount);
 /* ---------------------------------------------------------- saved state */
 
 /*
- * Writes the canonical state (versioned header, big-endian fixed-width fields,
- * records in key order) into buf[cap]; *len receives the size needed. OPG_EBUFS if
- * cap is too small (call with buf NULL, cap 0 to learn the size; buf may then hold
- * a prefix). O(n log n) in delegations (records are sorted by key).
+ * Writes the snapshot: a header ("OPGS", kind 1, 0, version 2 big-endian), then
+ * every record in key order (below, "records"), each as key length (1 byte), key,
+ * value length (4 bytes big-endian), value, then a 0 byte and the number of records
+ * (8 bytes). *len receives the size needed; OPG_EBUFS if cap is too small (call with
+ * buf NULL, cap 0 to learn the size; buf may then hold a prefix). O(n log n).
  */
 OPG_API int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r);
-/* Creates a registry from saved bytes. OPG_ECORRUPT (malformed, trailing bytes,
- * records out of order), OPG_EVERSION (a newer format), OPG_ENOMEM. */
+/* Creates a registry from a snapshot. OPG_ECORRUPT (malformed, trailing bytes,
+ * records out of order or inconsistent, an older format), OPG_EVERSION (a newer
+ * format), OPG_ENOMEM. Its first commit puts every record. */
 OPG_API int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
                               const opg_allocator *alloc);
-/* BLAKE2b-256 (personalised "opg.registry") of exactly the bytes save would write.
- * OPG_ENOMEM if the key-ordered index cannot be built (out untouched). */
+/* The root of the Merkle tree over the registry's records as they are now: what the
+ * next commit would return (opg_registry_root_from_scratch). O(n log n). OPG_ENOMEM
+ * leaves out untouched. */
 OPG_API int opg_registry_state_hash(uint8_t out[32], const opg_registry *r);
 
 /*
@@ -414,9 +417,9 @@ OPG_API int opg_registry_records(opg_registry *r, opg_record_sink fn, void *ctx)
 /*
  * Creates a registry from a stream of records in strictly increasing key order, as
  * a host's store iterates them. Every record and their sum are checked as
- * opg_registry_load checks (OPG_ECORRUPT, with the detail in *err_out when not
- * NULL); when root is not NULL the records must also hash to it (OPG_ECORRUPT
- * otherwise). The new registry's committed root is the records' root.
+ * opg_registry_load checks (OPG_ECORRUPT); when root is not NULL the records must
+ * also hash to it (OPG_ECORRUPT otherwise). The new registry's committed root is the
+ * records' root, and its next commit returns what changed since.
  */
 OPG_API int opg_registry_load_records(opg_registry **out, opg_record_source next, void *ctx,
                                       const uint8_t root[32], const opg_allocator *alloc);

@@ -223,10 +223,15 @@ OPG_API int opg_splitter_prove(uint8_t *buf, size_t cap, size_t *len, const opg_
 
 /* ----------------------------------------------------------- saved state */
 
+/* The snapshot: the splitter's records in key order, laid out as opg_registry_save
+ * lays out the registry's (header kind 3, version 2). */
 OPG_API int opg_splitter_save(uint8_t *buf, size_t cap, size_t *len, const opg_splitter *s);
-/* Loads a splitter onto r (which must hold the matching registry state, loaded first). */
+/* Loads a splitter onto r (which must hold the matching registry state, loaded first).
+ * OPG_ECORRUPT, OPG_EVERSION, OPG_ENOMEM as opg_registry_load. */
 OPG_API int opg_splitter_load(opg_splitter **out, opg_registry *r, const uint8_t *buf,
                               size_t len, const opg_allocator *alloc);
+/* The root of the tree over the splitter's records as they are now (what the next
+ * commit returns). O(n log n). */
 OPG_API int opg_splitter_state_hash(uint8_t out[32], const opg_splitter *s);
 
 #ifdef __cplusplus

@@ -345,3 +345,86 @@ int opgi_emit(opgi_emitter *em, const uint8_t *key, size_t key_len)
         return OPG_EINVARIANT; /* every value is far below OPGI_VALUE_MAX */
     return em->sink(em->ctx, key, key_len, em->value, em->w.len);
 }
+
+/* -------------------------------------------------------------- snapshots */
+
+typedef struct snapshot_writer {
+    opgi_writer w;
+    uint64_t count;
+} snapshot_writer;
+
+static int snapshot_put(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                        size_t value_len)
+{
+    snapshot_writer *sw = ctx;
+    if (OPGI_NEVER(NULL, key_len == 0 || key_len > OPGI_RECORD_KEY_MAX || value_len > UINT32_MAX))
+        return OPG_EINVARIANT;
+    opgi_w_u8(&sw->w, (uint8_t)key_len);
+    opgi_w_bytes(&sw->w, key, key_len);
+    opgi_w_u32(&sw->w, (uint32_t)value_len);
+    opgi_w_bytes(&sw->w, value, value_len);
+    sw->count++;
+    return OPG_OK;
+}
+
+int opgi_snapshot_save(uint8_t *buf, size_t cap, size_t *len, enum opgi_kind kind,
+                       uint16_t version, opgi_record_each_fn each, const void *owner)
+{
+    snapshot_writer sw;
+    sw.count = 0;
+    opgi_writer_buffer(&sw.w, buf, cap);
+    opgi_w_header(&sw.w, kind, version);
+    int rc = each(owner, snapshot_put, &sw);
+    if (rc)
+        return rc;
+    opgi_w_u8(&sw.w, 0);
+    opgi_w_u64(&sw.w, sw.count);
+    return opgi_writer_finish(&sw.w, len);
+}
+
+int opgi_snapshot_open(opgi_snapshot_reader *s, const uint8_t *buf, size_t len,
+                       enum opgi_kind kind, uint16_t version)
+{
+    memset(s, 0, sizeof *s);
+    opgi_reader_init(&s->rd, buf, len);
+    uint16_t got;
+    int rc = opgi_r_header(&s->rd, kind, version, &got);
+    if (rc == OPG_OK && got != version)
+        rc = OPG_ECORRUPT; /* older formats are not read any more */
+    return rc;
+}
+
+int opgi_snapshot_next(void *ctx, opg_record *rec)
+{
+    opgi_snapshot_reader *s = ctx;
+    opgi_reader *rd = &s->rd;
+    if (s->ended)
+        return 0;
+    uint8_t key_len = opgi_r_u8(rd);
+    if (rd->bad)
+        return OPG_ECORRUPT;
+    if (key_len == 0) {
+        uint64_t n = opgi_r_u64(rd);
+        s->ended = 1;
+        return rd->bad || n != s->count ? OPG_ECORRUPT : 0;
+    }
+    if (key_len > OPGI_RECORD_KEY_MAX || rd->len - rd->pos < key_len)
+        return OPG_ECORRUPT;
+    rec->key = rd->p + rd->pos;
+    rec->key_len = key_len;
+    rd->pos += key_len;
+    uint32_t value_len = opgi_r_u32(rd);
+    if (rd->bad || rd->len - rd->pos < value_len)
+        return OPG_ECORRUPT;
+    rec->value = rd->p + rd->pos;
+    rec->value_len = value_len;
+    rec->present = 1;
+    rd->pos += value_len;
+    s->count++;
+    return 1;
+}
+
+int opgi_snapshot_finish(const opgi_snapshot_reader *s)
+{
+    return s->ended ? opgi_r_finish(&s->rd) : OPG_ECORRUPT;
+}

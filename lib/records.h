@@ -119,4 +119,26 @@ int opgi_records_export(opgi_record_each_fn each, const void *owner, opg_record_
 int opgi_records_prove(const opgi_records *rs, uint8_t *buf, size_t cap, size_t *len,
                        const uint8_t *key, size_t key_len);
 
+/*
+ * Snapshots: a handle's whole state as its records in key order, after the header
+ * ("OPGS", kind, 0, version):
+ *     { key length (1 byte, 1..OPG_RECORD_KEY_MAX), key, value length (4 bytes), value }*
+ *     0 (1 byte), the number of records (8 bytes)
+ * so a snapshot cut at a record boundary is refused like any other truncation.
+ */
+int opgi_snapshot_save(uint8_t *buf, size_t cap, size_t *len, enum opgi_kind kind,
+                       uint16_t version, opgi_record_each_fn each, const void *owner);
+/* A record source over a snapshot's body; check it with opgi_snapshot_finish. */
+typedef struct opgi_snapshot_reader {
+    opgi_reader rd;
+    uint64_t count;
+    int ended;
+} opgi_snapshot_reader;
+/* OPG_ECORRUPT / OPG_EVERSION for a bad header. */
+int opgi_snapshot_open(opgi_snapshot_reader *s, const uint8_t *buf, size_t len,
+                       enum opgi_kind kind, uint16_t version);
+int opgi_snapshot_next(void *ctx, opg_record *rec); /* an opg_record_source */
+/* OPG_ECORRUPT unless the stream ended with its count and nothing after it. */
+int opgi_snapshot_finish(const opgi_snapshot_reader *s);
+
 #endif /* OPG_RECORDS_H */

@@ -1,8 +1,8 @@
 /*
  * registry.c - the stake registry handle: parameters, node and delegation indexes,
  * node lifecycle, events, engines and queries. Stake movements are in
- * registry_stake.c, the block boundary in registry_block.c, saved state in
- * registry_state.c.
+ * registry_stake.c, the block boundary in registry_block.c, records, commits and
+ * snapshots in registry_records.c, the invariant check in registry_state.c.
  */
 #include "registry_internal.h"
 #include "registry_ops.h"

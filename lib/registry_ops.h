@@ -1,6 +1,7 @@
 /*
  * registry_ops.h - functions shared by the registry's own files (registry.c,
- * registry_stake.c, registry_block.c, registry_state.c); engines do not use these
+ * registry_stake.c, registry_block.c, registry_records.c, registry_state.c); engines
+ * do not use these
  * (the check phase they may call is in registry_internal.h).
  * Naming: check_* validate and compute without changing anything; apply_* mutate and
  * cannot fail (their memory was reserved by the check phase).

@@ -21,6 +21,14 @@
 
 #define VALUE_FORMAT 1
 
+/* A hint to the cache where the compiler has one; nothing otherwise. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+#define PREFETCH_AHEAD 8
+
 enum {
     KIND_PARAMS = 0,
     KIND_LEDGER = 1,
@@ -384,6 +392,9 @@ int opgi_registry_each_record(const opg_registry *r, opgi_record_sink sink, void
         rc = opgi_emit(em, key, node_key(key, &n->operator_id));
     }
     for (uint32_t i = 0; rc == OPG_OK && i < r->del_count; i++) {
+        /* key order is random in the pool: ask for a record a few keys ahead */
+        if (i + PREFETCH_AHEAD < r->del_count)
+            PREFETCH(dels[i + PREFETCH_AHEAD].d);
         const opgi_delegation *d = dels[i].d;
         delegation_value(opgi_emit_begin(em), d);
         rc = opgi_emit(em, key, delegation_key(key, &d->delegator, &r->nodes[d->node].operator_id));
@@ -451,6 +462,7 @@ int opg_registry_prove(uint8_t *buf, size_t cap, size_t *len, const opg_registry
 
 typedef struct loader {
     opg_registry *r;
+    int track;                 /* build the tree: the records become the committed ones */
     opgi_tree_builder tree;
     uint8_t prev[OPGI_RECORD_KEY_MAX];
     size_t prev_len;
@@ -626,7 +638,7 @@ static int load_record(loader *l, const opg_record *rec)
     }
     if (rc == OPG_OK)
         rc = opgi_r_finish(&rd);
-    if (rc == OPG_OK)
+    if (rc == OPG_OK && l->track)
         rc = opgi_tree_builder_add(&l->tree, key, rec->key_len, rec->value, rec->value_len);
     return rc;
 }
@@ -678,11 +690,11 @@ static int load_queues(loader *l)
     return OPG_OK;
 }
 
-int opg_registry_load_records(opg_registry **out, opg_record_source next, void *ctx,
-                              const uint8_t root[32], const opg_allocator *alloc)
+/* A registry from a record stream; with track, its records are also the committed
+ * ones (the tree is built and checked against root when that is not NULL). */
+static int load_stream(opg_registry **out, opg_record_source next, void *ctx,
+                       const uint8_t root[32], const opg_allocator *alloc, int track)
 {
-    if (!out || !next)
-        return OPG_EINVAL;
     char err[OPGI_ERRMSG_MAX];
     opg_registry *r;
     int rc = opgi_registry_create(&r, NULL, alloc, err);
@@ -691,17 +703,14 @@ int opg_registry_load_records(opg_registry **out, opg_record_source next, void *
     loader l;
     memset(&l, 0, sizeof l);
     l.r = r;
+    l.track = track;
     opgi_tree_builder_init(&l.tree, r->records.tree, &r->alloc);
     for (;;) {
         opg_record rec;
         memset(&rec, 0, sizeof rec);
         int more = next(ctx, &rec);
-        if (more < 0) {
-            rc = more;
-            break;
-        }
-        if (more == 0) {
-            rc = (l.kinds_seen & 3) == 3 ? load_queues(&l) : OPG_ECORRUPT;
+        if (more <= 0) {
+            rc = more < 0 ? more : (l.kinds_seen & 3) == 3 ? load_queues(&l) : OPG_ECORRUPT;
             break;
         }
         if ((rc = load_record(&l, &rec)) != OPG_OK)
@@ -713,12 +722,13 @@ int opg_registry_load_records(opg_registry **out, opg_record_source next, void *
     if (rc == OPG_OK)
         rc = trc;
     if (rc == OPG_OK) {
-        /* the shares of every node must be exactly its delegations' */
+        /* the shares of every node must be exactly its delegations' (the check
+         * allocates: running out of memory there is not corruption) */
         rc = opg_registry_check(r);
         if (rc != OPG_OK && rc != OPG_ENOMEM)
             rc = OPG_ECORRUPT;
     }
-    if (rc == OPG_OK && root) {
+    if (rc == OPG_OK && track && root) {
         uint8_t got[32];
         opgi_merkle_root(r->records.tree, got);
         if (memcmp(got, root, 32) != 0)
@@ -728,8 +738,49 @@ int opg_registry_load_records(opg_registry **out, opg_record_source next, void *
         opg_registry_free(r);
         return rc;
     }
-    r->records.tracking = 1; /* the store holds exactly these records */
+    r->records.tracking = track;
     r->err[0] = '\0';
     *out = r;
     return OPG_OK;
+}
+
+int opg_registry_load_records(opg_registry **out, opg_record_source next, void *ctx,
+                              const uint8_t root[32], const opg_allocator *alloc)
+{
+    if (!out || !next)
+        return OPG_EINVAL;
+    return load_stream(out, next, ctx, root, alloc, 1);
+}
+
+/* -------------------------------------------------------------- snapshots */
+
+#define SNAPSHOT_VERSION 2
+
+int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r)
+{
+    if (!r || !len || (!buf && cap))
+        return OPG_EINVAL;
+    return opgi_snapshot_save(buf, cap, len, OPGI_KIND_REGISTRY, SNAPSHOT_VERSION, each_record, r);
+}
+
+int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
+                      const opg_allocator *alloc)
+{
+    if (!out || (!buf && len))
+        return OPG_EINVAL;
+    opgi_snapshot_reader sr;
+    int rc = opgi_snapshot_open(&sr, buf, len, OPGI_KIND_REGISTRY, SNAPSHOT_VERSION);
+    opg_registry *r;
+    if (rc == OPG_OK)
+        rc = load_stream(&r, opgi_snapshot_next, &sr, NULL, alloc, 0);
+    if (rc == OPG_OK && (rc = opgi_snapshot_finish(&sr)) != OPG_OK)
+        opg_registry_free(r);
+    if (rc == OPG_OK)
+        *out = r;
+    return rc;
+}
+
+int opg_registry_state_hash(uint8_t out[32], const opg_registry *r)
+{
+    return opg_registry_root_from_scratch(out, r);
 }

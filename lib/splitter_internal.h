@@ -1,6 +1,7 @@
 /*
  * splitter_internal.h - the reward splitter's state, shared by splitter.c (F1,
- * allocation, hooks), emission.c (minting and pools) and splitter_state.c (save/load).
+ * allocation, hooks), emission.c (minting and pools) and splitter_records.c (records,
+ * commits, snapshots).
  */
 #ifndef OPG_SPLITTER_INTERNAL_H
 #define OPG_SPLITTER_INTERNAL_H
@@ -73,7 +74,7 @@ int opgi_decay_remaining(opg_u256 *out, const uint64_t table[OPGI_EXP2_BITS][4],
                          const opg_u256 *p0, opg_time t0, opg_time half_life, opg_time t);
 void opgi_emission_reanchor(opg_splitter *s);
 
-/* splitter.c, used by splitter_state.c */
+/* splitter.c, used by splitter_records.c */
 int opgi_splitter_nodes_reserve(opg_splitter *s, uint32_t slots);
 int opgi_f1_hist_reserve(opg_splitter *s, f1_node *n, size_t more);
 int opgi_f1_slash_reserve(opg_splitter *s, f1_node *n, size_t more);

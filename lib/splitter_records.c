@@ -340,6 +340,7 @@ int opg_splitter_prove(uint8_t *buf, size_t cap, size_t *len, const opg_splitter
 
 typedef struct loader {
     opg_splitter *s;
+    int track;                 /* build the tree: the records become the committed ones */
     opgi_tree_builder tree;
     uint8_t prev[OPGI_RECORD_KEY_MAX];
     size_t prev_len;
@@ -481,7 +482,7 @@ static int load_record(loader *l, const opg_record *rec)
     }
     if (rc == OPG_OK)
         rc = opgi_r_finish(&rd);
-    if (rc == OPG_OK)
+    if (rc == OPG_OK && l->track)
         rc = opgi_tree_builder_add(&l->tree, key, rec->key_len, rec->value, rec->value_len);
     return rc;
 }
@@ -506,11 +507,11 @@ static int load_finish(opg_splitter *s)
     return OPG_OK;
 }
 
-int opg_splitter_load_records(opg_splitter **out, opg_registry *r, opg_record_source next,
-                              void *ctx, const uint8_t root[32], const opg_allocator *alloc)
+/* A splitter on r from a record stream; with track, its records are also the
+ * committed ones (the tree is built and checked against root when that is given). */
+static int load_stream(opg_splitter **out, opg_registry *r, opg_record_source next, void *ctx,
+                       const uint8_t root[32], const opg_allocator *alloc, int track)
 {
-    if (!out || !r || !next)
-        return OPG_EINVAL;
     opg_splitter *s;
     int rc = opgi_splitter_create_for_load(&s, r, NULL, alloc);
     if (rc)
@@ -522,6 +523,7 @@ int opg_splitter_load_records(opg_splitter **out, opg_registry *r, opg_record_so
     loader l;
     memset(&l, 0, sizeof l);
     l.s = s;
+    l.track = track;
     opgi_tree_builder_init(&l.tree, s->records.tree, &s->alloc);
     for (;;) {
         opg_record rec;
@@ -537,7 +539,7 @@ int opg_splitter_load_records(opg_splitter **out, opg_registry *r, opg_record_so
     int trc = opgi_tree_builder_finish(&l.tree);
     if (rc == OPG_OK)
         rc = trc;
-    if (rc == OPG_OK && root) {
+    if (rc == OPG_OK && track && root) {
         uint8_t got[32];
         opgi_merkle_root(s->records.tree, got);
         if (memcmp(got, root, 32) != 0)
@@ -549,8 +551,49 @@ int opg_splitter_load_records(opg_splitter **out, opg_registry *r, opg_record_so
         opgi_splitter_release(s);
         return rc;
     }
-    s->records.tracking = 1;
+    s->records.tracking = track;
     s->err[0] = '\0';
     *out = s;
     return OPG_OK;
+}
+
+int opg_splitter_load_records(opg_splitter **out, opg_registry *r, opg_record_source next,
+                              void *ctx, const uint8_t root[32], const opg_allocator *alloc)
+{
+    if (!out || !r || !next)
+        return OPG_EINVAL;
+    return load_stream(out, r, next, ctx, root, alloc, 1);
+}
+
+/* -------------------------------------------------------------- snapshots */
+
+#define SNAPSHOT_VERSION 2
+
+int opg_splitter_save(uint8_t *buf, size_t cap, size_t *len, const opg_splitter *s)
+{
+    if (!s || !len || (!buf && cap))
+        return OPG_EINVAL;
+    return opgi_snapshot_save(buf, cap, len, OPGI_KIND_SPLITTER, SNAPSHOT_VERSION, each_record, s);
+}
+
+int opg_splitter_load(opg_splitter **out, opg_registry *r, const uint8_t *buf, size_t len,
+                      const opg_allocator *alloc)
+{
+    if (!out || !r || (!buf && len))
+        return OPG_EINVAL;
+    opgi_snapshot_reader sr;
+    int rc = opgi_snapshot_open(&sr, buf, len, OPGI_KIND_SPLITTER, SNAPSHOT_VERSION);
+    opg_splitter *s;
+    if (rc == OPG_OK)
+        rc = load_stream(&s, r, opgi_snapshot_next, &sr, NULL, alloc, 0);
+    if (rc == OPG_OK && (rc = opgi_snapshot_finish(&sr)) != OPG_OK)
+        opg_splitter_free(s);
+    if (rc == OPG_OK)
+        *out = s;
+    return rc;
+}
+
+int opg_splitter_state_hash(uint8_t out[32], const opg_splitter *s)
+{
+    return opg_splitter_root_from_scratch(out, s);
 }
