@@ -8,6 +8,10 @@
 #   make python-test  the Python binding's tests alone (make test runs them too)
 #   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
 #   make corpus       regenerate the generated seeds of the fuzz corpora (gen_*)
+#   make crash-test   the LMDB node (examples/node) killed with SIGKILL at random points
+#                     and restarted: its roots must equal an uninterrupted run's; and a
+#                     truncated or corrupted database must give exit code 3
+#   make bench-node   the LMDB node at 100,000 delegations: result state.node_blocks_per_s
 #   make determinism  same seeded scenario built with gcc -O0/-O3, clang -O2, gcc -m32:
 #                     every build must print the same state hashes
 #   make abi-check    fail if the shared library exports anything outside opg_
@@ -55,11 +59,11 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
-# Debian packages the build and the tests need.
-DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config
+# Debian packages the build and the tests need (liblmdb-dev: the node example's store).
+DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config liblmdb-dev
 
 .PHONY: all lib test check asan ubsan bench fuzz abi-check install uninstall deps \
-        examples demo clean corpus determinism
+        examples demo clean corpus determinism crash-test bench-node
 
 all: lib
 lib: $(B)/libopg.a $(B)/$(SO_FILE)
@@ -99,7 +103,42 @@ $(B)/examples/%: examples/%.c $(B)/libopg.a
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS)
 
-examples: $(EXAMPLE_BIN)
+# The node on LMDB (examples/node), and the crash test's tool that damages its store.
+NODE_BIN := $(B)/examples/node/node
+$(NODE_BIN): examples/node/node.c $(B)/libopg.a
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a -llmdb $(LDLIBS)
+
+$(B)/test/node_damage: test/node_damage.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) -llmdb
+
+# `make examples` first installs what is missing (the node needs liblmdb-dev).
+examples: deps
+	@$(MAKE) --no-print-directory build-examples
+.PHONY: build-examples
+build-examples: $(EXAMPLE_BIN) $(NODE_BIN)
+
+# Kills the node at random points (CRASH_KILLS times over CRASH_BLOCKS blocks, the
+# kill points drawn from CRASH_SEED), then damages its store: test/crash_test.sh.
+CRASH_BLOCKS ?= 800
+CRASH_KILLS ?= 30
+CRASH_SEED ?= 1
+crash-test: deps
+	@$(MAKE) --no-print-directory B=build/crash LIB_DEFS=-DOPGI_DEBUG lib \
+	    build/crash/examples/node/node build/crash/test/node_damage
+	@bash test/crash_test.sh build/crash $(CRASH_BLOCKS) $(CRASH_KILLS) $(CRASH_SEED)
+
+# The node at 100,000 delegations: genesis (not timed), then BENCH_NODE_BLOCKS blocks,
+# each committed to LMDB with fsync.
+BENCH_NODE_BLOCKS ?= 300
+bench-node: deps
+	@$(MAKE) --no-print-directory lib $(NODE_BIN)
+	@rm -rf $(B)/bench-node-db $(B)/bench-node-db.new
+	@$(NODE_BIN) --db $(B)/bench-node-db --delegators 100000 --nodes 150 --blocks 1
+	@$(NODE_BIN) --db $(B)/bench-node-db --delegators 100000 --nodes 150 \
+	    --blocks $$(($(BENCH_NODE_BLOCKS) + 1)) --bench
+	@rm -rf $(B)/bench-node-db
 
 # The network simulation: a year of an OpenGradient-like network (see examples/demo.c).
 DEMO_ARGS ?=
