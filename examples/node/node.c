@@ -301,21 +301,17 @@ static void free_handles(node *n)
         handles[i].free(n);
 }
 
-/*
- * The app root, the one hash a block header carries: BLAKE2b-256 with the
- * personalisation "opg.app" (zero-padded to 16 bytes) over, for each handle in tag
- * order, its tag byte and its 32-byte root.
- */
+/* The app root, the one hash a block header carries (opg_app_root: the handles'
+ * roots in tag order). */
 static void app_root(uint8_t out[32], const uint8_t roots[][32])
 {
-    uint8_t personal[crypto_generichash_blake2b_PERSONALBYTES] = "opg.app";
-    crypto_generichash_blake2b_state st;
-    crypto_generichash_blake2b_init_salt_personal(&st, NULL, 0, 32, NULL, personal);
+    opg_handle_root hr[N_HANDLES];
     for (size_t i = 0; i < N_HANDLES; i++) {
-        crypto_generichash_blake2b_update(&st, &handles[i].tag, 1);
-        crypto_generichash_blake2b_update(&st, roots[i], 32);
+        hr[i].tag = handles[i].tag;
+        memcpy(hr[i].root, roots[i], 32);
     }
-    crypto_generichash_blake2b_final(&st, out, 32);
+    if (opg_app_root(out, hr, N_HANDLES) != OPG_OK)
+        abort(); /* the table lists the handles in tag order */
 }
 
 /* The meta records' own check: BLAKE2b-256 ("opg.node.meta") over the chain's
