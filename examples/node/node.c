@@ -198,6 +198,16 @@ static opg_id id_of(uint32_t kind, uint64_t n)
     return id;
 }
 
+/* A consensus key a validator could sign with: the Ed25519 public key whose seed is
+ * id_of(kind, n) (the registry refuses keys that are not points of prime order). */
+static opg_id key_of(uint32_t kind, uint64_t n)
+{
+    opg_id seed = id_of(kind, n), key;
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_seed_keypair(key.bytes, sk, seed.bytes);
+    return key;
+}
+
 static opg_u256 opg(uint64_t whole)
 {
     opg_u256 v, unit;
@@ -357,7 +367,7 @@ static void genesis_ops(node *n)
     rng r = block_rng(n->cfg.seed, 1);
     opg_time now = time_at(1);
     for (uint32_t i = 0; i < n->cfg.nodes; i++) {
-        opg_node_create nc = node_params(id_of(1, i), id_of(4, i), &r);
+        opg_node_create nc = node_params(id_of(1, i), key_of(4, i), &r);
         int rc = opg_registry_node_create(n->reg, &nc, 1, now);
         if (rc)
             die_opg("genesis node", rc, opg_registry_last_error(n->reg));
@@ -482,7 +492,7 @@ static void block_ops(node *n, opg_height h)
     opg_time now = time_at(h);
     begin_block(n, &r, h, now);
     if (below(&r, NODE_EVERY) == 0) {
-        opg_node_create nc = node_params(id_of(3, h), id_of(5, h), &r);
+        opg_node_create nc = node_params(id_of(3, h), key_of(5, h), &r);
         check_op(n, "node_create", opg_registry_node_create(n->reg, &nc, h, now),
                  opg_registry_last_error(n->reg));
     }
