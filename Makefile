@@ -6,9 +6,14 @@
 #   make bench        build and run the benchmarks (prints `result <name> <value> <unit>`)
 #   make demo         the workbench's baseline scenario, a simulated year, into demo-out/
 #   make workbench-test | report-check | workbench-scale | sweep-speed   the workbench's checks
+#   make bench-state-10m   the Merkle tree bench at 10,000,000 records (not in `make bench`)
 #   make python-test  the Python binding's tests alone (make test runs them too)
 #   make fuzz         libFuzzer run of every fuzz target (clang), FUZZ_SECONDS each
 #   make corpus       regenerate the generated seeds of the fuzz corpora (gen_*)
+#   make crash-test   the LMDB node (examples/node) killed with SIGKILL at random points
+#                     and restarted: its roots must equal an uninterrupted run's; and a
+#                     truncated or corrupted database must give exit code 3
+#   make bench-node   the LMDB node at 100,000 delegations: result state.node_blocks_per_s
 #   make determinism  same seeded scenario built with gcc -O0/-O3, clang -O2, gcc -m32:
 #                     every build must print the same state hashes
 #   make abi-check    fail if the shared library exports anything outside opg_
@@ -56,11 +61,11 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 
-# Debian packages the build and the tests need.
-DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config
+# Debian packages the build and the tests need (liblmdb-dev: the node example's store).
+DEB_PACKAGES := gcc libc6-dev make libgmp-dev libsodium-dev pkg-config liblmdb-dev
 
 .PHONY: all lib test check asan ubsan bench fuzz abi-check install uninstall deps \
-        examples demo clean corpus determinism
+        examples demo clean corpus determinism crash-test bench-node
 
 all: lib
 lib: $(B)/libopg.a $(B)/$(SO_FILE)
@@ -100,7 +105,42 @@ $(B)/examples/%: examples/%.c $(B)/libopg.a
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a $(LDLIBS) -lm
 
-examples: $(EXAMPLE_BIN)
+# The node on LMDB (examples/node), and the crash test's tool that damages its store.
+NODE_BIN := $(B)/examples/node/node
+$(NODE_BIN): examples/node/node.c $(B)/libopg.a
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) $(B)/libopg.a -llmdb $(LDLIBS)
+
+$(B)/test/node_damage: test/node_damage.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $< -o $@ $(LDFLAGS) -llmdb
+
+# `make examples` first installs what is missing (the node needs liblmdb-dev).
+examples: deps
+	@$(MAKE) --no-print-directory build-examples
+.PHONY: build-examples
+build-examples: $(EXAMPLE_BIN) $(NODE_BIN)
+
+# Kills the node at random points (CRASH_KILLS times over CRASH_BLOCKS blocks, the
+# kill points drawn from CRASH_SEED), then damages its store: test/crash_test.sh.
+CRASH_BLOCKS ?= 800
+CRASH_KILLS ?= 30
+CRASH_SEED ?= 1
+crash-test: deps
+	@$(MAKE) --no-print-directory B=build/crash LIB_DEFS=-DOPGI_DEBUG lib \
+	    build/crash/examples/node/node build/crash/test/node_damage
+	@bash test/crash_test.sh build/crash $(CRASH_BLOCKS) $(CRASH_KILLS) $(CRASH_SEED)
+
+# The node at 100,000 delegations: genesis (not timed), then BENCH_NODE_BLOCKS blocks,
+# each committed to LMDB with fsync.
+BENCH_NODE_BLOCKS ?= 300
+bench-node: deps
+	@$(MAKE) --no-print-directory lib $(NODE_BIN)
+	@rm -rf $(B)/bench-node-db $(B)/bench-node-db.new
+	@$(NODE_BIN) --db $(B)/bench-node-db --delegators 100000 --nodes 150 --blocks 1
+	@$(NODE_BIN) --db $(B)/bench-node-db --delegators 100000 --nodes 150 \
+	    --blocks $$(($(BENCH_NODE_BLOCKS) + 1)) --bench
+	@rm -rf $(B)/bench-node-db
 
 # The economist's workbench (examples/workbench.c): `make demo` runs the baseline
 # scenario, a year of an OpenGradient-like network, into demo-out/ (report.html).
@@ -177,6 +217,12 @@ bench: deps
 .PHONY: run-bench
 run-bench: lib $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+
+# The state tree at 10,000,000 records (about 1.2 GB; `make bench` runs it at 1M).
+.PHONY: bench-state-10m
+bench-state-10m: deps
+	@$(MAKE) --no-print-directory lib $(B)/bench/bench_merkle
+	$(B)/bench/bench_merkle 10000000
 
 # libFuzzer needs clang. The checked-in corpus seeds a scratch copy that the run grows.
 # An input that runs longer than FUZZ_TIMEOUT seconds counts as a hang (a failure).

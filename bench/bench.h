@@ -26,6 +26,9 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include "opg.h"
+
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +171,19 @@ static uint64_t bench_rand(bench_rng *r)
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
     return z ^ (z >> 31);
+}
+
+/* A usable consensus key for n (the registry refuses keys that are not Ed25519
+ * points of prime order): the public key of the seed n. */
+static inline opg_id bench_cons_key(uint64_t n)
+{
+    unsigned char seed[crypto_sign_SEEDBYTES] = {0}, sk[crypto_sign_SECRETKEYBYTES];
+    opg_id k;
+    for (int i = 0; i < 8; i++)
+        seed[i] = (unsigned char)(n >> (8 * i));
+    seed[31] = 0xB0;
+    crypto_sign_seed_keypair(k.bytes, sk, seed);
+    return k;
 }
 
 #endif /* OPG_BENCH_H */

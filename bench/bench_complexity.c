@@ -57,7 +57,7 @@ static void node(opg_registry *r, uint64_t i)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_of(1, i);
-    c.consensus_key = id_of(2, i);
+    c.consensus_key = bench_cons_key(i);
     c.roles = OPG_ROLE_ALL;
     opg_dec_from_string(&c.commission_max_rate, "0.2");
     opg_dec_from_string(&c.commission_max_change_rate, "0.01");

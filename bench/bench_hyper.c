@@ -257,7 +257,7 @@ int main(int argc, char **argv)
         opg_node_create c;
         memset(&c, 0, sizeof c);
         c.operator_id = make_id(1, i);
-        c.consensus_key = make_id(2, i);
+        c.consensus_key = bench_cons_key(i);
         c.roles = OPG_ROLE_ALL;
         /* commission 0.01 .. 0.20 */
         opg_dec_from_u64(&c.commission_rate, 0);

@@ -82,7 +82,7 @@ int main(void)
         opg_node_create c;
         memset(&c, 0, sizeof c);
         c.operator_id = ops[i] = id_of(1, i);
-        c.consensus_key = id_of(2, i);
+        c.consensus_key = bench_cons_key(i);
         c.roles = OPG_ROLE_ALL;
         opg_dec_from_string(&c.commission_rate, "0.05");
         opg_dec_from_string(&c.commission_max_rate, "0.2");

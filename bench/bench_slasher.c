@@ -148,8 +148,11 @@ int main(void)
         memcpy(evs[i].consensus_key.bytes, pk[i], 32);
         evs[i].vote_a = vote(i, 0xaa, 0);
         evs[i].vote_b = vote(i, 0xbb, 1);
-        evs[i].infraction_time = 100 * 6;
-        evs[i].validator_power = 100 + i;
+        /* not signed: the registry's block time; power 0 = the registry's */
+        int brc = opg_registry_block_time(&evs[i].infraction_time, r, evs[i].vote_a.height);
+        if (brc)
+            die("block_time", brc);
+        evs[i].validator_power = 0;
     }
     double ds[EV_ROUNDS], ver[EV_ROUNDS];
     const opg_time now = (opg_time)h * 6;
@@ -195,9 +198,11 @@ int main(void)
             f.evidence_id = id_n(0x100000 + i);
             f.node = id_n(i + 1);
             f.infraction_height = 1;
-            f.infraction_time = 0;
+            int brc = opg_registry_block_time(&f.infraction_time, r, 1);
+            if (brc)
+                die("block_time", brc);
             f.fault_class = 1;
-            f.reporter = id_n(0x200000);
+            f.reporter = id_n(i == 0 ? 2 : 1); /* another node (all verify) */
             int rc = opg_slasher_fault(NULL, s, &f, 2, 12);
             if (rc)
                 die("fault", rc);

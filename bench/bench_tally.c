@@ -88,7 +88,8 @@ int main(int argc, char **argv)
         opg_node_create c;
         memset(&c, 0, sizeof c);
         rand_id(&g, &c.operator_id);
-        rand_id(&g, &c.consensus_key);
+        rand_id(&g, &c.consensus_key); /* (keeps the id stream of earlier runs) */
+        c.consensus_key = bench_cons_key((uint64_t)i);
         ops[i] = c.operator_id;
         c.roles = OPG_ROLE_ALL;
         opg_dec_from_string(&c.commission_rate, "0.05");

@@ -64,7 +64,12 @@ int main(void)
     opg_node_create node;
     memset(&node, 0, sizeof node);
     node.operator_id = account(1);
-    node.consensus_key = account(2);
+    /* the validator's Ed25519 public key (here RFC 8032's first test key): a node
+     * registers only a key of prime order, so that its votes can be slashed */
+    static const uint8_t pk[32] = {
+        0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07, 0x3a,
+        0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a};
+    memcpy(node.consensus_key.bytes, pk, 32);
     node.roles = OPG_ROLE_CONSENSUS | OPG_ROLE_INFERENCE;
     CHECK(opg_dec_from_string(&node.commission_rate, "0.1"));
     CHECK(opg_dec_from_string(&node.commission_max_rate, "0.2"));

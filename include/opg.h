@@ -15,6 +15,7 @@
 #include "opg_slasher.h"
 #include "opg_tally.h"
 #include "opg_hyper.h"
+#include "opg_proof.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -94,13 +94,16 @@ OPG_API unsigned opg_version_number(void);
     X(ESTATUS, -32, "item is not in a status that allows this")                    \
     X(EVOTE, -33, "vote options or weights are invalid")                           \
     X(ECLASS, -34, "unknown model class or fault class")                           \
-    X(EROLE, -35, "node lacks the role this needs")
+    X(EROLE, -35, "node lacks the role this needs")                                \
+    X(ECONSKEY, -36, "not a usable consensus key (Ed25519 point of prime order)")  \
+    X(EREPORTER, -37, "reporter may not report this node")                          \
+    X(EPROOF, -38, "proof is malformed or does not verify")
 
 enum opg_error {
 #define OPG_ERROR_ENUM_(name, value, msg) OPG_##name = value,
     OPG_ERROR_LIST(OPG_ERROR_ENUM_)
 #undef OPG_ERROR_ENUM_
-    OPG_ERROR_LAST_ = -35 /* lowest code in use */
+    OPG_ERROR_LAST_ = -38 /* lowest code in use */
 };
 
 /* A human sentence for `code`; "unknown error" for a value not in the list. Never NULL. */
@@ -233,6 +236,58 @@ typedef struct opg_allocator {
     opg_alloc_fn alloc_fn; /* NULL: the C library's realloc and free */
     void *user_data;
 } opg_allocator;
+
+
+/* --------------------------------------------------------------- records */
+
+/*
+ * Every handle's state is a set of records: a key that names the record's kind and
+ * ids, and the record's canonical value bytes. Keys start with the handle's tag byte
+ * and a kind byte; ids follow as their 32 bytes, integers big-endian, so the byte
+ * order of keys is the order a host's key-value store iterates in. Each handle's
+ * header lists its kinds. A handle's commit returns the records put and deleted
+ * since its previous commit, in key order; a deletion has present = 0, value NULL.
+ */
+typedef struct opg_record {
+    const uint8_t *key;
+    size_t key_len;
+    const uint8_t *value; /* NULL when present is 0 */
+    size_t value_len;
+    int present;          /* 1: put, 0: deleted */
+} opg_record;
+
+/* A host's stream of records in key order, driven by a loader: fill *rec (the bytes
+ * must stay valid until the next call) and return 1, return 0 at the end, or return
+ * a negative OPG_E* code, which the loader then returns. */
+typedef int (*opg_record_source)(void *ctx, opg_record *rec);
+/* Where a handle sends its records in key order (export): return 0 to go on, or a
+ * negative OPG_E* code to stop with it. */
+typedef int (*opg_record_sink)(void *ctx, const opg_record *rec);
+
+/*
+ * The app root: one 32-byte commitment to every handle's state, for the block
+ * header. app_root = BLAKE2b-256 personalised "opg.app" (zero-padded to 16 bytes)
+ * over, for each handle in increasing tag order, its tag (1 byte) then its root (32
+ * bytes, the handle's last commit). A light client checks a record against a header
+ * in two steps: the handles' roots give the header's app root (opg_app_root), then
+ * the record's proof verifies against its handle's root (opg_proof_verify).
+ * OPG_EINVAL unless the tags are non-zero and strictly increasing.
+ */
+typedef struct opg_handle_root {
+    uint8_t tag;      /* OPG_RECORDS_* */
+    uint8_t root[32];
+} opg_handle_root;
+OPG_API int opg_app_root(uint8_t out[32], const opg_handle_root *roots, size_t n);
+
+/* The longest key of any record. */
+#define OPG_RECORD_KEY_MAX 112
+/* Each handle's tag, the first byte of its records' keys. */
+#define OPG_RECORDS_REGISTRY 1
+#define OPG_RECORDS_PRICER 2
+#define OPG_RECORDS_SPLITTER 3
+#define OPG_RECORDS_SLASHER 4
+#define OPG_RECORDS_TALLY 5
+#define OPG_RECORDS_HYPER 6
 
 #ifdef __cplusplus
 }

@@ -82,7 +82,7 @@ typedef enum opg_node_status {
 
 typedef struct opg_node_create {
     opg_id operator_id;            /* unique; also the self-delegator account */
-    opg_id consensus_key;          /* Ed25519 public key, unique */
+    opg_id consensus_key;          /* Ed25519 public key, unique, of prime order */
     uint32_t roles;                /* OPG_ROLE_* bits, at least one */
     opg_dec commission_rate;       /* min_commission_rate <= rate <= max_rate */
     opg_dec commission_max_rate;   /* <= 1, never changes */
@@ -115,7 +115,14 @@ typedef struct opg_node_info {
 /*
  * Creates a node with its self-delegation (the operator delegates self_delegation).
  * It starts unbonded; end_block decides whether it enters the active set.
- * Errors: OPG_EEXISTS (operator or consensus key in use), OPG_ECOMMISSION (rates),
+ * The consensus key must be a canonical encoding of an Ed25519 point of prime
+ * order (libsodium's crypto_core_ed25519_is_valid_point: not the identity, no
+ * other small-order point, no non-canonical encoding), since no signature under
+ * another key verifies and its node could never be slashed for double signing.
+ * There is no call that changes a node's consensus key.
+ * Errors: OPG_ECONSKEY (unusable consensus key), OPG_ETOMBSTONED (the key was
+ * tombstoned, even if its node is gone), OPG_EEXISTS (operator or consensus key,
+ * or its address, in use), OPG_ECOMMISSION (rates),
  * OPG_ESELFBOND (self_delegation below min_self_delegation), OPG_EZERO
  * (min_self_delegation 0), OPG_EINVAL (no role), OPG_ENOMEM.
  */
@@ -296,8 +303,11 @@ OPG_API const opg_event *opg_registry_events(const opg_registry *r, size_t *coun
  * unbonded (removing those without shares), pays matured unbonding entries and
  * completes matured redelegations. Events, in this order: for each node in operator
  * id order its status change and validator update; then nodes whose unbonding ended
- * (status, removal); then matured unbondings and redelegations, in maturity order. Cost: O(nodes log nodes + matured entries),
- * independent of the number of delegations.
+ * (status, removal); then matured unbondings and redelegations, in maturity order.
+ * The height, `now` and every validator update enter the consensus history that
+ * evidence is judged by (see "consensus history" below): pass CometBFT's block time.
+ * Cost: O(nodes log nodes + matured entries + history records), independent of the
+ * number of delegations.
  */
 OPG_API int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now);
 
@@ -326,8 +336,46 @@ OPG_API int opg_registry_slash(opg_slash_result *result, opg_registry *r,
                                opg_time now);
 /* Jails the node until `until` (OPG_TIME_FOREVER for ever). OPG_EJAILED if already. */
 OPG_API int opg_registry_jail(opg_registry *r, const opg_id *operator_id, opg_time until);
-/* Marks the node tombstoned: it can never be unjailed. */
+/* Marks the node tombstoned: it can never be unjailed, and its consensus key (by
+ * its address) stays tombstoned after the node is removed: no node can register it
+ * again (opg_registry_node_create: OPG_ETOMBSTONED). OPG_ENOTFOUND, OPG_ENOMEM. */
 OPG_API int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id);
+/* Whether the consensus key is tombstoned (1) or not (0), with or without a node. */
+OPG_API int opg_registry_key_tombstoned(const opg_registry *r, const opg_id *consensus_key);
+
+/* -------------------------------------------------- consensus history */
+
+/*
+ * The registry keeps what evidence is judged by, so that evidence never has to say
+ * it: each end_block records its height and time, and every validator-set update it
+ * issues (OPG_EVENT_VALIDATOR_UPDATE). They are kept while evidence at their height
+ * could still be accepted: an entry leaves once it is older than the evidence window
+ * (the attached slasher's evidence.max_age_num_blocks AND max_age_duration, which
+ * are the slasher's state, not the registry's; 100000 blocks and 172800 s without
+ * one), except the newest such entry, which stays as
+ * the floor of the heights above it. Memory: the block times in the window plus the
+ * updates in it and one record per validator. Heights that do not increase record
+ * no new time; their updates replace the last one of the key.
+ */
+
+/* The block time of `height`: the time end_block was given at the highest recorded
+ * height at or below it (a height the host skipped reads the block before it).
+ * OPG_EEXPIRED: the history has no height at or below it (older than kept, or
+ * before the first end_block). O(log blocks). */
+OPG_API int opg_registry_block_time(opg_time *out, const opg_registry *r, opg_height height);
+/* The consensus power of the key at `height`: the last validator-set update issued
+ * for it at an end_block of height <= height - 2 (CometBFT applies the updates of
+ * block H from block H + 2, ValidatorUpdateDelay 1); 0 if it was not in the set.
+ * OPG_EEXPIRED as opg_registry_block_time. O(log records). */
+OPG_API int opg_registry_power_at(uint64_t *out, const opg_registry *r,
+                                  const opg_id *consensus_key, opg_height height);
+/* CometBFT's validator address of an Ed25519 key: the first 20 bytes of its
+ * SHA-256. */
+OPG_API int opg_registry_consensus_address(uint8_t out[20], const opg_id *consensus_key);
+/* The operator id of the node whose consensus key has this address; OPG_ENOTFOUND.
+ * O(log nodes). */
+OPG_API int opg_registry_node_by_address(opg_id *operator_id, const opg_registry *r,
+                                         const uint8_t address[20]);
 
 /* ------------------------------------------------------------ the ledger */
 
@@ -352,26 +400,90 @@ OPG_API int opg_registry_supply_burn(opg_registry *r, const opg_u256 *amount);
 /* ---------------------------------------------------------- saved state */
 
 /*
- * Writes the canonical state (versioned header, big-endian fixed-width fields,
- * records in key order) into buf[cap]; *len receives the size needed. OPG_EBUFS if
- * cap is too small (call with buf NULL, cap 0 to learn the size; buf may then hold
- * a prefix). O(n log n) in delegations (records are sorted by key).
+ * Writes the snapshot: a header ("OPGS", kind 1, 0, version 3 big-endian), then
+ * every record in key order (below, "records"), each as key length (1 byte), key,
+ * value length (4 bytes big-endian), value, then a 0 byte and the number of records
+ * (8 bytes). *len receives the size needed; OPG_EBUFS if cap is too small (call with
+ * buf NULL, cap 0 to learn the size; buf may then hold a prefix). O(n log n).
  */
 OPG_API int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r);
-/* Creates a registry from saved bytes. OPG_ECORRUPT (malformed, trailing bytes,
- * records out of order), OPG_EVERSION (a newer format), OPG_ENOMEM. */
+/* Creates a registry from a snapshot. OPG_ECORRUPT (malformed, trailing bytes,
+ * records out of order or inconsistent, an unusable consensus key, a node whose
+ * tombstone flag and address disagree, an older format), OPG_EVERSION (a newer
+ * format), OPG_ENOMEM. Its first commit puts every record. */
 OPG_API int opg_registry_load(opg_registry **out, const uint8_t *buf, size_t len,
                               const opg_allocator *alloc);
-/* BLAKE2b-256 (personalised "opg.registry") of exactly the bytes save would write.
- * OPG_ENOMEM if the key-ordered index cannot be built (out untouched). */
+/* The root of the Merkle tree over the registry's records as they are now: what the
+ * next commit would return (opg_registry_root_from_scratch). O(n log n). OPG_ENOMEM
+ * leaves out untouched. */
 OPG_API int opg_registry_state_hash(uint8_t out[32], const opg_registry *r);
 
 /*
  * Checks the registry's invariants: for every node, the sum of its delegations'
- * shares equals delegator_shares; counts and indexes agree. OPG_EINVARIANT with the
- * detail in last_error. For tests and paranoid hosts; O(delegations).
+ * shares equals delegator_shares; counts and indexes agree; the consensus history is
+ * in order and a node is tombstoned exactly when its address is. OPG_EINVARIANT with
+ * the detail in last_error. For tests and paranoid hosts; O(delegations + history).
  */
 OPG_API int opg_registry_check(opg_registry *r);
+
+/* ------------------------------------------------------- records, commit */
+
+/*
+ * The registry's records (opg_core.h, "records"). Keys: the tag
+ * OPG_RECORDS_REGISTRY, a kind byte, then ids (32 bytes each) and integers
+ * (big-endian):
+ *   0 params        (no ids)
+ *   1 ledger        (no ids): supply, minted, burned, pools, unbonding balance, next seq
+ *   2 node          operator
+ *   3 delegation    delegator, operator
+ *   4 unbonding     delegator, operator, seq (8 bytes)
+ *   5 redelegation  delegator, source, destination, seq (8 bytes)
+ * A value is a format byte (1), then the record's fields in their saved form.
+ */
+
+/*
+ * Commits the block: the records put and deleted since the previous commit, in key
+ * order, into *changes and *count (the
+ * registry owns them; valid until the next commit or free), and the new root of the
+ * Merkle tree over all records into root (opg_proof.h specifies the tree). Only
+ * records whose bytes changed are put, only records the last commit had are
+ * deleted. Call it once per block, after
+ * end_block; the host writes the change set and the root in one transaction.
+ * O(c log c + c log n) for c changed records among n. The first commit of a registry
+ * made by opg_registry_new or opg_registry_load puts every record, O(n log n) once
+ * (the host's store starts empty); one made by opg_registry_load_records starts from
+ * the store's records. Until its first commit a registry tracks no changes, so a host
+ * that never commits pays nothing for this. OPG_ENOMEM changes nothing.
+ */
+OPG_API int opg_registry_commit(uint8_t root[32], const opg_record **changes, size_t *count,
+                                opg_registry *r);
+/* The root as of the last commit (the empty tree's, 32 zero bytes, before the first
+ * commit of a new or snapshot-loaded registry). */
+OPG_API void opg_registry_root(uint8_t root[32], const opg_registry *r);
+/* The root the registry's records would have now, computed from scratch: what the
+ * next commit returns. O(n log n); for checks and tests. */
+OPG_API int opg_registry_root_from_scratch(uint8_t root[32], const opg_registry *r);
+/* Every record, in key order, to fn. O(n log n). fn's negative code stops it. */
+OPG_API int opg_registry_records(opg_registry *r, opg_record_sink fn, void *ctx);
+/*
+ * Creates a registry from a stream of records in strictly increasing key order, as
+ * a host's store iterates them. Every record and their sum are checked as
+ * opg_registry_load checks (OPG_ECORRUPT); when root is not NULL the records must
+ * also hash to it (OPG_ECORRUPT otherwise). The new registry's committed root is the
+ * records' root, and its next commit returns what changed since.
+ */
+OPG_API int opg_registry_load_records(opg_registry **out, opg_record_source next, void *ctx,
+                                      const uint8_t root[32], const opg_allocator *alloc);
+/* Record keys, for proofs and host lookups: key[OPG_RECORD_KEY_MAX], *len set. */
+OPG_API int opg_registry_key_node(uint8_t key[OPG_RECORD_KEY_MAX], size_t *len,
+                                  const opg_id *operator_id);
+OPG_API int opg_registry_key_delegation(uint8_t key[OPG_RECORD_KEY_MAX], size_t *len,
+                                        const opg_id *delegator, const opg_id *operator_id);
+/* A proof, against the last committed root, that the record with this key is present
+ * with its committed value, or absent (opg_proof_verify checks it). OPG_EBUFS with
+ * *len = the size needed; at most OPG_PROOF_MAX_BYTES. */
+OPG_API int opg_registry_prove(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r,
+                               const uint8_t *key, size_t key_len);
 
 #ifdef __cplusplus
 }

@@ -12,9 +12,22 @@
  *
  * One block, as the host drives it:
  *   opg_slasher_record_commit     the last commit's signatures (liveness; may slash)
- *   opg_slasher_double_sign       CometBFT's duplicate-vote evidence
+ *   opg_slasher_misbehavior       CometBFT's misbehaviour records (FinalizeBlock)
+ *   opg_slasher_double_sign       libopg's own signed-vote evidence
  *   opg_slasher_fault             a verification node's faulty-inference report
  *   opg_slasher_submit_evidence   either kind, from its canonical bytes
+ *
+ * Which double-sign path a host uses:
+ *  - A CometBFT host passes the misbehaviour records CometBFT hands it in
+ *    FinalizeBlock (RequestFinalizeBlock.misbehavior) to opg_slasher_misbehavior.
+ *    CometBFT has verified the votes itself (under its ZIP-215 rules, which accept
+ *    signatures libsodium's strict verifier refuses); libopg does not see them.
+ *  - opg_slasher_double_sign is for hosts whose consensus signs libopg's vote bytes
+ *    (opg_slasher_vote_sign_bytes) under RFC 8032 rules: libopg verifies both votes.
+ * Either way, what no signature covers is never taken from the submitter: the time
+ * of the infraction height and the validator's power there come from the registry's
+ * consensus history (opg_registry_block_time, opg_registry_power_at), and a key
+ * once tombstoned stays tombstoned after its node is removed.
  * After each call, the registry's event list (opg_registry_events) holds every
  * effect of the call (burns, jails, settled rewards, the reporter's reward) and
  * opg_slasher_records() describes each slash it made.
@@ -68,7 +81,11 @@ typedef struct opg_slasher_params {
     opg_dec slash_fraction_double_sign;
     /* "slashing.slash_fraction_downtime", 0..1; default 0.01 */
     opg_dec slash_fraction_downtime;
-    /* "evidence.max_age_num_blocks"; default 100000 */
+    /* "evidence.max_age_num_blocks"; default 100000. With max_age_duration, also
+     * the window of the registry's consensus history while the slasher is attached
+     * (the registry's saved state does not hold it: load the slasher before the
+     * next end_block): history older than both is dropped at end_block, so raising
+     * them later does not bring it back. */
     uint64_t max_age_num_blocks;
     /* "evidence.max_age_duration", seconds; default 172800 (48 h) */
     opg_time max_age_duration;
@@ -259,8 +276,12 @@ OPG_API int opg_slasher_vote_sign_bytes(uint8_t *buf, size_t cap, size_t *len,
 typedef struct opg_double_sign_evidence {
     opg_id consensus_key;        /* the signer's Ed25519 public key */
     opg_slasher_vote vote_a, vote_b;
-    opg_time infraction_time;    /* block time at the votes' height */
-    uint64_t validator_power;    /* the signer's power at that height, 1..2^63-1 */
+    /* Neither field is covered by the signatures, so neither is believed: */
+    opg_time infraction_time;    /* must be opg_registry_block_time of the votes'
+                                    height, else OPG_EEVIDENCE */
+    uint64_t validator_power;    /* 0 (look it up), or opg_registry_power_at of the
+                                    key at the votes' height, else OPG_EEVIDENCE;
+                                    at most 2^63-1 */
 } opg_double_sign_evidence;
 
 /* A verification node's report that an inference node returned a wrong result
@@ -269,9 +290,10 @@ typedef struct opg_fault_evidence {
     opg_id evidence_id;          /* unique; the same id twice is refused */
     opg_id node;                 /* operator id of the inference node */
     opg_height infraction_height;/* when it served the faulty result */
-    opg_time infraction_time;
+    opg_time infraction_time;    /* must be opg_registry_block_time(infraction_height) */
     uint32_t fault_class;        /* id of a configured opg_fault_class */
-    opg_id reporter;             /* account that receives the reporter reward */
+    opg_id reporter;             /* operator id of the reporting verification node,
+                                    which receives the reporter reward */
 } opg_fault_evidence;
 
 typedef enum opg_evidence_kind {
@@ -308,8 +330,8 @@ OPG_API int opg_slasher_evidence_encode(uint8_t *buf, size_t cap, size_t *len,
 /*
  * Decodes canonical evidence. OPG_EEVIDENCE for anything else: wrong magic,
  * version or kind, a length other than the kind's size, a vote type other than 1
- * or 2, a height of 0 or above 2^63-1, a round above 2^31-1, a double-sign power of
- * 0 or above 2^63-1. Decoding checks the form only; signatures and conflict are
+ * or 2, a height of 0 or above 2^63-1, a round above 2^31-1, a double-sign power
+ * above 2^63-1 (0 is "look it up"). Decoding checks the form only; signatures and conflict are
  * checked when the evidence is submitted (or by opg_slasher_double_sign_verify).
  * Encoding what decode returns gives back exactly the input bytes. *out is
  * untouched on error.
@@ -327,18 +349,25 @@ OPG_API int opg_slasher_double_sign_verify(const char *chain_id,
                                            const opg_double_sign_evidence *ev);
 
 /*
- * x/evidence's HandleEquivocationEvidence. Checks, in this order: the form
- * (OPG_EEVIDENCE), the conflict (OPG_ENOCONFLICT), the key (OPG_ENOTFOUND: no node
- * has it), both signatures (OPG_ESIGNATURE), the height and time (OPG_EFUTURE: the
- * votes' height is above `height` or infraction_time after `now`). Evidence that is
- * valid but ignored, as Cosmos ignores it, also changes nothing and returns:
- * OPG_ESTATUS (the node is unbonded), OPG_EEXPIRED (too old in both time and blocks:
- * now - infraction_time > max_age_duration and height - infraction height >
- * max_age_num_blocks), OPG_ETOMBSTONED (already tombstoned).
- * Otherwise: slash at max(0, infraction height - 1) with validator_power and
- * slash_fraction_double_sign, jail (if not jailed already) with jailed_until =
- * OPG_TIME_FOREVER, and tombstone. *out (may be NULL) receives the record.
- * Errors also: OPG_EINVAL (NULL arguments), OPG_EOVERFLOW, OPG_ENOMEM.
+ * x/evidence's HandleEquivocationEvidence for libopg's own signed votes. Checks, in
+ * this order: the form (OPG_EEVIDENCE), the conflict (OPG_ENOCONFLICT), the key
+ * (OPG_ENOTFOUND: no node has it and it was never tombstoned), both signatures
+ * (OPG_ESIGNATURE), the height (OPG_EFUTURE: the votes' height is above `height`),
+ * then the facts of the votes' height h from the registry's consensus history:
+ * its block time (OPG_EEXPIRED: older than the kept history; OPG_EEVIDENCE: the
+ * evidence's infraction_time is another; OPG_EFUTURE: after `now`) and the key's
+ * power P there (OPG_EEVIDENCE: a nonzero validator_power other than P).
+ * Evidence that is valid but ignored, as Cosmos ignores it, also changes nothing
+ * and returns: OPG_ETOMBSTONED (the key is tombstoned, checked right after the
+ * height, so also once its node is gone), OPG_ESTATUS (the node is unbonded, or
+ * P = 0: the key was not in the validator set at h), OPG_EEXPIRED (too old in both
+ * time and blocks: now - time(h) > max_age_duration and height - h >
+ * max_age_num_blocks).
+ * Otherwise: slash at max(0, h - 1) (the distribution height: ValidatorUpdateDelay
+ * 1) with power P and slash_fraction_double_sign, jail (if not jailed already) with
+ * jailed_until = OPG_TIME_FOREVER, and tombstone the node and its key. *out (may be
+ * NULL) receives the record. Errors also: OPG_EINVAL (NULL arguments),
+ * OPG_EOVERFLOW, OPG_ENOMEM.
  * Two Ed25519 verifications, plus the registry's Slash.
  */
 OPG_API int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
@@ -347,10 +376,17 @@ OPG_API int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
 
 /*
  * Faulty-inference evidence (Extension). Checks, in this order: the fault class
- * (OPG_ECLASS), the node (OPG_ENOTFOUND), its inference role (OPG_EROLE), the id
- * (OPG_EDUPLICATE: seen before), the height and time (OPG_EFUTURE), the age
- * (OPG_EEXPIRED, the double-sign rule), the tombstone (OPG_ETOMBSTONED); the
- * registry refuses an unbonded node (OPG_ESTATUS).
+ * (OPG_ECLASS), the node (OPG_ENOTFOUND), its inference role (OPG_EROLE), the
+ * reporter (OPG_EREPORTER: the accused itself, or not a node with the verification
+ * role; an operator runs one node under its operator id, so this also refuses the
+ * accused's operator; a self-report is refused rather than its reward burned), the
+ * id (OPG_EDUPLICATE: remembered), the height (OPG_EFUTURE), the block time of the
+ * infraction height from the registry's history (OPG_EEXPIRED: older than the kept
+ * history; OPG_EEVIDENCE: infraction_time is another; OPG_EFUTURE: after now), the
+ * age (OPG_EEXPIRED, the double-sign rule, and also evidence at or before both the
+ * height and the time of the latest forgotten id: a replay of a forgotten id cannot
+ * be told apart), the tombstone (OPG_ETOMBSTONED); the registry refuses an unbonded
+ * node (OPG_ESTATUS).
  * fraction = min(1, class fraction + trunc(correlation_k * S / bonded)) where S is
  * the stake (tokens just before their slash) of this class's faulty-inference
  * slashes still in the correlation window, this slash included, and bonded the
@@ -360,13 +396,63 @@ OPG_API int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
  * for a class with the tombstone flag; the reporter receives trunc(burned_total *
  * reporter_share) (event OPG_EVENT_REWARDS_PAID: account = reporter, node = the
  * slashed node), which leaves the registry's burned total; the rest stays burned.
- * The evidence id is remembered until the evidence would be refused as too old
- * (forgotten at a later faulty-inference call), so memory stays bounded.
+ * The evidence id is remembered with an expiry fixed when it is accepted
+ * (infraction height + max_age_num_blocks and time + max_age_duration as they are
+ * then) and forgotten at a later faulty-inference call past both, so memory stays
+ * bounded and lowering evidence.max_age_* forgets nothing early; forgetting an id
+ * raises the floor above, so raising them later cannot reopen a replay either.
  * *out (may be NULL) receives the record. Errors also: OPG_EINVAL, OPG_ENOMEM.
  * O(log seen ids + seen ids + window records), plus the registry's Slash.
  */
 OPG_API int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s,
                               const opg_fault_evidence *ev, opg_height height, opg_time now);
+
+/* CometBFT's MisbehaviorType. */
+typedef enum opg_misbehavior_type {
+    OPG_MISBEHAVIOR_UNKNOWN = 0,
+    OPG_MISBEHAVIOR_DUPLICATE_VOTE = 1,
+    OPG_MISBEHAVIOR_LIGHT_CLIENT_ATTACK = 2
+} opg_misbehavior_type;
+
+/* One abci.Misbehavior record, as CometBFT hands it to the application. */
+typedef struct opg_misbehavior {
+    uint32_t type;                 /* opg_misbehavior_type; other values are ignored */
+    uint8_t validator_address[20]; /* Validator.Address: first 20 bytes of SHA-256 of
+                                      the Ed25519 key (opg_registry_consensus_address) */
+    uint64_t validator_power;      /* Validator.Power at the infraction, <= 2^63-1 */
+    opg_height height;             /* the infraction height, 1..2^63-1 */
+    opg_time time;                 /* block time of that height, in whole seconds */
+    uint64_t total_voting_power;   /* TotalVotingPower (not used, as in Cosmos) */
+} opg_misbehavior;
+
+/*
+ * Applies CometBFT's misbehaviour records of the current block, in order, exactly
+ * as Cosmos x/evidence does (BeginBlocker, then HandleEquivocationEvidence for a
+ * duplicate vote or a light-client attack). Each record is slashed or ignored;
+ * outcomes[i] (outcomes may be NULL) receives OPG_OK for a slash, or why it was
+ * ignored: OPG_EEVIDENCE (another type), OPG_ENOTFOUND (no node has the address),
+ * OPG_ETOMBSTONED (the address is tombstoned, also when its node is gone, or an
+ * earlier record of this call tombstoned it), OPG_ESTATUS (the node is unbonded),
+ * OPG_EEXPIRED (too old in both blocks and time: height - h > max_age_num_blocks
+ * and now - time(h) > max_age_duration, where time(h) is the registry's block time
+ * of h, opg_registry_block_time; a height older than the kept history is too old).
+ * A slash: at the distribution height max(0, h - 1) with the record's power (as
+ * Cosmos: it is the power CometBFT's validator set held at h, and it is what the
+ * validator signed with; libopg's history gives the same when the host passed every
+ * update to CometBFT, and a disagreement is decided by CometBFT's record) and
+ * slash_fraction_double_sign; jail forever; tombstone the node and its address.
+ * The records' slashes are all or nothing and every event is in the registry's
+ * list; the records are in opg_slasher_records.
+ * Errors (nothing changed, outcomes untouched past what was written): OPG_EINVAL
+ * (list NULL with count > 0), OPG_EEVIDENCE (a height of 0 or above 2^63-1 or a
+ * power above 2^63-1, or a record's time that differs from the block time the
+ * registry recorded at exactly that height: the host passed end_block other
+ * times than CometBFT's), OPG_EFUTURE (a height above `height`), OPG_EOVERFLOW
+ * (power * power_reduction), OPG_ENOMEM.
+ * O(count * log nodes) plus the slashes.
+ */
+OPG_API int opg_slasher_misbehavior(int *outcomes, opg_slasher *s, const opg_misbehavior *list,
+                                    size_t count, opg_height height, opg_time now);
 
 /* Decodes canonical evidence bytes and submits them (opg_slasher_double_sign or
  * opg_slasher_fault by kind). The errors of decode and of the call. */
@@ -393,7 +479,8 @@ OPG_API int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_sl
  * Creates a slasher on registry r from saved bytes and attaches it. Saving again
  * gives the same bytes. OPG_ECORRUPT (malformed, trailing bytes, records out of
  * order, a counter that disagrees with its bitmap, a signing info for a node the
- * registry does not have), OPG_EVERSION (a newer format), OPG_ENOMEM.
+ * registry does not have), OPG_EVERSION (a newer format, or version 1, whose
+ * evidence ids had no fixed expiry), OPG_ENOMEM.
  */
 OPG_API int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,
                              const opg_allocator *alloc);

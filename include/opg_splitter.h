@@ -194,12 +194,44 @@ OPG_API void opg_splitter_totals_get(opg_splitter_totals *out, const opg_splitte
  */
 OPG_API int opg_splitter_check(opg_splitter *s);
 
+/* ------------------------------------------------------- records, commit */
+
+/*
+ * The splitter's records (opg_core.h, "records"; opg_registry.h for the commit
+ * cycle, which is the same). Keys: the tag OPG_RECORDS_SPLITTER, a kind byte, ids:
+ *   0 params   (no ids)
+ *   1 state    (no ids): emission state and the money totals
+ *   2 node     operator: current period, its rewards, commission, outstanding
+ *   3 history  operator, period (8 bytes): reference count, cumulative reward ratio
+ *   4 slash    operator, height, period (8 bytes each): fraction
+ * A delegation's F1 start is in the registry's delegation record. A value is a
+ * format byte (1), then the fields in their saved form. Commit the splitter after
+ * the registry, once per block.
+ */
+OPG_API int opg_splitter_commit(uint8_t root[32], const opg_record **changes, size_t *count,
+                                opg_splitter *s);
+OPG_API void opg_splitter_root(uint8_t root[32], const opg_splitter *s);
+OPG_API int opg_splitter_root_from_scratch(uint8_t root[32], const opg_splitter *s);
+OPG_API int opg_splitter_records(opg_splitter *s, opg_record_sink fn, void *ctx);
+/* Creates a splitter on r (loaded first, from the same block) from its records in key
+ * order; checks as opg_splitter_load does, and against root when not NULL. */
+OPG_API int opg_splitter_load_records(opg_splitter **out, opg_registry *r,
+                                      opg_record_source next, void *ctx,
+                                      const uint8_t root[32], const opg_allocator *alloc);
+OPG_API int opg_splitter_prove(uint8_t *buf, size_t cap, size_t *len, const opg_splitter *s,
+                               const uint8_t *key, size_t key_len);
+
 /* ----------------------------------------------------------- saved state */
 
+/* The snapshot: the splitter's records in key order, laid out as opg_registry_save
+ * lays out the registry's (header kind 3, version 2). */
 OPG_API int opg_splitter_save(uint8_t *buf, size_t cap, size_t *len, const opg_splitter *s);
-/* Loads a splitter onto r (which must hold the matching registry state, loaded first). */
+/* Loads a splitter onto r (which must hold the matching registry state, loaded first).
+ * OPG_ECORRUPT, OPG_EVERSION, OPG_ENOMEM as opg_registry_load. */
 OPG_API int opg_splitter_load(opg_splitter **out, opg_registry *r, const uint8_t *buf,
                               size_t len, const opg_allocator *alloc);
+/* The root of the tree over the splitter's records as they are now (what the next
+ * commit returns). O(n log n). */
 OPG_API int opg_splitter_state_hash(uint8_t out[32], const opg_splitter *s);
 
 #ifdef __cplusplus

@@ -1,8 +1,8 @@
 /*
  * registry.c - the stake registry handle: parameters, node and delegation indexes,
  * node lifecycle, events, engines and queries. Stake movements are in
- * registry_stake.c, the block boundary in registry_block.c, saved state in
- * registry_state.c.
+ * registry_stake.c, the block boundary in registry_block.c, records, commits and
+ * snapshots in registry_records.c, the invariant check in registry_state.c.
  */
 #include "registry_internal.h"
 #include "registry_ops.h"
@@ -132,6 +132,7 @@ int opgi_registry_create(opg_registry **out, const opg_registry_params *params,
     memset(r, 0, sizeof *r);
     r->alloc = a;
     r->params = p;
+    opgi_history_window(r, OPGI_HIST_BLOCKS, OPGI_HIST_DURATION);
     r->unbondings.size = sizeof(opgi_unbonding);
     r->unbondings.time_offset = offsetof(opgi_unbonding, completion_time);
     r->redelegations.size = sizeof(opgi_redelegation);
@@ -139,6 +140,10 @@ int opgi_registry_create(opg_registry **out, const opg_registry_params *params,
     r->del_free = OPGI_NONE;
     r->ubd_pairs.key_len = r->red_into.key_len = 2 * 32;
     r->red_triples.key_len = 3 * 32;
+    if ((rc = opgi_records_init(&r->records, &r->alloc)) != OPG_OK) {
+        opgi_free(&a, r, sizeof *r);
+        return rc;
+    }
     *out = r;
     return OPG_OK;
 }
@@ -167,6 +172,8 @@ void opg_registry_free(opg_registry *r)
     opgi_free(&a, r->nodes, (size_t)r->node_cap * sizeof *r->nodes);
     opgi_free(&a, r->by_operator, (size_t)r->node_cap * sizeof *r->by_operator);
     opgi_free(&a, r->by_key, (size_t)r->node_cap * sizeof *r->by_key);
+    opgi_free(&a, r->by_addr, (size_t)r->node_cap * sizeof *r->by_addr);
+    opgi_history_free(r);
     opgi_free(&a, r->dels, (size_t)r->del_cap * sizeof *r->dels);
     opgi_free(&a, r->del_index, (size_t)r->del_index_cap * sizeof *r->del_index);
     opgi_free(&a, r->dtor_index, (size_t)r->dtor_index_cap * sizeof *r->dtor_index);
@@ -177,6 +184,7 @@ void opg_registry_free(opg_registry *r)
     opgi_counter_free(r, &r->red_triples);
     opgi_free(&a, r->events, r->events_cap * sizeof *r->events);
     opgi_free(&a, r->scratch, r->scratch_cap);
+    opgi_records_free(&r->records, &a);
     opgi_free(&a, r, sizeof *r);
 }
 
@@ -248,7 +256,14 @@ static uint32_t node_find_by_key(const opg_registry *r, const opg_id *key)
     return found ? r->by_key[at] : OPGI_NONE;
 }
 
-/* Makes room for one more node; returns the slot it will take. The three node
+uint32_t opgi_node_find_by_addr(const opg_registry *r, const opg_id *addr)
+{
+    int found;
+    uint32_t at = node_search(r, r->by_addr, offsetof(opgi_node, address), addr, &found);
+    return found ? r->by_addr[at] : OPGI_NONE;
+}
+
+/* Makes room for one more node; returns the slot it will take. The four node
  * arrays grow together or not at all, so their recorded capacity stays exact. */
 int opgi_node_reserve(opg_registry *r, uint32_t *slot)
 {
@@ -264,10 +279,12 @@ int opgi_node_reserve(opg_registry *r, uint32_t *slot)
         opgi_node *n = opgi_alloc_array(&r->alloc, ncap, sizeof *n);
         uint32_t *a = opgi_alloc_array(&r->alloc, ncap, sizeof *a);
         uint32_t *b = opgi_alloc_array(&r->alloc, ncap, sizeof *b);
-        if (!n || !a || !b) {
+        uint32_t *c = opgi_alloc_array(&r->alloc, ncap, sizeof *c);
+        if (!n || !a || !b || !c) {
             opgi_free(&r->alloc, n, (size_t)ncap * sizeof *n);
             opgi_free(&r->alloc, a, (size_t)ncap * sizeof *a);
             opgi_free(&r->alloc, b, (size_t)ncap * sizeof *b);
+            opgi_free(&r->alloc, c, (size_t)ncap * sizeof *c);
             return OPG_ENOMEM;
         }
         memset(n, 0, (size_t)ncap * sizeof *n);
@@ -275,10 +292,13 @@ int opgi_node_reserve(opg_registry *r, uint32_t *slot)
             memcpy(n, r->nodes, (size_t)r->node_cap * sizeof *n);
             memcpy(a, r->by_operator, (size_t)r->node_cap * sizeof *a);
             memcpy(b, r->by_key, (size_t)r->node_cap * sizeof *b);
+            memcpy(c, r->by_addr, (size_t)r->node_cap * sizeof *c);
         }
         opgi_free(&r->alloc, r->nodes, (size_t)r->node_cap * sizeof *n);
         opgi_free(&r->alloc, r->by_operator, (size_t)r->node_cap * sizeof *a);
         opgi_free(&r->alloc, r->by_key, (size_t)r->node_cap * sizeof *b);
+        opgi_free(&r->alloc, r->by_addr, (size_t)r->node_cap * sizeof *c);
+        r->by_addr = c;
         r->nodes = n;
         r->by_operator = a;
         r->by_key = b;
@@ -310,10 +330,12 @@ void opgi_node_insert(opg_registry *r, uint32_t slot, const opgi_node *n)
 {
     r->nodes[slot] = *n;
     r->nodes[slot].in_use = 1;
+    opgi_consensus_address(&r->nodes[slot].address, &n->consensus_key);
     if (slot == r->node_slots)
         r->node_slots++;
     index_insert(r, r->by_operator, offsetof(opgi_node, operator_id), slot);
     index_insert(r, r->by_key, offsetof(opgi_node, consensus_key), slot);
+    index_insert(r, r->by_addr, offsetof(opgi_node, address), slot);
     r->node_count++;
 }
 
@@ -325,6 +347,7 @@ void opgi_node_remove(opg_registry *r, uint32_t slot)
     opgi_event_push(r, OPG_EVENT_NODE_REMOVED, &r->nodes[slot]);
     index_remove(r, r->by_operator, offsetof(opgi_node, operator_id), slot);
     index_remove(r, r->by_key, offsetof(opgi_node, consensus_key), slot);
+    index_remove(r, r->by_addr, offsetof(opgi_node, address), slot);
     r->node_count--;
     memset(&r->nodes[slot], 0, sizeof r->nodes[slot]);
     while (r->node_slots > 0 && !r->nodes[r->node_slots - 1].in_use)
@@ -751,6 +774,10 @@ int opgi_events_reserve(opg_registry *r, size_t more)
     if (more > SIZE_MAX / sizeof(opg_event) - r->n_events)
         return opgi_fail(r->err, OPG_ENOMEM, "event bound too large", NULL);
     size_t need = r->n_events + more;
+    /* every event names a record at most, and a few records change without one; a
+     * bracket reserved for the calls it makes */
+    if (r->depth == 0 && opgi_records_reserve(&r->records, &r->alloc, 2 * more + 8) != OPG_OK)
+        return opgi_fail(r->err, OPG_ENOMEM, NULL, NULL);
     if (need <= r->events_room)
         return OPG_OK;
     /* inside a bracket the bracket reserved for every call it makes */
@@ -861,7 +888,16 @@ int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_heig
         return opgi_fail(r->err, OPG_EINVAL, "roles must be a non-empty set of OPG_ROLE_* bits", NULL);
     if (opgi_node_find(r, &c->operator_id) != OPGI_NONE)
         return opgi_fail(r->err, OPG_EEXISTS, "operator id already has a node", NULL);
-    if (node_find_by_key(r, &c->consensus_key) != OPGI_NONE)
+    if ((rc = opgi_consensus_key_check(&c->consensus_key)) != OPG_OK)
+        return opgi_fail(r->err, rc,
+                         "consensus key is not a canonical Ed25519 point of prime order", NULL);
+    opg_id addr;
+    opgi_consensus_address(&addr, &c->consensus_key);
+    if (opgi_tomb_has(r, &addr))
+        return opgi_fail(r->err, OPG_ETOMBSTONED,
+                         "consensus key was tombstoned: it can never register again", NULL);
+    if (node_find_by_key(r, &c->consensus_key) != OPGI_NONE ||
+        opgi_node_find_by_addr(r, &addr) != OPGI_NONE)
         return opgi_fail(r->err, OPG_EEXISTS, "consensus key already in use", NULL);
     if ((rc = check_commission(r, c)) != OPG_OK)
         return rc;
@@ -893,6 +929,7 @@ int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_heig
     n.commission_update_time = now;
     n.min_self_delegation = c->min_self_delegation;
     opgi_node_insert(r, slot, &n);
+    opgi_touch_node(r, slot);
     for (size_t i = 0; i < r->n_engines; i++)
         if (r->engines[i].node_created)
             r->engines[i].node_created(r->engines[i].ctx, r, slot);
@@ -909,7 +946,7 @@ static int node_for_edit(opg_registry *r, const opg_id *operator_id, uint32_t *s
     *slot = opgi_node_find(r, operator_id);
     if (*slot == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
-    return OPG_OK;
+    return opgi_touch_reserve(r, 1); /* the node's record */
 }
 
 int opg_registry_node_set_commission(opg_registry *r, const opg_id *operator_id,
@@ -935,6 +972,7 @@ int opg_registry_node_set_commission(opg_registry *r, const opg_id *operator_id,
         return opgi_fail(r->err, OPG_ECOMMISSION, "increase above max_change_rate", NULL);
     n->rate = *rate;
     n->commission_update_time = now;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 
@@ -951,6 +989,7 @@ int opg_registry_node_set_min_self_delegation(opg_registry *r, const opg_id *ope
     if (opg_u256_cmp(min, &n->tokens) > 0)
         return opgi_fail(r->err, OPG_ESELFBOND, "min_self_delegation above the node's tokens", NULL);
     n->min_self_delegation = *min;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 
@@ -963,6 +1002,7 @@ int opg_registry_node_set_roles(opg_registry *r, const opg_id *operator_id, uint
     if (roles == 0 || (roles & ~OPG_ROLE_ALL))
         return opgi_fail(r->err, OPG_EINVAL, "roles must be a non-empty set of OPG_ROLE_* bits", NULL);
     r->nodes[s].roles = roles;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 
@@ -997,6 +1037,7 @@ int opg_registry_unjail(opg_registry *r, const opg_id *operator_id, opg_time now
     if (opg_u256_cmp(&self, &n->min_self_delegation) < 0)
         return opgi_fail(r->err, OPG_ESELFBOND, "self-bond below min_self_delegation", NULL);
     n->jailed = 0;
+    opgi_touch_node(r, s);
     return OPG_OK;
 }
 
@@ -1027,6 +1068,7 @@ void opgi_jail(opg_registry *r, uint32_t slot, opg_time until)
     n->jailed = 1;
     if (until > n->jailed_until)
         n->jailed_until = until;
+    opgi_touch_node(r, slot);
     opgi_event_push(r, OPG_EVENT_NODE_JAILED, n); /* opgi_events_jail */
 }
 
@@ -1036,6 +1078,7 @@ int opgi_registry_jail_until(opg_registry *r, uint32_t slot, opg_time until)
     if (n->jailed) {
         if (until > n->jailed_until)
             n->jailed_until = until;
+        opgi_touch_node(r, slot);
         return 0;
     }
     opgi_jail(r, slot, until);
@@ -1048,7 +1091,9 @@ int opg_registry_tombstone(opg_registry *r, const opg_id *operator_id)
     int rc = node_for_edit(r, operator_id, &s);
     if (rc)
         return rc;
-    r->nodes[s].tombstoned = 1;
+    if ((rc = opgi_tomb_reserve(r, 1)) != OPG_OK || (rc = opgi_touch_reserve(r, 2)) != OPG_OK)
+        return opgi_fail(r->err, rc, NULL, NULL);
+    opgi_tomb_node(r, s); /* touches the node and its tombstone */
     return OPG_OK;
 }
 

@@ -32,6 +32,7 @@ static int eligible(const opg_registry *r, const opgi_node *n, uint64_t *power)
 static void set_status(opg_registry *r, uint32_t slot, opg_node_status status)
 {
     r->nodes[slot].status = (uint8_t)status;
+    opgi_touch_node(r, slot);
     opgi_event_push(r, OPG_EVENT_NODE_STATUS, &r->nodes[slot]);
 }
 
@@ -82,10 +83,22 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
     while (red_matured < r->redelegations.len &&
            ((const opgi_redelegation *)opgi_queue_at(&r->redelegations, red_matured))->completion_time <= now)
         red_matured++;
-    if ((rc = opgi_events_reserve(r, end_block_events(r, n_nodes, matured + red_matured))) != OPG_OK) {
+    if ((rc = opgi_events_reserve(r, end_block_events(r, n_nodes, matured + red_matured))) != OPG_OK ||
+        (rc = opgi_history_reserve(r, n_nodes)) != OPG_OK) {
         rc = opgi_fail(r->err, rc, NULL, NULL);
         goto done;
     }
+    /* the engines prepare for the nodes that may leave: those with no shares and no
+     * delegations (the rank array is free again) */
+    uint32_t *leaving = (uint32_t *)(void *)rank, n_leaving = 0;
+    for (uint32_t i = 0; i < n_nodes; i++) {
+        const opgi_node *n = &r->nodes[r->by_operator[i]];
+        if (opgi_dec_is_zero(&n->delegator_shares) && n->delegation_count == 0)
+            leaving[n_leaving++] = r->by_operator[i];
+    }
+    opgi_plan plan = {leaving, n_leaving, NULL, 0, OPGI_NONE};
+    if (n_leaving && (rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
+        goto done;
 
     /* apply: 1. the active set; updates come out in operator id order */
     for (uint32_t i = 0; i < n_nodes; i++) {
@@ -104,6 +117,8 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
                 e->account = n->consensus_key;
                 e->power = p;
                 n->last_power = p;
+                opgi_touch_node(r, s);
+                opgi_history_power(r, &n->consensus_key, height, p);
             }
         } else if (n->status == OPG_NODE_BONDED) {
             n->unbonding_height = height;
@@ -114,6 +129,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             e->account = n->consensus_key;
             e->power = 0;
             n->last_power = 0;
+            opgi_history_power(r, &n->consensus_key, height, 0);
         }
     }
     /* 2. nodes whose unbonding finished; those without shares leave */
@@ -125,6 +141,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             set_status(r, s, OPG_NODE_UNBONDED);
         if (n->status == OPG_NODE_UNBONDED && opgi_dec_is_zero(&n->delegator_shares) &&
             n->delegation_count == 0) {
+            opgi_touch_node(r, s);
             opgi_node_remove(r, s); /* shifts by_operator: stay at i */
             continue;
         }
@@ -142,9 +159,12 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         }
         unsigned char key[OPGI_KEY_MAX];
         opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, &u->delegator, &u->node));
+        opgi_touch_unbonding(r, u);
         opgi_queue_remove_at(&r->unbondings, 0);
     }
-    /* 4. matured redelegations complete */
+    /* 4. the block's time and the updates above enter the consensus history */
+    opgi_history_block(r, height, now);
+    /* 5. matured redelegations complete */
     for (size_t k = 0; k < red_matured; k++) {
         const opgi_redelegation *e = opgi_queue_at(&r->redelegations, 0);
         opg_event *ev = opgi_event_push(r, OPG_EVENT_REDELEGATION_MATURED, NULL);
@@ -155,6 +175,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         unsigned char key[OPGI_KEY_MAX];
         opgi_counter_sub(&r->red_into, opgi_key2(key, &e->delegator, &e->dst));
         opgi_counter_sub(&r->red_triples, opgi_key3(key, &e->delegator, &e->src, &e->dst));
+        opgi_touch_redelegation(r, e);
         opgi_queue_remove_at(&r->redelegations, 0);
     }
 done:

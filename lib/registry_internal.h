@@ -16,6 +16,7 @@
 
 #include "internal.h"
 #include "params.h"
+#include "records.h"
 
 #define OPGI_NONE UINT32_MAX
 
@@ -41,6 +42,7 @@ typedef struct opgi_delegation {
 typedef struct opgi_node {
     opg_id operator_id;
     opg_id consensus_key;
+    opg_id address;       /* consensus address (derived, not saved): opgi_consensus_address */
     uint32_t roles;
     uint8_t status;       /* opg_node_status */
     uint8_t jailed;
@@ -95,6 +97,20 @@ typedef struct opgi_counter {
     uint32_t cap, len, key_len;
 } opgi_counter;
 
+/* The block time the host passed to end_block at a height. */
+typedef struct opgi_block_time {
+    opg_height height;
+    opg_time time;
+} opgi_block_time;
+
+/* A validator-set update the registry issued: the key's power from end_block at
+ * `height` on. */
+typedef struct opgi_power_rec {
+    opg_id key;
+    opg_height height;
+    uint64_t power;
+} opgi_power_rec;
+
 /* A plan handed to engines in the check phase. */
 typedef struct opgi_plan {
     const uint32_t *nodes;  /* node slots whose F1 period will advance (creations, slash) */
@@ -123,6 +139,7 @@ typedef struct opgi_engine_hooks {
 
 struct opg_registry {
     opg_allocator alloc;
+    opgi_records records; /* the tree as of the last commit, and what changed since */
     char err[OPGI_ERRMSG_MAX];
     opg_registry_params params;
 
@@ -134,7 +151,7 @@ struct opg_registry {
     /* nodes: stable slots, plus slot indexes sorted by operator id and by key */
     opgi_node *nodes;
     uint32_t node_slots, node_cap; /* slots in use (high-water mark) and allocated */
-    uint32_t *by_operator, *by_key;
+    uint32_t *by_operator, *by_key, *by_addr;
     uint32_t node_count;
 
     /* delegations: a pool with a free list, a hash index by (delegator, node) and a
@@ -163,6 +180,19 @@ struct opg_registry {
     /* capacity a slash works in (not state; opgi_registry_slashes_prepare sizes it) */
     void *scratch;
     size_t scratch_cap;
+
+    /* consensus history for evidence (registry_history.c): block times by height and
+     * validator-set powers by (consensus key, height), kept for the evidence window
+     * hist_blocks / hist_duration (the attached slasher's evidence.max_age_*: its
+     * state, so not saved here); tombstoned consensus addresses, kept forever */
+    opgi_block_time *times;
+    size_t times_head, n_times, times_cap; /* live times are [times_head, n_times) */
+    opgi_power_rec *powers;                /* ascending (key, height) */
+    size_t n_powers, powers_cap;
+    uint64_t hist_blocks;
+    opg_time hist_duration;
+    opg_id *tombs; /* ascending; addresses zero-padded to 32 bytes */
+    size_t n_tombs, tombs_cap;
 
     opgi_engine_hooks engines[OPGI_MAX_ENGINES];
     size_t n_engines;
@@ -313,5 +343,64 @@ size_t opgi_engine_events(const opg_registry *r, size_t calls);
 /* Queue helpers. */
 void *opgi_queue_at(const opgi_queue *q, size_t i);
 int opgi_queue_reserve(opg_registry *r, opgi_queue *q, size_t more);
+
+/*
+ * Consensus history and tombstones (registry_history.c).
+ *
+ * The address of a consensus key is CometBFT's: the first 20 bytes of SHA-256 of the
+ * Ed25519 key, here zero-padded to an opg_id. Tombstones are kept per address, so
+ * they outlive the node record: a tombstoned key never registers again.
+ *
+ * end_block records its height and time and every validator-set update it issues;
+ * an entry leaves the history only when evidence at its height would be too old in
+ * both blocks and time (the newest such entry stays as the floor of the heights
+ * after it), so evidence older than the kept history is too old.
+ */
+void opgi_consensus_address(opg_id *out, const opg_id *key);
+/* Slot of the node with this address (zero-padded), or OPGI_NONE. O(log nodes). */
+uint32_t opgi_node_find_by_addr(const opg_registry *r, const opg_id *addr);
+int opgi_tomb_has(const opg_registry *r, const opg_id *addr);
+/* Room for `more` tombstones; opgi_tomb_add then cannot fail. */
+int opgi_tomb_reserve(opg_registry *r, size_t more);
+/* Tombstones the node in slot: its flag and its address (room reserved). */
+void opgi_tomb_node(opg_registry *r, uint32_t slot);
+/* Room for one block time and `updates` power records. */
+int opgi_history_reserve(opg_registry *r, size_t updates);
+/* Records a validator-set update issued at end_block `height` (room reserved). */
+void opgi_history_power(opg_registry *r, const opg_id *key, opg_height height, uint64_t power);
+/* Records the block time of end_block `height` and drops what left the window. */
+void opgi_history_block(opg_registry *r, opg_height height, opg_time now);
+/* The block time of height h: the time end_block was given at the highest recorded
+ * height <= h (*exact: at h itself). OPG_EEXPIRED if the history has none. */
+int opgi_history_time(const opg_registry *r, opg_height h, opg_time *time, int *exact);
+/* The key's consensus power at height h: the last update issued at an end_block of
+ * height <= h - 2 (CometBFT applies the updates of block H from block H + 2); 0 if
+ * none (it was not in the validator set). */
+uint64_t opgi_history_power_at(const opg_registry *r, const opg_id *key, opg_height h);
+/* The evidence window the history keeps: the slasher's evidence.max_age_* while it
+ * is attached (configuration, not registry state), the defaults without one. */
+void opgi_history_window(opg_registry *r, uint64_t blocks, opg_time duration);
+/* The window without a slasher: its defaults. */
+#define OPGI_HIST_BLOCKS 100000
+#define OPGI_HIST_DURATION 172800
+void opgi_history_free(opg_registry *r);
+/* OPG_OK if key is a canonical encoding of an Ed25519 point of prime order
+ * (crypto_core_ed25519_is_valid_point), else OPG_ECONSKEY. */
+int opgi_consensus_key_check(const opg_id *key);
+
+/*
+ * Records (lib/registry_records.c): every change to a node, a delegation or an entry
+ * touches its record, after the change, so the next commit carries it. Engines that
+ * change registry records (the splitter's F1 start of a delegation) touch them too.
+ * Room is reserved with the call's events (opgi_events_reserve), or explicitly.
+ */
+void opgi_touch_node(opg_registry *r, uint32_t slot);
+void opgi_touch_delegation(opg_registry *r, uint32_t del);
+void opgi_touch_unbonding(opg_registry *r, const opgi_unbonding *u);
+void opgi_touch_redelegation(opg_registry *r, const opgi_redelegation *e);
+void opgi_touch_block_time(opg_registry *r, opg_height height);
+void opgi_touch_power(opg_registry *r, const opgi_power_rec *p);
+void opgi_touch_tombstone(opg_registry *r, const opg_id *address);
+int opgi_touch_reserve(opg_registry *r, size_t more);
 
 #endif /* OPG_REGISTRY_INTERNAL_H */

@@ -1,6 +1,7 @@
 /*
  * registry_ops.h - functions shared by the registry's own files (registry.c,
- * registry_stake.c, registry_block.c, registry_state.c); engines do not use these
+ * registry_stake.c, registry_block.c, registry_records.c, registry_state.c); engines
+ * do not use these
  * (the check phase they may call is in registry_internal.h).
  * Naming: check_* validate and compute without changing anything; apply_* mutate and
  * cannot fail (their memory was reserved by the check phase).
@@ -54,5 +55,21 @@ int opgi_counter_reserve(opg_registry *r, opgi_counter *c, size_t more);
 void opgi_counter_add(opgi_counter *c, const unsigned char *key);
 void opgi_counter_sub(opgi_counter *c, const unsigned char *key);
 void opgi_counter_free(opg_registry *r, opgi_counter *c);
+
+/* Delegations in key order, (delegator, operator id) (lib/registry_state.c). The first
+ * 8 bytes of the delegator, big-endian, are kept in the reference itself, so that
+ * almost every comparison is decided without reaching into the delegation pool. */
+typedef struct opgi_del_ref {
+    uint64_t head;
+    const opgi_delegation *d;
+    const opg_id *operator_id;
+} opgi_del_ref;
+int opgi_sorted_delegations(const opg_registry *r, opgi_del_ref **out);
+void opgi_sorted_delegations_free(const opg_registry *r, opgi_del_ref *keys);
+
+/* Every record in key order (lib/registry_records.c). */
+int opgi_registry_each_record(const opg_registry *r, opgi_record_sink sink, void *ctx);
+/* A node record's fields are within their ranges (roles, status, rates). */
+int opgi_node_fields_valid(const opgi_node *n);
 
 #endif /* OPG_REGISTRY_OPS_H */

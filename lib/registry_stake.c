@@ -85,6 +85,8 @@ void opgi_apply_delegate(opg_registry *r, const opg_id *delegator, uint32_t node
     if (del == OPGI_NONE)
         del = opgi_del_add(r, delegator, node);
     (void)OPGI_NEVER(r->err, opg_dec_add(&r->dels[del].shares, &r->dels[del].shares, issued));
+    opgi_touch_node(r, node);
+    opgi_touch_delegation(r, del);
     hooks_after_modified(r, del);
 }
 
@@ -163,6 +165,8 @@ void opgi_apply_unbond(opg_registry *r, uint32_t del, const opgi_unbond_plan *pl
     opgi_delegation *d = &r->dels[del];
     uint32_t node = d->node;
     opgi_node *n = &r->nodes[node];
+    opgi_touch_node(r, node); /* before either record may go */
+    opgi_touch_delegation(r, del);
     OPGI_MUST(opg_dec_sub(&d->shares, &d->shares, &plan->shares));
     /* the operator's own self-bond falling below its minimum jails the node at once
      * (measured at the node's rate before the tokens leave, as Cosmos does) */
@@ -294,6 +298,7 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
         opgi_unbonding *u = opgi_queue_at(&r->unbondings, merge);
         OPGI_MUST(opg_u256_add(&u->balance, &u->balance, &plan.tokens));
         OPGI_MUST(opg_u256_add(&u->initial_balance, &u->initial_balance, &plan.tokens));
+        opgi_touch_unbonding(r, u);
     } else {
         opgi_unbonding u;
         memset(&u, 0, sizeof u);
@@ -305,6 +310,7 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
         u.seq = r->next_seq++;
         opgi_queue_insert(&r->unbondings, &u, done);
         opgi_counter_add(&r->ubd_pairs, key);
+        opgi_touch_unbonding(r, &u);
     }
     OPGI_MUST(opg_u256_add(&r->unbonding_balance, &r->unbonding_balance, &plan.tokens));
     if (unbonded)
@@ -403,6 +409,7 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         e.shares_dst = issued;
         e.seq = r->next_seq++;
         opgi_queue_insert(&r->redelegations, &e, done);
+        opgi_touch_redelegation(r, &e);
         opgi_counter_add(&r->red_into, into);
         opgi_counter_add(&r->red_triples, triple);
     }
@@ -461,6 +468,7 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
     opgi_apply_delegate(r, delegator, node, del, amount, &issued);
     u = opgi_queue_at(&r->unbondings, at);
     OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, amount));
+    opgi_touch_unbonding(r, u); /* the key stays valid after a removal */
     if (opgi_u256_is_zero(&u->balance)) {
         unsigned char key[OPGI_KEY_MAX];
         opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, delegator, operator_id));
@@ -542,6 +550,7 @@ static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, op
         OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, &take));
         OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take));
         OPGI_MUST(opg_u256_add(burned, burned, &take));
+        opgi_touch_unbonding(r, u);
     }
 }
 
@@ -584,6 +593,17 @@ static size_t walk_entries(const opg_registry *r, const opg_id *op, opg_height i
 static size_t slash_events(const opg_registry *r, size_t n_red)
 {
     return 1 + UNBOND_OWN_EVENTS * n_red + opgi_engine_events(r, 1 + UNBOND_HOOK_CALLS * n_red);
+}
+
+/* The records a slash of `op` may touch: each of its unbonding entries, per
+ * redelegation entry the delegator's entries at the destination and the unbond there
+ * (node and delegation), and the node. */
+static size_t slash_touches(const opg_registry *r, const opg_id *op, size_t n_red)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->unbondings.len; i++)
+        n += opg_id_cmp(&((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->node, op) == 0;
+    return n + n_red * (OPGI_MAX_ENTRIES + 2) + 1;
 }
 
 /* The scratch of a slash walking n_red entries: outside a bracket it is sized here,
@@ -653,7 +673,8 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
         walk_entries(r, operator_id, infraction_height, height, now, reds, dels, &n_dels);
         qsort(reds, n_red, sizeof *reds, cmp_red_ref);
     }
-    if ((rc = opgi_events_reserve(r, slash_events(r, n_red))) != OPG_OK)
+    if ((rc = opgi_events_reserve(r, slash_events(r, n_red))) != OPG_OK ||
+        (rc = opgi_touch_reserve(r, slash_touches(r, operator_id, n_red))) != OPG_OK)
         return rc;
     opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
@@ -678,6 +699,7 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
             OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, &take));
             OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take));
             OPGI_MUST(opg_u256_add(&res.burned_unbonding, &res.burned_unbonding, &take));
+            opgi_touch_unbonding(r, u);
         }
         for (size_t k = 0; k < n_red; k++) {
             const opgi_redelegation *e = reds[k].e;
@@ -729,6 +751,7 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
             if (r->engines[i].before_node_slashed)
                 r->engines[i].before_node_slashed(r->engines[i].ctx, r, node, &res.effective_fraction);
         OPGI_MUST(opg_u256_sub(&n->tokens, &n->tokens, &remaining));
+        opgi_touch_node(r, node);
         res.burned_node = remaining;
     }
     OPGI_MUST(opg_u256_add(&res.burned_total, &res.burned_node, &res.burned_unbonding));
@@ -744,17 +767,20 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
 int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_t *slots,
                                   size_t n, opg_height infraction, opg_height height, opg_time now)
 {
-    size_t most = 0, n_walked = 0;
+    size_t most = 0, n_walked = 0, touches = 0;
     for (size_t i = 0; i < n; i++) {
         size_t k = walk_entries(r, &r->nodes[slots[i]].operator_id, infraction, height, now,
                                 NULL, NULL, NULL);
         *events += slash_events(r, k);
+        touches += slash_touches(r, &r->nodes[slots[i]].operator_id, k);
         most = k > most ? k : most;
         n_walked += k;
     }
     red_ref *reds;
     uint32_t *scratch;
     int rc = slash_scratch(r, most, &reds, &scratch);
+    if (rc == OPG_OK)
+        rc = opgi_touch_reserve(r, touches);
     if (rc)
         return rc;
     /* the union plan: every slashed node, and one destination delegation per entry

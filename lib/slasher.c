@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-#define SLASHER_VERSION 1
+#define SLASHER_VERSION 2
 
 /* ------------------------------------------------------------ parameters */
 
@@ -210,6 +210,7 @@ static void params_commit(void *h, void *copy)
         }
     }
     s->params = c->params;
+    opgi_history_window(s->reg, s->params.max_age_num_blocks, s->params.max_age_duration);
 }
 
 static void params_release(void *copy, const void *h)
@@ -392,6 +393,7 @@ static opg_slasher *slasher_alloc(const opg_allocator *alloc, opg_registry *r)
     memset(s, 0, sizeof *s);
     s->alloc = a;
     s->reg = r;
+    s->forgot_time = INT64_MIN;
     return s;
 }
 
@@ -402,6 +404,7 @@ static int slasher_attach(opg_slasher *s)
     if (rc)
         return rc;
     s->attached = 1;
+    opgi_history_window(s->reg, s->params.max_age_num_blocks, s->params.max_age_duration);
     return OPG_OK;
 }
 
@@ -473,8 +476,10 @@ void opg_slasher_free(opg_slasher *s)
 {
     if (!s)
         return;
-    if (s->attached)
+    if (s->attached) {
         opgi_registry_detach(s->reg, s);
+        opgi_history_window(s->reg, OPGI_HIST_BLOCKS, OPGI_HIST_DURATION);
+    }
     const opg_allocator a = s->alloc;
     opgi_free(&a, s->classes, s->n_classes * sizeof *s->classes);
     opgi_free(&a, s->info, (size_t)s->cap * sizeof *s->info);
@@ -746,7 +751,10 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
  *   u32 signing info count; per node in operator id order: operator id, u64
  *     start_height, u64 index_offset, u64 missed, ceil(window/64) u64 bitmap words
  *     (bit i of the window is bit i%64 of word i/64; bits past the window are 0)
- *   u32 seen evidence count; per id in ascending order: id, u64 height, i64 time
+ *   u32 seen evidence count; per id in ascending order: id, u64 height, i64 time,
+ *     and (version 2) u64 expire_height, i64 expire_time; then (version 2) u64
+ *     forgot_height, i64 forgot_time. Version 1 (no expiry per id) is refused
+ *     with OPG_EVERSION.
  *   u32 correlation record count; in time order: i64 time, u32 class, u256 stake
  */
 static void encode(opgi_writer *w, const void *state)
@@ -803,7 +811,11 @@ static void encode(opgi_writer *w, const void *state)
         opgi_w_id(w, &s->seen[i].id);
         opgi_w_u64(w, s->seen[i].height);
         opgi_w_i64(w, s->seen[i].time);
+        opgi_w_u64(w, s->seen[i].expire_height);
+        opgi_w_i64(w, s->seen[i].expire_time);
     }
+    opgi_w_u64(w, s->forgot_height);
+    opgi_w_i64(w, s->forgot_time);
     opgi_w_u32(w, (uint32_t)s->n_corr);
     for (size_t i = 0; i < s->n_corr; i++) {
         opgi_w_i64(w, s->corr[i].time);
@@ -929,7 +941,7 @@ static int decode(opg_slasher *s, opgi_reader *rd)
             return OPG_ECORRUPT;
     }
 
-    n = opgi_r_count(rd, 32 + 8 + 8);
+    n = opgi_r_count(rd, 32 + 4 * 8);
     if (rd->bad)
         return OPG_ECORRUPT;
     if (n) {
@@ -943,10 +955,17 @@ static int decode(opg_slasher *s, opgi_reader *rd)
         opgi_r_id(rd, &e->id);
         e->height = opgi_r_u64(rd);
         e->time = opgi_r_i64(rd);
-        if (rd->bad || (i && opg_id_cmp(&e->id, &s->seen[i - 1].id) <= 0))
+        e->expire_height = opgi_r_u64(rd);
+        e->expire_time = opgi_r_i64(rd);
+        if (rd->bad || (i && opg_id_cmp(&e->id, &s->seen[i - 1].id) <= 0) ||
+            e->expire_height < e->height || e->expire_time < e->time)
             return OPG_ECORRUPT;
         s->n_seen = i + 1;
     }
+    s->forgot_height = opgi_r_u64(rd);
+    s->forgot_time = opgi_r_i64(rd);
+    if (rd->bad || (s->forgot_height == 0) != (s->forgot_time == INT64_MIN))
+        return OPG_ECORRUPT;
 
     n = opgi_r_count(rd, 8 + 4 + 32);
     if (rd->bad)
@@ -976,9 +995,12 @@ int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, siz
         return OPG_EINVAL;
     opgi_reader rd;
     opgi_reader_init(&rd, buf, len);
-    int rc = opgi_r_header(&rd, OPGI_KIND_SLASHER, SLASHER_VERSION, NULL);
+    uint16_t version;
+    int rc = opgi_r_header(&rd, OPGI_KIND_SLASHER, SLASHER_VERSION, &version);
     if (rc)
         return rc;
+    if (version < SLASHER_VERSION)
+        return OPG_EVERSION;
     opg_slasher *s = slasher_alloc(alloc, r);
     if (!s)
         return OPG_ENOMEM;

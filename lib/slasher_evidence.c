@@ -98,7 +98,7 @@ static int vote_verifies(const char *chain, size_t clen, const opg_id *key,
 
 static int double_sign_form_ok(const opg_double_sign_evidence *ev)
 {
-    return vote_ok(&ev->vote_a) && vote_ok(&ev->vote_b) && ev->validator_power >= 1 &&
+    return vote_ok(&ev->vote_a) && vote_ok(&ev->vote_b) &&
            ev->validator_power <= (uint64_t)INT64_MAX;
 }
 
@@ -265,6 +265,32 @@ static int in_window(const opg_slasher_params *p, opg_time t, opg_time now)
 
 /* ------------------------------------------------------------ double sign */
 
+/* The slash, jail and tombstone of equivocation (in a bracket, room reserved):
+ * x/evidence's HandleEquivocationEvidence once every check has passed. */
+static int equivocation_apply(opg_slasher_record *rec, opg_slasher *s, uint32_t slot,
+                              opg_height ih, uint64_t power, opg_height height, opg_time now)
+{
+    opg_registry *r = s->reg;
+    memset(rec, 0, sizeof *rec);
+    rec->reason = OPG_SLASH_DOUBLE_SIGN;
+    rec->node = r->nodes[slot].operator_id;
+    /* the stake that signed: ValidatorUpdateDelay (1) blocks before the votes */
+    rec->infraction_height = ih >= 1 ? ih - 1 : 0;
+    rec->power = power;
+    rec->fraction = s->params.slash_fraction_double_sign;
+    int rc = opgi_slasher_slash(s, slot, rec->infraction_height, rec->power, &rec->fraction,
+                                height, now, &rec->slash, 0);
+    if (rc)
+        return rc;
+    rec->jailed = opgi_registry_jail_until(r, slot, OPG_TIME_FOREVER);
+    opgi_tomb_node(r, slot); /* room reserved by the caller */
+    rec->jailed_until = r->nodes[slot].jailed_until;
+    rec->tombstoned = 1;
+    rec->burned = rec->slash.burned_total;
+    s->recs[s->n_recs++] = *rec;
+    return OPG_OK;
+}
+
 int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
                             const opg_double_sign_evidence *ev, opg_height height, opg_time now)
 {
@@ -279,7 +305,10 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
         return opgi_fail(s->err, OPG_ENOCONFLICT,
                          "votes differ in type, height or round, or agree on the block", NULL);
     uint32_t slot = opgi_slasher_node_by_key(r, &ev->consensus_key);
-    if (slot == OPGI_NONE)
+    opg_id addr;
+    opgi_consensus_address(&addr, &ev->consensus_key);
+    const int tombstoned = opgi_tomb_has(r, &addr);
+    if (slot == OPGI_NONE && !tombstoned)
         return opgi_fail(s->err, OPG_ENOTFOUND, "no node has this consensus key", NULL);
     size_t clen = strlen(s->params.chain_id);
     sodium_ready();
@@ -287,43 +316,154 @@ int opg_slasher_double_sign(opg_slasher_record *out, opg_slasher *s,
         !vote_verifies(s->params.chain_id, clen, &ev->consensus_key, &ev->vote_b))
         return opgi_fail(s->err, OPG_ESIGNATURE, "a vote signature does not verify", NULL);
     const opg_height ih = ev->vote_a.height;
-    if (ih > height || ev->infraction_time > now)
+    if (ih > height)
         return opgi_fail(s->err, OPG_EFUTURE, "infraction after the current block", NULL);
+    if (tombstoned) /* also after its node is gone: the key stays tombstoned */
+        return opgi_fail(s->err, OPG_ETOMBSTONED, "consensus key already tombstoned: evidence ignored",
+                         NULL);
+    /* the time and the power of the votes' height are the registry's, never the
+     * submitter's: a field that disagrees is refused */
+    opg_time it;
+    int exact;
+    if (opgi_history_time(r, ih, &it, &exact) != OPG_OK)
+        return opgi_fail(s->err, OPG_EEXPIRED,
+                         "older than the registry's consensus history: evidence ignored", NULL);
+    if (ev->infraction_time != it)
+        return opgi_fail(s->err, OPG_EEVIDENCE,
+                         "infraction_time is not the block time of the votes' height", NULL);
+    if (it > now)
+        return opgi_fail(s->err, OPG_EFUTURE, "infraction after the current block", NULL);
+    const uint64_t power = opgi_history_power_at(r, &ev->consensus_key, ih);
+    if (ev->validator_power != 0 && ev->validator_power != power)
+        return opgi_fail(s->err, OPG_EEVIDENCE,
+                         "validator_power is not the key's power at the votes' height", NULL);
     const opgi_node *n = &r->nodes[slot];
     if (n->status == OPG_NODE_UNBONDED)
         return opgi_fail(s->err, OPG_ESTATUS, "node is unbonded: evidence ignored", NULL);
-    if (too_old(&s->params, ih, ev->infraction_time, height, now))
-        return opgi_fail(s->err, OPG_EEXPIRED, "older than both max ages: evidence ignored", NULL);
-    if (n->tombstoned)
-        return opgi_fail(s->err, OPG_ETOMBSTONED, "node already tombstoned: evidence ignored",
+    if (power == 0)
+        return opgi_fail(s->err, OPG_ESTATUS,
+                         "key was not in the validator set at the votes' height: evidence ignored",
                          NULL);
+    if (too_old(&s->params, ih, it, height, now))
+        return opgi_fail(s->err, OPG_EEXPIRED, "older than both max ages: evidence ignored", NULL);
 
-    int rc = opgi_slasher_enter(s, &slot, 1, ih - 1, height, now, opgi_events_jail(r), 1);
-    if (rc)
+    int rc;
+    if ((rc = opgi_tomb_reserve(r, 1)) != OPG_OK)
+        return opgi_fail(s->err, rc, NULL, NULL);
+    if ((rc = opgi_slasher_enter(s, &slot, 1, ih >= 1 ? ih - 1 : 0, height, now,
+                                 opgi_events_jail(r), 1)) != OPG_OK)
         return rc;
     opg_slasher_record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.reason = OPG_SLASH_DOUBLE_SIGN;
-    rec.node = n->operator_id;
-    /* the stake that signed: ValidatorUpdateDelay (1) blocks before the votes */
-    rec.infraction_height = ih - 1;
-    rec.power = ev->validator_power;
-    rec.fraction = s->params.slash_fraction_double_sign;
     /* the slash is the first change: if the registry refuses it, nothing happened */
-    if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
-                                 now, &rec.slash, 0)) != OPG_OK) {
-        opgi_slasher_leave(s);
-        return rc;
-    }
-    rec.jailed = opgi_registry_jail_until(r, slot, OPG_TIME_FOREVER);
-    (void)OPGI_NEVER(s->err, opg_registry_tombstone(r, &rec.node) != OPG_OK); /* it exists */
-    rec.jailed_until = r->nodes[slot].jailed_until;
-    rec.tombstoned = 1;
-    rec.burned = rec.slash.burned_total;
-    s->recs[s->n_recs++] = rec;
+    rc = equivocation_apply(&rec, s, slot, ih, power, height, now);
     opgi_slasher_leave(s);
+    if (rc)
+        return rc;
     if (out)
         *out = rec;
+    return OPG_OK;
+}
+
+/* ---------------------------------------------------- CometBFT misbehaviour */
+
+/* What a misbehaviour record does, in s->mark by node slot. */
+enum { MB_NONE = 0, MB_SLASH = 1 };
+
+int opg_slasher_misbehavior(int *outcomes, opg_slasher *s, const opg_misbehavior *list,
+                            size_t count, opg_height height, opg_time now)
+{
+    if (!s)
+        return OPG_EINVAL;
+    opgi_slasher_begin(s);
+    OPGI_CHECK_ARG(s->err, (list || !count));
+    opg_registry *r = s->reg;
+    int rc;
+    /* scratch: each record's slot to slash (or OPGI_NONE), then the slots to slash */
+    void *scratch = s->scratch;
+    rc = count > SIZE_MAX / 2 ? OPG_ENOMEM
+                              : opgi_grow(&s->alloc, &scratch, &s->scratch_cap, 2 * count,
+                                          sizeof *s->scratch);
+    s->scratch = scratch;
+    if (rc)
+        return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    uint32_t *slot_of = s->scratch, *to_slash = s->scratch + count;
+    memset(s->mark, 0, r->node_slots);
+
+    /* 1. check, in order (x/evidence's BeginBlocker): which records are ignored */
+    size_t n_slash = 0;
+    opg_height min_ih = height;
+    for (size_t i = 0; i < count; i++) {
+        const opg_misbehavior *m = &list[i];
+        slot_of[i] = OPGI_NONE;
+        if (m->height == 0 || m->height > (uint64_t)INT64_MAX ||
+            m->validator_power > (uint64_t)INT64_MAX)
+            return opgi_fail(s->err, OPG_EEVIDENCE, "a record's height or power is out of range",
+                             NULL);
+        if (m->height > height)
+            return opgi_fail(s->err, OPG_EFUTURE, "a record's height is after the current block",
+                             NULL);
+        int outcome = OPG_OK;
+        opg_id addr;
+        memset(&addr, 0, sizeof addr);
+        memcpy(addr.bytes, m->validator_address, 20);
+        uint32_t slot = opgi_node_find_by_addr(r, &addr);
+        opg_time it = 0;
+        int exact = 0;
+        int have_time = opgi_history_time(r, m->height, &it, &exact) == OPG_OK;
+        if (have_time && exact && m->time != it)
+            return opgi_fail(s->err, OPG_EEVIDENCE,
+                             "a record's time is not the block time the registry has for its height",
+                             NULL);
+        if (m->type != OPG_MISBEHAVIOR_DUPLICATE_VOTE &&
+            m->type != OPG_MISBEHAVIOR_LIGHT_CLIENT_ATTACK)
+            outcome = OPG_EEVIDENCE; /* an unknown type: Cosmos logs and ignores it */
+        else if (slot == OPGI_NONE)
+            outcome = opgi_tomb_has(r, &addr) ? OPG_ETOMBSTONED : OPG_ENOTFOUND;
+        else if (r->nodes[slot].status == OPG_NODE_UNBONDED)
+            outcome = OPG_ESTATUS;
+        else if (!have_time || too_old(&s->params, m->height, it, height, now))
+            outcome = OPG_EEXPIRED;
+        else if (r->nodes[slot].tombstoned || s->mark[slot] == MB_SLASH)
+            outcome = OPG_ETOMBSTONED; /* also by an earlier record of this call */
+        if (outcome == OPG_OK) {
+            opg_u256 amount, pw = {{m->validator_power, 0, 0, 0}};
+            if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
+                return opgi_fail(s->err, OPG_EOVERFLOW, "power * power_reduction too large", NULL);
+            s->mark[slot] = MB_SLASH;
+            slot_of[i] = slot;
+            to_slash[n_slash++] = slot;
+            opg_height dh = m->height - 1; /* height >= 1 */
+            if (dh < min_ih)
+                min_ih = dh;
+        }
+        if (outcomes)
+            outcomes[i] = outcome;
+    }
+    if (n_slash == 0)
+        return OPG_OK;
+
+    /* 2. reserve for every slash (the plan at the lowest distribution height holds
+     * the entries of every higher one), then nothing that follows can fail */
+    if ((rc = opgi_tomb_reserve(r, n_slash)) != OPG_OK)
+        return opgi_fail(s->err, rc, NULL, NULL);
+    if ((rc = opgi_slasher_enter(s, to_slash, n_slash, min_ih, height, now,
+                                 n_slash * opgi_events_jail(r), n_slash)) != OPG_OK)
+        return rc;
+
+    /* 3. the slashes, in record order */
+    for (size_t i = 0; i < count; i++) {
+        uint32_t slot = slot_of[i];
+        if (slot == OPGI_NONE)
+            continue;
+        opg_slasher_record rec;
+        rc = equivocation_apply(&rec, s, slot, list[i].height, list[i].validator_power, height,
+                                now);
+        if (OPGI_NEVER(s->err, rc != OPG_OK)) { /* checked and reserved above */
+            opgi_slasher_leave(s);
+            return OPG_EINVARIANT;
+        }
+    }
+    opgi_slasher_leave(s);
     return OPG_OK;
 }
 
@@ -416,14 +556,34 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     const opgi_node *n = &r->nodes[slot];
     if (!(n->roles & OPG_ROLE_INFERENCE))
         return opgi_fail(s->err, OPG_EROLE, "node is not an inference node", NULL);
+    /* the reporter: a verification node, not the accused (an operator runs one node,
+     * under its operator id): a self-report would pay the slashed its own reward */
+    if (opg_id_cmp(&ev->reporter, &ev->node) == 0)
+        return opgi_fail(s->err, OPG_EREPORTER, "a node cannot report itself", NULL);
+    uint32_t rslot = opgi_node_find(r, &ev->reporter);
+    if (rslot == OPGI_NONE || !(r->nodes[rslot].roles & OPG_ROLE_VERIFICATION))
+        return opgi_fail(s->err, OPG_EREPORTER, "the reporter is not a verification node", NULL);
     int found;
     size_t at = seen_search(s, &ev->evidence_id, &found);
     if (found)
         return opgi_fail(s->err, OPG_EDUPLICATE, NULL, NULL);
-    if (ev->infraction_height > height || ev->infraction_time > now)
+    if (ev->infraction_height > height)
         return opgi_fail(s->err, OPG_EFUTURE, "infraction after the current block", NULL);
-    if (too_old(&s->params, ev->infraction_height, ev->infraction_time, height, now))
+    opg_time it;
+    int exact;
+    if (opgi_history_time(r, ev->infraction_height, &it, &exact) != OPG_OK)
+        return opgi_fail(s->err, OPG_EEXPIRED, "older than the registry's consensus history", NULL);
+    if (ev->infraction_time != it)
+        return opgi_fail(s->err, OPG_EEVIDENCE,
+                         "infraction_time is not the block time of the infraction height", NULL);
+    if (it > now)
+        return opgi_fail(s->err, OPG_EFUTURE, "infraction after the current block", NULL);
+    if (too_old(&s->params, ev->infraction_height, it, height, now))
         return opgi_fail(s->err, OPG_EEXPIRED, "older than both max ages", NULL);
+    if (ev->infraction_height <= s->forgot_height && it <= s->forgot_time)
+        return opgi_fail(s->err, OPG_EEXPIRED,
+                         "no younger than evidence whose id is forgotten: a replay cannot be told apart",
+                         NULL);
     if (n->tombstoned)
         return opgi_fail(s->err, OPG_ETOMBSTONED, NULL, NULL);
 
@@ -445,6 +605,8 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     if (rc == OPG_OK)
         rc = opgi_grow(&s->alloc, &corr, &s->corr_cap, s->n_corr + 1, sizeof *s->corr);
     s->corr = corr;
+    if (rc == OPG_OK && fc->tombstone)
+        rc = opgi_tomb_reserve(r, 1);
     if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
     if ((rc = opgi_slasher_enter(s, &slot, 1, rec.infraction_height, height, now,
@@ -459,7 +621,7 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     opg_time until = fc->tombstone ? OPG_TIME_FOREVER : opgi_time_after(now, fc->jail_duration);
     rec.jailed = opgi_registry_jail_until(r, slot, until);
     if (fc->tombstone) {
-        (void)OPGI_NEVER(s->err, opg_registry_tombstone(r, &rec.node) != OPG_OK);
+        opgi_tomb_node(r, slot); /* room reserved above */
         rec.tombstoned = 1;
     }
     rec.jailed_until = n->jailed_until;
@@ -479,16 +641,31 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
         e->amount = rec.reporter_reward;
     }
 
-    /* remember the id; forget those that would now be refused as too old */
+    /* remember the id until the evidence is too old by the parameters in force now:
+     * its expiry is fixed here, so lowering evidence.max_age_* later forgets nothing
+     * early; what is forgotten raises the floor that older evidence is refused at, so
+     * raising them later reopens nothing */
     memmove(&s->seen[at + 1], &s->seen[at], (s->n_seen - at) * sizeof *s->seen);
     s->seen[at].id = ev->evidence_id;
     s->seen[at].height = ev->infraction_height;
-    s->seen[at].time = ev->infraction_time;
+    s->seen[at].time = it;
+    s->seen[at].expire_height = ev->infraction_height > UINT64_MAX - s->params.max_age_num_blocks
+                                    ? UINT64_MAX
+                                    : ev->infraction_height + s->params.max_age_num_blocks;
+    s->seen[at].expire_time = opgi_time_after(it, s->params.max_age_duration);
     s->n_seen++;
     size_t keep = 0;
-    for (size_t i = 0; i < s->n_seen; i++)
-        if (!too_old(&s->params, s->seen[i].height, s->seen[i].time, height, now))
-            s->seen[keep++] = s->seen[i];
+    for (size_t i = 0; i < s->n_seen; i++) {
+        const opgi_seen *e = &s->seen[i];
+        if (height > e->expire_height && now > e->expire_time) {
+            if (e->height > s->forgot_height)
+                s->forgot_height = e->height;
+            if (e->time > s->forgot_time)
+                s->forgot_time = e->time;
+        } else {
+            s->seen[keep++] = *e;
+        }
+    }
     s->n_seen = keep;
 
     /* the correlation window: insert in time order, drop what has left it */

@@ -29,11 +29,14 @@ typedef struct opgi_sinfo {
     uint8_t has; /* the slot's node has a signing info (it has been bonded) */
 } opgi_sinfo;
 
-/* A remembered faulty-inference evidence id. */
+/* A remembered faulty-inference evidence id: its infraction, and its expiry fixed
+ * when it was accepted (forgotten once height > expire_height and now > expire_time). */
 typedef struct opgi_seen {
     opg_id id;
     opg_height height;
     opg_time time;
+    opg_height expire_height;
+    opg_time expire_time;
 } opgi_seen;
 
 /* A faulty-inference slash in the correlation window. */
@@ -61,6 +64,10 @@ struct opg_slasher {
 
     opgi_seen *seen; /* ascending id */
     size_t n_seen, seen_cap;
+    /* the latest infraction height and time of a forgotten id (0 and INT64_MIN:
+     * none): faulty-inference evidence at or before both is refused as too old */
+    opg_height forgot_height;
+    opg_time forgot_time;
     opgi_corr *corr; /* ascending time, then insertion */
     size_t n_corr, corr_cap;
 

@@ -210,10 +210,14 @@ static f1_hist *hist_find(const f1_node *n, uint64_t period)
 /* Drops a record nobody references. Records in the middle are only marked, and the
  * array is compacted once half of it is marked: O(1) amortised, and memory still
  * tracks the live references. */
-static void hist_decref(f1_node *n, uint64_t period)
+static void hist_decref(opg_splitter *s, uint32_t slot, uint64_t period)
 {
+    f1_node *n = &s->nodes[slot];
     f1_hist *h = hist_find(n, period);
-    if (!h || --h->refcount > 0)
+    if (!h)
+        return;
+    opgi_splitter_touch_history(s, slot, period);
+    if (--h->refcount > 0)
         return;
     if (h == &n->hist[n->n_hist - 1]) {
         n->n_hist--;
@@ -229,11 +233,13 @@ static void hist_decref(f1_node *n, uint64_t period)
     n->n_dead = 0;
 }
 
-static void hist_incref(f1_node *n, uint64_t period)
+static void hist_incref(opg_splitter *s, uint32_t slot, uint64_t period)
 {
-    f1_hist *h = hist_find(n, period);
-    if (h)
+    f1_hist *h = hist_find(&s->nodes[slot], period);
+    if (h) {
         h->refcount++;
+        opgi_splitter_touch_history(s, slot, period);
+    }
 }
 
 /* Cumulative ratio the current period would close with: cum[p-1] + trunc(R / tokens).
@@ -268,7 +274,7 @@ static uint64_t increment_period(opg_splitter *s, uint32_t slot)
     if (OPGI_NEVER(s->err, closing_cum(cum, n, tokens) != OPG_OK))
         memset(cum, 0, sizeof cum);
     uint64_t p = n->period;
-    hist_decref(n, p - 1);
+    hist_decref(s, slot, p - 1);
     f1_hist h;
     h.period = p;
     h.refcount = 1;
@@ -278,6 +284,8 @@ static uint64_t increment_period(opg_splitter *s, uint32_t slot)
         n->hist[n->n_hist++] = h;
     memset(&n->rewards, 0, sizeof n->rewards);
     n->period = p + 1;
+    opgi_splitter_touch_history(s, slot, p);
+    opgi_splitter_touch_node(s, slot);
     opgi_splitter_sync_ledger(s); /* the pool may have grown (zero-token node) */
     return p;
 }
@@ -382,8 +390,9 @@ static void withdraw(opg_splitter *s, uint32_t del, opg_height now, opg_u256 *pa
     OPGI_MUST(opg_dec_sub(&n->outstanding, &n->outstanding, &rewards));
     OPGI_MUST(opg_dec_sub(&s->outstanding, &s->outstanding, &rewards));
     OPGI_MUST(opg_dec_add(&s->paid_delegators, &s->paid_delegators, &whole_dec));
-    hist_decref(n, d->f1.period);
+    hist_decref(s, slot, d->f1.period);
     memset(&d->f1, 0, sizeof d->f1);
+    opgi_splitter_touch_node(s, slot);
     if (!opgi_u256_is_zero(&whole)) { /* SPLITTER_EVENTS_PER_CALL */
         opg_event *e = opgi_event_push(r, OPG_EVENT_REWARDS_PAID, &r->nodes[slot]);
         e->account = d->delegator;
@@ -401,12 +410,13 @@ static void initialize_delegation(opg_splitter *s, uint32_t del, opg_height now)
     opgi_delegation *d = &r->dels[del];
     f1_node *n = &s->nodes[d->node];
     d->f1.period = n->period - 1;
-    hist_incref(n, d->f1.period);
+    hist_incref(s, d->node, d->f1.period);
     /* a value past a Dec's range (tokens above 2^256 / 10^18, stake only a host can
      * make up) tracks as 0 */
     if (opgi_tokens_from_shares(&d->f1.stake, &r->nodes[d->node], &d->shares, OPGI_TRUNC) != OPG_OK)
         memset(&d->f1.stake, 0, sizeof d->f1.stake);
     d->f1.height = now;
+    opgi_touch_delegation(r, del);
 }
 
 static void initialize_node(opg_splitter *s, uint32_t slot)
@@ -422,6 +432,8 @@ static void initialize_node(opg_splitter *s, uint32_t slot)
     memset(&n->hist[0], 0, sizeof n->hist[0]);
     n->hist[0].refcount = 1;
     n->n_slash = 0;
+    opgi_splitter_touch_node(s, slot);
+    opgi_splitter_touch_history(s, slot, 0);
 }
 
 /* allocate_to_node: commission = mul(tokens, rate), half to even. */
@@ -437,6 +449,7 @@ static void allocate_to_node(opg_splitter *s, uint32_t slot, const opg_dec *toke
     OPGI_MUST(opg_dec_add(&n->commission, &n->commission, &commission));
     OPGI_MUST(opg_dec_add(&n->outstanding, &n->outstanding, tokens));
     OPGI_MUST(opg_dec_add(&s->outstanding, &s->outstanding, tokens));
+    opgi_splitter_touch_node(s, slot);
 }
 
 /* ----------------------------------------------------------------- hooks */
@@ -463,11 +476,20 @@ static int hook_prepare(void *ctx, opg_registry *r, const opgi_plan *plan)
             return opgi_fail(r->err, rc, NULL, NULL);
     }
     size_t room = opgi_splitter_hist_room(plan->n_nodes, plan->n_dels);
+    /* records: per settlement a few (node, the periods it closes and references), and
+     * for every node concerned all of its records, which its removal touches */
+    size_t touches = 8 + 6 * (plan->n_nodes + plan->n_dels + (plan->new_node != OPGI_NONE));
     for (size_t i = 0; i < plan->n_nodes; i++) {
         f1_node *n = &s->nodes[plan->nodes[i]];
         if ((rc = opgi_f1_hist_reserve(s, n, room)) || (rc = opgi_f1_slash_reserve(s, n, 1)))
             return opgi_fail(r->err, rc, NULL, NULL);
+        touches += opgi_splitter_records_of(s, plan->nodes[i]);
     }
+    for (size_t i = 0; i < plan->n_dels; i++)
+        if (plan->dels[i] != OPGI_NONE)
+            touches += opgi_splitter_records_of(s, r->dels[plan->dels[i]].node);
+    if ((rc = opgi_splitter_touch_reserve(s, touches)) != OPG_OK)
+        return opgi_fail(r->err, rc, NULL, NULL);
     for (size_t i = 0; i < plan->n_dels; i++) {
         uint32_t del = plan->dels[i];
         if (del == OPGI_NONE)
@@ -510,12 +532,13 @@ static void hook_before_slashed(void *ctx, opg_registry *r, uint32_t slot, const
     opg_splitter *s = ctx;
     f1_node *n = &s->nodes[slot];
     uint64_t p = increment_period(s, slot);
-    hist_incref(n, p);
+    hist_incref(s, slot, p);
     if (!OPGI_NEVER(s->err, n->n_slash >= n->cap_slash)) { /* prepare reserved it */
         f1_slash *e = &n->slashes[n->n_slash++];
         e->height = r->cur_height;
         e->period = p;
         e->fraction = *fraction;
+        opgi_splitter_touch_slash(s, slot, e);
     }
 }
 
@@ -544,6 +567,7 @@ static void hook_node_removed(void *ctx, opg_registry *r, uint32_t slot)
     }
     OPGI_MUST(opg_dec_add(&s->community_pool, &s->community_pool, &n->outstanding));
     OPGI_MUST(opg_dec_sub(&s->outstanding, &s->outstanding, &n->outstanding));
+    opgi_splitter_touch_all_of(s, slot); /* every record of the node goes */
     node_release(s, n);
     opgi_splitter_sync_ledger(s);
 }
@@ -590,6 +614,10 @@ static int splitter_alloc(opg_splitter **out, opg_registry *r, const opg_splitte
     s->alloc = a;
     s->reg = r;
     s->params = p;
+    if ((rc = opgi_records_init(&s->records, &a)) != OPG_OK) {
+        opgi_free(&a, s, sizeof *s);
+        return rc;
+    }
     opgi_exp2_table_init(s->exp2_table);
     *out = s;
     return OPG_OK;
@@ -601,6 +629,7 @@ static void splitter_release(opg_splitter *s)
         node_release(s, &s->nodes[i]);
     opgi_free(&s->alloc, s->nodes, (size_t)s->n_nodes * sizeof *s->nodes);
     const opg_allocator a = s->alloc;
+    opgi_records_free(&s->records, &a);
     opgi_free(&a, s, sizeof *s);
 }
 
@@ -710,6 +739,8 @@ int opg_splitter_allocate(opg_splitter *s, const opg_commit_vote *votes, size_t 
         }
     }
     (void)height;
+    if ((rc = opgi_splitter_touch_reserve(s, n_votes)) != OPG_OK)
+        goto done;
     opg_dec pot = s->pending, distributed = {{0, 0, 0, 0}};
     memset(&s->pending, 0, sizeof s->pending);
     if (!opgi_u256_is_zero(&total_power)) {
@@ -765,6 +796,9 @@ int opg_splitter_allocate_to_node(opg_splitter *s, const opg_id *operator_id, co
     if (opg_dec_from_int(&a, amount) || opg_dec_add(&fees, &s->fees, &a) ||
         opg_dec_add(&out, &s->outstanding, &a) || opg_dec_add(&out, &s->nodes[slot].outstanding, &a))
         return opgi_fail(s->err, OPG_EOVERFLOW, "amount too large", NULL);
+    int rc = opgi_splitter_touch_reserve(s, 1);
+    if (rc)
+        return rc;
     s->fees = fees;
     allocate_to_node(s, slot, &a);
     opgi_splitter_sync_ledger(s);
@@ -816,6 +850,8 @@ int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s, const opg_
     if (opgi_dec_is_zero(&n->commission))
         return opgi_fail(s->err, OPG_EZERO, "no commission to withdraw", NULL);
     int rc = opgi_events_reserve(r, SPLITTER_EVENTS_PER_CALL);
+    if (rc == OPG_OK)
+        rc = opgi_splitter_touch_reserve(s, 1);
     if (rc)
         return opgi_fail(s->err, rc, NULL, NULL);
     opg_u256 whole;
@@ -826,6 +862,7 @@ int opg_splitter_withdraw_commission(opg_u256 *paid, opg_splitter *s, const opg_
     OPGI_MUST(opg_dec_sub(&n->outstanding, &n->outstanding, &whole_dec));
     OPGI_MUST(opg_dec_sub(&s->outstanding, &s->outstanding, &whole_dec));
     OPGI_MUST(opg_dec_add(&s->paid_commission, &s->paid_commission, &whole_dec));
+    opgi_splitter_touch_node(s, slot);
     if (!opgi_u256_is_zero(&whole)) {
         opg_event *e = opgi_event_push(r, OPG_EVENT_COMMISSION_PAID, &r->nodes[slot]);
         e->account = r->nodes[slot].operator_id;

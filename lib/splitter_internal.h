@@ -1,6 +1,7 @@
 /*
  * splitter_internal.h - the reward splitter's state, shared by splitter.c (F1,
- * allocation, hooks), emission.c (minting and pools) and splitter_state.c (save/load).
+ * allocation, hooks), emission.c (minting and pools) and splitter_records.c (records,
+ * commits, snapshots).
  */
 #ifndef OPG_SPLITTER_INTERNAL_H
 #define OPG_SPLITTER_INTERNAL_H
@@ -42,6 +43,7 @@ typedef struct f1_node {
 
 struct opg_splitter {
     opg_allocator alloc;
+    opgi_records records; /* the tree as of the last commit, and what changed since */
     char err[OPGI_ERRMSG_MAX];
     opg_registry *reg;
     opg_splitter_params params;
@@ -72,7 +74,7 @@ int opgi_decay_remaining(opg_u256 *out, const uint64_t table[OPGI_EXP2_BITS][4],
                          const opg_u256 *p0, opg_time t0, opg_time half_life, opg_time t);
 void opgi_emission_reanchor(opg_splitter *s);
 
-/* splitter.c, used by splitter_state.c */
+/* splitter.c, used by splitter_records.c */
 int opgi_splitter_nodes_reserve(opg_splitter *s, uint32_t slots);
 int opgi_f1_hist_reserve(opg_splitter *s, f1_node *n, size_t more);
 int opgi_f1_slash_reserve(opg_splitter *s, f1_node *n, size_t more);
@@ -89,5 +91,15 @@ int opgi_splitter_create_for_load(opg_splitter **out, opg_registry *r,
                                   const opg_splitter_params *params, const opg_allocator *alloc);
 void opgi_splitter_release(opg_splitter *s);
 extern const opgi_param_table opgi_splitter_param_table;
+
+/* splitter_records.c: every change to a node's F1 record, a history record or a slash
+ * record touches it; a node's removal touches all of them (records_of counts them,
+ * for the reservation). */
+void opgi_splitter_touch_node(opg_splitter *s, uint32_t slot);
+void opgi_splitter_touch_history(opg_splitter *s, uint32_t slot, uint64_t period);
+void opgi_splitter_touch_slash(opg_splitter *s, uint32_t slot, const f1_slash *e);
+void opgi_splitter_touch_all_of(opg_splitter *s, uint32_t slot);
+size_t opgi_splitter_records_of(const opg_splitter *s, uint32_t slot);
+int opgi_splitter_touch_reserve(opg_splitter *s, size_t more);
 
 #endif /* OPG_SPLITTER_INTERNAL_H */

@@ -14,6 +14,7 @@
 #include "opg.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,19 @@ static opg_id id_n(unsigned n)
     id.bytes[30] = (uint8_t)(n >> 8);
     id.bytes[31] = (uint8_t)n;
     return id;
+}
+
+/* A usable consensus key (an Ed25519 public key, of prime order) for n: the public
+ * key of the seed n. Distinct n give distinct keys. */
+static inline opg_id cons_key_n(unsigned n)
+{
+    unsigned char seed[crypto_sign_SEEDBYTES] = {0}, sk[crypto_sign_SECRETKEYBYTES];
+    opg_id k;
+    for (int i = 0; i < 4; i++)
+        seed[i] = (unsigned char)(n >> (8 * i));
+    seed[31] = 0xC0;
+    crypto_sign_seed_keypair(k.bytes, sk, seed);
+    return k;
 }
 
 #endif /* OPG_TEST_HARNESS_H */

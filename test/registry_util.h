@@ -18,9 +18,7 @@
 
 static opg_id key_n(unsigned n)
 {
-    opg_id k = id_n(n);
-    k.bytes[0] = 0xC0;
-    return k;
+    return cons_key_n(n);
 }
 
 static opg_id dtor(unsigned k) { return id_n(100 + k); }

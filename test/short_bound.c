@@ -21,7 +21,7 @@ static int delegate_with_rewards(void)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(1);
-    c.consensus_key = id_n(2);
+    c.consensus_key = cons_key_n(2);
     c.roles = OPG_ROLE_ALL;
     c.commission_max_rate = dec_of("0.5");
     c.commission_max_change_rate = dec_of("0.1");

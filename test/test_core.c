@@ -58,6 +58,7 @@ static void test_constants(void)
     CHECK(opg_constant(&v, "HYPER_MAX_ROUTES") == OPG_OK && v == (uint64_t)(OPG_HYPER_MAX_ROUTES));
     CHECK(opg_constant(&v, "PRICER_MAX_DIMENSIONS") == OPG_OK && v == (uint64_t)(OPG_PRICER_MAX_DIMENSIONS));
     CHECK(opg_constant(&v, "PRICER_NAME_MAX") == OPG_OK && v == (uint64_t)(OPG_PRICER_NAME_MAX));
+    CHECK(opg_constant(&v, "PROOF_MAX_BYTES") == OPG_OK && v == (uint64_t)(OPG_PROOF_MAX_BYTES));
     CHECK(opg_constant(&v, "ROLE_ALL") == OPG_OK && v == (uint64_t)(OPG_ROLE_ALL));
     CHECK(opg_constant(&v, "ROLE_CONSENSUS") == OPG_OK && v == (uint64_t)(OPG_ROLE_CONSENSUS));
     CHECK(opg_constant(&v, "ROLE_INFERENCE") == OPG_OK && v == (uint64_t)(OPG_ROLE_INFERENCE));
@@ -68,6 +69,13 @@ static void test_constants(void)
     CHECK(opg_constant(&v, "TALLY_CHANGES_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_CHANGES_MAX));
     CHECK(opg_constant(&v, "TALLY_KEY_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_KEY_MAX));
     CHECK(opg_constant(&v, "TALLY_PAYLOAD_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_PAYLOAD_MAX));
+    CHECK(opg_constant(&v, "RECORDS_HYPER") == OPG_OK && v == (uint64_t)(OPG_RECORDS_HYPER));
+    CHECK(opg_constant(&v, "RECORDS_PRICER") == OPG_OK && v == (uint64_t)(OPG_RECORDS_PRICER));
+    CHECK(opg_constant(&v, "RECORDS_REGISTRY") == OPG_OK && v == (uint64_t)(OPG_RECORDS_REGISTRY));
+    CHECK(opg_constant(&v, "RECORDS_SLASHER") == OPG_OK && v == (uint64_t)(OPG_RECORDS_SLASHER));
+    CHECK(opg_constant(&v, "RECORDS_SPLITTER") == OPG_OK && v == (uint64_t)(OPG_RECORDS_SPLITTER));
+    CHECK(opg_constant(&v, "RECORDS_TALLY") == OPG_OK && v == (uint64_t)(OPG_RECORDS_TALLY));
+    CHECK(opg_constant(&v, "RECORD_KEY_MAX") == OPG_OK && v == (uint64_t)(OPG_RECORD_KEY_MAX));
     CHECK(opg_constant(&v, "TALLY_PREFIX_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_PREFIX_MAX));
     CHECK(opg_constant(&v, "TALLY_SUMMARY_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_SUMMARY_MAX));
     CHECK(opg_constant(&v, "TALLY_TITLE_MAX") == OPG_OK && v == (uint64_t)(OPG_TALLY_TITLE_MAX));
@@ -87,7 +95,7 @@ static void test_constants(void)
     size_t n = 0;
     while (opg_constant_name(n))
         n++;
-    CHECK(n == 29); /* every constant listed once */
+    CHECK(n == 37); /* every constant listed once */
 }
 
 int main(void)

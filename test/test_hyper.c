@@ -62,7 +62,7 @@ static int add_node(world *w, unsigned n, const char *rate, uint64_t self)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(n);
-    c.consensus_key = id_n(1000 + n);
+    c.consensus_key = cons_key_n(1000 + n);
     c.roles = OPG_ROLE_ALL;
     c.commission_rate = dec_of(rate);
     c.commission_max_rate = dec_of("1");
@@ -300,7 +300,7 @@ static void test_performance_targets_by_hand(void)
     opg_hyper_policy pol = perf_policy("0.2", "0.4", 3, 0, "0.01");
     CHECK_OK(opg_hyper_position_create(w.h, &pos, &owner, &pol, 1));
     /* scores by operator id, and one by consensus key (node 3's key is 1003) */
-    opg_hyper_score sc[6] = {{id_n(1), dec_of("1")},   {id_n(2), dec_of("1")}, {id_n(1003), dec_of("0.5")},
+    opg_hyper_score sc[6] = {{id_n(1), dec_of("1")},   {id_n(2), dec_of("1")}, {cons_key_n(1003), dec_of("0.5")},
                              {id_n(4), dec_of("1")},   {id_n(5), dec_of("0.5")}, {id_n(6), dec_of("1")}};
     size_t done;
     CHECK_OK(opg_hyper_epoch(&done, w.h, sc, 6, 2, 20));
@@ -657,7 +657,7 @@ static void test_failed_calls_change_nothing(void)
     /* epochs with bad scores */
     opg_hyper_score sc[2] = {{n1, dec_of("1.5")}, {n2, dec_of("0.5")}};
     CHECK_RC(opg_hyper_epoch(NULL, w.h, sc, 2, 3, 30), OPG_EINVAL);
-    opg_hyper_score sc2[2] = {{n1, dec_of("0.5")}, {id_n(1001), dec_of("0.5")}}; /* node 1 twice */
+    opg_hyper_score sc2[2] = {{n1, dec_of("0.5")}, {cons_key_n(1001), dec_of("0.5")}}; /* node 1 twice */
     CHECK_RC(opg_hyper_epoch(NULL, w.h, sc2, 2, 3, 30), OPG_EINVAL);
     opg_hyper_moves(w.h, &nm);
     CHECK(nm == 0);

@@ -61,7 +61,7 @@ static int add_node(world *w, unsigned n, const char *rate, uint64_t self)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(n);
-    c.consensus_key = id_n(1000 + n);
+    c.consensus_key = cons_key_n(1000 + n);
     c.roles = OPG_ROLE_ALL;
     c.commission_rate = dec_of(rate);
     c.commission_max_rate = dec_of("1");

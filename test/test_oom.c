@@ -589,9 +589,10 @@ static int run_step(world *w, const step *s)
         ev.evidence_id = id_n(900 + s->b);
         ev.node = op;
         ev.infraction_height = w->h;
-        ev.infraction_time = w->t;
+        if (opg_registry_block_time(&ev.infraction_time, w->r, w->h) != OPG_OK)
+            return OPG_EEXPIRED;
         ev.fault_class = 1;
-        ev.reporter = id_n(800);
+        ev.reporter = op_id(s->a ? 0 : 1); /* another node (every node verifies) */
         return opg_slasher_fault(NULL, w->sl, &ev, w->h, w->t);
     }
     case K_DOUBLE_SIGN: {
@@ -610,11 +611,9 @@ static int run_step(world *w, const step *s)
                 return OPG_EINVARIANT;
             crypto_sign_detached(v[k]->signature, NULL, msg, len, sk);
         }
-        ev.infraction_time = w->t;
-        opg_node_info ni;
-        if (opg_registry_node_get(&ni, w->r, &op) != OPG_OK)
-            return OPG_ENOTFOUND;
-        ev.validator_power = ni.power ? ni.power : 1;
+        if (opg_registry_block_time(&ev.infraction_time, w->r, w->h) != OPG_OK)
+            return OPG_EEXPIRED;
+        ev.validator_power = 0; /* the registry's */
         return opg_slasher_double_sign(NULL, w->sl, &ev, w->h, w->t);
     }
     case K_PARAM_SLASHER: /* a new window reallocates every bitmap */

@@ -114,7 +114,7 @@ static const char *const HANDLE_NAMES[N_HANDLES] = {"registry", "splitter", "sla
                                                     "tally"};
 
 /* Node n's consensus key. */
-static opg_id cons_key(unsigned n) { return id_n(5000 + n); }
+static opg_id cons_key(unsigned n) { return cons_key_n(5000 + n); }
 
 static int add_node(opg_registry *r, unsigned n, const char *self)
 {

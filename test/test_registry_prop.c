@@ -8,6 +8,10 @@
  *     UNBONDING_MATURED events + burned by slashes;
  *   - a refused call leaves the state hash unchanged and no events;
  *   - every 25 steps save -> load -> save is byte-identical with the same hash;
+ *   - after every step a commit's root equals the root computed from scratch; its
+ *     change set, in strictly increasing key order, replayed into a store keeps the
+ *     store equal to the registry's records, and every 25 steps a registry loaded
+ *     from the store has the same root and state hash;
  *   - after each end_block the bonded set is exactly the first max_validators of the
  *     eligible nodes by (power desc, operator id asc), the validator-update stream
  *     tells the host each node's current power (0 when out), and no unbonding or
@@ -16,6 +20,7 @@
  * About 30 operators and 40 more delegators; the operators delegate too, so
  * self-bonds rise and fall and nodes get jailed for it.
  */
+#include "record_store.h"
 #include "registry_util.h"
 
 #define N_OPS 30
@@ -32,6 +37,7 @@ typedef struct world {
     opg_u256 delegated, paid, slashed, host_minted, host_burned;
     uint64_t reported[N_OPS + 1]; /* power last told to the host, by node number */
     unsigned long ok_calls, refused_calls, end_blocks, slashes;
+    record_store store; /* the host's copy, from change sets */
 } world;
 
 static opg_id account(unsigned i) { return i < N_OPS ? id_n(i + 1) : dtor(i - N_OPS + 1); }
@@ -98,8 +104,8 @@ static void collect_events(world *w, const opg_slash_result *slash)
             add_to(&w->paid, &e[i].amount);
         if (e[i].kind == OPG_EVENT_BURNED)
             add_to(&burned, &e[i].amount);
-        if (e[i].kind == OPG_EVENT_VALIDATOR_UPDATE) /* key_n(n): last byte n */
-            w->reported[e[i].account.bytes[31]] = e[i].power;
+        if (e[i].kind == OPG_EVENT_VALIDATOR_UPDATE) /* operator id_n(n): last byte n */
+            w->reported[e[i].node.bytes[31]] = e[i].power;
     }
     if (slash) {
         add_to(&w->slashed, &slash->burned_total);
@@ -307,6 +313,45 @@ static int random_op(world *w, int *is_slash, opg_slash_result *res, int *is_end
     }
 }
 
+/* The commit against a from-scratch root, the change set against the store, and now
+ * and then a registry rebuilt from the store. */
+static void check_commit(world *w, int reload)
+{
+    uint8_t want[32], root[32], again[32];
+    CHECK_OK(opg_registry_root_from_scratch(want, w->r));
+    const opg_record *changes;
+    size_t n;
+    CHECK_OK(opg_registry_commit(root, &changes, &n, w->r));
+    CHECK(memcmp(root, want, 32) == 0);
+    opg_registry_root(again, w->r);
+    CHECK(memcmp(again, root, 32) == 0);
+    CHECK(store_apply(&w->store, changes, n) == 0);
+    if (!reload)
+        return;
+    record_store exported;
+    memset(&exported, 0, sizeof exported);
+    CHECK_OK(opg_registry_records(w->r, store_sink, &exported));
+    int same = exported.n == w->store.n;
+    for (size_t i = 0; same && i < exported.n; i++)
+        same = exported.items[i].key_len == w->store.items[i].key_len &&
+               exported.items[i].value_len == w->store.items[i].value_len &&
+               memcmp(exported.items[i].key, w->store.items[i].key, exported.items[i].key_len) == 0 &&
+               memcmp(exported.items[i].value, w->store.items[i].value,
+                      exported.items[i].value_len) == 0;
+    store_free(&exported);
+    CHECK(same);
+    opg_registry *copy;
+    store_rewind(&w->store);
+    CHECK_OK(opg_registry_load_records(&copy, store_next, &w->store, root, NULL));
+    uint8_t h0[32], h1[32], r1[32];
+    hash_of(h0, w->r);
+    hash_of(h1, copy);
+    opg_registry_root(r1, copy);
+    opg_registry_free(copy);
+    CHECK(memcmp(h0, h1, 32) == 0);
+    CHECK(memcmp(r1, root, 32) == 0);
+}
+
 /* One random call and every check after it. */
 static void one_step(world *w, unsigned long step)
 {
@@ -335,6 +380,7 @@ static void one_step(world *w, unsigned long step)
     check_conservation(w);
     if (step % 25 == 0)
         CHECK(roundtrip_ok(w->r));
+    check_commit(w, step % 25 == 0);
 }
 
 static void run(uint64_t seed, int fix)
@@ -364,6 +410,7 @@ static void run(uint64_t seed, int fix)
            seed, w.ok_calls, w.refused_calls, w.end_blocks, w.slashes,
            opg_registry_node_count(w.r), opg_registry_delegation_count(w.r));
     opg_registry_free(w.r);
+    store_free(&w.store);
 }
 
 static void test_random_sequences(void) { run(20240601, 0); }

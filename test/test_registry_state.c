@@ -231,13 +231,45 @@ static int refused_or_exact(const uint8_t *b, size_t n)
     return ok;
 }
 
-/* Offsets in the version 1 layout (registry_state.c). */
-#define OFF_PARAMS 8
-#define PARAMS_LEN (8 + 4 + 4 + 32 + 32 + 1)
-#define OFF_LEDGER (OFF_PARAMS + PARAMS_LEN)
-#define OFF_NODES (OFF_LEDGER + 6 * 32 + 8)
-#define NODE_LEN (2 * 32 + 4 + 3 + 8 + 5 * 32 + 8 + 32 + 8 + 8 + 8)
-#define DEL_LEN (32 + 32 + 32 + 8 + 8 + 32)
+/* Where record i of a snapshot lies (the layout opg_registry_save documents):
+ * its key at *key, its value at *value, value_len bytes. 0 past the last record. */
+static int record_at(const uint8_t *b, size_t n, size_t i, size_t *key, size_t *value,
+                     size_t *value_len)
+{
+    size_t at = 8;
+    for (size_t k = 0;; k++) {
+        if (at >= n || b[at] == 0)
+            return 0;
+        size_t kl = b[at];
+        size_t vl = ((size_t)b[at + 1 + kl] << 24) | ((size_t)b[at + 2 + kl] << 16) |
+                    ((size_t)b[at + 3 + kl] << 8) | b[at + 4 + kl];
+        if (k == i) {
+            *key = at + 1;
+            *value = at + 5 + kl;
+            *value_len = vl;
+            return 1;
+        }
+        at += 5 + kl + vl;
+    }
+}
+
+/* The snapshot without record i (its bytes cut out), into t; returns the new length. */
+static size_t without_record(uint8_t *t, const uint8_t *b, size_t n, size_t i)
+{
+    size_t k, v, vl;
+    if (!record_at(b, n, i, &k, &v, &vl))
+        return 0;
+    size_t start = k - 1, end = v + vl;
+    memcpy(t, b, start);
+    memcpy(t + start, b + end, n - end);
+    return n - (end - start);
+}
+
+/* Records of populated(): params, ledger, 6 nodes, then delegations. */
+#define REC_PARAMS 0
+#define REC_LEDGER 1
+#define REC_NODE0 2
+#define REC_DEL0 8
 
 static void test_corrupt_blobs(void)
 {
@@ -249,7 +281,7 @@ static void test_corrupt_blobs(void)
     uint8_t *t = malloc(n + 1);
     CHECK(t != NULL);
 
-    /* every truncation */
+    /* every truncation, at record boundaries too */
     for (size_t k = 0; k < n; k++)
         CHECK(load_rc(b, k) == OPG_ECORRUPT);
     CHECK(load_rc(NULL, 0) == OPG_ECORRUPT);
@@ -267,66 +299,85 @@ static void test_corrupt_blobs(void)
     memcpy(t, b, n);
     t[4] = 2; /* OPGI_KIND_PRICER */
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
-    /* a future version */
+    /* a future version, and the retired versions 1 and 2 */
     memcpy(t, b, n);
-    t[7] = 2;
+    t[7] = 4;
     CHECK(load_rc(t, n) == OPG_EVERSION);
     memcpy(t, b, n);
     t[6] = 1;
     CHECK(load_rc(t, n) == OPG_EVERSION);
-    /* params out of range: max_entries 65, a boolean of 2 */
+    for (uint8_t old = 1; old <= 2; old++) {
+        memcpy(t, b, n);
+        t[7] = old;
+        CHECK(load_rc(t, n) == OPG_ECORRUPT);
+    }
+    /* the record count at the end, one off */
     memcpy(t, b, n);
-    t[OFF_PARAMS + 8 + 4 + 3] = 65;
+    t[n - 1] ^= 0x01;
+    CHECK(load_rc(t, n) == OPG_ECORRUPT);
+
+    size_t k, v, vl, k2, v2, vl2;
+    /* params out of range: max_entries 65, a boolean of 2; an unknown value format */
+    CHECK(record_at(b, n, REC_PARAMS, &k, &v, &vl));
+    memcpy(t, b, n);
+    t[v + 1 + 8 + 4 + 3] = 65;
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     memcpy(t, b, n);
-    t[OFF_PARAMS + PARAMS_LEN - 1] = 2;
+    t[v + vl - 1] = 2;
+    CHECK(load_rc(t, n) == OPG_ECORRUPT);
+    memcpy(t, b, n);
+    t[v] = 2;
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     /* genesis + minted beyond 256 bits (supply_mint never lets that happen) */
+    CHECK(record_at(b, n, REC_LEDGER, &k, &v, &vl));
     memcpy(t, b, n);
-    t[OFF_LEDGER] = 0xff;
-    t[OFF_LEDGER + 32] = 0xff;
+    t[v + 1] = 0xff;
+    t[v + 1 + 32] = 0xff;
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
-    /* node count one more / one less */
+    /* no ledger; no params */
+    CHECK(load_rc(t, without_record(t, b, n, REC_LEDGER)) == OPG_ECORRUPT);
+    CHECK(load_rc(t, without_record(t, b, n, REC_PARAMS)) == OPG_ECORRUPT);
+    /* a node gone (its delegations point nowhere) */
+    CHECK(load_rc(t, without_record(t, b, n, REC_NODE0 + 1)) == OPG_ECORRUPT);
+    /* the first node: status 3, jailed 2, roles 0, rate above max_rate, its id above
+     * the second's (out of key order), a consensus key equal to the second's */
+    CHECK(record_at(b, n, REC_NODE0, &k, &v, &vl));
+    CHECK(record_at(b, n, REC_NODE0 + 1, &k2, &v2, &vl2));
+    size_t fields = v + 1 + 32; /* after the format byte and the consensus key */
     memcpy(t, b, n);
-    t[OFF_NODES + 3] += 1;
-    CHECK(load_rc(t, n) == OPG_ECORRUPT);
-    memcpy(t, b, n);
-    t[OFF_NODES + 3] -= 1;
-    CHECK(load_rc(t, n) == OPG_ECORRUPT);
-    /* the first node: status 3, jailed 2, roles 0, rate above max_rate, nodes out of
-     * order (its id above the second's), a consensus key equal to the second's */
-    size_t n0 = OFF_NODES + 4, n1 = n0 + NODE_LEN;
-    memcpy(t, b, n);
-    t[n0 + 64 + 4] = 3;
-    CHECK(load_rc(t, n) == OPG_ECORRUPT);
-    memcpy(t, b, n);
-    t[n0 + 64 + 5] = 2;
+    t[fields + 4] = 3;
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     memcpy(t, b, n);
-    memset(t + n0 + 64, 0, 4);
+    t[fields + 5] = 2;
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     memcpy(t, b, n);
-    t[n0 + 64 + 7 + 8 + 32 + 32] = 0xff; /* rate's top byte */
+    memset(t + fields, 0, 4);
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     memcpy(t, b, n);
-    t[n0 + 31] = 0xff;
+    t[fields + 4 + 3 + 8 + 32 + 32] = 0xff; /* rate's top byte */
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     memcpy(t, b, n);
-    memcpy(t + n0 + 32, t + n1 + 32, 32);
+    t[k + 2 + 31] = 0xff;
+    CHECK(load_rc(t, n) == OPG_ECORRUPT);
+    memcpy(t, b, n);
+    memcpy(t + v + 1, t + v2 + 1, 32);
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     /* the first delegation's shares: the node's sum no longer matches */
-    size_t d0 = OFF_NODES + 4 + 6 * NODE_LEN + 4;
+    CHECK(record_at(b, n, REC_DEL0, &k, &v, &vl));
+    CHECK(record_at(b, n, REC_DEL0 + 1, &k2, &v2, &vl2));
+    CHECK(vl == vl2 && b[k + 1] == 3);
     memcpy(t, b, n);
-    t[d0 + 64 + 31] ^= 0x01;
+    t[v + 32] ^= 0x01;
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     /* a delegation to an unknown node */
     memcpy(t, b, n);
-    t[d0 + 32 + 31] = 0x77;
+    t[k + 2 + 32 + 31] = 0x77;
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
     /* two delegations swapped: out of key order */
+    size_t len1 = v + vl - (k - 1);
     memcpy(t, b, n);
-    memcpy(t + d0, b + d0 + DEL_LEN, DEL_LEN);
-    memcpy(t + d0 + DEL_LEN, b + d0, DEL_LEN);
+    memcpy(t + k - 1, b + k2 - 1, len1);
+    memcpy(t + k - 1 + len1, b + k - 1, len1);
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
 
     /* every single-byte flip: refused, or a valid state that saves back exactly */

@@ -192,6 +192,14 @@ static opg_slasher_vote mk_vote(int key, const char *chain, uint8_t type, uint64
     return v;
 }
 
+/* The registry's block time of height h (0 if it has none). */
+static opg_time hist_time(const opg_registry *r, opg_height h)
+{
+    opg_time t = 0;
+    (void)opg_registry_block_time(&t, r, h);
+    return t;
+}
+
 /* A valid conflict: key `key` precommits blocks 0xaa and 0xbb at height h, round 0. */
 static opg_double_sign_evidence mk_ds(int key, uint64_t h, opg_time t, uint64_t power)
 {
@@ -417,8 +425,9 @@ static void test_evidence_codec(void)
     bad[54] = 0; /* vote type */
     CHECK_RC(opg_slasher_evidence_decode(&back, bad, len), OPG_EEVIDENCE);
     memcpy(bad, buf, len);
-    memset(bad + 46, 0, 8); /* power 0 */
-    CHECK_RC(opg_slasher_evidence_decode(&back, bad, len), OPG_EEVIDENCE);
+    memset(bad + 46, 0, 8); /* power 0: "look it up", a valid form */
+    CHECK_RC(opg_slasher_evidence_decode(&back, bad, len), OPG_OK);
+    back = before;
     memcpy(bad, buf, len);
     bad[46] = 0x80; /* power above 2^63 - 1 */
     CHECK_RC(opg_slasher_evidence_decode(&back, bad, len), OPG_EEVIDENCE);
@@ -868,7 +877,9 @@ typedef struct ds_fx {
 } ds_fx;
 
 /* Node 1 (key 1) with 100 * 10^6 self-bond and delegators 500 (unbonds at height 3)
- * and 501 (unbonds at height 4), 50 * 10^6 each; bonded at height 1; now height 10. */
+ * and 501 (unbonds at height 4), 50 * 10^6 each; bonded at height 1; now height 10.
+ * The registry's history: block times 100 (heights 1..4), 150 (5..7), 180 (8..);
+ * node 1's power 200 at heights 3..6 and 100 from 7 on (updates at 1 and 5). */
 static int ds_setup(ds_fx *f)
 {
     opg_slasher_params p = base_params();
@@ -883,6 +894,8 @@ static int ds_setup(ds_fx *f)
     rc |= opg_registry_end_block(f->r, 1, 100);
     rc |= opg_registry_undelegate(NULL, NULL, f->r, &d, &a, &amt, 3, 130);
     rc |= opg_registry_undelegate(NULL, NULL, f->r, &e, &a, &amt, 4, 140);
+    rc |= opg_registry_end_block(f->r, 5, 150);
+    rc |= opg_registry_end_block(f->r, 8, 180);
     return rc;
 }
 
@@ -943,7 +956,7 @@ static void test_double_sign_jailed_node(void)
     CHECK(ds_setup(&f) == 0);
     opg_id a = id_n(1);
     CHECK_OK(opg_registry_jail(f.r, &a, 900));
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 100);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 200);
     opg_slasher_record rec;
     CHECK_OK(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200));
     CHECK(rec.jailed == 0 && rec.tombstoned == 1 && rec.jailed_until == OPG_TIME_FOREVER);
@@ -964,28 +977,28 @@ static void test_double_sign_refusals(void)
     const opg_slasher_record rec0 = rec;
 
     /* tampered signature */
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 100);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 200);
     ev.vote_b.signature[0] ^= 0x01;
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_ESIGNATURE);
     CHECK(unchanged(&x, f.r, f.s));
     /* a tampered vote (the signature no longer covers it) */
-    ev = mk_ds(1, 5, 150, 100);
+    ev = mk_ds(1, 5, 150, 200);
     ev.vote_a.round = 1;
     ev.vote_b.round = 1;
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_ESIGNATURE);
     CHECK(unchanged(&x, f.r, f.s));
     /* equal block ids: no conflict */
-    ev = mk_ds(1, 5, 150, 100);
+    ev = mk_ds(1, 5, 150, 200);
     ev.vote_b = ev.vote_a;
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_ENOCONFLICT);
     CHECK(unchanged(&x, f.r, f.s));
     /* two different keys: vote b is node 2's vote */
-    ev = mk_ds(1, 5, 150, 100);
+    ev = mk_ds(1, 5, 150, 200);
     ev.vote_b = mk_vote(2, CHAIN, OPG_VOTE_PRECOMMIT, 5, 0, 0xbb);
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_ESIGNATURE);
     CHECK(unchanged(&x, f.r, f.s));
     /* different heights, rounds, types: no conflict */
-    ev = mk_ds(1, 5, 150, 100);
+    ev = mk_ds(1, 5, 150, 200);
     ev.vote_b = mk_vote(1, CHAIN, OPG_VOTE_PRECOMMIT, 6, 0, 0xbb);
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_ENOCONFLICT);
     ev.vote_b = mk_vote(1, CHAIN, OPG_VOTE_PRECOMMIT, 5, 1, 0xbb);
@@ -1000,19 +1013,23 @@ static void test_double_sign_refusals(void)
     /* unknown key */
     ev = mk_ds(7, 5, 150, 100);
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_ENOTFOUND);
-    /* malformed: power 0 */
-    ev = mk_ds(1, 5, 150, 0);
-    CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_EEVIDENCE);
     /* from the future */
-    ev = mk_ds(1, 11, 150, 100);
+    ev = mk_ds(1, 11, 150, 200);
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_EFUTURE);
-    ev = mk_ds(1, 5, 201, 100);
-    CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_EFUTURE);
+    /* fields no signature covers, stated otherwise than the registry's history:
+     * the time (the age bypass: "it happened now") and the power (power 1 would
+     * burn 0.05 % of what the signer had) */
+    ev = mk_ds(1, 5, 200, 200);
+    CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_EEVIDENCE);
+    ev = mk_ds(1, 5, 150, 1);
+    CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_EEVIDENCE);
+    ev = mk_ds(1, 8, 180, 200); /* node 1's power at 8 is 100 (the update of 5) */
+    CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_EEVIDENCE);
     CHECK(unchanged(&x, f.r, f.s));
     CHECK(memcmp(&rec, &rec0, sizeof rec) == 0);
 
     /* too old: both ages past their limits (100000 blocks, 172800 s) */
-    ev = mk_ds(1, 5, 150, 100);
+    ev = mk_ds(1, 5, 150, 200);
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 5 + 100001, 150 + 172801), OPG_EEXPIRED);
     CHECK(unchanged(&x, f.r, f.s));
     /* exactly at the limits, or old in one dimension only: still handled */
@@ -1021,7 +1038,7 @@ static void test_double_sign_refusals(void)
     ds_free(&f);
 
     CHECK(ds_setup(&f) == 0);
-    ev = mk_ds(1, 5, 150, 100);
+    ev = mk_ds(1, 5, 150, 200);
     CHECK_OK(opg_slasher_double_sign(&rec, f.s, &ev, 5 + 100001, 150 + 172800));
     ds_free(&f);
 
@@ -1029,7 +1046,7 @@ static void test_double_sign_refusals(void)
     CHECK(ds_setup(&f) == 0);
     CHECK_OK(mk_node(f.r, 3, 3, OPG_ROLE_INFERENCE, 10 * M, 10, 200));
     take(&x, f.r, f.s);
-    ev = mk_ds(3, 5, 150, 100);
+    ev = mk_ds(3, 5, 150, 0);
     CHECK_RC(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200), OPG_ESTATUS);
     CHECK(unchanged(&x, f.r, f.s));
     ds_free(&f);
@@ -1043,7 +1060,7 @@ static void test_submit_evidence_bytes(void)
     opg_evidence ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = OPG_EVIDENCE_DOUBLE_SIGN;
-    ev.double_sign = mk_ds(1, 5, 150, 100);
+    ev.double_sign = mk_ds(1, 5, 150, 200);
     uint8_t buf[OPG_EVIDENCE_DOUBLE_SIGN_SIZE];
     size_t len;
     CHECK_OK(opg_slasher_evidence_encode(buf, sizeof buf, &len, &ev));
@@ -1090,7 +1107,7 @@ static void test_fault_classes_and_reporter(void)
 {
     ds_fx f;
     CHECK(fault_setup(&f, "0.25", "0") == 0);
-    opg_fault_evidence ev = mk_fault(1, 1, 8, 800, 1, 900);
+    opg_fault_evidence ev = mk_fault(1, 1, 8, 0, 1, 3);
     opg_slasher_record rec;
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 10, 1000));
     CHECK(rec.reason == OPG_SLASH_FAULT && rec.fault_class == 1);
@@ -1101,7 +1118,7 @@ static void test_fault_classes_and_reporter(void)
     CHECK_U256(rec.slash.burned_total, "10000000");
     CHECK_U256(rec.reporter_reward, "2500000");
     CHECK_U256(rec.burned, "7500000");
-    opg_id rep = id_n(900);
+    opg_id rep = id_n(3);
     CHECK(opg_id_cmp(&rec.reporter, &rep) == 0);
     CHECK(rec.jailed == 1 && rec.jailed_until == 1000 + 3600 && !rec.tombstoned);
     CHECK_TOKENS(f.r, 1, "90000000");
@@ -1126,22 +1143,22 @@ static void test_fault_classes_and_reporter(void)
     take(&x, f.r, f.s);
     CHECK_RC(opg_slasher_fault(&rec, f.s, &ev, 11, 1010), OPG_EDUPLICATE);
     CHECK(unchanged(&x, f.r, f.s));
-    opg_fault_evidence bad = mk_fault(2, 1, 8, 800, 5, 900);
+    opg_fault_evidence bad = mk_fault(2, 1, 8, 0, 5, 3);
     CHECK_RC(opg_slasher_fault(&rec, f.s, &bad, 11, 1010), OPG_ECLASS);
-    bad = mk_fault(2, 3, 8, 800, 1, 900);
+    bad = mk_fault(2, 3, 8, 0, 1, 3);
     CHECK_RC(opg_slasher_fault(&rec, f.s, &bad, 11, 1010), OPG_EROLE);
-    bad = mk_fault(2, 44, 8, 800, 1, 900);
+    bad = mk_fault(2, 44, 8, 0, 1, 3);
     CHECK_RC(opg_slasher_fault(&rec, f.s, &bad, 11, 1010), OPG_ENOTFOUND);
-    bad = mk_fault(2, 2, 12, 800, 1, 900);
+    bad = mk_fault(2, 2, 12, 0, 1, 3);
     CHECK_RC(opg_slasher_fault(&rec, f.s, &bad, 11, 1010), OPG_EFUTURE);
-    bad = mk_fault(2, 2, 0, 800, 1, 900);
+    bad = mk_fault(2, 2, 0, 0, 1, 3);
     CHECK_RC(opg_slasher_fault(&rec, f.s, &bad, 11, 1010), OPG_EEVIDENCE);
-    bad = mk_fault(2, 2, 1, 0, 1, 900);
+    bad = mk_fault(2, 2, 1, 0, 1, 3);
     CHECK_RC(opg_slasher_fault(&rec, f.s, &bad, 100002, 172801), OPG_EEXPIRED);
     CHECK(unchanged(&x, f.r, f.s));
 
     /* a second fault on the jailed node extends its jail: 1010 + 3600 */
-    ev = mk_fault(3, 1, 9, 900, 1, 901);
+    ev = mk_fault(3, 1, 9, 0, 1, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 11, 1010));
     CHECK(rec.jailed == 0 && rec.jailed_until == 4610);
     /* 90 power: trunc(90 * 10^6 * 0.1) = 9,000,000, reporter 2,250,000 */
@@ -1150,7 +1167,7 @@ static void test_fault_classes_and_reporter(void)
     CHECK(count_events(f.r, OPG_EVENT_NODE_JAILED, NULL) == 0);
 
     /* the tombstone class: jailed forever, tombstoned, then refused */
-    ev = mk_fault(4, 2, 9, 900, 2, 902);
+    ev = mk_fault(4, 2, 9, 0, 2, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 11, 1010));
     CHECK_DEC(rec.fraction, "0.5");
     CHECK_U256(rec.slash.burned_total, "150000000"); /* 300 * 10^6 * 0.5 */
@@ -1159,7 +1176,7 @@ static void test_fault_classes_and_reporter(void)
     opg_node_info ni = node_info(f.r, 2);
     CHECK(ni.tombstoned && ni.jailed);
     take(&x, f.r, f.s);
-    ev = mk_fault(5, 2, 9, 900, 1, 902);
+    ev = mk_fault(5, 2, 9, 0, 1, 3);
     CHECK_RC(opg_slasher_fault(&rec, f.s, &ev, 11, 1010), OPG_ETOMBSTONED);
     CHECK(unchanged(&x, f.r, f.s));
     CHECK_OK(opg_registry_check(f.r));
@@ -1178,7 +1195,7 @@ static void test_reporter_reward_truncates(void)
     /* tokens 123,456,789: power 123, to_slash = trunc(123 * 10^6 * 0.1) = 12,300,000;
      * reward = trunc(12,300,000 * 0.333333333333333333) = trunc(4,099,999.99...)
      * = 4,099,999; burned 8,200,001 */
-    opg_fault_evidence ev = mk_fault(1, 1, 2, 5, 1, 900);
+    opg_fault_evidence ev = mk_fault(1, 1, 2, 0, 1, 3);
     opg_slasher_record rec;
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 3, 6));
     CHECK(rec.power == 123);
@@ -1208,12 +1225,12 @@ static void test_correlated_penalty(void)
     ds_fx f;
     CHECK(fault_setup(&f, "0", "0.5") == 0);
     opg_slasher_record rec;
-    opg_fault_evidence ev = mk_fault(1, 1, 1, 900, 1, 900);
+    opg_fault_evidence ev = mk_fault(1, 1, 1, 0, 1, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 2, 1000));
     CHECK_DEC(rec.fraction, "0.221951219512195121");
     CHECK_U256(rec.slash.burned_total, "22195121");
     CHECK_TOKENS(f.r, 1, "77804879");
-    ev = mk_fault(2, 2, 1, 900, 1, 900);
+    ev = mk_fault(2, 2, 1, 0, 1, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 2, 1010));
     CHECK_DEC(rec.fraction, "0.615723269175269968");
     CHECK_U256(rec.slash.burned_total, "184716980");
@@ -1222,7 +1239,7 @@ static void test_correlated_penalty(void)
      * at t=1020: S = 77,804,879 only; bonded = 77,804,879 + 115,283,020 + 10e6 =
      * 203,087,899; 0.5 * 77,804,879 / 203,087,899 = 0.191554689824232215 (trunc) ->
      * 0.691554689824232215; power 77: trunc(77e6 * that) = 53,249,711 */
-    ev = mk_fault(3, 1, 1, 900, 2, 900);
+    ev = mk_fault(3, 1, 1, 0, 2, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 2, 1020));
     CHECK_DEC(rec.fraction, "0.691554689824232215");
     CHECK_U256(rec.slash.burned_total, "53249711");
@@ -1230,7 +1247,7 @@ static void test_correlated_penalty(void)
 
     /* k large: capped at 1 */
     CHECK(fault_setup(&f, "0", "100") == 0);
-    ev = mk_fault(1, 1, 1, 900, 1, 900);
+    ev = mk_fault(1, 1, 1, 0, 1, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 2, 1000));
     CHECK_DEC(rec.fraction, "1");
     CHECK_U256(rec.slash.burned_total, "100000000");
@@ -1238,13 +1255,13 @@ static void test_correlated_penalty(void)
 
     /* the window: records older than 3600 s no longer count */
     CHECK(fault_setup(&f, "0", "0.5") == 0);
-    ev = mk_fault(1, 1, 1, 900, 1, 900);
+    ev = mk_fault(1, 1, 1, 0, 1, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 2, 1000)); /* as above */
     CHECK_OK(opg_registry_end_block(f.r, 2, 1000));       /* node 1 leaves the set */
     /* node 2 at t=4600 (4600 - 1000 = 3600: out): S = 300e6; bonded = 300e6 + 10e6;
      * 0.5 * 300e6 / 310e6 = 0.483870967741935483 -> 0.583870967741935483;
      * trunc(300e6 * that) = 175,161,290 */
-    ev = mk_fault(2, 2, 1, 900, 1, 900);
+    ev = mk_fault(2, 2, 1, 0, 1, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 3, 4600));
     CHECK_DEC(rec.fraction, "0.583870967741935483");
     CHECK_U256(rec.slash.burned_total, "175161290");
@@ -1258,11 +1275,14 @@ static void test_seen_ids_forgotten(void)
     CHECK(fault_setup(&f, "0", "0") == 0);
     CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "10"));
     CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "100"));
-    opg_fault_evidence e1 = mk_fault(1, 1, 10, 1000, 1, 900);
-    opg_fault_evidence e2 = mk_fault(2, 1, 20, 1095, 1, 900);
-    opg_fault_evidence e3 = mk_fault(3, 1, 21, 1101, 1, 900);
+    opg_fault_evidence e1 = mk_fault(1, 1, 10, 1000, 1, 3);
+    opg_fault_evidence e2 = mk_fault(2, 1, 20, 1095, 1, 3);
+    opg_fault_evidence e3 = mk_fault(3, 1, 21, 1101, 1, 3);
+    CHECK_OK(opg_registry_end_block(f.r, 10, 1000));
     CHECK_OK(opg_slasher_fault(NULL, f.s, &e1, 10, 1000));
+    CHECK_OK(opg_registry_end_block(f.r, 20, 1095));
     CHECK_OK(opg_slasher_fault(NULL, f.s, &e2, 20, 1095));
+    CHECK_OK(opg_registry_end_block(f.r, 21, 1101));
     CHECK(opg_slasher_evidence_seen_count(f.s) == 2);
     /* at height 21, now 1101: e1 is 11 blocks and 101 s old: forgotten; e2 stays */
     CHECK_OK(opg_slasher_fault(NULL, f.s, &e3, 21, 1101));
@@ -1284,7 +1304,7 @@ static void test_fault_unbonded_node(void)
     ds_fx f;
     CHECK(fault_setup(&f, "0", "0") == 0);
     CHECK_OK(mk_node(f.r, 4, 4, OPG_ROLE_INFERENCE, 10 * M, 2, 5));
-    opg_fault_evidence ev = mk_fault(1, 4, 2, 5, 1, 900);
+    opg_fault_evidence ev = mk_fault(1, 4, 2, 0, 1, 3);
     opg_slasher_record rec;
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 3, 6));
     CHECK_U256(rec.slash.burned_total, "1000000");
@@ -1297,6 +1317,336 @@ static void test_fault_unbonded_node(void)
     /* a consensus validator's own slash stays Cosmos-exact: unbonded is refused */
     opg_dec tenth = dec_of("0.1");
     CHECK_RC(opg_registry_slash(NULL, f.r, &op, 2, 10, &tenth, 3, 6), OPG_ESTATUS);
+    ds_free(&f);
+}
+
+/* ------------------------------------------------- CometBFT misbehaviour */
+
+static int save_bytes(const opg_slasher *s, uint8_t **out, size_t *len);
+
+static opg_misbehavior mk_mb(uint32_t type, int key, uint64_t power, opg_height h, opg_time t)
+{
+    opg_misbehavior m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    opg_id k = key_id(key);
+    (void)opg_registry_consensus_address(m.validator_address, &k);
+    m.validator_power = power;
+    m.height = h;
+    m.time = t;
+    m.total_voting_power = 300;
+    return m;
+}
+
+/*
+ * Worked by hand from x/evidence (ds_setup's world, default parameters: power
+ * reduction 10^6, slash_fraction_double_sign 0.05, max ages 100000 blocks and
+ * 172800 s).
+ *   Address: the first 20 bytes of SHA-256 of node 1's key.
+ *   Record 1, duplicate vote by node 1 at height 5 (time 150), power 200, handled
+ *   at height 10, now 200: distribution height 5 - 1 = 4; to_slash = trunc(200 *
+ *   10^6 * 0.05) = 10,000,000; the unbonding entry created at 4 (>= 4) pays
+ *   trunc(0.05 * 50,000,000) = 2,500,000, the one created at 3 nothing; the node
+ *   pays the remaining 7,500,000 (tokens 100,000,000 -> 92,500,000); jailed for ever,
+ *   tombstoned.
+ *   Record 2, the same validator again (a light-client attack): ignored, tombstoned.
+ *   Record 3, an unknown address: ignored. Record 4, type 3: ignored.
+ */
+static void test_misbehavior_known_answer(void)
+{
+    ds_fx f;
+    CHECK(ds_setup(&f) == 0);
+    /* the address is CometBFT's */
+    opg_id k1 = key_id(1);
+    uint8_t addr[20], sha[32];
+    CHECK_OK(opg_registry_consensus_address(addr, &k1));
+    crypto_hash_sha256(sha, k1.bytes, 32);
+    CHECK(memcmp(addr, sha, 20) == 0);
+    opg_id who, one = id_n(1);
+    CHECK_OK(opg_registry_node_by_address(&who, f.r, addr));
+    CHECK(opg_id_cmp(&who, &one) == 0);
+
+    opg_misbehavior m[4];
+    m[0] = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 1, 200, 5, 150);
+    m[1] = mk_mb(OPG_MISBEHAVIOR_LIGHT_CLIENT_ATTACK, 1, 200, 5, 150);
+    m[2] = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 9, 200, 5, 150);
+    m[3] = mk_mb(3, 2, 100, 5, 150);
+    int out[4] = {1, 1, 1, 1};
+    CHECK_OK(opg_slasher_misbehavior(out, f.s, m, 4, 10, 200));
+    CHECK(out[0] == OPG_OK && out[1] == OPG_ETOMBSTONED && out[2] == OPG_ENOTFOUND &&
+          out[3] == OPG_EEVIDENCE);
+    size_t n;
+    const opg_slasher_record *rec = opg_slasher_records(f.s, &n);
+    CHECK(n == 1);
+    CHECK(rec[0].reason == OPG_SLASH_DOUBLE_SIGN && rec[0].infraction_height == 4 &&
+          rec[0].power == 200);
+    CHECK_U256(rec[0].slash.burned_unbonding, "2500000");
+    CHECK_U256(rec[0].slash.burned_node, "7500000");
+    CHECK_U256(rec[0].slash.burned_total, "10000000");
+    CHECK(rec[0].jailed && rec[0].tombstoned && rec[0].jailed_until == OPG_TIME_FOREVER);
+    CHECK_TOKENS(f.r, 1, "92500000");
+    CHECK(opg_registry_key_tombstoned(f.r, &k1));
+    CHECK(count_events(f.r, OPG_EVENT_NODE_JAILED, NULL) == 1);
+    /* a later block: the same validator is ignored */
+    snap x;
+    take(&x, f.r, f.s);
+    CHECK_OK(opg_slasher_misbehavior(out, f.s, m, 1, 11, 210));
+    CHECK(out[0] == OPG_ETOMBSTONED && unchanged(&x, f.r, f.s));
+    CHECK_OK(opg_registry_check(f.r));
+    CHECK_OK(opg_slasher_check(f.s));
+    ds_free(&f);
+}
+
+/* Age by both blocks and time, from the registry's block time of the record's
+ * height; too old in only one is applied. Node 2, power 100, at height 2 (time 100):
+ * at height 100003 it is 100001 blocks old; 172801 s at now 172901. */
+static void test_misbehavior_age(void)
+{
+    ds_fx f;
+    CHECK(ds_setup(&f) == 0);
+    opg_misbehavior m = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 2, 100, 2, 100);
+    snap x;
+    take(&x, f.r, f.s);
+    int out = 1;
+    CHECK_OK(opg_slasher_misbehavior(&out, f.s, &m, 1, 100003, 172901));
+    CHECK(out == OPG_EEXPIRED && unchanged(&x, f.r, f.s));
+    /* a record whose time disagrees with the block time the registry recorded at
+     * exactly its height (5: 150) is refused: the host fed end_block other times */
+    opg_misbehavior lie = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 2, 100, 5, 172901);
+    CHECK_RC(opg_slasher_misbehavior(&out, f.s, &lie, 1, 100003, 172901), OPG_EEVIDENCE);
+    CHECK(unchanged(&x, f.r, f.s));
+    /* from the future, height 0: refused */
+    m.height = 100004;
+    CHECK_RC(opg_slasher_misbehavior(&out, f.s, &m, 1, 100003, 172901), OPG_EFUTURE);
+    m.height = 0;
+    CHECK_RC(opg_slasher_misbehavior(&out, f.s, &m, 1, 100003, 172901), OPG_EEVIDENCE);
+    CHECK(unchanged(&x, f.r, f.s));
+    /* too old in time only (blocks exactly at the limit): applied; distribution
+     * height 1, to_slash = trunc(100 * 10^6 * 0.05) = 5,000,000 */
+    m = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 2, 100, 2, 100);
+    CHECK_OK(opg_slasher_misbehavior(&out, f.s, &m, 1, 100002, 172901));
+    CHECK(out == OPG_OK);
+    size_t n;
+    const opg_slasher_record *rec = opg_slasher_records(f.s, &n);
+    CHECK(n == 1 && rec[0].infraction_height == 1);
+    CHECK_U256(rec[0].slash.burned_total, "5000000");
+    CHECK_TOKENS(f.r, 2, "95000000");
+    ds_free(&f);
+    /* too old in blocks only: applied */
+    CHECK(ds_setup(&f) == 0);
+    CHECK_OK(opg_slasher_misbehavior(&out, f.s, &m, 1, 100003, 172900));
+    CHECK(out == OPG_OK && n_records(f.s) == 1);
+    ds_free(&f);
+}
+
+/* A tombstone outlives its node: once the node is gone, its key cannot register
+ * again, and old evidence against it is ignored rather than slashing a newcomer. */
+static void test_tombstone_outlives_node(void)
+{
+    opg_registry_params rp;
+    opg_registry_params_init(&rp);
+    rp.unbonding_time = 100;
+    opg_registry *r;
+    opg_slasher *s;
+    opg_slasher_params p = base_params();
+    CHECK_OK(opg_registry_new(&r, &rp, NULL, NULL));
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, 10 * M, 1, 0));
+    CHECK_OK(mk_node(r, 2, 2, OPG_ROLE_CONSENSUS, 10 * M, 1, 0));
+    CHECK_OK(opg_registry_end_block(r, 1, 0));
+    opg_double_sign_evidence ev = mk_ds(1, 3, 0, 10);
+    CHECK_OK(opg_slasher_double_sign(NULL, s, &ev, 4, 10));
+    /* jailed: leaves the set; the operator takes everything out; the node goes */
+    CHECK_OK(opg_registry_end_block(r, 4, 10));
+    opg_id a = id_n(1);
+    opg_node_info ni = node_info(r, 1);
+    CHECK_OK(opg_registry_undelegate(NULL, NULL, r, &a, &a, &ni.tokens, 5, 20));
+    CHECK_OK(opg_registry_end_block(r, 6, 200));
+    CHECK_RC(opg_registry_node_get(&ni, r, &a), OPG_ENOTFOUND);
+    opg_id k1 = key_id(1);
+    CHECK(opg_registry_key_tombstoned(r, &k1));
+    /* the same key, under a new operator: refused */
+    snap x;
+    take(&x, r, s);
+    CHECK_RC(mk_node(r, 3, 1, OPG_ROLE_CONSENSUS, 10 * M, 7, 210), OPG_ETOMBSTONED);
+    /* the old evidence again: ignored (before, it found no node: OPG_ENOTFOUND; with
+     * the key re-registered it would have slashed the newcomer) */
+    CHECK_RC(opg_slasher_double_sign(NULL, s, &ev, 7, 210), OPG_ETOMBSTONED);
+    opg_misbehavior m = mk_mb(OPG_MISBEHAVIOR_DUPLICATE_VOTE, 1, 10, 3, 0);
+    int out = 1;
+    CHECK_OK(opg_slasher_misbehavior(&out, s, &m, 1, 7, 210));
+    CHECK(out == OPG_ETOMBSTONED);
+    CHECK(unchanged(&x, r, s));
+    /* the tombstone is saved with the registry */
+    uint8_t *b = NULL;
+    size_t len;
+    CHECK_RC(opg_registry_save(NULL, 0, &len, r), OPG_EBUFS);
+    b = malloc(len);
+    CHECK(b != NULL);
+    CHECK_OK(opg_registry_save(b, len, &len, r));
+    opg_registry *r2;
+    CHECK_OK(opg_registry_load(&r2, b, len, NULL));
+    CHECK(opg_registry_key_tombstoned(r2, &k1));
+    opg_registry_free(r2);
+    free(b);
+    opg_slasher_free(s);
+    opg_registry_free(r);
+}
+
+/* Consensus keys no signature verifies under are refused at node creation: the
+ * identity point, a point of order 2, a non-canonical encoding (y = p). */
+static void test_unusable_consensus_keys(void)
+{
+    opg_registry *r;
+    CHECK_OK(opg_registry_new(&r, NULL, NULL, NULL));
+    uint8_t h0[32], h1[32];
+    opg_registry_state_hash(h0, r);
+    static const uint8_t bad[3][32] = {
+        {1},                                                              /* identity */
+        {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0x7f}, /* y = -1: order 2 */
+        {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0x7f}, /* y = p: not canonical (the encoding of y = 0) */
+    };
+    for (int i = 0; i < 3; i++) {
+        opg_node_create c;
+        memset(&c, 0, sizeof c);
+        c.operator_id = id_n(1);
+        memcpy(c.consensus_key.bytes, bad[i], 32);
+        c.roles = OPG_ROLE_CONSENSUS;
+        c.commission_max_rate = dec_of("0.5");
+        c.min_self_delegation = u64v(1);
+        c.self_delegation = u64v(M);
+        CHECK_RC(opg_registry_node_create(r, &c, 1, 0), OPG_ECONSKEY);
+        opg_registry_state_hash(h1, r);
+        CHECK(memcmp(h0, h1, 32) == 0);
+    }
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, M, 1, 0));
+    opg_registry_free(r);
+}
+
+/* The reporter of a faulty inference: not the accused, and a verification node. */
+static void test_fault_reporter_checked(void)
+{
+    ds_fx f;
+    CHECK(fault_setup(&f, "0.25", "0") == 0);
+    snap x;
+    take(&x, f.r, f.s);
+    opg_fault_evidence ev = mk_fault(1, 1, 1, 0, 1, 1); /* node 1 reports itself */
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 2, 10), OPG_EREPORTER);
+    ev = mk_fault(1, 1, 1, 0, 1, 2); /* node 2 has no verification role */
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 2, 10), OPG_EREPORTER);
+    ev = mk_fault(1, 1, 1, 0, 1, 900); /* not a node */
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 2, 10), OPG_EREPORTER);
+    /* the infraction time is the registry's: "now" is not believed */
+    ev = mk_fault(1, 1, 1, 10, 1, 3);
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &ev, 2, 10), OPG_EEVIDENCE);
+    CHECK(unchanged(&x, f.r, f.s));
+    ev = mk_fault(1, 1, 1, 0, 1, 3);
+    CHECK_OK(opg_slasher_fault(NULL, f.s, &ev, 2, 10));
+    ds_free(&f);
+}
+
+/* Lowering and restoring evidence.max_age_* by governance does not reopen replay:
+ * an id keeps the expiry of its acceptance, and a forgotten one leaves a floor. */
+static void test_seen_ids_survive_param_changes(void)
+{
+    ds_fx f;
+    CHECK(fault_setup(&f, "0", "0") == 0);
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "10"));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "100"));
+    CHECK_OK(opg_registry_end_block(f.r, 10, 1000));
+    opg_fault_evidence e1 = mk_fault(1, 1, 10, 1000, 1, 3);
+    CHECK_OK(opg_slasher_fault(NULL, f.s, &e1, 10, 1000)); /* expires after 20 / 1100 */
+    /* governance lowers the window to 1 block, 1 s; another fault at 12 / 1003 */
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "1"));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "1"));
+    CHECK_OK(opg_registry_end_block(f.r, 12, 1003));
+    opg_fault_evidence e2 = mk_fault(2, 2, 12, 1003, 1, 3);
+    CHECK_OK(opg_slasher_fault(NULL, f.s, &e2, 12, 1003));
+    CHECK(opg_slasher_evidence_seen(f.s, &e1.evidence_id)); /* not forgotten early */
+    /* and restores it: e1 is still a duplicate */
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "10"));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "100"));
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &e1, 12, 1003), OPG_EDUPLICATE);
+    /* past its expiry it is forgotten; raising the window then does not reopen it */
+    CHECK_OK(opg_registry_end_block(f.r, 21, 1101));
+    opg_fault_evidence e3 = mk_fault(3, 2, 21, 1101, 1, 3);
+    CHECK_OK(opg_slasher_fault(NULL, f.s, &e3, 21, 1101));
+    CHECK(!opg_slasher_evidence_seen(f.s, &e1.evidence_id));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_num_blocks", "100000"));
+    CHECK_OK(opg_slasher_param_set(f.s, "evidence.max_age_duration", "172800"));
+    snap x;
+    take(&x, f.r, f.s);
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &e1, 21, 1101), OPG_EEXPIRED);
+    CHECK(unchanged(&x, f.r, f.s));
+    /* the floor and the expiries are saved */
+    uint8_t *a = NULL, *b = NULL;
+    size_t la, lb;
+    CHECK(save_bytes(f.s, &a, &la) == 0);
+    opg_slasher *s2;
+    opg_slasher_free(f.s);
+    CHECK_OK(opg_slasher_load(&s2, f.r, a, la, NULL));
+    f.s = s2;
+    CHECK(save_bytes(s2, &b, &lb) == 0);
+    CHECK(la == lb && memcmp(a, b, la) == 0);
+    CHECK_RC(opg_slasher_fault(NULL, f.s, &e1, 21, 1101), OPG_EEXPIRED);
+    free(a);
+    free(b);
+    ds_free(&f);
+}
+
+/* The history window is the slasher's state: making, loading or freeing a slasher
+ * with other max ages leaves the registry's state hash alone (found by
+ * fuzz_slasher_load). */
+static void test_history_window_not_registry_state(void)
+{
+    opg_registry *r;
+    CHECK_OK(opg_registry_new(&r, NULL, NULL, NULL));
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, M, 1, 0));
+    CHECK_OK(opg_registry_end_block(r, 1, 0));
+    uint8_t h0[32], h1[32];
+    opg_registry_state_hash(h0, r);
+    opg_slasher_params p = base_params();
+    p.max_age_num_blocks = 7;
+    p.max_age_duration = 9;
+    opg_slasher *s;
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    CHECK_OK(opg_slasher_param_set(s, "evidence.max_age_duration", "11"));
+    uint8_t *b = NULL;
+    size_t len;
+    CHECK(save_bytes(s, &b, &len) == 0);
+    opg_slasher_free(s);
+    CHECK_OK(opg_slasher_load(&s, r, b, len, NULL));
+    opg_registry_state_hash(h1, r);
+    CHECK(memcmp(h0, h1, 32) == 0);
+    opg_slasher_free(s);
+    free(b);
+    opg_registry_free(r);
+}
+
+/* The registry's history: block times by height, powers by key and height. */
+static void test_consensus_history(void)
+{
+    ds_fx f;
+    CHECK(ds_setup(&f) == 0);
+    opg_time t;
+    CHECK_RC(opg_registry_block_time(&t, f.r, 0), OPG_EEXPIRED);
+    CHECK_OK(opg_registry_block_time(&t, f.r, 1));
+    CHECK(t == 100);
+    CHECK_OK(opg_registry_block_time(&t, f.r, 7)); /* a skipped height: the block before */
+    CHECK(t == 150);
+    CHECK_OK(opg_registry_block_time(&t, f.r, 8));
+    CHECK(t == 180);
+    opg_id k1 = key_id(1);
+    uint64_t p;
+    static const uint64_t want[9] = {0, 0, 0, 200, 200, 200, 200, 100, 100};
+    for (opg_height h = 1; h <= 8; h++) {
+        CHECK_OK(opg_registry_power_at(&p, f.r, &k1, h));
+        CHECK(p == want[h]);
+    }
     ds_free(&f);
 }
 
@@ -1315,9 +1665,9 @@ static void test_save_load(void)
     ds_fx f;
     CHECK(fault_setup(&f, "0.1", "0.5") == 0);
     opg_slasher_record rec;
-    opg_fault_evidence ev = mk_fault(1, 1, 1, 900, 1, 900);
+    opg_fault_evidence ev = mk_fault(1, 1, 1, 0, 1, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 2, 1000));
-    ev = mk_fault(2, 2, 1, 900, 1, 900);
+    ev = mk_fault(2, 2, 1, 0, 1, 3);
     CHECK_OK(opg_slasher_fault(&rec, f.s, &ev, 2, 1001));
     CHECK_OK(opg_slasher_param_set(f.s, "slashing.signed_blocks_window", "70"));
     for (opg_height h = 3; h < 40; h++)
@@ -1445,6 +1795,9 @@ static void test_allocation_failures(void)
         FAIL_LOOP(fa, r, s, mk_node(r, i, (int)i, inf, (10 + i) * M, 1, 0), rc);
         CHECK_OK(rc);
     }
+    /* node 21 reports the faults */
+    FAIL_LOOP(fa, r, s, mk_node(r, 21, 21, OPG_ROLE_VERIFICATION, M, 1, 0), rc);
+    CHECK_OK(rc);
     CHECK_OK(opg_registry_end_block(r, 1, 0));
     opg_commit_sig e[20];
     memset(e, 0, sizeof e);
@@ -1462,11 +1815,11 @@ static void test_allocation_failures(void)
     CHECK_OK(rc);
     CHECK(n_records(s) == 3);
     /* evidence */
-    opg_double_sign_evidence ds = mk_ds(5, 3, 3, 15);
+    opg_double_sign_evidence ds = mk_ds(5, 3, hist_time(r, 3), 15);
     FAIL_LOOP(fa, r, s, opg_slasher_double_sign(NULL, s, &ds, 6, 6), rc);
     CHECK_OK(rc);
     for (unsigned i = 1; i <= 4; i++) {
-        opg_fault_evidence fe = mk_fault(i, 6 + i, 4, 4, 1 + (i % 2), 900);
+        opg_fault_evidence fe = mk_fault(i, 6 + i, 4, hist_time(r, 4), 1 + (i % 2), 21);
         FAIL_LOOP(fa, r, s, opg_slasher_fault(NULL, s, &fe, 6, 6), rc);
         CHECK_OK(rc);
     }
@@ -1677,7 +2030,7 @@ static void test_random_slashes_and_stake(void)
     opg_time t = 1000;
     for (unsigned i = 1; i <= NODES; i++) {
         uint64_t self = (5 + rng_below(&rng, 50)) * M + rng_below(&rng, M);
-        uint32_t roles = OPG_ROLE_CONSENSUS | (i % 3 ? OPG_ROLE_INFERENCE : 0);
+        uint32_t roles = OPG_ROLE_CONSENSUS | (i % 3 ? OPG_ROLE_INFERENCE : OPG_ROLE_VERIFICATION);
         CHECK_OK(mk_node(r, i, (int)i, roles, self, h, t));
         opg_u256 v = u64v(self);
         opg_u256_add(&deposited, &deposited, &v);
@@ -1744,7 +2097,13 @@ static void test_random_slashes_and_stake(void)
         } else if (op < 76) {
             unsigned k = 1 + (unsigned)rng_below(&rng, NODES);
             uint64_t ih = h - rng_below(&rng, h < 20 ? h : 20);
-            opg_double_sign_evidence ds = mk_ds((int)k, ih, t - 1, 1 + rng_below(&rng, 60));
+            /* the power: looked up (0), the registry's, or another (refused) */
+            uint64_t pw = 0, hp = 0;
+            opg_id kk = key_id((int)k);
+            (void)opg_registry_power_at(&hp, r, &kk, ih);
+            uint64_t pick = rng_below(&rng, 3);
+            pw = pick == 0 ? 0 : pick == 1 ? hp : 1 + rng_below(&rng, 60);
+            opg_double_sign_evidence ds = mk_ds((int)k, ih, hist_time(r, ih), pw);
             if (rng_below(&rng, 2) == 0)
                 ds.vote_a.signature[rng_below(&rng, 64)] ^= 0x10;
             rc = opg_slasher_double_sign(NULL, s, &ds, h, t);
@@ -1753,9 +2112,11 @@ static void test_random_slashes_and_stake(void)
             unsigned id = rng_below(&rng, 5) == 0 && evid ? evid : ++evid;
             uint64_t c = rng_below(&rng, 20);
             uint32_t cls = c == 0 ? 2 : c == 1 ? 3 : 1; /* tombstoning and unknown: rare */
-            opg_fault_evidence fe = mk_fault(id, 1 + (unsigned)rng_below(&rng, NODES),
-                                             h - rng_below(&rng, h < 20 ? h : 20), t - 1, cls,
-                                             900);
+            opg_height ih = h - rng_below(&rng, h < 20 ? h : 20);
+            /* reporters: node 3k have the verification role; some report themselves */
+            unsigned accused = 1 + (unsigned)rng_below(&rng, NODES);
+            unsigned reporter = rng_below(&rng, 8) == 0 ? accused : 3 * (1 + (unsigned)rng_below(&rng, NODES / 3));
+            opg_fault_evidence fe = mk_fault(id, accused, ih, hist_time(r, ih), cls, reporter);
             opg_slasher_record rec;
             rc = opg_slasher_fault(&rec, s, &fe, h, t);
             if (rc == OPG_OK)
@@ -1844,6 +2205,14 @@ int main(void)
     RUN(test_reporter_reward_truncates);
     RUN(test_correlated_penalty);
     RUN(test_seen_ids_forgotten);
+    RUN(test_misbehavior_known_answer);
+    RUN(test_misbehavior_age);
+    RUN(test_tombstone_outlives_node);
+    RUN(test_unusable_consensus_keys);
+    RUN(test_fault_reporter_checked);
+    RUN(test_seen_ids_survive_param_changes);
+    RUN(test_consensus_history);
+    RUN(test_history_window_not_registry_state);
     RUN(test_fault_unbonded_node);
     RUN(test_save_load);
     RUN(test_allocation_failures);

@@ -46,7 +46,7 @@ static int add_node(world *w, unsigned n, const char *rate, uint64_t self, opg_h
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(n);
-    c.consensus_key = id_n(1000 + n);
+    c.consensus_key = cons_key_n(1000 + n);
     c.roles = OPG_ROLE_ALL;
     c.commission_rate = dec_of(rate);
     c.commission_max_rate = dec_of("1");
@@ -62,7 +62,7 @@ static int allocate1(world *w, unsigned n, uint64_t power, uint64_t pot, opg_hei
     int rc = opg_splitter_add_fees(w->s, &fees);
     if (rc)
         return rc;
-    opg_commit_vote v = {id_n(1000 + n), power, dec_of("1")};
+    opg_commit_vote v = {cons_key_n(1000 + n), power, dec_of("1")};
     return opg_splitter_allocate(w->s, &v, 1, h, (opg_time)h * 5);
 }
 
@@ -178,7 +178,7 @@ static void test_two_nodes_tax_and_dust(void)
     CHECK_OK(add_node(&w, 2, "0", 100, 1));
     opg_u256 fees = u64v(1000);
     CHECK_OK(opg_splitter_add_fees(w.s, &fees));
-    opg_commit_vote v[2] = {{id_n(1001), 1, dec_of("1")}, {id_n(1002), 2, dec_of("1")}};
+    opg_commit_vote v[2] = {{cons_key_n(1001), 1, dec_of("1")}, {cons_key_n(1002), 2, dec_of("1")}};
     CHECK_OK(opg_splitter_allocate(w.s, v, 2, 2, 10));
     /* A = 980; fractions quo_truncate(1, 3) = 0.333333333333333333 and
      * quo_truncate(2, 3) = 0.666666666666666666; rewards 980 * those, truncated:
@@ -199,7 +199,7 @@ static void test_two_nodes_tax_and_dust(void)
     CHECK_OK(opg_splitter_check(w.s));
     /* unknown keys and zero total power: all to the pool */
     CHECK_OK(opg_splitter_add_fees(w.s, &fees));
-    opg_commit_vote z = {id_n(1001), 0, dec_of("1")};
+    opg_commit_vote z = {cons_key_n(1001), 0, dec_of("1")};
     CHECK_OK(opg_splitter_allocate(w.s, &z, 1, 3, 15));
     opg_splitter_totals_get(&t, w.s);
     CHECK_DEC(t.community_pool, "1020.00000000000000098");
@@ -217,7 +217,7 @@ static void test_performance_share(void)
     CHECK_OK(opg_splitter_add_fees(w.s, &fees));
     /* equal power; scores 1 and 0.25: base 500 splits 250/250; perf 500 by weight
      * 1*1 : 1*0.25 -> fractions 0.8 and 0.2 -> 400 and 100 */
-    opg_commit_vote v[2] = {{id_n(1001), 1, dec_of("1")}, {id_n(1002), 1, dec_of("0.25")}};
+    opg_commit_vote v[2] = {{cons_key_n(1001), 1, dec_of("1")}, {cons_key_n(1002), 1, dec_of("0.25")}};
     CHECK_OK(opg_splitter_allocate(w.s, v, 2, 2, 10));
     opg_node_rewards a, b;
     opg_id op1 = id_n(1), op2 = id_n(2);
@@ -228,13 +228,13 @@ static void test_performance_share(void)
     /* a score above 1 is refused and changes nothing */
     uint8_t h1[32], h2[32];
     CHECK_OK(opg_splitter_state_hash(h1, w.s));
-    opg_commit_vote bad = {id_n(1001), 1, dec_of("1.000000000000000001")};
+    opg_commit_vote bad = {cons_key_n(1001), 1, dec_of("1.000000000000000001")};
     CHECK_RC(opg_splitter_allocate(w.s, &bad, 1, 3, 15), OPG_EINVAL);
     CHECK_OK(opg_splitter_state_hash(h2, w.s));
     CHECK(memcmp(h1, h2, 32) == 0);
     /* nobody scored: the whole performance part goes to the community pool */
     CHECK_OK(opg_splitter_add_fees(w.s, &fees));
-    opg_commit_vote zero[2] = {{id_n(1001), 1, dec_of("0")}, {id_n(1002), 1, dec_of("0")}};
+    opg_commit_vote zero[2] = {{cons_key_n(1001), 1, dec_of("0")}, {cons_key_n(1002), 1, dec_of("0")}};
     CHECK_OK(opg_splitter_allocate(w.s, zero, 2, 3, 15));
     opg_splitter_totals t;
     opg_splitter_totals_get(&t, w.s);
@@ -389,7 +389,7 @@ static void test_cosmos_mint(void)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(1);
-    c.consensus_key = id_n(2);
+    c.consensus_key = cons_key_n(2);
     c.roles = OPG_ROLE_ALL;
     c.commission_max_rate = dec_of("1");
     c.min_self_delegation = u64v(1);
@@ -795,7 +795,7 @@ static void test_allocation_failures(void)
         for (int i = 1; i <= 4; i++) {
             opg_id op = id_n((unsigned)i), d = id_n(60);
             opg_u256 amt = u64v(500), fees = u64v(1000);
-            opg_commit_vote v = {id_n(1000 + (unsigned)i), 10, dec_of("1")};
+            opg_commit_vote v = {cons_key_n(1000 + (unsigned)i), 10, dec_of("1")};
             for (int k = 0; k < 8; k++) {
                 uint8_t a1[32], b1[32], a2[32], b2[32];
                 hash_both(&fa, &w, a1, b1);

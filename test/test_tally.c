@@ -38,7 +38,7 @@ static int add_node(opg_registry *r, unsigned n, const char *self)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(n);
-    c.consensus_key = id_n(5000 + n);
+    c.consensus_key = cons_key_n(5000 + n);
     c.roles = OPG_ROLE_ALL;
     c.commission_max_rate = dec_of("1");
     c.commission_max_change_rate = dec_of("0.01");

@@ -16,6 +16,10 @@ import opg  # noqa: E402
 from opg import Id  # noqa: E402
 
 OPG = 10**18  # base units per OPG
+# Validators' Ed25519 public keys (RFC 8032's first two test keys): a node registers
+# only a key of prime order, so that its votes can be slashed.
+KEYS = {1: Id("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"),
+        2: Id("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")}
 
 
 def main():
@@ -33,7 +37,7 @@ def main():
     height, now = 1, 1_700_000_000
     for n, self_bond in ((1, 2_000_000), (2, 1_000_000)):
         reg.node_create(height, now, operator_id=Id.from_int(n),
-                        consensus_key=Id.from_int(100 + n), roles=opg.Role.ALL,
+                        consensus_key=KEYS[n], roles=opg.Role.ALL,
                         commission_rate="0.05", commission_max_rate="0.2",
                         commission_max_change_rate="0.01", min_self_delegation=OPG,
                         self_delegation=self_bond * OPG)

@@ -2,7 +2,8 @@
 
     import opg
     with opg.Registry(genesis_supply=10**27) as reg:
-        reg.node_create(operator_id=opg.Id.from_int(1), consensus_key=opg.Id.from_int(1001),
+        key = opg.Id("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        reg.node_create(operator_id=opg.Id.from_int(1), consensus_key=key,  # Ed25519
                         roles=opg.Role.ALL, commission_rate="0.1", commission_max_rate="1",
                         commission_max_change_rate="0.1", min_self_delegation=1,
                         self_delegation=10**24, height=1, now=5)

@@ -12,6 +12,7 @@ The library: $OPG_LIBRARY, else build/libopg.so of this tree, else the installed
 
 import ctypes
 import dataclasses
+import functools
 import gc
 import os
 import shutil
@@ -35,7 +36,13 @@ def op(n):
 
 
 def key(n):
-    return Id.from_int(1000 + n)
+    return cons_key(1000 + n)
+
+
+@functools.lru_cache(maxsize=None)
+def cons_key(n):
+    """A usable consensus key for n: the Ed25519 public key of the seed n."""
+    return Id(ed25519_public(n.to_bytes(32, "big")))
 
 
 def add_node(reg, n, rate="0", self_delegation=100, height=1, roles=opg.Role.ALL):
@@ -972,6 +979,7 @@ class TestSlasher(OpgTest):
         reg.end_block(1, 100)
         reg.undelegate(op(500), op(1), 50 * M, 3, 130)
         reg.undelegate(op(501), op(1), 50 * M, 4, 140)
+        reg.end_block(5, 150)  # the block time of height 5 in the registry's history
         return reg, s
 
     def test_double_sign_with_real_signatures(self):
@@ -1046,25 +1054,33 @@ class TestSlasher(OpgTest):
         slasher_node(reg, 2, 2, inf, 300 * M, 1, 0)
         slasher_node(reg, 3, 3, opg.Role.CONSENSUS | opg.Role.VERIFICATION, 10 * M, 1, 0)
         reg.end_block(1, 0)
-        rec = s.fault(mk_fault(1, 1, 8, 800, 1, 900), 10, 1000)
+        reg.end_block(8, 800)  # the block time of height 8
+        # the reporter must be a verification node other than the accused
+        self.assertRefusedUnchanged([reg, s], "EREPORTER", s.fault,
+                                    mk_fault(1, 1, 8, 800, 1, 1), 10, 1000)
+        self.assertRefusedUnchanged([reg, s], "EREPORTER", s.fault,
+                                    mk_fault(1, 1, 8, 800, 1, 900), 10, 1000)
+        self.assertRefusedUnchanged([reg, s], "EEVIDENCE", s.fault,
+                                    mk_fault(1, 1, 8, 1000, 1, 3), 10, 1000)
+        rec = s.fault(mk_fault(1, 1, 8, 800, 1, 3), 10, 1000)
         # to_slash = trunc(100 * 10^6 * 0.1) = 10,000,000; reporter trunc(10^7 * 0.25)
         self.assertEqual((rec.reason, rec.fault_class, rec.fraction, rec.reporter),
-                         (opg.SlashReason.FAULT, 1, D("0.1"), op(900)))
+                         (opg.SlashReason.FAULT, 1, D("0.1"), op(3)))
         self.assertEqual((rec.slash.burned_total, rec.reporter_reward, rec.burned),
                          (10000000, 2500000, 7500000))
         self.assertEqual((rec.jailed, rec.jailed_until), (True, 4600))
         [reward] = [e for e in reg.events() if e.kind == opg.EventKind.REPORTER_REWARD]
-        self.assertEqual((reward.account, reward.node, reward.amount), (op(900), op(1), 2500000))
+        self.assertEqual((reward.account, reward.node, reward.amount), (op(3), op(1), 2500000))
         self.assertEqual(reg.supply().burned, 7500000)
         self.assertTrue(s.evidence_seen(Id.from_int(0xe001)))
         self.assertEqual(s.evidence_seen_count(), 1)
-        for name, ev in (("EDUPLICATE", mk_fault(1, 1, 8, 800, 1, 900)),
-                         ("ECLASS", mk_fault(2, 1, 8, 800, 5, 900)),
-                         ("EROLE", mk_fault(2, 3, 8, 800, 1, 900)),
-                         ("EFUTURE", mk_fault(2, 2, 12, 800, 1, 900))):
+        for name, ev in (("EDUPLICATE", mk_fault(1, 1, 8, 800, 1, 3)),
+                         ("ECLASS", mk_fault(2, 1, 8, 800, 5, 3)),
+                         ("EROLE", mk_fault(2, 3, 8, 800, 1, 3)),
+                         ("EFUTURE", mk_fault(2, 2, 12, 800, 1, 3))):
             self.assertRefusedUnchanged([reg, s], name, s.fault, ev, 11, 1010)
         # through canonical bytes, the tombstone class
-        rec = s.submit_evidence(opg.evidence_encode(mk_fault(4, 2, 9, 900, 2, 902)), 11, 1010)
+        rec = s.submit_evidence(opg.evidence_encode(mk_fault(4, 2, 9, 800, 2, 3)), 11, 1010)
         self.assertEqual((rec.fraction, rec.slash.burned_total, rec.reporter_reward,
                           rec.tombstoned), (D("0.5"), 150000000, 37500000, True))
         s.check()
@@ -1075,9 +1091,9 @@ class TestSlasher(OpgTest):
         s = opg.Slasher(reg, [{"id": 1, "slash_fraction": "0.1", "jail_duration": 3600}],
                         chain_id=CHAIN, signed_blocks_window=70)
         slasher_node(reg, 1, 1, opg.Role.ALL, 100 * M, 1, 0)
-        slasher_node(reg, 3, 3, opg.Role.CONSENSUS, 10 * M, 1, 0)
+        slasher_node(reg, 3, 3, opg.Role.CONSENSUS | opg.Role.VERIFICATION, 10 * M, 1, 0)
         reg.end_block(1, 0)
-        s.fault(mk_fault(1, 1, 1, 900, 1, 900), 2, 1000)
+        s.fault(mk_fault(1, 1, 1, 0, 1, 3), 2, 1000)
         k3 = ed25519_public(seed(3))
         for h in range(3, 40):
             s.record_commit([(k3, 10, h % 3 == 0)], h, 1000 + h)
@@ -1324,7 +1340,7 @@ def gov_registry(*nodes, delegations=()):
     the default power reduction 10^6 (the C tally tests' fixture)."""
     reg = opg.Registry(genesis_supply=10**30)
     for n, self_delegation in nodes:
-        reg.node_create(1, T0, operator_id=op(n), consensus_key=Id.from_int(5000 + n),
+        reg.node_create(1, T0, operator_id=op(n), consensus_key=cons_key(5000 + n),
                         roles=opg.Role.ALL, commission_rate=0, commission_max_rate=1,
                         commission_max_change_rate="0.01", min_self_delegation=1,
                         self_delegation=self_delegation)
@@ -1640,7 +1656,7 @@ class TestExample(OpgTest):
         with contextlib.redirect_stdout(out):
             example.main()
         text = out.getvalue()
-        self.assertIn("validator 0065 power 2000000", text)
+        self.assertIn("validator 511a power 2000000", text)
         self.assertIn("refused as expected: ENOTFOUND", text)
 
 # -------------------------------------------------------------------- runner

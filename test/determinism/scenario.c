@@ -596,9 +596,13 @@ static void host_call(world *w, rng *g, opg_height h, opg_time t)
         ev.evidence_id.bytes[2] = (uint8_t)h;
         ev.node = node;
         ev.infraction_height = h > 3 ? h - below(g, 3) : h;
-        ev.infraction_time = t - 6 * (opg_time)(h - ev.infraction_height);
+        /* the block time of the infraction height is the registry's (0 if it has none:
+         * refused) */
+        (void)opg_registry_block_time(&ev.infraction_time, w->r, ev.infraction_height);
         ev.fault_class = below(g, 200) == 0 ? 8 : 7;
-        ev.reporter = dtor;
+        /* another node reports (every node verifies); now and then the accused itself,
+         * which is refused */
+        ev.reporter = id(1, (unsigned)below(g, w->nodes));
         if (t_rc(21, opg_slasher_fault(NULL, w->sl, &ev, h, t)) == OPG_OK) {
             slasher_records(w);
             events(w);
@@ -658,10 +662,10 @@ static void double_sign(world *w, unsigned n, opg_height vh, opg_height h, opg_t
             die("vote_sign_bytes", rc);
         crypto_sign_detached(v[k]->signature, NULL, msg, len, sk);
     }
-    ev.infraction_time = t - 6 * (opg_time)(h - vh);
-    opg_node_info ni;
-    opg_id op = id(1, n);
-    ev.validator_power = opg_registry_node_get(&ni, w->r, &op) == OPG_OK && ni.power ? ni.power : 1;
+    /* neither field is signed: the registry's block time, and power 0 (look it up) */
+    (void)opg_registry_block_time(&ev.infraction_time, w->r, vh);
+    ev.validator_power = 0;
+    (void)t;
     if (t_rc(22, opg_slasher_double_sign(NULL, w->sl, &ev, h, t)) == OPG_OK) {
         slasher_records(w);
         events(w);

@@ -984,13 +984,16 @@ static void op_fault(ctx *c)
     ev.node = fw_operator(arg_node(c));
     uint8_t back = fz_u8(&c->in);
     ev.infraction_height = c->w.h > back % 16 ? c->w.h - back % 16 : 1;
-    ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
+    /* the block time of that height is the registry's: stated, or now and then not */
+    if (back >= 240 ||
+        opg_registry_block_time(&ev.infraction_time, c->w.r, ev.infraction_height) != OPG_OK)
+        ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
     if (back >= 250) {
         ev.infraction_height = c->w.h + 1; /* the future */
         ev.infraction_time = c->w.t + 1;
     }
     ev.fault_class = fz_u8(&c->in) % 4; /* 0: no such class */
-    ev.reporter = arg_account(c);
+    ev.reporter = fw_operator(arg_node(c)); /* a verifier, another node, or the accused */
     opg_slasher_record rec;
     call_begin(c, "fault");
     if (call_end(c, opg_slasher_fault(&rec, c->w.sl, &ev, c->w.h, c->w.t), 1) == OPG_OK) {
@@ -1031,12 +1034,16 @@ static void op_double_sign(ctx *c)
     sign_vote(&ev.vote_b, node, lp.chain_id);
     if (flags & 2)
         ev.vote_b.signature[7] ^= 0x20; /* bit 1: a bad signature */
-    ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
+    /* the fields no signature covers: the registry's block time (or, back >= 240,
+     * another), and power 0 (looked up) or the node's power now (which the history
+     * may contradict) */
+    if (back >= 240 || opg_registry_block_time(&ev.infraction_time, c->w.r, vh) != OPG_OK)
+        ev.infraction_time = c->w.t - (opg_time)(back % 16) * 5;
     opg_node_info ni;
     memset(&ni, 0, sizeof ni);
     opg_id op = fw_operator(node);
     opg_registry_node_get(&ni, c->w.r, &op);
-    ev.validator_power = ni.power ? ni.power : 1;
+    ev.validator_power = (back >> 4) & 1 ? ni.power : 0;
     opg_slasher_record rec;
     call_begin(c, "double_sign");
     int rc;
@@ -1060,6 +1067,59 @@ static void op_double_sign(ctx *c)
         FZ_ASSERT(!(flags & 3) && !(flags & 8), "double_sign accepted votes without a conflict or with a bad signature");
         FZ_ASSERT(opg_registry_node_get(&ni, c->w.r, &op) == OPG_OK && ni.tombstoned && ni.jailed,
                   "double_sign: the node is not jailed and tombstoned");
+    }
+}
+
+/* CometBFT's misbehaviour records: a node's address (or none), a height back, its
+ * power and the registry's block time (or, flags bit 1, another). */
+static void op_misbehavior(ctx *c)
+{
+    opg_misbehavior m[3];
+    int out[3];
+    size_t n = fz_u8(&c->in) % 4;
+    memset(m, 0, sizeof m);
+    for (size_t i = 0; i < n; i++) {
+        unsigned node = arg_node(c);
+        uint8_t back = fz_u8(&c->in), flags = fz_u8(&c->in);
+        opg_id key = fw_cons_key(node);
+        opg_registry_consensus_address(m[i].validator_address, &key);
+        m[i].type = flags % 4; /* 0 and 3: not equivocation, ignored */
+        m[i].height = c->w.h > back % 32 ? c->w.h - back % 32 : 1;
+        if (back >= 250)
+            m[i].height = c->w.h + 1; /* the future: refused */
+        if ((flags & 4) || opg_registry_block_time(&m[i].time, c->w.r, m[i].height) != OPG_OK)
+            m[i].time = c->w.t;
+        opg_node_info ni;
+        memset(&ni, 0, sizeof ni);
+        opg_id op = fw_operator(node);
+        opg_registry_node_get(&ni, c->w.r, &op);
+        m[i].validator_power = (flags & 8) ? ni.power : flags >> 4;
+        m[i].total_voting_power = 1;
+    }
+    call_begin(c, "misbehavior");
+    if (call_end(c, opg_slasher_misbehavior(out, c->w.sl, m, n, c->w.h, c->w.t), 1) == OPG_OK) {
+        book_slasher(c);
+        size_t slashed = 0;
+        for (size_t i = 0; i < n; i++) {
+            slashed += out[i] == OPG_OK;
+            FZ_ASSERT(out[i] == OPG_OK || out[i] == OPG_EEVIDENCE || out[i] == OPG_ENOTFOUND ||
+                          out[i] == OPG_ETOMBSTONED || out[i] == OPG_ESTATUS ||
+                          out[i] == OPG_EEXPIRED,
+                      "misbehavior: an outcome outside the documented set");
+            if (out[i] == OPG_OK) {
+                opg_id who;
+                FZ_ASSERT(opg_registry_node_by_address(&who, c->w.r, m[i].validator_address) ==
+                              OPG_OK,
+                          "misbehavior: a slashed address has no node");
+                opg_node_info ni;
+                FZ_ASSERT(opg_registry_node_get(&ni, c->w.r, &who) == OPG_OK && ni.tombstoned &&
+                              ni.jailed && ni.jailed_until == OPG_TIME_FOREVER,
+                          "misbehavior: a slashed node is not jailed for ever and tombstoned");
+            }
+        }
+        size_t nrec;
+        opg_slasher_records(c->w.sl, &nrec);
+        FZ_ASSERT(nrec == slashed, "misbehavior: records differ from the slashed outcomes");
     }
 }
 
@@ -1198,7 +1258,7 @@ static const op_fn OPS[OP_COUNT_] = {
     op_class_remove, op_param_set, op_pause, op_resume, op_pool_spend, op_fund_pool,
     op_supply_mint, op_supply_burn, NULL /* save_load */, NULL /* arm_oom */,
     op_record_commit, op_fault, op_double_sign, op_propose, op_deposit, op_vote,
-    op_tally_end_block, op_cancel_proposal};
+    op_tally_end_block, op_cancel_proposal, op_misbehavior};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

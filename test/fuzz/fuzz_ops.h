@@ -41,13 +41,14 @@ enum op {
     OP_SAVE_LOAD,        /* - */
     OP_ARM_OOM,          /* k: fail the k-th allocation of the next operation */
     OP_RECORD_COMMIT,    /* count, then per entry: node, power, signed */
-    OP_FAULT,            /* evidence id, node, back, class, reporter */
+    OP_FAULT,            /* evidence id, node, back, class, reporter node */
     OP_DOUBLE_SIGN,      /* node, back, flags */
     OP_PROPOSE,          /* proposer, kind/flags, deposit amount, then per change: handle, key, value */
     OP_DEPOSIT,          /* proposal, depositor, amount */
     OP_VOTE,             /* proposal, voter, option (>= 200: count, then per option: option, fraction) */
     OP_TALLY_END_BLOCK,  /* - */
     OP_CANCEL_PROPOSAL,  /* proposal, by the proposer or another account */
+    OP_MISBEHAVIOR,      /* count (0..3), then per record: node, back, flags */
     OP_COUNT_
 };
 

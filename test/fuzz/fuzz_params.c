@@ -330,9 +330,9 @@ static void run_blocks(fw_world *w)
         fe.evidence_id = fw_id(5, (unsigned)b);
         fe.node = fw_operator(0);
         fe.infraction_height = w->h;
-        fe.infraction_time = w->t;
+        (void)opg_registry_block_time(&fe.infraction_time, w->r, w->h);
         fe.fault_class = 1;
-        fe.reporter = fw_delegator(9);
+        fe.reporter = fw_operator(1); /* a verification node */
         call_begin(&c, w, "fault");
         if (call_end(&c, opg_slasher_fault(NULL, w->sl, &fe, w->h, w->t)) == OPG_OK)
             fw_book_events(w, NULL, NULL, NULL);

@@ -12,6 +12,7 @@
 #include "opg.h"
 
 #include "failalloc.h"
+#include "record_store.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -200,6 +201,31 @@ static void fz_blake2b_personal(uint8_t out[32], const uint8_t *p, size_t n, con
     crypto_generichash_blake2b_init_salt_personal(&st, NULL, 0, 32, NULL, pers);
     crypto_generichash_blake2b_update(&st, p, n);
     crypto_generichash_blake2b_final(&st, out, 32);
+}
+
+/* The registry's (and the splitter's, when s is not NULL) state hash is the root of
+ * its records: both rebuild from their exported records checked against those
+ * roots. 1 when they do. */
+static int fz_records_roots_ok(opg_registry *r, opg_splitter *s)
+{
+    record_store rs, ss;
+    memset(&rs, 0, sizeof rs);
+    memset(&ss, 0, sizeof ss);
+    uint8_t rh[32], sh[32];
+    int ok = opg_registry_state_hash(rh, r) == OPG_OK && opg_registry_records(r, store_sink, &rs) == OPG_OK;
+    if (ok && s)
+        ok = opg_splitter_state_hash(sh, s) == OPG_OK && opg_splitter_records(s, store_sink, &ss) == OPG_OK;
+    opg_registry *r2 = NULL;
+    opg_splitter *s2 = NULL;
+    if (ok)
+        ok = opg_registry_load_records(&r2, store_next, &rs, rh, NULL) == OPG_OK;
+    if (ok && s)
+        ok = opg_splitter_load_records(&s2, r2, store_next, &ss, sh, NULL) == OPG_OK;
+    opg_splitter_free(s2);
+    opg_registry_free(r2);
+    store_free(&rs);
+    store_free(&ss);
+    return ok;
 }
 
 static void fz_hex(char out[65], const uint8_t h[32])

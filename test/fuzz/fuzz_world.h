@@ -643,9 +643,7 @@ static void fw_save_load_swap(fw_world *w)
     fw_hash_all(&after, &c);
     const char *d = fw_hash_diff(&before, &after, w);
     FZ_ASSERT(d == NULL, "%s: the reloaded copy hashes differently", d ? d : "");
-    uint8_t want[32];
-    fz_blake2b_personal(want, rb, rl, "opg.registry");
-    FZ_ASSERT(memcmp(want, before.h[0], 32) == 0, "registry state hash is not BLAKE2b of its saved bytes");
+    FZ_ASSERT(fz_records_roots_ok(w->r, w->s), "state hashes are not the roots of the records");
     free(rb);
     free(sb);
     free(pb);

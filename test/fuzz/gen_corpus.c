@@ -25,6 +25,10 @@
  *                        arguments
  *   params/gen_*         for every key of every handle: a valid value, its edges,
  *                        and refusals
+ *   proof/gen_*          valid proofs (fuzz_proof's layout: root, present, key,
+ *                        value, proof) from trees of 0, 1, 2 and 64 records: for
+ *                        present keys and for absent ones (ending empty and ending
+ *                        at another record)
  *
  *   gen_corpus OUT_DIR   (OUT_DIR is test/fuzz/corpus)
  *
@@ -34,6 +38,8 @@
 
 #include "fuzz_ops.h"
 #include "harness.h"
+
+#include "merkle.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -444,10 +450,12 @@ static void program_walk(buf *b, uint8_t emission)
         for (uint8_t n = 0; n < 3; n++) { put(b, n); put(b, 0); put(b, n == 2 ? 0 : 1); }
         op(b, OP_END_BLOCK); put(b, 2);
     }
-    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 9);
-    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 9); /* the same id */
+    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 1); /* node 1 reports */
+    op(b, OP_FAULT); put(b, 1); put(b, 0); put(b, 1); put(b, 1); put(b, 1); /* the same id */
     op(b, OP_DOUBLE_SIGN); put(b, 1); put(b, 2); put(b, 0);
     op(b, OP_DOUBLE_SIGN); put(b, 0); put(b, 1); put(b, 4); /* through the evidence bytes */
+    /* CometBFT's records: node 1 again (tombstoned: ignored), node 2 (slashed) */
+    op(b, OP_MISBEHAVIOR); put(b, 2); put(b, 1); put(b, 2); put(b, 9); put(b, 2); put(b, 1); put(b, 10);
     op(b, OP_TOMBSTONE); put(b, 1);
     op(b, OP_END_BLOCK); put(b, 8);
     op(b, OP_END_BLOCK); put(b, 8);
@@ -811,6 +819,72 @@ static void gen_params(void)
     opg_pricer_free(p);
 }
 
+/* The value of record i of gen_proofs' trees. */
+static void proof_value(char *v, unsigned i) { snprintf(v, 32, "value-%u", i * 7919u); }
+
+typedef struct proof_keys {
+    unsigned n;
+    uint8_t kh[64][32];
+} proof_keys;
+
+static void gen_proofs(void)
+{
+    static const unsigned sizes[] = {0, 1, 2, 64};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        proof_keys pk = {sizes[si], {{0}}};
+        opgi_merkle *t;
+        if (opgi_merkle_new(&t, NULL))
+            exit(1);
+        opgi_merkle_change c[64];
+        for (unsigned i = 0; i < pk.n; i++) {
+            char k[32], v[32];
+            snprintf(k, sizeof k, "key-%u", i);
+            proof_value(v, i);
+            opgi_merkle_key_hash(pk.kh[i], (const uint8_t *)k, strlen(k));
+            memcpy(c[i].key_hash, pk.kh[i], 32);
+            opgi_merkle_value_hash(c[i].value_hash, (const uint8_t *)v, strlen(v));
+            c[i].present = 1;
+        }
+        if (opgi_merkle_apply(t, c, pk.n))
+            exit(1);
+        uint8_t root[32];
+        opgi_merkle_root(t, root);
+        /* present keys key-0.., absent keys key-1000.. (a few of each) */
+        for (unsigned j = 0; j < 8; j++) {
+            unsigned id = j < 4 ? j : 1000 + j;
+            if (j < 4 && id >= pk.n)
+                continue;
+            char k[32], v[32];
+            snprintf(k, sizeof k, "key-%u", id);
+            proof_value(v, id);
+            uint8_t kh[32], pr[OPG_PROOF_MAX_BYTES];
+            size_t len;
+            opgi_merkle_key_hash(kh, (const uint8_t *)k, strlen(k));
+            if (opgi_merkle_prove(t, kh, pr, sizeof pr, &len))
+                exit(1);
+            int present = j < 4;
+            buf b = {0};
+            put_bytes(&b, root, 32);
+            put(&b, (uint8_t)present);
+            put(&b, (uint8_t)strlen(k));
+            put_bytes(&b, k, strlen(k));
+            put(&b, (uint8_t)(present ? strlen(v) : 0));
+            if (present)
+                put_bytes(&b, v, strlen(v));
+            put_bytes(&b, pr, len);
+            if (opg_proof_verify(root, (const uint8_t *)k, strlen(k), (const uint8_t *)v,
+                                 strlen(v), present, pr, len) != OPG_OK)
+                exit(1);
+            char name[64];
+            snprintf(name, sizeof name, "gen_%u_records_%s_%u", pk.n,
+                     present ? "present" : "absent", id);
+            write_file("proof", name, b.p, b.n);
+            free(b.p);
+        }
+        opgi_merkle_free(t);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -823,6 +897,7 @@ int main(int argc, char **argv)
     gen_vaults();
     gen_programs();
     gen_params();
+    gen_proofs();
     printf("gen_corpus: %d files written under %s\n", files_written, out_dir);
     return 0;
 }
