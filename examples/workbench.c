@@ -1077,7 +1077,8 @@ static void fault(world *w, uint32_t node)
     ev.evidence_id = id_of(9, (uint32_t)++w->n_faults);
     ev.node = w->nodes[node].op;
     ev.infraction_height = w->height - 10;
-    ev.infraction_time = w->now - 50;
+    /* the block time the registry recorded for that height: evidence states it */
+    TRY(opg_registry_block_time(&ev.infraction_time, w->reg, ev.infraction_height), "");
     ev.fault_class = 1;
     ev.reporter = w->nodes[w->reporter_node].op;
     int rc = opg_slasher_fault(NULL, w->slasher, &ev, w->height, w->now);
@@ -1101,8 +1102,8 @@ static void incidents(world *w)
         ev.double_sign.consensus_key = n->key;
         ev.double_sign.vote_a = signed_vote(n, w->height - 3, 0xaa);
         ev.double_sign.vote_b = signed_vote(n, w->height - 3, 0xbb);
-        ev.double_sign.infraction_time = w->now - 15;
-        ev.double_sign.validator_power = ni.power;
+        TRY(opg_registry_block_time(&ev.double_sign.infraction_time, w->reg, w->height - 3), "");
+        ev.double_sign.validator_power = 0; /* the registry's history knows it */
         uint8_t bytes[OPG_EVIDENCE_DOUBLE_SIGN_SIZE];
         size_t len;
         TRY(opg_slasher_evidence_encode(bytes, sizeof bytes, &len, &ev), "");
