@@ -84,7 +84,7 @@ static int vault_bench(uint64_t vaults, uint64_t holders, uint64_t nodes, uint64
         opg_node_create c;
         memset(&c, 0, sizeof c);
         c.operator_id = make_id(1, i);
-        c.consensus_key = make_id(2, i);
+        c.consensus_key = bench_cons_key(i);
         c.roles = OPG_ROLE_ALL;
         c.commission_rate.limb[0] = 10000000000000000ull * (1 + i % 20);
         opg_dec_from_string(&c.commission_max_rate, "0.5");

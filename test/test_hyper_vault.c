@@ -65,7 +65,7 @@ static int add_node_rate(world *w, unsigned n, uint64_t self, const char *rate)
     opg_node_create c;
     memset(&c, 0, sizeof c);
     c.operator_id = id_n(n);
-    c.consensus_key = id_n(1000 + n);
+    c.consensus_key = cons_key_n(1000 + n);
     c.roles = OPG_ROLE_ALL;
     c.commission_rate = dec_of(rate);
     c.commission_max_rate = dec_of("1");
