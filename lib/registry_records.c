@@ -820,8 +820,10 @@ static int load_queues(loader *l)
     int rc;
     if ((rc = opgi_registry_reserve(r, 0, l->n_ubd, l->n_red)) != OPG_OK)
         return rc;
-    qsort(l->ubd, l->n_ubd, sizeof *l->ubd, cmp_ubd_queue);
-    qsort(l->red, l->n_red, sizeof *l->red, cmp_red_queue);
+    if (l->n_ubd > 1)
+        qsort(l->ubd, l->n_ubd, sizeof *l->ubd, cmp_ubd_queue);
+    if (l->n_red > 1)
+        qsort(l->red, l->n_red, sizeof *l->red, cmp_red_queue);
     unsigned char key[OPGI_KEY_MAX];
     for (size_t i = 0; i < l->n_ubd; i++) {
         if (i && l->ubd[i].seq == l->ubd[i - 1].seq)
