@@ -208,16 +208,28 @@ OPG_API int opg_splitter_check(opg_splitter *s);
  * format byte (1), then the fields in their saved form. Commit the splitter after
  * the registry, once per block.
  */
+/* As opg_registry_commit: the records changed since the last commit (owned by the
+ * splitter, valid until its next commit or free) and the new root. O(c log c + c log
+ * n); the first commit of a new or snapshot-loaded splitter puts every record.
+ * OPG_ENOMEM changes nothing. */
 OPG_API int opg_splitter_commit(uint8_t root[32], const opg_record **changes, size_t *count,
                                 opg_splitter *s);
+/* The root as of the last commit (32 zero bytes before the first). */
 OPG_API void opg_splitter_root(uint8_t root[32], const opg_splitter *s);
+/* The root of the records as they are now, from scratch (what the next commit
+ * returns). O(n log n). OPG_ENOMEM. */
 OPG_API int opg_splitter_root_from_scratch(uint8_t root[32], const opg_splitter *s);
+/* Every record in key order to fn; fn's negative code stops it and is returned.
+ * O(n). */
 OPG_API int opg_splitter_records(opg_splitter *s, opg_record_sink fn, void *ctx);
 /* Creates a splitter on r (loaded first, from the same block) from its records in key
  * order; checks as opg_splitter_load does, and against root when not NULL. */
 OPG_API int opg_splitter_load_records(opg_splitter **out, opg_registry *r,
                                       opg_record_source next, void *ctx,
                                       const uint8_t root[32], const opg_allocator *alloc);
+/* A proof of the record with this key, present or absent, against the last committed
+ * root (opg_proof_verify checks it). OPG_EBUFS with *len = the size needed; at most
+ * OPG_PROOF_MAX_BYTES. O(log n). */
 OPG_API int opg_splitter_prove(uint8_t *buf, size_t cap, size_t *len, const opg_splitter *s,
                                const uint8_t *key, size_t key_len);
 

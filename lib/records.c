@@ -457,3 +457,68 @@ int opgi_snapshot_finish(const opgi_snapshot_reader *s)
 {
     return s->ended ? opgi_r_finish(&s->rd) : OPG_ECORRUPT;
 }
+
+/* ---------------------------------------------------------------- loading */
+
+static int load_one(const opgi_record_loader *l, const opg_record *rec, uint8_t *prev,
+                    size_t *prev_len, unsigned *seen)
+{
+    if (!rec->key || rec->key_len < 2 || rec->key_len > OPGI_RECORD_KEY_MAX ||
+        (!rec->value && rec->value_len) || !rec->present)
+        return opgi_fail(l->err, OPG_ECORRUPT, "not a record", NULL);
+    const uint8_t *key = rec->key;
+    unsigned kind = key[1];
+    if (key[0] != l->tag || kind >= l->n_kinds || rec->key_len != l->key_len[kind])
+        return opgi_fail(l->err, OPG_ECORRUPT, "not a record key of this handle", NULL);
+    if (*prev_len && opgi_key_cmp(prev, *prev_len, key, rec->key_len) >= 0)
+        return opgi_fail(l->err, OPG_ECORRUPT, "records out of key order", NULL);
+    /* the singletons' keys are the smallest: they come first, and must */
+    if (kind > 1 && (*seen & 3) != 3)
+        return opgi_fail(l->err, OPG_ECORRUPT, "a singleton record is missing", NULL);
+    memcpy(prev, key, rec->key_len);
+    *prev_len = rec->key_len;
+    *seen |= 1u << kind;
+    opgi_reader rd;
+    opgi_reader_init(&rd, rec->value, rec->value_len);
+    if (opgi_r_u8(&rd) != OPGI_VALUE_FORMAT)
+        return opgi_fail(l->err, OPG_ECORRUPT, "unknown record format", NULL);
+    int rc = l->load(l->owner, kind, key, &rd);
+    return rc ? rc : opgi_r_finish(&rd);
+}
+
+int opgi_records_load(const opgi_record_loader *l, opg_record_source next, void *ctx,
+                      opgi_merkle *tree, const opg_allocator *a, const uint8_t root[32])
+{
+    uint8_t prev[OPGI_RECORD_KEY_MAX];
+    size_t prev_len = 0;
+    unsigned seen = 0;
+    opgi_tree_builder b;
+    opgi_tree_builder_init(&b, tree, a);
+    int rc;
+    for (;;) {
+        opg_record rec;
+        memset(&rec, 0, sizeof rec);
+        int more = next(ctx, &rec);
+        if (more <= 0) {
+            rc = more < 0 ? more
+                 : (seen & 3) == 3 ? l->finish(l->owner)
+                                   : opgi_fail(l->err, OPG_ECORRUPT, "a singleton record is missing", NULL);
+            break;
+        }
+        if ((rc = load_one(l, &rec, prev, &prev_len, &seen)) != OPG_OK)
+            break;
+        if (tree && (rc = opgi_tree_builder_add(&b, rec.key, rec.key_len, rec.value,
+                                                rec.value_len)) != OPG_OK)
+            break;
+    }
+    int trc = tree ? opgi_tree_builder_finish(&b) : OPG_OK;
+    if (rc == OPG_OK)
+        rc = trc;
+    if (rc == OPG_OK && tree && root) {
+        uint8_t got[32];
+        opgi_merkle_root(tree, got);
+        if (memcmp(got, root, 32) != 0)
+            rc = opgi_fail(l->err, OPG_ECORRUPT, "the records do not give the stored root", NULL);
+    }
+    return rc;
+}

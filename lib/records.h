@@ -24,6 +24,9 @@
 #include "codec.h"
 #include "merkle.h"
 
+/* The format byte every record value begins with. */
+#define OPGI_VALUE_FORMAT 1
+
 /* The longest key of any kind: tag, kind, three ids and a sequence number. */
 #define OPGI_RECORD_KEY_MAX OPG_RECORD_KEY_MAX
 
@@ -149,5 +152,28 @@ int opgi_snapshot_open(opgi_snapshot_reader *s, const uint8_t *buf, size_t len,
 int opgi_snapshot_next(void *ctx, opg_record *rec); /* an opg_record_source */
 /* OPG_ECORRUPT unless the stream ended with its count and nothing after it. */
 int opgi_snapshot_finish(const opgi_snapshot_reader *s);
+
+/*
+ * A handle's loader from a record stream (load_records and snapshot loads). The
+ * stream's records are checked here, the same for every handle: a key of the
+ * handle's tag, a known kind and that kind's key length, keys strictly increasing,
+ * kinds 0 and 1 (each handle's singletons) before any other and both present, a
+ * value that starts with OPGI_VALUE_FORMAT. Then load(owner, kind, key, rd) reads
+ * the rest of the value (which must be used up exactly), and at the end
+ * finish(owner) checks the whole. With tree non-NULL every record also goes into
+ * it, and its root must equal root when root is not NULL. OPG_ECORRUPT (detail in
+ * err), the stream's own code, or OPG_ENOMEM.
+ */
+typedef struct opgi_record_loader {
+    uint8_t tag;
+    const size_t *key_len; /* by kind */
+    size_t n_kinds;
+    int (*load)(void *owner, unsigned kind, const uint8_t *key, opgi_reader *rd);
+    int (*finish)(void *owner);
+    void *owner;
+    char *err;
+} opgi_record_loader;
+int opgi_records_load(const opgi_record_loader *l, opg_record_source next, void *ctx,
+                      opgi_merkle *tree, const opg_allocator *a, const uint8_t root[32]);
 
 #endif /* OPG_RECORDS_H */

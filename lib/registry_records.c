@@ -22,7 +22,6 @@
 
 #include <stdlib.h>
 
-#define VALUE_FORMAT 1
 
 /* A hint to the cache where the compiler has one; nothing otherwise. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -175,7 +174,7 @@ int opgi_touch_reserve(opg_registry *r, size_t more)
 static void params_value(opgi_writer *w, const opg_registry *r)
 {
     const opg_registry_params *p = &r->params;
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_i64(w, p->unbonding_time);
     opgi_w_u32(w, p->max_validators);
     opgi_w_u32(w, p->max_entries);
@@ -186,7 +185,7 @@ static void params_value(opgi_writer *w, const opg_registry *r)
 
 static void ledger_value(opgi_writer *w, const opg_registry *r)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_u256(w, &r->genesis_supply);
     opgi_w_u256(w, &r->minted);
     opgi_w_u256(w, &r->burned);
@@ -198,7 +197,7 @@ static void ledger_value(opgi_writer *w, const opg_registry *r)
 
 static void node_value(opgi_writer *w, const opgi_node *n)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_id(w, &n->consensus_key);
     opgi_w_u32(w, n->roles);
     opgi_w_u8(w, n->status);
@@ -219,7 +218,7 @@ static void node_value(opgi_writer *w, const opgi_node *n)
 
 static void delegation_value(opgi_writer *w, const opgi_delegation *d)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_dec(w, &d->shares);
     opgi_w_u64(w, d->f1.period);
     opgi_w_u64(w, d->f1.height);
@@ -228,7 +227,7 @@ static void delegation_value(opgi_writer *w, const opgi_delegation *d)
 
 static void unbonding_value(opgi_writer *w, const opgi_unbonding *u)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_u64(w, u->creation_height);
     opgi_w_i64(w, u->completion_time);
     opgi_w_u256(w, &u->initial_balance);
@@ -237,7 +236,7 @@ static void unbonding_value(opgi_writer *w, const opgi_unbonding *u)
 
 static void redelegation_value(opgi_writer *w, const opgi_redelegation *e)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_u64(w, e->creation_height);
     opgi_w_i64(w, e->completion_time);
     opgi_w_u256(w, &e->initial_balance);
@@ -276,17 +275,17 @@ static const opgi_power_rec *power_find(const opg_registry *r, const opg_id *k, 
 
 static void block_time_value(opgi_writer *w, const opgi_block_time *t)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_i64(w, t->time);
 }
 
 static void power_value(opgi_writer *w, const opgi_power_rec *p)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_u64(w, p->power);
 }
 
-static void tombstone_value(opgi_writer *w) { opgi_w_u8(w, VALUE_FORMAT); }
+static void tombstone_value(opgi_writer *w) { opgi_w_u8(w, OPGI_VALUE_FORMAT); }
 
 /* The entry with this completion time and seq: the queues are in (time, seq) order,
  * so a binary search finds it whatever else matures at the same time. */
@@ -579,11 +578,6 @@ int opg_registry_prove(uint8_t *buf, size_t cap, size_t *len, const opg_registry
 
 typedef struct loader {
     opg_registry *r;
-    int track;                 /* build the tree: the records become the committed ones */
-    opgi_tree_builder tree;
-    uint8_t prev[OPGI_RECORD_KEY_MAX];
-    size_t prev_len;
-    int kinds_seen;            /* bit per kind */
     opgi_unbonding *ubd;
     size_t n_ubd, cap_ubd;
     opgi_redelegation *red;
@@ -757,44 +751,19 @@ static int load_history(opg_registry *r, opgi_reader *rd, unsigned kind, const u
     return OPG_OK;
 }
 
-static int load_record(loader *l, const opg_record *rec)
+/* One record's value after its format byte (opgi_records_load checked the key). */
+static int load_kind(void *owner, unsigned kind, const uint8_t *key, opgi_reader *rd)
 {
-    if (!rec->key || rec->key_len < 2 || rec->key_len > OPGI_RECORD_KEY_MAX ||
-        (!rec->value && rec->value_len) || !rec->present)
-        return OPG_ECORRUPT;
-    const uint8_t *key = rec->key;
-    unsigned kind = key[1];
-    if (key[0] != OPG_RECORDS_REGISTRY || kind >= OPGI_ARRAY_LEN(KEY_LEN) ||
-        rec->key_len != KEY_LEN[kind])
-        return opgi_fail(l->r->err, OPG_ECORRUPT, "not a registry record key", NULL);
-    if (l->prev_len && opgi_key_cmp(l->prev, l->prev_len, key, rec->key_len) >= 0)
-        return opgi_fail(l->r->err, OPG_ECORRUPT, "records out of key order", NULL);
-    /* params and the ledger come first (their keys are the smallest) and must */
-    if (kind > KIND_LEDGER && (l->kinds_seen & 3) != 3)
-        return opgi_fail(l->r->err, OPG_ECORRUPT, "params or ledger record missing", NULL);
-    memcpy(l->prev, key, rec->key_len);
-    l->prev_len = rec->key_len;
-    l->kinds_seen |= 1 << kind;
-
-    opgi_reader rd;
-    opgi_reader_init(&rd, rec->value, rec->value_len);
-    if (opgi_r_u8(&rd) != VALUE_FORMAT)
-        return opgi_fail(l->r->err, OPG_ECORRUPT, "unknown record format", NULL);
-    int rc;
+    loader *l = owner;
     switch (kind) {
-    case KIND_PARAMS: rc = load_params(l->r, &rd); break;
-    case KIND_LEDGER: rc = load_ledger(l->r, &rd); break;
-    case KIND_NODE: rc = load_node(l->r, &rd, key); break;
-    case KIND_DELEGATION: rc = load_delegation(l->r, &rd, key); break;
-    case KIND_UNBONDING: rc = load_unbonding(l, &rd, key); break;
-    case KIND_REDELEGATION: rc = load_redelegation(l, &rd, key); break;
-    default: rc = load_history(l->r, &rd, kind, key); break;
+    case KIND_PARAMS: return load_params(l->r, rd);
+    case KIND_LEDGER: return load_ledger(l->r, rd);
+    case KIND_NODE: return load_node(l->r, rd, key);
+    case KIND_DELEGATION: return load_delegation(l->r, rd, key);
+    case KIND_UNBONDING: return load_unbonding(l, rd, key);
+    case KIND_REDELEGATION: return load_redelegation(l, rd, key);
+    default: return load_history(l->r, rd, kind, key);
     }
-    if (rc == OPG_OK)
-        rc = opgi_r_finish(&rd);
-    if (rc == OPG_OK && l->track)
-        rc = opgi_tree_builder_add(&l->tree, key, rec->key_len, rec->value, rec->value_len);
-    return rc;
 }
 
 static int cmp_ubd_queue(const void *x, const void *y)
@@ -814,8 +783,9 @@ static int cmp_red_queue(const void *x, const void *y)
 }
 
 /* The entries, collected in key order, into their (time, seq) queues and counters. */
-static int load_queues(loader *l)
+static int load_queues(void *owner)
 {
+    loader *l = owner;
     opg_registry *r = l->r;
     int rc;
     if ((rc = opgi_registry_reserve(r, 0, l->n_ubd, l->n_red)) != OPG_OK)
@@ -866,35 +836,16 @@ static int load_stream(opg_registry **out, opg_record_source next, void *ctx,
     loader l;
     memset(&l, 0, sizeof l);
     l.r = r;
-    l.track = track;
-    opgi_tree_builder_init(&l.tree, r->records.tree, &r->alloc);
-    for (;;) {
-        opg_record rec;
-        memset(&rec, 0, sizeof rec);
-        int more = next(ctx, &rec);
-        if (more <= 0) {
-            rc = more < 0 ? more : (l.kinds_seen & 3) == 3 ? load_queues(&l) : OPG_ECORRUPT;
-            break;
-        }
-        if ((rc = load_record(&l, &rec)) != OPG_OK)
-            break;
-    }
+    opgi_record_loader rl = {OPG_RECORDS_REGISTRY, KEY_LEN, OPGI_ARRAY_LEN(KEY_LEN), load_kind,
+                             load_queues, &l, r->err};
+    rc = opgi_records_load(&rl, next, ctx, track ? r->records.tree : NULL, &r->alloc, root);
     opgi_free(&r->alloc, l.ubd, l.cap_ubd * sizeof *l.ubd);
     opgi_free(&r->alloc, l.red, l.cap_red * sizeof *l.red);
-    int trc = opgi_tree_builder_finish(&l.tree);
-    if (rc == OPG_OK)
-        rc = trc;
     if (rc == OPG_OK) {
         /* the shares of every node must be exactly its delegations' (the check
          * allocates: running out of memory there is not corruption) */
         rc = opg_registry_check(r);
         if (rc != OPG_OK && rc != OPG_ENOMEM)
-            rc = OPG_ECORRUPT;
-    }
-    if (rc == OPG_OK && track && root) {
-        uint8_t got[32];
-        opgi_merkle_root(r->records.tree, got);
-        if (memcmp(got, root, 32) != 0)
             rc = OPG_ECORRUPT;
     }
     if (rc) {

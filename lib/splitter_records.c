@@ -18,7 +18,6 @@
 
 #include <stdlib.h>
 
-#define VALUE_FORMAT 1
 
 enum { KIND_PARAMS = 0, KIND_STATE = 1, KIND_NODE = 2, KIND_HISTORY = 3, KIND_SLASH = 4 };
 
@@ -119,7 +118,7 @@ int opgi_splitter_touch_reserve(opg_splitter *s, size_t more)
 static void params_value(opgi_writer *w, const opg_splitter *s)
 {
     const opg_splitter_params *p = &s->params;
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_dec(w, &p->community_tax);
     opgi_w_dec(w, &p->perf_share);
     opgi_w_u8(w, (uint8_t)p->emission);
@@ -143,7 +142,7 @@ static void params_value(opgi_writer *w, const opg_splitter *s)
 
 static void state_value(opgi_writer *w, const opg_splitter *s)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_dec(w, &s->inflation);
     opgi_w_u256(w, &s->anchor_amount);
     opgi_w_i64(w, s->anchor_time);
@@ -159,7 +158,7 @@ static void state_value(opgi_writer *w, const opg_splitter *s)
 
 static void node_value(opgi_writer *w, const f1_node *n)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_u64(w, n->period);
     opgi_w_dec(w, &n->rewards);
     opgi_w_dec(w, &n->commission);
@@ -168,14 +167,14 @@ static void node_value(opgi_writer *w, const f1_node *n)
 
 static void history_value(opgi_writer *w, const f1_hist *h)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_u64(w, h->refcount);
     opgi_w_limbs(w, h->cum, OPGI_CUM_LIMBS);
 }
 
 static void slash_value(opgi_writer *w, const f1_slash *e)
 {
-    opgi_w_u8(w, VALUE_FORMAT);
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_dec(w, &e->fraction);
 }
 
@@ -340,11 +339,6 @@ int opg_splitter_prove(uint8_t *buf, size_t cap, size_t *len, const opg_splitter
 
 typedef struct loader {
     opg_splitter *s;
-    int track;                 /* build the tree: the records become the committed ones */
-    opgi_tree_builder tree;
-    uint8_t prev[OPGI_RECORD_KEY_MAX];
-    size_t prev_len;
-    unsigned kinds_seen;
 } loader;
 
 static int load_params(opg_splitter *s, opgi_reader *rd)
@@ -451,46 +445,24 @@ static int load_slash(loader *l, opgi_reader *rd, const uint8_t *key)
     return OPG_OK;
 }
 
-static int load_record(loader *l, const opg_record *rec)
+/* One record's value after its format byte (opgi_records_load checked the key). */
+static int load_kind(void *owner, unsigned kind, const uint8_t *key, opgi_reader *rd)
 {
-    if (!rec->key || rec->key_len < 2 || rec->key_len > OPGI_RECORD_KEY_MAX ||
-        (!rec->value && rec->value_len) || !rec->present)
-        return OPG_ECORRUPT;
-    const uint8_t *key = rec->key;
-    unsigned kind = key[1];
-    if (key[0] != OPG_RECORDS_SPLITTER || kind >= OPGI_ARRAY_LEN(KEY_LEN) ||
-        rec->key_len != KEY_LEN[kind])
-        return opgi_fail(l->s->err, OPG_ECORRUPT, "not a splitter record key", NULL);
-    if (l->prev_len && opgi_key_cmp(l->prev, l->prev_len, key, rec->key_len) >= 0)
-        return opgi_fail(l->s->err, OPG_ECORRUPT, "records out of key order", NULL);
-    if (kind > KIND_STATE && (l->kinds_seen & 3) != 3)
-        return opgi_fail(l->s->err, OPG_ECORRUPT, "params or state record missing", NULL);
-    memcpy(l->prev, key, rec->key_len);
-    l->prev_len = rec->key_len;
-    l->kinds_seen |= 1u << kind;
-    opgi_reader rd;
-    opgi_reader_init(&rd, rec->value, rec->value_len);
-    if (opgi_r_u8(&rd) != VALUE_FORMAT)
-        return opgi_fail(l->s->err, OPG_ECORRUPT, "unknown record format", NULL);
-    int rc;
+    loader *l = owner;
     switch (kind) {
-    case KIND_PARAMS: rc = load_params(l->s, &rd); break;
-    case KIND_STATE: rc = load_state(l->s, &rd); break;
-    case KIND_NODE: rc = load_node(l, &rd, key); break;
-    case KIND_HISTORY: rc = load_history(l, &rd, key); break;
-    default: rc = load_slash(l, &rd, key); break;
+    case KIND_PARAMS: return load_params(l->s, rd);
+    case KIND_STATE: return load_state(l->s, rd);
+    case KIND_NODE: return load_node(l, rd, key);
+    case KIND_HISTORY: return load_history(l, rd, key);
+    default: return load_slash(l, rd, key);
     }
-    if (rc == OPG_OK)
-        rc = opgi_r_finish(&rd);
-    if (rc == OPG_OK && l->track)
-        rc = opgi_tree_builder_add(&l->tree, key, rec->key_len, rec->value, rec->value_len);
-    return rc;
 }
 
 /* After the stream: every registry node has its F1 record, whose period just closed
  * is referenced, and the totals agree with the registry's ledger. */
-static int load_finish(opg_splitter *s)
+static int load_finish(void *owner)
 {
+    opg_splitter *s = ((loader *)owner)->s;
     const opg_registry *r = s->reg;
     for (uint32_t i = 0; i < r->node_count; i++) {
         const f1_node *n = &s->nodes[r->by_operator[i]];
@@ -520,31 +492,10 @@ static int load_stream(opg_splitter **out, opg_registry *r, opg_record_source ne
         opgi_splitter_release(s);
         return rc;
     }
-    loader l;
-    memset(&l, 0, sizeof l);
-    l.s = s;
-    l.track = track;
-    opgi_tree_builder_init(&l.tree, s->records.tree, &s->alloc);
-    for (;;) {
-        opg_record rec;
-        memset(&rec, 0, sizeof rec);
-        int more = next(ctx, &rec);
-        if (more <= 0) {
-            rc = more < 0 ? more : (l.kinds_seen & 3) == 3 ? load_finish(s) : OPG_ECORRUPT;
-            break;
-        }
-        if ((rc = load_record(&l, &rec)) != OPG_OK)
-            break;
-    }
-    int trc = opgi_tree_builder_finish(&l.tree);
-    if (rc == OPG_OK)
-        rc = trc;
-    if (rc == OPG_OK && track && root) {
-        uint8_t got[32];
-        opgi_merkle_root(s->records.tree, got);
-        if (memcmp(got, root, 32) != 0)
-            rc = OPG_ECORRUPT;
-    }
+    loader l = {s};
+    opgi_record_loader rl = {OPG_RECORDS_SPLITTER, KEY_LEN, OPGI_ARRAY_LEN(KEY_LEN), load_kind,
+                             load_finish, &l, s->err};
+    rc = opgi_records_load(&rl, next, ctx, track ? s->records.tree : NULL, &s->alloc, root);
     if (rc == OPG_OK)
         rc = opgi_splitter_attach(s);
     if (rc) {
