@@ -94,13 +94,21 @@ typedef struct opg_hyper_params {
      * positions as they are. */
     uint32_t max_nodes;
     /* "hyper.vault_node_cap": the centralisation guard. The most of one node's tokens
-     * that vaults together may hold after a vault deposit, as a fraction; default 1
-     * (no guard), 0..1. A vault deposit whose part on some node would take the vaults'
-     * tokens on that node above cap x the node's tokens is refused (OPG_ELIMIT): the
-     * guard refuses, it does not redirect. Checked at vault deposits and mints, for
-     * each node part: O(positions) then (it sums the vaults' delegations to the node).
-     * Compounding and rebalancing at epochs are not checked against it: a vault's
-     * position there follows its policy's cap only. */
+     * that vaults together may hold, as a fraction c; default 1 (no guard), 0..1. With
+     * S the shares all vaults hold on a node, H = truncate(tokens_from_shares(S)) and
+     * T the node's tokens, vaults may add x tokens there while
+     * (H + x) * 10^18 <= c * (T + x) (c as its 18-decimal integer).
+     *   - A vault deposit or mint with a part on some node beyond that is refused
+     *     (OPG_ELIMIT). O(positions) per node part (it sums the vaults' shares).
+     *   - At an epoch the guard redirects instead. A vault's compounding into a
+     *     node takes what fits; the rest stays idle in the vault (counted in its
+     *     assets; its next deposit delegates it). A rebalance into a node takes what
+     *     fits; the rest stays on its source. Each is an OPG_HYPER_GUARD move, and
+     *     the epoch's vault report sums them (guard_held). The epoch tallies the
+     *     vaults' shares per node once (O(vault delegations)) and keeps the tally
+     *     as it moves stake.
+     * Lowering the cap moves nothing by itself: vaults above it only stop growing
+     * there. */
     opg_dec vault_node_cap;
     /* "hyper.vault_decimals_offset": d in the virtual shares 10^d of vaults created
      * from now (each vault keeps the d it was created with); default 6, 0..18. */
@@ -207,6 +215,10 @@ typedef enum opg_hyper_move_kind {
     OPG_HYPER_ROUTE = 11,     /* amount of position's rewards routed to dst: code 1
                                  an account (credit it), 2 the community pool (funded
                                  already), 3 a position (held for its next turn) */
+    OPG_HYPER_GUARD = 12,     /* amount the centralisation guard (hyper.vault_node_cap)
+                                 held back from vault position's move into dst at an
+                                 epoch: compounding (src zero) leaves it idle in the
+                                 vault, a rebalance leaves it on src */
     OPG_HYPER_CLAIM = 9,      /* amount of a vault (position) to credit to owner (the
                                  holder): taken from the vault id's account */
     OPG_HYPER_REFUND = 7      /* amount of a deposit that was not delegated: credit owner.
@@ -583,9 +595,11 @@ typedef struct opg_hyper_vault_report {
     opg_u256 total_assets;
     opg_u256 total_shares;
     opg_dec share_price;
+    opg_u256 guard_held; /* the amounts of the vault's OPG_HYPER_GUARD moves, summed */
 } opg_hyper_vault_report;
-/* The share price of every vault after the last successful opg_hyper_epoch, in vault
- * id order; same lifetime as the moves. */
+/* The share price of every vault after the last successful opg_hyper_epoch, and what
+ * the centralisation guard held back from it, in vault id order; same lifetime as the
+ * moves. */
 OPG_API const opg_hyper_vault_report *opg_hyper_vault_reports(const opg_hyper *h, size_t *count);
 
 /* ----------------------------------------------------------- saved state */

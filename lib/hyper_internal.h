@@ -191,7 +191,13 @@ int opgi_hyper_route_cycle(const opg_hyper *h, const opgi_hpos *p, const opg_hyp
 /* hyper_vault.c */
 void opgi_hvault_free(opg_hyper *h, opgi_hvault *v);
 void opgi_hclaim_free(opg_hyper *h, opgi_hclaim *c);
-/* The guard: would adding `part` on registry slot `slot` for a vault cross the cap? */
+/* The centralisation guard (hyper.vault_node_cap): is it on (cap < 1)? The shares all
+ * vaults hold on registry slot `slot` (O(positions)); the most tokens vaults may add
+ * there with those shares; and would adding `part` there for a vault cross the cap
+ * (OPG_ELIMIT)? */
+int opgi_hyper_guard_on(const opg_hyper *h);
+void opgi_hyper_vault_shares(opg_dec *out, const opg_hyper *h, uint32_t slot);
+void opgi_hyper_guard_room(opg_u256 *room, const opg_hyper *h, uint32_t slot, const opg_dec *vshares);
 int opgi_hyper_guard(const opg_hyper *h, uint32_t slot, const opg_u256 *part);
 /* After a successful call: the vaults' PAYOUT moves become their idle. */
 void opgi_hyper_vault_absorb(opg_hyper *h);

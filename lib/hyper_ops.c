@@ -124,6 +124,8 @@ typedef struct work {
     uint32_t *slots;   /* 2 * cap */
     size_t *periods;   /* per registry slot: F1 periods the call may close on the node */
     uint32_t n_periods;
+    opg_dec *vshares;  /* per registry slot: the shares all vaults hold on the node, kept
+                          by an epoch while the centralisation guard is on (else NULL) */
     opgi_hsnap snap;
     int has_snap;
 } work;
@@ -139,6 +141,8 @@ static void work_free(opg_hyper *h, work *w)
     opgi_free(&h->alloc, w->dst, c * sizeof *w->dst);
     opgi_free(&h->alloc, w->slots, 2 * c * sizeof *w->slots);
     opgi_free(&h->alloc, w->periods, (size_t)w->n_periods * sizeof *w->periods);
+    if (w->vshares)
+        opgi_free(&h->alloc, w->vshares, (size_t)w->n_periods * sizeof *w->vshares);
     if (w->has_snap)
         opgi_hyper_snap_free(h, &w->snap);
     memset(w, 0, sizeof *w);
@@ -571,6 +575,79 @@ done:
 
 /* ------------------------------------------------------------------ epoch */
 
+/* ------------------------------------------------ the guard at epochs */
+
+/* The epoch's per-node tally of the vaults' shares (w->vshares), when the guard is on
+ * and some vault exists: one pass over the vaults' delegations. OPG_ENOMEM. */
+static int guard_start(opg_hyper *h, work *w)
+{
+    const opg_registry *r = h->reg;
+    int any = 0;
+    for (size_t i = 0; i < h->n_pos && !any; i++)
+        any = h->pos[i]->vault != NULL;
+    if (!any || !opgi_hyper_guard_on(h))
+        return OPG_OK;
+    w->vshares = opgi_alloc_array(&h->alloc, w->n_periods, sizeof *w->vshares);
+    if (!w->vshares)
+        return OPG_ENOMEM;
+    memset(w->vshares, 0, (size_t)w->n_periods * sizeof *w->vshares);
+    for (size_t i = 0; i < h->n_pos; i++) {
+        if (!h->pos[i]->vault)
+            continue;
+        for (uint32_t d = opgi_del_first_of(r, &h->pos[i]->id); d != OPGI_NONE; d = r->dels[d].next)
+            /* the delegations' shares add up to the node's, which is a Dec */
+            OPGI_HYPER_EXACT(h->err, opg_dec_add(&w->vshares[r->dels[d].node], &w->vshares[r->dels[d].node],
+                                                 &r->dels[d].shares));
+    }
+    return OPG_OK;
+}
+
+/* Does the guard apply to p's moves into nodes in this epoch? */
+static int guarded(const work *w, const opgi_hpos *p) { return w->vshares && p->vault; }
+
+/* The shares of p's delegation on slot (0 without one). */
+static opg_dec shares_on(const opg_registry *r, const opgi_hpos *p, uint32_t slot)
+{
+    opg_dec s = {{0, 0, 0, 0}};
+    uint32_t d = opgi_del_find(r, &p->id, slot);
+    if (d != OPGI_NONE)
+        s = r->dels[d].shares;
+    return s;
+}
+
+/* After a call of vault p changed its delegation on slot from `before` shares: the
+ * tally follows. */
+static void guard_track(opg_hyper *h, work *w, const opgi_hpos *p, uint32_t slot, const opg_dec *before)
+{
+    if (!guarded(w, p))
+        return;
+    opg_dec now = shares_on(h->reg, p, slot), *t = &w->vshares[slot];
+    /* the tally includes `before` and, with `now`, stays within the node's shares */
+    OPGI_HYPER_EXACT(h->err, opg_dec_sub(t, t, before));
+    OPGI_HYPER_EXACT(h->err, opg_dec_add(t, t, &now));
+}
+
+/* Clips *amount, which vault p is about to add on the node of slot `slot` (operator
+ * op), to the guard's room; what is held back is reported as an OPG_HYPER_GUARD move
+ * (src: the node it stays on, zero for compounding; dst: op) and added to *held when
+ * held is not NULL. Returns 1 when it clipped. */
+static int guard_clip(opg_hyper *h, work *w, const opgi_hpos *p, uint32_t slot, const opg_id *src,
+                      const opg_id *op, opg_u256 *amount, opg_u256 *held)
+{
+    if (!guarded(w, p))
+        return 0;
+    opg_u256 room, back;
+    opgi_hyper_guard_room(&room, h, slot, &w->vshares[slot]);
+    if (opg_u256_cmp(amount, &room) <= 0)
+        return 0;
+    OPGI_HYPER_EXACT(h->err, opg_u256_sub(&back, amount, &room));
+    *amount = room;
+    add_move(h, p, OPG_HYPER_GUARD, 0, src, op, &back, 0);
+    if (held) /* back <= the amount taken from *held's total */
+        OPGI_HYPER_EXACT(h->err, opg_u256_add(held, held, &back));
+    return 1;
+}
+
 /* The most (source, destination) pairs a rebalance over m nodes, at most nt of them
  * destinations, can try: a * b with a + b <= m and b <= nt. */
 static size_t rebalance_pairs(size_t m, size_t nt)
@@ -618,7 +695,8 @@ static void budget_position(opg_hyper *h, work *w, const opgi_hpos *p, budget *b
     size_t events = sat_add(sat_mul(nc, opgi_splitter_events_withdraw(h->spl)),
                             sat_add(sat_mul(compound, opgi_events_delegate(r)),
                                     sat_mul(moves, opgi_events_redelegate(r))));
-    b->moves = sat_add(b->moves, sat_add(nc + compound + 2 + p->n_routes, tries));
+    size_t guard = p->vault ? sat_add(compound, tries) : 0; /* GUARD moves, at most one a step */
+    b->moves = sat_add(b->moves, sat_add(sat_add(nc + compound + 2 + p->n_routes, tries), guard));
     b->events = sat_add(b->events, events);
     b->new_dels = sat_add(b->new_dels, m - nc);
     b->redelegations = sat_add(b->redelegations, moves);
@@ -691,8 +769,14 @@ static void epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height heigh
         for (size_t i = 0; i < nt; i++) {
             if (opgi_u256_is_zero(&w->parts[i]))
                 continue;
+            /* what the guard holds back is not compounded: it stays with the vault */
+            guard_clip(h, w, p, w->tg[i].slot, NULL, &w->tg[i].op, &w->parts[i], &pot);
+            if (opgi_u256_is_zero(&w->parts[i]))
+                continue;
+            opg_dec before = shares_on(r, p, w->tg[i].slot);
             size_t from = r->n_events;
             int rc = opg_registry_delegate(NULL, r, &p->id, &w->tg[i].op, &w->parts[i], height, now);
+            guard_track(h, w, p, w->tg[i].slot, &before);
             if (rc != OPG_OK) {
                 (void)OPGI_NEVER(h->err, rc == OPG_ENOMEM); /* reserved */
                 add_move(h, p, OPG_HYPER_SKIPPED, rc, NULL, &w->tg[i].op, &w->parts[i], 0);
@@ -768,13 +852,22 @@ static void epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height heigh
             if (churn_capped && opg_u256_cmp(&churn, &amt) < 0)
                 amt = churn;
             const hent *s = &w->ent[w->src[a].i], *d = &w->ent[w->dst[b].i];
+            /* the guard: a destination the vaults are full on takes what fits, then no more */
+            int full = guard_clip(h, w, p, d->slot, &s->op, &d->op, &amt, NULL);
+            if (full)
+                memset(&w->dst[b].rem, 0, sizeof w->dst[b].rem);
+            if (opgi_u256_is_zero(&amt))
+                continue;
             const opgi_node *dn = &r->nodes[d->slot];
             int dst_live = d->slot < r->node_slots && dn->in_use && opg_id_cmp(&dn->operator_id, &d->op) == 0;
             opg_u256 before = dst_live ? dn->tokens : (opg_u256){{0, 0, 0, 0}}, moved;
             opg_time completion;
             size_t from = r->n_events;
+            opg_dec src_before = shares_on(r, p, s->slot), dst_before = shares_on(r, p, d->slot);
             tries++;
             int rc = opg_registry_redelegate(&completion, r, &p->id, &s->op, &d->op, &amt, height, now);
+            guard_track(h, w, p, s->slot, &src_before);
+            guard_track(h, w, p, d->slot, &dst_before);
             if (rc != OPG_OK) {
                 (void)OPGI_NEVER(h->err, rc == OPG_ENOMEM); /* reserved */
                 add_move(h, p, OPG_HYPER_SKIPPED, rc, &s->op, &d->op, &amt, 0);
@@ -787,7 +880,8 @@ static void epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height heigh
             OPGI_HYPER_EXACT(h->err, opg_u256_sub(&moved, &r->nodes[d->slot].tokens, &before));
             add_move(h, p, OPG_HYPER_REDELEGATE, 0, &s->op, &d->op, &moved, completion);
             OPGI_HYPER_EXACT(h->err, opg_u256_sub(&w->src[a].rem, &w->src[a].rem, &amt));
-            OPGI_HYPER_EXACT(h->err, opg_u256_sub(&w->dst[b].rem, &w->dst[b].rem, &amt));
+            if (!full)
+                OPGI_HYPER_EXACT(h->err, opg_u256_sub(&w->dst[b].rem, &w->dst[b].rem, &amt));
             if (churn_capped)
                 OPGI_HYPER_EXACT(h->err, opg_u256_sub(&churn, &churn, &amt));
             moves++;
@@ -978,6 +1072,11 @@ int opg_hyper_epoch(size_t *positions_done, opg_hyper *h, const opg_hyper_score 
     work w;
     if ((rc = work_new(h, &w, table, n_table, scores ? 1 : h->has_scores)) != OPG_OK) {
         opgi_fail(h->err, rc, "no memory for the epoch's workspace", NULL);
+        goto fail_staged;
+    }
+    if ((rc = guard_start(h, &w)) != OPG_OK) {
+        opgi_fail(h->err, rc, "no memory for the epoch's workspace", NULL);
+        work_free(h, &w);
         goto fail_staged;
     }
 

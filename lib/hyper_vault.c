@@ -262,38 +262,61 @@ int opg_hyper_vault_create(opg_hyper *h, const opg_id *vault, const opg_hyper_po
 
 /* ----------------------------------------------------------------- guard */
 
-int opgi_hyper_guard(const opg_hyper *h, uint32_t slot, const opg_u256 *part)
+int opgi_hyper_guard_on(const opg_hyper *h)
 {
     opg_dec one;
     opg_dec_from_u64(&one, 1);
-    if (opg_dec_cmp(&h->params.vault_node_cap, &one) >= 0)
-        return OPG_OK;
+    return opg_dec_cmp(&h->params.vault_node_cap, &one) < 0;
+}
+
+void opgi_hyper_vault_shares(opg_dec *out, const opg_hyper *h, uint32_t slot)
+{
     const opg_registry *r = h->reg;
-    opg_u256 held = *part, after;
+    memset(out, 0, sizeof *out);
     for (size_t i = 0; i < h->n_pos; i++) {
         if (!h->pos[i]->vault)
             continue;
         uint32_t d = opgi_del_find(r, &h->pos[i]->id, slot);
-        if (d == OPGI_NONE)
-            continue;
-        opg_u256 t;
-        opgi_hyper_del_tokens(&t, r, d);
-        if (opg_u256_add(&held, &held, &t) != OPG_OK)
-            return OPG_ELIMIT;
+        /* the delegations' shares add up to the node's, which is a Dec */
+        if (d != OPGI_NONE)
+            HV_ASSERT(opg_dec_add(out, out, &r->dels[d].shares) == OPG_OK);
     }
-    if (opg_u256_add(&after, &r->nodes[slot].tokens, part) != OPG_OK)
-        return OPG_ELIMIT;
-    /* held * 10^18 > cap * after, in 512-bit products */
-    uint64_t lhs[8], rhs[8];
-    memset(lhs, 0, sizeof lhs);
-    memset(rhs, 0, sizeof rhs);
-    opg_u256 p18 = {{OPGI_P, 0, 0, 0}}, capraw;
-    opg_dec_to_raw(&capraw, &h->params.vault_node_cap);
-    opg_u256 onep = {{1, 0, 0, 0}};
-    if (opgi_muldiv(lhs, 8, held.limb, 4, p18.limb, 4, onep.limb, 1, OPGI_TRUNC) != OPG_OK ||
-        opgi_muldiv(rhs, 8, capraw.limb, 4, after.limb, 4, onep.limb, 1, OPGI_TRUNC) != OPG_OK)
-        return OPG_ELIMIT;
-    return opgi_cmp_n(lhs, rhs, 8) > 0 ? OPG_ELIMIT : OPG_OK;
+}
+
+/*
+ * With H the vaults' tokens on the node (truncate(tokens_from_shares(vshares))), T the
+ * node's tokens and c the cap, adding x keeps (H + x) * 10^18 <= c * (T + x), that is
+ * x <= (c * T - H * 10^18) / (10^18 - c): room = that quotient, truncated, 0 when the
+ * vaults are at or past the cap already, 2^256 - 1 when it does not fit.
+ */
+void opgi_hyper_guard_room(opg_u256 *room, const opg_hyper *h, uint32_t slot, const opg_dec *vshares)
+{
+    const opgi_node *n = &h->reg->nodes[slot];
+    opg_u256 held = {{0, 0, 0, 0}}, capraw;
+    opg_dec t;
+    if (opgi_tokens_from_shares(&t, n, vshares, OPGI_HALF_EVEN) == OPG_OK)
+        opg_dec_truncate_int(&held, &t);
+    opg_dec_to_raw(&capraw, &h->params.vault_node_cap); /* < 10^18: the guard is on */
+    uint64_t lhs[6], rhs[6], gap[1] = {OPGI_P - capraw.limb[0]}, p18[1] = {OPGI_P}, one[1] = {1};
+    HV_ASSERT(opgi_muldiv(lhs, 6, capraw.limb, 1, n->tokens.limb, 4, one, 1, OPGI_TRUNC) == OPG_OK);
+    HV_ASSERT(opgi_muldiv(rhs, 6, held.limb, 4, p18, 1, one, 1, OPGI_TRUNC) == OPG_OK);
+    memset(room, 0, sizeof *room);
+    if (opgi_cmp_n(lhs, rhs, 6) <= 0)
+        return;
+    opgi_sub_n(lhs, lhs, rhs, 6);
+    if (opgi_muldiv(room->limb, 4, lhs, 6, one, 1, gap, 1, OPGI_TRUNC) != OPG_OK)
+        memset(room, 0xff, sizeof *room);
+}
+
+int opgi_hyper_guard(const opg_hyper *h, uint32_t slot, const opg_u256 *part)
+{
+    if (!opgi_hyper_guard_on(h))
+        return OPG_OK;
+    opg_dec vshares;
+    opg_u256 room;
+    opgi_hyper_vault_shares(&vshares, h, slot);
+    opgi_hyper_guard_room(&room, h, slot, &vshares);
+    return opg_u256_cmp(part, &room) > 0 ? OPG_ELIMIT : OPG_OK;
 }
 
 /* ----------------------------------------------------- idle and reports */
@@ -339,6 +362,7 @@ static void price_of(opg_dec *out, const opgi_hvault *v, const opg_u256 *total)
 void opgi_hyper_reports_fill(opg_hyper *h, opg_height height)
 {
     h->n_reports = 0;
+    size_t m = 0; /* GUARD moves come in position order, as the epoch visits them */
     for (size_t i = 0; i < h->n_pos; i++) {
         const opgi_hpos *p = h->pos[i];
         if (!p->vault)
@@ -347,6 +371,17 @@ void opgi_hyper_reports_fill(opg_hyper *h, opg_height height)
         opg_hyper_vault_report *rp = &h->reports[h->n_reports++];
         memset(rp, 0, sizeof *rp);
         rp->vault = p->id;
+        for (; m < h->n_moves; m++) {
+            const opg_hyper_move *mv = &h->moves[m];
+            if (mv->kind != OPG_HYPER_GUARD)
+                continue;
+            int c = opg_id_cmp(&mv->position, &p->id);
+            if (c > 0)
+                break;
+            /* held back from amounts the vault had */
+            if (c == 0)
+                HV_ASSERT(opg_u256_add(&rp->guard_held, &rp->guard_held, &mv->amount) == OPG_OK);
+        }
         assets a;
         if (total_assets(&a, h, p, height) != OPG_OK)
             memset(&a, 0xff, sizeof a); /* stake no real supply has */

@@ -391,6 +391,111 @@ static void test_centralisation_cap(void)
     world_free(&w);
 }
 
+/* The moves of kind k in the last call, summed, and how many there were. */
+static size_t moves_of(const world *w, opg_hyper_move_kind k, opg_u256 *sum)
+{
+    size_t nm, c = 0;
+    const opg_hyper_move *m = opg_hyper_moves(w->h, &nm);
+    *sum = u64v(0);
+    for (size_t i = 0; i < nm; i++)
+        if (m[i].kind == k) {
+            if (opg_u256_add(sum, sum, &m[i].amount) != OPG_OK)
+                return SIZE_MAX; /* no such sum fails a check */
+            c++;
+        }
+    return c;
+}
+
+/* At an epoch the guard redirects: compounding beyond the cap stays idle. */
+static void test_centralisation_cap_compounding(void)
+{
+    world w;
+    CHECK_OK(vault_world(&w, NULL, 1, 1000, "0"));
+    CHECK_OK(opg_hyper_param_set(w.h, "hyper.vault_node_cap", "0.5"));
+    opg_id v = id_n(500), a = id_n(601), n1 = id_n(1), other = id_n(700);
+    opg_u256 amt = u64v(1000), out, sum;
+    CHECK_OK(opg_hyper_vault_deposit(&out, w.h, &v, &a, &amt, 2, 20));
+    /* node 1: 2000 tokens, half the vault's; 1000 of fees earn the vault 500, and
+     * room = (0.5 * 2000 - 1000) / 0.5 = 0: all of it is held back */
+    opg_u256 fees = u64v(1000);
+    CHECK_OK(opg_splitter_allocate_to_node(w.s, &n1, &fees));
+    size_t done, nr;
+    CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, 3, 30));
+    CHECK(moves_of(&w, OPG_HYPER_GUARD, &sum) == 1);
+    CHECK_U256(sum, "500");
+    CHECK(moves_of(&w, OPG_HYPER_COMPOUND, &sum) == 0);
+    const opg_hyper_vault_report *rp = opg_hyper_vault_reports(w.h, &nr);
+    CHECK(nr == 1);
+    CHECK_U256(rp[0].guard_held, "500");
+    CHECK_U256(rp[0].total_assets, "1500"); /* 1000 staked + 500 idle */
+    opg_hyper_vault_info vi;
+    CHECK_OK(opg_hyper_vault_get(&vi, w.h, &v, 3));
+    CHECK_U256(vi.idle, "500");
+    /* the node grows to 3000 by another delegator: 1000 more fees earn the vault 333
+     * (1000 * 1000 / 3000, truncated), and room = (0.5 * 3000 - 1000) / 0.5 = 1000 */
+    amt = u64v(1000);
+    CHECK_OK(opg_registry_delegate(NULL, w.r, &other, &n1, &amt, 3, 30));
+    CHECK_OK(opg_splitter_allocate_to_node(w.s, &n1, &fees));
+    CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, 4, 40));
+    CHECK(moves_of(&w, OPG_HYPER_GUARD, &sum) == 0);
+    CHECK(moves_of(&w, OPG_HYPER_COMPOUND, &sum) == 1);
+    CHECK_U256(sum, "333");
+    rp = opg_hyper_vault_reports(w.h, &nr);
+    CHECK(nr == 1);
+    CHECK_U256(rp[0].guard_held, "0");
+    world_free(&w);
+}
+
+/* A rebalance into a node takes what fits under the cap; the rest stays on its source. */
+static void test_centralisation_cap_rebalance(void)
+{
+    world w;
+    CHECK_OK(vault_world(&w, NULL, 2, 1000, "0"));
+    opg_id v = id_n(500), a = id_n(601), n1 = id_n(1), n2 = id_n(2);
+    opg_u256 amt = u64v(1000), out, sum;
+    CHECK_OK(opg_hyper_vault_deposit(&out, w.h, &v, &a, &amt, 2, 20)); /* 500 on each */
+    CHECK_OK(opg_hyper_param_set(w.h, "hyper.vault_node_cap", "0.4"));
+    opg_hyper_weight to2[1] = {{n2, dec_of("1")}};
+    opg_hyper_policy pol = vault_policy(to2, 1);
+    to2[0].node = n2; /* vault_policy names nodes from 1 */
+    pol.rebalance_threshold = dec_of("0");
+    CHECK_OK(opg_hyper_position_set_policy(w.h, &v, &pol));
+    /* node 2: 1500 tokens, 500 the vault's: room = (0.4 * 1500 - 500) / 0.6 = 166 */
+    hashes before;
+    take_hashes(&before, &w);
+    size_t done, nr;
+    CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, 3, 30));
+    CHECK(moves_of(&w, OPG_HYPER_REDELEGATE, &sum) == 1);
+    CHECK_U256(sum, "166");
+    CHECK(moves_of(&w, OPG_HYPER_GUARD, &sum) == 1);
+    CHECK_U256(sum, "334");
+    size_t nm;
+    const opg_hyper_move *m = opg_hyper_moves(w.h, &nm);
+    for (size_t i = 0; i < nm; i++)
+        if (m[i].kind == OPG_HYPER_GUARD)
+            CHECK(opg_id_cmp(&m[i].src, &n1) == 0 && opg_id_cmp(&m[i].dst, &n2) == 0);
+    const opg_hyper_vault_report *rp = opg_hyper_vault_reports(w.h, &nr);
+    CHECK(nr == 1);
+    CHECK_U256(rp[0].guard_held, "334");
+    opg_delegation_info d1, d2;
+    CHECK_OK(opg_registry_delegation_get(&d1, w.r, &v, &n1));
+    CHECK_OK(opg_registry_delegation_get(&d2, w.r, &v, &n2));
+    CHECK_DEC(d1.shares, "334");
+    CHECK_DEC(d2.shares, "666");
+    /* 666 of 1666 is within 0.4; one more token would not be: the next epoch is full */
+    CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, 4, 40));
+    CHECK(moves_of(&w, OPG_HYPER_REDELEGATE, &sum) == 0);
+    CHECK(moves_of(&w, OPG_HYPER_GUARD, &sum) == 1);
+    CHECK_U256(sum, "334");
+    /* without the guard the rest moves */
+    CHECK_OK(opg_hyper_param_set(w.h, "hyper.vault_node_cap", "1"));
+    CHECK_OK(opg_hyper_epoch(&done, w.h, NULL, 0, 5, 50));
+    CHECK(moves_of(&w, OPG_HYPER_REDELEGATE, &sum) == 1);
+    CHECK_U256(sum, "334");
+    CHECK(moves_of(&w, OPG_HYPER_GUARD, &sum) == 0);
+    world_free(&w);
+}
+
 /* Random deposits, mints, withdrawals, redemptions, transfers, donations, slashes and
  * blocks over 3 holders, with the host's ledger of the vault id's account: it always
  * holds idle + claimable, shares add up to the supply, and no holder ends with more
@@ -953,6 +1058,8 @@ static void build_epoch_world(world *w, const opg_allocator *a)
     r[1].share = dec_of("0.1");
     CHECK_OK(opg_hyper_set_routes(w->h, &pp, r, 2));
     CHECK_OK(opg_hyper_set_strategy_fn(w->h, good_strategy, NULL));
+    /* the guard on, so that its tally is one of the epoch's allocation points */
+    CHECK_OK(opg_hyper_param_set(w->h, "hyper.vault_node_cap", "0.9"));
     opg_u256 fees = u64v(7777);
     CHECK_OK(opg_splitter_allocate_to_node(w->s, &n1, &fees));
     CHECK_OK(opg_splitter_allocate_to_node(w->s, &n2, &fees));
@@ -1018,6 +1125,8 @@ int main(void)
     RUN(test_idle_and_end_block_order);
     RUN(test_transfer);
     RUN(test_centralisation_cap);
+    RUN(test_centralisation_cap_compounding);
+    RUN(test_centralisation_cap_rebalance);
     RUN(test_conservation_random);
     RUN(test_save_load_and_corruption);
     RUN(test_allocation_failures);

@@ -2073,6 +2073,7 @@ class HyperMoveKind(enum.IntEnum):
     CLAIM = 9
     STRATEGY = 10
     ROUTE = 11
+    GUARD = 12
 
 
 class HyperRouteKind(enum.IntEnum):
@@ -2207,6 +2208,7 @@ class opg_hyper_vault_report(_Struct):
         ("total_assets", opg_u256),
         ("total_shares", opg_u256),
         ("share_price", opg_dec),
+        ("guard_held", opg_u256),
     ]
 
 

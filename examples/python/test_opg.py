@@ -1323,10 +1323,18 @@ class TestHyperVault(OpgTest):
         moves = w.h.epoch(4, 40)
         self.assertEqual((moves[0].kind, moves[0].code), (opg.HyperMoveKind.STRATEGY, 0))
         self.assertEqual(len(w.h.targets(pos)), 2)
-        self.assertEqual([r.vault for r in w.h.vault_reports()], [v])
+        self.assertEqual([(r.vault, r.guard_held) for r in w.h.vault_reports()], [(v, 0)])
         w.h.param_set("hyper.vault_node_cap", "0.5")
         self.assertEqual(w.h.vault_deposit(v, op(601), 1000, 5, 50), 1000 * 10**6)
         self.assertFails("ELIMIT", w.h.vault_deposit, v, op(601), 1000, 5, 50)
+        # at an epoch the guard holds compounding back instead, and reports it: the
+        # vault's 1000 of node 1's 2500 tokens are at a cap of 0.4
+        w.h.param_set("hyper.vault_node_cap", "0.4")
+        w.spl.allocate_to_node(op(1), 1000)
+        moves = w.h.epoch(6, 60)
+        held = sum(m.amount for m in moves if m.kind == opg.HyperMoveKind.GUARD)
+        self.assertGreater(held, 0)
+        self.assertEqual([r.guard_held for r in w.h.vault_reports()], [held])
         w.close()
 
 
