@@ -295,25 +295,75 @@ OPG_API int opg_pricer_param_get(char *buf, size_t cap, size_t *needed,
  * the end. Owned by the pricer, valid until it is freed. */
 OPG_API const char *opg_pricer_param_key(const opg_pricer *pricer, size_t i);
 
-/* ------------------------------------------------------ save, load, hash */
+/* ---------------------------------------------------- records and snapshots */
 
 /*
- * Writes the canonical state (parameters, classes in id order, base fees, usage,
- * excess) into buf[cap]; *len receives the size needed. OPG_EBUFS if cap is too
- * small (buf may then hold a prefix). buf may be NULL with cap 0 to ask the size.
- * O(dimensions * classes).
+ * The pricer's state is a set of records (opg_core.h, "records"). Keys: the tag
+ * OPG_RECORDS_PRICER, a kind byte, then ids (integers big-endian):
+ *   0 params      dimension count, combine, split
+ *   1 state       per dimension: base fee, usage, excess
+ *   2 dimension   index (1 byte): name, controller, target, limit, min_base_fee,
+ *                 max_base_fee, the controller's rate
+ *   3 class       id (4 bytes): one multiplier per dimension
+ * A value is a format byte (1), then the record's fields (u256 and decimals as 32
+ * bytes, most significant limb first).
+ */
+
+/*
+ * Commits the block: the records put and deleted since the previous commit, in key
+ * order, into *changes and *count (the pricer owns them; valid until the next
+ * commit or free), and the new root of the Merkle tree over all records into root
+ * (opg_proof.h specifies the tree). Only records whose bytes changed are put, only
+ * records the last commit had are deleted. Call it once per block, after end_block.
+ * O(d + c log c + c log n) for d dimensions and c classes set or removed since.
+ * The first commit of a pricer made by opg_pricer_new or opg_pricer_load puts every
+ * record; one made by opg_pricer_load_records starts from the store's records. Until
+ * its first commit a pricer tracks no changes. OPG_ENOMEM changes nothing.
+ */
+OPG_API int opg_pricer_commit(uint8_t root[32], const opg_record **changes, size_t *count,
+                              opg_pricer *pricer);
+/* The root as of the last commit (32 zero bytes, the empty tree's, before the first
+ * commit of a new or snapshot-loaded pricer). */
+OPG_API void opg_pricer_root(uint8_t root[32], const opg_pricer *pricer);
+/* The root the pricer's records would have now, from scratch. O(n log n). */
+OPG_API int opg_pricer_root_from_scratch(uint8_t root[32], const opg_pricer *pricer);
+/* Every record, in key order, to fn. fn's negative code stops it. */
+OPG_API int opg_pricer_records(opg_pricer *pricer, opg_record_sink fn, void *ctx);
+/*
+ * Creates a pricer from a stream of records in strictly increasing key order, as a
+ * host's store iterates them, checked as opg_pricer_load checks (OPG_ECORRUPT); when
+ * root is not NULL the records must also hash to it. Its committed root is the
+ * records' root, and its next commit returns what changed since.
+ */
+OPG_API int opg_pricer_load_records(opg_pricer **out, opg_record_source next, void *ctx,
+                                    const uint8_t root[32], const opg_allocator *alloc);
+/* The key of class id's record, for proofs and host lookups. */
+OPG_API int opg_pricer_key_class(uint8_t key[OPG_RECORD_KEY_MAX], size_t *len, uint32_t id);
+/* A proof, against the last committed root, that the record with this key is present
+ * with its committed value, or absent (opg_proof_verify checks it). OPG_EBUFS with
+ * *len = the size needed; at most OPG_PROOF_MAX_BYTES. */
+OPG_API int opg_pricer_prove(uint8_t *buf, size_t cap, size_t *len, const opg_pricer *pricer,
+                             const uint8_t *key, size_t key_len);
+
+/*
+ * Writes the snapshot (the header, then every record in key order; lib format 2)
+ * into buf[cap]; *len receives the size needed. OPG_EBUFS if cap is too small (buf
+ * may then hold a prefix), OPG_ENOMEM (the encoder's scratch). buf may be NULL with
+ * cap 0 to ask the size. O(dimensions * classes).
  */
 OPG_API int opg_pricer_save(uint8_t *buf, size_t cap, size_t *len, const opg_pricer *pricer);
 
 /*
- * Creates a pricer from saved bytes. Saving it again gives the same bytes.
- * Errors: OPG_ECORRUPT (wrong kind, truncated, trailing bytes, any value out of
- * range or out of order), OPG_EVERSION (saved by a newer libopg), OPG_ENOMEM.
+ * Creates a pricer from a snapshot. Saving it again gives the same bytes.
+ * Errors: OPG_ECORRUPT (wrong kind, an older format, truncated, trailing bytes, any
+ * value out of range or out of order), OPG_EVERSION (saved by a newer libopg),
+ * OPG_ENOMEM.
  */
 OPG_API int opg_pricer_load(opg_pricer **out, const uint8_t *buf, size_t len,
                             const opg_allocator *alloc);
 
-/* BLAKE2b-256 of the canonical state, personalised "opg.pricer". OPG_EINVAL on NULL. */
+/* The state hash: the root of the pricer's records, from scratch
+ * (opg_pricer_root_from_scratch). OPG_EINVAL on NULL, OPG_ENOMEM. */
 OPG_API int opg_pricer_state_hash(uint8_t out[32], const opg_pricer *pricer);
 
 #ifdef __cplusplus

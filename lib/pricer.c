@@ -7,59 +7,18 @@
  * 256 bits (a base fee times a usage, the fake_exponential series) are computed
  * in wider arrays, so no step can wrap and end_block never has to fail.
  */
-#include "opg_pricer.h"
+#include "pricer_internal.h"
 
-#include "codec.h"
 #include "num.h"
-#include "params.h"
 
 #include <stdlib.h>
 
-#define MAX_DIMS OPG_PRICER_MAX_DIMENSIONS
-#define SAVE_VERSION 1
-
-/* Keys per dimension: target, limit, min_base_fee, max_base_fee, and the
- * controller's rate (denominator or update_fraction). */
-#define KEYS_PER_DIM 5
-/* "fees." + 31-character name + ".update_fraction" + NUL */
-#define KEY_MAX 56
 #define KEY_SPLIT "fees.split"
 #define KEY_COMBINE "fees.combine"
 
 static const uint64_t ONE[1] = {1};
 static const uint64_t ONE_256[4] = {1, 0, 0, 0};
 static const uint64_t SCALE[1] = {OPGI_P};
-
-/* The governable part of a dimension: what the parameter keys address. */
-typedef struct dim_rules {
-    opg_u256 target, limit, min_base_fee, max_base_fee;
-    uint64_t denominator;     /* EIP-1559 only, else 0 */
-    uint64_t update_fraction; /* exponential only, else 0 */
-    opg_pricer_controller controller;
-} dim_rules;
-
-/* Every parameter of a pricer; the key table points into this struct. */
-typedef struct pricer_rules {
-    size_t dimension_count;
-    dim_rules dim[MAX_DIMS];
-    opg_pricer_combine combine;
-    opg_pricer_split split;
-} pricer_rules;
-
-struct opg_pricer {
-    opg_allocator alloc;
-    pricer_rules rules;
-    char name[MAX_DIMS][OPG_PRICER_NAME_MAX]; /* zero padded */
-    opg_u256 base_fee[MAX_DIMS];
-    opg_u256 usage[MAX_DIMS];
-    opg_u256 excess[MAX_DIMS];
-    opg_pricer_class *classes; /* ascending id; multipliers past dimension_count are 0 */
-    size_t class_count, class_cap;
-    opgi_param_table table;
-    opgi_param param[MAX_DIMS * KEYS_PER_DIM];
-    char key[MAX_DIMS * KEYS_PER_DIM][KEY_MAX];
-    char err[OPGI_ERRMSG_MAX];
-};
 
 size_t opg_pricer_max_dimensions(void) { return MAX_DIMS; }
 size_t opg_pricer_name_max(void) { return OPG_PRICER_NAME_MAX; }
@@ -79,8 +38,7 @@ static void clamp_u256(opg_u256 *v, const opg_u256 *lo, const opg_u256 *hi)
         *v = *hi;
 }
 
-/* Length of a name buffer's text; OPG_PRICER_NAME_MAX if it has no NUL. */
-static size_t name_len(const char name[OPG_PRICER_NAME_MAX])
+size_t opgi_pricer_name_len(const char name[OPG_PRICER_NAME_MAX])
 {
     size_t n = 0;
     while (n < OPG_PRICER_NAME_MAX && name[n])
@@ -240,7 +198,7 @@ static void exponential_next(opg_u256 *base_fee, opg_u256 *excess, const opg_u25
 
 static int name_is_valid(const char name[OPG_PRICER_NAME_MAX])
 {
-    size_t n = name_len(name);
+    size_t n = opgi_pricer_name_len(name);
     if (n == 0 || n == OPG_PRICER_NAME_MAX)
         return 0;
     for (size_t i = 0; i < n; i++) {
@@ -362,8 +320,7 @@ static void build_table(opg_pricer *p)
     p->table.validate = validate_rules;
 }
 
-/* Creates an empty handle; the caller fills rules, names and state. */
-static opg_pricer *pricer_alloc(const opg_allocator *alloc)
+opg_pricer *opgi_pricer_alloc(const opg_allocator *alloc)
 {
     opg_allocator a;
     opgi_allocator_init(&a, alloc);
@@ -372,11 +329,14 @@ static opg_pricer *pricer_alloc(const opg_allocator *alloc)
         return NULL;
     memset(p, 0, sizeof *p);
     p->alloc = a;
+    if (opgi_records_init(&p->records, &p->alloc) != OPG_OK) {
+        opgi_free(&a, p, sizeof *p);
+        return NULL;
+    }
     return p;
 }
 
-/* Checks rules and names, builds the key table and checks every key's bounds. */
-static int pricer_check(opg_pricer *p)
+int opgi_pricer_check(opg_pricer *p)
 {
     int rc = validate_rules(&p->rules, p->err);
     if (rc == OPG_OK)
@@ -426,6 +386,7 @@ void opg_pricer_free(opg_pricer *pricer)
     if (!pricer)
         return;
     opg_allocator a = pricer->alloc;
+    opgi_records_free(&pricer->records, &a);
     opgi_free(&a, pricer->classes, pricer->class_cap * sizeof *pricer->classes);
     opgi_free(&a, pricer, sizeof *pricer);
 }
@@ -439,7 +400,7 @@ int opg_pricer_new(opg_pricer **out, const opg_pricer_params *params,
         return OPG_EINVAL;
     if (params->class_count && !params->classes)
         return OPG_EINVAL;
-    opg_pricer *p = pricer_alloc(alloc);
+    opg_pricer *p = opgi_pricer_alloc(alloc);
     if (!p)
         return OPG_ENOMEM;
 
@@ -458,12 +419,12 @@ int opg_pricer_new(opg_pricer **out, const opg_pricer_params *params,
         /* only the controller's own rate is kept, so the state has one form */
         r->denominator = x->controller == OPG_PRICER_EIP1559 ? x->denominator : 0;
         r->update_fraction = x->controller == OPG_PRICER_EXPONENTIAL ? x->update_fraction : 0;
-        size_t len = name_len(x->name);
+        size_t len = opgi_pricer_name_len(x->name);
         if (len < OPG_PRICER_NAME_MAX) /* else left empty: refused by the name check */
             memcpy(p->name[d], x->name, len);
         p->base_fee[d] = x->initial_base_fee;
     }
-    int rc = pricer_check(p);
+    int rc = opgi_pricer_check(p);
     for (size_t d = 0; rc == OPG_OK && d < dims; d++) {
         const dim_rules *r = &p->rules.dim[d];
         if (u256_lt(&p->base_fee[d], &r->min_base_fee) ||
@@ -571,7 +532,7 @@ static size_t class_lower_bound(const opg_pricer *p, uint32_t id)
     return lo;
 }
 
-static const opg_pricer_class *class_find(const opg_pricer *p, uint32_t id)
+const opg_pricer_class *opgi_pricer_class_find(const opg_pricer *p, uint32_t id)
 {
     size_t i = class_lower_bound(p, id);
     return i < p->class_count && p->classes[i].id == id ? &p->classes[i] : NULL;
@@ -581,9 +542,13 @@ int opg_pricer_class_set(opg_pricer *pricer, const opg_pricer_class *cls)
 {
     if (!cls)
         return opgi_fail(pricer->err, OPG_EINVAL, "no class given", NULL);
+    int rc = opgi_pricer_touch_reserve(pricer, 1);
+    if (rc)
+        return rc;
     size_t i = class_lower_bound(pricer, cls->id);
     if (i < pricer->class_count && pricer->classes[i].id == cls->id) {
         class_copy(&pricer->classes[i], cls, pricer->rules.dimension_count);
+        opgi_pricer_touch_class(pricer, cls->id);
         return OPG_OK;
     }
     if (pricer->class_count == pricer->class_cap) {
@@ -602,6 +567,7 @@ int opg_pricer_class_set(opg_pricer *pricer, const opg_pricer_class *cls)
             (pricer->class_count - i) * sizeof *pricer->classes);
     class_copy(&pricer->classes[i], cls, pricer->rules.dimension_count);
     pricer->class_count++;
+    opgi_pricer_touch_class(pricer, cls->id);
     return OPG_OK;
 }
 
@@ -612,6 +578,10 @@ int opg_pricer_class_remove(opg_pricer *pricer, uint32_t id)
         char num[11];
         return opgi_fail(pricer->err, OPG_ECLASS, "no model class", u32_text(num, id));
     }
+    int rc = opgi_pricer_touch_reserve(pricer, 1);
+    if (rc)
+        return rc;
+    opgi_pricer_touch_class(pricer, id);
     memmove(&pricer->classes[i], &pricer->classes[i + 1],
             (pricer->class_count - i - 1) * sizeof *pricer->classes);
     pricer->class_count--;
@@ -620,7 +590,7 @@ int opg_pricer_class_remove(opg_pricer *pricer, uint32_t id)
 
 int opg_pricer_class_get(opg_pricer_class *cls, const opg_pricer *pricer, uint32_t id)
 {
-    const opg_pricer_class *c = class_find(pricer, id);
+    const opg_pricer_class *c = opgi_pricer_class_find(pricer, id);
     if (!c)
         return OPG_ECLASS;
     *cls = *c;
@@ -643,7 +613,7 @@ int opg_pricer_class_at(opg_pricer_class *cls, const opg_pricer *pricer, size_t 
 static int price(opg_pricer_price *out, const opg_pricer *p, const opg_pricer_request *req,
                  char *err)
 {
-    const opg_pricer_class *cls = class_find(p, req->model_class);
+    const opg_pricer_class *cls = opgi_pricer_class_find(p, req->model_class);
     if (!cls) {
         char num[11];
         return opgi_fail(err, OPG_ECLASS, "no model class", u32_text(num, req->model_class));
@@ -798,7 +768,7 @@ int opg_pricer_end_block(opg_u256 new_base_fees[OPG_PRICER_MAX_DIMENSIONS], opg_
 static const char *const SPLIT_NAMES[5] = {"inference", "verifiers", "stakers", "burn",
                                            "community"};
 
-static opg_dec *split_share(opg_pricer_split *s, size_t i)
+opg_dec *opgi_pricer_split_share(opg_pricer_split *s, size_t i)
 {
     opg_dec *shares[5] = {&s->inference, &s->verifiers, &s->stakers, &s->burn, &s->community};
     return shares[i];
@@ -821,7 +791,7 @@ static int parse_split(opg_pricer_split *out, const char *text, char *err)
             return opgi_fail(err, OPG_EPARSE, "malformed share for", SPLIT_NAMES[i]);
         memcpy(one, at, len);
         one[len] = '\0';
-        int rc = opg_dec_from_string(split_share(out, i), one);
+        int rc = opg_dec_from_string(opgi_pricer_split_share(out, i), one);
         if (rc)
             return opgi_fail(err, rc == OPG_EPARSE ? OPG_EPARSE : OPG_EINVAL,
                              "malformed share for", SPLIT_NAMES[i]);
@@ -939,7 +909,7 @@ int opg_pricer_param_get(char *buf, size_t cap, size_t *needed, const opg_pricer
                 text[at++] = ',';
             /* five shares and four commas fit the buffer */
             if (OPGI_NEVER(NULL, opg_dec_to_string(text + at, sizeof text - at, &n,
-                                                   split_share(&s, i)) != OPG_OK))
+                                                   opgi_pricer_split_share(&s, i)) != OPG_OK))
                 return OPG_EINVARIANT;
             at += n - 1; /* n counts the NUL */
         }
@@ -958,149 +928,4 @@ const char *opg_pricer_param_key(const opg_pricer *pricer, size_t i)
     if (i == n + 1)
         return KEY_SPLIT;
     return NULL;
-}
-
-/* ------------------------------------------------------ save, load, hash */
-
-/*
- * Version 1, all integers big-endian:
- *   header ("OPGS", kind pricer, version 1)
- *   u8 dimension count, u8 combine, split: 5 decimals (inference .. community)
- *   per dimension: name (32 bytes, zero padded), u8 controller, target, limit,
- *     min_base_fee, max_base_fee (u256 each), u64 rate (denominator or
- *     update_fraction), base_fee, usage, excess (u256 each)
- *   u32 class count; per class in ascending id: u32 id, one decimal per dimension
- */
-static void encode(opgi_writer *w, const void *state)
-{
-    const opg_pricer *p = state;
-    size_t dims = p->rules.dimension_count;
-    opgi_w_header(w, OPGI_KIND_PRICER, SAVE_VERSION);
-    opgi_w_u8(w, (uint8_t)dims);
-    opgi_w_u8(w, (uint8_t)p->rules.combine);
-    opg_pricer_split s = p->rules.split;
-    for (size_t i = 0; i < 5; i++)
-        opgi_w_dec(w, split_share(&s, i));
-    for (size_t d = 0; d < dims; d++) {
-        const dim_rules *r = &p->rules.dim[d];
-        opgi_w_bytes(w, p->name[d], OPG_PRICER_NAME_MAX);
-        opgi_w_u8(w, (uint8_t)r->controller);
-        opgi_w_u256(w, &r->target);
-        opgi_w_u256(w, &r->limit);
-        opgi_w_u256(w, &r->min_base_fee);
-        opgi_w_u256(w, &r->max_base_fee);
-        opgi_w_u64(w, r->controller == OPG_PRICER_EIP1559 ? r->denominator : r->update_fraction);
-        opgi_w_u256(w, &p->base_fee[d]);
-        opgi_w_u256(w, &p->usage[d]);
-        opgi_w_u256(w, &p->excess[d]);
-    }
-    opgi_w_u32(w, (uint32_t)p->class_count);
-    for (size_t i = 0; i < p->class_count; i++) {
-        opgi_w_u32(w, p->classes[i].id);
-        for (size_t d = 0; d < dims; d++)
-            opgi_w_dec(w, &p->classes[i].multiplier[d]);
-    }
-}
-
-int opg_pricer_save(uint8_t *buf, size_t cap, size_t *len, const opg_pricer *pricer)
-{
-    return opgi_save(buf, cap, len, encode, pricer);
-}
-
-int opg_pricer_state_hash(uint8_t out[32], const opg_pricer *pricer)
-{
-    if (!out || !pricer)
-        return OPG_EINVAL;
-    opgi_state_hash(out, OPGI_KIND_PRICER, encode, pricer);
-    return OPG_OK;
-}
-
-/* Reads everything after the header into p; marks r bad on any malformed value. */
-static int decode(opg_pricer *p, opgi_reader *r)
-{
-    size_t dims = opgi_r_u8(r);
-    uint8_t combine = opgi_r_u8(r);
-    if (dims < 1 || dims > MAX_DIMS || combine > OPG_PRICER_COMBINE_MAX)
-        return OPG_ECORRUPT;
-    p->rules.dimension_count = dims;
-    p->rules.combine = (opg_pricer_combine)combine;
-    for (size_t i = 0; i < 5; i++)
-        opgi_r_dec(r, split_share(&p->rules.split, i));
-    for (size_t d = 0; d < dims; d++) {
-        dim_rules *x = &p->rules.dim[d];
-        opgi_r_bytes(r, p->name[d], OPG_PRICER_NAME_MAX);
-        uint8_t controller = opgi_r_u8(r);
-        if (controller > OPG_PRICER_EXPONENTIAL)
-            return OPG_ECORRUPT;
-        x->controller = (opg_pricer_controller)controller;
-        opgi_r_u256(r, &x->target);
-        opgi_r_u256(r, &x->limit);
-        opgi_r_u256(r, &x->min_base_fee);
-        opgi_r_u256(r, &x->max_base_fee);
-        uint64_t rate = opgi_r_u64(r);
-        if (x->controller == OPG_PRICER_EIP1559)
-            x->denominator = rate;
-        else
-            x->update_fraction = rate;
-        opgi_r_u256(r, &p->base_fee[d]);
-        opgi_r_u256(r, &p->usage[d]);
-        opgi_r_u256(r, &p->excess[d]);
-        /* canonical: the name is zero padded, EIP-1559 keeps no excess, the base fee
-         * lies in its bounds (usage may exceed a limit lowered mid-block) */
-        size_t len = name_len(p->name[d]);
-        for (size_t i = len; i < OPG_PRICER_NAME_MAX; i++)
-            if (p->name[d][i])
-                return OPG_ECORRUPT;
-        if (x->controller == OPG_PRICER_EIP1559 && !opgi_u256_is_zero(&p->excess[d]))
-            return OPG_ECORRUPT;
-        if (u256_lt(&p->base_fee[d], &x->min_base_fee) ||
-            u256_lt(&x->max_base_fee, &p->base_fee[d]))
-            return OPG_ECORRUPT;
-    }
-    if (r->bad || pricer_check(p) != OPG_OK)
-        return OPG_ECORRUPT;
-
-    uint32_t count = opgi_r_count(r, 4 + dims * 32);
-    if (r->bad)
-        return OPG_ECORRUPT;
-    if (count) {
-        p->classes = opgi_alloc_array(&p->alloc, count, sizeof *p->classes);
-        if (!p->classes)
-            return OPG_ENOMEM;
-        p->class_cap = count;
-        memset(p->classes, 0, count * sizeof *p->classes);
-    }
-    for (uint32_t i = 0; i < count; i++) {
-        opg_pricer_class *c = &p->classes[i];
-        c->id = opgi_r_u32(r);
-        for (size_t d = 0; d < dims; d++)
-            opgi_r_dec(r, &c->multiplier[d]);
-        if (i > 0 && c->id <= p->classes[i - 1].id)
-            return OPG_ECORRUPT; /* strictly ascending ids */
-        p->class_count = i + 1;
-    }
-    return opgi_r_finish(r);
-}
-
-int opg_pricer_load(opg_pricer **out, const uint8_t *buf, size_t len,
-                    const opg_allocator *alloc)
-{
-    if (!out || (!buf && len))
-        return OPG_EINVAL;
-    opgi_reader r;
-    opgi_reader_init(&r, buf, len);
-    int rc = opgi_r_header(&r, OPGI_KIND_PRICER, SAVE_VERSION, NULL);
-    if (rc)
-        return rc;
-    opg_pricer *p = pricer_alloc(alloc);
-    if (!p)
-        return OPG_ENOMEM;
-    rc = decode(p, &r);
-    if (rc) {
-        opg_pricer_free(p);
-        return rc;
-    }
-    p->err[0] = '\0';
-    *out = p;
-    return OPG_OK;
 }

@@ -110,7 +110,7 @@ int opgi_tree_builder_finish(opgi_tree_builder *b);
 
 /* An owner's enumeration writes each value into an emitter, then emits it with its
  * key: opgi_writer *w = opgi_emit_begin(em); ...encode...; rc = opgi_emit(em, key, len). */
-#define OPGI_VALUE_MAX 512
+#define OPGI_VALUE_MAX 1024
 typedef struct opgi_emitter {
     opgi_record_sink sink;
     void *ctx;

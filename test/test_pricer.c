@@ -9,6 +9,7 @@
  */
 #include "failalloc.h"
 #include "harness.h"
+#include "record_store.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -1025,11 +1026,13 @@ static void test_save_load(void)
     blob[4] = 1; /* registry */
     CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_ECORRUPT);
     blob[4] = 2;
-    blob[7] = 2; /* version 2 */
+    blob[7] = 3; /* version 3: a newer libopg's */
     CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_EVERSION);
+    blob[7] = 1; /* version 1: the format before records, no longer read */
+    CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_ECORRUPT);
     blob[7] = 0; /* version 0: no format ever had it */
     CHECK_RC(opg_pricer_load(&q, blob, len, NULL), OPG_ECORRUPT);
-    blob[7] = 1;
+    blob[7] = 2;
 
     /* any single-bit change is either refused or loads into a state that saves back
      * to exactly the changed bytes: the format has one form per state */
@@ -1065,12 +1068,17 @@ static void test_load_refuses_noncanonical(void)
     opg_pricer *p = busy_pricer();
     size_t len;
     uint8_t *blob = save_all(&len, p);
-    /* offsets: header 8, dimension count 1, combine 1, split 5 * 32, then per
-     * dimension name 32, controller 1, four bounds 4 * 32, rate 8, state 3 * 32 */
-    const size_t dims_at = 8, combine_at = 9, split_at = 10, dim0 = split_at + 5 * 32;
-    const size_t dim_size = 32 + 1 + 4 * 32 + 8 + 3 * 32;
-    const size_t bounds = 32 + 1, rate = bounds + 4 * 32, state = rate + 8;
-    const size_t dim1 = dim0 + dim_size;
+    /* offsets: header 8, then records {key length 1, key, value length 4, value}:
+     * params (key 2: format, dimension count, combine, split 5 * 32), state (key 2:
+     * format, per dimension base fee, usage, excess), each dimension (key 3: format,
+     * name 32, controller 1, four bounds 4 * 32, rate 8), each class (key 6: format,
+     * three multipliers) */
+#define REC_HEAD(klen) (1 + (klen) + 4)
+    const size_t params_v = 8 + REC_HEAD(2), dims_at = params_v + 1, combine_at = params_v + 2;
+    const size_t split_at = params_v + 3, state_v = split_at + 5 * 32 + REC_HEAD(2);
+    const size_t dim_rec0 = state_v + 1 + 3 * 96, dim_size = REC_HEAD(3) + 1 + 32 + 1 + 4 * 32 + 8;
+    const size_t dim0 = dim_rec0 + REC_HEAD(3) + 1, dim1 = dim0 + dim_size;
+    const size_t bounds = 32 + 1, rate = bounds + 4 * 32;
     struct {
         size_t at, width;
         uint64_t value; /* written big-endian into width bytes */
@@ -1089,7 +1097,8 @@ static void test_load_refuses_noncanonical(void)
         {dim0 + bounds + 64, 32, 2000000000, "min_base_fee above the base fee"},
         {dim0 + bounds + 96, 32, 5, "max_base_fee below the base fee"},
         {dim0 + rate, 8, 0, "denominator 0"},
-        {dim0 + state + 64, 32, 1, "excess on an EIP-1559 dimension"},
+        {state_v + 1 + 64, 32, 1, "excess on an EIP-1559 dimension"},
+        {dim_rec0 + REC_HEAD(3) - 4 - 1, 1, 3, "a dimension record out of its place"},
         {dim1 + rate, 8, 0, "update_fraction 0"},
         {dim1 + bounds + 64, 32, 0, "exponential min_base_fee 0"},
     };
@@ -1114,16 +1123,19 @@ static void test_load_refuses_noncanonical(void)
     CHECK_RC(opg_pricer_load(&q, twice, len, NULL), OPG_ECORRUPT);
     free(twice);
     /* class ids out of order: swap the two class records */
-    size_t classes_at = dim0 + 3 * dim_size + 4, rec = 4 + 3 * 32;
+    size_t classes_at = dim_rec0 + 3 * dim_size, rec = REC_HEAD(6) + 1 + 3 * 32;
+#undef REC_HEAD
     uint8_t *c = malloc(len);
     memcpy(c, blob, len);
     memcpy(c + classes_at, blob + classes_at + rec, rec);
     memcpy(c + classes_at + rec, blob + classes_at, rec);
     CHECK_RC(opg_pricer_load(&q, c, len, NULL), OPG_ECORRUPT);
-    /* a class count larger than the bytes that follow */
+    /* a record count that is not the records' */
     memcpy(c, blob, len);
-    c[classes_at - 1] = 0xff;
+    c[len - 1] ^= 1;
     CHECK_RC(opg_pricer_load(&q, c, len, NULL), OPG_ECORRUPT);
+    /* the offsets above cover the whole snapshot: two classes, then the end mark and count */
+    CHECK(classes_at + 2 * rec == len - 9);
     CHECK_RC(opg_pricer_load(&q, NULL, 0, NULL), OPG_ECORRUPT);
     free(c);
     free(blob);
@@ -1131,7 +1143,7 @@ static void test_load_refuses_noncanonical(void)
 }
 
 /* The canonical form is consensus: this fixed run must hash the same on every
- * build (gcc or clang, any optimisation). A change here needs a new save version. */
+ * build (gcc or clang, any optimisation). A change here needs a new snapshot version. */
 static void test_state_hash_pinned(void)
 {
     opg_pricer_params pp;
@@ -1172,7 +1184,146 @@ static void test_state_hash_pinned(void)
     CHECK_OK(opg_pricer_dimension_get(NULL, &st, p, 1));
     CHECK_U256(st.base_fee, "609481399");
     CHECK_U256(st.excess, "67531110");
-    CHECK(strcmp(hex, "087e2800760dde90dd0886de2edf2eca63bba6ee54b561f884427e2add71ec33") == 0);
+    CHECK(strcmp(hex, "26bffa11ab322bea220e14ee2907d3464c74a77e5d636e19039402852413a5ac") == 0);
+    opg_pricer_free(p);
+}
+
+/* ------------------------------------------------------------------ records */
+
+/* The pricer's change sets: what a block changed and nothing else, replayed into a
+ * store they rebuild the pricer, and its root is always the root from scratch. */
+static void test_records_commit(void)
+{
+    opg_pricer *p = busy_pricer();
+    uint8_t root[32], scratch[32], zero[32] = {0};
+    const opg_record *ch;
+    size_t n;
+    opg_pricer_root(root, p);
+    CHECK(memcmp(root, zero, 32) == 0); /* nothing committed yet */
+    /* the first commit puts every record: params, state, 3 dimensions, 2 classes */
+    CHECK_OK(opg_pricer_commit(root, &ch, &n, p));
+    CHECK(n == 7);
+    for (size_t i = 0; i < n; i++)
+        CHECK(ch[i].present && ch[i].key[0] == OPG_RECORDS_PRICER);
+    CHECK(ch[0].key[1] == 0 && ch[1].key[1] == 1 && ch[2].key[1] == 2 && ch[6].key[1] == 3);
+    CHECK(ch[1].value_len == 1 + 3 * 96); /* the state: three dimensions of 96 bytes */
+    record_store st;
+    memset(&st, 0, sizeof st);
+    for (size_t i = 0; i < n; i++)
+        store_put(&st, &ch[i]);
+    CHECK_OK(opg_pricer_root_from_scratch(scratch, p));
+    CHECK(memcmp(root, scratch, 32) == 0);
+    /* nothing changed: an empty change set, the same root */
+    uint8_t again[32];
+    CHECK_OK(opg_pricer_commit(again, &ch, &n, p));
+    CHECK(n == 0 && memcmp(again, root, 32) == 0);
+    /* end_block moves the state record alone */
+    CHECK_OK(opg_pricer_end_block(NULL, p));
+    CHECK_OK(opg_pricer_commit(root, &ch, &n, p));
+    CHECK(n == 1 && ch[0].key[1] == 1 && ch[0].present);
+    store_put(&st, &ch[0]);
+    /* a class set to what it was changes nothing; a new class is one put, a removal
+     * one delete, a parameter its dimension's record */
+    opg_pricer_class c = class_of(2, "1"), c7 = class_of(7, "0.5");
+    CHECK_OK(opg_pricer_class_set(p, &c));
+    CHECK_OK(opg_pricer_commit(root, &ch, &n, p));
+    CHECK(n == 0);
+    CHECK_OK(opg_pricer_class_set(p, &c7));
+    CHECK_OK(opg_pricer_class_remove(p, 9));
+    CHECK_OK(opg_pricer_param_set(p, "fees.io.target", "12345"));
+    CHECK_OK(opg_pricer_commit(root, &ch, &n, p));
+    CHECK(n == 3);
+    CHECK(ch[0].key[1] == 2 && ch[0].key[2] == 2 && ch[0].present);            /* dimension io */
+    CHECK(ch[1].key[1] == 3 && ch[1].key[5] == 7 && ch[1].present);            /* class 7 */
+    CHECK(ch[2].key[1] == 3 && ch[2].key[5] == 9 && !ch[2].present && !ch[2].value);
+    for (size_t i = 0; i < n; i++)
+        store_put(&st, &ch[i]);
+
+    /* random blocks: charges, classes, parameters; after each commit the root is the
+     * root from scratch and the store rebuilds the same pricer */
+    test_rng rng = {77};
+    for (int block = 0; block < 60; block++) {
+        for (int k = (int)rng_below(&rng, 6); k > 0; k--) {
+            uint32_t id = (uint32_t)rng_below(&rng, 12);
+            switch (rng_below(&rng, 4)) {
+            case 0: {
+                opg_pricer_class x = class_of(id, rng_below(&rng, 2) ? "0.25" : "2");
+                CHECK_OK(opg_pricer_class_set(p, &x));
+                break;
+            }
+            case 1: {
+                int rc = opg_pricer_class_remove(p, id);
+                CHECK(rc == OPG_OK || rc == OPG_ECLASS);
+                break;
+            }
+            case 2: {
+                char v[24];
+                snprintf(v, sizeof v, "%llu", (unsigned long long)(1000 + rng_below(&rng, 100000)));
+                CHECK_OK(opg_pricer_param_set(p, "fees.gpu.target", v));
+                break;
+            }
+            default: {
+                opg_pricer_request rq = request_of(id, rng_below(&rng, 5000), rng_below(&rng, 5000),
+                                                   rng_below(&rng, 5000), 0);
+                opg_pricer_receipt r;
+                opg_u256 tip = u64v(1), paid[1];
+                opg_id v = id_n(1);
+                int rc = opg_pricer_charge(&r, paid, p, &rq, &U256_MAX, &tip, &v, 1);
+                CHECK(rc == OPG_OK || rc == OPG_ECLASS || rc == OPG_ELIMIT);
+                break;
+            }
+            }
+        }
+        CHECK_OK(opg_pricer_end_block(NULL, p));
+        CHECK_OK(opg_pricer_commit(root, &ch, &n, p));
+        for (size_t i = 0; i < n; i++)
+            store_put(&st, &ch[i]);
+        CHECK_OK(opg_pricer_root_from_scratch(scratch, p));
+        CHECK(memcmp(root, scratch, 32) == 0);
+        if (block % 10 == 9) {
+            st.cursor = 0;
+            opg_pricer *q = NULL;
+            CHECK_OK(opg_pricer_load_records(&q, store_next, &st, root, NULL));
+            size_t l1, l2;
+            uint8_t *b1 = save_all(&l1, p), *b2 = save_all(&l2, q);
+            CHECK(l1 == l2 && memcmp(b1, b2, l1) == 0);
+            free(b1);
+            free(b2);
+            uint8_t qr[32];
+            opg_pricer_root(qr, q);
+            CHECK(memcmp(qr, root, 32) == 0);
+            opg_pricer_free(q);
+        }
+    }
+
+    /* proofs: a class present, a class absent */
+    uint8_t key[OPG_RECORD_KEY_MAX], proof[OPG_PROOF_MAX_BYTES];
+    size_t klen, plen;
+    opg_pricer_class first;
+    CHECK_OK(opg_pricer_class_at(&first, p, 0));
+    CHECK_OK(opg_pricer_key_class(key, &klen, first.id));
+    CHECK_OK(opg_pricer_prove(proof, sizeof proof, &plen, p, key, klen));
+    int found;
+    size_t at = store_find(&st, key, klen, &found);
+    CHECK(found);
+    CHECK_OK(opg_proof_verify(root, key, klen, st.items[at].value, st.items[at].value_len, 1, proof, plen));
+    CHECK_RC(opg_proof_verify(root, key, klen, NULL, 0, 0, proof, plen), OPG_EPROOF);
+    CHECK_OK(opg_pricer_key_class(key, &klen, 4000000000u));
+    CHECK_OK(opg_pricer_prove(proof, sizeof proof, &plen, p, key, klen));
+    CHECK_OK(opg_proof_verify(root, key, klen, NULL, 0, 0, proof, plen));
+
+    /* a stream that is not this root's, and one with a record of another handle */
+    st.cursor = 0;
+    opg_pricer *q = NULL;
+    uint8_t wrong[32];
+    memcpy(wrong, root, 32);
+    wrong[0] ^= 1;
+    CHECK_RC(opg_pricer_load_records(&q, store_next, &st, wrong, NULL), OPG_ECORRUPT);
+    CHECK(q == NULL);
+    st.items[0].key[0] = OPG_RECORDS_REGISTRY;
+    st.cursor = 0;
+    CHECK_RC(opg_pricer_load_records(&q, store_next, &st, NULL, NULL), OPG_ECORRUPT);
+    store_free(&st);
     opg_pricer_free(p);
 }
 
@@ -1236,6 +1387,7 @@ static void test_allocation_failures(void)
         int rc = opg_pricer_load(&q, blob, len, &a);
         if (rc == OPG_OK) {
             loaded = 1;
+            fa.fail_at = 0; /* the save allocates too: no failure there */
             size_t len2;
             uint8_t *b2 = save_all(&len2, q);
             CHECK(len2 == len && memcmp(b2, blob, len) == 0);
@@ -1443,6 +1595,7 @@ int main(void)
     RUN(test_save_load);
     RUN(test_load_refuses_noncanonical);
     RUN(test_state_hash_pinned);
+    RUN(test_records_commit);
     RUN(test_allocation_failures);
     RUN(test_random_run);
     return harness_done();

@@ -48,6 +48,7 @@ __all__ = [
     "evidence_encode", "evidence_decode", "double_sign_verify",
     "dec_add", "dec_sub", "dec_mul", "dec_mul_truncate", "dec_mul_round_up", "dec_quo",
     "dec_quo_truncate", "dec_quo_round_up", "TIME_FOREVER", "U256_MAX",
+    "proof_verify", "app_root", "RECORD_KEY_MAX", "PROOF_MAX_BYTES",
 ]
 
 # The major version whose struct layouts this module mirrors.
@@ -213,6 +214,17 @@ def _check(rc, call, detail=""):
 
 
 TIME_FOREVER = _C.opg_time_forever()
+_declare("opg_constant", c_int, POINTER(c_uint64), c_char_p)
+
+
+def _constant(name):
+    v = c_uint64(0)
+    _check(_C.opg_constant(byref(v), name.encode()), "opg_constant", name)
+    return v.value
+
+
+RECORD_KEY_MAX = _constant("RECORD_KEY_MAX")
+PROOF_MAX_BYTES = _constant("PROOF_MAX_BYTES")
 U256_MAX = (1 << 256) - 1
 _U256_TEXT = _C.opg_u256_string_max()
 _DEC_TEXT = _C.opg_dec_string_max()
@@ -751,12 +763,77 @@ class _Handle:
                          f"{self._prefix}_save")
 
     def state_hash(self):
-        """The 32-byte state hash (BLAKE2b-256 of the canonical state)."""
+        """The 32-byte state hash."""
         out = (c_uint8 * 32)()
         rc = self._fn("state_hash")(out, self._p)
         if rc:  # None for the functions that cannot fail
             raise OpgError(rc, "", f"{self._prefix}_state_hash")
         return bytes(out)
+
+    # ---- records (the registry, the pricer and the splitter)
+    def commit(self):
+        """Commits the block: (root, changes), changes the records put and deleted
+        since the last commit in key order, as (key, value) with value None for a
+        deletion."""
+        root = (c_uint8 * 32)()
+        ch = POINTER(opg_record)()
+        n = c_size_t(0)
+        self._call("commit", root, byref(ch), byref(n), self._p)
+        return bytes(root), [_record_bytes(ch[i]) for i in range(n.value)]
+
+    def root(self):
+        """The root as of the last commit."""
+        out = (c_uint8 * 32)()
+        self._fn("root")(out, self._p)
+        return bytes(out)
+
+    def root_from_scratch(self):
+        out = (c_uint8 * 32)()
+        self._query("root_from_scratch", out, self._p)
+        return bytes(out)
+
+    def records(self):
+        """Every record in key order, as (key, value) pairs."""
+        got = []
+
+        def sink(_ctx, rec):
+            got.append(_record_bytes(rec.contents))
+            return 0
+        self._call("records", self._p, _RECORD_SINK(sink), None)
+        return got
+
+    def prove(self, key):
+        """A proof of key against the last committed root (proof_verify checks it)."""
+        return _blob_out(lambda buf, cap, n: self._fn("prove")(buf, cap, n, self._p, bytes(key), len(key)),
+                         f"{self._prefix}_prove")
+
+    @classmethod
+    def _from_records(cls, parent, records, root, *load_args):
+        items = iter(records)
+        keep = []  # the bytes of the record handed out last stay alive until the next
+
+        def source(_ctx, rec):
+            try:
+                key, value = next(items)
+            except StopIteration:
+                return 0
+            kb, vb = ctypes.create_string_buffer(bytes(key), len(key)), \
+                ctypes.create_string_buffer(bytes(value), max(len(value), 1))
+            keep[:] = [kb, vb]
+            r = rec.contents
+            r.key = ctypes.cast(kb, POINTER(c_uint8))
+            r.key_len = len(key)
+            r.value = ctypes.cast(vb, POINTER(c_uint8))
+            r.value_len = len(value)
+            r.present = 1
+            return 1
+        out = c_void_p()
+        rc = getattr(_C, cls._prefix + "_load_records")(byref(out), *load_args, _RECORD_SOURCE(source), None,
+                                                        None if root is None else bytes(root), None)
+        _check(rc, cls._prefix + "_load_records")
+        self = cls.__new__(cls)
+        self._adopt(out.value, parent)
+        return self
 
     def check(self):
         """Checks the handle's invariants; OpgError(EINVARIANT) with the detail."""
@@ -791,6 +868,61 @@ def _declare_handle(prefix, key_takes_handle=False, hash_returns_int=True, has_c
     _declare(prefix + "_state_hash", c_int if hash_returns_int else None, c_void_p, _H)
     if has_check:
         _declare(prefix + "_check", c_int, _H)
+
+
+class opg_record(ctypes.Structure):
+    """One record of a change set or an export (opg_core.h, "records")."""
+    _fields_ = [("key", POINTER(c_uint8)), ("key_len", c_size_t), ("value", POINTER(c_uint8)),
+                ("value_len", c_size_t), ("present", c_int)]
+
+
+class opg_handle_root(ctypes.Structure):
+    _fields_ = [("tag", c_uint8), ("root", c_uint8 * 32)]
+
+
+_RECORD_SOURCE = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(opg_record))
+_RECORD_SINK = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(opg_record))
+
+
+def _declare_records(prefix, engine=False):
+    """The records API of a handle that has one (commit, root, export, load, prove)."""
+    _declare(prefix + "_commit", c_int, c_void_p, POINTER(POINTER(opg_record)), POINTER(c_size_t), _H)
+    _declare(prefix + "_root", None, c_void_p, _H)
+    _declare(prefix + "_root_from_scratch", c_int, c_void_p, _H)
+    _declare(prefix + "_records", c_int, _H, _RECORD_SINK, c_void_p)
+    if engine:
+        _declare(prefix + "_load_records", c_int, POINTER(_H), _H, _RECORD_SOURCE, c_void_p, c_void_p, c_void_p)
+    else:
+        _declare(prefix + "_load_records", c_int, POINTER(_H), _RECORD_SOURCE, c_void_p, c_void_p, c_void_p)
+    _declare(prefix + "_prove", c_int, c_void_p, c_size_t, POINTER(c_size_t), _H, c_char_p, c_size_t)
+
+
+def _record_bytes(r):
+    key = ctypes.string_at(r.key, r.key_len)
+    return key, (ctypes.string_at(r.value, r.value_len) if r.present else None)
+
+
+def proof_verify(root, key, value, proof):
+    """True when proof shows that key maps to value under root (value None: that key
+    has no record); False for any proof that does not (opg_proof_verify)."""
+    v = b"" if value is None else bytes(value)
+    rc = _C.opg_proof_verify(bytes(root), bytes(key), len(key), v, len(v), 0 if value is None else 1,
+                             bytes(proof), len(proof))
+    if rc == EPROOF:  # noqa: F821 (from error_codes())
+        return False
+    _check(rc, "opg_proof_verify")
+    return True
+
+
+def app_root(roots):
+    """The app root over (tag, root) pairs in increasing tag order (opg_app_root)."""
+    arr = (opg_handle_root * max(len(roots), 1))()
+    for i, (tag, root) in enumerate(roots):
+        arr[i].tag = tag
+        arr[i].root[:] = list(bytes(root))
+    out = (c_uint8 * 32)()
+    _check(_C.opg_app_root(out, arr, len(roots)), "opg_app_root")
+    return bytes(out)
 
 
 def _text_out(call, name):
@@ -979,6 +1111,11 @@ class opg_supply_info(_Struct):
 
 
 _declare_handle("opg_registry")
+_declare_records("opg_registry")
+_declare("opg_registry_key_node", c_int, c_void_p, POINTER(c_size_t), POINTER(opg_id))
+_declare("opg_registry_key_delegation", c_int, c_void_p, POINTER(c_size_t), POINTER(opg_id), POINTER(opg_id))
+_declare("opg_proof_verify", c_int, c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, c_int, c_char_p, c_size_t)
+_declare("opg_app_root", c_int, c_void_p, c_void_p, c_size_t)
 _PNI = POINTER(opg_node_info)
 _declare("opg_registry_params_init", None, POINTER(opg_registry_params))
 _declare("opg_registry_params_get", None, POINTER(opg_registry_params), _H)
@@ -1038,6 +1175,25 @@ class Registry(_Handle):
     def load(cls, data):
         """A registry from bytes that save() wrote."""
         return cls._loaded(None, data)
+
+    @classmethod
+    def load_records(cls, records, root=None):
+        """A registry from (key, value) records in key order (a host's store), checked
+        against root when given."""
+        return cls._from_records(None, records, root)
+
+    @staticmethod
+    def key_node(operator_id):
+        key, n = (c_uint8 * RECORD_KEY_MAX)(), c_size_t(0)
+        _check(_C.opg_registry_key_node(key, byref(n), byref(_i(operator_id))), "opg_registry_key_node")
+        return bytes(key[:n.value])
+
+    @staticmethod
+    def key_delegation(delegator, operator_id):
+        key, n = (c_uint8 * RECORD_KEY_MAX)(), c_size_t(0)
+        _check(_C.opg_registry_key_delegation(key, byref(n), byref(_i(delegator)), byref(_i(operator_id))),
+               "opg_registry_key_delegation")
+        return bytes(key[:n.value])
 
     @staticmethod
     def default_params():
@@ -1300,6 +1456,8 @@ class opg_pricer_receipt(_Struct):
 
 
 _declare_handle("opg_pricer", key_takes_handle=True, has_check=False)
+_declare_records("opg_pricer")
+_declare("opg_pricer_key_class", c_int, c_void_p, POINTER(c_size_t), c_uint32)
 _PPC = POINTER(opg_pricer_class)
 _declare("opg_pricer_params_init", None, POINTER(opg_pricer_params))
 _declare("opg_pricer_new", c_int, POINTER(_H), POINTER(opg_pricer_params), c_void_p)
@@ -1378,6 +1536,17 @@ class Pricer(_Handle):
     @classmethod
     def load(cls, data):
         return cls._loaded(None, data)
+
+    @classmethod
+    def load_records(cls, records, root=None):
+        """A pricer from (key, value) records in key order, checked against root."""
+        return cls._from_records(None, records, root)
+
+    @staticmethod
+    def key_class(class_id):
+        key, n = (c_uint8 * RECORD_KEY_MAX)(), c_size_t(0)
+        _check(_C.opg_pricer_key_class(key, byref(n), class_id), "opg_pricer_key_class")
+        return bytes(key[:n.value])
 
     @staticmethod
     def _class_struct(c, names):
@@ -1589,6 +1758,7 @@ class opg_splitter_totals(_Struct):
 
 
 _declare_handle("opg_splitter", engine=True)
+_declare_records("opg_splitter", engine=True)
 _declare("opg_splitter_params_init", None, POINTER(opg_splitter_params))
 _declare("opg_splitter_new", c_int, POINTER(_H), _H, POINTER(opg_splitter_params), c_void_p)
 _declare("opg_splitter_mint", c_int, _PU, _H, _U64, _I64)
@@ -1655,6 +1825,14 @@ class Splitter(_Engine):
         p = opg_splitter_params()
         _C.opg_splitter_params_init(byref(p))
         return p.to_py()
+
+    @classmethod
+    def load_records(cls, registry, records, root=None):
+        """A splitter on registry from (key, value) records in key order, checked
+        against root when given."""
+        self = cls._from_records(registry, records, root, registry._p)
+        self.registry = registry
+        return self
 
     # ---- emission
     def mint(self, height, now):

@@ -590,7 +590,7 @@ class TestPricer(OpgTest):
         self.assertEqual((st.base_fee, st.excess), (609481399, 67531110))
         self.assertEqual(p.base_fees()[0], 4971909273666775)
         self.assertEqual(p.state_hash().hex(),
-                         "087e2800760dde90dd0886de2edf2eca63bba6ee54b561f884427e2add71ec33")
+                         "26bffa11ab322bea220e14ee2907d3464c74a77e5d636e19039402852413a5ac")
         p.close()
 
     def test_save_load_round_trip(self):
@@ -1614,6 +1614,74 @@ class TestTally(OpgTest):
 
 
 # ------------------------------------------------------------------ lifetime
+
+class TestRecords(OpgTest):
+    """The state as records through the binding: change sets applied to a host's
+    store rebuild every handle, proofs verify, the app root combines the roots."""
+
+    def test_commit_store_rebuild_and_prove(self):
+        w = World(tax="0.02")
+        add_node(w.reg, 1, self_delegation=100)
+        w.reg.end_block(1, 5)
+        pricer = opg.Pricer(["gpu"], classes={1: [1], 5: ["0.5"]})
+        handles = [(1, w.reg),  # the tags: OPG_RECORDS_REGISTRY, _PRICER, _SPLITTER
+                   (2, pricer), (3, w.spl)]
+        store = {}
+
+        def commit_all():
+            roots = []
+            for tag, h in handles:
+                root, changes = h.commit()
+                self.assertEqual([k for k, _ in changes], sorted(k for k, _ in changes))
+                for k, v in changes:
+                    self.assertEqual(k[0], tag)
+                    if v is None:
+                        store.pop(k, None)
+                    else:
+                        store[k] = v
+                self.assertEqual(root, h.root())
+                self.assertEqual(root, h.root_from_scratch())
+                roots.append((tag, root))
+            return roots
+
+        roots = commit_all()
+        self.assertEqual(sorted(store.items()), sorted(
+            kv for _, h in handles for kv in h.records()))
+        # a block: a delegation, fees, a charge; then nothing: an empty change set
+        w.reg.delegate(op(7), op(1), 50, 2, 10)
+        w.spl.add_fees(1000)
+        w.spl.allocate([(key(1), 1)], 2, 10)
+        pricer.charge([10], 1)
+        pricer.end_block()
+        w.reg.end_block(2, 10)
+        roots = commit_all()
+        for _, h in handles:
+            self.assertEqual(h.commit()[1], [])
+        header = opg.app_root(roots)
+        self.assertEqual(len(header), 32)
+        self.assertFails("EINVAL", opg.app_root, list(reversed(roots)))
+        # rebuilt from the store, key range by key range, against the stored roots
+        by_tag = lambda t: sorted((k, v) for k, v in store.items() if k[0] == t)
+        reg2 = opg.Registry.load_records(by_tag(1), roots[0][1])
+        pr2 = opg.Pricer.load_records(by_tag(2), roots[1][1])
+        spl2 = opg.Splitter.load_records(reg2, by_tag(3), roots[2][1])
+        self.assertEqual((reg2.save(), pr2.save(), spl2.save()), (w.reg.save(), pricer.save(), w.spl.save()))
+        self.assertFails("ECORRUPT", opg.Pricer.load_records, by_tag(2), bytes(32))
+        # a light client: the delegation is in the registry's root, another is not
+        k = opg.Registry.key_delegation(op(7), op(1))
+        proof = w.reg.prove(k)
+        self.assertLessEqual(len(proof), opg.PROOF_MAX_BYTES)
+        self.assertTrue(opg.proof_verify(roots[0][1], k, store[k], proof))
+        self.assertFalse(opg.proof_verify(roots[0][1], k, store[k] + b"x", proof))
+        self.assertFalse(opg.proof_verify(roots[0][1], k, None, proof))
+        absent = opg.Registry.key_delegation(op(8), op(1))
+        self.assertTrue(opg.proof_verify(roots[0][1], absent, None, w.reg.prove(absent)))
+        self.assertEqual(len(opg.Registry.key_node(op(1))), 34)
+        self.assertEqual(len(opg.Pricer.key_class(5)), 6)
+        for h in (spl2, reg2, pr2, pricer):
+            h.close()
+        w.close()
+
 
 class TestLifetime(OpgTest):
     def test_close_and_context_manager(self):
