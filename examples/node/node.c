@@ -4,10 +4,12 @@
  *
  * The node runs a seeded workload as a chain of 5 s blocks. Every block:
  *
- *   begin   splitter: mint, add the block's fees, allocate over the bonded nodes
+ *   begin   pricer: the block's inference requests charged, their stakers' part
+ *           the block's fees; splitter: mint, add the fees, allocate over the
+ *           bonded nodes
  *   txs     registry: node creation, delegations, undelegations, redelegations;
  *           splitter: reward and commission withdrawals
- *   end     registry: end_block
+ *   end     registry and pricer: end_block
  *   commit  each handle in tag order: its change set and its root; the app root over
  *           the handles' roots; then ONE LMDB write transaction with every change
  *           set, the height, the handles' roots and the app root
@@ -60,9 +62,10 @@ enum {
 #define OPG_UNIT UINT64_C(1000000000000000000) /* 1 OPG in base units */
 #define BLOCK_SECONDS 5
 #define GENESIS_TIME 1767225600 /* 2026-01-01 */
-#define META_FORMAT 1
+#define META_FORMAT 2 /* 2: the pricer's records too */
 #define OPS_PER_BLOCK 24
 #define NODE_EVERY 40 /* on average one new node every NODE_EVERY blocks */
+#define REQUESTS_PER_BLOCK 16 /* inference requests: 1 to this many a block */
 
 typedef struct config {
     const char *db;
@@ -76,6 +79,7 @@ typedef struct node {
     MDB_env *env;
     MDB_dbi records, meta;
     opg_registry *reg;
+    opg_pricer *pricer;
     opg_splitter *split;
     opg_height height; /* last committed block; 0: none */
     uint8_t app_root[32];
@@ -256,6 +260,54 @@ static void registry_free(node *n)
 
 static const char *registry_error(const node *n) { return n->reg ? opg_registry_last_error(n->reg) : ""; }
 
+/* Two dimensions priced by EIP-1559, tokens in and out; the fee's stakers' part
+ * goes to the splitter, the rest to the inference node (outside this node). */
+static int pricer_create(node *n)
+{
+    opg_pricer_params pp;
+    opg_pricer_params_init(&pp);
+    pp.dimension_count = 2;
+    strcpy(pp.dimensions[0].name, "tokens_in");
+    strcpy(pp.dimensions[1].name, "tokens_out");
+    for (size_t d = 0; d < 2; d++) {
+        opg_u256_from_u64(&pp.dimensions[d].target, 20000);
+        opg_u256_from_u64(&pp.dimensions[d].limit, 80000);
+        opg_u256_from_u64(&pp.dimensions[d].min_base_fee, 1000000);
+        opg_u256_from_u64(&pp.dimensions[d].initial_base_fee, 1000000000);
+    }
+    pp.split.inference = dec("0.7");
+    pp.split.stakers = dec("0.3");
+    opg_pricer_class cls[2];
+    memset(cls, 0, sizeof cls);
+    cls[0].id = 1; /* a small model */
+    cls[0].multiplier[0] = dec("1");
+    cls[0].multiplier[1] = dec("1");
+    cls[1].id = 2; /* a large one: output costs four times */
+    cls[1].multiplier[0] = dec("2");
+    cls[1].multiplier[1] = dec("8");
+    pp.classes = cls;
+    pp.class_count = 2;
+    return opg_pricer_new(&n->pricer, &pp, NULL);
+}
+
+static int pricer_load(node *n, opg_record_source next, void *ctx, const uint8_t root[32])
+{
+    return opg_pricer_load_records(&n->pricer, next, ctx, root, NULL);
+}
+
+static int pricer_commit(uint8_t root[32], const opg_record **ch, size_t *count, node *n)
+{
+    return opg_pricer_commit(root, ch, count, n->pricer);
+}
+
+static void pricer_free(node *n)
+{
+    opg_pricer_free(n->pricer);
+    n->pricer = NULL;
+}
+
+static const char *pricer_error(const node *n) { return n->pricer ? opg_pricer_last_error(n->pricer) : ""; }
+
 static int splitter_create(node *n)
 {
     opg_splitter_params sp;
@@ -300,6 +352,8 @@ typedef struct handle_kind {
 static const handle_kind handles[] = {
     {OPG_RECORDS_REGISTRY, "registry", registry_create, registry_load, registry_commit,
      registry_free, registry_error},
+    {OPG_RECORDS_PRICER, "pricer", pricer_create, pricer_load, pricer_commit, pricer_free,
+     pricer_error},
     {OPG_RECORDS_SPLITTER, "splitter", splitter_create, splitter_load, splitter_commit,
      splitter_free, splitter_error},
 };
@@ -402,6 +456,32 @@ static int random_node(opg_node_info *out, const node *n, rng *r)
     return count ? opg_registry_node_at(out, n->reg, (size_t)below(r, count)) : OPG_ENOTFOUND;
 }
 
+/* The block's inference requests: each charged at the pricer's base fee plus a
+ * small tip (a request the block has no room for is refused, as a chain would);
+ * the stakers' parts add up to the block's fees. */
+static opg_u256 charge_requests(node *n, rng *r)
+{
+    opg_u256 fees = {{0, 0, 0, 0}}, unlimited, tip;
+    memset(&unlimited, 0xff, sizeof unlimited);
+    opg_u256_from_u64(&tip, 1000);
+    for (uint64_t k = 1 + below(r, REQUESTS_PER_BLOCK); k > 0; k--) {
+        opg_pricer_request rq;
+        memset(&rq, 0, sizeof rq);
+        rq.model_class = 1 + (uint32_t)below(r, 2);
+        opg_u256_from_u64(&rq.units[0], 100 + below(r, 4000));
+        opg_u256_from_u64(&rq.units[1], 10 + below(r, 1000));
+        opg_pricer_receipt rc;
+        int e = opg_pricer_charge(&rc, NULL, n->pricer, &rq, &unlimited, &tip, NULL, 0);
+        if (e == OPG_ELIMIT) {
+            n->refused++;
+            continue;
+        }
+        if (e != OPG_OK || opg_u256_add(&fees, &fees, &rc.stakers) != OPG_OK)
+            die_opg("charge", e, opg_pricer_last_error(n->pricer));
+    }
+    return fees;
+}
+
 /* Begin: mint, this block's fees, allocation over the bonded nodes by power, with a
  * performance score fixed per node. */
 static void begin_block(node *n, rng *r, opg_height h, opg_time now)
@@ -409,7 +489,7 @@ static void begin_block(node *n, rng *r, opg_height h, opg_time now)
     int rc = opg_splitter_mint(NULL, n->split, h, now);
     if (rc)
         die_opg("mint", rc, opg_splitter_last_error(n->split));
-    opg_u256 fees = opg(1 + below(r, 50));
+    opg_u256 fees = charge_requests(n, r);
     if ((rc = opg_splitter_add_fees(n->split, &fees)) != OPG_OK)
         die_opg("add_fees", rc, opg_splitter_last_error(n->split));
     size_t count = opg_registry_node_count(n->reg), k = 0;
@@ -859,6 +939,8 @@ static void run_block(node *n, opg_height h)
     int rc = opg_registry_end_block(n->reg, h, time_at(h));
     if (rc)
         die_opg("end_block", rc, opg_registry_last_error(n->reg));
+    if ((rc = opg_pricer_end_block(NULL, n->pricer)) != OPG_OK)
+        die_opg("pricer end_block", rc, opg_pricer_last_error(n->pricer));
     const opg_record *changes[N_HANDLES];
     size_t counts[N_HANDLES];
     uint8_t roots[N_HANDLES][32];
@@ -882,8 +964,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: node --db DIR [options]\n"
-            "Runs a seeded workload as a chain of blocks on libopg's registry and splitter,\n"
-            "committing each block into the LMDB environment DIR; resumes where DIR ends.\n"
+            "Runs a seeded workload as a chain of blocks on libopg's registry, pricer and\n"
+            "splitter, committing each block into the LMDB environment DIR; resumes where\n"
+            "DIR ends.\n"
             "  --db DIR          the database (created when DIR does not exist)\n"
             "  --blocks N        run until height N (default 1000; height 1 is genesis)\n"
             "  --seed N          the workload's seed (default 1), stored in DIR\n"
