@@ -4,9 +4,11 @@
  * optimisation levels and word sizes and requires every build to print the same.
  *
  * Three worlds, each a registry with a splitter (cosmos_mint, decay pool, linear
- * pool), a pricer (different dimensions and controllers), a slasher and a tally
+ * pool), a pricer (different dimensions and controllers), a slasher, a tally
  * (proposals, text and parameter changes, with deposits and plain and weighted
- * votes, closed by the tally's end_block), run BLOCKS
+ * votes, closed by the tally's end_block) and hyperstaking (vaults with many
+ * holders: deposits, transfers, redemptions and claims, epochs under the
+ * centralisation guard), run BLOCKS
  * blocks of seeded random host calls: the last commit's signatures (some nodes miss
  * blocks, one misses most), faulty-inference reports, now and then a double sign
  * with real Ed25519 votes, node creation and edits, delegations, undelegations,
@@ -133,7 +135,8 @@ typedef struct world {
     opg_pricer *p;
     opg_slasher *sl;
     opg_tally *ta;
-    /* plug-in: opg_hyper *hy; */
+    opg_hyper *hy;
+    unsigned vaults;
     unsigned nodes;
 } world;
 
@@ -273,12 +276,17 @@ static void world_new(world *w, int k)
     if ((rc = opg_tally_new(&w->ta, w->r, &tp, NULL)))
         die("tally_new", rc);
     attach(w);
-    /* plug-in: hyper on w->r */
+    opg_hyper_params hp;
+    opg_hyper_params_init(&hp);
+    hp.vault_node_cap = frac(1 + (unsigned)k, 4); /* 0.25, 0.5, 0.75 */
+    hp.vault_decimals_offset = (uint32_t)(3 * k);
+    if ((rc = opg_hyper_new(&w->hy, w->r, w->s, &hp, NULL)))
+        die("hyper_new", rc);
 }
 
 static void world_free(world *w)
 {
-    /* plug-in: hyper first */
+    opg_hyper_free(w->hy);
     opg_tally_free(w->ta);
     opg_slasher_free(w->sl);
     opg_pricer_free(w->p);
@@ -292,6 +300,7 @@ static int save_s(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_s
 static int save_p(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_pricer_save(b, c, l, h); }
 static int save_l(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_slasher_save(b, c, l, h); }
 static int save_t(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_tally_save(b, c, l, h); }
+static int save_h(uint8_t *b, size_t c, size_t *l, const void *h) { return opg_hyper_save(b, c, l, h); }
 
 static uint8_t *save(size_t *len, save_fn fn, const void *h)
 {
@@ -313,6 +322,9 @@ static void reload(world *w)
     uint8_t *lb = save(&ll, save_l, w->sl);
     size_t tl;
     uint8_t *tb = save(&tl, save_t, w->ta);
+    size_t hl;
+    uint8_t *hb = save(&hl, save_h, w->hy);
+    t_u64(hl);
     t_u64(tl);
     t_u64(rl);
     t_u64(sl);
@@ -326,7 +338,9 @@ static void reload(world *w)
     if ((rc = opg_tally_load(&c.ta, c.r, tb, tl, NULL)))
         die("tally load", rc);
     attach(&c);
-    /* plug-in: hyper load onto c.r */
+    if ((rc = opg_hyper_load(&c.hy, c.r, c.s, hb, hl, NULL)))
+        die("hyper load", rc);
+    free(hb);
     free(tb);
     free(lb);
     free(rb);
@@ -348,12 +362,13 @@ static void state_hashes(const world *w, uint8_t out[][32], size_t *n)
         rc = opg_slasher_state_hash(out[(*n)++], w->sl);
     if (rc == OPG_OK)
         rc = opg_tally_state_hash(out[(*n)++], w->ta);
+    if (rc == OPG_OK)
+        rc = opg_hyper_state_hash(out[(*n)++], w->hy);
     if (rc)
         die("state_hash", rc);
-    /* plug-in: hyper */
 }
 
-static const char *const HANDLE_NAMES[] = {"registry", "splitter", "pricer", "slasher", "tally"};
+static const char *const HANDLE_NAMES[] = {"registry", "splitter", "pricer", "slasher", "tally", "hyper"};
 
 /* ------------------------------------------------------------ governance */
 
@@ -460,6 +475,107 @@ static void create_node(world *w, unsigned n, opg_height h, opg_time t)
         events(w);
         w->nodes++;
     }
+}
+
+/* The last hyperstaking call's moves and the vault reports, into the transcript. */
+static void hyper_moves(const world *w)
+{
+    size_t n = 0;
+    const opg_hyper_move *m = opg_hyper_moves(w->hy, &n);
+    t_u64(n);
+    for (size_t i = 0; i < n; i++) {
+        t_u64((uint64_t)m[i].kind);
+        t_u64((uint64_t)(int64_t)m[i].code);
+        t_id(&m[i].position);
+        t_id(&m[i].owner);
+        t_id(&m[i].src);
+        t_id(&m[i].dst);
+        t_u256(&m[i].amount);
+        t_u64((uint64_t)m[i].completion);
+    }
+    const opg_hyper_vault_report *r = opg_hyper_vault_reports(w->hy, &n);
+    t_u64(n);
+    for (size_t i = 0; i < n; i++) {
+        t_id(&r[i].vault);
+        t_u256(&r[i].total_assets);
+        t_u256(&r[i].total_shares);
+        t_dec(&r[i].share_price);
+        t_u256(&r[i].guard_held);
+    }
+}
+
+#define VAULTS 3
+#define HOLDERS 12
+
+/* A vault holder's call: a vault over up to three nodes, deposits, mints, transfers,
+ * withdrawals, redemptions and claims. */
+static void vault_call(world *w, rng *g, opg_height h, opg_time t)
+{
+    if (w->vaults < VAULTS && w->nodes >= 3) {
+        opg_hyper_weight wt[3];
+        for (unsigned i = 0; i < 3; i++) {
+            wt[i].node = id(1, (w->vaults * 3 + i) % w->nodes);
+            wt[i].weight = frac(1 + i, 1);
+        }
+        opg_hyper_policy pol;
+        memset(&pol, 0, sizeof pol);
+        pol.kind = OPG_HYPER_FIXED;
+        pol.weights = wt;
+        pol.n_weights = 3;
+        pol.cap = frac(6, 10);
+        pol.max_nodes = 3;
+        pol.auto_compound = 1;
+        pol.rebalance_threshold = frac(5, 100);
+        opg_id v = id(6, w->vaults);
+        if (t_rc(60, opg_hyper_vault_create(w->hy, &v, &pol, h)) == OPG_OK)
+            w->vaults++;
+        return;
+    }
+    if (w->vaults == 0)
+        return;
+    opg_id v = id(6, (unsigned)below(g, w->vaults)), who = id(7, (unsigned)below(g, HOLDERS));
+    opg_id to = id(7, (unsigned)below(g, HOLDERS));
+    opg_u256 amt = whole(1 + below(g, 20000)), out;
+    amt.limb[0] += below(g, 999999937); /* not round */
+    uint64_t claim = 0;
+    switch (below(g, 7)) {
+    case 0: case 1:
+        if (t_rc(61, opg_hyper_vault_deposit(&out, w->hy, &v, &who, &amt, h, t)) == OPG_OK)
+            t_u256(&out);
+        break;
+    case 2:
+        if (t_rc(62, opg_hyper_vault_mint(&out, w->hy, &v, &who, &amt, h, t)) == OPG_OK)
+            t_u256(&out);
+        break;
+    case 3: {
+        opg_u256 sh;
+        opg_hyper_vault_balance(&sh, NULL, w->hy, &v, &who);
+        opg_u256_divmod(&sh, NULL, &sh, &(opg_u256){{2 + below(g, 3), 0, 0, 0}});
+        t_rc(63, opg_hyper_vault_transfer(w->hy, &v, &who, &to, &sh));
+        break;
+    }
+    case 4: {
+        opg_u256 sh;
+        opg_hyper_vault_balance(&sh, NULL, w->hy, &v, &who);
+        opg_u256_divmod(&sh, NULL, &sh, &(opg_u256){{1 + below(g, 4), 0, 0, 0}});
+        if (t_rc(64, opg_hyper_vault_redeem(&out, &claim, w->hy, &v, &who, &sh, h, t)) == OPG_OK) {
+            t_u256(&out);
+            t_u64(claim);
+        }
+        break;
+    }
+    case 5:
+        if (t_rc(65, opg_hyper_vault_withdraw(&out, &claim, w->hy, &v, &who, &amt, h, t)) == OPG_OK) {
+            t_u256(&out);
+            t_u64(claim);
+        }
+        break;
+    default:
+        if (t_rc(66, opg_hyper_vault_claim(&out, w->hy, &v, &who)) == OPG_OK)
+            t_u256(&out);
+        break;
+    }
+    hyper_moves(w);
 }
 
 static void host_call(world *w, rng *g, opg_height h, opg_time t)
@@ -717,6 +833,17 @@ static void run_block(world *w, rng *g, opg_height h, opg_time t)
     unsigned k = 4 + (unsigned)below(g, 12);
     for (unsigned i = 0; i < k; i++)
         host_call(w, g, h, t);
+    for (unsigned i = (unsigned)below(g, 3); i > 0; i--)
+        vault_call(w, g, h, t);
+    if (h % 50 == 0) {
+        size_t done = 0;
+        if (t_rc(67, opg_hyper_epoch(&done, w->hy, NULL, 0, h, t)) == OPG_OK)
+            t_u64(done);
+        hyper_moves(w);
+        events(w);
+    }
+    if (t_rc(68, opg_hyper_end_block(w->hy, h, t)) == OPG_OK)
+        hyper_moves(w);
     opg_u256 fees[OPG_PRICER_MAX_DIMENSIONS];
     if (t_rc(32, opg_pricer_end_block(fees, w->p)) == OPG_OK)
         for (int d = 0; d < OPG_PRICER_MAX_DIMENSIONS; d++)
@@ -789,6 +916,15 @@ int main(int argc, char **argv)
         opg_u256_to_string(bb, sizeof bb, NULL, &sup.bonded);
         printf("world %d supply %s bonded %s nodes %zu delegations %zu\n", k, a, bb,
                opg_registry_node_count(w[k].r), opg_registry_delegation_count(w[k].r));
+        for (unsigned v = 0; v < w[k].vaults; v++) {
+            opg_id vid = id(6, v);
+            opg_hyper_vault_info vi;
+            if (opg_hyper_vault_get(&vi, w[k].hy, &vid, (opg_height)blocks + 1) != OPG_OK)
+                continue;
+            opg_u256_to_string(a, sizeof a, NULL, &vi.total_assets);
+            opg_u256_to_string(bb, sizeof bb, NULL, &vi.queued);
+            printf("world %d vault %u holders %zu assets %s queued %s\n", k, v, vi.n_holders, a, bb);
+        }
     }
     uint8_t th[32];
     char x[65];
