@@ -134,7 +134,7 @@ int main(void)
             if (rc)
                 die("record_commit", rc);
             size_t n;
-            opg_slasher_records(s, &n);
+            opg_slasher_slashes(s, &n);
             if (n)
                 die("unexpected downtime slash", OPG_OK);
         }

@@ -1022,7 +1022,7 @@ static void keep_slashes(world *w)
 {
     size_t n;
     static const char *const reason[] = {"", "downtime", "double sign", "faulty inference"};
-    const opg_slasher_record *rec = opg_slasher_records(w->slasher, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(w->slasher, &n);
     for (size_t i = 0; i < n; i++) {
         if (w->n_slashes < sizeof w->slashes / sizeof w->slashes[0])
             w->slashes[w->n_slashes++] = rec[i];

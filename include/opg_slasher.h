@@ -30,7 +30,7 @@
  * once tombstoned stays tombstoned after its node is removed.
  * After each call, the registry's event list (opg_registry_events) holds every
  * effect of the call (burns, jails, settled rewards, the reporter's reward) and
- * opg_slasher_records() describes each slash it made.
+ * opg_slasher_slashes() describes each slash it made.
  *
  * Heights and times come from the host: `height` and `now` are the current block's.
  * All conventions of opg_core.h apply: a failed call changes nothing (no state, no
@@ -178,7 +178,7 @@ typedef struct opg_slasher_record {
  * made: an array owned by the slasher, valid until its next call. *count receives
  * the length. A failed call leaves none.
  */
-OPG_API const opg_slasher_record *opg_slasher_records(const opg_slasher *s, size_t *count);
+OPG_API const opg_slasher_record *opg_slasher_slashes(const opg_slasher *s, size_t *count);
 
 /* -------------------------------------------------------------- liveness */
 
@@ -442,7 +442,7 @@ typedef struct opg_misbehavior {
  * update to CometBFT, and a disagreement is decided by CometBFT's record) and
  * slash_fraction_double_sign; jail forever; tombstone the node and its address.
  * The records' slashes are all or nothing and every event is in the registry's
- * list; the records are in opg_slasher_records.
+ * list; the records are in opg_slasher_slashes.
  * Errors (nothing changed, outcomes untouched past what was written): OPG_EINVAL
  * (list NULL with count > 0), OPG_EEVIDENCE (a height of 0 or above 2^63-1 or a
  * power above 2^63-1, or a record's time that differs from the block time the
@@ -465,27 +465,78 @@ OPG_API int opg_slasher_evidence_seen(const opg_slasher *s, const opg_id *eviden
 /* How many evidence ids are remembered. */
 OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
 
-/* ---------------------------------------------------------- saved state */
+/* ---------------------------------------------------- records and snapshots */
 
 /*
- * Writes the canonical state (params, chain id, fault classes in id order, signing
- * infos in operator id order with their bitmaps, remembered evidence ids in id
- * order, correlation window records in time order) into buf[cap]; *len receives
- * the size needed. OPG_EBUFS if cap is too small (buf NULL with cap 0 asks the
- * size). O(nodes * window / 64 + records).
+ * The slasher's state is a set of records (opg_core.h, "records"). Keys: the tag
+ * OPG_RECORDS_SLASHER, a kind byte, then ids (integers big-endian):
+ *   0 params       the parameters, the chain id (1 byte length, bytes)
+ *   1 state        forgot_height, forgot_time
+ *   2 class        id (4 bytes): slash_fraction, jail_duration, tombstone (1 byte)
+ *   3 signing      operator id: start_height, index_offset, missed
+ *   4 missed       operator id, chunk (4 bytes): window bits 1024 * chunk onward,
+ *                  as up to 16 words of 64 bits (bit i of the window is bit i % 64
+ *                  of word i / 64); only chunks with a bit set have a record
+ *   5 seen         evidence id: height, time, expire_height, expire_time
+ *   6 correlation  time (8 bytes, sign bit flipped so keys sort as times do),
+ *                  ordinal among the records of that time (4 bytes): fault class,
+ *                  the node's stake before the slash
+ * A value is a format byte (1), then the fields (u256 and decimals 32 bytes).
+ * Every block changes the signing record of each node in the commit and a missed
+ * chunk only where a bit flips.
+ */
+
+/*
+ * Commits the block: the records put and deleted since the previous commit, in key
+ * order, into *changes and *count (the slasher owns them; valid until the next
+ * commit or free), and the new root of the Merkle tree over all records into root
+ * (opg_proof.h). Only records whose bytes changed are put, only records the last
+ * commit had are deleted. Call it once per block, after the registry's end_block.
+ * O(c log c + c log n) for c changed records among n. The first commit of a slasher
+ * made by opg_slasher_new or opg_slasher_load puts every record; one made by
+ * opg_slasher_load_records starts from the store's. OPG_ENOMEM changes nothing.
+ */
+OPG_API int opg_slasher_commit(uint8_t root[32], const opg_record **changes, size_t *count,
+                               opg_slasher *s);
+/* The root as of the last commit (32 zero bytes before the first). */
+OPG_API void opg_slasher_root(uint8_t root[32], const opg_slasher *s);
+/* The root of the slasher's records now, from scratch. O(n log n). */
+OPG_API int opg_slasher_root_from_scratch(uint8_t root[32], const opg_slasher *s);
+/* Every record, in key order, to fn. fn's negative code stops it. */
+OPG_API int opg_slasher_records(opg_slasher *s, opg_record_sink fn, void *ctx);
+/*
+ * Creates a slasher on registry r from a stream of records in strictly increasing
+ * key order, checked as opg_slasher_load checks (OPG_ECORRUPT); when root is not
+ * NULL the records must also hash to it. Attached like opg_slasher_new.
+ */
+OPG_API int opg_slasher_load_records(opg_slasher **out, opg_registry *r, opg_record_source next,
+                                     void *ctx, const uint8_t root[32], const opg_allocator *alloc);
+/* The key of a node's signing record, for proofs and host lookups. */
+OPG_API int opg_slasher_key_signing(uint8_t key[OPG_RECORD_KEY_MAX], size_t *len,
+                                    const opg_id *operator_id);
+/* A proof, against the last committed root, that the record with this key is present
+ * with its committed value, or absent (opg_proof_verify). OPG_EBUFS with *len = the
+ * size needed; at most OPG_PROOF_MAX_BYTES. */
+OPG_API int opg_slasher_prove(uint8_t *buf, size_t cap, size_t *len, const opg_slasher *s,
+                              const uint8_t *key, size_t key_len);
+
+/*
+ * Writes the snapshot (the header, then every record in key order; format 3) into
+ * buf[cap]; *len receives the size needed. OPG_EBUFS if cap is too small (buf NULL
+ * with cap 0 asks the size), OPG_ENOMEM. O(n) for n records.
  */
 OPG_API int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_slasher *s);
 /*
- * Creates a slasher on registry r from saved bytes and attaches it. Saving again
- * gives the same bytes. OPG_ECORRUPT (malformed, trailing bytes, records out of
- * order, a counter that disagrees with its bitmap, a signing info for a node the
- * registry does not have), OPG_EVERSION (a newer format, or version 1, whose
- * evidence ids had no fixed expiry), OPG_ENOMEM.
+ * Creates a slasher on registry r from a snapshot and attaches it. Saving again
+ * gives the same bytes. OPG_ECORRUPT (malformed, an older format, trailing bytes,
+ * records out of order, a counter that disagrees with its bitmap, an all-zero
+ * missed chunk, a signing record for a node the registry does not have),
+ * OPG_EVERSION (a newer format), OPG_ENOMEM.
  */
 OPG_API int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,
                              const opg_allocator *alloc);
-/* BLAKE2b-256 (personalised "opg.slasher") of exactly the bytes save would write.
- * OPG_EINVAL for NULL arguments; it allocates nothing. */
+/* The state hash: the root of the slasher's records, from scratch. OPG_EINVAL for
+ * NULL arguments, OPG_ENOMEM. */
 OPG_API int opg_slasher_state_hash(uint8_t out[32], const opg_slasher *s);
 
 /* Checks the slasher's invariants (every counter equals its bitmap's population,

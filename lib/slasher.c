@@ -1,8 +1,8 @@
 /*
  * slasher.c - the slashing engine's handle: parameters, the registry hooks, the
- * liveness tracker (x/slashing HandleValidatorSignature), saved state and checks.
- * Evidence (votes, the codec, double sign, faulty inference) is in
- * slasher_evidence.c.
+ * liveness tracker (x/slashing HandleValidatorSignature) and checks. Evidence (votes,
+ * the codec, double sign, faulty inference) is in slasher_evidence.c, the records
+ * and snapshots in slasher_records.c.
  */
 #include "slasher_internal.h"
 
@@ -10,8 +10,6 @@
 #include "num.h"
 
 #include <stdlib.h>
-
-#define SLASHER_VERSION 2
 
 /* ------------------------------------------------------------ parameters */
 
@@ -86,6 +84,8 @@ static int words_for(uint64_t window, size_t *out)
     *out = (size_t)w;
     return OPG_OK;
 }
+
+int opgi_slasher_window_words(opg_slasher *s) { return words_for(s->params.signed_blocks_window, &s->words); }
 
 /* A zeroed bitmap arena for `cap` slots of `words` words. */
 static uint64_t *bits_alloc(const opg_allocator *a, uint32_t cap, size_t words, size_t *n)
@@ -188,6 +188,14 @@ static int params_reserve(void *copy, const void *h, char *err)
     size_t words;
     if (words_for(c->params.signed_blocks_window, &words) != OPG_OK)
         return opgi_fail(err, OPG_ENOMEM, "window too large", NULL);
+    /* the restart rewrites every node's signing record and drops its chunks */
+    size_t nodes = 0;
+    for (uint32_t i = 0; i < s->cap; i++)
+        nodes += s->info[i].has;
+    /* room only (the records' capacity is not state), so the handle may be const */
+    if (opgi_records_reserve((opgi_records *)&s->records, &s->alloc,
+                             nodes * opgi_slasher_touches_of_node(s)) != OPG_OK)
+        return opgi_fail(err, OPG_ENOMEM, "no memory for the records the new window changes", NULL);
     c->bits = bits_alloc(&s->alloc, s->cap, words, &c->n);
     if (!c->bits)
         return opgi_fail(err, OPG_ENOMEM, "no memory for the new window's bitmaps", NULL);
@@ -200,6 +208,9 @@ static void params_commit(void *h, void *copy)
     opg_slasher *s = h;
     params_copy *c = copy;
     if (c->restart && !OPGI_NEVER(s->err, !c->bits || c->n != (size_t)s->cap * c->words)) {
+        for (uint32_t i = 0; i < s->cap; i++) /* room reserved: the old chunks' keys */
+            if (s->info[i].has && i < s->reg->node_slots && s->reg->nodes[i].in_use)
+                opgi_slasher_touch_node(s, i);
         bits_free(s);
         s->bits = c->bits;
         s->words = c->words;
@@ -275,32 +286,41 @@ int opg_slasher_fault_class_at(opg_fault_class *out, const opg_slasher *s, size_
 
 /* ---------------------------------------------------------------- memory */
 
-/* Grows the per-slot arrays to ncap slots, all or nothing. */
-static int grow_slots(opg_slasher *s, uint32_t ncap)
+int opgi_slasher_grow(opg_slasher *s, uint32_t ncap)
 {
     if (ncap <= s->cap)
         return OPG_OK;
     size_t nbits;
     opgi_sinfo *info = opgi_alloc_array(&s->alloc, ncap, sizeof *info);
-    uint8_t *mark = opgi_alloc(&s->alloc, ncap);
+    uint8_t *mark = opgi_alloc(&s->alloc, ncap), *dirty = opgi_alloc(&s->alloc, ncap);
+    uint32_t *dirty_list = opgi_alloc_array(&s->alloc, ncap, sizeof *dirty_list);
     uint64_t *bits = bits_alloc(&s->alloc, ncap, s->words, &nbits);
-    if (!info || !mark || !bits) {
+    if (!info || !mark || !dirty || !dirty_list || !bits) {
         opgi_free(&s->alloc, info, (size_t)ncap * sizeof *info);
         opgi_free(&s->alloc, mark, ncap);
+        opgi_free(&s->alloc, dirty, ncap);
+        opgi_free(&s->alloc, dirty_list, (size_t)ncap * sizeof *dirty_list);
         opgi_free(&s->alloc, bits, (nbits ? nbits : 1) * sizeof *bits);
         return OPG_ENOMEM;
     }
     memset(info, 0, (size_t)ncap * sizeof *info);
     memset(mark, 0, ncap);
+    memset(dirty, 0, ncap);
     if (s->cap) {
         memcpy(info, s->info, (size_t)s->cap * sizeof *info);
+        memcpy(dirty, s->dirty, s->cap);
+        memcpy(dirty_list, s->dirty_list, s->n_dirty * sizeof *dirty_list);
         memcpy(bits, s->bits, (size_t)s->cap * s->words * sizeof *bits);
     }
     opgi_free(&s->alloc, s->info, (size_t)s->cap * sizeof *s->info);
     opgi_free(&s->alloc, s->mark, s->cap);
+    opgi_free(&s->alloc, s->dirty, s->cap);
+    opgi_free(&s->alloc, s->dirty_list, (size_t)s->cap * sizeof *s->dirty_list);
     bits_free(s);
     s->info = info;
     s->mark = mark;
+    s->dirty = dirty;
+    s->dirty_list = dirty_list;
     s->bits = bits;
     s->cap = ncap;
     return OPG_OK;
@@ -319,10 +339,13 @@ static void clear_slot(opg_slasher *s, uint32_t slot)
 static int hook_prepare(void *ctx, opg_registry *r, const opgi_plan *plan)
 {
     opg_slasher *s = ctx;
+    /* a node of the plan may be removed: its records are touched then */
+    if (opgi_records_reserve(&s->records, &s->alloc, plan->n_nodes * opgi_slasher_touches_of_node(s)) != OPG_OK)
+        return opgi_fail(r->err, OPG_ENOMEM, "slasher: no memory for the records a call changes", NULL);
     if (plan->new_node == OPGI_NONE || plan->new_node < s->cap)
         return OPG_OK;
     uint32_t want = r->node_cap > plan->new_node ? r->node_cap : plan->new_node + 1;
-    if (grow_slots(s, want) != OPG_OK)
+    if (opgi_slasher_grow(s, want) != OPG_OK)
         return opgi_fail(r->err, OPG_ENOMEM, "slasher: no memory for another node", NULL);
     return OPG_OK;
 }
@@ -346,12 +369,16 @@ static void hook_node_bonded(void *ctx, opg_registry *r, uint32_t node, opg_heig
         s->info[node].has = 1;
     }
     s->info[node].start_height = height;
+    opgi_slasher_dirty(s, node);
 }
 
 static void hook_node_removed(void *ctx, opg_registry *r, uint32_t node)
 {
+    opg_slasher *s = ctx;
     (void)r;
-    clear_slot(ctx, node);
+    if (node < s->cap && s->info[node].has)
+        opgi_slasher_touch_node(s, node); /* reserved by the prepare hook */
+    clear_slot(s, node);
 }
 
 static opgi_engine_hooks hooks_for(opg_slasher *s)
@@ -375,7 +402,7 @@ static int cmp_class(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int class_ok(const opg_fault_class *c)
+int opgi_slasher_class_ok(const opg_fault_class *c)
 {
     opg_dec one;
     opg_dec_from_u64(&one, 1);
@@ -383,7 +410,7 @@ static int class_ok(const opg_fault_class *c)
            (c->tombstone == 0 || c->tombstone == 1);
 }
 
-static opg_slasher *slasher_alloc(const opg_allocator *alloc, opg_registry *r)
+opg_slasher *opgi_slasher_alloc(const opg_allocator *alloc, opg_registry *r)
 {
     opg_allocator a;
     opgi_allocator_init(&a, alloc);
@@ -394,10 +421,14 @@ static opg_slasher *slasher_alloc(const opg_allocator *alloc, opg_registry *r)
     s->alloc = a;
     s->reg = r;
     s->forgot_time = INT64_MIN;
+    if (opgi_records_init(&s->records, &s->alloc) != OPG_OK) {
+        opgi_free(&a, s, sizeof *s);
+        return NULL;
+    }
     return s;
 }
 
-static int slasher_attach(opg_slasher *s)
+int opgi_slasher_attach(opg_slasher *s)
 {
     opgi_engine_hooks h = hooks_for(s);
     int rc = opgi_registry_attach(s->reg, &h);
@@ -426,13 +457,13 @@ int opg_slasher_new(opg_slasher **out, opg_registry *r, const opg_slasher_params
         (p.fault_class_count && !p.fault_classes))
         return OPG_EINVAL;
     for (size_t i = 0; i < p.fault_class_count; i++)
-        if (!class_ok(&p.fault_classes[i]))
+        if (!opgi_slasher_class_ok(&p.fault_classes[i]))
             return OPG_EINVAL;
     size_t words;
     if ((rc = words_for(p.signed_blocks_window, &words)) != OPG_OK)
         return rc;
 
-    opg_slasher *s = slasher_alloc(alloc, r);
+    opg_slasher *s = opgi_slasher_alloc(alloc, r);
     if (!s)
         return OPG_ENOMEM;
     s->words = words;
@@ -443,7 +474,7 @@ int opg_slasher_new(opg_slasher **out, opg_registry *r, const opg_slasher_params
             return OPG_ENOMEM;
         }
         memcpy(s->classes, p.fault_classes, p.fault_class_count * sizeof *s->classes);
-        s->n_classes = p.fault_class_count;
+        s->n_classes = s->classes_cap = p.fault_class_count;
         qsort(s->classes, s->n_classes, sizeof *s->classes, cmp_class);
         for (size_t i = 1; i < s->n_classes; i++)
             if (s->classes[i].id == s->classes[i - 1].id) {
@@ -454,7 +485,7 @@ int opg_slasher_new(opg_slasher **out, opg_registry *r, const opg_slasher_params
     p.fault_classes = NULL;
     p.fault_class_count = 0;
     s->params = p;
-    if ((rc = grow_slots(s, r->node_cap > 16 ? r->node_cap : 16)) != OPG_OK) {
+    if ((rc = opgi_slasher_grow(s, r->node_cap > 16 ? r->node_cap : 16)) != OPG_OK) {
         opg_slasher_free(s);
         return rc;
     }
@@ -464,7 +495,7 @@ int opg_slasher_new(opg_slasher **out, opg_registry *r, const opg_slasher_params
         if (r->nodes[slot].status == OPG_NODE_BONDED)
             s->info[slot].has = 1;
     }
-    if ((rc = slasher_attach(s)) != OPG_OK) {
+    if ((rc = opgi_slasher_attach(s)) != OPG_OK) {
         opg_slasher_free(s);
         return rc;
     }
@@ -481,9 +512,12 @@ void opg_slasher_free(opg_slasher *s)
         opgi_history_window(s->reg, OPGI_HIST_BLOCKS, OPGI_HIST_DURATION);
     }
     const opg_allocator a = s->alloc;
-    opgi_free(&a, s->classes, s->n_classes * sizeof *s->classes);
+    opgi_records_free(&s->records, &a);
+    opgi_free(&a, s->classes, s->classes_cap * sizeof *s->classes);
     opgi_free(&a, s->info, (size_t)s->cap * sizeof *s->info);
     opgi_free(&a, s->mark, s->cap);
+    opgi_free(&a, s->dirty, s->cap);
+    opgi_free(&a, s->dirty_list, (size_t)s->cap * sizeof *s->dirty_list);
     if (s->bits)
         bits_free(s);
     opgi_free(&a, s->seen, s->seen_cap * sizeof *s->seen);
@@ -495,7 +529,7 @@ void opg_slasher_free(opg_slasher *s)
 
 const char *opg_slasher_last_error(const opg_slasher *s) { return s ? s->err : ""; }
 
-const opg_slasher_record *opg_slasher_records(const opg_slasher *s, size_t *count)
+const opg_slasher_record *opg_slasher_slashes(const opg_slasher *s, size_t *count)
 {
     if (count)
         *count = s ? s->n_recs : 0;
@@ -646,8 +680,11 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
         }
     }
 
-    /* 2. reserve for the slashes: records, events, the registry's and the engines'
-     * memory; then nothing that follows can fail */
+    /* 2. reserve the records' touches (a flipped bit's chunk per entry, every chunk of
+     * a slashed node) and for the slashes: records, events, the registry's and the
+     * engines' memory; then nothing that follows can fail */
+    if ((rc = opgi_slasher_touch_reserve(s, count + n_slash * opgi_slasher_touches_of_node(s))) != OPG_OK)
+        return rc;
     if (n_slash) {
         size_t n_to = 0;
         for (size_t i = 0; i < count; i++) {
@@ -696,6 +733,7 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
         rec.jailed_until = n->jailed_until;
         rec.burned = rec.slash.burned_total;
         /* reset so the node is not slashed again at once when it bonds again */
+        opgi_slasher_touch_node(s, slot);
         s->info[slot].index_offset = 0;
         s->info[slot].missed = 0;
         memset(node_bits(s, slot), 0, s->words * sizeof *s->bits);
@@ -723,6 +761,9 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
         uint64_t *word = &node_bits(s, slot)[idx / 64];
         uint64_t bit = UINT64_C(1) << (idx % 64);
         int prev = (*word & bit) != 0, missed = !entries[i].signed_block;
+        opgi_slasher_dirty(s, slot);
+        if (missed != prev)
+            opgi_slasher_touch_missed(s, slot, idx);
         if (missed && !prev) {
             *word |= bit;
             in->missed++;
@@ -736,108 +777,7 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
     return OPG_OK;
 }
 
-/* ------------------------------------------------------ save, load, hash */
-
-/*
- * Version 1, all integers big-endian, amounts and decimals 32 bytes:
- *   header ("OPGS", kind slasher, version 1)
- *   params: u64 signed_blocks_window, dec min_signed_per_window, i64
- *     downtime_jail_duration, dec slash_fraction_double_sign, dec
- *     slash_fraction_downtime, u64 max_age_num_blocks, i64 max_age_duration, dec
- *     reporter_share, dec correlation_k, i64 correlation_window
- *   u8 chain id length, the chain id bytes
- *   u32 fault class count; per class in ascending id: u32 id, dec slash_fraction,
- *     i64 jail_duration, u8 tombstone
- *   u32 signing info count; per node in operator id order: operator id, u64
- *     start_height, u64 index_offset, u64 missed, ceil(window/64) u64 bitmap words
- *     (bit i of the window is bit i%64 of word i/64; bits past the window are 0)
- *   u32 seen evidence count; per id in ascending order: id, u64 height, i64 time,
- *     and (version 2) u64 expire_height, i64 expire_time; then (version 2) u64
- *     forgot_height, i64 forgot_time. Version 1 (no expiry per id) is refused
- *     with OPG_EVERSION.
- *   u32 correlation record count; in time order: i64 time, u32 class, u256 stake
- */
-static void encode(opgi_writer *w, const void *state)
-{
-    const opg_slasher *s = state;
-    const opg_slasher_params *p = &s->params;
-    const opg_registry *r = s->reg;
-    opgi_w_header(w, OPGI_KIND_SLASHER, SLASHER_VERSION);
-    opgi_w_u64(w, p->signed_blocks_window);
-    opgi_w_dec(w, &p->min_signed_per_window);
-    opgi_w_i64(w, p->downtime_jail_duration);
-    opgi_w_dec(w, &p->slash_fraction_double_sign);
-    opgi_w_dec(w, &p->slash_fraction_downtime);
-    opgi_w_u64(w, p->max_age_num_blocks);
-    opgi_w_i64(w, p->max_age_duration);
-    opgi_w_dec(w, &p->reporter_share);
-    opgi_w_dec(w, &p->correlation_k);
-    opgi_w_i64(w, p->correlation_window);
-    size_t clen = strlen(p->chain_id);
-    opgi_w_u8(w, (uint8_t)clen);
-    opgi_w_bytes(w, p->chain_id, clen);
-
-    opgi_w_u32(w, (uint32_t)s->n_classes);
-    for (size_t i = 0; i < s->n_classes; i++) {
-        const opg_fault_class *c = &s->classes[i];
-        opgi_w_u32(w, c->id);
-        opgi_w_dec(w, &c->slash_fraction);
-        opgi_w_i64(w, c->jail_duration);
-        opgi_w_u8(w, (uint8_t)c->tombstone);
-    }
-
-    uint32_t n_infos = 0;
-    for (uint32_t i = 0; i < r->node_count; i++) {
-        uint32_t slot = r->by_operator[i];
-        n_infos += slot < s->cap && s->info[slot].has;
-    }
-    opgi_w_u32(w, n_infos);
-    for (uint32_t i = 0; i < r->node_count; i++) {
-        uint32_t slot = r->by_operator[i];
-        if (slot >= s->cap || !s->info[slot].has)
-            continue;
-        const opgi_sinfo *in = &s->info[slot];
-        opgi_w_id(w, &r->nodes[slot].operator_id);
-        opgi_w_u64(w, in->start_height);
-        opgi_w_u64(w, in->index_offset);
-        opgi_w_u64(w, in->missed);
-        const uint64_t *b = node_bits(s, slot);
-        for (size_t k = 0; k < s->words; k++)
-            opgi_w_u64(w, b[k]);
-    }
-
-    opgi_w_u32(w, (uint32_t)s->n_seen);
-    for (size_t i = 0; i < s->n_seen; i++) {
-        opgi_w_id(w, &s->seen[i].id);
-        opgi_w_u64(w, s->seen[i].height);
-        opgi_w_i64(w, s->seen[i].time);
-        opgi_w_u64(w, s->seen[i].expire_height);
-        opgi_w_i64(w, s->seen[i].expire_time);
-    }
-    opgi_w_u64(w, s->forgot_height);
-    opgi_w_i64(w, s->forgot_time);
-    opgi_w_u32(w, (uint32_t)s->n_corr);
-    for (size_t i = 0; i < s->n_corr; i++) {
-        opgi_w_i64(w, s->corr[i].time);
-        opgi_w_u32(w, s->corr[i].fault_class);
-        opgi_w_u256(w, &s->corr[i].stake);
-    }
-}
-
-int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_slasher *s)
-{
-    if (!s || !len || (!buf && cap))
-        return OPG_EINVAL;
-    return opgi_save(buf, cap, len, encode, s);
-}
-
-int opg_slasher_state_hash(uint8_t out[32], const opg_slasher *s)
-{
-    if (!out || !s)
-        return OPG_EINVAL;
-    opgi_state_hash(out, OPGI_KIND_SLASHER, encode, s);
-    return OPG_OK;
-}
+/* ----------------------------------------------------------- fault classes */
 
 static const opg_fault_class *class_find(const opg_slasher *s, uint32_t id)
 {
@@ -859,161 +799,6 @@ const opg_fault_class *opgi_slasher_class(const opg_slasher *s, uint32_t id)
     return class_find(s, id);
 }
 
-static int decode(opg_slasher *s, opgi_reader *rd)
-{
-    opg_registry *r = s->reg;
-    opg_slasher_params p;
-    char err[OPGI_ERRMSG_MAX];
-    memset(&p, 0, sizeof p);
-    p.signed_blocks_window = opgi_r_u64(rd);
-    opgi_r_dec(rd, &p.min_signed_per_window);
-    p.downtime_jail_duration = opgi_r_i64(rd);
-    opgi_r_dec(rd, &p.slash_fraction_double_sign);
-    opgi_r_dec(rd, &p.slash_fraction_downtime);
-    p.max_age_num_blocks = opgi_r_u64(rd);
-    p.max_age_duration = opgi_r_i64(rd);
-    opgi_r_dec(rd, &p.reporter_share);
-    opgi_r_dec(rd, &p.correlation_k);
-    p.correlation_window = opgi_r_i64(rd);
-    size_t clen = opgi_r_u8(rd);
-    if (clen > OPG_SLASHER_CHAIN_ID_MAX)
-        return OPG_ECORRUPT;
-    opgi_r_bytes(rd, p.chain_id, clen);
-    p.chain_id[clen] = '\0';
-    /* a NUL inside would shorten the id: the state would not save back the same */
-    if (rd->bad || memchr(p.chain_id, 0, clen) ||
-        opgi_params_check(&opgi_slasher_param_table, &p, err) != OPG_OK)
-        return OPG_ECORRUPT;
-    size_t words;
-    if (words_for(p.signed_blocks_window, &words) != OPG_OK)
-        return OPG_ENOMEM;
-    s->params = p;
-    s->words = words;
-
-    uint32_t n = opgi_r_count(rd, 4 + 32 + 8 + 1);
-    if (rd->bad || n > OPG_SLASHER_MAX_FAULT_CLASSES)
-        return OPG_ECORRUPT;
-    if (n) {
-        s->classes = opgi_alloc_array(&s->alloc, n, sizeof *s->classes);
-        if (!s->classes)
-            return OPG_ENOMEM;
-        memset(s->classes, 0, n * sizeof *s->classes);
-        s->n_classes = n;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        opg_fault_class *c = &s->classes[i];
-        c->id = opgi_r_u32(rd);
-        opgi_r_dec(rd, &c->slash_fraction);
-        c->jail_duration = opgi_r_i64(rd);
-        c->tombstone = opgi_r_bool(rd);
-        if (!class_ok(c) || (i && c->id <= s->classes[i - 1].id))
-            return OPG_ECORRUPT;
-    }
-
-    int rc = grow_slots(s, r->node_cap > 16 ? r->node_cap : 16);
-    if (rc)
-        return rc;
-    n = opgi_r_count(rd, 32 + 24 + 8 * words);
-    if (rd->bad)
-        return OPG_ECORRUPT;
-    opg_id prev;
-    for (uint32_t i = 0; i < n; i++) {
-        opg_id op;
-        opgi_r_id(rd, &op);
-        if (rd->bad || (i && opg_id_cmp(&op, &prev) <= 0))
-            return OPG_ECORRUPT;
-        prev = op;
-        uint32_t slot = opgi_node_find(r, &op);
-        if (slot == OPGI_NONE || slot >= s->cap)
-            return OPG_ECORRUPT;
-        opgi_sinfo *in = &s->info[slot];
-        in->has = 1;
-        in->start_height = opgi_r_u64(rd);
-        in->index_offset = opgi_r_u64(rd);
-        in->missed = opgi_r_u64(rd);
-        uint64_t *b = node_bits(s, slot), count = 0;
-        for (size_t k = 0; k < words; k++) {
-            b[k] = opgi_r_u64(rd);
-            count += popcount64(b[k]);
-        }
-        uint64_t tail = p.signed_blocks_window % 64;
-        if (count != in->missed || (tail && (b[words - 1] >> tail) != 0))
-            return OPG_ECORRUPT;
-    }
-
-    n = opgi_r_count(rd, 32 + 4 * 8);
-    if (rd->bad)
-        return OPG_ECORRUPT;
-    if (n) {
-        s->seen = opgi_alloc_array(&s->alloc, n, sizeof *s->seen);
-        if (!s->seen)
-            return OPG_ENOMEM;
-        s->seen_cap = n;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        opgi_seen *e = &s->seen[i];
-        opgi_r_id(rd, &e->id);
-        e->height = opgi_r_u64(rd);
-        e->time = opgi_r_i64(rd);
-        e->expire_height = opgi_r_u64(rd);
-        e->expire_time = opgi_r_i64(rd);
-        if (rd->bad || (i && opg_id_cmp(&e->id, &s->seen[i - 1].id) <= 0) ||
-            e->expire_height < e->height || e->expire_time < e->time)
-            return OPG_ECORRUPT;
-        s->n_seen = i + 1;
-    }
-    s->forgot_height = opgi_r_u64(rd);
-    s->forgot_time = opgi_r_i64(rd);
-    if (rd->bad || (s->forgot_height == 0) != (s->forgot_time == INT64_MIN))
-        return OPG_ECORRUPT;
-
-    n = opgi_r_count(rd, 8 + 4 + 32);
-    if (rd->bad)
-        return OPG_ECORRUPT;
-    if (n) {
-        s->corr = opgi_alloc_array(&s->alloc, n, sizeof *s->corr);
-        if (!s->corr)
-            return OPG_ENOMEM;
-        s->corr_cap = n;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        opgi_corr *c = &s->corr[i];
-        c->time = opgi_r_i64(rd);
-        c->fault_class = opgi_r_u32(rd);
-        opgi_r_u256(rd, &c->stake);
-        if (rd->bad || !class_find(s, c->fault_class) || (i && c->time < s->corr[i - 1].time))
-            return OPG_ECORRUPT;
-        s->n_corr = i + 1;
-    }
-    return opgi_r_finish(rd);
-}
-
-int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,
-                     const opg_allocator *alloc)
-{
-    if (!out || !r || (!buf && len))
-        return OPG_EINVAL;
-    opgi_reader rd;
-    opgi_reader_init(&rd, buf, len);
-    uint16_t version;
-    int rc = opgi_r_header(&rd, OPGI_KIND_SLASHER, SLASHER_VERSION, &version);
-    if (rc)
-        return rc;
-    if (version < SLASHER_VERSION)
-        return OPG_EVERSION;
-    opg_slasher *s = slasher_alloc(alloc, r);
-    if (!s)
-        return OPG_ENOMEM;
-    rc = decode(s, &rd);
-    if (rc == OPG_OK)
-        rc = slasher_attach(s);
-    if (rc) {
-        opg_slasher_free(s);
-        return rc;
-    }
-    *out = s;
-    return OPG_OK;
-}
 
 /* ---------------------------------------------------------------- checks */
 

@@ -609,6 +609,10 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
         rc = opgi_tomb_reserve(r, 1);
     if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
+    /* the records: the new id and the forgotten ones, the new correlation record and
+     * the dropped ones */
+    if ((rc = opgi_slasher_touch_reserve(s, s->n_seen + s->n_corr + 2)) != OPG_OK)
+        return rc;
     if ((rc = opgi_slasher_enter(s, &slot, 1, rec.infraction_height, height, now,
                                  opgi_events_jail(r) + REPORTER_EVENTS, 1)) != OPG_OK)
         return rc;
@@ -654,10 +658,12 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
                                     : ev->infraction_height + s->params.max_age_num_blocks;
     s->seen[at].expire_time = opgi_time_after(it, s->params.max_age_duration);
     s->n_seen++;
+    opgi_slasher_touch_seen(s, &ev->evidence_id);
     size_t keep = 0;
     for (size_t i = 0; i < s->n_seen; i++) {
         const opgi_seen *e = &s->seen[i];
         if (height > e->expire_height && now > e->expire_time) {
+            opgi_slasher_touch_seen(s, &e->id);
             if (e->height > s->forgot_height)
                 s->forgot_height = e->height;
             if (e->time > s->forgot_time)
@@ -677,9 +683,10 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     s->corr[pos].fault_class = fc->id;
     s->corr[pos].stake = stake;
     s->n_corr++;
+    opgi_slasher_touch_corr(s, pos);
     size_t drop = 0;
     while (drop < s->n_corr && !in_window(&s->params, s->corr[drop].time, now))
-        drop++;
+        opgi_slasher_touch_corr(s, drop++);
     memmove(s->corr, s->corr + drop, (s->n_corr - drop) * sizeof *s->corr);
     s->n_corr -= drop;
 

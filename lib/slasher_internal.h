@@ -20,6 +20,7 @@
 
 #include "opg_slasher.h"
 
+#include "records.h"
 #include "registry_internal.h"
 
 typedef struct opgi_sinfo {
@@ -53,7 +54,8 @@ struct opg_slasher {
     int attached;
     opg_slasher_params params; /* fault_classes is NULL: the classes are below */
     opg_fault_class *classes;  /* ascending id */
-    size_t n_classes;
+    size_t n_classes, classes_cap;
+    opgi_records records;      /* the committed records and the touches since */
 
     /* per registry node slot */
     uint32_t cap;
@@ -61,6 +63,10 @@ struct opg_slasher {
     uint64_t *bits; /* cap * words words; node slot k's bitmap at bits + k * words */
     size_t words;   /* 64-bit words per bitmap: ceil(window / 64) */
     uint8_t *mark;  /* scratch of record_commit, one byte per slot */
+    /* slots whose signing record changed in place since the last commit (not state) */
+    uint8_t *dirty;
+    uint32_t *dirty_list;
+    size_t n_dirty;
 
     opgi_seen *seen; /* ascending id */
     size_t n_seen, seen_cap;
@@ -79,6 +85,29 @@ struct opg_slasher {
 };
 
 extern const opgi_param_table opgi_slasher_param_table;
+
+/* slasher.c: the handle's life and its per-slot arrays. */
+opg_slasher *opgi_slasher_alloc(const opg_allocator *alloc, opg_registry *r);
+int opgi_slasher_attach(opg_slasher *s);
+/* Grows the per-slot arrays to ncap slots, all or nothing (OPG_ENOMEM). */
+int opgi_slasher_grow(opg_slasher *s, uint32_t ncap);
+/* s->words from the window in s->params (OPG_ENOMEM if it cannot be addressed). */
+int opgi_slasher_window_words(opg_slasher *s);
+int opgi_slasher_class_ok(const opg_fault_class *c);
+
+/* slasher_records.c: what a call changes, for the next commit. Touches are reserved
+ * first (OPG_ENOMEM), as for every handle; a node's records are its signing record
+ * and its missed chunks (opgi_slasher_touches_of_node of them). A slot's signing
+ * record changed in place is only marked dirty (no reservation: the commit touches
+ * the marked slots). */
+int opgi_slasher_touch_reserve(opg_slasher *s, size_t more);
+size_t opgi_slasher_touches_of_node(const opg_slasher *s);
+void opgi_slasher_touch_signing(opg_slasher *s, uint32_t slot);
+void opgi_slasher_touch_missed(opg_slasher *s, uint32_t slot, uint64_t bit);
+void opgi_slasher_touch_node(opg_slasher *s, uint32_t slot);
+void opgi_slasher_touch_seen(opg_slasher *s, const opg_id *id);
+void opgi_slasher_touch_corr(opg_slasher *s, size_t i);
+void opgi_slasher_dirty(opg_slasher *s, uint32_t slot);
 
 /* Starts a mutating call: no records, no error text, no registry events. */
 void opgi_slasher_begin(opg_slasher *s);

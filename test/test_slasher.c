@@ -16,6 +16,7 @@
  */
 #include "failalloc.h"
 #include "harness.h"
+#include "record_store.h"
 
 #include <sodium.h>
 
@@ -101,7 +102,7 @@ static int unchanged(const snap *x, opg_registry *r, opg_slasher *s)
     snap y;
     take(&y, r, s);
     size_t nrec;
-    opg_slasher_records(s, &nrec);
+    opg_slasher_slashes(s, &nrec);
     return same_state(x, &y) && y.n_events == 0 && nrec == 0;
 }
 
@@ -130,7 +131,7 @@ static int commit1(opg_slasher *s, int key, uint64_t power, int signed_block, op
 static size_t n_records(const opg_slasher *s)
 {
     size_t n;
-    opg_slasher_records(s, &n);
+    opg_slasher_slashes(s, &n);
     return n;
 }
 
@@ -502,7 +503,7 @@ static void test_downtime_threshold(void)
     /* height 12: index 0 (height 2, signed) becomes missed: 6 > 5 and 12 > 1 + 10 */
     CHECK_OK(commit1(s, 1, 100, 0, 12, 1012));
     size_t n;
-    const opg_slasher_record *rec = opg_slasher_records(s, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(s, &n);
     CHECK(n == 1);
     CHECK(rec[0].reason == OPG_SLASH_DOWNTIME);
     CHECK(opg_id_cmp(&rec[0].node, &a) == 0);
@@ -615,7 +616,7 @@ static void test_downtime_infraction_height(void)
     CHECK(n_records(s) == 0); /* 1 missed */
     CHECK_OK(commit1(s, 1, 200, 0, 5, 5));
     size_t n;
-    const opg_slasher_record *rec = opg_slasher_records(s, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(s, &n);
     CHECK(n == 1);
     CHECK(rec[0].infraction_height == 3);
     /* to_slash = trunc(200 * 10^6 * 0.01) = 2,000,000; e's entry (created at 3 >= 3)
@@ -680,7 +681,7 @@ static void test_splitter_rewards_across_slash(void)
     CHECK_OK(commit1(s, 1, 200, 0, 3, 3));
     CHECK_OK(commit1(s, 1, 200, 0, 4, 4));
     size_t n;
-    const opg_slasher_record *rec = opg_slasher_records(s, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(s, &n);
     CHECK(n == 1);
     CHECK_DEC(rec[0].slash.effective_fraction, "0.01");
     opg_node_rewards nr;
@@ -735,7 +736,7 @@ static void test_commit_many_nodes(void)
     /* height 6 > 1 + 4, missed 3 > 2 for nodes 1 and 2: two slashes, commit order */
     CHECK_OK(opg_slasher_record_commit(s, e, 4, 6, 6));
     size_t n;
-    const opg_slasher_record *rec = opg_slasher_records(s, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(s, &n);
     CHECK(n == 2);
     opg_id n1 = id_n(1), n2 = id_n(2), n4 = id_n(4);
     CHECK(opg_id_cmp(&rec[0].node, &n1) == 0 && opg_id_cmp(&rec[1].node, &n2) == 0);
@@ -869,6 +870,87 @@ static void test_window_change_resets(void)
     opg_registry_free(r);
 }
 
+/* The kind byte and, for a missed chunk, the chunk index of a change. */
+static int change_is(const opg_record *c, int kind, int present, uint32_t chunk)
+{
+    if (c->key[0] != OPG_RECORDS_SLASHER || c->key[1] != kind || c->present != present)
+        return 0;
+    if (kind != 4)
+        return 1;
+    uint32_t k = (uint32_t)c->key[34] << 24 | (uint32_t)c->key[35] << 16 | (uint32_t)c->key[36] << 8 | c->key[37];
+    return c->key_len == 38 && k == chunk && (!present || c->value_len == 1 + 16 * 8);
+}
+
+/* The change sets worked by hand: a block changes the signer's signing record, and a
+ * missed chunk only where a bit flips; a window of 2,048 blocks has two chunks of
+ * 1,024; a window change rewrites the signing record and drops the chunks; a removed
+ * node's records are deleted. */
+static void test_change_sets(void)
+{
+    opg_registry *r;
+    opg_slasher *s;
+    opg_registry_params rp;
+    opg_registry_params_init(&rp);
+    rp.unbonding_time = 10;
+    opg_slasher_params p = base_params();
+    p.signed_blocks_window = 2048;
+    CHECK_OK(opg_registry_new(&r, &rp, NULL, NULL));
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, 10 * M, 1, 0));
+    CHECK_OK(opg_registry_end_block(r, 1, 0));
+    uint8_t root[32], scratch[32];
+    const opg_record *ch;
+    size_t n;
+    CHECK_OK(opg_slasher_commit(root, &ch, &n, s)); /* params, state, node 1's signing */
+    CHECK(n == 3 && change_is(&ch[0], 0, 1, 0) && change_is(&ch[1], 1, 1, 0) && change_is(&ch[2], 3, 1, 0));
+    CHECK_OK(commit1(s, 1, 10, 1, 2, 2)); /* signed: the offset moves, no bit */
+    CHECK_OK(opg_slasher_commit(root, &ch, &n, s));
+    CHECK(n == 1 && change_is(&ch[0], 3, 1, 0) && ch[0].value_len == 1 + 3 * 8);
+    CHECK_OK(commit1(s, 1, 10, 0, 3, 3)); /* missed: bit 1 of chunk 0 */
+    CHECK_OK(opg_slasher_commit(root, &ch, &n, s));
+    CHECK(n == 2 && change_is(&ch[0], 3, 1, 0) && change_is(&ch[1], 4, 1, 0));
+    CHECK(ch[1].value[1 + 7] == 2); /* word 0, big-endian: bit 1 */
+    for (opg_height h = 4; h <= 1025; h++) /* signed up to index 1023 */
+        CHECK_OK(commit1(s, 1, 10, 1, h, (opg_time)h));
+    CHECK_OK(commit1(s, 1, 10, 0, 1026, 1026)); /* missed: index 1024, chunk 1 */
+    CHECK_OK(opg_slasher_commit(root, &ch, &n, s));
+    CHECK(n == 2 && change_is(&ch[0], 3, 1, 0) && change_is(&ch[1], 4, 1, 1));
+    CHECK_OK(opg_slasher_root_from_scratch(scratch, s));
+    CHECK(memcmp(root, scratch, 32) == 0);
+    /* a proof of the signing record */
+    uint8_t key[OPG_RECORD_KEY_MAX], proof[OPG_PROOF_MAX_BYTES];
+    size_t klen, plen;
+    opg_id a = id_n(1);
+    CHECK_OK(opg_slasher_key_signing(key, &klen, &a));
+    CHECK_OK(opg_slasher_prove(proof, sizeof proof, &plen, s, key, klen));
+    uint8_t want[25] = {1};
+    opg_signing_info si;
+    CHECK_OK(opg_slasher_signing_info(&si, s, &a));
+    uint64_t f[3] = {si.start_height, si.index_offset, si.missed_blocks};
+    for (int k = 0; k < 24; k++)
+        want[1 + k] = (uint8_t)(f[k / 8] >> (56 - 8 * (k % 8)));
+    CHECK(si.index_offset == 1025 && si.missed_blocks == 2);
+    CHECK_OK(opg_proof_verify(root, key, klen, want, sizeof want, 1, proof, plen));
+    /* a window change: params and signing put, both chunks deleted */
+    CHECK_OK(opg_slasher_param_set(s, "slashing.signed_blocks_window", "10"));
+    CHECK_OK(opg_slasher_commit(root, &ch, &n, s));
+    CHECK(n == 4 && change_is(&ch[0], 0, 1, 0) && change_is(&ch[1], 3, 1, 0) && change_is(&ch[2], 4, 0, 0) &&
+          change_is(&ch[3], 4, 0, 1));
+    /* a miss, then the node leaves: its signing record and chunk are deleted */
+    CHECK_OK(commit1(s, 1, 10, 0, 1027, 1027));
+    opg_u256 all = u64v(10 * M);
+    CHECK_OK(opg_registry_undelegate(NULL, NULL, r, &a, &a, &all, 1027, 1027));
+    CHECK_OK(opg_registry_end_block(r, 1027, 1027));
+    CHECK_OK(opg_registry_end_block(r, 1028, 2000)); /* unbonded, no shares: removed */
+    CHECK(opg_registry_node_count(r) == 0);
+    CHECK_OK(opg_slasher_commit(root, &ch, &n, s));
+    CHECK(n == 1 && change_is(&ch[0], 3, 0, 0)); /* the chunk was made and dropped unseen */
+    CHECK_OK(opg_slasher_root_from_scratch(scratch, s));
+    CHECK(memcmp(root, scratch, 32) == 0);
+    opg_slasher_free(s);
+    opg_registry_free(r);
+}
+
 /* ------------------------------------------------------------ double sign */
 
 typedef struct ds_fx {
@@ -927,7 +1009,7 @@ static void test_double_sign_valid(void)
     opg_node_info ni = node_info(f.r, 1);
     CHECK(ni.jailed && ni.tombstoned && ni.jailed_until == OPG_TIME_FOREVER);
     size_t n;
-    const opg_slasher_record *recs = opg_slasher_records(f.s, &n);
+    const opg_slasher_record *recs = opg_slasher_slashes(f.s, &n);
     CHECK(n == 1 && memcmp(&recs[0], &rec, sizeof rec) == 0);
     opg_u256 burned;
     CHECK(count_events(f.r, OPG_EVENT_BURNED, &burned) == 1);
@@ -1376,7 +1458,7 @@ static void test_misbehavior_known_answer(void)
     CHECK(out[0] == OPG_OK && out[1] == OPG_ETOMBSTONED && out[2] == OPG_ENOTFOUND &&
           out[3] == OPG_EEVIDENCE);
     size_t n;
-    const opg_slasher_record *rec = opg_slasher_records(f.s, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(f.s, &n);
     CHECK(n == 1);
     CHECK(rec[0].reason == OPG_SLASH_DOUBLE_SIGN && rec[0].infraction_height == 4 &&
           rec[0].power == 200);
@@ -1427,7 +1509,7 @@ static void test_misbehavior_age(void)
     CHECK_OK(opg_slasher_misbehavior(&out, f.s, &m, 1, 100002, 172901));
     CHECK(out == OPG_OK);
     size_t n;
-    const opg_slasher_record *rec = opg_slasher_records(f.s, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(f.s, &n);
     CHECK(n == 1 && rec[0].infraction_height == 1);
     CHECK_U256(rec[0].slash.burned_total, "5000000");
     CHECK_TOKENS(f.r, 2, "95000000");
@@ -1918,7 +2000,7 @@ static void test_liveness_all_or_nothing(void)
     CHECK(partial_setup(&r, &s, NULL) == 0);
     CHECK_OK(partial_commit(s));
     size_t n;
-    const opg_slasher_record *rec = opg_slasher_records(s, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(s, &n);
     CHECK(n == 3);
     /* node 2: to_slash = trunc(140e6 * 0.01) = 1,400,000; the redelegation (created at
      * 3 >= 5 - 2) counts trunc(0.01 * 40e6) = 400,000 and unbonds 0.4 of d's shares
@@ -1974,7 +2056,7 @@ static void test_liveness_all_or_nothing(void)
         take(&after, r, s);
         CHECK(same_state(&after, &ref) && after.n_events == ref.n_events &&
               memcmp(after.events, ref.events, 32) == 0);
-        rec = opg_slasher_records(s, &n);
+        rec = opg_slasher_slashes(s, &n);
         CHECK(n == 3 && memcmp(rec, ref_recs, sizeof ref_recs) == 0);
         CHECK_OK(opg_splitter_check(g_splitter));
         opg_slasher_free(s);
@@ -2036,7 +2118,12 @@ static void test_random_slashes_and_stake(void)
         opg_u256_add(&deposited, &deposited, &v);
     }
     unsigned evid = 0, n_slashes = 0, n_refused = 0, by_reason[4] = {0, 0, 0, 0}, entries_hit = 0;
+    record_store store; /* the host's store of the slasher's change sets */
+    memset(&store, 0, sizeof store);
+    size_t changed = 0;
     for (int step = 0; step < 5000; step++) {
+        if (step == 2000 || step == 3500) /* a window of two chunks, then back: restarts */
+            CHECK_OK(opg_slasher_param_set(s, "slashing.signed_blocks_window", step == 2000 ? "1100" : "8"));
         unsigned op = (unsigned)rng_below(&rng, 100);
         opg_id node = id_n(1 + (unsigned)rng_below(&rng, NODES));
         opg_id dtor = id_n(300 + (unsigned)rng_below(&rng, DELEGATORS));
@@ -2138,7 +2225,7 @@ static void test_random_slashes_and_stake(void)
         }
         if (rc == OPG_OK && ours) {
             size_t nr;
-            const opg_slasher_record *rs = opg_slasher_records(s, &nr);
+            const opg_slasher_record *rs = opg_slasher_slashes(s, &nr);
             for (size_t k = 0; k < nr; k++) {
                 by_reason[rs[k].reason]++;
                 if (!opg_u256_is_zero(&rs[k].slash.burned_unbonding) ||
@@ -2150,6 +2237,28 @@ static void test_random_slashes_and_stake(void)
         CHECK_OK(opg_registry_check(r));
         CHECK_OK(opg_slasher_check(s));
         CHECK_OK(opg_splitter_check(sp));
+        /* the commit: its root is the root from scratch, its change sets the store */
+        uint8_t root[32], scratch[32];
+        const opg_record *ch;
+        size_t nch;
+        CHECK_OK(opg_slasher_commit(root, &ch, &nch, s));
+        for (size_t k = 0; k < nch; k++)
+            store_put(&store, &ch[k]);
+        changed += nch;
+        CHECK_OK(opg_slasher_root_from_scratch(scratch, s));
+        CHECK(memcmp(root, scratch, 32) == 0);
+        if (step % 250 == 0) {
+            store.cursor = 0;
+            opg_slasher *s3 = NULL;
+            uint8_t *a = NULL, *b = NULL;
+            size_t la, lb;
+            CHECK_OK(opg_slasher_load_records(&s3, r, store_next, &store, root, NULL));
+            CHECK(save_bytes(s, &a, &la) == 0 && save_bytes(s3, &b, &lb) == 0);
+            CHECK(la == lb && memcmp(a, b, la) == 0);
+            opg_slasher_free(s3);
+            free(a);
+            free(b);
+        }
         opg_supply_info sup;
         opg_registry_supply(&sup, r);
         opg_u256 total;
@@ -2172,8 +2281,9 @@ static void test_random_slashes_and_stake(void)
         }
     }
     printf("  %u slashes (%u downtime, %u double sign, %u fault; %u reaching entries), "
-           "%u refused slasher calls\n",
-           n_slashes, by_reason[1], by_reason[2], by_reason[3], entries_hit, n_refused);
+           "%u refused slasher calls, %zu records changed, %zu in the store\n",
+           n_slashes, by_reason[1], by_reason[2], by_reason[3], entries_hit, n_refused, changed, store.n);
+    store_free(&store);
     /* the run exercised what it claims to */
     CHECK(by_reason[1] > 5 && by_reason[2] > 2 && by_reason[3] > 5 && entries_hit > 2 &&
           n_refused > 20);
@@ -2195,6 +2305,7 @@ int main(void)
     RUN(test_splitter_rewards_across_slash);
     RUN(test_commit_many_nodes);
     RUN(test_window_change_resets);
+    RUN(test_change_sets);
     RUN(test_node_removed_drops_info);
     RUN(test_created_on_live_registry);
     RUN(test_double_sign_valid);

@@ -4,7 +4,8 @@
  *
  * The node runs a seeded workload as a chain of 5 s blocks. Every block:
  *
- *   begin   pricer: the block's inference requests charged, their stakers' part
+ *   begin   slasher: the last commit's signatures (a node now and then misses);
+ *           pricer: the block's inference requests charged, their stakers' part
  *           the block's fees; splitter: mint, add the fees, allocate over the
  *           bonded nodes
  *   txs     registry: node creation, delegations, undelegations, redelegations;
@@ -62,7 +63,7 @@ enum {
 #define OPG_UNIT UINT64_C(1000000000000000000) /* 1 OPG in base units */
 #define BLOCK_SECONDS 5
 #define GENESIS_TIME 1767225600 /* 2026-01-01 */
-#define META_FORMAT 2 /* 2: the pricer's records too */
+#define META_FORMAT 3 /* 2: the pricer's records too; 3: the slasher's */
 #define OPS_PER_BLOCK 24
 #define NODE_EVERY 40 /* on average one new node every NODE_EVERY blocks */
 #define REQUESTS_PER_BLOCK 16 /* inference requests: 1 to this many a block */
@@ -81,6 +82,7 @@ typedef struct node {
     opg_registry *reg;
     opg_pricer *pricer;
     opg_splitter *split;
+    opg_slasher *slasher;
     opg_height height; /* last committed block; 0: none */
     uint8_t app_root[32];
     uint64_t refused, ops, records_written;
@@ -334,6 +336,32 @@ static void splitter_free(node *n)
 
 static const char *splitter_error(const node *n) { return n->split ? opg_splitter_last_error(n->split) : ""; }
 
+/* Liveness over a window of 100 blocks (the defaults otherwise). */
+static int slasher_create(node *n)
+{
+    opg_slasher_params lp;
+    opg_slasher_params_init(&lp);
+    return opg_slasher_new(&n->slasher, n->reg, &lp, NULL);
+}
+
+static int slasher_load(node *n, opg_record_source next, void *ctx, const uint8_t root[32])
+{
+    return opg_slasher_load_records(&n->slasher, n->reg, next, ctx, root, NULL);
+}
+
+static int slasher_commit(uint8_t root[32], const opg_record **ch, size_t *count, node *n)
+{
+    return opg_slasher_commit(root, ch, count, n->slasher);
+}
+
+static void slasher_free(node *n)
+{
+    opg_slasher_free(n->slasher);
+    n->slasher = NULL;
+}
+
+static const char *slasher_error(const node *n) { return n->slasher ? opg_slasher_last_error(n->slasher) : ""; }
+
 /*
  * The handles, in tag order: the order of their commits, of their roots in the app
  * root, and of their loads (a handle created on another loads after it). Freed in
@@ -356,6 +384,8 @@ static const handle_kind handles[] = {
      pricer_error},
     {OPG_RECORDS_SPLITTER, "splitter", splitter_create, splitter_load, splitter_commit,
      splitter_free, splitter_error},
+    {OPG_RECORDS_SLASHER, "slasher", slasher_create, slasher_load, slasher_commit, slasher_free,
+     slasher_error},
 };
 #define N_HANDLES (sizeof handles / sizeof handles[0])
 
@@ -482,10 +512,33 @@ static opg_u256 charge_requests(node *n, rng *r)
     return fees;
 }
 
+/* The last commit's signatures: every bonded node, each missing one block in 50
+ * (below the window's threshold: the chain stays live). */
+static void record_signatures(node *n, rng *r, opg_height h, opg_time now)
+{
+    size_t count = opg_registry_node_count(n->reg), k = 0;
+    opg_commit_sig *sigs = calloc(count ? count : 1, sizeof *sigs);
+    if (!sigs)
+        die(EXIT_FAILED, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        opg_node_info ni;
+        if (opg_registry_node_at(&ni, n->reg, i) != OPG_OK || ni.status != OPG_NODE_BONDED || ni.jailed)
+            continue;
+        sigs[k].consensus_key = ni.consensus_key;
+        sigs[k].power = ni.power;
+        sigs[k++].signed_block = below(r, 50) != 0;
+    }
+    int rc = opg_slasher_record_commit(n->slasher, sigs, k, h, now);
+    free(sigs);
+    if (rc)
+        die_opg("record_commit", rc, opg_slasher_last_error(n->slasher));
+}
+
 /* Begin: mint, this block's fees, allocation over the bonded nodes by power, with a
  * performance score fixed per node. */
 static void begin_block(node *n, rng *r, opg_height h, opg_time now)
 {
+    record_signatures(n, r, h, now);
     int rc = opg_splitter_mint(NULL, n->split, h, now);
     if (rc)
         die_opg("mint", rc, opg_splitter_last_error(n->split));
@@ -964,9 +1017,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: node --db DIR [options]\n"
-            "Runs a seeded workload as a chain of blocks on libopg's registry, pricer and\n"
-            "splitter, committing each block into the LMDB environment DIR; resumes where\n"
-            "DIR ends.\n"
+            "Runs a seeded workload as a chain of blocks on libopg's registry, pricer,\n"
+            "splitter and slasher, committing each block into the LMDB environment DIR;\n"
+            "resumes where DIR ends.\n"
             "  --db DIR          the database (created when DIR does not exist)\n"
             "  --blocks N        run until height N (default 1000; height 1 is genesis)\n"
             "  --seed N          the workload's seed (default 1), stored in DIR\n"

@@ -1802,6 +1802,14 @@ class _Engine(_Handle):
         self.registry = registry
         return self
 
+    @classmethod
+    def load_records(cls, registry, records, root=None):
+        """An engine on registry from (key, value) records in key order (a host's
+        store), checked against root when given (the splitter and the slasher)."""
+        self = cls._from_records(registry, records, root, registry._p)
+        self.registry = registry
+        return self
+
 
 class Splitter(_Engine):
     """The reward splitter (opg_splitter) on a registry.
@@ -1825,14 +1833,6 @@ class Splitter(_Engine):
         p = opg_splitter_params()
         _C.opg_splitter_params_init(byref(p))
         return p.to_py()
-
-    @classmethod
-    def load_records(cls, registry, records, root=None):
-        """A splitter on registry from (key, value) records in key order, checked
-        against root when given."""
-        self = cls._from_records(registry, records, root, registry._p)
-        self.registry = registry
-        return self
 
     # ---- emission
     def mint(self, height, now):
@@ -2060,6 +2060,8 @@ class opg_evidence(_Struct):
 
 
 _declare_handle("opg_slasher", engine=True)
+_declare_records("opg_slasher", engine=True)
+_declare("opg_slasher_key_signing", c_int, c_void_p, POINTER(c_size_t), POINTER(opg_id))
 _PSR = POINTER(opg_slasher_record)
 _PDS, _PFE = POINTER(opg_double_sign_evidence), POINTER(opg_fault_evidence)
 _declare("opg_slasher_params_init", None, POINTER(opg_slasher_params))
@@ -2067,7 +2069,7 @@ _declare("opg_slasher_params_get", None, POINTER(opg_slasher_params), _H)
 _declare("opg_slasher_new", c_int, POINTER(_H), _H, POINTER(opg_slasher_params), c_void_p)
 _declare("opg_slasher_fault_class_count", c_size_t, _H)
 _declare("opg_slasher_fault_class_at", c_int, POINTER(opg_fault_class), _H, c_size_t)
-_declare("opg_slasher_records", _PSR, _H, POINTER(c_size_t))
+_declare("opg_slasher_slashes", _PSR, _H, POINTER(c_size_t))
 _declare("opg_slasher_record_commit", c_int, _H, POINTER(opg_commit_sig), c_size_t, _U64, _I64)
 _declare("opg_slasher_signing_info", c_int, POINTER(opg_signing_info), _H, _PI)
 _declare("opg_slasher_missed_bit", c_int, POINTER(c_int), _H, _PI, _U64)
@@ -2172,10 +2174,10 @@ class Slasher(_Engine):
             res.append(out.to_py())
         return res
 
-    def records(self):
+    def slashes(self):
         """The slashes of the last call that changed the slasher (SlashRecord list)."""
         n = c_size_t(0)
-        return _array_out(_C.opg_slasher_records(self._p, byref(n)), n.value)
+        return _array_out(_C.opg_slasher_slashes(self._p, byref(n)), n.value)
 
     # ---- liveness
     def record_commit(self, entries, height, now):
@@ -2188,7 +2190,7 @@ class Slasher(_Engine):
             items.append(opg_commit_sig.make(e))
         arr = (opg_commit_sig * max(len(items), 1))(*items)
         self._call("record_commit", self._p, arr, len(items), height, now)
-        return self.records()
+        return self.slashes()
 
     def signing_info(self, operator_id):
         out = opg_signing_info()

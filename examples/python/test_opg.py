@@ -996,7 +996,7 @@ class TestSlasher(OpgTest):
                           rec.slash.burned_total), (2500000, 7500000, 10000000))
         self.assertEqual((rec.jailed, rec.tombstoned, rec.jailed_until),
                          (True, True, opg.TIME_FOREVER))
-        self.assertEqual(s.records(), [rec])
+        self.assertEqual(s.slashes(), [rec])
         self.assertEqual(reg.node(op(1)).tokens, 92500000)
         self.assertFails("ETOMBSTONED", reg.unjail, op(1), opg.TIME_FOREVER)
         self.assertRefusedUnchanged([reg, s], "ETOMBSTONED", s.double_sign, ev, 11, 210)
@@ -1624,8 +1624,9 @@ class TestRecords(OpgTest):
         add_node(w.reg, 1, self_delegation=100)
         w.reg.end_block(1, 5)
         pricer = opg.Pricer(["gpu"], classes={1: [1], 5: ["0.5"]})
-        handles = [(1, w.reg),  # the tags: OPG_RECORDS_REGISTRY, _PRICER, _SPLITTER
-                   (2, pricer), (3, w.spl)]
+        slasher = opg.Slasher(w.reg)
+        handles = [(1, w.reg),  # the tags: OPG_RECORDS_REGISTRY, _PRICER, _SPLITTER, _SLASHER
+                   (2, pricer), (3, w.spl), (4, slasher)]
         store = {}
 
         def commit_all():
@@ -1653,6 +1654,7 @@ class TestRecords(OpgTest):
         w.spl.allocate([(key(1), 1)], 2, 10)
         pricer.charge([10], 1)
         pricer.end_block()
+        slasher.record_commit([(key(1), 100, False)], 2, 10)
         w.reg.end_block(2, 10)
         roots = commit_all()
         for _, h in handles:
@@ -1665,7 +1667,10 @@ class TestRecords(OpgTest):
         reg2 = opg.Registry.load_records(by_tag(1), roots[0][1])
         pr2 = opg.Pricer.load_records(by_tag(2), roots[1][1])
         spl2 = opg.Splitter.load_records(reg2, by_tag(3), roots[2][1])
-        self.assertEqual((reg2.save(), pr2.save(), spl2.save()), (w.reg.save(), pricer.save(), w.spl.save()))
+        sl2 = opg.Slasher.load_records(reg2, by_tag(4), roots[3][1])
+        self.assertEqual((reg2.save(), pr2.save(), spl2.save(), sl2.save()),
+                         (w.reg.save(), pricer.save(), w.spl.save(), slasher.save()))
+        self.assertEqual(sl2.signing_info(op(1)).missed_blocks, 1)
         self.assertFails("ECORRUPT", opg.Pricer.load_records, by_tag(2), bytes(32))
         # a light client: the delegation is in the registry's root, another is not
         k = opg.Registry.key_delegation(op(7), op(1))
@@ -1678,7 +1683,7 @@ class TestRecords(OpgTest):
         self.assertTrue(opg.proof_verify(roots[0][1], absent, None, w.reg.prove(absent)))
         self.assertEqual(len(opg.Registry.key_node(op(1))), 34)
         self.assertEqual(len(opg.Pricer.key_class(5)), 6)
-        for h in (spl2, reg2, pr2, pricer):
+        for h in (sl2, spl2, reg2, pr2, pricer):
             h.close()
         w.close()
 

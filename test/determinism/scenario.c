@@ -150,7 +150,7 @@ static void node_keys(uint8_t pk[32], uint8_t sk[64], unsigned n)
 static void slasher_records(const world *w)
 {
     size_t n = 0;
-    const opg_slasher_record *r = opg_slasher_records(w->sl, &n);
+    const opg_slasher_record *r = opg_slasher_slashes(w->sl, &n);
     t_u64(n);
     for (size_t i = 0; i < n; i++) {
         t_u64((uint64_t)r[i].reason);

@@ -164,7 +164,7 @@ static void check_submission(const uint8_t *data, size_t size, const opg_evidenc
     int rc = opg_slasher_submit_evidence(&rec, s, data, size, FUZZ_HEIGHT, FUZZ_NOW);
     size_t nev, nrec;
     opg_registry_events(r, &nev);
-    opg_slasher_records(s, &nrec);
+    opg_slasher_slashes(s, &nrec);
     if (rc != OPG_OK) {
         opg_registry_state_hash(hr1, r);
         opg_slasher_state_hash(hs1, s);

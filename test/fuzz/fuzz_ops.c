@@ -940,7 +940,7 @@ static void book_slasher(ctx *c)
     opg_u256 burned;
     fw_book_events(&c->w, NULL, NULL, &burned);
     size_t n = 0;
-    const opg_slasher_record *rec = opg_slasher_records(c->w.sl, &n);
+    const opg_slasher_record *rec = opg_slasher_slashes(c->w.sl, &n);
     opg_u256 sum = {{0, 0, 0, 0}};
     for (size_t i = 0; i < n; i++) {
         opg_u256 x;
@@ -1118,7 +1118,7 @@ static void op_misbehavior(ctx *c)
             }
         }
         size_t nrec;
-        opg_slasher_records(c->w.sl, &nrec);
+        opg_slasher_slashes(c->w.sl, &nrec);
         FZ_ASSERT(nrec == slashed, "misbehavior: records differ from the slashed outcomes");
     }
 }

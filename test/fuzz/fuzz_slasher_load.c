@@ -77,8 +77,18 @@ static void release(void *h) { opg_slasher_free(h); }
 
 static int hash(uint8_t out[32], const void *h) { return opg_slasher_state_hash(out, h); }
 
-static const fz_engine SLASHER = {"slasher", "opg.slasher", load, create, release, hash,
-                                  fz_save_slasher, exercise};
+static int records(void *h, opg_record_sink fn, void *ctx) { return opg_slasher_records(h, fn, ctx); }
+
+static int load_records(void **out, opg_registry *r, record_store *st, const uint8_t root[32])
+{
+    opg_slasher *h = NULL;
+    int rc = opg_slasher_load_records(&h, r, store_next, st, root, NULL);
+    *out = h;
+    return rc;
+}
+
+static const fz_engine SLASHER = {"slasher", NULL,     load,     create, release, hash, fz_save_slasher,
+                                  exercise,  records, load_records};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

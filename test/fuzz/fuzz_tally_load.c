@@ -90,7 +90,7 @@ static void release(void *h) { opg_tally_free(h); }
 static int hash(uint8_t out[32], const void *h) { return opg_tally_state_hash(out, h); }
 
 static const fz_engine TALLY = {"tally", "opg.tally", load, create, release, hash,
-                                  fz_save_tally, exercise};
+                                  fz_save_tally, exercise, NULL, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
