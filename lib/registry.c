@@ -132,7 +132,6 @@ int opgi_registry_create(opg_registry **out, const opg_registry_params *params,
     memset(r, 0, sizeof *r);
     r->alloc = a;
     r->params = p;
-    opgi_history_window(r, OPGI_HIST_BLOCKS, OPGI_HIST_DURATION);
     r->unbondings.size = sizeof(opgi_unbonding);
     r->unbondings.time_offset = offsetof(opgi_unbonding, completion_time);
     r->redelegations.size = sizeof(opgi_redelegation);

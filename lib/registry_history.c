@@ -135,8 +135,11 @@ void opgi_history_power(opg_registry *r, const opg_id *key, opg_height height, u
 static int too_old(const opg_registry *r, opg_height h, opg_time t, opg_height height,
                    opg_time now)
 {
-    int old_time = now > t && (uint64_t)now - (uint64_t)t > (uint64_t)r->hist_duration;
-    int old_blocks = height > h && height - h > r->hist_blocks;
+    uint64_t blocks;
+    opg_time duration;
+    opgi_history_window(r, &blocks, &duration);
+    int old_time = now > t && (uint64_t)now - (uint64_t)t > (uint64_t)duration;
+    int old_blocks = height > h && height - h > blocks;
     return old_time && old_blocks;
 }
 
@@ -200,10 +203,25 @@ uint64_t opgi_history_power_at(const opg_registry *r, const opg_id *key, opg_hei
     return r->powers[at - 1].power;
 }
 
-void opgi_history_window(opg_registry *r, uint64_t blocks, opg_time duration)
+void opgi_history_window(const opg_registry *r, uint64_t *blocks, opg_time *duration)
 {
-    r->hist_blocks = blocks;
-    r->hist_duration = duration;
+    int any = 0;
+    *blocks = 0;
+    *duration = 0;
+    for (size_t i = 0; i < r->n_engines; i++) {
+        if (!r->engines[i].history_window)
+            continue;
+        uint64_t b;
+        opg_time d;
+        r->engines[i].history_window(r->engines[i].ctx, &b, &d);
+        *blocks = any && *blocks > b ? *blocks : b;
+        *duration = any && *duration > d ? *duration : d;
+        any = 1;
+    }
+    if (!any) {
+        *blocks = OPGI_HIST_BLOCKS;
+        *duration = OPGI_HIST_DURATION;
+    }
 }
 
 void opgi_history_free(opg_registry *r)

@@ -131,6 +131,9 @@ typedef struct opgi_engine_hooks {
                                 const opg_dec *fraction);
     void (*node_bonded)(void *ctx, opg_registry *r, uint32_t node, opg_height height);
     void (*node_removed)(void *ctx, opg_registry *r, uint32_t node);
+    /* The evidence window the engine needs the consensus history kept for (the
+     * slasher's evidence.max_age_*), or NULL for none. */
+    void (*history_window)(void *ctx, uint64_t *blocks, opg_time *duration);
     /* Events each hook call may append at most (for reserving the event list). */
     size_t events_per_call;
 } opgi_engine_hooks;
@@ -183,14 +186,12 @@ struct opg_registry {
 
     /* consensus history for evidence (registry_history.c): block times by height and
      * validator-set powers by (consensus key, height), kept for the evidence window
-     * hist_blocks / hist_duration (the attached slasher's evidence.max_age_*: its
-     * state, so not saved here); tombstoned consensus addresses, kept forever */
+     * the attached engines ask for (opgi_history_window); tombstoned consensus
+     * addresses, kept forever */
     opgi_block_time *times;
     size_t times_head, n_times, times_cap; /* live times are [times_head, n_times) */
     opgi_power_rec *powers;                /* ascending (key, height) */
     size_t n_powers, powers_cap;
-    uint64_t hist_blocks;
-    opg_time hist_duration;
     opg_id *tombs; /* ascending; addresses zero-padded to 32 bytes */
     size_t n_tombs, tombs_cap;
 
@@ -377,9 +378,11 @@ int opgi_history_time(const opg_registry *r, opg_height h, opg_time *time, int *
  * height <= h - 2 (CometBFT applies the updates of block H from block H + 2); 0 if
  * none (it was not in the validator set). */
 uint64_t opgi_history_power_at(const opg_registry *r, const opg_id *key, opg_height h);
-/* The evidence window the history keeps: the slasher's evidence.max_age_* while it
- * is attached (configuration, not registry state), the defaults without one. */
-void opgi_history_window(opg_registry *r, uint64_t blocks, opg_time duration);
+/* The evidence window the history keeps: the longest any attached engine asks for
+ * (the slasher's evidence.max_age_*, its state), the defaults when none asks. Derived
+ * from what is attached, never set, so attaching and freeing a copy of an engine
+ * (a host checking a snapshot) leaves the window as it was. */
+void opgi_history_window(const opg_registry *r, uint64_t *blocks, opg_time *duration);
 /* The window without a slasher: its defaults. */
 #define OPGI_HIST_BLOCKS 100000
 #define OPGI_HIST_DURATION 172800

@@ -221,7 +221,6 @@ static void params_commit(void *h, void *copy)
         }
     }
     s->params = c->params;
-    opgi_history_window(s->reg, s->params.max_age_num_blocks, s->params.max_age_duration);
 }
 
 static void params_release(void *copy, const void *h)
@@ -381,6 +380,14 @@ static void hook_node_removed(void *ctx, opg_registry *r, uint32_t node)
     clear_slot(s, node);
 }
 
+/* The consensus history must cover the evidence this slasher accepts. */
+static void hook_history_window(void *ctx, uint64_t *blocks, opg_time *duration)
+{
+    const opg_slasher *s = ctx;
+    *blocks = s->params.max_age_num_blocks;
+    *duration = s->params.max_age_duration;
+}
+
 static opgi_engine_hooks hooks_for(opg_slasher *s)
 {
     opgi_engine_hooks h;
@@ -390,6 +397,7 @@ static opgi_engine_hooks hooks_for(opg_slasher *s)
     h.node_created = hook_node_created;
     h.node_bonded = hook_node_bonded;
     h.node_removed = hook_node_removed;
+    h.history_window = hook_history_window;
     h.events_per_call = 0;
     return h;
 }
@@ -435,7 +443,6 @@ int opgi_slasher_attach(opg_slasher *s)
     if (rc)
         return rc;
     s->attached = 1;
-    opgi_history_window(s->reg, s->params.max_age_num_blocks, s->params.max_age_duration);
     return OPG_OK;
 }
 
@@ -507,10 +514,8 @@ void opg_slasher_free(opg_slasher *s)
 {
     if (!s)
         return;
-    if (s->attached) {
+    if (s->attached)
         opgi_registry_detach(s->reg, s);
-        opgi_history_window(s->reg, OPGI_HIST_BLOCKS, OPGI_HIST_DURATION);
-    }
     const opg_allocator a = s->alloc;
     opgi_records_free(&s->records, &a);
     opgi_free(&a, s->classes, s->classes_cap * sizeof *s->classes);

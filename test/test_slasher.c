@@ -1709,6 +1709,49 @@ static void test_history_window_not_registry_state(void)
     opg_registry_free(r);
 }
 
+/* The history's window follows the slashers attached: a copy loaded beside the
+ * slasher (a host checking a snapshot) and freed leaves it as it was, so the
+ * registry prunes as a replica that made no copy does. */
+static void test_history_window_survives_a_copy(void)
+{
+    opg_registry *r, *r2;
+    CHECK_OK(opg_registry_new(&r, NULL, NULL, NULL));
+    CHECK_OK(mk_node(r, 1, 1, OPG_ROLE_CONSENSUS, M, 1, 0));
+    uint8_t *rb = NULL;
+    size_t rl;
+    CHECK_RC(opg_registry_save(NULL, 0, &rl, r), OPG_EBUFS);
+    rb = malloc(rl);
+    CHECK_OK(opg_registry_save(rb, rl, &rl, r));
+    CHECK_OK(opg_registry_load(&r2, rb, rl, NULL));
+    free(rb);
+    opg_slasher_params p = base_params();
+    p.max_age_num_blocks = 3;
+    p.max_age_duration = 3;
+    opg_slasher *s, *s2, *copy;
+    CHECK_OK(opg_slasher_new(&s, r, &p, NULL));
+    CHECK_OK(opg_slasher_new(&s2, r2, &p, NULL));
+    uint8_t *b = NULL;
+    size_t len;
+    CHECK(save_bytes(s, &b, &len) == 0);
+    CHECK_OK(opg_slasher_load(&copy, r, b, len, NULL));
+    opg_slasher_free(copy); /* only r had a copy */
+    free(b);
+    for (opg_height h = 1; h <= 20; h++) {
+        CHECK_OK(opg_registry_end_block(r, h, (opg_time)h));
+        CHECK_OK(opg_registry_end_block(r2, h, (opg_time)h));
+    }
+    opg_time t;
+    CHECK_RC(opg_registry_block_time(&t, r, 5), OPG_EEXPIRED); /* pruned: the window is 3 */
+    uint8_t h1[32], h2[32];
+    CHECK_OK(opg_registry_state_hash(h1, r));
+    CHECK_OK(opg_registry_state_hash(h2, r2));
+    CHECK(memcmp(h1, h2, 32) == 0);
+    opg_slasher_free(s2);
+    opg_slasher_free(s);
+    opg_registry_free(r2);
+    opg_registry_free(r);
+}
+
 /* The registry's history: block times by height, powers by key and height. */
 static void test_consensus_history(void)
 {
@@ -2324,6 +2367,7 @@ int main(void)
     RUN(test_seen_ids_survive_param_changes);
     RUN(test_consensus_history);
     RUN(test_history_window_not_registry_state);
+    RUN(test_history_window_survives_a_copy);
     RUN(test_fault_unbonded_node);
     RUN(test_save_load);
     RUN(test_allocation_failures);
