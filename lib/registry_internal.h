@@ -217,6 +217,8 @@ struct opg_registry {
     size_t times_head, n_times, times_cap; /* live times are [times_head, n_times) */
     opgi_power_rec *powers;                /* ascending (key, height) */
     size_t n_powers, powers_cap;
+    opg_height powers_prune_at; /* no power record drops while the floor is below
+                                 * this (derived, not saved: 0 after a load) */
     uint64_t hist_blocks;
     opg_time hist_duration;
     opg_id *tombs; /* ascending; addresses zero-padded to 32 bytes */
