@@ -1489,16 +1489,13 @@ int opg_registry_unbondings_of(opg_unbonding_info *out, size_t cap, size_t *coun
             continue;
         }
         const opgi_unbonding *u = opgi_ubd_at_link(r, l);
-        {
-            opg_unbonding_info *o = &out[n];
-            o->delegator = u->delegator;
-            o->operator_id = u->node;
-            o->creation_height = u->creation_height;
-            o->completion_time = u->completion_time;
-            o->initial_balance = u->initial_balance;
-            o->balance = u->balance;
-        }
-        n++;
+        opg_unbonding_info *o = &out[n++];
+        o->delegator = u->delegator;
+        o->operator_id = u->node;
+        o->creation_height = u->creation_height;
+        o->completion_time = u->completion_time;
+        o->initial_balance = u->initial_balance;
+        o->balance = u->balance;
     }
     if (count)
         *count = n;
@@ -1518,17 +1515,14 @@ int opg_registry_redelegations_of(opg_redelegation_info *out, size_t cap, size_t
             continue;
         }
         const opgi_redelegation *e = opgi_red_at_link(r, l);
-        {
-            opg_redelegation_info *o = &out[n];
-            o->delegator = e->delegator;
-            o->src = e->src;
-            o->dst = e->dst;
-            o->creation_height = e->creation_height;
-            o->completion_time = e->completion_time;
-            o->initial_balance = e->initial_balance;
-            o->shares_dst = e->shares_dst;
-        }
-        n++;
+        opg_redelegation_info *o = &out[n++];
+        o->delegator = e->delegator;
+        o->src = e->src;
+        o->dst = e->dst;
+        o->creation_height = e->creation_height;
+        o->completion_time = e->completion_time;
+        o->initial_balance = e->initial_balance;
+        o->shares_dst = e->shares_dst;
     }
     if (count)
         *count = n;
