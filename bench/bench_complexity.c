@@ -32,7 +32,7 @@
 
 #include "opg.h"
 
-#define ROUNDS 3
+#define ROUNDS 5
 #ifndef N_BASE
 #define N_BASE 8000
 #endif
@@ -162,12 +162,14 @@ static double slash_others_unbondings(uint64_t n)
     return timed_slash(r);
 }
 
-/* The single calls below are timed CALLS times (each by its own delegator, with the
- * n others still there) and the median taken: one call alone is at the clock's
- * resolution on a busy machine, and the median is the call's own cost, not that of a
- * shared table doubling (amortized O(1)) in whichever call it falls. */
-#define CALLS 65
-
+/* The single calls below are timed in BATCHES batches of PER calls (each call by its
+ * own delegator, with the n others still there) and the median batch taken: one call
+ * alone is below the clock's resolution here, and the median is the calls' own cost,
+ * not a preemption's nor that of a shared table doubling (amortized O(1)) in whichever
+ * batch it falls. */
+#define BATCHES 15
+#define PER 16
+#define CALLS (BATCHES * PER)
 static double undelegate_same_block(uint64_t n)
 {
     opg_registry *r = registry(1);
@@ -175,15 +177,16 @@ static double undelegate_same_block(uint64_t n)
         delegate(r, i, 0, 100, 2);
     for (uint64_t i = 0; i < n; i++)
         undelegate(r, i, 0, 10, 3);
-    double v[CALLS];
-    for (uint64_t i = n; i < n + CALLS; i++) {
+    double v[BATCHES];
+    for (uint64_t b = 0; b < BATCHES; b++) {
         bench_timer t;
         bench_timer_start(&t);
-        undelegate(r, i, 0, 10, 3);
-        v[i - n] = (double)bench_timer_ns(&t);
+        for (uint64_t i = n + b * PER; i < n + (b + 1) * PER; i++)
+            undelegate(r, i, 0, 10, 3);
+        v[b] = (double)bench_timer_ns(&t) / PER;
     }
     opg_registry_free(r);
-    return bench_median(v, CALLS);
+    return bench_median(v, BATCHES);
 }
 
 static double cancel_unbonding(uint64_t n)
@@ -196,16 +199,18 @@ static double cancel_unbonding(uint64_t n)
     opg_id o = id_of(1, 0);
     opg_u256 a;
     opg_u256_from_u64(&a, 5);
-    double v[CALLS];
-    for (uint64_t i = n; i < n + CALLS; i++) {
-        opg_id d = id_of(3, i);
+    double v[BATCHES];
+    for (uint64_t b = 0; b < BATCHES; b++) {
         bench_timer t;
         bench_timer_start(&t);
-        ok(opg_registry_cancel_unbonding(r, &d, &o, 3, &a, 5, 5), "cancel_unbonding");
-        v[i - n] = (double)bench_timer_ns(&t);
+        for (uint64_t i = n + b * PER; i < n + (b + 1) * PER; i++) {
+            opg_id d = id_of(3, i);
+            ok(opg_registry_cancel_unbonding(r, &d, &o, 3, &a, 5, 5), "cancel_unbonding");
+        }
+        v[b] = (double)bench_timer_ns(&t) / PER;
     }
     opg_registry_free(r);
-    return bench_median(v, CALLS);
+    return bench_median(v, BATCHES);
 }
 
 static double end_block_matured(uint64_t n)
@@ -265,16 +270,19 @@ static double entries_of_others(uint64_t n, int red)
     opg_unbonding_info u[8];
     opg_redelegation_info e[8];
     size_t count = 0;
-    bench_timer t;
-    bench_timer_start(&t);
-    for (int k = 0; k < 100; k++) /* one query is too short to time alone */
-        ok(red ? opg_registry_redelegations_of(e, 8, &count, r, &d)
-               : opg_registry_unbondings_of(u, 8, &count, r, &d), "entries_of");
-    double ns = (double)bench_timer_ns(&t) / 100;
+    double v[BATCHES];
+    for (int b = 0; b < BATCHES; b++) { /* the same query PER times a batch */
+        bench_timer t;
+        bench_timer_start(&t);
+        for (int k = 0; k < PER; k++)
+            ok(red ? opg_registry_redelegations_of(e, 8, &count, r, &d)
+                   : opg_registry_unbondings_of(u, 8, &count, r, &d), "entries_of");
+        v[b] = (double)bench_timer_ns(&t) / PER;
+    }
     if (count != 5)
         die("entries of the delegator", OPG_EINVARIANT);
     opg_registry_free(r);
-    return ns;
+    return bench_median(v, BATCHES);
 }
 
 static double unbondings_of_others(uint64_t n) { return entries_of_others(n, 0); }
