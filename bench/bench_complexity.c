@@ -18,15 +18,25 @@
  *                             not matter)
  *   cancel_unbonding          cancelling one entry with n others queued (must not matter)
  *   end_block_matured         an end_block maturing n entries (its own work: linear)
+ *   slash_others_redelegations  a slash of a node with 10 redelegations out of it while
+ *                             n redelegations out of another node wait (must not matter)
+ *   unbondings_of_others      one delegator's entries queried with n others' entries
+ *                             queued (must not matter)
+ *   redelegations_of_others   the same for redelegation entries (must not matter)
+ *   end_block_quiet           an end_block maturing nothing with n entries queued and a
+ *                             power-history of n records (must not matter)
  *
- * Each time is the median of ROUNDS worlds. Power reduction 1, so amounts are plain.
+ * Each time is the median of ROUNDS worlds, those at n and at 2n built in turn.
+ * Power reduction 1, so amounts are plain.
  */
 #include "bench.h"
 
 #include "opg.h"
 
-#define ROUNDS 3
+#define ROUNDS 5
+#ifndef N_BASE
 #define N_BASE 8000
+#endif
 
 static opg_id id_of(uint64_t tag, uint64_t i)
 {
@@ -153,37 +163,55 @@ static double slash_others_unbondings(uint64_t n)
     return timed_slash(r);
 }
 
+/* The single calls below are timed in BATCHES batches of PER calls (each call by its
+ * own delegator, with the n others still there) and the median batch taken: one call
+ * alone is below the clock's resolution here, and the median is the calls' own cost,
+ * not a preemption's nor that of a shared table doubling (amortized O(1)) in whichever
+ * batch it falls. */
+#define BATCHES 15
+#define PER 16
+#define CALLS (BATCHES * PER)
 static double undelegate_same_block(uint64_t n)
 {
     opg_registry *r = registry(1);
-    for (uint64_t i = 0; i <= n; i++)
+    for (uint64_t i = 0; i < n + CALLS; i++)
         delegate(r, i, 0, 100, 2);
     for (uint64_t i = 0; i < n; i++)
         undelegate(r, i, 0, 10, 3);
-    bench_timer t;
-    bench_timer_start(&t);
-    undelegate(r, n, 0, 10, 3);
-    double ns = (double)bench_timer_ns(&t);
+    double v[BATCHES];
+    for (uint64_t b = 0; b < BATCHES; b++) {
+        bench_timer t;
+        bench_timer_start(&t);
+        for (uint64_t i = n + b * PER; i < n + (b + 1) * PER; i++)
+            undelegate(r, i, 0, 10, 3);
+        v[b] = (double)bench_timer_ns(&t) / PER;
+    }
     opg_registry_free(r);
-    return ns;
+    return bench_median(v, BATCHES);
 }
 
 static double cancel_unbonding(uint64_t n)
 {
     opg_registry *r = registry(1);
-    for (uint64_t i = 0; i <= n; i++) {
+    for (uint64_t i = 0; i < n + CALLS; i++) {
         delegate(r, i, 0, 100, 2);
-        undelegate(r, i, 0, 10, 3 + (opg_height)(i == n ? 0 : 1));
+        undelegate(r, i, 0, 10, 3 + (opg_height)(i >= n ? 0 : 1));
     }
-    opg_id d = id_of(3, n), o = id_of(1, 0);
+    opg_id o = id_of(1, 0);
     opg_u256 a;
     opg_u256_from_u64(&a, 5);
-    bench_timer t;
-    bench_timer_start(&t);
-    ok(opg_registry_cancel_unbonding(r, &d, &o, 3, &a, 5, 5), "cancel_unbonding");
-    double ns = (double)bench_timer_ns(&t);
+    double v[BATCHES];
+    for (uint64_t b = 0; b < BATCHES; b++) {
+        bench_timer t;
+        bench_timer_start(&t);
+        for (uint64_t i = n + b * PER; i < n + (b + 1) * PER; i++) {
+            opg_id d = id_of(3, i);
+            ok(opg_registry_cancel_unbonding(r, &d, &o, 3, &a, 5, 5), "cancel_unbonding");
+        }
+        v[b] = (double)bench_timer_ns(&t) / PER;
+    }
     opg_registry_free(r);
-    return ns;
+    return bench_median(v, BATCHES);
 }
 
 static double end_block_matured(uint64_t n)
@@ -205,17 +233,104 @@ static double end_block_matured(uint64_t n)
     return ns;
 }
 
+static double slash_others_redelegations(uint64_t n)
+{
+    opg_registry *r = registry(3);
+    for (uint64_t i = 0; i < 10; i++) {
+        delegate(r, i, 0, 100, 2);
+        redelegate(r, i, 0, 2, 100, 3);
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        delegate(r, 100 + i, 1, 100, 2);
+        redelegate(r, 100 + i, 1, 2, 100, 3);
+    }
+    return timed_slash(r);
+}
+
+/* Delegator n with 5 entries (5 nodes) among one entry each of n others. */
+static opg_registry *queried(uint64_t n, int red)
+{
+    opg_registry *r = registry(6);
+    for (uint64_t i = 0; i <= n; i++) {
+        uint64_t k = i == n ? 5 : 1;
+        for (uint64_t j = 0; j < k; j++) {
+            delegate(r, i, j, 100, 2);
+            if (red)
+                redelegate(r, i, j, 5, 10, 3);
+            else
+                undelegate(r, i, j, 10, 3);
+        }
+    }
+    return r;
+}
+
+static double entries_of_others(uint64_t n, int red)
+{
+    opg_registry *r = queried(n, red);
+    opg_id d = id_of(3, n);
+    opg_unbonding_info u[8];
+    opg_redelegation_info e[8];
+    size_t count = 0;
+    double v[BATCHES];
+    for (int b = 0; b < BATCHES; b++) { /* the same query PER times a batch */
+        bench_timer t;
+        bench_timer_start(&t);
+        for (int k = 0; k < PER; k++)
+            ok(red ? opg_registry_redelegations_of(e, 8, &count, r, &d)
+                   : opg_registry_unbondings_of(u, 8, &count, r, &d), "entries_of");
+        v[b] = (double)bench_timer_ns(&t) / PER;
+    }
+    if (count != 5)
+        die("entries of the delegator", OPG_EINVARIANT);
+    opg_registry_free(r);
+    return bench_median(v, BATCHES);
+}
+
+static double unbondings_of_others(uint64_t n) { return entries_of_others(n, 0); }
+static double redelegations_of_others(uint64_t n) { return entries_of_others(n, 1); }
+
+/* n entries (completing at 3 + 10^6) and n validator-set updates in the history (n
+ * blocks in which node 0's power changes), then end_blocks maturing nothing. */
+static double end_block_quiet(uint64_t n)
+{
+    opg_registry *r = registry(1);
+    for (uint64_t i = 0; i < n; i++) {
+        delegate(r, i, 0, 100, 2);
+        undelegate(r, i, 0, 10, 3);
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        delegate(r, n + 1, 0, 1, 4 + i);
+        ok(opg_registry_end_block(r, 4 + i, (opg_time)(4 + i)), "end_block");
+    }
+    double v[BATCHES];
+    opg_height h = 4 + n;
+    for (int b = 0; b < BATCHES; b++) {
+        bench_timer t;
+        bench_timer_start(&t);
+        for (int k = 0; k < PER; k++, h++)
+            ok(opg_registry_end_block(r, h, (opg_time)h), "end_block");
+        v[b] = (double)bench_timer_ns(&t) / PER;
+    }
+    opg_registry_free(r);
+    return bench_median(v, BATCHES);
+}
+
 typedef struct bench_case {
     const char *name;
     double (*run)(uint64_t n);
 } bench_case;
 
-static double median_of(double (*run)(uint64_t), uint64_t n)
+/* The medians at n and at 2n, their rounds interleaved so that both see the machine
+ * alike (a busy spell then moves both, not their ratio). */
+static void medians_of(double (*run)(uint64_t), uint64_t n, double *at_n, double *at_2n)
 {
-    double v[ROUNDS];
-    for (int k = 0; k < ROUNDS; k++)
+    double v[ROUNDS], w[ROUNDS];
+    for (int k = 0; k < ROUNDS; k++) {
         v[k] = run(n);
-    return bench_median(v, ROUNDS);
+        w[k] = run(2 * n);
+    }
+    *at_n = bench_median(v, ROUNDS);
+    *at_2n = bench_median(w, ROUNDS);
 }
 
 int main(void)
@@ -226,10 +341,15 @@ int main(void)
         {"undelegate_same_block", undelegate_same_block},
         {"cancel_unbonding", cancel_unbonding},
         {"end_block_matured", end_block_matured},
+        {"slash_others_redelegations", slash_others_redelegations},
+        {"unbondings_of_others", unbondings_of_others},
+        {"redelegations_of_others", redelegations_of_others},
+        {"end_block_quiet", end_block_quiet},
     };
     bench_table_header("complexity: one call at n and 2n (n = 8,000)");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        double a = median_of(cases[i].run, N_BASE), b = median_of(cases[i].run, 2 * N_BASE);
+        double a, b;
+        medians_of(cases[i].run, N_BASE, &a, &b);
         char name[96];
         snprintf(name, sizeof name, "complexity.%s.us_at_n", cases[i].name);
         bench_result(name, a / 1000.0, "us");

@@ -134,11 +134,20 @@ int opgi_registry_create(opg_registry **out, const opg_registry_params *params,
     r->params = p;
     r->unbondings.size = sizeof(opgi_unbonding);
     r->unbondings.time_offset = offsetof(opgi_unbonding, completion_time);
+    r->unbondings.seq_offset = offsetof(opgi_unbonding, seq);
     r->redelegations.size = sizeof(opgi_redelegation);
     r->redelegations.time_offset = offsetof(opgi_redelegation, completion_time);
+    r->redelegations.seq_offset = offsetof(opgi_redelegation, seq);
     r->del_free = OPGI_NONE;
     r->ubd_pairs.key_len = r->red_into.key_len = 2 * 32;
     r->red_triples.key_len = 3 * 32;
+    r->ubd_nodes.key_len = r->ubd_dtors.key_len = r->red_srcs.key_len = r->red_dtors.key_len = 32;
+    r->ubd_pairs.chained = 1 + OPGI_UBD_PAIR;
+    r->ubd_nodes.chained = 1 + OPGI_UBD_NODE;
+    r->ubd_dtors.chained = 1 + OPGI_UBD_DTOR;
+    r->red_srcs.chained = 1 + OPGI_RED_SRC;
+    r->red_dtors.chained = 1 + OPGI_RED_DTOR;
+    r->ubd_links.free = r->red_links.free = OPGI_NONE;
     if ((rc = opgi_records_init(&r->records, &r->alloc)) != OPG_OK) {
         opgi_free(&a, r, sizeof *r);
         return rc;
@@ -179,8 +188,14 @@ void opg_registry_free(opg_registry *r)
     opgi_free(&a, r->unbondings.items, r->unbondings.cap * r->unbondings.size);
     opgi_free(&a, r->redelegations.items, r->redelegations.cap * r->redelegations.size);
     opgi_counter_free(r, &r->ubd_pairs);
+    opgi_counter_free(r, &r->ubd_nodes);
+    opgi_counter_free(r, &r->ubd_dtors);
+    opgi_links_free(r, &r->ubd_links);
     opgi_counter_free(r, &r->red_into);
     opgi_counter_free(r, &r->red_triples);
+    opgi_counter_free(r, &r->red_srcs);
+    opgi_counter_free(r, &r->red_dtors);
+    opgi_links_free(r, &r->red_links);
     opgi_free(&a, r->events, r->events_cap * sizeof *r->events);
     opgi_free(&a, r->scratch, r->scratch_cap);
     opgi_records_free(&r->records, &a);
@@ -626,9 +641,15 @@ static uint32_t key_hash(const unsigned char *key, uint32_t len)
     return (uint32_t)h;
 }
 
+/* Bytes per slot: the key, the count, and with a chain its head and tail. */
+static size_t slot_size(const opgi_counter *c)
+{
+    return (size_t)c->key_len + 4 + (c->chained ? 8 : 0);
+}
+
 static unsigned char *counter_slot(const opgi_counter *c, uint32_t i)
 {
-    return c->slots + (size_t)i * (c->key_len + 4);
+    return c->slots + (size_t)i * slot_size(c);
 }
 
 uint32_t opgi_counter_at(const opgi_counter *c, uint32_t slot)
@@ -684,8 +705,8 @@ int opgi_counter_reserve(opg_registry *r, opgi_counter *c, size_t more)
     }
     if (cap == c->cap)
         return OPG_OK;
-    size_t size = (size_t)c->key_len + 4;
-    opgi_counter t = {opgi_alloc_array(&r->alloc, cap, size), cap, c->len, c->key_len};
+    size_t size = slot_size(c);
+    opgi_counter t = {opgi_alloc_array(&r->alloc, cap, size), cap, c->len, c->key_len, c->chained};
     if (!t.slots)
         return OPG_ENOMEM;
     memset(t.slots, 0, (size_t)cap * size);
@@ -712,18 +733,26 @@ void opgi_counter_add(opgi_counter *c, const unsigned char *key)
     counter_set(c, i, opgi_counter_at(c, i) + 1);
 }
 
+static void counter_sub_at(opgi_counter *c, uint32_t hole);
+
 void opgi_counter_sub(opgi_counter *c, const unsigned char *key)
 {
     uint32_t hole = opgi_counter_find(c, key);
     if (OPGI_NEVER(NULL, hole == OPGI_NONE)) /* every entry was counted */
         return;
+    counter_sub_at(c, hole);
+}
+
+/* One less in a used slot; the key leaves at zero. */
+static void counter_sub_at(opgi_counter *c, uint32_t hole)
+{
     uint32_t n = opgi_counter_at(c, hole) - 1, mask = c->cap - 1;
     counter_set(c, hole, n);
     if (n)
         return;
     c->len--;
     /* backward-shift deletion, as for the delegation indexes */
-    size_t size = (size_t)c->key_len + 4;
+    size_t size = slot_size(c);
     for (uint32_t i = (hole + 1) & mask; opgi_counter_at(c, i); i = (i + 1) & mask) {
         uint32_t h = key_hash(counter_slot(c, i), c->key_len) & mask;
         int between = hole <= i ? (h > hole && h <= i) : (h > hole || h <= i);
@@ -737,9 +766,245 @@ void opgi_counter_sub(opgi_counter *c, const unsigned char *key)
 
 void opgi_counter_free(opg_registry *r, opgi_counter *c)
 {
-    opgi_free(&r->alloc, c->slots, (size_t)c->cap * (c->key_len + 4));
+    opgi_free(&r->alloc, c->slots, (size_t)c->cap * slot_size(c));
     c->slots = NULL;
     c->cap = c->len = 0;
+}
+
+/* ---------------------------------------------------------------- chains */
+
+static uint32_t chain_end(const opgi_counter *c, uint32_t slot, int tail)
+{
+    uint32_t v;
+    memcpy(&v, counter_slot(c, slot) + c->key_len + 4 + (tail ? 4 : 0), sizeof v);
+    return v;
+}
+
+static void chain_set_end(opgi_counter *c, uint32_t slot, int tail, uint32_t v)
+{
+    memcpy(counter_slot(c, slot) + c->key_len + 4 + (tail ? 4 : 0), &v, sizeof v);
+}
+
+uint32_t opgi_chain_end_at(const opgi_counter *c, uint32_t slot, int tail)
+{
+    return chain_end(c, slot, tail);
+}
+
+uint32_t opgi_chain_first(const opgi_counter *c, const unsigned char *key)
+{
+    uint32_t s = opgi_counter_find(c, key);
+    return s == OPGI_NONE ? OPGI_NONE : chain_end(c, s, 0);
+}
+
+uint32_t opgi_chain_last(const opgi_counter *c, const unsigned char *key)
+{
+    uint32_t s = opgi_counter_find(c, key);
+    return s == OPGI_NONE ? OPGI_NONE : chain_end(c, s, 1);
+}
+
+void opgi_links_free(opg_registry *r, opgi_links *l)
+{
+    opgi_free(&r->alloc, l->items, (size_t)l->cap * sizeof *l->items);
+    l->items = NULL;
+    l->cap = l->used = l->n_free = 0;
+    l->free = OPGI_NONE;
+}
+
+/* Room for `more` links beyond those in use. */
+static int links_reserve(opg_registry *r, opgi_links *l, size_t more)
+{
+    if (more <= (size_t)(l->cap - l->used) + l->n_free)
+        return OPG_OK;
+    size_t want = (size_t)l->used + (more - l->n_free);
+    if (want >= UINT32_MAX / 2)
+        return OPG_ENOMEM;
+    size_t cap = l->cap ? l->cap : 16;
+    while (cap < want)
+        cap *= 2;
+    opgi_link *p = opgi_realloc(&r->alloc, l->items, (size_t)l->cap * sizeof *p, cap * sizeof *p);
+    if (!p)
+        return OPG_ENOMEM;
+    l->items = p;
+    l->cap = (uint32_t)cap;
+    return OPG_OK;
+}
+
+static uint32_t link_alloc(opgi_links *l, opg_time t, uint64_t seq)
+{
+    uint32_t i;
+    if (l->free != OPGI_NONE) {
+        i = l->free;
+        l->free = l->items[i].next[0];
+        l->n_free--;
+    } else {
+        (void)OPGI_NEVER(NULL, l->used >= l->cap); /* reserved */
+        i = l->used++;
+    }
+    opgi_link *x = &l->items[i];
+    x->time = t;
+    x->seq = seq;
+    for (int k = 0; k < OPGI_CHAINS; k++)
+        x->next[k] = x->prev[k] = OPGI_NONE;
+    return i;
+}
+
+static void link_release(opgi_links *l, uint32_t i)
+{
+    l->items[i].next[0] = l->free;
+    l->free = i;
+    l->n_free++;
+}
+
+/* a before b in queue order (completion time, then seq) */
+static int link_before(const opgi_link *a, const opgi_link *b)
+{
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+/* Counts link l under key and puts it into the key's chain at its queue position:
+ * searched from the tail, where a new entry almost always goes (or straight at the
+ * head when it comes first). Room was reserved. */
+static void chain_insert(opgi_links *L, opgi_counter *c, const unsigned char *key, uint32_t l)
+{
+    int ch = (int)c->chained - 1, found;
+    uint32_t s = counter_probe(c, key, &found);
+    opgi_link *x = &L->items[l];
+    if (!found) {
+        memcpy(counter_slot(c, s), key, c->key_len);
+        c->len++;
+        counter_set(c, s, 1);
+        chain_set_end(c, s, 0, l);
+        chain_set_end(c, s, 1, l);
+        x->prev[ch] = x->next[ch] = OPGI_NONE;
+        return;
+    }
+    counter_set(c, s, opgi_counter_at(c, s) + 1);
+    uint32_t head = chain_end(c, s, 0), at = chain_end(c, s, 1);
+    if (link_before(x, &L->items[head])) {
+        x->prev[ch] = OPGI_NONE;
+        x->next[ch] = head;
+        L->items[head].prev[ch] = l;
+        chain_set_end(c, s, 0, l);
+        return;
+    }
+    while (link_before(x, &L->items[at])) /* stops at the head at the latest */
+        at = L->items[at].prev[ch];
+    uint32_t nx = L->items[at].next[ch];
+    x->prev[ch] = at;
+    x->next[ch] = nx;
+    L->items[at].next[ch] = l;
+    if (nx == OPGI_NONE)
+        chain_set_end(c, s, 1, l);
+    else
+        L->items[nx].prev[ch] = l;
+}
+
+static void chain_remove(opgi_links *L, opgi_counter *c, const unsigned char *key, uint32_t l)
+{
+    int ch = (int)c->chained - 1;
+    uint32_t s = opgi_counter_find(c, key);
+    if (OPGI_NEVER(NULL, s == OPGI_NONE)) /* every entry was chained */
+        return;
+    const opgi_link *x = &L->items[l];
+    uint32_t p = x->prev[ch], n = x->next[ch];
+    if (p == OPGI_NONE)
+        chain_set_end(c, s, 0, n);
+    else
+        L->items[p].next[ch] = n;
+    if (n == OPGI_NONE)
+        chain_set_end(c, s, 1, p);
+    else
+        L->items[n].prev[ch] = p;
+    counter_sub_at(c, s);
+}
+
+int opgi_ubd_reserve(opg_registry *r, size_t more)
+{
+    int rc;
+    if ((rc = opgi_queue_reserve(r, &r->unbondings, more)) != OPG_OK ||
+        (rc = opgi_counter_reserve(r, &r->ubd_pairs, more)) != OPG_OK ||
+        (rc = opgi_counter_reserve(r, &r->ubd_nodes, more)) != OPG_OK ||
+        (rc = opgi_counter_reserve(r, &r->ubd_dtors, more)) != OPG_OK)
+        return rc;
+    return links_reserve(r, &r->ubd_links, more);
+}
+
+void opgi_ubd_insert(opg_registry *r, opgi_unbonding *u)
+{
+    unsigned char key[OPGI_KEY_MAX];
+    uint32_t l = link_alloc(&r->ubd_links, u->completion_time, u->seq);
+    u->link = l;
+    opgi_queue_insert(&r->unbondings, u, u->completion_time);
+    chain_insert(&r->ubd_links, &r->ubd_pairs, opgi_key2(key, &u->delegator, &u->node), l);
+    chain_insert(&r->ubd_links, &r->ubd_nodes, u->node.bytes, l);
+    chain_insert(&r->ubd_links, &r->ubd_dtors, u->delegator.bytes, l);
+}
+
+void opgi_ubd_remove_at(opg_registry *r, size_t i)
+{
+    unsigned char key[OPGI_KEY_MAX];
+    const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
+    uint32_t l = u->link;
+    chain_remove(&r->ubd_links, &r->ubd_pairs, opgi_key2(key, &u->delegator, &u->node), l);
+    chain_remove(&r->ubd_links, &r->ubd_nodes, u->node.bytes, l);
+    chain_remove(&r->ubd_links, &r->ubd_dtors, u->delegator.bytes, l);
+    link_release(&r->ubd_links, l);
+    opgi_queue_remove_at(&r->unbondings, i);
+}
+
+int opgi_red_reserve(opg_registry *r, size_t more)
+{
+    int rc;
+    if ((rc = opgi_queue_reserve(r, &r->redelegations, more)) != OPG_OK ||
+        (rc = opgi_counter_reserve(r, &r->red_into, more)) != OPG_OK ||
+        (rc = opgi_counter_reserve(r, &r->red_triples, more)) != OPG_OK ||
+        (rc = opgi_counter_reserve(r, &r->red_srcs, more)) != OPG_OK ||
+        (rc = opgi_counter_reserve(r, &r->red_dtors, more)) != OPG_OK)
+        return rc;
+    return links_reserve(r, &r->red_links, more);
+}
+
+void opgi_red_insert(opg_registry *r, opgi_redelegation *e)
+{
+    unsigned char key[OPGI_KEY_MAX];
+    uint32_t l = link_alloc(&r->red_links, e->completion_time, e->seq);
+    e->link = l;
+    opgi_queue_insert(&r->redelegations, e, e->completion_time);
+    opgi_counter_add(&r->red_into, opgi_key2(key, &e->delegator, &e->dst));
+    opgi_counter_add(&r->red_triples, opgi_key3(key, &e->delegator, &e->src, &e->dst));
+    chain_insert(&r->red_links, &r->red_srcs, e->src.bytes, l);
+    chain_insert(&r->red_links, &r->red_dtors, e->delegator.bytes, l);
+}
+
+void opgi_red_remove_at(opg_registry *r, size_t i)
+{
+    unsigned char key[OPGI_KEY_MAX];
+    const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
+    uint32_t l = e->link;
+    opgi_counter_sub(&r->red_into, opgi_key2(key, &e->delegator, &e->dst));
+    opgi_counter_sub(&r->red_triples, opgi_key3(key, &e->delegator, &e->src, &e->dst));
+    chain_remove(&r->red_links, &r->red_srcs, e->src.bytes, l);
+    chain_remove(&r->red_links, &r->red_dtors, e->delegator.bytes, l);
+    link_release(&r->red_links, l);
+    opgi_queue_remove_at(&r->redelegations, i);
+}
+
+opgi_unbonding *opgi_ubd_at_link(const opg_registry *r, uint32_t l)
+{
+    const opgi_link *x = &r->ubd_links.items[l];
+    size_t i = opgi_queue_find(&r->unbondings, x->time, x->seq);
+    if (OPGI_NEVER(NULL, i == SIZE_MAX)) /* a chained link is a queued entry */
+        i = 0;
+    return opgi_queue_at(&r->unbondings, i);
+}
+
+opgi_redelegation *opgi_red_at_link(const opg_registry *r, uint32_t l)
+{
+    const opgi_link *x = &r->red_links.items[l];
+    size_t i = opgi_queue_find(&r->redelegations, x->time, x->seq);
+    if (OPGI_NEVER(NULL, i == SIZE_MAX))
+        i = 0;
+    return opgi_queue_at(&r->redelegations, i);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -1215,21 +1480,21 @@ int opg_registry_unbondings_of(opg_unbonding_info *out, size_t cap, size_t *coun
 {
     if (!r || !delegator || (!out && cap))
         return OPG_EINVAL;
-    size_t n = 0;
-    for (size_t i = 0; i < r->unbondings.len; i++) {
-        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
-        if (opg_id_cmp(&u->delegator, delegator) != 0)
+    size_t n = 0; /* the delegator's chain: its entries in queue order */
+    for (uint32_t l = opgi_chain_first(&r->ubd_dtors, delegator->bytes); l != OPGI_NONE;
+         l = r->ubd_links.items[l].next[OPGI_UBD_DTOR]) {
+        if (n >= cap) { /* only the count is still wanted */
+            n++;
             continue;
-        if (n < cap) {
-            opg_unbonding_info *o = &out[n];
-            o->delegator = u->delegator;
-            o->operator_id = u->node;
-            o->creation_height = u->creation_height;
-            o->completion_time = u->completion_time;
-            o->initial_balance = u->initial_balance;
-            o->balance = u->balance;
         }
-        n++;
+        const opgi_unbonding *u = opgi_ubd_at_link(r, l);
+        opg_unbonding_info *o = &out[n++];
+        o->delegator = u->delegator;
+        o->operator_id = u->node;
+        o->creation_height = u->creation_height;
+        o->completion_time = u->completion_time;
+        o->initial_balance = u->initial_balance;
+        o->balance = u->balance;
     }
     if (count)
         *count = n;
@@ -1242,21 +1507,21 @@ int opg_registry_redelegations_of(opg_redelegation_info *out, size_t cap, size_t
     if (!r || !delegator || (!out && cap))
         return OPG_EINVAL;
     size_t n = 0;
-    for (size_t i = 0; i < r->redelegations.len; i++) {
-        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
-        if (opg_id_cmp(&e->delegator, delegator) != 0)
+    for (uint32_t l = opgi_chain_first(&r->red_dtors, delegator->bytes); l != OPGI_NONE;
+         l = r->red_links.items[l].next[OPGI_RED_DTOR]) {
+        if (n >= cap) {
+            n++;
             continue;
-        if (n < cap) {
-            opg_redelegation_info *o = &out[n];
-            o->delegator = e->delegator;
-            o->src = e->src;
-            o->dst = e->dst;
-            o->creation_height = e->creation_height;
-            o->completion_time = e->completion_time;
-            o->initial_balance = e->initial_balance;
-            o->shares_dst = e->shares_dst;
         }
-        n++;
+        const opgi_redelegation *e = opgi_red_at_link(r, l);
+        opg_redelegation_info *o = &out[n++];
+        o->delegator = e->delegator;
+        o->src = e->src;
+        o->dst = e->dst;
+        o->creation_height = e->creation_height;
+        o->completion_time = e->completion_time;
+        o->initial_balance = e->initial_balance;
+        o->shares_dst = e->shares_dst;
     }
     if (count)
         *count = n;
@@ -1355,12 +1620,12 @@ int opgi_queue_reserve(opg_registry *r, opgi_queue *q, size_t more)
 {
     if (q->head + q->len + more <= q->cap)
         return OPG_OK;
-    /* first reclaim the consumed front, then grow */
-    if (q->head) {
+    /* reclaim the consumed front when the queue is then at most half full (each
+     * reclaim buys cap / 2 insertions: O(1) amortized), else grow */
+    if (q->head && q->len + more <= q->cap / 2) {
         memmove(q->items, q->items + q->head * q->size, q->len * q->size);
         q->head = 0;
-        if (q->len + more <= q->cap)
-            return OPG_OK;
+        return OPG_OK;
     }
     size_t ncap = q->cap ? q->cap * 2 : 16;
     while (ncap < q->len + more)
@@ -1370,6 +1635,10 @@ int opgi_queue_reserve(opg_registry *r, opgi_queue *q, size_t more)
         return OPG_ENOMEM;
     q->items = p;
     q->cap = ncap;
+    if (q->head) {
+        memmove(q->items, q->items + q->head * q->size, q->len * q->size);
+        q->head = 0;
+    }
     return OPG_OK;
 }
 
@@ -1411,9 +1680,37 @@ void opgi_queue_insert(opgi_queue *q, const void *item, opg_time completion_time
     q->len++;
 }
 
+size_t opgi_queue_find(const opgi_queue *q, opg_time t, uint64_t seq)
+{
+    size_t lo = 0, hi = q->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const unsigned char *item = opgi_queue_at(q, mid);
+        opg_time mt;
+        uint64_t ms;
+        memcpy(&mt, item + q->time_offset, sizeof mt);
+        memcpy(&ms, item + q->seq_offset, sizeof ms);
+        if (mt < t || (mt == t && ms < seq))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == q->len)
+        return SIZE_MAX;
+    const unsigned char *item = opgi_queue_at(q, lo);
+    opg_time mt;
+    uint64_t ms;
+    memcpy(&mt, item + q->time_offset, sizeof mt);
+    memcpy(&ms, item + q->seq_offset, sizeof ms);
+    return mt == t && ms == seq ? lo : SIZE_MAX;
+}
+
 void opgi_queue_remove_at(opgi_queue *q, size_t i)
 {
-    if (i == 0) { /* the common case: matured from the front */
+    /* the shorter side moves: the front (matured entries) is the common case */
+    if (i < q->len / 2 || i == 0) {
+        unsigned char *first = opgi_queue_at(q, 0);
+        memmove(first + q->size, first, i * q->size);
         q->head++;
         q->len--;
         if (q->len == 0)
@@ -1431,13 +1728,10 @@ int opgi_registry_reserve(opg_registry *r, uint32_t new_dels, size_t unbondings,
     int rc = OPG_OK;
     if (new_dels)
         rc = opgi_del_reserve(r, new_dels);
-    if (rc == OPG_OK && unbondings &&
-        ((rc = opgi_queue_reserve(r, &r->unbondings, unbondings)) == OPG_OK))
-        rc = opgi_counter_reserve(r, &r->ubd_pairs, unbondings);
-    if (rc == OPG_OK && redelegations &&
-        (rc = opgi_queue_reserve(r, &r->redelegations, redelegations)) == OPG_OK &&
-        (rc = opgi_counter_reserve(r, &r->red_into, redelegations)) == OPG_OK)
-        rc = opgi_counter_reserve(r, &r->red_triples, redelegations);
+    if (rc == OPG_OK && unbondings)
+        rc = opgi_ubd_reserve(r, unbondings);
+    if (rc == OPG_OK && redelegations)
+        rc = opgi_red_reserve(r, redelegations);
     return rc;
 }
 

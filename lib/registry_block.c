@@ -157,10 +157,8 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             e->amount = u->balance;
             OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &u->balance));
         }
-        unsigned char key[OPGI_KEY_MAX];
-        opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, &u->delegator, &u->node));
         opgi_touch_unbonding(r, u);
-        opgi_queue_remove_at(&r->unbondings, 0);
+        opgi_ubd_remove_at(r, 0);
     }
     /* 4. the block's time and the updates above enter the consensus history */
     opgi_history_block(r, height, now);
@@ -172,11 +170,8 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         ev->node = e->src;
         ev->node2 = e->dst;
         ev->amount = e->initial_balance;
-        unsigned char key[OPGI_KEY_MAX];
-        opgi_counter_sub(&r->red_into, opgi_key2(key, &e->delegator, &e->dst));
-        opgi_counter_sub(&r->red_triples, opgi_key3(key, &e->delegator, &e->src, &e->dst));
         opgi_touch_redelegation(r, e);
-        opgi_queue_remove_at(&r->redelegations, 0);
+        opgi_red_remove_at(r, 0);
     }
 done:
     opgi_free(&r->alloc, rank, (size_t)(n_nodes ? n_nodes : 1) * sizeof *rank);

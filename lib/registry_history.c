@@ -113,6 +113,10 @@ static size_t power_upper(const opg_registry *r, const opg_id *key, opg_height h
 
 void opgi_history_power(opg_registry *r, const opg_id *key, opg_height height, uint64_t power)
 {
+    /* this record, or the one it follows, may drop once the floor reaches height + 2 */
+    opg_height drop = height > UINT64_MAX - 2 ? UINT64_MAX : height + 2;
+    if (drop < r->powers_prune_at)
+        r->powers_prune_at = drop;
     size_t at = power_upper(r, key, UINT64_MAX);
     if (at > 0 && opg_id_cmp(&r->powers[at - 1].key, key) == 0 &&
         r->powers[at - 1].height >= height) {
@@ -162,18 +166,30 @@ void opgi_history_block(opg_registry *r, opg_height height, opg_time now)
      * or below h - 2 >= h0 - 2: a record followed by one of the same key at or below
      * h0 - 2 is never read, nor a last record of power 0 there (as good as none) */
     const opg_height h0 = r->times[r->times_head].height;
+    /* a record drops once the floor reaches its successor's height + 2 (the last of a
+     * key's: its own, at power 0); below the least of those the pass would drop
+     * nothing, so it is skipped (a block then costs nothing here, whatever the
+     * history holds); the pass finds the least of what stays */
+    if (h0 < r->powers_prune_at)
+        return;
     size_t keep = 0;
+    opg_height next = UINT64_MAX;
     for (size_t i = 0; i < r->n_powers; i++) {
         const opgi_power_rec *p = &r->powers[i];
         int last = i + 1 == r->n_powers || opg_id_cmp(&r->powers[i + 1].key, &p->key) != 0;
-        int drop = last ? p->power == 0 && p->height + 2 <= h0
-                        : r->powers[i + 1].height + 2 <= h0;
-        if (!drop)
+        opg_height at = UINT64_MAX; /* the floor it drops at */
+        if (!last)
+            at = r->powers[i + 1].height > UINT64_MAX - 2 ? UINT64_MAX : r->powers[i + 1].height + 2;
+        else if (p->power == 0)
+            at = p->height > UINT64_MAX - 2 ? UINT64_MAX : p->height + 2;
+        if (at > h0) {
             r->powers[keep++] = *p;
-        else
+            next = at < next ? at : next;
+        } else
             opgi_touch_power(r, p);
     }
     r->n_powers = keep;
+    r->powers_prune_at = next;
 }
 
 int opgi_history_time(const opg_registry *r, opg_height h, opg_time *time, int *exact)

@@ -68,6 +68,7 @@ typedef struct opgi_unbonding {
     opg_u256 initial_balance;
     opg_u256 balance;
     uint64_t seq;         /* creation order; ties in the maturity queue */
+    uint32_t link;        /* its opgi_link (derived, not saved) */
 } opgi_unbonding;
 
 typedef struct opgi_redelegation {
@@ -78,6 +79,7 @@ typedef struct opgi_redelegation {
     opg_u256 initial_balance;
     opg_dec shares_dst;
     uint64_t seq;
+    uint32_t link;        /* its opgi_link (derived, not saved) */
 } opgi_redelegation;
 
 /* A queue ordered by (completion_time, seq): appends are the common case, matured
@@ -86,16 +88,36 @@ typedef struct opgi_queue {
     unsigned char *items;
     size_t size, head, len, cap; /* live items are [head, head+len) */
     size_t time_offset;          /* offset of the opg_time completion_time in an item */
+    size_t seq_offset;           /* offset of the uint64_t seq */
 } opgi_queue;
 
 /* Counts of pending queue entries per key: an open-addressing table of key_len-byte
- * keys (two or three ids) with a uint32 count each (0 marks a free slot), at most
+ * keys (one, two or three ids) with a uint32 count each (0 marks a free slot), at most
  * half full. Registry-private and derived from the queues (not saved); it lets the
- * max_entries and transitive-redelegation rules skip scanning the queues. */
+ * max_entries and transitive-redelegation rules skip scanning the queues. A chained
+ * counter also keeps, per key, the head and tail of a chain of opgi_links through
+ * that key's entries in queue order (chain `chain` of the links), so that a call
+ * walks the entries of one key (a pair, a node, a delegator), not the queue. */
 typedef struct opgi_counter {
-    unsigned char *slots; /* cap slots of key_len + 4 bytes */
+    unsigned char *slots; /* cap slots of key_len + 4 (+ 8 when chained) bytes */
     uint32_t cap, len, key_len;
+    uint32_t chained;     /* 1 + the chain's number in opgi_link, or 0 */
 } opgi_counter;
+
+/* Where an entry sits in the chains of its queue's chained counters: its queue
+ * position is found from (time, seq) by binary search, since positions shift. */
+#define OPGI_CHAINS 3
+typedef struct opgi_link {
+    opg_time time;
+    uint64_t seq;
+    uint32_t next[OPGI_CHAINS], prev[OPGI_CHAINS]; /* OPGI_NONE at the ends */
+} opgi_link;
+
+/* A pool of links with a free list (next[0]); one link per queue entry. */
+typedef struct opgi_links {
+    opgi_link *items;
+    uint32_t cap, used, free, n_free; /* used: high-water mark */
+} opgi_links;
 
 /* The block time the host passed to end_block at a height. */
 typedef struct opgi_block_time {
@@ -168,9 +190,15 @@ struct opg_registry {
 
     opgi_queue unbondings;    /* of opgi_unbonding */
     opgi_queue redelegations; /* of opgi_redelegation */
-    opgi_counter ubd_pairs;   /* unbonding entries per (delegator, node) */
+    opgi_counter ubd_pairs;   /* unbonding entries per (delegator, node), chained */
+    opgi_counter ubd_nodes;   /* unbonding entries per node, chained */
+    opgi_counter ubd_dtors;   /* unbonding entries per delegator, chained */
+    opgi_links ubd_links;
     opgi_counter red_into;    /* redelegation entries per (delegator, dst) */
     opgi_counter red_triples; /* redelegation entries per (delegator, src, dst) */
+    opgi_counter red_srcs;    /* redelegation entries per source node, chained */
+    opgi_counter red_dtors;   /* redelegation entries per delegator, chained */
+    opgi_links red_links;
     uint64_t next_seq;
 
     /* events of the host call in progress (or the last one): see opgi_call_enter */
@@ -192,6 +220,8 @@ struct opg_registry {
     size_t times_head, n_times, times_cap; /* live times are [times_head, n_times) */
     opgi_power_rec *powers;                /* ascending (key, height) */
     size_t n_powers, powers_cap;
+    opg_height powers_prune_at; /* no power record drops while the floor is below
+                                 * this (derived, not saved: 0 after a load) */
     opg_id *tombs; /* ascending; addresses zero-padded to 32 bytes */
     size_t n_tombs, tombs_cap;
 

@@ -56,6 +56,37 @@ void opgi_counter_add(opgi_counter *c, const unsigned char *key);
 void opgi_counter_sub(opgi_counter *c, const unsigned char *key);
 void opgi_counter_free(opg_registry *r, opgi_counter *c);
 
+/*
+ * The entry queues with their counters and chains (registry.c). Every change to a
+ * queue's membership goes through these: reserve in the check phase (the queue, every
+ * counter and the links), then insert (which sets the item's link) or remove_at,
+ * which cannot fail.
+ */
+int opgi_ubd_reserve(opg_registry *r, size_t more);
+void opgi_ubd_insert(opg_registry *r, opgi_unbonding *u);
+void opgi_ubd_remove_at(opg_registry *r, size_t i);
+int opgi_red_reserve(opg_registry *r, size_t more);
+void opgi_red_insert(opg_registry *r, opgi_redelegation *e);
+void opgi_red_remove_at(opg_registry *r, size_t i);
+void opgi_links_free(opg_registry *r, opgi_links *l);
+/* The first link of the key's chain in a chained counter, or OPGI_NONE; the next one
+ * is links->items[l].next[chain]. O(1) expected. */
+uint32_t opgi_chain_first(const opgi_counter *c, const unsigned char *key);
+uint32_t opgi_chain_last(const opgi_counter *c, const unsigned char *key);
+/* The head (tail 0) or tail (1) of the chain in a used slot of a chained counter. */
+uint32_t opgi_chain_end_at(const opgi_counter *c, uint32_t slot, int tail);
+/* The chains (the `chained` value of each counter, less one). */
+#define OPGI_UBD_PAIR 0
+#define OPGI_UBD_NODE 1
+#define OPGI_UBD_DTOR 2
+#define OPGI_RED_SRC 0
+#define OPGI_RED_DTOR 1
+/* The position of the item with this completion time and seq, or SIZE_MAX. O(log n). */
+size_t opgi_queue_find(const opgi_queue *q, opg_time t, uint64_t seq);
+/* The item a link stands for (it is in the queue: asserted). */
+opgi_unbonding *opgi_ubd_at_link(const opg_registry *r, uint32_t l);
+opgi_redelegation *opgi_red_at_link(const opg_registry *r, uint32_t l);
+
 /* Delegations in key order, (delegator, operator id) (lib/registry_state.c). The first
  * 8 bytes of the delegator, big-endian, are kept in the reference itself, so that
  * almost every comparison is decided without reaching into the delegation pool. */

@@ -794,22 +794,17 @@ static int load_queues(void *owner)
         qsort(l->ubd, l->n_ubd, sizeof *l->ubd, cmp_ubd_queue);
     if (l->n_red > 1)
         qsort(l->red, l->n_red, sizeof *l->red, cmp_red_queue);
-    unsigned char key[OPGI_KEY_MAX];
+    /* in queue order, each goes to the end of its queue and of its chains (the
+     * indexes are derived: rebuilt here, never saved) */
     for (size_t i = 0; i < l->n_ubd; i++) {
         if (i && l->ubd[i].seq == l->ubd[i - 1].seq)
             return OPG_ECORRUPT; /* seq numbers every entry once */
-        memcpy(opgi_queue_at(&r->unbondings, i), &l->ubd[i], sizeof l->ubd[i]);
-        r->unbondings.len++;
-        opgi_counter_add(&r->ubd_pairs, opgi_key2(key, &l->ubd[i].delegator, &l->ubd[i].node));
+        opgi_ubd_insert(r, &l->ubd[i]);
     }
     for (size_t i = 0; i < l->n_red; i++) {
-        const opgi_redelegation *e = &l->red[i];
-        if (i && e->seq == l->red[i - 1].seq)
+        if (i && l->red[i].seq == l->red[i - 1].seq)
             return OPG_ECORRUPT;
-        memcpy(opgi_queue_at(&r->redelegations, i), e, sizeof *e);
-        r->redelegations.len++;
-        opgi_counter_add(&r->red_into, opgi_key2(key, &e->delegator, &e->dst));
-        opgi_counter_add(&r->red_triples, opgi_key3(key, &e->delegator, &e->src, &e->dst));
+        opgi_red_insert(r, &l->red[i]);
     }
     if (opg_u256_cmp(&l->ubd_sum, &r->unbonding_balance) != 0)
         return opgi_fail(r->err, OPG_ECORRUPT, "unbonding balance differs from its entries", NULL);

@@ -273,20 +273,28 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
         return rc;
     opg_time done = now + r->params.unbonding_time;
 
-    /* an entry of the same pair, height and completion time is merged into; the queue
-     * is in completion order, so only the entries completing at `done` are looked at */
+    /* an entry of the same pair, height and completion time is merged into: the first
+     * in queue order, found in the pair's chain (its entries in queue order, at most
+     * max_entries), from the tail, where the entries completing at `done` are */
     size_t merge = SIZE_MAX;
-    for (size_t i = opgi_queue_lower_bound(&r->unbondings, done);
-         i < r->unbondings.len && merge == SIZE_MAX; i++) {
-        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
-        if (u->completion_time != done)
+    uint32_t from = opgi_chain_last(&r->ubd_pairs, key);
+    while (from != OPGI_NONE && r->ubd_links.items[from].time > done)
+        from = r->ubd_links.items[from].prev[OPGI_UBD_PAIR];
+    while (from != OPGI_NONE && r->ubd_links.items[from].time == done) {
+        uint32_t p = r->ubd_links.items[from].prev[OPGI_UBD_PAIR];
+        if (p == OPGI_NONE || r->ubd_links.items[p].time != done)
             break;
-        if (u->creation_height == height && opg_id_cmp(&u->delegator, delegator) == 0 &&
-            opg_id_cmp(&u->node, operator_id) == 0)
+        from = p;
+    }
+    for (uint32_t l = from; l != OPGI_NONE && merge == SIZE_MAX &&
+                            r->ubd_links.items[l].time == done;
+         l = r->ubd_links.items[l].next[OPGI_UBD_PAIR]) {
+        const opgi_link *x = &r->ubd_links.items[l];
+        size_t i = opgi_queue_find(&r->unbondings, x->time, x->seq);
+        if (((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->creation_height == height)
             merge = i;
     }
-    if ((merge == SIZE_MAX && ((rc = opgi_queue_reserve(r, &r->unbondings, 1)) != OPG_OK ||
-                               (rc = opgi_counter_reserve(r, &r->ubd_pairs, 1)) != OPG_OK)) ||
+    if ((merge == SIZE_MAX && (rc = opgi_ubd_reserve(r, 1)) != OPG_OK) ||
         (rc = opgi_events_reserve(r, opgi_events_undelegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     opgi_plan eplan = {NULL, 0, &del, 1, OPGI_NONE};
@@ -308,8 +316,7 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
         u.completion_time = done;
         u.initial_balance = u.balance = plan.tokens;
         u.seq = r->next_seq++;
-        opgi_queue_insert(&r->unbondings, &u, done);
-        opgi_counter_add(&r->ubd_pairs, key);
+        opgi_ubd_insert(r, &u);
         opgi_touch_unbonding(r, &u);
     }
     OPGI_MUST(opg_u256_add(&r->unbonding_balance, &r->unbonding_balance, &plan.tokens));
@@ -345,10 +352,9 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
     uint32_t del = opgi_del_find(r, delegator, src);
     if (del == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no delegation to the source", NULL);
-    unsigned char into[OPGI_KEY_MAX], triple[OPGI_KEY_MAX];
+    unsigned char into[OPGI_KEY_MAX], triple[OPGI_KEY_MAX]; /* the counters' keys */
     if (opgi_counter_get(&r->red_into, opgi_key2(into, delegator, src_id)) > 0)
         return opgi_fail(r->err, OPG_ETRANSITIVE, "a redelegation into the source is still maturing", NULL);
-    opgi_key2(into, delegator, dst_id); /* the key the new entry will count under */
     if (opgi_counter_get(&r->red_triples, opgi_key3(triple, delegator, src_id, dst_id)) >=
         r->params.max_entries)
         return opgi_fail(r->err, OPG_EMAXENTRIES, "redelegation entries at max_entries", NULL);
@@ -384,9 +390,7 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         immediate = 1;
     }
     if ((ddel == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
-        (!immediate && ((rc = opgi_queue_reserve(r, &r->redelegations, 1)) != OPG_OK ||
-                        (rc = opgi_counter_reserve(r, &r->red_into, 1)) != OPG_OK ||
-                        (rc = opgi_counter_reserve(r, &r->red_triples, 1)) != OPG_OK)) ||
+        (!immediate && (rc = opgi_red_reserve(r, 1)) != OPG_OK) ||
         (rc = opgi_events_reserve(r, opgi_events_redelegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     uint32_t settle[2] = {del, ddel};
@@ -408,10 +412,8 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         e.initial_balance = plan.tokens;
         e.shares_dst = issued;
         e.seq = r->next_seq++;
-        opgi_queue_insert(&r->redelegations, &e, done);
+        opgi_red_insert(r, &e);
         opgi_touch_redelegation(r, &e);
-        opgi_counter_add(&r->red_into, into);
-        opgi_counter_add(&r->red_triples, triple);
     }
     if (completion)
         *completion = done;
@@ -436,13 +438,17 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
     if (r->nodes[node].jailed)
         return opgi_fail(r->err, OPG_EJAILED, "cannot cancel into a jailed node", NULL);
-    /* the pair's first entry (lowest seq) created at that height */
+    /* the pair's first entry (lowest seq) created at that height, from the pair's
+     * chain (at most max_entries) */
     size_t at = SIZE_MAX;
     uint64_t best = UINT64_MAX;
-    for (size_t i = 0; i < r->unbondings.len; i++) {
+    unsigned char pair[OPGI_KEY_MAX];
+    for (uint32_t l = opgi_chain_first(&r->ubd_pairs, opgi_key2(pair, delegator, operator_id));
+         l != OPGI_NONE; l = r->ubd_links.items[l].next[OPGI_UBD_PAIR]) {
+        const opgi_link *x = &r->ubd_links.items[l];
+        size_t i = opgi_queue_find(&r->unbondings, x->time, x->seq);
         const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
-        if (u->creation_height == creation_height && u->seq < best &&
-            opg_id_cmp(&u->delegator, delegator) == 0 && opg_id_cmp(&u->node, operator_id) == 0) {
+        if (u->creation_height == creation_height && u->seq < best) {
             at = i;
             best = u->seq;
         }
@@ -469,11 +475,9 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
     u = opgi_queue_at(&r->unbondings, at);
     OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, amount));
     opgi_touch_unbonding(r, u); /* the key stays valid after a removal */
-    if (opgi_u256_is_zero(&u->balance)) {
-        unsigned char key[OPGI_KEY_MAX];
-        opgi_counter_sub(&r->ubd_pairs, opgi_key2(key, delegator, operator_id));
-        opgi_queue_remove_at(&r->unbondings, at);
-    } else
+    if (opgi_u256_is_zero(&u->balance))
+        opgi_ubd_remove_at(r, at);
+    else
         OPGI_MUST(opg_u256_sub(&u->initial_balance, &u->initial_balance, amount)); /* <= balance */
     OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, amount));
     return OPG_OK;
@@ -528,13 +532,11 @@ static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, op
      * (none, mostly: then the queue is not scanned) */
     size_t idx[OPGI_MAX_ENTRIES], n = 0;
     unsigned char key[OPGI_KEY_MAX];
-    if (opgi_counter_get(&r->ubd_pairs, opgi_key2(key, &e->delegator, &e->dst)) == 0)
-        return;
-    for (size_t i = 0; i < r->unbondings.len && n < OPGI_ARRAY_LEN(idx); i++) {
-        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
-        if (opg_id_cmp(&u->delegator, &e->delegator) == 0 && opg_id_cmp(&u->node, &e->dst) == 0)
-            idx[n++] = i;
-    }
+    /* the pair's chain lists them in queue order, as a scan of the queue met them */
+    for (uint32_t l = opgi_chain_first(&r->ubd_pairs, opgi_key2(key, &e->delegator, &e->dst));
+         l != OPGI_NONE && n < OPGI_ARRAY_LEN(idx); l = r->ubd_links.items[l].next[OPGI_UBD_PAIR])
+        idx[n++] = opgi_queue_find(&r->unbondings, r->ubd_links.items[l].time,
+                                   r->ubd_links.items[l].seq);
     for (size_t i = 1; i < n; i++) /* insertion sort by seq: n is tiny */
         for (size_t j = i; j > 0 && cmp_size_by_seq(&idx[j - 1], &idx[j], r) > 0; j--) {
             size_t t = idx[j];
@@ -568,10 +570,13 @@ static size_t walk_entries(const opg_registry *r, const opg_id *op, opg_height i
     size_t k = 0;
     if (infraction >= height)
         return 0;
-    for (size_t i = 0; i < r->redelegations.len; i++) {
+    /* the source's chain: its entries in queue order */
+    for (uint32_t l = opgi_chain_first(&r->red_srcs, op->bytes); l != OPGI_NONE;
+         l = r->red_links.items[l].next[OPGI_RED_SRC]) {
+        const opgi_link *x = &r->red_links.items[l];
+        size_t i = opgi_queue_find(&r->redelegations, x->time, x->seq);
         const opgi_redelegation *e = opgi_queue_at(&r->redelegations, i);
-        if (opg_id_cmp(&e->src, op) != 0 ||
-            !entry_live(e->creation_height, e->completion_time, infraction, now))
+        if (!entry_live(e->creation_height, e->completion_time, infraction, now))
             continue;
         if (reds) {
             reds[k].e = e;
@@ -600,10 +605,7 @@ static size_t slash_events(const opg_registry *r, size_t n_red)
  * (node and delegation), and the node. */
 static size_t slash_touches(const opg_registry *r, const opg_id *op, size_t n_red)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < r->unbondings.len; i++)
-        n += opg_id_cmp(&((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->node, op) == 0;
-    return n + n_red * (OPGI_MAX_ENTRIES + 2) + 1;
+    return (size_t)opgi_counter_get(&r->ubd_nodes, op->bytes) + n_red * (OPGI_MAX_ENTRIES + 2) + 1;
 }
 
 /* The scratch of a slash walking n_red entries: outside a bracket it is sized here,
@@ -686,10 +688,11 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
     opg_u256 counted; /* sum of s over entries: counts toward to_slash even if short */
     memset(&counted, 0, sizeof counted);
     if (past) {
-        for (size_t i = 0; i < r->unbondings.len; i++) {
-            opgi_unbonding *u = opgi_queue_at(&r->unbondings, i);
-            if (opg_id_cmp(&u->node, operator_id) != 0 ||
-                !entry_live(u->creation_height, u->completion_time, infraction_height, now))
+        /* the node's entries in queue order: its chain */
+        for (uint32_t l = opgi_chain_first(&r->ubd_nodes, operator_id->bytes); l != OPGI_NONE;
+             l = r->ubd_links.items[l].next[OPGI_UBD_NODE]) {
+            opgi_unbonding *u = opgi_ubd_at_link(r, l);
+            if (!entry_live(u->creation_height, u->completion_time, infraction_height, now))
                 continue;
             opg_u256 s;
             fraction_of(&s, fraction, &u->initial_balance);

@@ -179,6 +179,91 @@ static const unsigned char *red_triple_key(unsigned char *key, const void *item)
     return opgi_key3(key, &e->delegator, &e->src, &e->dst);
 }
 
+static const unsigned char *ubd_node_key(unsigned char *key, const void *item)
+{
+    memcpy(key, ((const opgi_unbonding *)item)->node.bytes, 32);
+    return key;
+}
+
+static const unsigned char *ubd_dtor_key(unsigned char *key, const void *item)
+{
+    memcpy(key, ((const opgi_unbonding *)item)->delegator.bytes, 32);
+    return key;
+}
+
+static const unsigned char *red_src_key(unsigned char *key, const void *item)
+{
+    memcpy(key, ((const opgi_redelegation *)item)->src.bytes, 32);
+    return key;
+}
+
+static const unsigned char *red_dtor_key(unsigned char *key, const void *item)
+{
+    memcpy(key, ((const opgi_redelegation *)item)->delegator.bytes, 32);
+    return key;
+}
+
+static uint32_t item_link(const opgi_queue *q, const void *item)
+{
+    /* the link is the last field of both entry kinds */
+    uint32_t l;
+    memcpy(&l, (const unsigned char *)item + (q->size == sizeof(opgi_unbonding)
+                                                  ? offsetof(opgi_unbonding, link)
+                                                  : offsetof(opgi_redelegation, link)),
+           sizeof l);
+    return l;
+}
+
+/* Every queue item has its own link, which names it by (time, seq). */
+static int links_match(opg_registry *r, const opgi_links *L, const opgi_queue *q)
+{
+    if (L->used > L->cap || L->n_free > L->used || q->len != (size_t)(L->used - L->n_free))
+        return opgi_fail(r->err, OPG_EINVARIANT, "an entry index holds other than its queue", NULL);
+    for (size_t i = 0; i < q->len; i++) {
+        const unsigned char *item = opgi_queue_at(q, i);
+        uint32_t l = item_link(q, item);
+        opg_time t;
+        uint64_t seq;
+        memcpy(&t, item + q->time_offset, sizeof t);
+        memcpy(&seq, item + q->seq_offset, sizeof seq);
+        if (l >= L->used || L->items[l].time != t || L->items[l].seq != seq)
+            return opgi_fail(r->err, OPG_EINVARIANT, "a queue entry's link is wrong", NULL);
+    }
+    return OPG_OK;
+}
+
+/* Each key's chain in a chained counter lists exactly its entries, in queue order:
+ * (with counter_matches and links_match) as many links as the count, each the link of
+ * a queued entry of that key, in ascending (time, seq), linked both ways. */
+static int chains_match(opg_registry *r, const opgi_counter *c, const opgi_links *L,
+                        const opgi_queue *q,
+                        const unsigned char *(*key_of)(unsigned char *, const void *))
+{
+    int ch = (int)c->chained - 1;
+    for (uint32_t k = 0; k < c->cap; k++) {
+        uint32_t n = opgi_counter_at(c, k), seen = 0, prev = OPGI_NONE;
+        if (!n)
+            continue;
+        for (uint32_t l = opgi_chain_end_at(c, k, 0); l != OPGI_NONE; l = L->items[l].next[ch]) {
+            unsigned char key[OPGI_KEY_MAX];
+            if (l >= L->used || ++seen > n || L->items[l].prev[ch] != prev)
+                return opgi_fail(r->err, OPG_EINVARIANT, "an entry chain is broken", NULL);
+            const opgi_link *x = &L->items[l];
+            size_t i = opgi_queue_find(q, x->time, x->seq);
+            if (i == SIZE_MAX || item_link(q, opgi_queue_at(q, i)) != l ||
+                opgi_counter_find(c, key_of(key, opgi_queue_at(q, i))) != k)
+                return opgi_fail(r->err, OPG_EINVARIANT, "an entry chain holds a wrong entry", NULL);
+            if (prev != OPGI_NONE && (L->items[prev].time > x->time ||
+                                      (L->items[prev].time == x->time && L->items[prev].seq >= x->seq)))
+                return opgi_fail(r->err, OPG_EINVARIANT, "an entry chain out of queue order", NULL);
+            prev = l;
+        }
+        if (seen != n || opgi_chain_end_at(c, k, 1) != prev)
+            return opgi_fail(r->err, OPG_EINVARIANT, "an entry chain's length or tail is wrong", NULL);
+    }
+    return OPG_OK;
+}
+
 /* A counter holds exactly the queue's items by key: every count matched once. */
 static int counter_matches(opg_registry *r, const opgi_counter *c, const opgi_queue *q,
                            const unsigned char *(*key_of)(unsigned char *, const void *))
@@ -271,7 +356,20 @@ int opg_registry_check(opg_registry *r)
     /* the entry counters are exactly the queues' */
     if ((rc = counter_matches(r, &r->ubd_pairs, &r->unbondings, ubd_key)) != OPG_OK ||
         (rc = counter_matches(r, &r->red_into, &r->redelegations, red_into_key)) != OPG_OK ||
-        (rc = counter_matches(r, &r->red_triples, &r->redelegations, red_triple_key)) != OPG_OK)
+        (rc = counter_matches(r, &r->red_triples, &r->redelegations, red_triple_key)) != OPG_OK ||
+        (rc = counter_matches(r, &r->ubd_nodes, &r->unbondings, ubd_node_key)) != OPG_OK ||
+        (rc = counter_matches(r, &r->ubd_dtors, &r->unbondings, ubd_dtor_key)) != OPG_OK ||
+        (rc = counter_matches(r, &r->red_srcs, &r->redelegations, red_src_key)) != OPG_OK ||
+        (rc = counter_matches(r, &r->red_dtors, &r->redelegations, red_dtor_key)) != OPG_OK)
+        goto done;
+    /* and the chains through them list each key's entries in queue order */
+    if ((rc = links_match(r, &r->ubd_links, &r->unbondings)) != OPG_OK ||
+        (rc = links_match(r, &r->red_links, &r->redelegations)) != OPG_OK ||
+        (rc = chains_match(r, &r->ubd_pairs, &r->ubd_links, &r->unbondings, ubd_key)) != OPG_OK ||
+        (rc = chains_match(r, &r->ubd_nodes, &r->ubd_links, &r->unbondings, ubd_node_key)) != OPG_OK ||
+        (rc = chains_match(r, &r->ubd_dtors, &r->ubd_links, &r->unbondings, ubd_dtor_key)) != OPG_OK ||
+        (rc = chains_match(r, &r->red_srcs, &r->red_links, &r->redelegations, red_src_key)) != OPG_OK ||
+        (rc = chains_match(r, &r->red_dtors, &r->red_links, &r->redelegations, red_dtor_key)) != OPG_OK)
         goto done;
     /* the consensus history in order; a node is tombstoned exactly when its address is */
     for (size_t i = r->times_head + 1; i < r->n_times; i++)
