@@ -29,7 +29,7 @@
 #include <stdlib.h>
 
 #ifndef CACHE_MIN
-#define CACHE_MIN 10 /* children from which a node keeps its inner hashes */
+#define CACHE_MIN 6 /* children from which a node keeps its inner hashes */
 #endif
 #define NONE UINT32_MAX
 
@@ -468,6 +468,36 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
         node_rehash(t, N(t, ni), dirty);
 }
 
+/*
+ * Caches for the nodes a batch creates: a new node's children are the puts below
+ * it and at most one leaf pushed down, so it reaches CACHE_MIN children only if at
+ * least CACHE_MIN - 1 puts share its prefix. In the sorted batch the puts sharing a
+ * prefix of d nibbles are consecutive; such a run of at least K + 1 = CACHE_MIN - 1
+ * puts starting at put j exists for every d with lcp(put j-1, put j) < d <=
+ * lcp(put j, put j+K). Their number bounds the caches new nodes can take (a tree
+ * built in one batch, as at a first commit or a load, gets its caches at once).
+ */
+static size_t new_node_caches(const opgi_merkle_change *c, size_t n)
+{
+    enum { K = CACHE_MIN > 2 ? CACHE_MIN - 2 : 0, RING = K + 2 };
+    size_t ring[RING], puts = 0, need = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!c[i].present)
+            continue;
+        ring[puts % RING] = i;
+        if (puts >= K) {
+            size_t j = puts - K; /* the run's first put */
+            unsigned in = lcp_nibbles(c[ring[j % RING]].key_hash, c[i].key_hash);
+            unsigned before = j ? lcp_nibbles(c[ring[(j - 1) % RING]].key_hash,
+                                              c[ring[j % RING]].key_hash)
+                                : 0;
+            need += in > before ? in - before : 0;
+        }
+        puts++;
+    }
+    return need;
+}
+
 int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
 {
     if (!t || (!c && n))
@@ -489,15 +519,22 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
      * shares more than d nibbles with k). Each new node is such a prefix of some put
      * (a push-down node too: the pushed leaf shares d+1 nibbles with the put). */
     size_t need_nodes = 0, need_leaves = 0, need_caches = 0, prev_fresh = SIZE_MAX;
+    size_t prev_put = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
         if (!c[i].present)
             continue;
+        /* the nodes above depth `shared` were on the previous put's path */
+        unsigned shared = prev_put == SIZE_MAX ? 0 : lcp_nibbles(c[i].key_hash, c[prev_put].key_hash);
+        int first = prev_put == SIZE_MAX;
+        prev_put = i;
         const mnode *nd = N(t, 0);
         unsigned d = 0, m = 0;
         int update = 0;
         for (;; d++) {
-            /* a node one child short of keeping its inner hashes may get there */
-            need_caches += nd->cache == NONE && popcount16(nd->used) + 1 >= CACHE_MIN;
+            /* a node one child short of keeping its inner hashes may get there
+             * (counted once, on the first put that passes it) */
+            need_caches += (first || d > shared) && nd->cache == NONE &&
+                           popcount16(nd->used) + 1 >= CACHE_MIN;
             unsigned s = nibble(c[i].key_hash, d);
             if (!((nd->used >> s) & 1))
                 break;
@@ -530,6 +567,7 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
         need_leaves++;
         prev_fresh = i;
     }
+    need_caches += new_node_caches(c, n);
     if (pool_reserve(&t->alloc, &t->nodes, need_nodes) ||
         pool_reserve(&t->alloc, &t->leaves, need_leaves) ||
         pool_reserve(&t->alloc, &t->caches, need_caches))
