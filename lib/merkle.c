@@ -375,8 +375,7 @@ static uint32_t add_leaf(opgi_merkle *t, const opgi_merkle_change *c)
     return i;
 }
 
-static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkle_change *c,
-                       size_t n);
+static int apply_node(opgi_merkle *t, uint32_t ni, unsigned d, opgi_merkle_change *c, size_t n);
 
 /* Slot s of node ni holds child node ci, just updated: a child with no record
  * goes, a child with one leaf is replaced by the leaf. */
@@ -393,9 +392,10 @@ static void normalise(opgi_merkle *t, uint32_t ni, unsigned s, uint32_t ci)
     }
 }
 
-/* Applies c[0..n) (sorted, all sharing node ni's first d nibbles) below node ni. */
-static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkle_change *c,
-                       size_t n)
+/* Applies c[0..n) (sorted, all sharing node ni's first d nibbles) below node ni,
+ * setting each change's `changed`. Returns 1 if a record below ni changed (ni is
+ * then rehashed), 0 if every change was a no-op. */
+static int apply_node(opgi_merkle *t, uint32_t ni, unsigned d, opgi_merkle_change *c, size_t n)
 {
     unsigned dirty = 0;
     size_t lo = 0;
@@ -404,7 +404,7 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
         size_t hi = lo + 1;
         while (hi < n && nibble(c[hi].key_hash, d) == s)
             hi++;
-        const opgi_merkle_change *g = c + lo;
+        opgi_merkle_change *g = c + lo;
         size_t gn = hi - lo;
         lo = hi;
         mnode *nd = N(t, ni);
@@ -416,10 +416,11 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
                     last = k;
                 }
             if (puts == 0)
-                continue;
+                continue; /* deletes of absent keys */
             if (puts == 1) {
                 uint32_t leaf = add_leaf(t, &g[last]);
                 set_leaf(N(t, ni), s, leaf);
+                g[last].changed = 1;
             } else {
                 uint32_t ci = new_node(t);
                 set_node(N(t, ni), s, ci);
@@ -440,6 +441,8 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
                 if (self == gn)
                     continue; /* only deletes of absent keys */
                 if (g[self].present) {
+                    if (memcmp(lf->value_hash, g[self].value_hash, 32) == 0)
+                        continue; /* the value it has */
                     memcpy(lf->value_hash, g[self].value_hash, 32);
                     opgi_merkle_leaf_from_hashes(lf->leaf_hash, lf->key_hash, lf->value_hash);
                 } else {
@@ -447,6 +450,7 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
                     pool_put(&t->leaves, li);
                     t->count--;
                 }
+                g[self].changed = 1;
             } else {
                 /* push the leaf down into a new node and apply the group there */
                 uint32_t ci = new_node(t);
@@ -458,7 +462,8 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
             dirty |= 1u << s;
         } else {
             uint32_t ci = nd->child[s];
-            apply_node(t, ci, d + 1, g, gn);
+            if (!apply_node(t, ci, d + 1, g, gn))
+                continue;
             normalise(t, ni, s, ci);
             dirty |= 1u << s;
         }
@@ -466,6 +471,7 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
     /* a leaf deleted from a deeper node is reported through the slots above */
     if (dirty)
         node_rehash(t, N(t, ni), dirty);
+    return dirty != 0;
 }
 
 /*
@@ -504,9 +510,11 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
         return OPG_EINVAL;
     if (n == 0)
         return OPG_OK;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (c[i].present != 0 && c[i].present != 1)
             return OPG_EINVAL;
+        c[i].changed = 0;
+    }
     qsort(c, n, sizeof *c, by_key);
     for (size_t i = 1; i < n; i++)
         if (memcmp(c[i - 1].key_hash, c[i].key_hash, 32) == 0)

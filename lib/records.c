@@ -206,30 +206,36 @@ int opgi_records_commit(uint8_t root[32], const opg_record **changes, size_t *co
     rs->batch = grown;
     batch = rs->batch;
     if (rc == OPG_OK) {
-        /* keys and values stop moving: set the pointers, hash, and keep only real
-         * changes (a record touched but as it was, a record made and gone again) */
-        size_t pos = 0, kept = 0;
+        /* keys and values stop moving: set the pointers and hash */
+        size_t pos = 0;
         for (size_t i = 0; i < c.n; i++) {
-            opg_record r = c.changes[i];
-            r.key = c.bytes + pos;
-            pos += r.key_len;
-            r.value = r.present ? c.bytes + pos : NULL;
-            pos += r.value_len;
-            opgi_merkle_change *m = &batch[kept];
-            opgi_merkle_key_hash(m->key_hash, r.key, r.key_len);
-            m->present = r.present;
-            if (r.present)
-                opgi_merkle_value_hash(m->value_hash, r.value, r.value_len);
+            opg_record *r = &c.changes[i];
+            r->key = c.bytes + pos;
+            pos += r->key_len;
+            r->value = r->present ? c.bytes + pos : NULL;
+            pos += r->value_len;
+            opgi_merkle_change *m = &batch[i];
+            opgi_merkle_key_hash(m->key_hash, r->key, r->key_len);
+            m->present = r->present;
+            if (r->present)
+                opgi_merkle_value_hash(m->value_hash, r->value, r->value_len);
             else
                 memset(m->value_hash, 0, sizeof m->value_hash);
-            uint8_t now[32];
-            int had = opgi_merkle_get(tree, m->key_hash, now) == OPG_OK;
-            if (r.present ? had && memcmp(now, m->value_hash, 32) == 0 : !had)
-                continue;
-            c.changes[kept++] = r;
+            m->tag = i;
         }
-        c.n = kept;
         rc = opgi_merkle_apply(tree, batch, c.n);
+    }
+    if (rc == OPG_OK) {
+        /* keep only real changes (not a record touched but as it was, nor a record
+         * made and gone again): the tree says which changes were no-ops */
+        for (size_t i = 0; i < c.n; i++)
+            if (!batch[i].changed)
+                c.changes[batch[i].tag].key = NULL;
+        size_t kept = 0;
+        for (size_t i = 0; i < c.n; i++)
+            if (c.changes[i].key)
+                c.changes[kept++] = c.changes[i];
+        c.n = kept;
     }
     if (rc) {
         opgi_merkle_free(fresh);
