@@ -226,6 +226,82 @@ static void node_rehash(opgi_merkle *t, mnode *n, unsigned dirty)
     memcpy(n->hash, h, 32);
 }
 
+/* ------------------------------------------------------------- prefetching */
+
+/*
+ * A batch's paths are chains of dependent loads through a tree far larger than the
+ * processor's caches: walked one change after another, every load of a node or a
+ * leaf waits for the one before. warm() walks up to WARM changes side by side, one
+ * depth per round, and asks for each next node or leaf before reading any of them,
+ * so that their misses overlap; with `deep` it also asks for what rehashing will
+ * read (a node's cache, the hashes of the children it recomputes from). Hints only:
+ * nothing here changes the tree or any result.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+enum { WARM = 32 };
+
+static void prefetch_item(const void *p, size_t size)
+{
+    const uint8_t *b = p;
+    for (size_t o = 0; o < size; o += 64)
+        PREFETCH(b + o);
+    PREFETCH(b + size - 1);
+}
+
+static void prefetch_slot_hash(const opgi_merkle *t, const mnode *n, unsigned s)
+{
+    if ((n->leaves >> s) & 1)
+        PREFETCH(L(t, n->child[s])->leaf_hash);
+    else
+        PREFETCH(N(t, n->child[s])->hash);
+}
+
+static void warm(const opgi_merkle *t, const opgi_merkle_change *c, size_t n, int deep)
+{
+    for (size_t base = 0; base < n; base += WARM) {
+        size_t k = n - base < WARM ? n - base : WARM;
+        uint32_t at[WARM];
+        unsigned char done[WARM];
+        for (size_t j = 0; j < k; j++) {
+            at[j] = 0;
+            done[j] = 0;
+        }
+        for (unsigned d = 0, active = 1; d < 64 && active; d++) {
+            active = 0;
+            for (size_t j = 0; j < k; j++) {
+                if (done[j])
+                    continue;
+                const mnode *nd = N(t, at[j]);
+                unsigned s = nibble(c[base + j].key_hash, d);
+                if (deep) {
+                    if (nd->cache != NONE) {
+                        prefetch_item(C(t, nd->cache), sizeof(mcache));
+                        if ((nd->used >> (s ^ 1)) & 1)
+                            prefetch_slot_hash(t, nd, s ^ 1);
+                    } else {
+                        for (unsigned u = nd->used & ~(1u << s); u; u &= u - 1)
+                            prefetch_slot_hash(t, nd, (unsigned)__builtin_ctz(u));
+                    }
+                }
+                if (!((nd->used >> s) & 1)) {
+                    done[j] = 1;
+                } else if ((nd->leaves >> s) & 1) {
+                    prefetch_item(L(t, nd->child[s]), sizeof(mleaf));
+                    done[j] = 1;
+                } else {
+                    at[j] = nd->child[s];
+                    prefetch_item(N(t, at[j]), sizeof(mnode));
+                    active = 1;
+                }
+            }
+        }
+    }
+}
+
 /* ------------------------------------------------------------ public bits */
 
 int opgi_merkle_new(opgi_merkle **out, const opg_allocator *a)
@@ -399,6 +475,8 @@ static int apply_node(opgi_merkle *t, uint32_t ni, unsigned d, opgi_merkle_chang
 {
     unsigned dirty = 0;
     size_t lo = 0;
+    if (d == 2) /* 256 slices of the batch: each warmed just before its use */
+        warm(t, c, n, 1);
     while (lo < n) {
         unsigned s = nibble(c[lo].key_hash, d);
         size_t hi = lo + 1;
@@ -529,6 +607,8 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
     size_t need_nodes = 0, need_leaves = 0, need_caches = 0, prev_fresh = SIZE_MAX;
     size_t prev_put = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
+        if (i % WARM == 0)
+            warm(t, c + i, n - i < WARM ? n - i : WARM, 0);
         if (!c[i].present)
             continue;
         /* the nodes above depth `shared` were on the previous put's path */
