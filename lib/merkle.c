@@ -29,7 +29,7 @@
 #include <stdlib.h>
 
 #ifndef CACHE_MIN
-#define CACHE_MIN 10 /* children from which a node keeps its inner hashes */
+#define CACHE_MIN 6 /* children from which a node keeps its inner hashes */
 #endif
 #define NONE UINT32_MAX
 
@@ -226,6 +226,82 @@ static void node_rehash(opgi_merkle *t, mnode *n, unsigned dirty)
     memcpy(n->hash, h, 32);
 }
 
+/* ------------------------------------------------------------- prefetching */
+
+/*
+ * A batch's paths are chains of dependent loads through a tree far larger than the
+ * processor's caches: walked one change after another, every load of a node or a
+ * leaf waits for the one before. warm() walks up to WARM changes side by side, one
+ * depth per round, and asks for each next node or leaf before reading any of them,
+ * so that their misses overlap; with `deep` it also asks for what rehashing will
+ * read (a node's cache, the hashes of the children it recomputes from). Hints only:
+ * nothing here changes the tree or any result.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+enum { WARM = 32 };
+
+static void prefetch_item(const void *p, size_t size)
+{
+    const uint8_t *b = p;
+    for (size_t o = 0; o < size; o += 64)
+        PREFETCH(b + o);
+    PREFETCH(b + size - 1);
+}
+
+static void prefetch_slot_hash(const opgi_merkle *t, const mnode *n, unsigned s)
+{
+    if ((n->leaves >> s) & 1)
+        PREFETCH(L(t, n->child[s])->leaf_hash);
+    else
+        PREFETCH(N(t, n->child[s])->hash);
+}
+
+static void warm(const opgi_merkle *t, const opgi_merkle_change *c, size_t n, int deep)
+{
+    for (size_t base = 0; base < n; base += WARM) {
+        size_t k = n - base < WARM ? n - base : WARM;
+        uint32_t at[WARM];
+        unsigned char done[WARM];
+        for (size_t j = 0; j < k; j++) {
+            at[j] = 0;
+            done[j] = 0;
+        }
+        for (unsigned d = 0, active = 1; d < 64 && active; d++) {
+            active = 0;
+            for (size_t j = 0; j < k; j++) {
+                if (done[j])
+                    continue;
+                const mnode *nd = N(t, at[j]);
+                unsigned s = nibble(c[base + j].key_hash, d);
+                if (deep) {
+                    if (nd->cache != NONE) {
+                        prefetch_item(C(t, nd->cache), sizeof(mcache));
+                        if ((nd->used >> (s ^ 1)) & 1)
+                            prefetch_slot_hash(t, nd, s ^ 1);
+                    } else {
+                        for (unsigned u = nd->used & ~(1u << s); u; u &= u - 1)
+                            prefetch_slot_hash(t, nd, (unsigned)__builtin_ctz(u));
+                    }
+                }
+                if (!((nd->used >> s) & 1)) {
+                    done[j] = 1;
+                } else if ((nd->leaves >> s) & 1) {
+                    prefetch_item(L(t, nd->child[s]), sizeof(mleaf));
+                    done[j] = 1;
+                } else {
+                    at[j] = nd->child[s];
+                    prefetch_item(N(t, at[j]), sizeof(mnode));
+                    active = 1;
+                }
+            }
+        }
+    }
+}
+
 /* ------------------------------------------------------------ public bits */
 
 int opgi_merkle_new(opgi_merkle **out, const opg_allocator *a)
@@ -375,8 +451,7 @@ static uint32_t add_leaf(opgi_merkle *t, const opgi_merkle_change *c)
     return i;
 }
 
-static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkle_change *c,
-                       size_t n);
+static int apply_node(opgi_merkle *t, uint32_t ni, unsigned d, opgi_merkle_change *c, size_t n);
 
 /* Slot s of node ni holds child node ci, just updated: a child with no record
  * goes, a child with one leaf is replaced by the leaf. */
@@ -393,18 +468,21 @@ static void normalise(opgi_merkle *t, uint32_t ni, unsigned s, uint32_t ci)
     }
 }
 
-/* Applies c[0..n) (sorted, all sharing node ni's first d nibbles) below node ni. */
-static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkle_change *c,
-                       size_t n)
+/* Applies c[0..n) (sorted, all sharing node ni's first d nibbles) below node ni,
+ * setting each change's `changed`. Returns 1 if a record below ni changed (ni is
+ * then rehashed), 0 if every change was a no-op. */
+static int apply_node(opgi_merkle *t, uint32_t ni, unsigned d, opgi_merkle_change *c, size_t n)
 {
     unsigned dirty = 0;
     size_t lo = 0;
+    if (d == 2) /* 256 slices of the batch: each warmed just before its use */
+        warm(t, c, n, 1);
     while (lo < n) {
         unsigned s = nibble(c[lo].key_hash, d);
         size_t hi = lo + 1;
         while (hi < n && nibble(c[hi].key_hash, d) == s)
             hi++;
-        const opgi_merkle_change *g = c + lo;
+        opgi_merkle_change *g = c + lo;
         size_t gn = hi - lo;
         lo = hi;
         mnode *nd = N(t, ni);
@@ -416,10 +494,11 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
                     last = k;
                 }
             if (puts == 0)
-                continue;
+                continue; /* deletes of absent keys */
             if (puts == 1) {
                 uint32_t leaf = add_leaf(t, &g[last]);
                 set_leaf(N(t, ni), s, leaf);
+                g[last].changed = 1;
             } else {
                 uint32_t ci = new_node(t);
                 set_node(N(t, ni), s, ci);
@@ -440,6 +519,8 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
                 if (self == gn)
                     continue; /* only deletes of absent keys */
                 if (g[self].present) {
+                    if (memcmp(lf->value_hash, g[self].value_hash, 32) == 0)
+                        continue; /* the value it has */
                     memcpy(lf->value_hash, g[self].value_hash, 32);
                     opgi_merkle_leaf_from_hashes(lf->leaf_hash, lf->key_hash, lf->value_hash);
                 } else {
@@ -447,6 +528,7 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
                     pool_put(&t->leaves, li);
                     t->count--;
                 }
+                g[self].changed = 1;
             } else {
                 /* push the leaf down into a new node and apply the group there */
                 uint32_t ci = new_node(t);
@@ -458,7 +540,8 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
             dirty |= 1u << s;
         } else {
             uint32_t ci = nd->child[s];
-            apply_node(t, ci, d + 1, g, gn);
+            if (!apply_node(t, ci, d + 1, g, gn))
+                continue;
             normalise(t, ni, s, ci);
             dirty |= 1u << s;
         }
@@ -466,6 +549,37 @@ static void apply_node(opgi_merkle *t, uint32_t ni, unsigned d, const opgi_merkl
     /* a leaf deleted from a deeper node is reported through the slots above */
     if (dirty)
         node_rehash(t, N(t, ni), dirty);
+    return dirty != 0;
+}
+
+/*
+ * Caches for the nodes a batch creates: a new node's children are the puts below
+ * it and at most one leaf pushed down, so it reaches CACHE_MIN children only if at
+ * least CACHE_MIN - 1 puts share its prefix. In the sorted batch the puts sharing a
+ * prefix of d nibbles are consecutive; such a run of at least K + 1 = CACHE_MIN - 1
+ * puts starting at put j exists for every d with lcp(put j-1, put j) < d <=
+ * lcp(put j, put j+K). Their number bounds the caches new nodes can take (a tree
+ * built in one batch, as at a first commit or a load, gets its caches at once).
+ */
+static size_t new_node_caches(const opgi_merkle_change *c, size_t n)
+{
+    enum { K = CACHE_MIN > 2 ? CACHE_MIN - 2 : 0, RING = K + 2 };
+    size_t ring[RING], puts = 0, need = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!c[i].present)
+            continue;
+        ring[puts % RING] = i;
+        if (puts >= K) {
+            size_t j = puts - K; /* the run's first put */
+            unsigned in = lcp_nibbles(c[ring[j % RING]].key_hash, c[i].key_hash);
+            unsigned before = j ? lcp_nibbles(c[ring[(j - 1) % RING]].key_hash,
+                                              c[ring[j % RING]].key_hash)
+                                : 0;
+            need += in > before ? in - before : 0;
+        }
+        puts++;
+    }
+    return need;
 }
 
 int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
@@ -474,9 +588,11 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
         return OPG_EINVAL;
     if (n == 0)
         return OPG_OK;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (c[i].present != 0 && c[i].present != 1)
             return OPG_EINVAL;
+        c[i].changed = 0;
+    }
     qsort(c, n, sizeof *c, by_key);
     for (size_t i = 1; i < n; i++)
         if (memcmp(c[i - 1].key_hash, c[i].key_hash, 32) == 0)
@@ -489,15 +605,24 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
      * shares more than d nibbles with k). Each new node is such a prefix of some put
      * (a push-down node too: the pushed leaf shares d+1 nibbles with the put). */
     size_t need_nodes = 0, need_leaves = 0, need_caches = 0, prev_fresh = SIZE_MAX;
+    size_t prev_put = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
+        if (i % WARM == 0)
+            warm(t, c + i, n - i < WARM ? n - i : WARM, 0);
         if (!c[i].present)
             continue;
+        /* the nodes above depth `shared` were on the previous put's path */
+        unsigned shared = prev_put == SIZE_MAX ? 0 : lcp_nibbles(c[i].key_hash, c[prev_put].key_hash);
+        int first = prev_put == SIZE_MAX;
+        prev_put = i;
         const mnode *nd = N(t, 0);
         unsigned d = 0, m = 0;
         int update = 0;
         for (;; d++) {
-            /* a node one child short of keeping its inner hashes may get there */
-            need_caches += nd->cache == NONE && popcount16(nd->used) + 1 >= CACHE_MIN;
+            /* a node one child short of keeping its inner hashes may get there
+             * (counted once, on the first put that passes it) */
+            need_caches += (first || d > shared) && nd->cache == NONE &&
+                           popcount16(nd->used) + 1 >= CACHE_MIN;
             unsigned s = nibble(c[i].key_hash, d);
             if (!((nd->used >> s) & 1))
                 break;
@@ -530,6 +655,7 @@ int opgi_merkle_apply(opgi_merkle *t, opgi_merkle_change *c, size_t n)
         need_leaves++;
         prev_fresh = i;
     }
+    need_caches += new_node_caches(c, n);
     if (pool_reserve(&t->alloc, &t->nodes, need_nodes) ||
         pool_reserve(&t->alloc, &t->leaves, need_leaves) ||
         pool_reserve(&t->alloc, &t->caches, need_caches))

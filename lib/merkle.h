@@ -49,17 +49,24 @@ void opgi_merkle_free(opgi_merkle *t);
 
 /* One change of a batch: put (present = 1) the record whose key hashes to key_hash
  * with value hash value_hash (the tree makes its leaf), or delete (present = 0;
- * value_hash is not read). */
+ * value_hash is not read). apply sets `changed` to 1 when the change altered the
+ * tree's records (a put of a new key or of another value, a delete of a present
+ * key) and to 0 for a no-op; `tag` is the caller's and not read (apply reorders
+ * the batch: the tag says which of the caller's changes an entry is). */
 typedef struct opgi_merkle_change {
     uint8_t key_hash[32];
     uint8_t value_hash[32];
     int present;
+    int changed;
+    size_t tag;
 } opgi_merkle_change;
 
 /*
  * Applies a batch of changes in any order; sorts c in place by key_hash. OPG_EINVAL
  * (nothing changed) if two changes have the same key_hash or present is not 0/1.
- * Deleting an absent key is a no-op; putting a present key replaces its leaf.
+ * Deleting an absent key is a no-op, and so is putting a present key with the value
+ * hash it has (neither rehashes anything); putting a present key with another value
+ * replaces its leaf.
  * All or nothing: memory is reserved first and OPG_ENOMEM leaves the tree as it
  * was (root, count, records); nothing after the reservation fails. The root is
  * rehashed once per batch: O(n log N) for n changes in a tree of N records.

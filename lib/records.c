@@ -36,6 +36,7 @@ void opgi_records_free(opgi_records *rs, const opg_allocator *a)
     opgi_free(a, rs->spare_changes, rs->spare_changes_cap * sizeof *rs->spare_changes);
     opgi_free(a, rs->spare_bytes, rs->spare_bytes_cap);
     opgi_free(a, rs->batch, rs->batch_cap * sizeof *rs->batch);
+    opgi_free(a, rs->order, rs->order_cap * sizeof *rs->order);
     opgi_merkle_free(rs->tree);
     memset(rs, 0, sizeof *rs);
 }
@@ -156,26 +157,73 @@ static int add_whole(void *ctx, const uint8_t *key, size_t key_len, const uint8_
     return OPG_OK;
 }
 
-/* The touched keys, deduplicated, merged in key order with the extras. */
+static int touch_less(const opgi_touch *a, const opgi_touch *b)
+{
+    return opgi_key_cmp(a->key, a->len, b->key, b->len) < 0;
+}
+
+/* Sorts p[0..n) (pointers to touches) by key, stable, with tmp[0..n) as scratch:
+ * runs of 8 by insertion, then merges (the touches stay where they are, only
+ * pointers move; qsort moved the 128-byte touches and called through a pointer). */
+static void sort_touches(const opgi_touch **p, const opgi_touch **tmp, size_t n)
+{
+    enum { RUN = 8 };
+    for (size_t lo = 0; lo < n; lo += RUN) {
+        size_t hi = n - lo < RUN ? n : lo + RUN;
+        for (size_t i = lo + 1; i < hi; i++) {
+            const opgi_touch *x = p[i];
+            size_t j = i;
+            for (; j > lo && touch_less(x, p[j - 1]); j--)
+                p[j] = p[j - 1];
+            p[j] = x;
+        }
+    }
+    const opgi_touch **src = p, **dst = tmp;
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = n - lo < w ? n : lo + w, hi = n - lo < 2 * w ? n : lo + 2 * w;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = touch_less(src[j], src[i]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        const opgi_touch **s = src;
+        src = dst;
+        dst = s;
+    }
+    if (src != p)
+        memcpy(p, src, n * sizeof *p);
+}
+
+/* The touched keys, deduplicated, merged in key order with the extras. The touches
+ * themselves are left as they are: if the commit fails they are still the set. */
 static int collect_touched(commit_state *c, opgi_records *rs, const opgi_record_owner *o)
 {
-    /* sorting the touches in place is harmless if the commit fails: they are a set */
-    if (rs->n_touched > 1)
-        qsort(rs->touched, rs->n_touched, sizeof *rs->touched, touch_cmp);
+    size_t nt = rs->n_touched;
+    void *grown = rs->order;
+    int rc = opgi_grow(c->alloc, &grown, &rs->order_cap, 2 * nt + 1, sizeof *rs->order);
+    rs->order = grown;
+    if (rc)
+        return rc;
+    const opgi_touch **order = rs->order;
+    for (size_t i = 0; i < nt; i++)
+        order[i] = &rs->touched[i];
+    sort_touches(order, order + nt, nt);
     size_t n = 0;
-    for (size_t i = 0; i < rs->n_touched; i++)
-        if (n == 0 || touch_cmp(&rs->touched[n - 1], &rs->touched[i]) != 0)
-            rs->touched[n++] = rs->touched[i];
-    rs->n_touched = n;
-    int rc = OPG_OK;
+    for (size_t i = 0; i < nt; i++)
+        if (n == 0 || touch_cmp(order[n - 1], order[i]) != 0)
+            order[n++] = order[i];
     for (size_t i = 0, e = 0; rc == OPG_OK && (i < n || e < o->n_extra);) {
         const opgi_touch *t;
-        if (e < o->n_extra && (i == n || touch_cmp(&o->extra[e], &rs->touched[i]) <= 0)) {
+        if (e < o->n_extra && (i == n || touch_cmp(&o->extra[e], order[i]) <= 0)) {
             t = &o->extra[e++];
-            if (i < n && touch_cmp(t, &rs->touched[i]) == 0)
+            if (i < n && touch_cmp(t, order[i]) == 0)
                 i++; /* touched as well: once */
         } else {
-            t = &rs->touched[i++];
+            t = order[i++];
         }
         rc = add_touched(c, o, t);
     }
@@ -206,30 +254,36 @@ int opgi_records_commit(uint8_t root[32], const opg_record **changes, size_t *co
     rs->batch = grown;
     batch = rs->batch;
     if (rc == OPG_OK) {
-        /* keys and values stop moving: set the pointers, hash, and keep only real
-         * changes (a record touched but as it was, a record made and gone again) */
-        size_t pos = 0, kept = 0;
+        /* keys and values stop moving: set the pointers and hash */
+        size_t pos = 0;
         for (size_t i = 0; i < c.n; i++) {
-            opg_record r = c.changes[i];
-            r.key = c.bytes + pos;
-            pos += r.key_len;
-            r.value = r.present ? c.bytes + pos : NULL;
-            pos += r.value_len;
-            opgi_merkle_change *m = &batch[kept];
-            opgi_merkle_key_hash(m->key_hash, r.key, r.key_len);
-            m->present = r.present;
-            if (r.present)
-                opgi_merkle_value_hash(m->value_hash, r.value, r.value_len);
+            opg_record *r = &c.changes[i];
+            r->key = c.bytes + pos;
+            pos += r->key_len;
+            r->value = r->present ? c.bytes + pos : NULL;
+            pos += r->value_len;
+            opgi_merkle_change *m = &batch[i];
+            opgi_merkle_key_hash(m->key_hash, r->key, r->key_len);
+            m->present = r->present;
+            if (r->present)
+                opgi_merkle_value_hash(m->value_hash, r->value, r->value_len);
             else
                 memset(m->value_hash, 0, sizeof m->value_hash);
-            uint8_t now[32];
-            int had = opgi_merkle_get(tree, m->key_hash, now) == OPG_OK;
-            if (r.present ? had && memcmp(now, m->value_hash, 32) == 0 : !had)
-                continue;
-            c.changes[kept++] = r;
+            m->tag = i;
         }
-        c.n = kept;
         rc = opgi_merkle_apply(tree, batch, c.n);
+    }
+    if (rc == OPG_OK) {
+        /* keep only real changes (not a record touched but as it was, nor a record
+         * made and gone again): the tree says which changes were no-ops */
+        for (size_t i = 0; i < c.n; i++)
+            if (!batch[i].changed)
+                c.changes[batch[i].tag].key = NULL;
+        size_t kept = 0;
+        for (size_t i = 0; i < c.n; i++)
+            if (c.changes[i].key)
+                c.changes[kept++] = c.changes[i];
+        c.n = kept;
     }
     if (rc) {
         opgi_merkle_free(fresh);

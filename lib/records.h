@@ -53,6 +53,8 @@ typedef struct opgi_records {
     size_t spare_bytes_cap;
     opgi_merkle_change *batch;
     size_t batch_cap;
+    const opgi_touch **order;      /* the commit's sort of the touches (2 per touch) */
+    size_t order_cap;
 } opgi_records;
 
 /* Writes the value of the record `t` names into w and returns 1, or returns 0 when

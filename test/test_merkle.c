@@ -790,6 +790,52 @@ static void test_enomem(void)
     }
 }
 
+/* apply says which changes altered the records; no-ops cost no hash */
+static void test_changed_flags(void)
+{
+    opgi_merkle *t;
+    CHECK_OK(opgi_merkle_new(&t, NULL));
+    char k[16];
+    opgi_merkle_change c[40];
+    for (unsigned i = 0; i < 40; i++) {
+        key_name(k, i);
+        change(&c[i], k, "v0");
+        c[i].tag = i;
+        c[i].changed = 7;
+    }
+    CHECK_OK(opgi_merkle_apply(t, c, 40));
+    for (unsigned i = 0; i < 40; i++)
+        CHECK(c[i].changed == 1);
+    uint8_t before[32], after[32];
+    opgi_merkle_root(t, before);
+    uint64_t hashes = opgi_merkle_hashes(t);
+    /* the same values again, deletes of absent keys: nothing changes, nothing is hashed */
+    for (unsigned i = 0; i < 40; i++) {
+        key_name(k, i < 30 ? i : 100 + i);
+        change(&c[i], k, i < 30 ? "v0" : NULL);
+        c[i].tag = i;
+    }
+    CHECK_OK(opgi_merkle_apply(t, c, 40));
+    for (unsigned i = 0; i < 40; i++)
+        CHECK(c[i].changed == 0);
+    opgi_merkle_root(t, after);
+    CHECK(memcmp(before, after, 32) == 0);
+    CHECK(opgi_merkle_hashes(t) == hashes);
+    CHECK(opgi_merkle_count(t) == 40);
+    /* mixed: keys 0..9 as they were, 10..19 another value, 20..29 deleted, 30..39
+     * new; the tags follow their changes through the sort */
+    for (unsigned i = 0; i < 40; i++) {
+        key_name(k, i < 30 ? i : 200 + i);
+        change(&c[i], k, i < 10 ? "v0" : i < 20 ? "v1" : i < 30 ? NULL : "v2");
+        c[i].tag = i;
+    }
+    CHECK_OK(opgi_merkle_apply(t, c, 40));
+    for (unsigned i = 0; i < 40; i++)
+        CHECK(c[i].changed == (c[i].tag >= 10));
+    CHECK(opgi_merkle_count(t) == 40);
+    opgi_merkle_free(t);
+}
+
 static void test_bytes(void)
 {
     opgi_merkle *t;
@@ -819,6 +865,7 @@ int main(void)
     RUN(test_tampering);
     RUN(test_non_canonical);
     RUN(test_enomem);
+    RUN(test_changed_flags);
     RUN(test_bytes);
     return harness_done();
 }
