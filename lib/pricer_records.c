@@ -145,11 +145,9 @@ static int record_value(opgi_writer *w, const void *owner, const opgi_touch *t)
 static int each_record(const void *owner, opgi_record_sink sink, void *ctx)
 {
     const opg_pricer *p = owner;
-    opgi_emitter *em = opgi_alloc(&p->alloc, sizeof *em);
+    opgi_emitter *em = opgi_emitter_new(&p->alloc, sink, ctx);
     if (!em)
         return OPG_ENOMEM;
-    em->sink = sink;
-    em->ctx = ctx;
     uint8_t key[OPGI_RECORD_KEY_MAX];
     params_value(opgi_emit_begin(em), p);
     int rc = opgi_emit(em, key, key_begin(key, KIND_PARAMS));
@@ -165,7 +163,7 @@ static int each_record(const void *owner, opgi_record_sink sink, void *ctx)
         class_value(opgi_emit_begin(em), p, &p->classes[i]);
         rc = opgi_emit(em, key, class_key(key, p->classes[i].id));
     }
-    opgi_free(&p->alloc, em, sizeof *em);
+    opgi_emitter_free(em, &p->alloc);
     return rc;
 }
 

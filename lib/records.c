@@ -422,6 +422,18 @@ opgi_writer *opgi_emit_begin(opgi_emitter *em)
     return &em->w;
 }
 
+opgi_emitter *opgi_emitter_new(const opg_allocator *a, opgi_record_sink sink, void *ctx)
+{
+    opgi_emitter *em = opgi_alloc(a, sizeof *em);
+    if (em) {
+        em->sink = sink;
+        em->ctx = ctx;
+    }
+    return em;
+}
+
+void opgi_emitter_free(opgi_emitter *em, const opg_allocator *a) { opgi_free(a, em, sizeof *em); }
+
 int opgi_emit(opgi_emitter *em, const uint8_t *key, size_t key_len)
 {
     if (OPGI_NEVER(NULL, em->w.len > sizeof em->value))

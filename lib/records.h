@@ -121,6 +121,10 @@ typedef struct opgi_emitter {
 } opgi_emitter;
 opgi_writer *opgi_emit_begin(opgi_emitter *em);
 int opgi_emit(opgi_emitter *em, const uint8_t *key, size_t key_len);
+/* An emitter for one enumeration into sink (on the heap: its value buffer is large);
+ * NULL without memory. */
+opgi_emitter *opgi_emitter_new(const opg_allocator *a, opgi_record_sink sink, void *ctx);
+void opgi_emitter_free(opgi_emitter *em, const opg_allocator *a);
 
 /* The tree of all of an owner's records, from scratch; its root alone. */
 int opgi_records_build_tree(opgi_merkle **out, const opg_allocator *a, opgi_record_each_fn each,

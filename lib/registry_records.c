@@ -469,11 +469,9 @@ static int sorted_entries(const opg_registry *r, const opgi_queue *q,
 
 int opgi_registry_each_record(const opg_registry *r, opgi_record_sink sink, void *ctx)
 {
-    opgi_emitter *em = opgi_alloc(&r->alloc, sizeof *em);
+    opgi_emitter *em = opgi_emitter_new(&r->alloc, sink, ctx);
     if (!em)
         return OPG_ENOMEM;
-    em->sink = sink;
-    em->ctx = ctx;
     const void **ubd = NULL, **red = NULL;
     opgi_del_ref *dels = NULL;
     int rc = sorted_entries(r, &r->unbondings, cmp_ubd_key, &ubd);
@@ -527,7 +525,7 @@ int opgi_registry_each_record(const opg_registry *r, opgi_record_sink sink, void
     opgi_free(&r->alloc, red, (r->redelegations.len ? r->redelegations.len : 1) * sizeof *red);
     if (dels)
         opgi_sorted_delegations_free(r, dels);
-    opgi_free(&r->alloc, em, sizeof *em);
+    opgi_emitter_free(em, &r->alloc);
     return rc;
 }
 

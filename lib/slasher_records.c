@@ -372,11 +372,9 @@ static int each_record(const void *owner, opgi_record_sink sink, void *ctx)
 {
     const opg_slasher *s = owner;
     const opg_registry *r = s->reg;
-    opgi_emitter *em = opgi_alloc(&s->alloc, sizeof *em);
+    opgi_emitter *em = opgi_emitter_new(&s->alloc, sink, ctx);
     if (!em)
         return OPG_ENOMEM;
-    em->sink = sink;
-    em->ctx = ctx;
     uint8_t key[OPGI_RECORD_KEY_MAX];
     params_value(opgi_emit_begin(em), s);
     int rc = opgi_emit(em, key, key_begin(key, KIND_PARAMS));
@@ -418,7 +416,7 @@ static int each_record(const void *owner, opgi_record_sink sink, void *ctx)
         corr_value(opgi_emit_begin(em), &s->corr[i]);
         rc = opgi_emit(em, key, corr_key(key, s->corr[i].time, (uint32_t)ord));
     }
-    opgi_free(&s->alloc, em, sizeof *em);
+    opgi_emitter_free(em, &s->alloc);
     return rc;
 }
 
