@@ -35,6 +35,13 @@ typedef struct opg_registry_params {
     opg_u256 power_reduction;       /* "staking.power_reduction"; default 10^6 */
     /* "staking.fix_redelegation_overslash"; default 0 (Cosmos-exact). See SEMANTICS §4. */
     int fix_redelegation_overslash;
+    /* "staking.poa"; default 0. Proof-of-authority mode: while set, accounts may not
+     * move stake (delegate, undelegate, redelegate, cancel_unbonding) nor create a
+     * node: those calls fail with OPG_EPOA and change nothing. Validators come and go
+     * only by governance (opg_tally.h: OPG_PROPOSAL_ADD_VALIDATOR / REMOVE_VALIDATOR).
+     * Setting it back to 0 (by a parameter-change proposal) opens delegation, with the
+     * nodes as they are. */
+    int poa;
 } opg_registry_params;
 
 /* Fills *params with the documented defaults. */

@@ -96,7 +96,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         if (opgi_dec_is_zero(&n->delegator_shares) && n->delegation_count == 0)
             leaving[n_leaving++] = r->by_operator[i];
     }
-    opgi_plan plan = {leaving, n_leaving, NULL, 0, OPGI_NONE};
+    opgi_plan plan = {leaving, n_leaving, NULL, 0, OPGI_NONE, 0};
     if (n_leaving && (rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
         goto done;
 

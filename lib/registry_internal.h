@@ -139,7 +139,13 @@ typedef struct opgi_plan {
     size_t n_nodes;
     const uint32_t *dels;   /* delegations whose rewards will be settled */
     size_t n_dels;
-    uint32_t new_node;      /* a node about to be created (slot), or OPGI_NONE */
+    uint32_t new_node;      /* a node about to be created (slot), or OPGI_NONE; when
+                             * several are (calls > 1), the highest of them, and every
+                             * one of them is in nodes */
+    /* 0 or 1: the plan is one operation. More: the union of that many operations
+     * applied one after the other (governance's validator actions), so room an engine
+     * keeps per operation is kept that many times. */
+    size_t calls;
 } opgi_plan;
 
 typedef struct opgi_engine_hooks {
@@ -298,6 +304,48 @@ int opgi_check_unbond_amount(opg_registry *r, uint32_t del, const opg_u256 *amou
 int opgi_check_undelegate(opg_registry *r, uint32_t del, const opg_u256 *amount, opg_time now,
                           opgi_unbond_plan *plan);
 
+/* OPG_EPOA (detail text: `what`, then why) while staking.poa is on, else OPG_OK: the
+ * refusal of every stake move and node creation an account asks for in
+ * proof-of-authority mode (engines that move stake, like hyperstaking, ask it first). */
+int opgi_poa_refuse(opg_registry *r, const char *what);
+
+/*
+ * Governance's validator actions (the tally's ADD_VALIDATOR and REMOVE_VALIDATOR),
+ * several of them applied one after the other in one host call, all checked and
+ * reserved first:
+ *   opgi_check_node_create  every check of opg_registry_node_create but the PoA
+ *                           refusal, under min_commission_rate (the staged one); err:
+ *                           why; *shares: the self-delegation's shares
+ *   opgi_check_gov_remove   the operator's node and self-delegation (OPG_ENOTFOUND:
+ *                           no node, or no self-delegation), and the unbond of all
+ *                           of it (opgi_check_unbond); the engines' prepare of that
+ *                           unbond alone, whose refusal is the action's
+ *   opgi_gov_reserve        for n_add creations (their slots written to add_slots,
+ *                           distinct, free now, taken in order) and the removals of
+ *                           the delegations rem_dels (plans rem_plans): node slots,
+ *                           delegations, records, the engines' prepare of the union
+ *                           plan, and a registry bracket with the summed event bound
+ *                           (close it with opgi_call_leave after the applies, or on
+ *                           failure; on OPG_ENOMEM none is open)
+ *   opgi_apply_node_create  node_create's effect in a reserved slot (no mint)
+ *   opgi_apply_gov_remove   opgi_apply_unbond of the whole self-delegation (every
+ *                           hook; the self-bond jail) with no unbonding entry
+ * The mint and burn of the stake are the caller's, in the supply ledger.
+ */
+int opgi_check_node_create(char *err, const opg_registry *r, const opg_node_create *c,
+                           const opg_dec *min_commission_rate, opg_dec *shares);
+int opgi_check_gov_remove(char *err, opg_registry *r, const opg_id *operator_id, uint32_t *del,
+                          opgi_unbond_plan *plan);
+int opgi_gov_reserve(char *err, opg_registry *r, uint32_t *add_slots, size_t n_add,
+                     const uint32_t *rem_dels, const opgi_unbond_plan *rem_plans,
+                     size_t n_rem);
+void opgi_apply_node_create(opg_registry *r, const opg_node_create *c, uint32_t slot,
+                            const opg_dec *shares, opg_time now);
+void opgi_apply_gov_remove(opg_registry *r, uint32_t del, const opgi_unbond_plan *plan);
+/* The slots of n nodes about to be created one after the other, each free now (free
+ * slots first, then above the high-water mark), with room for all of them. */
+int opgi_nodes_reserve(opg_registry *r, uint32_t *slots, size_t n);
+
 /* Registers an engine; OPG_ENOMEM past OPGI_MAX_ENGINES. */
 int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks);
 void opgi_registry_detach(opg_registry *r, void *ctx);
@@ -360,6 +408,10 @@ int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_
 void opgi_ledger_total_supply(opg_u256 *out, const opg_registry *r);
 /* Adds to burned (a deposit burned by governance, a slash), saturating at 2^256 - 1. */
 void opgi_ledger_burn(opg_registry *r, const opg_u256 *amount);
+/* Whether minting amount keeps genesis + minted within 2^256 - 1 (OPG_EOVERFLOW), and
+ * the mint (governance's new stake; checked first). */
+int opgi_ledger_mint_check(const opg_registry *r, const opg_u256 *amount);
+void opgi_ledger_mint(opg_registry *r, const opg_u256 *amount);
 /* Takes back from burned what leaves a slash for its reporter (at most what it burned). */
 void opgi_ledger_unburn(opg_registry *r, const opg_u256 *amount);
 /* The splitter's pools, shown in whole units. */

@@ -93,6 +93,14 @@ void opgi_apply_delegate(opg_registry *r, const opg_id *delegator, uint32_t node
 /* delegate: before created or modified, after modified */
 size_t opgi_events_delegate(const opg_registry *r) { return opgi_engine_events(r, 2); }
 
+int opgi_poa_refuse(opg_registry *r, const char *what)
+{
+    if (!r->params.poa)
+        return OPG_OK;
+    return opgi_fail(r->err, OPG_EPOA, what,
+                     "staking.poa is on: nodes and their stake change only by governance proposals");
+}
+
 int opgi_stake_call_begin(opg_registry *r, opg_height height, opg_time now)
 {
     if (!r)
@@ -111,6 +119,8 @@ int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r, const opg_id 
     if (rc)
         return rc;
     OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
+    if ((rc = opgi_poa_refuse(r, "delegation refused")) != OPG_OK)
+        return rc;
     uint32_t node = opgi_node_find(r, operator_id);
     if (node == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -121,7 +131,7 @@ int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r, const opg_id 
     if ((del == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
         (rc = opgi_events_reserve(r, opgi_events_delegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
-    opgi_plan plan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE};
+    opgi_plan plan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
         return rc;
     opgi_apply_delegate(r, delegator, node, del, amount, &issued);
@@ -262,6 +272,8 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     if (rc)
         return rc;
     OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
+    if ((rc = opgi_poa_refuse(r, "undelegation refused")) != OPG_OK)
+        return rc;
     uint32_t node = opgi_node_find(r, operator_id);
     uint32_t del = node == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, delegator, node);
     if (del == OPGI_NONE)
@@ -297,7 +309,7 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     if ((merge == SIZE_MAX && (rc = opgi_ubd_reserve(r, 1)) != OPG_OK) ||
         (rc = opgi_events_reserve(r, opgi_events_undelegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
-    opgi_plan eplan = {NULL, 0, &del, 1, OPGI_NONE};
+    opgi_plan eplan = {NULL, 0, &del, 1, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
         return rc;
 
@@ -343,6 +355,8 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
     if (rc)
         return rc;
     OPGI_CHECK_ARG(r->err, delegator && src_id && dst_id && amount);
+    if ((rc = opgi_poa_refuse(r, "redelegation refused")) != OPG_OK)
+        return rc;
     if (opg_id_cmp(src_id, dst_id) == 0)
         return opgi_fail(r->err, OPG_EINVAL, "source and destination are the same node", NULL);
     uint32_t src = opgi_node_find(r, src_id), dst = opgi_node_find(r, dst_id);
@@ -394,7 +408,7 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         (rc = opgi_events_reserve(r, opgi_events_redelegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     uint32_t settle[2] = {del, ddel};
-    opgi_plan eplan = {&dst, ddel == OPGI_NONE ? 1u : 0u, settle, ddel == OPGI_NONE ? 1u : 2u, OPGI_NONE};
+    opgi_plan eplan = {&dst, ddel == OPGI_NONE ? 1u : 0u, settle, ddel == OPGI_NONE ? 1u : 2u, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
         return rc;
 
@@ -433,6 +447,8 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
     if (rc)
         return rc;
     OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
+    if ((rc = opgi_poa_refuse(r, "cancelling an unbonding refused")) != OPG_OK)
+        return rc;
     uint32_t node = opgi_node_find(r, operator_id);
     if (node == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -467,7 +483,7 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
     if ((del == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
         (rc = opgi_events_reserve(r, opgi_events_cancel_unbonding(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
-    opgi_plan eplan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE};
+    opgi_plan eplan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
         return rc;
 
@@ -678,7 +694,7 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
     if ((rc = opgi_events_reserve(r, slash_events(r, n_red))) != OPG_OK ||
         (rc = opgi_touch_reserve(r, slash_touches(r, operator_id, n_red))) != OPG_OK)
         return rc;
-    opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE};
+    opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
         return rc;
 
@@ -799,8 +815,78 @@ int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_
      * will show them (not at whatever call the registry saw last) */
     r->cur_height = height;
     r->cur_time = now;
-    opgi_plan plan = {slots, n, dels, d, OPGI_NONE};
+    opgi_plan plan = {slots, n, dels, d, OPGI_NONE, 0};
     rc = opgi_engines_prepare(r, &plan);
     opgi_free(&r->alloc, dels, (n_walked ? n_walked : 1) * sizeof *dels);
     return rc;
+}
+
+/* ------------------------------------------------- governance's validator actions */
+
+int opgi_check_gov_remove(char *err, opg_registry *r, const opg_id *operator_id, uint32_t *del,
+                          opgi_unbond_plan *plan)
+{
+    uint32_t node = opgi_node_find(r, operator_id);
+    if (node == OPGI_NONE)
+        return opgi_fail(err, OPG_ENOTFOUND, "no node with this operator id", NULL);
+    uint32_t d = opgi_del_find(r, operator_id, node);
+    if (d == OPGI_NONE)
+        return opgi_fail(err, OPG_ENOTFOUND, "the node has no self-delegation left", NULL);
+    int rc = opgi_check_unbond(r, d, &r->dels[d].shares, plan);
+    if (rc)
+        return opgi_fail(err, rc, r->err[0] ? r->err : NULL, NULL);
+    /* the unbond's own prepare, as undelegate asks it: an engine's refusal is the
+     * action's */
+    opgi_plan eplan = {plan->removes_node ? &node : NULL, plan->removes_node ? 1u : 0u, &d, 1,
+                       OPGI_NONE, 0};
+    if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
+        return opgi_fail(err, rc, r->err[0] ? r->err : NULL, NULL);
+    *del = d;
+    return OPG_OK;
+}
+
+int opgi_gov_reserve(char *err, opg_registry *r, uint32_t *add_slots, size_t n_add,
+                     const uint32_t *rem_dels, const opgi_unbond_plan *rem_plans, size_t n_rem)
+{
+    size_t n = n_add + n_rem;
+    if (n == 0)
+        return OPG_OK;
+    if (n > UINT32_MAX / 64)
+        return opgi_fail(err, OPG_ENOMEM, "too many validator actions to reserve", NULL);
+    int rc;
+    if (n_add && ((rc = opgi_nodes_reserve(r, add_slots, n_add)) != OPG_OK ||
+                  (rc = opgi_del_reserve(r, (uint32_t)n_add)) != OPG_OK))
+        return opgi_fail(err, OPG_ENOMEM, "no memory for the nodes governance adds", NULL);
+    size_t events = n_add * opgi_events_node_create(r) + n_rem * opgi_events_undelegate(r);
+    /* records: what each operation's own reservation would ask (opgi_events_reserve) */
+    if (opgi_touch_reserve(r, 2 * events + 8 * n) != OPG_OK)
+        return opgi_fail(err, OPG_ENOMEM, "no memory for the records the actions change", NULL);
+    /* the engines see the union: every new node (the highest as new_node), every node
+     * a removal may remove, every delegation removed; calls = the operations */
+    uint32_t *nodes = opgi_alloc_array(&r->alloc, n, sizeof *nodes);
+    if (!nodes)
+        return opgi_fail(err, OPG_ENOMEM, NULL, NULL);
+    size_t k = 0;
+    uint32_t top = OPGI_NONE;
+    for (size_t i = 0; i < n_add; i++) {
+        nodes[k++] = add_slots[i];
+        if (top == OPGI_NONE || add_slots[i] > top)
+            top = add_slots[i];
+    }
+    for (size_t i = 0; i < n_rem; i++)
+        if (rem_plans[i].removes_node)
+            nodes[k++] = r->dels[rem_dels[i]].node;
+    opgi_plan plan = {nodes, k, rem_dels, n_rem, top, n};
+    rc = opgi_engines_prepare(r, &plan);
+    opgi_free(&r->alloc, nodes, n * sizeof *nodes);
+    if (rc)
+        return opgi_fail(err, rc, r->err[0] ? r->err : NULL, NULL);
+    if ((rc = opgi_call_enter(r, events)) != OPG_OK)
+        return opgi_fail(err, rc, "no memory for the registry's events", NULL);
+    return OPG_OK;
+}
+
+void opgi_apply_gov_remove(opg_registry *r, uint32_t del, const opgi_unbond_plan *plan)
+{
+    opgi_apply_unbond(r, del, plan); /* hooks, the self-bond jail, the removals */
 }

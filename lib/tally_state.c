@@ -1,7 +1,7 @@
 /*
  * tally_state.c - the tally's canonical saved form, its state hash, and loading.
  *
- * Version 1 layout (integers big-endian, amounts and decimals 32 bytes):
+ * Version 2 layout (version 1, still loaded, is the same without action kinds) (integers big-endian, amounts and decimals 32 bytes):
  *   header "OPGS" kind=5 version=1
  *   params in struct order (booleans one byte)
  *   next_id u64, proposal count u32
@@ -11,6 +11,8 @@
  *     title (u32 length, bytes), summary (u32 length, bytes),
  *     PARAMS: u32 count, per change u16 key length, key, u16 value length, value
  *     PAYLOAD: u32 length, bytes
+ *     a governance action (version 2: ADD_VALIDATOR, REMOVE_VALIDATOR): u32 length
+ *       (its kind's data_len), its data bytes (tally_internal.h)
  *     deposits: u32 count, (depositor, amount) by depositor
  *     votes: u32 count, (voter, 4 raw weights u64 by option) by voter
  * The votes are kept in arrival order in memory and radix sorted for each save/hash.
@@ -20,7 +22,7 @@
 #include "codec.h"
 #include "num.h"
 
-#define TALLY_VERSION 1
+#define TALLY_VERSION 2 /* 2: governance actions */
 
 typedef struct order_buf {
     size_t n;
@@ -103,7 +105,7 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
                 if (vl)
                     opgi_w_bytes(w, value, vl);
             }
-        } else if (p->kind == OPG_PROPOSAL_PAYLOAD) {
+        } else if (p->kind == OPG_PROPOSAL_PAYLOAD || opgi_action_find(p->kind)) {
             size_t n = p->blob_len - p->title_len - p->summary_len;
             opgi_w_u32(w, (uint32_t)n);
             if (n)
@@ -188,7 +190,7 @@ static int text_ok(const uint8_t *s, size_t n, int key)
     return dot && dot != s && dot != s + n - 1;
 }
 
-static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
+static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id, uint16_t version)
 {
     opgi_tprop *p = opgi_alloc(&t->alloc, sizeof *p);
     if (!p)
@@ -205,7 +207,8 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
     p->voting_start = opgi_r_i64(rd);
     p->voting_end = opgi_r_i64(rd);
     opgi_r_u256(rd, &p->total_deposit);
-    if (rd->bad || p->id <= prev_id || p->id >= t->next_id || p->kind > OPG_PROPOSAL_PAYLOAD ||
+    const opgi_action_kind *ak = version >= 2 ? opgi_action_find(p->kind) : NULL;
+    if (rd->bad || p->id <= prev_id || p->id >= t->next_id || (p->kind > OPG_PROPOSAL_PAYLOAD && !ak) ||
         (p->status != OPG_PROPOSAL_DEPOSIT_PERIOD && p->status != OPG_PROPOSAL_VOTING_PERIOD) ||
         (p->status == OPG_PROPOSAL_DEPOSIT_PERIOD && (p->voting_start || p->voting_end)))
         goto fail;
@@ -237,6 +240,12 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
     } else if (p->kind == OPG_PROPOSAL_PAYLOAD) {
         uint32_t n = opgi_r_u32(rd);
         if (rd->bad || n > OPG_TALLY_PAYLOAD_MAX || !r_take(rd, n))
+            goto fail;
+        blob_len += n;
+    } else if (ak) {
+        uint32_t n = opgi_r_u32(rd);
+        const uint8_t *data = n == ak->data_len ? r_take(rd, n) : NULL;
+        if (rd->bad || !data || !ak->data_ok(data))
             goto fail;
         blob_len += n;
     }
@@ -274,7 +283,7 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
                 w[vl] = '\0';
                 w += vl + 1;
             }
-        } else if (p->kind == OPG_PROPOSAL_PAYLOAD) {
+        } else if (p->kind == OPG_PROPOSAL_PAYLOAD || ak) {
             uint32_t n = opgi_r_u32(&again);
             if (n)
                 memcpy(w, r_take(&again, n), n);
@@ -350,7 +359,7 @@ fail:
     return rc;
 }
 
-static int load_body(opg_tally *t, opgi_reader *rd)
+static int load_body(opg_tally *t, opgi_reader *rd, uint16_t version)
 {
     opg_tally_params *pp = &t->params;
     opgi_r_u256(rd, &pp->min_deposit);
@@ -376,7 +385,7 @@ static int load_body(opg_tally *t, opgi_reader *rd)
         return OPG_ECORRUPT;
     uint64_t prev = 0;
     for (uint32_t i = 0; i < n; i++) {
-        int rc = load_proposal(t, rd, prev);
+        int rc = load_proposal(t, rd, prev, version);
         if (rc)
             return rc;
         prev = t->props[t->n_props - 1]->id;
@@ -391,13 +400,14 @@ int opg_tally_load(opg_tally **out, opg_registry *r, const uint8_t *buf, size_t 
         return OPG_EINVAL;
     opgi_reader rd;
     opgi_reader_init(&rd, buf, len);
-    int rc = opgi_r_header(&rd, OPGI_KIND_TALLY, TALLY_VERSION, NULL);
+    uint16_t version = 0;
+    int rc = opgi_r_header(&rd, OPGI_KIND_TALLY, TALLY_VERSION, &version);
     if (rc)
         return rc;
     opg_tally *t;
     if ((rc = opg_tally_new(&t, r, NULL, alloc)) != OPG_OK)
         return rc;
-    rc = load_body(t, &rd);
+    rc = load_body(t, &rd, version);
     if (rc) {
         opg_tally_free(t);
         return rc;

@@ -1385,8 +1385,8 @@ static void test_save_load(void)
 /*
  * A fixed history gives a fixed state hash on every compiler, optimisation level and
  * word size (the canonical bytes do not depend on memory layout or vote arrival
- * order). The constant was produced by this test; a change means the saved format
- * or a rule changed.
+ * order). The constant was produced by this test (again at format version 2); a
+ * change means the saved format or a rule changed.
  */
 static void test_golden_hash(void)
 {
@@ -1415,9 +1415,9 @@ static void test_golden_hash(void)
     char hex[65];
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", h[i]);
-    if (strcmp(hex, "fe7d76861d97dbda6803818681c708f9f65aa4a7ccc867f988b2649d41f300db") != 0)
+    if (strcmp(hex, "7b523d22873097d2081aea0641757b847866abf54c8d18d59261de32b809f953") != 0)
         printf("  state hash %s\n", hex);
-    CHECK(strcmp(hex, "fe7d76861d97dbda6803818681c708f9f65aa4a7ccc867f988b2649d41f300db") == 0);
+    CHECK(strcmp(hex, "7b523d22873097d2081aea0641757b847866abf54c8d18d59261de32b809f953") == 0);
     opg_tally_free(t);
     opg_registry_free(r);
 }

@@ -976,7 +976,7 @@ def _array_out(ptr, count):
 @_record
 class opg_registry_params(_Struct):
     _record_ = "RegistryParams"
-    _bools_ = ("fix_redelegation_overslash",)
+    _bools_ = ("fix_redelegation_overslash", "poa")
     _fields_ = [
         ("unbonding_time", c_int64),
         ("max_validators", c_uint32),
@@ -984,6 +984,7 @@ class opg_registry_params(_Struct):
         ("min_commission_rate", opg_dec),
         ("power_reduction", opg_u256),
         ("fix_redelegation_overslash", c_int),
+        ("poa", c_int),
     ]
 
 
@@ -2695,6 +2696,8 @@ class ProposalKind(enum.IntEnum):
     TEXT = 0
     PARAMS = 1
     PAYLOAD = 2
+    ADD_VALIDATOR = 3
+    REMOVE_VALIDATOR = 4
 
 
 class ProposalStatus(enum.IntEnum):
@@ -2763,6 +2766,8 @@ class opg_proposal_submit(_Struct):
         ("change_count", c_size_t),
         ("payload", c_void_p),
         ("payload_len", c_size_t),
+        ("validator", POINTER(opg_node_create)),
+        ("operator_id", POINTER(opg_id)),
     ]
 
 

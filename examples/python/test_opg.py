@@ -233,7 +233,7 @@ class TestRegistry(OpgTest):
         self.assertEqual(keys, ["staking.unbonding_time", "staking.max_validators",
                                 "staking.max_entries", "staking.min_commission_rate",
                                 "staking.power_reduction",
-                                "staking.fix_redelegation_overslash"])
+                                "staking.fix_redelegation_overslash", "staking.poa"])
         reg.param_set("staking.max_validators", 150)
         reg.param_set("staking.min_commission_rate", D("0.05"))
         reg.param_set("staking.fix_redelegation_overslash", True)
