@@ -444,6 +444,24 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_PROPOSE); put(b, 13); put(b, 0x02); a_whole(b, 1); put(b, 0); put(b, 0);
     op(b, OP_CANCEL_PROPOSAL); put(b, 0); put(b, 0);
     op(b, OP_TALLY_END_BLOCK);
+    /* proof of authority: stake moves refused; governance adds node 5, takes node 2's
+     * self-stake, and an ADD of node 4 with node 5's key fails; then the phase ends */
+    op(b, OP_SET_POA); put(b, 1);
+    op(b, OP_DELEGATE); put(b, 8); put(b, 0); a_whole(b, 1);
+    op(b, OP_UNDELEGATE); put(b, 9); put(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x00); put(b, 5); a_whole(b, 40); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x01); put(b, 2); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 3); put(b, 0x04); put(b, 4); a_whole(b, 2); a_small(b, 1); a_whole(b, 1);
+    for (uint8_t k = 0; k < 5; k++)
+        for (uint8_t v = 0; v < 16; v++) {
+            op(b, OP_VOTE); put(b, k); put(b, v); put(b, 1);
+        }
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_TALLY_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 2);
+    op(b, OP_SET_POA); put(b, 0);
+    op(b, OP_DELEGATE); put(b, 8); put(b, 5); a_whole(b, 1);
+    op(b, OP_END_BLOCK); put(b, 2);
     /* liveness: node 2 misses every block; faulty inference; a double sign */
     for (int k = 0; k < 6; k++) {
         op(b, OP_RECORD_COMMIT); put(b, 3);
@@ -660,6 +678,29 @@ static void gen_engines(void)
                 ps.changes = nids % 2 ? ch : NULL;
                 ps.change_count = nids % 2 ? 1 + nids % 4 / 2 : 0;
                 ps.expedited = nids % 5 == 3;
+                /* governance actions: an ADD of a new node, a REMOVE of node 0 */
+                opg_node_create vc;
+                opg_id rm_op = fw_operator(0);
+                if (nids % 6 == 4) {
+                    memset(&vc, 0, sizeof vc);
+                    vc.operator_id = fw_operator(100 + nids);
+                    vc.consensus_key = fw_cons_key(100 + nids);
+                    vc.roles = OPG_ROLE_ALL;
+                    vc.commission_rate = dec_of("0.05");
+                    vc.commission_max_rate = dec_of("0.5");
+                    vc.commission_max_change_rate = dec_of("0.01");
+                    vc.min_self_delegation = u64v(1);
+                    vc.self_delegation = u64v(5000000 + nids);
+                    ps.kind = OPG_PROPOSAL_ADD_VALIDATOR;
+                    ps.validator = &vc;
+                    ps.changes = NULL;
+                    ps.change_count = 0;
+                } else if (nids % 6 == 5) {
+                    ps.kind = OPG_PROPOSAL_REMOVE_VALIDATOR;
+                    ps.operator_id = &rm_op;
+                    ps.changes = NULL;
+                    ps.change_count = 0;
+                }
                 /* every third stays in its deposit period */
                 ps.initial_deposit = nids % 3 == 2 ? u64v(1000 + nids) : tp.min_deposit;
                 if (ps.expedited)
