@@ -1295,7 +1295,12 @@ static void op_propose_validator(ctx *c)
     } else {
         ps.kind = OPG_PROPOSAL_ADD_VALIDATOR;
         nc.operator_id = op;
-        nc.consensus_key = fw_cons_key((f >> 2) & 1 ? (n + 1) % (FW_MAX_NODES + 1) : n);
+        nc.consensus_key = fw_cons_key(n);
+        /* bit 2: the key of node n + 1 if that node holds it (so the ADD is refused:
+         * the world keeps node k's key for operator k, which evidence relies on) */
+        opg_id other = fw_cons_key((n + 1) % (FW_MAX_NODES + 1)), holder;
+        if ((f >> 2) & 1 && opg_registry_node_by_consensus_key(&holder, c->w.r, &other) == OPG_OK)
+            nc.consensus_key = other;
         nc.roles = OPG_ROLE_ALL;
         nc.commission_rate = (f >> 3) & 1 ? fz_dec_frac(1, 100) : fz_dec_frac(1, 10);
         opg_dec_from_u64(&nc.commission_max_rate, 1);

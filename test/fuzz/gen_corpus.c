@@ -445,13 +445,14 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_CANCEL_PROPOSAL); put(b, 0); put(b, 0);
     op(b, OP_TALLY_END_BLOCK);
     /* proof of authority: stake moves refused; governance adds node 5, takes node 2's
-     * self-stake, and an ADD of node 4 with node 5's key fails; then the phase ends */
+     * self-stake, and a second ADD of node 5 in the same end_block fails; then the
+     * phase ends */
     op(b, OP_SET_POA); put(b, 1);
     op(b, OP_DELEGATE); put(b, 8); put(b, 0); a_whole(b, 1);
     op(b, OP_UNDELEGATE); put(b, 9); put(b, 1); a_whole(b, 1);
     op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x00); put(b, 5); a_whole(b, 40); a_small(b, 1); a_whole(b, 1);
     op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x01); put(b, 2); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
-    op(b, OP_PROPOSE_VALIDATOR); put(b, 3); put(b, 0x04); put(b, 4); a_whole(b, 2); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 3); put(b, 0x08); put(b, 5); a_whole(b, 2); a_small(b, 1); a_whole(b, 1);
     for (uint8_t k = 0; k < 5; k++)
         for (uint8_t v = 0; v < 16; v++) {
             op(b, OP_VOTE); put(b, k); put(b, v); put(b, 1);
