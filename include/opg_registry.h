@@ -131,7 +131,8 @@ typedef struct opg_node_info {
  * tombstoned, even if its node is gone), OPG_EEXISTS (operator or consensus key,
  * or its address, in use), OPG_ECOMMISSION (rates),
  * OPG_ESELFBOND (self_delegation below min_self_delegation), OPG_EZERO
- * (min_self_delegation 0), OPG_EINVAL (no role), OPG_ENOMEM.
+ * (min_self_delegation 0), OPG_EINVAL (no role), OPG_EPOA (staking.poa is on: only
+ * governance adds nodes, see OPG_PROPOSAL_ADD_VALIDATOR in opg_tally.h), OPG_ENOMEM.
  */
 OPG_API int opg_registry_node_create(opg_registry *r, const opg_node_create *node,
                                      opg_height height, opg_time now);
@@ -169,7 +170,8 @@ OPG_API int opg_registry_node_at(opg_node_info *out, const opg_registry *r, size
  * Rewards the delegation had earned are settled first (event OPG_EVENT_REWARDS_PAID
  * when a splitter is attached). *shares_issued may be NULL.
  * Errors: OPG_ENOTFOUND (node), OPG_EZERO (amount 0), OPG_EINSOLVENT (node has shares
- * but no tokens), OPG_EOVERFLOW, OPG_ENOMEM. O(1) expected.
+ * but no tokens), OPG_EOVERFLOW, OPG_EPOA (staking.poa is on), OPG_ENOMEM. O(1)
+ * expected.
  */
 OPG_API int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r,
                                   const opg_id *delegator, const opg_id *operator_id,
@@ -182,7 +184,7 @@ OPG_API int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r,
  * maturity time (either may be NULL). If the operator's own self-bond falls below
  * min_self_delegation the node is jailed at once.
  * Errors: OPG_ENOTFOUND (no such delegation), OPG_EZERO, OPG_EUNDERFLOW (more than
- * the delegation holds), OPG_EMAXENTRIES, OPG_EINSOLVENT.
+ * the delegation holds), OPG_EMAXENTRIES, OPG_EINSOLVENT, OPG_EPOA (staking.poa is on).
  */
 OPG_API int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_registry *r,
                                     const opg_id *delegator, const opg_id *operator_id,
@@ -199,7 +201,8 @@ OPG_API int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, op
  * immediate completion). One corner as x/staking v0.50+: when src is unbonded and
  * this redelegation takes its last shares (src is removed), the entry is recorded
  * with creation height 0 and completion 0001-01-01T00:00:00Z (-62135596800), so it
- * completes at the next end_block; *completion receives that time.
+ * completes at the next end_block; *completion receives that time. OPG_EPOA while
+ * staking.poa is on.
  */
 OPG_API int opg_registry_redelegate(opg_time *completion, opg_registry *r,
                                     const opg_id *delegator, const opg_id *src,
@@ -210,7 +213,8 @@ OPG_API int opg_registry_redelegate(opg_time *completion, opg_registry *r,
  * Cancels (part of) the unbonding entry created at creation_height: `amount` goes
  * back into the delegation with the same node. Errors: OPG_ENOTFOUND (no entry at that
  * height), OPG_EUNDERFLOW (amount above the entry's balance), OPG_ESTATUS (entry
- * already mature), OPG_EJAILED (node jailed), OPG_EINSOLVENT, OPG_EZERO.
+ * already mature), OPG_EJAILED (node jailed), OPG_EINSOLVENT, OPG_EZERO, OPG_EPOA
+ * (staking.poa is on).
  */
 OPG_API int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
                                           const opg_id *operator_id,

@@ -7,8 +7,9 @@
  * needs no bookkeeping here. The registry must outlive the tally.
  *
  * A proposal's life:
- *   opg_tally_submit       text, parameter change (key=value list) or an opaque payload
- *                          for the host; optionally expedited; with an initial deposit
+ *   opg_tally_submit       text, parameter change (key=value list), an opaque payload
+ *                          for the host, or a governance action (add or remove a
+ *                          validator); optionally expedited; with an initial deposit
  *   opg_tally_deposit      deposits accumulate per depositor; reaching min_deposit
  *                          (expedited: min_deposit * min_deposit_expedited_ratio)
  *                          starts the voting period
@@ -16,8 +17,8 @@
  *                          the voting period; a later vote replaces the earlier one
  *   opg_tally_end_block    removes proposals whose deposit period ended, tallies those
  *                          whose voting period ended, burns or refunds deposits,
- *                          applies passed parameter changes; the host reads what
- *                          closed with opg_tally_closed_list()
+ *                          applies passed parameter changes and governance actions;
+ *                          the host reads what closed with opg_tally_closed_list()
  *   opg_tally_cancel       the proposer withdraws it (part of the deposits is burned)
  *
  * Who holds what. Deposits are tokens the host has taken from the depositors' accounts
@@ -229,8 +230,8 @@ typedef enum opg_proposal_kind {
  * unbonded and joins the active set at the registry's next end_block by its power.
  * An ADD sees the nodes as the end_block found them plus the ADDs passed before it
  * in the same end_block: a second ADD of the same operator or key fails
- * (OPG_EEXISTS), and so does an ADD of a node a REMOVE of the same end_block takes
- * the stake of.
+ * (OPG_EEXISTS), as does an ADD of an operator whose node a REMOVE before it takes
+ * the stake of (the node is still there).
  *
  * OPG_PROPOSAL_REMOVE_VALIDATOR (opg_proposal_submit.operator_id): the operator's
  * whole self-delegation to its node is removed and its tokens burned (recorded in
@@ -359,7 +360,8 @@ typedef enum opg_tally_outcome {
     OPG_TALLY_PASSED = 1,    /* passed; a parameter change was applied, a payload is the
                               * host's to execute */
     OPG_TALLY_REJECTED = 2,  /* rejected (deposits burned or refunded per the rules) */
-    OPG_TALLY_FAILED = 3,    /* passed, but a parameter change was refused: none applied */
+    OPG_TALLY_FAILED = 3,    /* passed, but a parameter change (or the governance action)
+                              * was refused: none applied */
     OPG_TALLY_REMOVED = 4,   /* deposit period ended below the minimum */
     OPG_TALLY_CANCELLED = 5, /* cancelled by the proposer */
     /* an expedited proposal that did not pass: it goes on as a regular one until
@@ -409,13 +411,16 @@ typedef struct opg_tally_closed {
  *      parameters in force at that moment, so a parameter change passed by one
  *      proposal applies to the tallies after it in the same call, as in Cosmos.
  *      Passed: deposits refunded, a parameter change applied all-or-nothing (else
- *      FAILED, nothing applied). Expedited and not passed: CONVERTED. Otherwise
- *      rejected, deposits burned (quorum missed and burn_vote_quorum; veto over the
+ *      FAILED, nothing applied), a governance action checked against the handle
+ *      and the actions and parameters staged before it (else FAILED) and applied
+ *      after the parameter changes, in close order. Expedited and not passed:
+ *      CONVERTED. Otherwise rejected, deposits burned (quorum missed and burn_vote_quorum; veto over the
  *      threshold and burn_vote_veto) or refunded.
  * What closed is read with opg_tally_closed_list(). All or nothing: before it
  * changes any handle the call reserves every piece of memory the close needs, asks
  * the host for balances, works out every tally and stages every passed change on
- * copies (host namespaces are set then, the only thing done in place); so a failure
+ * copies (host namespaces are set then, the only thing done in place) and reserves
+ * what every governance action needs (also in the engines on the registry); so a failure
  * leaves the tally and every attached handle (registry, splitter, slasher, pricer)
  * as they were, host namespaces set back, and the same call retried gives exactly
  * what it would have given without the failure. Deposits that may burn (those of every proposal that
@@ -424,7 +429,8 @@ typedef struct opg_tally_closed {
  * Errors: OPG_ENOMEM (also a host namespace's); OPG_EUNDERFLOW (deposits that may
  * burn above the registry's total supply); a balance callback's code.
  * Cost: O(proposals) plus, per closing proposal, O(bonded nodes log bonded nodes +
- * votes * delegations per voter) and a radix sort of its votes.
+ * votes * delegations per voter) and a radix sort of its votes; per governance
+ * action, O(actions before it) and the registry's cost of its operation.
  */
 OPG_API int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now);
 
