@@ -171,7 +171,10 @@ int opgi_tally_attach_ns(opg_tally *t, const opgi_param_ns *ns, void *handle);
  *                       OPG_ENOMEM only (a refusal here would be a bug: stage found
  *                       them), with nothing left obtained.
  * Phase B, after the parameter transaction's commit, in close order:
- *   apply(ax, st)       the effect; cannot fail.
+ *   apply(ax, st)       the effect; cannot fail. Every parameter change of the
+ *                       end_block is in force by then, so close order is decided in
+ *                       stage: what apply needs of the parameters as they stood at
+ *                       the action's place in the order, stage records in st->u.
  * Then, and when the end_block fails after a reserve succeeded:
  *   end(ax, applied)    (may be NULL) once per reserve that succeeded: closes what it
  *                       opened (the registry's event bracket) and frees what apply
