@@ -69,6 +69,25 @@ static void world_free(world *w)
     opg_registry_free(w->r);
 }
 
+/* The records machinery saw every change: each engine's commit gives the root its
+ * records have from scratch. 0 if so. */
+static int commits_agree(world *w)
+{
+    uint8_t a[32], b[32];
+    const opg_record *ch;
+    size_t n;
+    if (opg_registry_root_from_scratch(a, w->r) || opg_registry_commit(b, &ch, &n, w->r) ||
+        memcmp(a, b, 32))
+        return 1;
+    if (opg_splitter_root_from_scratch(a, w->s) || opg_splitter_commit(b, &ch, &n, w->s) ||
+        memcmp(a, b, 32))
+        return 2;
+    if (opg_slasher_root_from_scratch(a, w->sl) || opg_slasher_commit(b, &ch, &n, w->sl) ||
+        memcmp(a, b, 32))
+        return 3;
+    return 0;
+}
+
 static void reg_hash(uint8_t out[32], const opg_registry *r)
 {
     if (opg_registry_state_hash(out, r) != OPG_OK)
@@ -274,7 +293,9 @@ static void test_add_validator(void)
     CHECK_U256(pv.bonded_total, "1050000000");
     CHECK(pv.outcome == OPG_TALLY_PASSED);
 
+    CHECK(commits_agree(&w) == 0);
     CHECK_OK(opg_tally_end_block(w.t, 10, T0 + VP));
+    CHECK(commits_agree(&w) == 0);
     size_t n;
     const opg_tally_closed *cl = opg_tally_closed_list(w.t, &n);
     CHECK(n == 1 && cl[0].outcome == OPG_TALLY_PASSED && cl[0].kind == OPG_PROPOSAL_ADD_VALIDATOR);
@@ -330,6 +351,7 @@ static void test_remove_validator(void)
     CHECK_OK(vote(w.t, id, 1, OPG_VOTE_YES));
     opg_supply_info su0 = supply_of(w.r);
     CHECK_U256(su0.unbonding, "10000000");
+    CHECK(commits_agree(&w) == 0);
     CHECK_OK(opg_tally_end_block(w.t, 10, T0 + VP));
     size_t n;
     const opg_tally_closed *cl = opg_tally_closed_list(w.t, &n);
@@ -357,6 +379,7 @@ static void test_remove_validator(void)
     CHECK_U256(su.unbonding, "10000000");
     CHECK_OK(opg_registry_check(w.r));
     CHECK_OK(opg_splitter_check(w.s));
+    CHECK(commits_agree(&w) == 0);
     /* cannot unjail: self-bond 0 below min_self_delegation 1 */
     CHECK_RC(opg_registry_unjail(w.r, &n2, T0 + VP), OPG_ESELFBOND);
     /* leaves the set at the registry's end_block */
@@ -471,6 +494,7 @@ static void test_failed_adds(void)
     uint64_t rm;
     CHECK_OK(submit_remove(&rm, w.t, 9, T0 + VP));
     CHECK_OK(vote(w.t, rm, 1, OPG_VOTE_YES));
+    CHECK(commits_agree(&w) == 0);
     CHECK_OK(opg_tally_end_block(w.t, 11, T0 + 2 * VP));
     cl = opg_tally_closed_list(w.t, &n);
     CHECK(n == 1 && cl[0].outcome == OPG_TALLY_PASSED);
@@ -478,6 +502,7 @@ static void test_failed_adds(void)
     size_t ne;
     const opg_event *ev = opg_registry_events(w.r, &ne);
     CHECK(ne >= 1 && ev[ne - 1].kind == OPG_EVENT_NODE_REMOVED && opg_id_cmp(&ev[ne - 1].node, &n9) == 0);
+    CHECK(commits_agree(&w) == 0); /* (a commit starts a new event list) */
     su = supply_of(w.r);
     CHECK_U256(su.minted, "1000000");
     CHECK_U256(su.burned, "1000000");
@@ -702,6 +727,7 @@ static void test_alloc_failures(void)
     for (size_t i = 0; i < 5; i++)
         CHECK(cl[i].outcome == OPG_TALLY_PASSED);
     world_hash(want, &w);
+    CHECK(commits_agree(&w) == 0);
     world_free(&w);
     CHECK(fa.live_bytes == 0 && fa.live_blocks == 0);
     CHECK(used > 5);
