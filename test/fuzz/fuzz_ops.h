@@ -49,6 +49,9 @@ enum op {
     OP_TALLY_END_BLOCK,  /* - */
     OP_CANCEL_PROPOSAL,  /* proposal, by the proposer or another account */
     OP_MISBEHAVIOR,      /* count (0..3), then per record: node, back, flags */
+    OP_SET_DEFER,        /* duration choice: slashing.defer_duration */
+    OP_SLASHER_END_BLOCK, /* - : the due pending slashes apply */
+    OP_CANCEL_SLASH,     /* pending choice, fraction */
     OP_COUNT_
 };
 
