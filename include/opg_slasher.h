@@ -16,6 +16,8 @@
  *   opg_slasher_double_sign       libopg's own signed-vote evidence
  *   opg_slasher_fault             a verification node's faulty-inference report
  *   opg_slasher_submit_evidence   either kind, from its canonical bytes
+ *   opg_slasher_end_block         at the end of the block, before the registry's:
+ *                                 the deferred slashes now due (defer_duration > 0)
  *
  * Which double-sign path a host uses:
  *  - A CometBFT host passes the misbehaviour records CometBFT hands it in
@@ -540,9 +542,10 @@ typedef struct opg_pending_slash {
 
 /*
  * Applies the due pending slashes: those with due_time <= now, in the order (due
- * time, id). Call it once per block, before opg_registry_end_block (so entries held
- * for a slash applied now mature in that same end_block) and after the block's
- * slasher calls. Each: the registry's Slash evaluated as described above with the
+ * time, id). Call it once per block at the end of the block: after the block's
+ * slasher calls and the tally's end_block (so a cancel governance makes in this block
+ * comes first), before opg_registry_end_block (so entries held for a slash applied
+ * now mature in that same end_block). Each: the registry's Slash evaluated as described above with the
  * kept fraction trunc(fraction * (1 - cancelled)) and capped at `total`, and for a
  * faulty inference the reporter's reward; then the record is gone. Events as an
  * immediate slash emits (OPG_EVENT_BURNED, settled rewards, OPG_EVENT_REPORTER_REWARD)
