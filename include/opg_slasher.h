@@ -514,6 +514,12 @@ OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
  *    could otherwise mature inside the window even with defer_duration <
  *    unbonding_time, and the registry's parameter may be lowered by governance
  *    later; so the hold, not a rule between two parameters, is what is relied on.
+ *    The hold lives in the slasher: it holds while the slasher is attached (restore
+ *    the slasher before the registry's next end_block, as for the consensus history;
+ *    freeing it releases every hold). A node whose slash is never applied because the
+ *    host never calls opg_slasher_end_block keeps its entries queued.
+ *    A node may have several pending slashes; each is applied against the state the
+ *    ones before it left, as consecutive immediate slashes would be.
  *  - the reporter reward of a faulty inference is paid when the slash applies:
  *    trunc(burned_total * reporter_share), with the share in force when the slash was
  *    decided (none if it is cancelled wholly).
@@ -551,8 +557,10 @@ typedef struct opg_pending_slash {
  * immediate slash emits (OPG_EVENT_BURNED, settled rewards, OPG_EVENT_REPORTER_REWARD)
  * in the registry's list; the records (pending_id set) in opg_slasher_slashes.
  * All or nothing: everything is reserved first; OPG_ENOMEM changes nothing and a
- * retry equals a clean run. Nothing due: OPG_OK, no allocation.
- * O(pending log pending) plus the slashes.
+ * retry equals a clean run. Nothing due: OPG_OK, no allocation. Errors: OPG_EINVAL
+ * (s NULL), OPG_EFUTURE (height below a due slash's infraction height: nothing
+ * applied), OPG_ENOMEM. O(pending log pending) plus the slashes; every registry
+ * end_block meanwhile asks the hold O(pending) per matured entry.
  */
 OPG_API int opg_slasher_end_block(opg_slasher *s, opg_height height, opg_time now);
 

@@ -398,6 +398,55 @@ static void test_unbonding_in_window_answers(void)
     fx_free(&f);
 }
 
+/* Everyone leaves node 1 in the window (defer 500: due at 700): 502's 50M and the
+ * self-bond's 100M unbond at 210 (complete at 310). The node, jailed at 200, is
+ * unbonded from 300 with no shares, yet stays, and the entries stay queued past
+ * 310, until the slash applies at 700: the entries answer trunc(0.05 * 50M) = 2.5M
+ * and trunc(0.05 * 100M) = 5M, the redelegation 2.5M: 10M, the node (no tokens)
+ * nothing. Then the entries mature with what is left and the node leaves. */
+static void test_held_until_applied(void)
+{
+    fx f;
+    CHECK(fx_setup(&f, 500, NULL) == 0);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
+    CHECK_OK(opg_registry_end_block(f.r, 10, 200));
+    opg_id d2 = id_n(502), n1 = id_n(1);
+    opg_u256 amt = u64v(50 * M), self = u64v(100 * M);
+    CHECK_OK(opg_registry_undelegate(NULL, NULL, f.r, &d2, &n1, &amt, 11, 210));
+    CHECK_OK(opg_registry_undelegate(NULL, NULL, f.r, &n1, &n1, &self, 11, 210));
+    CHECK_OK(block_end(&f, 11, 210));
+    CHECK_OK(block_end(&f, 12, 400));
+    CHECK_OK(block_end(&f, 13, 500));
+    opg_node_info ni;
+    CHECK_OK(opg_registry_node_get(&ni, f.r, &n1));
+    CHECK(ni.status == OPG_NODE_UNBONDED);
+    CHECK_U256(ni.tokens, "0");
+    opg_unbonding_info u[2];
+    size_t n = 0;
+    CHECK_OK(opg_registry_unbondings_of(u, 2, &n, f.r, &d2));
+    CHECK(n == 1 && u[0].completion_time == 310);
+    CHECK(n_redelegations(f.r, 501) == 1);
+    CHECK_OK(opg_registry_check(f.r));
+    CHECK_OK(opg_slasher_check(f.s));
+    CHECK_OK(block_end(&f, 14, 700));
+    CHECK_U256V(burned_of(f.r), "10000000");
+    CHECK_RC(opg_registry_node_get(&ni, f.r, &n1), OPG_ENOTFOUND); /* left at 700 */
+    CHECK_OK(opg_registry_unbondings_of(u, 2, &n, f.r, &d2));
+    CHECK(n == 0);
+    CHECK(n_redelegations(f.r, 501) == 0);
+    size_t ne;
+    const opg_event *e = opg_registry_events(f.r, &ne);
+    opg_u256 paid = u64v(0);
+    for (size_t i = 0; i < ne; i++)
+        if (e[i].kind == OPG_EVENT_UNBONDING_MATURED)
+            opg_u256_add(&paid, &paid, &e[i].amount);
+    CHECK_U256(paid, "142500000"); /* 47.5M + 95M */
+    CHECK_OK(opg_registry_check(f.r));
+    CHECK_OK(opg_slasher_check(f.s));
+    fx_free(&f);
+}
+
 static void test_cancel(void)
 {
     /* wholly: the record goes, nothing is taken, the node stays jailed */
@@ -542,38 +591,46 @@ static void test_end_block_oom(void)
     CHECK(points > 3);
     printf("  end_block: %d allocation failure points, each all-or-nothing\n", points);
 
-    /* the decision and the cancel too */
-    for (unsigned long k = 1;; k++) {
-        failalloc fa;
-        failalloc_init(&fa, 0);
-        opg_allocator a = failalloc_allocator(&fa);
-        fx f;
-        CHECK(fx_setup(&f, 50, &a) == 0);
-        /* commit once so the records are tracked (touches are reserved) */
-        uint8_t root[32];
-        const opg_record *ch;
-        size_t nch;
-        CHECK_OK(opg_slasher_commit(root, &ch, &nch, f.s));
-        snap before;
-        take(&before, &f);
-        opg_double_sign_evidence ev = mk_ds(1, 5, 150);
-        fa.fail_at = fa.calls + k;
-        int rc = opg_slasher_double_sign(NULL, f.s, &ev, 10, 200);
-        opg_dec half = dec_of("0.5");
-        if (rc == OPG_OK)
-            rc = opg_slasher_cancel_deferred(f.s, 1, &half);
-        int failed = fa.failures != 0;
-        fa.fail_at = 0;
-        if (!failed) {
-            CHECK_OK(rc);
+    /* the decision (op 0) and the cancel (op 1) too */
+    for (int which = 0; which < 2; which++) {
+        int fpoints = 0;
+        for (unsigned long k = 1; k < 200; k++) {
+            failalloc fa;
+            failalloc_init(&fa, 0);
+            opg_allocator a = failalloc_allocator(&fa);
+            fx f;
+            CHECK(fx_setup(&f, 50, &a) == 0);
+            /* commit once so the records are tracked (touches are reserved) */
+            uint8_t root[32];
+            const opg_record *ch;
+            size_t nch;
+            CHECK_OK(opg_slasher_commit(root, &ch, &nch, f.s));
+            opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+            opg_dec half = dec_of("0.5");
+            if (which == 1)
+                CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
+            snap before;
+            take(&before, &f);
+            fa.fail_at = fa.calls + k;
+            int rc = which == 0 ? opg_slasher_double_sign(NULL, f.s, &ev, 10, 200)
+                                : opg_slasher_cancel_deferred(f.s, 1, &half);
+            int failed = fa.failures != 0;
+            fa.fail_at = 0;
+            if (!failed) {
+                CHECK_OK(rc);
+                fx_free(&f);
+                CHECK(fa.live_bytes == 0);
+                break;
+            }
+            fpoints++;
+            CHECK_RC(rc, OPG_ENOMEM);
+            CHECK(unchanged(&before, &f));
+            CHECK(opg_slasher_pending_count(f.s) == (size_t)which);
             fx_free(&f);
-            break;
+            CHECK(fa.live_bytes == 0);
         }
-        CHECK_RC(rc, OPG_ENOMEM);
-        fx_free(&f);
-        CHECK(fa.live_bytes == 0);
-        if (k > 200)
-            break;
+        printf("  %s: %d allocation failure points\n", which ? "cancel" : "deferred double sign",
+               fpoints);
     }
 }
 
@@ -759,6 +816,7 @@ int main(void)
     RUN(test_decided_not_taken);
     RUN(test_same_as_immediate);
     RUN(test_unbonding_in_window_answers);
+    RUN(test_held_until_applied);
     RUN(test_cancel);
     RUN(test_cancel_steps);
     RUN(test_end_block_oom);
