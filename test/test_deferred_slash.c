@@ -258,6 +258,14 @@ static void test_decided_not_taken(void)
     take(&x, &f);
     CHECK_OK(opg_slasher_end_block(f.s, 11, 249));
     CHECK(unchanged(&x, &f));
+    /* a height below the infraction's (4): refused, nothing applied */
+    CHECK_RC(opg_slasher_end_block(f.s, 3, 300), OPG_EFUTURE);
+    CHECK(unchanged(&x, &f) && opg_slasher_pending_count(f.s) == 1);
+    size_t nev, nrec;
+    opg_registry_events(f.r, &nev);
+    opg_slasher_slashes(f.s, &nrec);
+    CHECK(nev == 0 && nrec == 0);
+    CHECK_RC(opg_slasher_end_block(NULL, 11, 300), OPG_EINVAL);
     CHECK_OK(opg_registry_check(f.r));
     CHECK_OK(opg_slasher_check(f.s));
     fx_free(&f);
