@@ -317,8 +317,11 @@ OPG_API const opg_event *opg_registry_events(const opg_registry *r, size_t *coun
  * (status, removal); then matured unbondings and redelegations, in maturity order.
  * The height, `now` and every validator update enter the consensus history that
  * evidence is judged by (see "consensus history" below): pass CometBFT's block time.
+ * While an attached slasher holds a pending (deferred) slash of a node, the entries
+ * out of that node do not mature and the node is not removed (opg_slasher.h,
+ * "Deferred slashes"): they stay queued and mature at the first end_block after.
  * Cost: O(nodes log nodes + matured entries + history records), independent of the
- * number of delegations.
+ * number of delegations (with pending slashes, O(pending) more per matured entry).
  */
 OPG_API int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now);
 

@@ -164,6 +164,11 @@ typedef struct opgi_engine_hooks {
     void (*history_window)(void *ctx, uint64_t *blocks, opg_time *duration);
     /* Events each hook call may append at most (for reserving the event list). */
     size_t events_per_call;
+    /* Nonzero while unbonding and redelegation entries out of this node must not
+     * mature and the node must not be removed (the slasher's pending slashes), or
+     * NULL for never. Reads only; asked at end_block per matured entry and per node
+     * that would leave, and by an unbond that would remove the node. */
+    int (*holds_node)(void *ctx, const opg_registry *r, const opg_id *operator_id);
 } opgi_engine_hooks;
 
 #define OPGI_MAX_ENGINES 4
@@ -266,6 +271,31 @@ int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *sha
 int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
                         opg_height infraction_height, uint64_t power, const opg_dec *fraction,
                         opg_height height, opg_time now, int allow_unbonded);
+
+/* How a slash is evaluated (opgi_registry_slash_at; the slasher's deferred slashes).
+ * The entries a slash walks are those an immediate slash at (at_height, at_time)
+ * walks: created at or after the infraction, completing after at_time, and none when
+ * infraction >= at_height. Entries held by opgi_engine_hooks.holds_node stay in the
+ * queues past their completion, so a slash applied later still finds every entry it
+ * found then, and those created since. `cap` (NULL: none) bounds the total burned:
+ * each unbonding take, each destination drain and the node part are cut to what is
+ * left of it, and a destination unbond worth more than what is left is trimmed to the
+ * shares worth it (trunc) or skipped if still worth more. With plan_only the slash
+ * is computed, not made: *result receives what it would burn (each redelegation entry
+ * against the state before the slash, so for several entries of one delegator into
+ * one destination the plan is an upper bound), nothing is reserved or changed. */
+typedef struct opgi_slash_at {
+    opg_height at_height;
+    opg_time at_time;
+    const opg_u256 *cap;
+    int plan_only;
+} opgi_slash_at;
+int opgi_registry_slash_at(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
+                           opg_height infraction_height, uint64_t power, const opg_dec *fraction,
+                           opg_height height, opg_time now, int allow_unbonded,
+                           const opgi_slash_at *at);
+/* Whether an engine holds the node's entries and the node (holds_node). */
+int opgi_node_held(const opg_registry *r, const opg_id *operator_id);
 /* Jails the node until `until`, or only extends jailed_until if it is already
  * jailed. Pushes OPG_EVENT_NODE_JAILED when it newly jails (room reserved by the
  * caller); returns 1 if it newly jailed. */
@@ -399,6 +429,12 @@ size_t opgi_events_jail(const opg_registry *r);
 int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_t *slots,
                                   size_t n, opg_height infraction, opg_height height,
                                   opg_time now);
+/* The same for slashes each evaluated at its own point: slot i for an infraction at
+ * infractions[i], walked as at (at_heights[i], at_times[i]) (opgi_slash_at). */
+int opgi_registry_slashes_prepare_at(size_t *events, opg_registry *r, const uint32_t *slots,
+                                     size_t n, const opg_height *infractions,
+                                     const opg_height *at_heights, const opg_time *at_times,
+                                     opg_height height, opg_time now);
 
 /*
  * The supply ledger. Engines read the fields freely and change them only here.

@@ -247,6 +247,7 @@ static void test_params_defaults_and_keys(void)
         {"slashing.reporter_share", "0"},
         {"slashing.correlation_k", "0"},
         {"slashing.correlation_window", "86400"},
+        {"slashing.defer_duration", "0"},
     };
     size_t nkeys = 0;
     while (opg_slasher_param_key(nkeys))

@@ -1967,6 +1967,7 @@ class opg_slasher_params(_Struct):
         ("chain_id", c_char * (SLASHER_CHAIN_ID_MAX + 1)),
         ("fault_classes", POINTER(opg_fault_class)),
         ("fault_class_count", c_size_t),
+        ("defer_duration", c_int64),
     ]
 
 
@@ -1989,6 +1990,7 @@ class opg_slasher_record(_Struct):
         ("jailed", c_int),
         ("jailed_until", c_int64),
         ("tombstoned", c_int),
+        ("pending_id", c_uint64),
     ]
 
 

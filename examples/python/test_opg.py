@@ -907,7 +907,8 @@ class TestSlasher(OpgTest):
                 "evidence.max_age_duration": "172800",
                 "slashing.reporter_share": "0",
                 "slashing.correlation_k": "0",
-                "slashing.correlation_window": "86400"})
+                "slashing.correlation_window": "86400",
+                "slashing.defer_duration": "0"})
             self.assertEqual(s.max_missed(), 50)  # 100 - round(0.5 * 100)
             p = s.params()
             self.assertEqual((p.chain_id, p.signed_blocks_window, p.slash_fraction_double_sign,

@@ -1123,6 +1123,73 @@ static void op_misbehavior(ctx *c)
     }
 }
 
+/* ---------------------------------------------------- deferred slashes */
+
+static void op_set_defer(ctx *c)
+{
+    static const char *const D[] = {"0", "1", "60", "3600", "86400", "1814400", "1814401"};
+    uint8_t b = fz_u8(&c->in);
+    call_begin(c, "slasher_param_set");
+    call_end(c, opg_slasher_param_set(c->w.sl, "slashing.defer_duration", D[b % 7]), 0);
+}
+
+/* The pending slashes change only as documented: a refused call changes nothing
+ * (call_end), an applied slash leaves the list, the rest stay. */
+static void op_slasher_end_block(ctx *c)
+{
+    size_t before = opg_slasher_pending_count(c->w.sl), due = 0;
+    opg_pending_slash ps;
+    uint64_t ids[64];
+    opg_u256 totals[64];
+    for (size_t i = 0; i < before; i++) {
+        FZ_ASSERT(opg_slasher_pending_at(&ps, c->w.sl, i) == OPG_OK, "pending_at in range");
+        if (ps.due_time <= c->w.t && due < 64) {
+            ids[due] = ps.id;
+            totals[due] = ps.total;
+        }
+        due += ps.due_time <= c->w.t;
+        FZ_ASSERT(opg_u256_cmp(&ps.total, &ps.node_part) >= 0, "pending: total below its node part");
+    }
+    call_begin(c, "slasher_end_block");
+    if (call_end(c, opg_slasher_end_block(c->w.sl, c->w.h, c->w.t), 1) == OPG_OK) {
+        book_slasher(c);
+        size_t n;
+        const opg_slasher_record *rec = opg_slasher_slashes(c->w.sl, &n);
+        FZ_ASSERT(n == due && opg_slasher_pending_count(c->w.sl) == before - due,
+                  "slasher_end_block: applied %zu of %zu due", n, due);
+        for (size_t i = 0; i < n; i++) {
+            FZ_ASSERT(rec[i].pending_id != 0 && (i == 0 || rec[i - 1].pending_id != rec[i].pending_id),
+                      "slasher_end_block: a record without its pending id");
+            for (size_t k = 0; k < due && k < 64; k++)
+                FZ_ASSERT(ids[k] != rec[i].pending_id ||
+                              opg_u256_cmp(&rec[i].slash.burned_total, &totals[k]) <= 0,
+                          "slasher_end_block: took more than the plan's total");
+        }
+    }
+}
+
+static void op_cancel_slash(ctx *c)
+{
+    size_t n = opg_slasher_pending_count(c->w.sl);
+    uint8_t b = fz_u8(&c->in);
+    opg_pending_slash ps;
+    memset(&ps, 0, sizeof ps);
+    uint64_t id = 1000 + b;
+    if (b % (n + 1) < n && opg_slasher_pending_at(&ps, c->w.sl, b % (n + 1)) == OPG_OK)
+        id = ps.id;
+    opg_dec f = arg_fraction(c);
+    call_begin(c, "cancel_slash");
+    if (call_end(c, opg_slasher_cancel_deferred(c->w.sl, id, &f), 0) == OPG_OK) {
+        opg_pending_slash after;
+        int rc = opg_slasher_pending_get(&after, c->w.sl, id);
+        opg_dec one;
+        opg_dec_from_u64(&one, 1);
+        FZ_ASSERT(opg_dec_cmp(&f, &one) == 0 ? rc == OPG_ENOTFOUND
+                                             : rc == OPG_OK && opg_u256_cmp(&after.total, &ps.total) <= 0,
+                  "cancel_slash: the pending slash is not what the cancel leaves");
+    }
+}
+
 /* ------------------------------------------------------------- the tally */
 
 /* A proposal id: one of the open proposals, or (last choice) one that is not. */
@@ -1348,7 +1415,8 @@ static const op_fn OPS[OP_COUNT_] = {
     op_class_remove, op_param_set, op_pause, op_resume, op_pool_spend, op_fund_pool,
     op_supply_mint, op_supply_burn, NULL /* save_load */, NULL /* arm_oom */,
     op_record_commit, op_fault, op_double_sign, op_propose, op_deposit, op_vote,
-    op_tally_end_block, op_cancel_proposal, op_misbehavior, op_propose_validator, op_set_poa};
+    op_tally_end_block, op_cancel_proposal, op_misbehavior, op_propose_validator, op_set_poa,
+    op_set_defer, op_slasher_end_block, op_cancel_slash};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -53,6 +53,9 @@ enum op {
                            * node's key, bit 3 rate 0.01), node, self amount, min self,
                            * deposit amount */
     OP_SET_POA,          /* on: staking.poa set by the host ("true" if odd) */
+    OP_SET_DEFER,        /* duration choice: slashing.defer_duration */
+    OP_SLASHER_END_BLOCK, /* - : the due pending slashes apply */
+    OP_CANCEL_SLASH,     /* pending choice, fraction */
     OP_COUNT_
 };
 

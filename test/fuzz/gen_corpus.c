@@ -478,6 +478,23 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_TOMBSTONE); put(b, 1);
     op(b, OP_END_BLOCK); put(b, 8);
     op(b, OP_END_BLOCK); put(b, 8);
+    /* deferred slashes: a day's deferral, node 0 misses blocks until slashed for
+     * downtime, a faulty inference of node 3; half of the first cancelled, then both
+     * due and applied, and a cancel of one no longer pending */
+    op(b, OP_SET_DEFER); put(b, 4);
+    for (int k = 0; k < 6; k++) {
+        op(b, OP_RECORD_COMMIT); put(b, 3);
+        for (uint8_t n = 0; n < 3; n++) { put(b, n); put(b, 0); put(b, n == 0 ? 0 : 1); }
+        op(b, OP_END_BLOCK); put(b, 2);
+    }
+    op(b, OP_FAULT); put(b, 2); put(b, 3); put(b, 1); put(b, 1); put(b, 1);
+    op(b, OP_CANCEL_SLASH); put(b, 0); put(b, 100);
+    op(b, OP_SLASHER_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_SLASHER_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 2);
+    op(b, OP_CANCEL_SLASH); put(b, 0); put(b, 200);
 }
 
 /* A random program whose arguments mostly name things that exist. */
@@ -646,6 +663,8 @@ static void gen_engines(void)
         opg_slasher_params slp;
         opg_slasher_params_init(&slp);
         slp.signed_blocks_window = 10;
+        if (i == 3) /* gen_medium: its downtime slashes stay pending (due in 30 days) */
+            slp.defer_duration = 30 * 86400;
         opg_slasher *sl;
         opg_tally *t;
         if (opg_slasher_new(&sl, g.r, &slp, NULL) || opg_tally_new(&t, g.r, NULL, NULL)) {
@@ -667,6 +686,8 @@ static void gen_engines(void)
             g.t += 600;
             opg_commit_sig v[32];
             size_t n = gen_commit(v, &g, b, b % 4 != 0);
+            if (i == 3 && n && b + 12 >= W[i].blocks)
+                v[0].signed_block = 0; /* the first in the commit goes down: a pending slash */
             opg_slasher_record_commit(sl, v, n, g.h, g.t);
             if (nids < W[i].proposals && b % 2 == 0) {
                 opg_proposal_submit ps;
