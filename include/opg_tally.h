@@ -208,7 +208,8 @@ typedef enum opg_proposal_kind {
     OPG_PROPOSAL_PARAMS = 1, /* parameter changes, applied all-or-nothing when passed */
     OPG_PROPOSAL_PAYLOAD = 2, /* opaque bytes the host executes when passed */
     OPG_PROPOSAL_ADD_VALIDATOR = 3,   /* governance creates a node (see below) */
-    OPG_PROPOSAL_REMOVE_VALIDATOR = 4 /* governance takes a node's self-stake (see below) */
+    OPG_PROPOSAL_REMOVE_VALIDATOR = 4, /* governance takes a node's self-stake (see below) */
+    OPG_PROPOSAL_CANCEL_SLASH = 5     /* governance cancels a deferred slash (see below) */
 } opg_proposal_kind;
 
 /*
@@ -252,6 +253,18 @@ typedef enum opg_proposal_kind {
  * the Cosmos tally counts each validator's power (its bonded tokens): governance
  * "by power". Give validators equal stake for one validator, one vote.
  *
+ * OPG_PROPOSAL_CANCEL_SLASH (opg_proposal_submit.slash_id and cancel_fraction, in
+ * (0, 1]): exactly opg_slasher_cancel_deferred on the slasher attached to the tally
+ * (opg_tally_attach_slasher) when the proposal passes: a fraction of 1 removes the
+ * pending slash, a smaller one scales what it will take by 1 - fraction (truncated).
+ * Several cancels of one slash in the same end_block apply in close order, each to
+ * what the one before it left (a half then a half leave a quarter). Refusals
+ * (FAILED): OPG_EKEY (no slasher attached), OPG_ENOTFOUND (no pending slash with
+ * this id: it was applied, cancelled wholly, or a cancel before it in the same
+ * end_block cancelled it wholly). Run the tally's end_block before the slasher's
+ * (opg_slasher_end_block), so a slash that falls due in the block a cancel passes is
+ * cancelled, not applied.
+ *
  * When a passed action is applied, opg_tally_end_block opens a registry call: the
  * registry's event list (opg_registry_events) then holds what the actions did.
  */
@@ -283,6 +296,10 @@ typedef struct opg_proposal_submit {
     /* OPG_PROPOSAL_REMOVE_VALIDATOR: the operator whose self-delegation goes (copied;
      * ignored for other kinds) */
     const opg_id *operator_id;
+    /* OPG_PROPOSAL_CANCEL_SLASH: the pending slash's id (opg_slasher_pending_get) and
+     * the fraction of it to cancel, in (0, 1] (ignored for other kinds) */
+    uint64_t slash_id;
+    opg_dec cancel_fraction;
 } opg_proposal_submit;
 
 /*
@@ -483,9 +500,11 @@ typedef struct opg_proposal_action {
     opg_proposal_kind kind;
     opg_node_create validator; /* OPG_PROPOSAL_ADD_VALIDATOR: the node to create */
     opg_id operator_id;        /* OPG_PROPOSAL_REMOVE_VALIDATOR: the operator */
+    uint64_t slash_id;         /* OPG_PROPOSAL_CANCEL_SLASH: the pending slash ... */
+    opg_dec cancel_fraction;   /* ... and the fraction of it to cancel */
 } opg_proposal_action;
 
-/* The action of an open ADD_VALIDATOR or REMOVE_VALIDATOR proposal (fields of the
+/* The action of an open ADD_VALIDATOR, REMOVE_VALIDATOR or CANCEL_SLASH proposal (fields of the
  * other kind zero). OPG_ENOTFOUND (no open proposal with this id), OPG_EINVAL (a
  * proposal of another kind). O(log proposals). */
 OPG_API int opg_tally_proposal_action(opg_proposal_action *out, const opg_tally *t,

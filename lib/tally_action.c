@@ -2,12 +2,15 @@
  * tally_action.c - governance actions (tally_internal.h): the table of action kinds
  * and the mechanism end_block drives, with the registry's two kinds,
  * ADD_VALIDATOR (node_create by governance, its self-stake minted) and
- * REMOVE_VALIDATOR (the self-stake taken and burned, the node jailed).
+ * REMOVE_VALIDATOR (the self-stake taken and burned, the node jailed), and the
+ * slasher's CANCEL_SLASH (opg_slasher_cancel_deferred by governance).
  */
 #include "tally_internal.h"
 
 #include "codec.h"
 #include "num.h"
+#include "params.h"
+#include "slasher_internal.h"
 
 /* ------------------------------------------------------- ADD_VALIDATOR data */
 
@@ -110,6 +113,55 @@ static int remove_data_ok(const uint8_t *data)
 static void remove_info(opg_proposal_action *out, const uint8_t *data)
 {
     memcpy(out->operator_id.bytes, data, 32);
+}
+
+/* ------------------------------------------------------ CANCEL_SLASH data */
+
+/* slash id u64, fraction (decimal) */
+#define CANCEL_DATA_LEN (8 + 32)
+
+static void cancel_decode(uint64_t *id, opg_dec *fraction, const uint8_t *data)
+{
+    opgi_reader rd;
+    opgi_reader_init(&rd, data, CANCEL_DATA_LEN);
+    *id = opgi_r_u64(&rd);
+    opgi_r_dec(&rd, fraction);
+}
+
+/* A fraction in (0, 1]; the slasher's check says the same, this is submit's shape. */
+static int cancel_fraction_ok(const opg_dec *f)
+{
+    opg_dec one;
+    opg_dec_from_u64(&one, 1);
+    return !opgi_dec_is_zero(f) && opg_dec_cmp(f, &one) <= 0;
+}
+
+static int cancel_encode(uint8_t *data, const opg_proposal_submit *s, char *err)
+{
+    if (!cancel_fraction_ok(&s->cancel_fraction))
+        return opgi_fail(err, OPG_EINVAL, "a CANCEL_SLASH proposal's fraction must be in (0, 1]",
+                         NULL);
+    opgi_writer w;
+    opgi_writer_buffer(&w, data, CANCEL_DATA_LEN);
+    opgi_w_u64(&w, s->slash_id);
+    opgi_w_dec(&w, &s->cancel_fraction);
+    size_t len = 0;
+    if (OPGI_NEVER(err, opgi_writer_finish(&w, &len) != OPG_OK || len != CANCEL_DATA_LEN))
+        return OPG_EINVARIANT;
+    return OPG_OK;
+}
+
+static int cancel_data_ok(const uint8_t *data)
+{
+    uint64_t id;
+    opg_dec f;
+    cancel_decode(&id, &f, data);
+    return cancel_fraction_ok(&f);
+}
+
+static void cancel_info(opg_proposal_action *out, const uint8_t *data)
+{
+    cancel_decode(&out->slash_id, &out->cancel_fraction, data);
 }
 
 /* -------------------------------------------------- the registry's actions */
@@ -248,6 +300,47 @@ static void remove_apply(opgi_actions *ax, opgi_staged_action *st)
     opgi_ledger_burn(r, &st->u.remove.plan.tokens);
 }
 
+/* --------------------------------------------------- the slasher's actions */
+
+/* The slasher's check sees each cancel staged before it: a whole one of the same
+ * slash refuses (it is gone), partial ones compose in order. */
+static int cancel_stage(opgi_actions *ax, opgi_staged_action *st, char *err)
+{
+    opgi_param_ref to = opgi_tally_resolve(ax->t, "slashing.defer_duration");
+    if (to.ns != &opgi_slasher_param_ns || !to.h)
+        return opgi_fail(err, OPG_EKEY, "no slasher attached to the tally", NULL);
+    opg_slasher *s = to.h;
+    uint64_t id = 0;
+    cancel_decode(&id, &st->u.cancel.fraction, st->data);
+    st->u.cancel.slash_id = id;
+    int rc = opgi_slasher_cancel_check(s, id, &st->u.cancel.fraction, NULL, 0, err);
+    for (size_t i = 0; rc == OPG_OK && i < ax->n; i++) {
+        const opgi_staged_action *e = &ax->st[i];
+        if (e->kind->kind != OPG_PROPOSAL_CANCEL_SLASH || e->u.cancel.slash_id != id)
+            continue;
+        opgi_cancel_staged before = {e->u.cancel.slash_id, e->u.cancel.fraction};
+        rc = opgi_slasher_cancel_check(s, id, &st->u.cancel.fraction, &before, 1, err);
+    }
+    if (rc == OPG_OK)
+        ax->slasher = s; /* one slasher: the tally's attachment does not change here */
+    return rc;
+}
+
+static int slasher_reserve(opgi_actions *ax, char *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ax->n; i++)
+        n += ax->st[i].kind->kind == OPG_PROPOSAL_CANCEL_SLASH;
+    if (opgi_slasher_cancel_reserve(ax->slasher, n) != OPG_OK)
+        return opgi_fail(err, OPG_ENOMEM, NULL, NULL);
+    return OPG_OK;
+}
+
+static void cancel_apply(opgi_actions *ax, opgi_staged_action *st)
+{
+    opgi_slasher_cancel_apply(ax->slasher, st->u.cancel.slash_id, &st->u.cancel.fraction);
+}
+
 /* ---------------------------------------------------------------- the table */
 
 static const opgi_action_kind KINDS[] = {
@@ -255,6 +348,8 @@ static const opgi_action_kind KINDS[] = {
      registry_reserve, add_apply, registry_end},
     {OPG_PROPOSAL_REMOVE_VALIDATOR, REMOVE_DATA_LEN, remove_encode, remove_data_ok, remove_info,
      remove_stage, registry_reserve, remove_apply, registry_end},
+    {OPG_PROPOSAL_CANCEL_SLASH, CANCEL_DATA_LEN, cancel_encode, cancel_data_ok, cancel_info,
+     cancel_stage, slasher_reserve, cancel_apply, NULL},
 };
 
 const opgi_action_kind *opgi_action_find(unsigned kind)

@@ -218,6 +218,10 @@ struct opgi_staged_action {
             uint32_t node;
             opgi_unbond_plan plan;
         } remove;
+        struct { /* CANCEL_SLASH */
+            uint64_t slash_id;
+            opg_dec fraction;
+        } cancel;
         uint64_t raw[64]; /* room for a kind's record */
     } u;
 };
@@ -234,6 +238,8 @@ struct opgi_actions {
     /* the registry's actions */
     opg_u256 minted;  /* what the staged ADDs mint */
     int reg_bracket;  /* reserve opened the registry's event bracket */
+    /* the slasher's actions */
+    opg_slasher *slasher; /* the attached slasher the staged cancels act on */
 };
 
 /* The kind's row, or NULL for a kind that is no action (TEXT, PARAMS, PAYLOAD). */

@@ -817,6 +817,193 @@ static void test_order_and_downtime(void)
     fx_free(&f);
 }
 
+/* ---------------------------------------------- cancels by governance proposal */
+
+#define VOTING (2 * 24 * 3600) /* the tally's default voting period */
+
+static int submit_cancel(uint64_t *id, opg_tally *t, uint64_t slash, const char *fraction)
+{
+    opg_proposal_submit p;
+    memset(&p, 0, sizeof p);
+    p.proposer = id_n(2);
+    p.kind = OPG_PROPOSAL_CANCEL_SLASH;
+    p.initial_deposit = u64v(10 * M); /* the default minimum: voting starts at once */
+    p.slash_id = slash;
+    p.cancel_fraction = dec_of(fraction);
+    return opg_tally_submit(id, t, &p, 200);
+}
+
+/* The fixture with a slash decided at 200 and due a week later (after the vote), a
+ * tally on its registry with the slasher attached (or not), and the registry's
+ * end_block at 10: node 1 jailed and out of the set, node 2 (150M with 501's
+ * redelegated 50M) the only voter. */
+static int gov_setup(fx *f, opg_tally **t, int attach, const opg_allocator *a)
+{
+    if (fx_setup(f, 7 * 24 * 3600, a))
+        return 1;
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_u256 supply = u64v(1000 * M);
+    if (opg_slasher_double_sign(NULL, f->s, &ev, 10, 200) || opg_registry_end_block(f->r, 10, 200) ||
+        opg_registry_supply_mint(f->r, &supply) || opg_tally_new(t, f->r, NULL, a))
+        return 1;
+    return attach ? opg_tally_attach_slasher(*t, f->s) : 0;
+}
+
+static void test_cancel_by_proposal(void)
+{
+    fx f;
+    opg_tally *t;
+    CHECK(gov_setup(&f, &t, 1, NULL) == 0);
+    uint8_t th[32], th2[32];
+    uint64_t a, b, c, bad;
+    /* submit checks the fraction's shape; a refusal changes nothing */
+    CHECK_OK(opg_tally_state_hash(th, t));
+    CHECK_RC(submit_cancel(&bad, t, 1, "0"), OPG_EINVAL);
+    CHECK_RC(submit_cancel(&bad, t, 1, "1.000000000000000001"), OPG_EINVAL);
+    CHECK_OK(opg_tally_state_hash(th2, t));
+    CHECK(memcmp(th, th2, 32) == 0);
+    /* a half, another half, and a slash that does not exist, all passing together */
+    CHECK_OK(submit_cancel(&a, t, 1, "0.5"));
+    CHECK_OK(submit_cancel(&b, t, 1, "0.5"));
+    CHECK_OK(submit_cancel(&c, t, 9, "1"));
+    opg_proposal_action act;
+    CHECK_OK(opg_tally_proposal_action(&act, t, a));
+    CHECK(act.kind == OPG_PROPOSAL_CANCEL_SLASH && act.slash_id == 1);
+    CHECK_DEC(act.cancel_fraction, "0.5");
+    opg_id v = id_n(2);
+    CHECK_OK(opg_tally_vote_option(t, a, &v, OPG_VOTE_YES));
+    CHECK_OK(opg_tally_vote_option(t, b, &v, OPG_VOTE_YES));
+    CHECK_OK(opg_tally_vote_option(t, c, &v, OPG_VOTE_YES));
+
+    /* saved with its action proposals: save -> load -> save gives the same bytes */
+    size_t len = 0, len2 = 0;
+    CHECK_RC(opg_tally_save(NULL, 0, &len, t), OPG_EBUFS);
+    uint8_t *buf = malloc(len), *buf2 = malloc(len);
+    CHECK(buf && buf2);
+    CHECK_OK(opg_tally_save(buf, len, &len, t));
+    opg_tally *t2;
+    CHECK_OK(opg_tally_load(&t2, f.r, buf, len, NULL));
+    CHECK_OK(opg_tally_save(buf2, len, &len2, t2));
+    CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
+    opg_tally_free(t2);
+    free(buf);
+    free(buf2);
+
+    CHECK_OK(opg_tally_end_block(t, 11, 200 + VOTING));
+    size_t n;
+    const opg_tally_closed *cl = opg_tally_closed_list(t, &n);
+    CHECK(n == 3);
+    CHECK(cl[0].proposal_id == a && cl[0].outcome == OPG_TALLY_PASSED);
+    CHECK(cl[1].proposal_id == b && cl[1].outcome == OPG_TALLY_PASSED);
+    CHECK(cl[2].proposal_id == c && cl[2].outcome == OPG_TALLY_FAILED &&
+          cl[2].failed_code == OPG_ENOTFOUND);
+    /* two halves: a quarter kept (node 7.5M -> 1.875M, entries 2.5M -> 625,000) */
+    opg_pending_slash ps;
+    CHECK_OK(opg_slasher_pending_get(&ps, f.s, 1));
+    CHECK_U256(ps.node_part, "1875000");
+    CHECK_U256(ps.entries_part, "625000");
+    CHECK_U256(ps.total, "2500000");
+    CHECK_DEC(ps.cancelled, "0.75");
+    CHECK_OK(opg_slasher_check(f.s));
+    opg_tally_free(t);
+    fx_free(&f);
+
+    /* wholly, then a half of the same slash in the same end_block: the second FAILS */
+    CHECK(gov_setup(&f, &t, 1, NULL) == 0);
+    CHECK_OK(submit_cancel(&a, t, 1, "1"));
+    CHECK_OK(submit_cancel(&b, t, 1, "0.5"));
+    CHECK_OK(opg_tally_vote_option(t, a, &v, OPG_VOTE_YES));
+    CHECK_OK(opg_tally_vote_option(t, b, &v, OPG_VOTE_YES));
+    CHECK_OK(opg_tally_end_block(t, 11, 200 + VOTING));
+    cl = opg_tally_closed_list(t, &n);
+    CHECK(n == 2 && cl[0].outcome == OPG_TALLY_PASSED && cl[1].outcome == OPG_TALLY_FAILED &&
+          cl[1].failed_code == OPG_ENOTFOUND);
+    CHECK(opg_slasher_pending_count(f.s) == 0);
+    /* nothing is taken when the slash would have been due */
+    CHECK_OK(block_end(&f, 12, 200 + 7 * 24 * 3600));
+    CHECK_U256V(tokens_of(f.r, 1), "150000000");
+    opg_tally_free(t);
+    fx_free(&f);
+
+    /* no slasher attached: FAILED with OPG_EKEY, the pending slash untouched */
+    CHECK(gov_setup(&f, &t, 0, NULL) == 0);
+    CHECK_OK(submit_cancel(&a, t, 1, "1"));
+    CHECK_OK(opg_tally_vote_option(t, a, &v, OPG_VOTE_YES));
+    snap x;
+    take(&x, &f);
+    CHECK_OK(opg_tally_end_block(t, 11, 200 + VOTING));
+    cl = opg_tally_closed_list(t, &n);
+    CHECK(n == 1 && cl[0].outcome == OPG_TALLY_FAILED && cl[0].failed_code == OPG_EKEY);
+    CHECK(unchanged(&x, &f) && opg_slasher_pending_count(f.s) == 1);
+    opg_tally_free(t);
+    fx_free(&f);
+}
+
+/* Allocation failures at every point of the tally's end_block that applies a cancel:
+ * every handle as before, and the retry equals a clean run. */
+static void test_cancel_by_proposal_oom(void)
+{
+    uint8_t clean[3][32];
+    {
+        fx f;
+        opg_tally *t;
+        uint64_t a;
+        CHECK(gov_setup(&f, &t, 1, NULL) == 0);
+        CHECK_OK(submit_cancel(&a, t, 1, "0.5"));
+        opg_id v = id_n(2);
+        CHECK_OK(opg_tally_vote_option(t, a, &v, OPG_VOTE_YES));
+        CHECK_OK(opg_tally_end_block(t, 11, 200 + VOTING));
+        opg_registry_state_hash(clean[0], f.r);
+        opg_slasher_state_hash(clean[1], f.s);
+        opg_tally_state_hash(clean[2], t);
+        opg_tally_free(t);
+        fx_free(&f);
+    }
+    int points = 0;
+    for (unsigned long k = 1; k < 400; k++) {
+        failalloc fa;
+        failalloc_init(&fa, 0);
+        opg_allocator al = failalloc_allocator(&fa);
+        fx f;
+        opg_tally *t;
+        uint64_t a;
+        CHECK(gov_setup(&f, &t, 1, &al) == 0);
+        CHECK_OK(submit_cancel(&a, t, 1, "0.5"));
+        opg_id v = id_n(2);
+        CHECK_OK(opg_tally_vote_option(t, a, &v, OPG_VOTE_YES));
+        uint8_t before[3][32], got[3][32];
+        opg_registry_state_hash(before[0], f.r);
+        opg_slasher_state_hash(before[1], f.s);
+        opg_tally_state_hash(before[2], t);
+        fa.fail_at = fa.calls + k;
+        int rc = opg_tally_end_block(t, 11, 200 + VOTING);
+        int failed = fa.failures != 0;
+        fa.fail_at = 0;
+        if (failed) {
+            points++;
+            CHECK_RC(rc, OPG_ENOMEM);
+            opg_registry_state_hash(got[0], f.r);
+            opg_slasher_state_hash(got[1], f.s);
+            opg_tally_state_hash(got[2], t);
+            CHECK(memcmp(got, before, sizeof got) == 0);
+            CHECK_OK(opg_tally_end_block(t, 11, 200 + VOTING)); /* the retry */
+        } else {
+            CHECK_OK(rc);
+        }
+        opg_registry_state_hash(got[0], f.r);
+        opg_slasher_state_hash(got[1], f.s);
+        opg_tally_state_hash(got[2], t);
+        CHECK(memcmp(got, clean, sizeof got) == 0);
+        opg_tally_free(t);
+        fx_free(&f);
+        CHECK(fa.live_bytes == 0);
+        if (!failed)
+            break;
+    }
+    CHECK(points > 3);
+    printf("  tally end_block with a cancel: %d allocation failure points\n", points);
+}
+
 int main(void)
 {
     keys_init();
@@ -831,5 +1018,7 @@ int main(void)
     RUN(test_save_load_and_records);
     RUN(test_fault_reporter_paid_at_apply);
     RUN(test_order_and_downtime);
+    RUN(test_cancel_by_proposal);
+    RUN(test_cancel_by_proposal_oom);
     return harness_done();
 }

@@ -2700,6 +2700,7 @@ class ProposalKind(enum.IntEnum):
     PAYLOAD = 2
     ADD_VALIDATOR = 3
     REMOVE_VALIDATOR = 4
+    CANCEL_SLASH = 5
 
 
 class ProposalStatus(enum.IntEnum):
@@ -2770,6 +2771,8 @@ class opg_proposal_submit(_Struct):
         ("payload_len", c_size_t),
         ("validator", POINTER(opg_node_create)),
         ("operator_id", POINTER(opg_id)),
+        ("slash_id", c_uint64),
+        ("cancel_fraction", opg_dec),
     ]
 
 

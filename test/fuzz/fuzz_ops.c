@@ -1338,8 +1338,10 @@ static void op_tally_end_block(ctx *c)
     fz_big_add_u256(&c->w.led.burned, &d);
 }
 
-/* A validator-set proposal: ADD (the node's usual shape, its key or another node's)
- * or REMOVE of a node's self-delegation. */
+/* A governance-action proposal: ADD (the node's usual shape, its key or another
+ * node's) or REMOVE of a node's self-delegation, or (bit 4) CANCEL_SLASH of a pending
+ * slash (the node choice picks it; bit 5: wholly, else in half; none pending: an id
+ * that is not). */
 static void op_propose_validator(ctx *c)
 {
     opg_proposal_submit ps;
@@ -1356,7 +1358,15 @@ static void op_propose_validator(ctx *c)
     opg_node_create nc;
     opg_id op = fw_operator(n);
     memset(&nc, 0, sizeof nc);
-    if (f & 1) {
+    if ((f >> 4) & 1) {
+        ps.kind = OPG_PROPOSAL_CANCEL_SLASH;
+        size_t np = opg_slasher_pending_count(c->w.sl);
+        opg_pending_slash pend;
+        ps.slash_id = 1000 + n;
+        if (np && opg_slasher_pending_at(&pend, c->w.sl, n % np) == OPG_OK)
+            ps.slash_id = pend.id;
+        ps.cancel_fraction = (f >> 5) & 1 ? fz_dec_frac(1, 1) : fz_dec_frac(1, 2);
+    } else if (f & 1) {
         ps.kind = OPG_PROPOSAL_REMOVE_VALIDATOR;
         ps.operator_id = &op;
     } else {

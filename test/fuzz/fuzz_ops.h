@@ -50,7 +50,8 @@ enum op {
     OP_CANCEL_PROPOSAL,  /* proposal, by the proposer or another account */
     OP_MISBEHAVIOR,      /* count (0..3), then per record: node, back, flags */
     OP_PROPOSE_VALIDATOR, /* proposer, flags (bit 0 remove, bit 1 expedited, bit 2 another
-                           * node's key, bit 3 rate 0.01), node, self amount, min self,
+                           * node's key, bit 3 rate 0.01, bit 4 cancel a pending slash, bit 5
+                           * wholly), node, self amount, min self,
                            * deposit amount */
     OP_SET_POA,          /* on: staking.poa set by the host ("true" if odd) */
     OP_SET_DEFER,        /* duration choice: slashing.defer_duration */

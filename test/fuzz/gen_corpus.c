@@ -497,6 +497,38 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_CANCEL_SLASH); put(b, 0); put(b, 200);
 }
 
+/* Deferred slashes cancelled by governance: a faulty inference and a double sign
+ * decided under a deferral, proposals cancelling half of the first and all of the
+ * second (twice: the second of those FAILS), passed by every voter, then the due
+ * slashes applied. */
+static void program_defer_gov(buf *b)
+{
+    header(b, 1, 3);
+    for (uint8_t n = 0; n < 3; n++) {
+        op(b, OP_DELEGATE); put(b, (uint8_t)(8 + n)); put(b, n); a_whole(b, 100);
+    }
+    op(b, OP_NODE_CREATE); put(b, 3); put(b, 20); a_whole(b, 50); a_small(b, 1);
+    op(b, OP_END_BLOCK); put(b, 2);
+    op(b, OP_SET_DEFER); put(b, 4);
+    op(b, OP_FAULT); put(b, 2); put(b, 3); put(b, 1); put(b, 1); put(b, 1);
+    op(b, OP_DOUBLE_SIGN); put(b, 1); put(b, 2); put(b, 0);
+    op(b, OP_END_BLOCK); put(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x10); put(b, 0); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x30); put(b, 1); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 3); put(b, 0x30); put(b, 1); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
+    for (uint8_t k = 0; k < 3; k++)
+        for (uint8_t v = 0; v < 12; v++) {
+            op(b, OP_VOTE); put(b, k); put(b, v); put(b, 1);
+        }
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_TALLY_END_BLOCK);
+    op(b, OP_SLASHER_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_SLASHER_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 2);
+}
+
 /* A random program whose arguments mostly name things that exist. */
 static void program_random(buf *b, test_rng *rng, unsigned len)
 {
@@ -521,6 +553,12 @@ static void gen_programs(void)
         buf b = {0};
         program_walk(&b, e);
         write_file("ops", names[e], b.p, b.n);
+        free(b.p);
+    }
+    {
+        buf b = {0};
+        program_defer_gov(&b);
+        write_file("ops", "gen_defer_gov", b.p, b.n);
         free(b.p);
     }
     test_rng rng = {77};
