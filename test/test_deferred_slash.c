@@ -20,71 +20,7 @@
  */
 #include "failalloc.h"
 #include "harness.h"
-
-#include <sodium.h>
-
-#define M UINT64_C(1000000)
-static const char *CHAIN = "opg-test-1";
-static uint8_t PK[4][32], SK[4][64];
-
-static void keys_init(void)
-{
-    if (sodium_init() < 0)
-        abort();
-    for (int i = 0; i < 4; i++) {
-        uint8_t seed[32];
-        memset(seed, 0x40 + i, sizeof seed);
-        crypto_sign_seed_keypair(PK[i], SK[i], seed);
-    }
-}
-
-static opg_id key_id(int k)
-{
-    opg_id id;
-    memcpy(id.bytes, PK[k], 32);
-    return id;
-}
-
-static int mk_node(opg_registry *r, unsigned op, int key, uint32_t roles, uint64_t self,
-                   opg_height h, opg_time t)
-{
-    opg_node_create c;
-    memset(&c, 0, sizeof c);
-    c.operator_id = id_n(op);
-    c.consensus_key = key_id(key);
-    c.roles = roles;
-    c.commission_max_rate = dec_of("0.5");
-    c.commission_max_change_rate = dec_of("0.1");
-    c.min_self_delegation = u64v(1);
-    c.self_delegation = u64v(self);
-    return opg_registry_node_create(r, &c, h, t);
-}
-
-static opg_slasher_vote mk_vote(int key, uint8_t type, uint64_t h, uint8_t block)
-{
-    opg_slasher_vote v;
-    memset(&v, 0, sizeof v);
-    v.type = type;
-    v.height = h;
-    memset(v.block_id, block, 32);
-    uint8_t m[OPG_VOTE_SIGN_BYTES_MAX];
-    size_t n = 0;
-    if (opg_slasher_vote_sign_bytes(m, sizeof m, &n, CHAIN, &v) != OPG_OK)
-        abort();
-    crypto_sign_detached(v.signature, NULL, m, n, SK[key]);
-    return v;
-}
-
-static opg_double_sign_evidence mk_ds(int key, uint64_t h, opg_time t)
-{
-    opg_double_sign_evidence ev;
-    memset(&ev, 0, sizeof ev);
-    ev.consensus_key = key_id(key);
-    ev.vote_a = mk_vote(key, OPG_VOTE_PRECOMMIT, h, 0xaa);
-    ev.vote_b = mk_vote(key, OPG_VOTE_PRECOMMIT, h, 0xbb);
-    ev.infraction_time = t;
-    return ev;
-}
+#include "slasher_util.h"
 
 #define CHECK_U256V(expr, want)                                                      \
     do {                                                                             \
@@ -224,7 +160,7 @@ static void test_decided_not_taken(void)
 {
     fx f;
     CHECK(fx_setup(&f, 50, NULL) == 0);
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
     opg_slasher_record rec;
     CHECK_OK(opg_slasher_double_sign(&rec, f.s, &ev, 10, 200));
     CHECK(rec.pending_id == 1 && rec.power == 200 && rec.infraction_height == 4);
@@ -274,7 +210,7 @@ static void test_decided_not_taken(void)
 /* Run the block sequence with defer 0 and with defer 50: the same end state. */
 static void run_blocks(fx *f, int with_unbond)
 {
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
     CHECK_OK(opg_slasher_double_sign(NULL, f->s, &ev, 10, 200));
     CHECK_OK(opg_registry_end_block(f->r, 10, 200));
     if (with_unbond) {
@@ -416,7 +352,7 @@ static void test_held_until_applied(void)
 {
     fx f;
     CHECK(fx_setup(&f, 500, NULL) == 0);
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
     CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
     CHECK_OK(opg_registry_end_block(f.r, 10, 200));
     opg_id d2 = id_n(502), n1 = id_n(1);
@@ -460,7 +396,7 @@ static void test_cancel(void)
     /* wholly: the record goes, nothing is taken, the node stays jailed */
     fx f;
     CHECK(fx_setup(&f, 50, NULL) == 0);
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
     CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
     snap x;
     take(&x, &f);
@@ -527,7 +463,7 @@ static void test_cancel_steps(void)
 {
     fx f;
     CHECK(fx_setup(&f, 50, NULL) == 0);
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
     CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
     opgi_cancel_staged st[2] = {{1, dec_of("0.5")}, {1, dec_of("1")}};
     char err[OPGI_ERRMSG_MAX];
@@ -613,7 +549,7 @@ static void test_end_block_oom(void)
             const opg_record *ch;
             size_t nch;
             CHECK_OK(opg_slasher_commit(root, &ch, &nch, f.s));
-            opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+            opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
             opg_dec half = dec_of("0.5");
             if (which == 1)
                 CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
@@ -657,7 +593,7 @@ static void test_save_load_and_records(void)
     const opg_record *ch;
     size_t n;
     CHECK_OK(opg_slasher_commit(root, &ch, &n, f.s));
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
     CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
     opg_dec q = dec_of("0.3");
     CHECK_OK(opg_slasher_cancel_deferred(f.s, 1, &q));
@@ -801,7 +737,7 @@ static void test_order_and_downtime(void)
     CHECK(p1.reason == OPG_SLASH_DOWNTIME);
     CHECK_U256V(tokens_of(f.r, 2), "150000000");
     /* a later double sign of node 1, due later */
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
     CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, h, t + 5));
     CHECK(opg_slasher_pending_count(f.s) == 2);
     CHECK_OK(opg_slasher_param_set(f.s, "slashing.defer_duration", "1"));
@@ -841,7 +777,7 @@ static int gov_setup(fx *f, opg_tally **t, int attach, const opg_allocator *a)
 {
     if (fx_setup(f, 7 * 24 * 3600, a))
         return 1;
-    opg_double_sign_evidence ev = mk_ds(1, 5, 150);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
     opg_u256 supply = u64v(1000 * M);
     if (opg_slasher_double_sign(NULL, f->s, &ev, 10, 200) || opg_registry_end_block(f->r, 10, 200) ||
         opg_registry_supply_mint(f->r, &supply) || opg_tally_new(t, f->r, NULL, a))
