@@ -60,6 +60,16 @@ int opgi_records_reserve(opgi_records *rs, const opg_allocator *a, size_t more)
     return OPG_OK;
 }
 
+int opgi_records_reserve_more(opgi_records *rs, const opg_allocator *a, size_t more)
+{
+    if (!rs->tracking)
+        return OPG_OK;
+    size_t held = rs->touched_room > rs->n_touched ? rs->touched_room - rs->n_touched : 0;
+    if (more > SIZE_MAX - held)
+        return OPG_ENOMEM;
+    return opgi_records_reserve(rs, a, held + more);
+}
+
 void opgi_records_touch(opgi_records *rs, const opg_allocator *a, char *err, const uint8_t *key,
                         size_t len, int64_t hint)
 {

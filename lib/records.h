@@ -65,6 +65,10 @@ int opgi_records_init(opgi_records *rs, const opg_allocator *a);
 void opgi_records_free(opgi_records *rs, const opg_allocator *a);
 /* Room for `more` touches beyond those already made (OPG_ENOMEM: none taken). */
 int opgi_records_reserve(opgi_records *rs, const opg_allocator *a, size_t more);
+/* Room for `more` touches on top of every reservation made and not yet used: for one
+ * step whose parts reserve apart before any of them touches (a tally end_block's
+ * parameter changes after its governance actions). OPG_ENOMEM: none taken. */
+int opgi_records_reserve_more(opgi_records *rs, const opg_allocator *a, size_t more);
 /* Names a record changed. Within the reservation this cannot fail. */
 void opgi_records_touch(opgi_records *rs, const opg_allocator *a, char *err, const uint8_t *key,
                         size_t len, int64_t hint);

@@ -194,8 +194,9 @@ static int params_reserve(void *copy, const void *h, char *err)
     size_t nodes = 0;
     for (uint32_t i = 0; i < s->cap; i++)
         nodes += s->info[i].has;
-    /* room only (the records' capacity is not state), so the handle may be const */
-    if (opgi_records_reserve((opgi_records *)&s->records, &s->alloc,
+    /* room only (the records' capacity is not state), so the handle may be const; on
+     * top of what the same end_block's governance actions reserved before */
+    if (opgi_records_reserve_more((opgi_records *)&s->records, &s->alloc,
                              nodes * opgi_slasher_touches_of_node(s)) != OPG_OK)
         return opgi_fail(err, OPG_ENOMEM, "no memory for the records the new window changes", NULL);
     c->bits = bits_alloc(&s->alloc, s->cap, words, &c->n);

@@ -761,8 +761,11 @@ static int close_all(opg_tally *t, close_ctx *k, opg_u256 *burned)
         /* within the supply checked before */
         OPGI_MUST(opg_u256_add(burned, burned, &c->burned));
     }
-    int rc = opgi_param_txn_reserve(&k->x, t->err);
-    return rc ? rc : opgi_actions_reserve(&k->ax, t->err);
+    /* the actions first: they may grow a handle (a new node's slot) that a parameter
+     * change's reserve then sizes for (the slasher's bitmaps of a new window), and the
+     * parameters' reserves add their room on top of the actions' */
+    int rc = opgi_actions_reserve(&k->ax, t->err);
+    return rc ? rc : opgi_param_txn_reserve(&k->x, t->err);
 }
 
 /* Frees what phase A prepared (and, uncommitted, puts every namespace back). */

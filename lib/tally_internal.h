@@ -163,7 +163,8 @@ int opgi_tally_attach_ns(opg_tally *t, const opgi_param_ns *ns, void *handle);
  *                       An action that changes the stake later tallies read says so:
  *                       st->leaves_set, a node slot that leaves the voting set, and
  *                       st->bonded_less, tokens that leave the bonded total.
- * After the last stage and the parameter transaction's reserve:
+ * After the last stage, before the parameter transaction's reserve (which sizes for
+ * what the actions grew, and adds its records room on top of theirs):
  *   reserve(ax, err)    obtains every piece of memory the applies of the staged
  *                       actions need. It is called once per distinct reserve function
  *                       among the staged kinds (kinds on one handle share one and see

@@ -11,7 +11,7 @@
  *     title (u32 length, bytes), summary (u32 length, bytes),
  *     PARAMS: u32 count, per change u16 key length, key, u16 value length, value
  *     PAYLOAD: u32 length, bytes
- *     a governance action (version 2: ADD_VALIDATOR, REMOVE_VALIDATOR): u32 length
+ *     a governance action (version 2: ADD_VALIDATOR, REMOVE_VALIDATOR, CANCEL_SLASH): u32 length
  *       (its kind's data_len), its data bytes (tally_internal.h)
  *     deposits: u32 count, (depositor, amount) by depositor
  *     votes: u32 count, (voter, 4 raw weights u64 by option) by voter

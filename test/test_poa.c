@@ -761,6 +761,120 @@ static void test_alloc_failures(void)
     printf("  allocation failures handled: %lu of %lu allocations\n", failures, used);
 }
 
+/* A signed_blocks_window change passed with an action in the same end_block: the
+ * action may grow the slasher (an ADD past its slots) or touch its records (a REMOVE
+ * that removes a node), and the window's restart must be sized after it and its
+ * records room added on top. */
+static int pass_both(opg_tally *t, opg_registry *r, const opg_proposal_submit *action,
+                     opg_time now)
+{
+    uint64_t a, b;
+    opg_param_change ch = {"slashing.signed_blocks_window", "400"};
+    opg_proposal_submit sb;
+    memset(&sb, 0, sizeof sb);
+    sb.proposer = id_n(1);
+    sb.kind = OPG_PROPOSAL_PARAMS;
+    sb.initial_deposit = u256_of("10000000");
+    sb.changes = &ch;
+    sb.change_count = 1;
+    opg_id v = id_n(1);
+    int rc = opg_tally_submit(&a, t, &sb, now);
+    rc |= opg_tally_submit(&b, t, action, now);
+    rc |= opg_tally_vote_option(t, a, &v, OPG_VOTE_YES);
+    rc |= opg_tally_vote_option(t, b, &v, OPG_VOTE_YES);
+    rc |= opg_tally_end_block(t, 5, now + VP);
+    size_t n;
+    const opg_tally_closed *cl = opg_tally_closed_list(t, &n);
+    (void)r;
+    return rc || n != 2 || cl[0].outcome != OPG_TALLY_PASSED || cl[1].outcome != OPG_TALLY_PASSED;
+}
+
+static void test_actions_with_window_change(void)
+{
+    /* an ADD into slot 16, past the 16 slots the slasher has */
+    opg_registry *r;
+    opg_slasher *s;
+    opg_tally *t;
+    opg_u256 g = u256_of(G);
+    CHECK_OK(opg_registry_new(&r, NULL, &g, NULL));
+    CHECK_OK(opg_slasher_new(&s, r, NULL, NULL));
+    CHECK_OK(opg_tally_new(&t, r, NULL, NULL));
+    CHECK_OK(opg_tally_attach_slasher(t, s));
+    for (unsigned i = 1; i <= 16; i++) {
+        opg_node_create c = node_of(i, i == 1 ? "1000000000" : "1000000");
+        CHECK_OK(opg_registry_node_create(r, &c, 1, T0));
+    }
+    CHECK_OK(opg_registry_end_block(r, 1, T0));
+    opg_node_create add = node_of(40, "5000000");
+    opg_proposal_submit sb;
+    memset(&sb, 0, sizeof sb);
+    sb.proposer = id_n(1);
+    sb.kind = OPG_PROPOSAL_ADD_VALIDATOR;
+    sb.initial_deposit = u256_of("10000000");
+    sb.validator = &add;
+    CHECK(pass_both(t, r, &sb, T0) == 0);
+    char wb[32];
+    CHECK_OK(opg_slasher_param_get(wb, sizeof wb, NULL, s, "slashing.signed_blocks_window"));
+    CHECK(strcmp(wb, "400") == 0);
+    CHECK_OK(opg_slasher_check(s));
+    CHECK_OK(opg_registry_end_block(r, 6, T0 + VP + 1));
+    /* 300 blocks of the new window: node 1 signs, node 2 misses (the bitmaps hold
+     * 400 bits per node; past them a write would corrupt the next node's) */
+    opg_commit_sig e[2];
+    memset(e, 0, sizeof e);
+    e[0].consensus_key = cons_key_n(5001);
+    e[0].power = 1000;
+    e[0].signed_block = 1;
+    e[1].consensus_key = cons_key_n(5002);
+    e[1].power = 1;
+    int rc = OPG_OK;
+    for (uint64_t h = 7; h < 7 + 300 && rc == OPG_OK; h++)
+        rc = opg_slasher_record_commit(s, e, 2, h, T0 + VP + 1 + (opg_time)h);
+    CHECK_OK(rc);
+    CHECK_OK(opg_slasher_check(s));
+    opg_tally_free(t);
+    opg_slasher_free(s);
+    opg_registry_free(r);
+
+    /* a REMOVE that removes an unbonded node, with the slasher's records tracking */
+    opg_registry_params rp;
+    opg_registry_params_init(&rp);
+    rp.unbonding_time = 10;
+    CHECK_OK(opg_registry_new(&r, &rp, &g, NULL));
+    CHECK_OK(opg_slasher_new(&s, r, NULL, NULL));
+    CHECK_OK(opg_tally_new(&t, r, NULL, NULL));
+    CHECK_OK(opg_tally_attach_slasher(t, s));
+    for (unsigned i = 1; i <= 3; i++) {
+        opg_node_create c = node_of(i, i == 1 ? "1000000000" : "1000000");
+        CHECK_OK(opg_registry_node_create(r, &c, 1, T0));
+    }
+    CHECK_OK(opg_registry_end_block(r, 1, T0));
+    CHECK_OK(opg_registry_param_set(r, "staking.max_validators", "1"));
+    CHECK_OK(opg_registry_end_block(r, 2, T0 + 1));
+    CHECK_OK(opg_registry_end_block(r, 3, T0 + 100)); /* nodes 2, 3 unbonded */
+    uint8_t root[32], scratch_root[32];
+    const opg_record *ch;
+    size_t nch;
+    CHECK_OK(opg_slasher_commit(root, &ch, &nch, s));
+    CHECK_OK(opg_registry_commit(root, &ch, &nch, r));
+    opg_id n2 = id_n(2);
+    memset(&sb, 0, sizeof sb);
+    sb.proposer = id_n(1);
+    sb.kind = OPG_PROPOSAL_REMOVE_VALIDATOR;
+    sb.initial_deposit = u256_of("10000000");
+    sb.operator_id = &n2;
+    CHECK(pass_both(t, r, &sb, T0 + 100) == 0);
+    opg_node_info ni;
+    CHECK_RC(opg_registry_node_get(&ni, r, &n2), OPG_ENOTFOUND); /* removed */
+    CHECK_OK(opg_slasher_root_from_scratch(scratch_root, s));
+    CHECK_OK(opg_slasher_commit(root, &ch, &nch, s));
+    CHECK(memcmp(scratch_root, root, 32) == 0);
+    CHECK_OK(opg_slasher_check(s));
+    opg_tally_free(t);
+    opg_slasher_free(s);
+    opg_registry_free(r);
+}
+
 int main(void)
 {
     RUN(test_stake_moves_refused);
@@ -773,5 +887,6 @@ int main(void)
     RUN(test_remove_seen_by_later_tally);
     RUN(test_save_load);
     RUN(test_alloc_failures);
+    RUN(test_actions_with_window_change);
     return harness_done();
 }
