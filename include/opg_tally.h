@@ -245,8 +245,9 @@ typedef enum opg_proposal_kind {
  * owners may undelegate. No such node (a node added in the same end_block is not
  * there yet) or no self-delegation left (a REMOVE before it in the same end_block
  * took it): OPG_ENOTFOUND. Tallies closing after a REMOVE in the same end_block see
- * its node out of the voting set and its self-stake out of the bonded total (other delegations stay bonded), as Cosmos,
- * which jails before the next proposal is tallied.
+ * its node out of the voting set and its self-stake out of the bonded total (other
+ * delegations to it stay bonded), as Cosmos, which jails before the next proposal is
+ * tallied.
  *
  * The tally in PoA mode: the rules are unchanged. Voting power is stake, and in PoA
  * the only stake is each validator's self-delegation granted by ADD_VALIDATOR, so
