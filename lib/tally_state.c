@@ -1,8 +1,8 @@
 /*
  * tally_state.c - the tally's canonical saved form, its state hash, and loading.
  *
- * Version 1 layout (integers big-endian, amounts and decimals 32 bytes):
- *   header "OPGS" kind=5 version=1
+ * Version 2 layout (integers big-endian, amounts and decimals 32 bytes):
+ *   header "OPGS" kind=5 version=2
  *   params in struct order (booleans one byte)
  *   next_id u64, proposal count u32
  *   per proposal, by id:
@@ -12,15 +12,19 @@
  *     PARAMS: u32 count, per change u16 key length, key, u16 value length, value
  *     PAYLOAD: u32 length, bytes
  *     deposits: u32 count, (depositor, amount) by depositor
- *     votes: u32 count, (voter, 4 raw weights u64 by option) by voter
- * The votes are kept in arrival order in memory and radix sorted for each save/hash.
+ *     votes: u32 count, (voter, 4 raw weights u64 by option, conviction u8) by voter
+ *   conviction locks: u32 count, (account, until i64) by account
+ * The votes and locks are kept in arrival order in memory and radix sorted for each
+ * save/hash. Version 1 (still loaded) is version 2 without the last two parameters
+ * (conviction_voting, vote_locking_period: the defaults), the votes' conviction
+ * byte (0) and the locks (none).
  */
 #include "tally_internal.h"
 
 #include "codec.h"
 #include "num.h"
 
-#define TALLY_VERSION 1
+#define TALLY_VERSION 2
 
 typedef struct order_buf {
     size_t n;
@@ -37,7 +41,7 @@ static void order_free(const opg_allocator *a, order_buf *b)
 
 static int order_alloc(const opg_tally *t, order_buf *b)
 {
-    size_t max = 1;
+    size_t max = t->n_locks > 1 ? t->n_locks : 1;
     for (size_t i = 0; i < t->n_props; i++)
         if (t->props[i]->n_votes > max)
             max = t->props[i]->n_votes;
@@ -70,6 +74,8 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
     opgi_w_u8(w, (uint8_t)pp->burn_proposal_deposit_prevote);
     opgi_w_dec(w, &pp->liquid_weight);
     opgi_w_dec(w, &pp->proposal_cancel_ratio);
+    opgi_w_u8(w, (uint8_t)pp->conviction_voting);
+    opgi_w_i64(w, pp->vote_locking_period);
 
     opgi_w_u64(w, t->next_id);
     opgi_w_u32(w, (uint32_t)t->n_props);
@@ -125,7 +131,15 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
             opgi_w_id(w, &v->voter);
             for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
                 opgi_w_u64(w, v->w[o]);
+            opgi_w_u8(w, v->conviction);
         }
+    }
+    opgi_w_u32(w, t->n_locks);
+    opgi_tally_sort_ids(ob->order, t->locks, sizeof *t->locks, t->n_locks, ob->keys, ob->tmp);
+    for (uint32_t k = 0; k < t->n_locks; k++) {
+        const opgi_tlock *l = &t->locks[ob->order[k]];
+        opgi_w_id(w, &l->account);
+        opgi_w_i64(w, l->until);
     }
 }
 
@@ -188,7 +202,7 @@ static int text_ok(const uint8_t *s, size_t n, int key)
     return dot && dot != s && dot != s + n - 1;
 }
 
-static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
+static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id, uint16_t version)
 {
     opgi_tprop *p = opgi_alloc(&t->alloc, sizeof *p);
     if (!p)
@@ -309,7 +323,7 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
         goto fail;
 
     /* votes: strictly increasing voters, valid weights, only in the voting period */
-    uint32_t nv = opgi_r_count(rd, 64);
+    uint32_t nv = opgi_r_count(rd, version >= 2 ? 65 : 64);
     if (rd->bad || (nv && p->status != OPG_PROPOSAL_VOTING_PERIOD) || nv >= UINT32_MAX / 4)
         goto fail;
     if (nv) {
@@ -325,7 +339,8 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id)
         opgi_r_id(rd, &v->voter);
         for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
             v->w[o] = opgi_r_u64(rd);
-        if (rd->bad || !opgi_tally_weights_valid(v->w) ||
+        v->conviction = version >= 2 ? opgi_r_u8(rd) : 0;
+        if (rd->bad || !opgi_tally_weights_valid(v->w) || v->conviction > OPGI_CONVICTION_MAX ||
             (k && opg_id_cmp(&p->votes[k - 1].voter, &v->voter) >= 0))
             goto fail;
         p->n_votes++;
@@ -350,7 +365,35 @@ fail:
     return rc;
 }
 
-static int load_body(opg_tally *t, opgi_reader *rd)
+/* The locks: strictly increasing accounts. */
+static int load_locks(opg_tally *t, opgi_reader *rd)
+{
+    uint32_t n = opgi_r_count(rd, 40);
+    if (rd->bad || n >= UINT32_MAX / 4)
+        return OPG_ECORRUPT;
+    if (!n)
+        return OPG_OK;
+    if (!(t->locks = opgi_alloc_array(&t->alloc, n, sizeof *t->locks)))
+        return OPG_ENOMEM;
+    t->locks_cap = n;
+    for (uint32_t k = 0; k < n; k++) {
+        opgi_tlock *l = &t->locks[k];
+        opgi_r_id(rd, &l->account);
+        l->until = opgi_r_i64(rd);
+        if (rd->bad || (k && opg_id_cmp(&t->locks[k - 1].account, &l->account) >= 0))
+            return OPG_ECORRUPT;
+        t->n_locks++;
+    }
+    uint32_t cap = 32;
+    while (cap < 2 * (uint64_t)n + 2)
+        cap *= 2;
+    if (opgi_lock_index_build(t, cap) != OPG_OK)
+        return OPG_ENOMEM;
+    opgi_lock_min_update(t);
+    return OPG_OK;
+}
+
+static int load_body(opg_tally *t, opgi_reader *rd, uint16_t version)
 {
     opg_tally_params *pp = &t->params;
     opgi_r_u256(rd, &pp->min_deposit);
@@ -367,6 +410,10 @@ static int load_body(opg_tally *t, opgi_reader *rd)
     pp->burn_proposal_deposit_prevote = opgi_r_bool(rd);
     opgi_r_dec(rd, &pp->liquid_weight);
     opgi_r_dec(rd, &pp->proposal_cancel_ratio);
+    if (version >= 2) {
+        pp->conviction_voting = opgi_r_bool(rd);
+        pp->vote_locking_period = opgi_r_i64(rd);
+    } /* else the defaults of opg_tally_new */
     if (rd->bad || opgi_params_check(&opgi_tally_param_table, pp, t->err) != OPG_OK)
         return OPG_ECORRUPT;
     t->next_id = opgi_r_u64(rd);
@@ -376,10 +423,15 @@ static int load_body(opg_tally *t, opgi_reader *rd)
         return OPG_ECORRUPT;
     uint64_t prev = 0;
     for (uint32_t i = 0; i < n; i++) {
-        int rc = load_proposal(t, rd, prev);
+        int rc = load_proposal(t, rd, prev, version);
         if (rc)
             return rc;
         prev = t->props[t->n_props - 1]->id;
+    }
+    if (version >= 2) {
+        int rc = load_locks(t, rd);
+        if (rc)
+            return rc;
     }
     return opgi_r_finish(rd);
 }
@@ -391,13 +443,14 @@ int opg_tally_load(opg_tally **out, opg_registry *r, const uint8_t *buf, size_t 
         return OPG_EINVAL;
     opgi_reader rd;
     opgi_reader_init(&rd, buf, len);
-    int rc = opgi_r_header(&rd, OPGI_KIND_TALLY, TALLY_VERSION, NULL);
+    uint16_t version = 0;
+    int rc = opgi_r_header(&rd, OPGI_KIND_TALLY, TALLY_VERSION, &version);
     if (rc)
         return rc;
     opg_tally *t;
     if ((rc = opg_tally_new(&t, r, NULL, alloc)) != OPG_OK)
         return rc;
-    rc = load_body(t, &rd);
+    rc = load_body(t, &rd, version);
     if (rc) {
         opg_tally_free(t);
         return rc;
