@@ -49,6 +49,8 @@ enum op {
     OP_TALLY_END_BLOCK,  /* - */
     OP_CANCEL_PROPOSAL,  /* proposal, by the proposer or another account */
     OP_MISBEHAVIOR,      /* count (0..3), then per record: node, back, flags */
+    OP_VOTE_CONVICTION,  /* proposal, voter, option, conviction (>= 0x80: turn
+                          * gov.conviction_voting on first; low bits % 9: 7, 8 invalid) */
     OP_COUNT_
 };
 
