@@ -389,7 +389,7 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opg_t
             OPGI_MUST(opgi_add_n(&s->ded[(size_t)slot * 5], &s->ded[(size_t)slot * 5], sh5, 5));
             share_power(power, del->shares.limb, &s->tp[(size_t)slot * TP_LIMBS],
                         &r->nodes[slot].delegator_shares);
-            add_power(out, power, v->w, conv, v->conviction);
+            add_power(out, power, v->w, conv, conv ? v->conviction : 0);
         }
         if (liquid) {
             /* held tokens: mul_truncate(Dec(balance), liquid_weight) = balance * weight
