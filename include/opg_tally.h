@@ -313,7 +313,9 @@ OPG_API int opg_tally_vote_option(opg_tally *t, uint64_t proposal_id, const opg_
  * opg_registry_cancel_unbonding keep the tokens staked and are allowed. The locks
  * are the tally's state (save, load, hash); the tally links its guard into the
  * registry when it is created or loaded and unlinks it when freed, so the registry
- * refuses only while a tally holding locks is attached to it. end_block drops the
+ * refuses only while a tally holding locks is attached to it (a host restores both
+ * before it runs a block). Since the registry's undelegation then reads the tally,
+ * the two are used from one thread at a time. end_block drops the
  * locks whose end is <= now. Turning the extension off leaves the locks in force
  * until they end.
  *
@@ -339,11 +341,14 @@ OPG_API int opg_tally_vote_option(opg_tally *t, uint64_t proposal_id, const opg_
 #define OPG_CONVICTION_MAX 6
 
 /*
- * opg_tally_vote with a conviction 0..OPG_CONVICTION_MAX, at block time now (only
- * the lock reads it; it is not checked against the period). Errors as
- * opg_tally_vote, and OPG_EINVAL (conviction above 6, or gov.conviction_voting off:
- * then any conviction is refused, since none is Cosmos' plain vote), OPG_EOVERFLOW
- * never (the lock saturates). A refusal changes nothing. O(1) expected.
+ * opg_tally_vote with a conviction 0..OPG_CONVICTION_MAX at block time now (now is
+ * not read by the rules: as for opg_tally_vote the period is a status, and the lock
+ * runs from the proposal's voting_end). A conviction >= 1 creates or raises the
+ * voter's lock (see above). Errors as opg_tally_vote, and OPG_EINVAL (conviction
+ * above 6, or gov.conviction_voting off: then every conviction is refused, 0
+ * included, since none is Cosmos' plain vote; use opg_tally_vote). The lock
+ * saturates, so there is no OPG_EOVERFLOW. A refusal changes nothing (OPG_ENOMEM
+ * included: the lock's room is reserved with the vote's). O(1) expected.
  */
 OPG_API int opg_tally_vote_conviction(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
                                       const opg_weighted_vote *options, size_t n,
