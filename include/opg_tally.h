@@ -281,7 +281,9 @@ typedef struct opg_weighted_vote {
  * distinct options whose weights, each in (0, 1], add up to exactly 1. Any account
  * may vote; its power is counted at the close (its delegations to bonded nodes, the
  * node it operates, and held tokens when enabled). As in Cosmos the period is a
- * status, not a clock: votes are taken until the end_block that closes it.
+ * status, not a clock: votes are taken until the end_block that closes it. With
+ * gov.conviction_voting on this is a vote of conviction 0 (Polkadot's "None": 0.1x,
+ * no lock; see opg_tally_vote_conviction); off, it is Cosmos' vote.
  * Errors: OPG_ENOTFOUND, OPG_ESTATUS (not in the voting period), OPG_EVOTE (options
  * or weights invalid), OPG_ENOMEM. O(1) expected.
  */

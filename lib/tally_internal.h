@@ -91,7 +91,8 @@ struct opg_tally {
 
     /* conviction locks in arrival order (a later lock raises the record in place,
      * expiry compacts in order), with an open addressing index by account as the
-     * votes have, at most half full; lock_min is the earliest end (derived) */
+     * votes have, at most half full; lock_min is at most the earliest end
+     * (derived: expiry scans the locks once now reaches it) */
     opgi_tlock *locks;
     uint32_t n_locks, locks_cap;
     uint64_t *lidx;
