@@ -161,6 +161,7 @@ int main(void)
     /* end of block 2 */
     CHECK(opg_pricer_end_block(NULL, pricer));
     CHECK(opg_tally_end_block(gov, height, now));
+    CHECK(opg_slasher_end_block(slasher, height, now)); /* due deferred slashes, if any */
     CHECK(opg_registry_end_block(reg, height, now));
 
     /* block 3: the delegator withdraws its share */

@@ -286,7 +286,8 @@ OPG_API int opg_hyper_position_close(opg_hyper *h, const opg_id *position);
  * Errors: OPG_EINVAL (NULL argument), OPG_ENOTFOUND (no position, or no target node),
  * OPG_EZERO, OPG_EOVERFLOW (a part the node cannot take, or the position's deposited
  * total beyond 2^256), OPG_EINVARIANT (the splitter cannot settle a delegation's
- * rewards), OPG_ENOMEM. O(nodes log nodes + k) for k target nodes.
+ * rewards), OPG_EPOA (the registry is in proof-of-authority mode, staking.poa: it
+ * refuses every delegation), OPG_ENOMEM. O(nodes log nodes + k) for k target nodes.
  */
 OPG_API int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u256 *amount,
                               opg_height height, opg_time now);
@@ -302,8 +303,8 @@ OPG_API int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u2
  * entries for this position are at max_entries), OPG_EINSOLVENT, OPG_ELOCKED (the
  * position id voted with conviction and a tally's lock holds it), OPG_EOVERFLOW
  * (completion time out of range, or the position's tokens or withdrawn total beyond
- * 2^256), OPG_EINVARIANT, OPG_ENOMEM. O(nodes log nodes + k + pending unbonding
- * entries).
+ * 2^256), OPG_EPOA (staking.poa: the registry refuses every undelegation),
+ * OPG_EINVARIANT, OPG_ENOMEM. O(nodes log nodes + k + pending unbonding entries).
  */
 OPG_API int opg_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, const opg_id *position,
                                const opg_u256 *amount, opg_height height, opg_time now);
@@ -335,9 +336,11 @@ typedef struct opg_hyper_score {
  * Vaults are positions here: their PAYOUT moves become their idle tokens, and after
  * the epoch opg_hyper_vault_reports gives every vault's share price.
  * A move the registry refuses is not forced: it is reported as a SKIPPED move with
- * the registry's code and the epoch goes on (a source refused as OPG_ETRANSITIVE or
- * OPG_EINSOLVENT is not tried again in this epoch; other refusals only skip that
- * pair). Targets come from the snapshot, so a position's moves never depend on the
+ * the registry's code and the epoch goes on (a source refused as OPG_ETRANSITIVE,
+ * OPG_EINSOLVENT or OPG_EPOA is not tried again in this epoch; other refusals only
+ * skip that pair). In proof-of-authority mode (staking.poa) rewards are still
+ * withdrawn and routed, every compounding and rebalancing move is SKIPPED with
+ * OPG_EPOA, and what was not compounded is paid out. Targets come from the snapshot, so a position's moves never depend on the
  * positions before it. *positions_done (may be NULL) receives the number of positions
  * on success (every position is processed) and 0 on any error.
  *

@@ -35,6 +35,13 @@ typedef struct opg_registry_params {
     opg_u256 power_reduction;       /* "staking.power_reduction"; default 10^6 */
     /* "staking.fix_redelegation_overslash"; default 0 (Cosmos-exact). See SEMANTICS §4. */
     int fix_redelegation_overslash;
+    /* "staking.poa"; default 0. Proof-of-authority mode: while set, accounts may not
+     * move stake (delegate, undelegate, redelegate, cancel_unbonding) nor create a
+     * node: those calls fail with OPG_EPOA and change nothing. Validators come and go
+     * only by governance (opg_tally.h: OPG_PROPOSAL_ADD_VALIDATOR / REMOVE_VALIDATOR).
+     * Setting it back to 0 (by a parameter-change proposal) opens delegation, with the
+     * nodes as they are. */
+    int poa;
 } opg_registry_params;
 
 /* Fills *params with the documented defaults. */
@@ -124,7 +131,8 @@ typedef struct opg_node_info {
  * tombstoned, even if its node is gone), OPG_EEXISTS (operator or consensus key,
  * or its address, in use), OPG_ECOMMISSION (rates),
  * OPG_ESELFBOND (self_delegation below min_self_delegation), OPG_EZERO
- * (min_self_delegation 0), OPG_EINVAL (no role), OPG_ENOMEM.
+ * (min_self_delegation 0), OPG_EINVAL (no role), OPG_EPOA (staking.poa is on: only
+ * governance adds nodes, see OPG_PROPOSAL_ADD_VALIDATOR in opg_tally.h), OPG_ENOMEM.
  */
 OPG_API int opg_registry_node_create(opg_registry *r, const opg_node_create *node,
                                      opg_height height, opg_time now);
@@ -162,7 +170,8 @@ OPG_API int opg_registry_node_at(opg_node_info *out, const opg_registry *r, size
  * Rewards the delegation had earned are settled first (event OPG_EVENT_REWARDS_PAID
  * when a splitter is attached). *shares_issued may be NULL.
  * Errors: OPG_ENOTFOUND (node), OPG_EZERO (amount 0), OPG_EINSOLVENT (node has shares
- * but no tokens), OPG_EOVERFLOW, OPG_ENOMEM. O(1) expected.
+ * but no tokens), OPG_EOVERFLOW, OPG_EPOA (staking.poa is on), OPG_ENOMEM. O(1)
+ * expected.
  */
 OPG_API int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r,
                                   const opg_id *delegator, const opg_id *operator_id,
@@ -175,9 +184,10 @@ OPG_API int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r,
  * maturity time (either may be NULL). If the operator's own self-bond falls below
  * min_self_delegation the node is jailed at once.
  * Errors: OPG_ENOTFOUND (no such delegation), OPG_EZERO, OPG_EUNDERFLOW (more than
- * the delegation holds), OPG_EMAXENTRIES, OPG_EINSOLVENT, OPG_ELOCKED (a tally on this
- * registry holds a conviction lock on the delegator that has not ended at now:
- * opg_tally_lock_get; redelegation and cancel_unbonding are not locked).
+ * the delegation holds), OPG_EMAXENTRIES, OPG_EINSOLVENT, OPG_EPOA (staking.poa is on),
+ * OPG_ELOCKED (a tally on this registry holds a conviction lock on the delegator that
+ * has not ended at now: opg_tally_lock_get; redelegation and cancel_unbonding are not
+ * locked).
  */
 OPG_API int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_registry *r,
                                     const opg_id *delegator, const opg_id *operator_id,
@@ -194,7 +204,8 @@ OPG_API int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, op
  * immediate completion). One corner as x/staking v0.50+: when src is unbonded and
  * this redelegation takes its last shares (src is removed), the entry is recorded
  * with creation height 0 and completion 0001-01-01T00:00:00Z (-62135596800), so it
- * completes at the next end_block; *completion receives that time.
+ * completes at the next end_block; *completion receives that time. OPG_EPOA while
+ * staking.poa is on.
  */
 OPG_API int opg_registry_redelegate(opg_time *completion, opg_registry *r,
                                     const opg_id *delegator, const opg_id *src,
@@ -205,7 +216,8 @@ OPG_API int opg_registry_redelegate(opg_time *completion, opg_registry *r,
  * Cancels (part of) the unbonding entry created at creation_height: `amount` goes
  * back into the delegation with the same node. Errors: OPG_ENOTFOUND (no entry at that
  * height), OPG_EUNDERFLOW (amount above the entry's balance), OPG_ESTATUS (entry
- * already mature), OPG_EJAILED (node jailed), OPG_EINSOLVENT, OPG_EZERO.
+ * already mature), OPG_EJAILED (node jailed), OPG_EINSOLVENT, OPG_EZERO, OPG_EPOA
+ * (staking.poa is on).
  */
 OPG_API int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
                                           const opg_id *operator_id,
@@ -308,8 +320,11 @@ OPG_API const opg_event *opg_registry_events(const opg_registry *r, size_t *coun
  * (status, removal); then matured unbondings and redelegations, in maturity order.
  * The height, `now` and every validator update enter the consensus history that
  * evidence is judged by (see "consensus history" below): pass CometBFT's block time.
+ * While an attached slasher holds a pending (deferred) slash of a node, the entries
+ * out of that node do not mature and the node is not removed (opg_slasher.h,
+ * "Deferred slashes"): they stay queued and mature at the first end_block after.
  * Cost: O(nodes log nodes + matured entries + history records), independent of the
- * number of delegations.
+ * number of delegations (with pending slashes, O(pending) more per matured entry).
  */
 OPG_API int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now);
 

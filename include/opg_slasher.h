@@ -16,6 +16,8 @@
  *   opg_slasher_double_sign       libopg's own signed-vote evidence
  *   opg_slasher_fault             a verification node's faulty-inference report
  *   opg_slasher_submit_evidence   either kind, from its canonical bytes
+ *   opg_slasher_end_block         at the end of the block, before the registry's:
+ *                                 the deferred slashes now due (defer_duration > 0)
  *
  * Which double-sign path a host uses:
  *  - A CometBFT host passes the misbehaviour records CometBFT hands it in
@@ -104,6 +106,14 @@ typedef struct opg_slasher_params {
      * creation; read them back with opg_slasher_fault_class_at. */
     const opg_fault_class *fault_classes;
     size_t fault_class_count;
+    /* "slashing.defer_duration", seconds, >= 0; default 0: every slash is made at
+     * once. When positive, a slash is decided, planned and its node jailed (and
+     * tombstoned) at once, but its tokens are taken by opg_slasher_end_block once
+     * now >= the decision's time + defer_duration (Substrate's SlashDeferDuration),
+     * unless governance cancels it first (opg_slasher_cancel_deferred). The due time
+     * is fixed when the slash is decided: changing the parameter later moves no
+     * pending slash. See "Deferred slashes" below. */
+    opg_time defer_duration;
 } opg_slasher_params;
 
 /* Fills *params with the documented defaults (Cosmos' slashing and evidence
@@ -171,6 +181,11 @@ typedef struct opg_slasher_record {
     int jailed;                   /* 1 if this call jailed the node (0: it already was) */
     opg_time jailed_until;        /* the node's jailed_until afterwards */
     int tombstoned;               /* 1 if this call tombstoned the node */
+    /* Nonzero: the pending slash this record belongs to. A call that decides a
+     * deferred slash returns it with slash, reporter_reward and burned all 0;
+     * opg_slasher_end_block returns it again, applied, with what was taken (jailed
+     * 0, tombstoned 0: those happened when it was decided). */
+    uint64_t pending_id;
 } opg_slasher_record;
 
 /*
@@ -465,13 +480,119 @@ OPG_API int opg_slasher_evidence_seen(const opg_slasher *s, const opg_id *eviden
 /* How many evidence ids are remembered. */
 OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
 
+/* ------------------------------------------------------- deferred slashes */
+
+/*
+ * Deferred slashes (slashing.defer_duration > 0; Substrate's SlashDeferDuration and
+ * cancel_deferred_slash). Each slash the calls above decide (downtime, double sign,
+ * faulty inference) is then:
+ *  - planned at once with the registry's Slash rules at the decision's height and
+ *    time: what the node's tokens, each unbonding entry and each redelegation entry
+ *    would lose (the amounts an immediate slash would take then; for several
+ *    redelegation entries of one delegator into one destination each is counted
+ *    against the state before the slash, an upper bound). The plan's parts (node,
+ *    entries) and their total are kept in a pending slash with a sequential id;
+ *  - the node is jailed (and tombstoned) at once, exactly as an immediate slash does;
+ *    correlation (faulty inference) counts the slash when it is decided;
+ *  - its tokens are taken by opg_slasher_end_block once now >= due time. The slash is
+ *    then evaluated with the registry's rules as at the decision (same infraction
+ *    height, power and fraction; the entries walked are those created at or after the
+ *    infraction and not yet matured at the decision, plus those created since: an
+ *    unbonding or redelegation out of the node made during the window answers as
+ *    Cosmos makes entries after an infraction answer, trunc(initial_balance *
+ *    fraction) capped at its balance), and the node's tokens pay the rest of
+ *    trunc(power * power_reduction * fraction), capped at what it has. The total
+ *    taken is capped at the plan's total: never more than the immediate slash would
+ *    have taken; tokens that came in since cannot be made to pay more. When nothing
+ *    moved in the window, exactly the immediate slash's amounts are taken.
+ *  - entries never escape: while a node has a pending slash, its unbonding and
+ *    redelegation entries out of it do not mature at the registry's end_block (they
+ *    stay queued past their completion time and mature at the first end_block after
+ *    the slash is applied or cancelled), and the node is not removed. This holds
+ *    whatever staking.unbonding_time is or becomes: entries created after the
+ *    infraction but before the decision (evidence may be up to evidence.max_age old)
+ *    could otherwise mature inside the window even with defer_duration <
+ *    unbonding_time, and the registry's parameter may be lowered by governance
+ *    later; so the hold, not a rule between two parameters, is what is relied on.
+ *    The hold lives in the slasher: it holds while the slasher is attached (restore
+ *    the slasher before the registry's next end_block, as for the consensus history;
+ *    freeing it releases every hold). A node whose slash is never applied because the
+ *    host never calls opg_slasher_end_block keeps its entries queued.
+ *    A node may have several pending slashes; each is applied against the state the
+ *    ones before it left, as consecutive immediate slashes would be.
+ *  - the reporter reward of a faulty inference is paid when the slash applies:
+ *    trunc(burned_total * reporter_share), with the share in force when the slash was
+ *    decided (none if it is cancelled wholly).
+ * Conservation holds to the base unit (opg_registry_check passes at every point).
+ */
+
+/* A pending slash as opg_slasher_pending_* report it. */
+typedef struct opg_pending_slash {
+    uint64_t id;                  /* sequential from 1, never reused */
+    opg_slash_reason reason;
+    opg_id node;                  /* operator id */
+    uint32_t fault_class;         /* OPG_SLASH_FAULT: the class id; 0 otherwise */
+    opg_height infraction_height; /* as an immediate slash would pass it */
+    uint64_t power;
+    opg_dec fraction;             /* as decided (before any cancel) */
+    opg_height created_height;    /* the decision's block */
+    opg_time created_time;
+    opg_time due_time;            /* created_time + defer_duration, saturating */
+    /* what is still to be taken (the plan, scaled by the cancels so far) */
+    opg_u256 node_part;           /* from the node's tokens */
+    opg_u256 entries_part;        /* from unbonding entries and redelegations */
+    opg_u256 total;               /* node_part + entries_part: the cap */
+    opg_dec cancelled;            /* fraction cancelled so far: 1 - the kept factor */
+    opg_id reporter;              /* OPG_SLASH_FAULT: who reported; zero otherwise */
+} opg_pending_slash;
+
+/*
+ * Applies the due pending slashes: those with due_time <= now, in the order (due
+ * time, id). Call it once per block at the end of the block: after the block's
+ * slasher calls and the tally's end_block (so a cancel governance makes in this block
+ * comes first), before opg_registry_end_block (so entries held for a slash applied
+ * now mature in that same end_block). Each: the registry's Slash evaluated as described above with the
+ * kept fraction trunc(fraction * (1 - cancelled)) and capped at `total`, and for a
+ * faulty inference the reporter's reward; then the record is gone. Events as an
+ * immediate slash emits (OPG_EVENT_BURNED, settled rewards, OPG_EVENT_REPORTER_REWARD)
+ * in the registry's list; the records (pending_id set) in opg_slasher_slashes.
+ * All or nothing: everything is reserved first; OPG_ENOMEM changes nothing and a
+ * retry equals a clean run. Nothing due: OPG_OK, no allocation. Errors: OPG_EINVAL
+ * (s NULL), OPG_EFUTURE (height below a due slash's infraction height: nothing
+ * applied), OPG_ENOMEM. O(pending log pending) plus the slashes; every registry
+ * end_block meanwhile asks the hold O(pending) per matured entry.
+ */
+OPG_API int opg_slasher_end_block(opg_slasher *s, opg_height height, opg_time now);
+
+/*
+ * Cancels a pending slash in part or whole (governance; Substrate's
+ * cancel_deferred_slash). fraction in (0, 1]: 1 removes the record (nothing is taken,
+ * no reporter reward; the node stays jailed and tombstoned as it was: unjailing is
+ * the operator's own call, and a tombstone is never lifted). Less keeps the slash
+ * but scales what is still to be taken by (1 - fraction): node_part and entries_part
+ * each become trunc(part * (1 - fraction)), total their sum, and the kept factor
+ * k becomes trunc(k * (1 - fraction)) (a Dec), so cancelled = 1 - k; what is
+ * cancelled is simply never taken. Errors: OPG_EINVAL (NULL, fraction 0 or above 1),
+ * OPG_ENOTFOUND (no pending slash with this id: never made, applied or cancelled
+ * wholly), OPG_ENOMEM. O(pending).
+ */
+OPG_API int opg_slasher_cancel_deferred(opg_slasher *s, uint64_t slash_id, const opg_dec *fraction);
+
+/* How many slashes are pending. */
+OPG_API size_t opg_slasher_pending_count(const opg_slasher *s);
+/* The i-th pending slash in ascending id order (0-based); OPG_ENOTFOUND past the end,
+ * OPG_EINVAL for NULL. */
+OPG_API int opg_slasher_pending_at(opg_pending_slash *out, const opg_slasher *s, size_t i);
+/* The pending slash with this id; OPG_ENOTFOUND if none. O(log pending). */
+OPG_API int opg_slasher_pending_get(opg_pending_slash *out, const opg_slasher *s, uint64_t id);
+
 /* ---------------------------------------------------- records and snapshots */
 
 /*
  * The slasher's state is a set of records (opg_core.h, "records"). Keys: the tag
  * OPG_RECORDS_SLASHER, a kind byte, then ids (integers big-endian):
- *   0 params       the parameters, the chain id (1 byte length, bytes)
- *   1 state        forgot_height, forgot_time
+ *   0 params       the parameters, the chain id (1 byte length, bytes), defer_duration
+ *   1 state        forgot_height, forgot_time, the next pending slash id
  *   2 class        id (4 bytes): slash_fraction, jail_duration, tombstone (1 byte)
  *   3 signing      operator id: start_height, index_offset, missed
  *   4 missed       operator id, chunk (4 bytes): window bits 1024 * chunk onward,
@@ -481,6 +602,8 @@ OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
  *   6 correlation  time (8 bytes, sign bit flipped so keys sort as times do),
  *                  ordinal among the records of that time (4 bytes): fault class,
  *                  the node's stake before the slash
+ *   7 pending      slash id (8 bytes): a pending slash (opg_pending_slash's fields
+ *                  and the kept factor, the reporter share fixed at the decision)
  * A value is a format byte (1), then the fields (u256 and decimals 32 bytes).
  * Every block changes the signing record of each node in the commit and a missed
  * chunk only where a bit flips.
@@ -521,7 +644,7 @@ OPG_API int opg_slasher_prove(uint8_t *buf, size_t cap, size_t *len, const opg_s
                               const uint8_t *key, size_t key_len);
 
 /*
- * Writes the snapshot (the header, then every record in key order; format 3) into
+ * Writes the snapshot (the header, then every record in key order; format 4) into
  * buf[cap]; *len receives the size needed. OPG_EBUFS if cap is too small (buf NULL
  * with cap 0 asks the size), OPG_ENOMEM. O(n) for n records.
  */

@@ -7,8 +7,9 @@
  * needs no bookkeeping here. The registry must outlive the tally.
  *
  * A proposal's life:
- *   opg_tally_submit       text, parameter change (key=value list) or an opaque payload
- *                          for the host; optionally expedited; with an initial deposit
+ *   opg_tally_submit       text, parameter change (key=value list), an opaque payload
+ *                          for the host, or a governance action (add or remove a
+ *                          validator); optionally expedited; with an initial deposit
  *   opg_tally_deposit      deposits accumulate per depositor; reaching min_deposit
  *                          (expedited: min_deposit * min_deposit_expedited_ratio)
  *                          starts the voting period
@@ -17,8 +18,8 @@
  *                          (opg_tally_vote_conviction: with a conviction, Extension)
  *   opg_tally_end_block    removes proposals whose deposit period ended, tallies those
  *                          whose voting period ended, burns or refunds deposits,
- *                          applies passed parameter changes; the host reads what
- *                          closed with opg_tally_closed_list()
+ *                          applies passed parameter changes and governance actions;
+ *                          the host reads what closed with opg_tally_closed_list()
  *   opg_tally_cancel       the proposer withdraws it (part of the deposits is burned)
  *
  * Who holds what. Deposits are tokens the host has taken from the depositors' accounts
@@ -212,8 +213,68 @@ OPG_API int opg_tally_attach_params(opg_tally *t, const char *prefix, void *hand
 typedef enum opg_proposal_kind {
     OPG_PROPOSAL_TEXT = 0,   /* signalling only: nothing is executed */
     OPG_PROPOSAL_PARAMS = 1, /* parameter changes, applied all-or-nothing when passed */
-    OPG_PROPOSAL_PAYLOAD = 2 /* opaque bytes the host executes when passed */
+    OPG_PROPOSAL_PAYLOAD = 2, /* opaque bytes the host executes when passed */
+    OPG_PROPOSAL_ADD_VALIDATOR = 3,   /* governance creates a node (see below) */
+    OPG_PROPOSAL_REMOVE_VALIDATOR = 4, /* governance takes a node's self-stake (see below) */
+    OPG_PROPOSAL_CANCEL_SLASH = 5     /* governance cancels a deferred slash (see below) */
 } opg_proposal_kind;
+
+/*
+ * Validator-set proposals (the proof-of-authority phase, staking.poa; allowed whether
+ * or not it is on). They are governance actions: a passed one acts on the registry
+ * the tally was created on, in close order with the parameter changes of the same
+ * end_block (a later proposal sees an earlier one's staged parameters and actions),
+ * after those changes are made. A refused action is FAILED (failed_change 0,
+ * failed_code the registry's code) with nothing of it applied.
+ *
+ * OPG_PROPOSAL_ADD_VALIDATOR (opg_proposal_submit.validator): exactly the checks and
+ * the effect of opg_registry_node_create (operator and consensus key not in use,
+ * a canonical key never tombstoned, roles, commission rules under
+ * staking.min_commission_rate as staged so far, min_self_delegation > 0 and
+ * self_delegation >= it), without the PoA refusal: governance is the one allowed to
+ * add. The self-delegation's tokens are created for it and recorded as minted in the
+ * registry's supply ledger (in PoA stake is authority granted by governance, not an
+ * account's tokens): OPG_EOVERFLOW if the supply would not fit. The node starts
+ * unbonded and joins the active set at the registry's next end_block by its power.
+ * An ADD sees the nodes as the end_block found them plus the ADDs passed before it
+ * in the same end_block: a second ADD of the same operator or key fails
+ * (OPG_EEXISTS), as does an ADD of an operator whose node a REMOVE before it takes
+ * the stake of (the node is still there).
+ *
+ * OPG_PROPOSAL_REMOVE_VALIDATOR (opg_proposal_submit.operator_id): the operator's
+ * whole self-delegation to its node is removed and its tokens burned (recorded in
+ * the ledger), the mirror of the mint, through the registry's undelegation (every
+ * engine hook runs: the splitter pays out the delegation's rewards; events are
+ * emitted) but with no unbonding entry. The self-bond is then 0, below
+ * min_self_delegation, so the node is jailed at once, cannot unjail, and leaves the
+ * active set at the registry's next end_block (an unbonded node with no other stake
+ * is removed). Other delegations to it (only possible outside PoA) stay; their
+ * owners may undelegate. No such node (a node added in the same end_block is not
+ * there yet) or no self-delegation left (a REMOVE before it in the same end_block
+ * took it): OPG_ENOTFOUND. Tallies closing after a REMOVE in the same end_block see
+ * its node out of the voting set and its tokens out of the bonded total, as Cosmos,
+ * which jails before the next proposal is tallied.
+ *
+ * The tally in PoA mode: the rules are unchanged. Voting power is stake, and in PoA
+ * the only stake is each validator's self-delegation granted by ADD_VALIDATOR, so
+ * the Cosmos tally counts each validator's power (its bonded tokens): governance
+ * "by power". Give validators equal stake for one validator, one vote.
+ *
+ * OPG_PROPOSAL_CANCEL_SLASH (opg_proposal_submit.slash_id and cancel_fraction, in
+ * (0, 1]): exactly opg_slasher_cancel_deferred on the slasher attached to the tally
+ * (opg_tally_attach_slasher) when the proposal passes: a fraction of 1 removes the
+ * pending slash, a smaller one scales what it will take by 1 - fraction (truncated).
+ * Several cancels of one slash in the same end_block apply in close order, each to
+ * what the one before it left (a half then a half leave a quarter). Refusals
+ * (FAILED): OPG_EKEY (no slasher attached), OPG_ENOTFOUND (no pending slash with
+ * this id: it was applied, cancelled wholly, or a cancel before it in the same
+ * end_block cancelled it wholly). Run the tally's end_block before the slasher's
+ * (opg_slasher_end_block), so a slash that falls due in the block a cancel passes is
+ * cancelled, not applied.
+ *
+ * When a passed action is applied, opg_tally_end_block opens a registry call: the
+ * registry's event list (opg_registry_events) then holds what the actions did.
+ */
 
 typedef enum opg_proposal_status {
     OPG_PROPOSAL_DEPOSIT_PERIOD = 1,
@@ -237,6 +298,15 @@ typedef struct opg_proposal_submit {
     size_t change_count;
     const uint8_t *payload;     /* OPG_PROPOSAL_PAYLOAD: up to OPG_TALLY_PAYLOAD_MAX bytes */
     size_t payload_len;
+    /* OPG_PROPOSAL_ADD_VALIDATOR: the node to create (copied; ignored for other kinds) */
+    const opg_node_create *validator;
+    /* OPG_PROPOSAL_REMOVE_VALIDATOR: the operator whose self-delegation goes (copied;
+     * ignored for other kinds) */
+    const opg_id *operator_id;
+    /* OPG_PROPOSAL_CANCEL_SLASH: the pending slash's id (opg_slasher_pending_get) and
+     * the fraction of it to cancel, in (0, 1] (ignored for other kinds) */
+    uint64_t slash_id;
+    opg_dec cancel_fraction;
 } opg_proposal_submit;
 
 /*
@@ -246,8 +316,13 @@ typedef struct opg_proposal_submit {
  * voting period starts now and ends at now + voting_period (expedited:
  * expedited_voting_period). Times saturate at OPG_TIME_FOREVER. Parameter keys and
  * values are checked for shape only (lengths, a '.' in the key); whether they are
- * valid is decided when the proposal passes.
- * Errors: OPG_EINVAL (kind, lengths, change count, expedited not 0/1), OPG_ENOMEM.
+ * valid is decided when the proposal passes. A validator proposal is checked for
+ * what does not depend on state: ADD needs `validator` with a non-empty set of
+ * roles, a canonical Ed25519 consensus key, max_rate <= 1, rate and max_change_rate
+ * <= max_rate, min_self_delegation > 0 and self_delegation >= it; REMOVE needs
+ * `operator_id`; neither carries changes or a payload.
+ * Errors: OPG_EINVAL (kind, lengths, change count, expedited not 0/1, a validator
+ * proposal's shape), OPG_ENOMEM.
  */
 OPG_API int opg_tally_submit(uint64_t *proposal_id, opg_tally *t, const opg_proposal_submit *p,
                              opg_time now);
@@ -384,7 +459,8 @@ typedef enum opg_tally_outcome {
     OPG_TALLY_PASSED = 1,    /* passed; a parameter change was applied, a payload is the
                               * host's to execute */
     OPG_TALLY_REJECTED = 2,  /* rejected (deposits burned or refunded per the rules) */
-    OPG_TALLY_FAILED = 3,    /* passed, but a parameter change was refused: none applied */
+    OPG_TALLY_FAILED = 3,    /* passed, but a parameter change (or the governance action)
+                              * was refused: none applied */
     OPG_TALLY_REMOVED = 4,   /* deposit period ended below the minimum */
     OPG_TALLY_CANCELLED = 5, /* cancelled by the proposer */
     /* an expedited proposal that did not pass: it goes on as a regular one until
@@ -415,7 +491,8 @@ typedef struct opg_tally_closed {
     opg_u256 refunded;        /* sum of the refunds */
     opg_u256 burned;          /* burned and recorded in the registry's ledger */
     /* FAILED: index of the refused change and the code its handle gave (OPG_EKEY:
-     * nothing attached for its namespace or no such key; never OPG_ENOMEM) */
+     * nothing attached for its namespace or no such key; never OPG_ENOMEM); for a
+     * governance action, 0 and the code of its refusal */
     uint32_t failed_change;
     int failed_code;
     /* PAYLOAD proposals that PASSED: the bytes to execute (else NULL, 0) */
@@ -424,8 +501,8 @@ typedef struct opg_tally_closed {
 } opg_tally_closed;
 
 /*
- * Closes the block at time now (height is not used by the rules; it is there so
- * every engine's end_block reads alike). In this order:
+ * Closes the block at time now (height is used only by governance actions: the
+ * registry calls they make, and their hooks, run at height and now). In this order:
  *   1. proposals in their deposit period with deposit_end <= now, by (deposit_end,
  *      id): removed, deposits refunded (burned if burn_proposal_deposit_prevote);
  *   2. proposals in their voting period with voting_end <= now, by (voting_end, id):
@@ -433,13 +510,16 @@ typedef struct opg_tally_closed {
  *      parameters in force at that moment, so a parameter change passed by one
  *      proposal applies to the tallies after it in the same call, as in Cosmos.
  *      Passed: deposits refunded, a parameter change applied all-or-nothing (else
- *      FAILED, nothing applied). Expedited and not passed: CONVERTED. Otherwise
- *      rejected, deposits burned (quorum missed and burn_vote_quorum; veto over the
+ *      FAILED, nothing applied), a governance action checked against the handle
+ *      and the actions and parameters staged before it (else FAILED) and applied
+ *      after the parameter changes, in close order. Expedited and not passed:
+ *      CONVERTED. Otherwise rejected, deposits burned (quorum missed and burn_vote_quorum; veto over the
  *      threshold and burn_vote_veto) or refunded.
  * What closed is read with opg_tally_closed_list(). All or nothing: before it
  * changes any handle the call reserves every piece of memory the close needs, asks
  * the host for balances, works out every tally and stages every passed change on
- * copies (host namespaces are set then, the only thing done in place); so a failure
+ * copies (host namespaces are set then, the only thing done in place) and reserves
+ * what every governance action needs (also in the engines on the registry); so a failure
  * leaves the tally and every attached handle (registry, splitter, slasher, pricer)
  * as they were, host namespaces set back, and the same call retried gives exactly
  * what it would have given without the failure. Deposits that may burn (those of every proposal that
@@ -450,7 +530,8 @@ typedef struct opg_tally_closed {
  * Last, after a successful close (also when nothing closes), the conviction locks
  * whose end is <= now are dropped (O(locks) in a block where one ends).
  * Cost: O(proposals) plus, per closing proposal, O(bonded nodes log bonded nodes +
- * votes * delegations per voter) and a radix sort of its votes.
+ * votes * delegations per voter) and a radix sort of its votes; per governance
+ * action, O(actions before it) and the registry's cost of its operation.
  */
 OPG_API int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now);
 
@@ -498,6 +579,21 @@ OPG_API int opg_tally_proposal_at(opg_proposal_info *out, const opg_tally *t, si
  * valid until the next call that changes it. OPG_ENOTFOUND. O(changes). */
 OPG_API int opg_tally_proposal_change(opg_param_change *out, const opg_tally *t,
                                       uint64_t proposal_id, size_t i);
+/* What a governance-action proposal does when it passes. */
+typedef struct opg_proposal_action {
+    opg_proposal_kind kind;
+    opg_node_create validator; /* OPG_PROPOSAL_ADD_VALIDATOR: the node to create */
+    opg_id operator_id;        /* OPG_PROPOSAL_REMOVE_VALIDATOR: the operator */
+    uint64_t slash_id;         /* OPG_PROPOSAL_CANCEL_SLASH: the pending slash ... */
+    opg_dec cancel_fraction;   /* ... and the fraction of it to cancel */
+} opg_proposal_action;
+
+/* The action of an open ADD_VALIDATOR, REMOVE_VALIDATOR or CANCEL_SLASH proposal (fields of the
+ * other kind zero). OPG_ENOTFOUND (no open proposal with this id), OPG_EINVAL (a
+ * proposal of another kind). O(log proposals). */
+OPG_API int opg_tally_proposal_action(opg_proposal_action *out, const opg_tally *t,
+                                      uint64_t proposal_id);
+
 /* The proposal's deposits by depositor id into out[cap]; *count receives how many.
  * OPG_EBUFS (with *count) if cap is too small, OPG_ENOTFOUND. */
 OPG_API int opg_tally_deposits(opg_tally_deposit_entry *out, size_t cap, size_t *count,
@@ -540,8 +636,9 @@ OPG_API int opg_tally_preview(opg_tally_preview_result *out, const opg_tally *t,
 OPG_API int opg_tally_save(uint8_t *buf, size_t cap, size_t *len, const opg_tally *t);
 /* Creates a tally on registry r from saved bytes (attachments and the balance
  * callback are not state: set them again; the lock guard is linked as by
- * opg_tally_new). Version 1 (before conviction voting) loads with the extension
- * off, no convictions and no locks. OPG_ECORRUPT (malformed, trailing bytes,
+ * opg_tally_new). Version 2 carries the governance actions' data and conviction
+ * voting; version 1 (before both) loads with the extension off, no convictions, no
+ * locks and no action kinds (one there is OPG_ECORRUPT). OPG_ECORRUPT (malformed, trailing bytes,
  * out of order, inconsistent), OPG_EVERSION, OPG_ENOMEM. */
 OPG_API int opg_tally_load(opg_tally **out, opg_registry *r, const uint8_t *buf, size_t len,
                            const opg_allocator *alloc);

@@ -315,15 +315,13 @@ static void call_begin(opg_hyper *h)
     h->n_reports = 0;
 }
 
-/* The id has stake or a role in the registry already. */
+/* The id has stake or a role in the registry already: a node, a delegation or an
+ * unbonding entry (its own chain of entries, not a walk of the whole queue). */
 static int id_in_registry(const opg_registry *r, const opg_id *id)
 {
-    if (opgi_node_find(r, id) != OPGI_NONE || opgi_del_first_of(r, id) != OPGI_NONE)
-        return 1;
-    for (size_t i = 0; i < r->unbondings.len; i++)
-        if (opg_id_cmp(&((const opgi_unbonding *)opgi_queue_at(&r->unbondings, i))->delegator, id) == 0)
-            return 1;
-    return 0;
+    size_t n_ubd = 0;
+    (void)opg_registry_unbondings_of(NULL, 0, &n_ubd, r, id); /* OPG_EBUFS with the count */
+    return opgi_node_find(r, id) != OPGI_NONE || opgi_del_first_of(r, id) != OPGI_NONE || n_ubd;
 }
 
 int opg_hyper_position_create(opg_hyper *h, const opg_id *position, const opg_id *owner,

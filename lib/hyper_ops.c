@@ -361,6 +361,9 @@ int opgi_hyper_deposit(opg_hyper *h, opgi_hpos *p, const opg_u256 *amount, opg_h
     const opg_id *position = &p->id;
     if (opgi_u256_is_zero(amount))
         return opgi_fail(h->err, OPG_EZERO, "amount is zero", NULL);
+    if (r->params.poa) /* the registry refuses every delegation */
+        return opgi_fail(h->err, OPG_EPOA, "deposit refused",
+                         "staking.poa is on: stake moves only by governance proposals");
     work w;
     int rc = work_new(h, &w, h->scores, h->n_scores, h->has_scores);
     if (rc)
@@ -471,6 +474,9 @@ int opgi_hyper_withdraw(opg_u256 *unbonded, opg_hyper *h, opgi_hpos *p, const op
     const opg_id *position = &p->id;
     if (opgi_u256_is_zero(amount))
         return opgi_fail(h->err, OPG_EZERO, "amount is zero", NULL);
+    if (r->params.poa) /* the registry refuses every undelegation */
+        return opgi_fail(h->err, OPG_EPOA, "withdrawal refused",
+                         "staking.poa is on: stake moves only by governance proposals");
     work w;
     int rc = work_new(h, &w, h->scores, h->n_scores, h->has_scores);
     if (rc)
@@ -871,8 +877,9 @@ static void epoch_position(opg_hyper *h, work *w, opgi_hpos *p, opg_height heigh
             if (rc != OPG_OK) {
                 (void)OPGI_NEVER(h->err, rc == OPG_ENOMEM); /* reserved */
                 add_move(h, p, OPG_HYPER_SKIPPED, rc, &s->op, &d->op, &amt, 0);
-                if (rc == OPG_ETRANSITIVE || rc == OPG_EINSOLVENT || rc == OPG_ENOTFOUND)
-                    break; /* the source refuses every destination */
+                if (rc == OPG_ETRANSITIVE || rc == OPG_EINSOLVENT || rc == OPG_ENOTFOUND ||
+                    rc == OPG_EPOA)
+                    break; /* the source refuses every destination (PoA: every move) */
                 continue;
             }
             harvest(h, p, from, &pot);

@@ -25,6 +25,8 @@ static int validate_params(const void *params, char *err)
         return opgi_fail(err, OPG_EINVAL, "staking.power_reduction must be positive", NULL);
     if (p->fix_redelegation_overslash != 0 && p->fix_redelegation_overslash != 1)
         return opgi_fail(err, OPG_EINVAL, "staking.fix_redelegation_overslash is a boolean", NULL);
+    if (p->poa != 0 && p->poa != 1)
+        return opgi_fail(err, OPG_EINVAL, "staking.poa is a boolean", NULL);
     return OPG_OK;
 }
 
@@ -36,6 +38,7 @@ static const opgi_param registry_params[] = {
     {"staking.power_reduction", OPGI_PARAM_U256, offsetof(opg_registry_params, power_reduction), "1", NULL},
     {"staking.fix_redelegation_overslash", OPGI_PARAM_BOOL,
      offsetof(opg_registry_params, fix_redelegation_overslash), NULL, NULL},
+    {"staking.poa", OPGI_PARAM_BOOL, offsetof(opg_registry_params, poa), NULL, NULL},
 };
 
 const opgi_param_table opgi_registry_param_table = {
@@ -279,6 +282,47 @@ uint32_t opgi_node_find_by_addr(const opg_registry *r, const opg_id *addr)
 
 /* Makes room for one more node; returns the slot it will take. The four node
  * arrays grow together or not at all, so their recorded capacity stays exact. */
+/* Grows the node arrays to at least `want` slots (doubling). */
+static int nodes_grow(opg_registry *r, uint32_t want)
+{
+    if (want <= r->node_cap)
+        return OPG_OK;
+    uint32_t ncap = r->node_cap ? r->node_cap : 16;
+    while (ncap < want) {
+        if (ncap >= UINT32_MAX / 4)
+            return OPG_ENOMEM;
+        ncap *= 2;
+    }
+    opgi_node *n = opgi_alloc_array(&r->alloc, ncap, sizeof *n);
+    uint32_t *a = opgi_alloc_array(&r->alloc, ncap, sizeof *a);
+    uint32_t *b = opgi_alloc_array(&r->alloc, ncap, sizeof *b);
+    uint32_t *c = opgi_alloc_array(&r->alloc, ncap, sizeof *c);
+    if (!n || !a || !b || !c) {
+        opgi_free(&r->alloc, n, (size_t)ncap * sizeof *n);
+        opgi_free(&r->alloc, a, (size_t)ncap * sizeof *a);
+        opgi_free(&r->alloc, b, (size_t)ncap * sizeof *b);
+        opgi_free(&r->alloc, c, (size_t)ncap * sizeof *c);
+        return OPG_ENOMEM;
+    }
+    memset(n, 0, (size_t)ncap * sizeof *n);
+    if (r->node_cap) {
+        memcpy(n, r->nodes, (size_t)r->node_cap * sizeof *n);
+        memcpy(a, r->by_operator, (size_t)r->node_cap * sizeof *a);
+        memcpy(b, r->by_key, (size_t)r->node_cap * sizeof *b);
+        memcpy(c, r->by_addr, (size_t)r->node_cap * sizeof *c);
+    }
+    opgi_free(&r->alloc, r->nodes, (size_t)r->node_cap * sizeof *n);
+    opgi_free(&r->alloc, r->by_operator, (size_t)r->node_cap * sizeof *a);
+    opgi_free(&r->alloc, r->by_key, (size_t)r->node_cap * sizeof *b);
+    opgi_free(&r->alloc, r->by_addr, (size_t)r->node_cap * sizeof *c);
+    r->by_addr = c;
+    r->nodes = n;
+    r->by_operator = a;
+    r->by_key = b;
+    r->node_cap = ncap;
+    return OPG_OK;
+}
+
 int opgi_node_reserve(opg_registry *r, uint32_t *slot)
 {
     for (uint32_t i = 0; i < r->node_slots; i++)
@@ -289,37 +333,26 @@ int opgi_node_reserve(opg_registry *r, uint32_t *slot)
     if (r->node_slots == r->node_cap) {
         if (r->node_cap >= UINT32_MAX / 2)
             return OPG_ENOMEM;
-        uint32_t ncap = r->node_cap ? r->node_cap * 2 : 16;
-        opgi_node *n = opgi_alloc_array(&r->alloc, ncap, sizeof *n);
-        uint32_t *a = opgi_alloc_array(&r->alloc, ncap, sizeof *a);
-        uint32_t *b = opgi_alloc_array(&r->alloc, ncap, sizeof *b);
-        uint32_t *c = opgi_alloc_array(&r->alloc, ncap, sizeof *c);
-        if (!n || !a || !b || !c) {
-            opgi_free(&r->alloc, n, (size_t)ncap * sizeof *n);
-            opgi_free(&r->alloc, a, (size_t)ncap * sizeof *a);
-            opgi_free(&r->alloc, b, (size_t)ncap * sizeof *b);
-            opgi_free(&r->alloc, c, (size_t)ncap * sizeof *c);
-            return OPG_ENOMEM;
-        }
-        memset(n, 0, (size_t)ncap * sizeof *n);
-        if (r->node_cap) {
-            memcpy(n, r->nodes, (size_t)r->node_cap * sizeof *n);
-            memcpy(a, r->by_operator, (size_t)r->node_cap * sizeof *a);
-            memcpy(b, r->by_key, (size_t)r->node_cap * sizeof *b);
-            memcpy(c, r->by_addr, (size_t)r->node_cap * sizeof *c);
-        }
-        opgi_free(&r->alloc, r->nodes, (size_t)r->node_cap * sizeof *n);
-        opgi_free(&r->alloc, r->by_operator, (size_t)r->node_cap * sizeof *a);
-        opgi_free(&r->alloc, r->by_key, (size_t)r->node_cap * sizeof *b);
-        opgi_free(&r->alloc, r->by_addr, (size_t)r->node_cap * sizeof *c);
-        r->by_addr = c;
-        r->nodes = n;
-        r->by_operator = a;
-        r->by_key = b;
-        r->node_cap = ncap;
+        int rc = nodes_grow(r, r->node_cap ? r->node_cap * 2 : 16);
+        if (rc)
+            return rc;
     }
     *slot = r->node_slots;
     return OPG_OK;
+}
+
+int opgi_nodes_reserve(opg_registry *r, uint32_t *slots, size_t n)
+{
+    size_t k = 0;
+    for (uint32_t i = 0; i < r->node_slots && k < n; i++)
+        if (!r->nodes[i].in_use)
+            slots[k++] = i;
+    uint64_t top = (uint64_t)r->node_slots + (n - k);
+    if (top >= UINT32_MAX / 4)
+        return OPG_ENOMEM;
+    for (uint32_t i = r->node_slots; k < n; i++)
+        slots[k++] = i;
+    return nodes_grow(r, (uint32_t)top);
 }
 
 static void index_insert(opg_registry *r, uint32_t *idx, size_t offset, uint32_t slot)
@@ -345,8 +378,8 @@ void opgi_node_insert(opg_registry *r, uint32_t slot, const opgi_node *n)
     r->nodes[slot] = *n;
     r->nodes[slot].in_use = 1;
     opgi_consensus_address(&r->nodes[slot].address, &n->consensus_key);
-    if (slot == r->node_slots)
-        r->node_slots++;
+    if (slot >= r->node_slots) /* a slot above the high-water mark: opgi_nodes_reserve */
+        r->node_slots = slot + 1;
     index_insert(r, r->by_operator, offsetof(opgi_node, operator_id), slot);
     index_insert(r, r->by_key, offsetof(opgi_node, consensus_key), slot);
     index_insert(r, r->by_addr, offsetof(opgi_node, address), slot);
@@ -1149,64 +1182,56 @@ size_t opgi_engine_events(const opg_registry *r, size_t calls)
 
 /* ----------------------------------------------------------------- nodes */
 
-static int check_commission(opg_registry *r, const opg_node_create *c)
+static int check_commission(char *err, const opg_node_create *c, const opg_dec *min_rate)
 {
     opg_dec one;
     opg_dec_from_u64(&one, 1);
     if (opg_dec_cmp(&c->commission_max_rate, &one) > 0)
-        return opgi_fail(r->err, OPG_ECOMMISSION, "max_rate above 1", NULL);
+        return opgi_fail(err, OPG_ECOMMISSION, "max_rate above 1", NULL);
     if (opg_dec_cmp(&c->commission_rate, &c->commission_max_rate) > 0)
-        return opgi_fail(r->err, OPG_ECOMMISSION, "rate above max_rate", NULL);
+        return opgi_fail(err, OPG_ECOMMISSION, "rate above max_rate", NULL);
     if (opg_dec_cmp(&c->commission_max_change_rate, &c->commission_max_rate) > 0)
-        return opgi_fail(r->err, OPG_ECOMMISSION, "max_change_rate above max_rate", NULL);
-    if (opg_dec_cmp(&c->commission_rate, &r->params.min_commission_rate) < 0)
-        return opgi_fail(r->err, OPG_ECOMMISSION, "rate below min_commission_rate", NULL);
+        return opgi_fail(err, OPG_ECOMMISSION, "max_change_rate above max_rate", NULL);
+    if (opg_dec_cmp(&c->commission_rate, min_rate) < 0)
+        return opgi_fail(err, OPG_ECOMMISSION, "rate below min_commission_rate", NULL);
     return OPG_OK;
 }
 
 /* node_create: the node_created hook and the self-delegation's two hook calls */
 size_t opgi_events_node_create(const opg_registry *r) { return opgi_engine_events(r, 3); }
 
-int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_height height,
-                             opg_time now)
+int opgi_check_node_create(char *err, const opg_registry *r, const opg_node_create *c,
+                           const opg_dec *min_commission_rate, opg_dec *shares)
 {
-    int rc = opgi_stake_call_begin(r, height, now);
-    if (rc)
-        return rc;
-    OPGI_CHECK_ARG(r->err, c);
+    int rc;
     if (c->roles == 0 || (c->roles & ~OPG_ROLE_ALL))
-        return opgi_fail(r->err, OPG_EINVAL, "roles must be a non-empty set of OPG_ROLE_* bits", NULL);
+        return opgi_fail(err, OPG_EINVAL, "roles must be a non-empty set of OPG_ROLE_* bits", NULL);
     if (opgi_node_find(r, &c->operator_id) != OPGI_NONE)
-        return opgi_fail(r->err, OPG_EEXISTS, "operator id already has a node", NULL);
+        return opgi_fail(err, OPG_EEXISTS, "operator id already has a node", NULL);
     if ((rc = opgi_consensus_key_check(&c->consensus_key)) != OPG_OK)
-        return opgi_fail(r->err, rc,
-                         "consensus key is not a canonical Ed25519 point of prime order", NULL);
+        return opgi_fail(err, rc, "consensus key is not a canonical Ed25519 point of prime order", NULL);
     opg_id addr;
     opgi_consensus_address(&addr, &c->consensus_key);
     if (opgi_tomb_has(r, &addr))
-        return opgi_fail(r->err, OPG_ETOMBSTONED,
+        return opgi_fail(err, OPG_ETOMBSTONED,
                          "consensus key was tombstoned: it can never register again", NULL);
     if (node_find_by_key(r, &c->consensus_key) != OPGI_NONE ||
         opgi_node_find_by_addr(r, &addr) != OPGI_NONE)
-        return opgi_fail(r->err, OPG_EEXISTS, "consensus key already in use", NULL);
-    if ((rc = check_commission(r, c)) != OPG_OK)
+        return opgi_fail(err, OPG_EEXISTS, "consensus key already in use", NULL);
+    if ((rc = check_commission(err, c, min_commission_rate)) != OPG_OK)
         return rc;
     if (opgi_u256_is_zero(&c->min_self_delegation))
-        return opgi_fail(r->err, OPG_EZERO, "min_self_delegation must be positive", NULL);
+        return opgi_fail(err, OPG_EZERO, "min_self_delegation must be positive", NULL);
     if (opg_u256_cmp(&c->self_delegation, &c->min_self_delegation) < 0)
-        return opgi_fail(r->err, OPG_ESELFBOND, "self_delegation below min_self_delegation", NULL);
-    opg_dec shares;
-    if ((rc = opg_dec_from_int(&shares, &c->self_delegation)) != OPG_OK)
-        return opgi_fail(r->err, rc, "self_delegation too large", NULL);
+        return opgi_fail(err, OPG_ESELFBOND, "self_delegation below min_self_delegation", NULL);
+    if ((rc = opg_dec_from_int(shares, &c->self_delegation)) != OPG_OK)
+        return opgi_fail(err, rc, "self_delegation too large", NULL);
+    return OPG_OK;
+}
 
-    uint32_t slot;
-    if ((rc = opgi_node_reserve(r, &slot)) || (rc = opgi_del_reserve(r, 1)) ||
-        (rc = opgi_events_reserve(r, opgi_events_node_create(r))))
-        return opgi_fail(r->err, rc, NULL, NULL);
-    opgi_plan plan = {&slot, 1, NULL, 0, slot};
-    if ((rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
-        return rc;
-
+void opgi_apply_node_create(opg_registry *r, const opg_node_create *c, uint32_t slot,
+                            const opg_dec *shares, opg_time now)
+{
     opgi_node n;
     memset(&n, 0, sizeof n);
     n.operator_id = c->operator_id;
@@ -1223,7 +1248,30 @@ int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_heig
     for (size_t i = 0; i < r->n_engines; i++)
         if (r->engines[i].node_created)
             r->engines[i].node_created(r->engines[i].ctx, r, slot);
-    opgi_apply_delegate(r, &c->operator_id, slot, OPGI_NONE, &c->self_delegation, &shares);
+    opgi_apply_delegate(r, &c->operator_id, slot, OPGI_NONE, &c->self_delegation, shares);
+}
+
+int opg_registry_node_create(opg_registry *r, const opg_node_create *c, opg_height height,
+                             opg_time now)
+{
+    int rc = opgi_stake_call_begin(r, height, now);
+    if (rc)
+        return rc;
+    OPGI_CHECK_ARG(r->err, c);
+    if ((rc = opgi_poa_refuse(r, "node creation refused")) != OPG_OK)
+        return rc;
+    opg_dec shares;
+    if ((rc = opgi_check_node_create(r->err, r, c, &r->params.min_commission_rate, &shares)) != OPG_OK)
+        return rc;
+
+    uint32_t slot;
+    if ((rc = opgi_node_reserve(r, &slot)) || (rc = opgi_del_reserve(r, 1)) ||
+        (rc = opgi_events_reserve(r, opgi_events_node_create(r))))
+        return opgi_fail(r->err, rc, NULL, NULL);
+    opgi_plan plan = {&slot, 1, NULL, 0, slot, 0};
+    if ((rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
+        return rc;
+    opgi_apply_node_create(r, c, slot, &shares, now);
     return OPG_OK;
 }
 
@@ -1623,6 +1671,21 @@ void opgi_ledger_burn(opg_registry *r, const opg_u256 *amount)
      * past 2^256 - 1: the total then stays there (the same on every replica). */
     if (opg_u256_add(&r->burned, &r->burned, amount) != OPG_OK)
         memset(r->burned.limb, 0xff, sizeof r->burned.limb);
+}
+
+int opgi_ledger_mint_check(const opg_registry *r, const opg_u256 *amount)
+{
+    opg_u256 m, total;
+    if (opg_u256_add(&m, &r->minted, amount) || opg_u256_add(&total, &r->genesis_supply, &m))
+        return OPG_EOVERFLOW;
+    return OPG_OK;
+}
+
+void opgi_ledger_mint(opg_registry *r, const opg_u256 *amount)
+{
+    /* opgi_ledger_mint_check passed it */
+    if (OPGI_NEVER(r->err, opg_u256_add(&r->minted, &r->minted, amount) != OPG_OK))
+        memset(r->minted.limb, 0xff, sizeof r->minted.limb);
 }
 
 void opgi_ledger_unburn(opg_registry *r, const opg_u256 *amount)

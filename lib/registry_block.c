@@ -96,7 +96,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
         if (opgi_dec_is_zero(&n->delegator_shares) && n->delegation_count == 0)
             leaving[n_leaving++] = r->by_operator[i];
     }
-    opgi_plan plan = {leaving, n_leaving, NULL, 0, OPGI_NONE};
+    opgi_plan plan = {leaving, n_leaving, NULL, 0, OPGI_NONE, 0};
     if (n_leaving && (rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
         goto done;
 
@@ -140,16 +140,21 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             n->unbonding_height <= height)
             set_status(r, s, OPG_NODE_UNBONDED);
         if (n->status == OPG_NODE_UNBONDED && opgi_dec_is_zero(&n->delegator_shares) &&
-            n->delegation_count == 0) {
+            n->delegation_count == 0 && !opgi_node_held(r, &n->operator_id)) {
             opgi_touch_node(r, s);
             opgi_node_remove(r, s); /* shifts by_operator: stay at i */
             continue;
         }
         i++;
     }
-    /* 3. matured unbonding entries are paid (empty ones just leave) */
-    for (size_t k = 0; k < matured; k++) {
-        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, 0);
+    /* 3. matured unbonding entries are paid (empty ones just leave); an entry out of a
+     * node an engine holds (a pending slash) stays, at its place in the queue */
+    for (size_t k = 0, at = 0; k < matured; k++) {
+        const opgi_unbonding *u = opgi_queue_at(&r->unbondings, at);
+        if (opgi_node_held(r, &u->node)) {
+            at++;
+            continue;
+        }
         if (!opgi_u256_is_zero(&u->balance)) {
             opg_event *e = opgi_event_push(r, OPG_EVENT_UNBONDING_MATURED, NULL);
             e->account = u->delegator;
@@ -158,20 +163,24 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
             OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &u->balance));
         }
         opgi_touch_unbonding(r, u);
-        opgi_ubd_remove_at(r, 0);
+        opgi_ubd_remove_at(r, at);
     }
     /* 4. the block's time and the updates above enter the consensus history */
     opgi_history_block(r, height, now);
     /* 5. matured redelegations complete */
-    for (size_t k = 0; k < red_matured; k++) {
-        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, 0);
+    for (size_t k = 0, at = 0; k < red_matured; k++) {
+        const opgi_redelegation *e = opgi_queue_at(&r->redelegations, at);
+        if (opgi_node_held(r, &e->src)) {
+            at++;
+            continue;
+        }
         opg_event *ev = opgi_event_push(r, OPG_EVENT_REDELEGATION_MATURED, NULL);
         ev->account = e->delegator;
         ev->node = e->src;
         ev->node2 = e->dst;
         ev->amount = e->initial_balance;
         opgi_touch_redelegation(r, e);
-        opgi_red_remove_at(r, 0);
+        opgi_red_remove_at(r, at);
     }
 done:
     opgi_free(&r->alloc, rank, (size_t)(n_nodes ? n_nodes : 1) * sizeof *rank);

@@ -139,7 +139,13 @@ typedef struct opgi_plan {
     size_t n_nodes;
     const uint32_t *dels;   /* delegations whose rewards will be settled */
     size_t n_dels;
-    uint32_t new_node;      /* a node about to be created (slot), or OPGI_NONE */
+    uint32_t new_node;      /* a node about to be created (slot), or OPGI_NONE; when
+                             * several are (calls > 1), the highest of them, and every
+                             * one of them is in nodes */
+    /* 0 or 1: the plan is one operation. More: the union of that many operations
+     * applied one after the other (governance's validator actions), so room an engine
+     * keeps per operation is kept that many times. */
+    size_t calls;
 } opgi_plan;
 
 typedef struct opgi_engine_hooks {
@@ -158,6 +164,11 @@ typedef struct opgi_engine_hooks {
     void (*history_window)(void *ctx, uint64_t *blocks, opg_time *duration);
     /* Events each hook call may append at most (for reserving the event list). */
     size_t events_per_call;
+    /* Nonzero while unbonding and redelegation entries out of this node must not
+     * mature and the node must not be removed (the slasher's pending slashes), or
+     * NULL for never. Reads only; asked at end_block per matured entry and per node
+     * that would leave, and by an unbond that would remove the node. */
+    int (*holds_node)(void *ctx, const opg_registry *r, const opg_id *operator_id);
 } opgi_engine_hooks;
 
 #define OPGI_MAX_ENGINES 4
@@ -274,6 +285,31 @@ int opgi_tokens_from_shares(opg_dec *out, const opgi_node *n, const opg_dec *sha
 int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
                         opg_height infraction_height, uint64_t power, const opg_dec *fraction,
                         opg_height height, opg_time now, int allow_unbonded);
+
+/* How a slash is evaluated (opgi_registry_slash_at; the slasher's deferred slashes).
+ * The entries a slash walks are those an immediate slash at (at_height, at_time)
+ * walks: created at or after the infraction, completing after at_time, and none when
+ * infraction >= at_height. Entries held by opgi_engine_hooks.holds_node stay in the
+ * queues past their completion, so a slash applied later still finds every entry it
+ * found then, and those created since. `cap` (NULL: none) bounds the total burned:
+ * each unbonding take, each destination drain and the node part are cut to what is
+ * left of it, and a destination unbond worth more than what is left is trimmed to the
+ * shares worth it (trunc) or skipped if still worth more. With plan_only the slash
+ * is computed, not made: *result receives what it would burn (each redelegation entry
+ * against the state before the slash, so for several entries of one delegator into
+ * one destination the plan is an upper bound), nothing is reserved or changed. */
+typedef struct opgi_slash_at {
+    opg_height at_height;
+    opg_time at_time;
+    const opg_u256 *cap;
+    int plan_only;
+} opgi_slash_at;
+int opgi_registry_slash_at(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
+                           opg_height infraction_height, uint64_t power, const opg_dec *fraction,
+                           opg_height height, opg_time now, int allow_unbonded,
+                           const opgi_slash_at *at);
+/* Whether an engine holds the node's entries and the node (holds_node). */
+int opgi_node_held(const opg_registry *r, const opg_id *operator_id);
 /* Jails the node until `until`, or only extends jailed_until if it is already
  * jailed. Pushes OPG_EVENT_NODE_JAILED when it newly jails (room reserved by the
  * caller); returns 1 if it newly jailed. */
@@ -318,6 +354,48 @@ void opgi_unbond_guard_remove(opg_registry *r, opgi_unbond_guard *g);
 /* The guards' verdict on delegator undelegating at now: 0 or the first refusal
  * (its text in r->err). */
 int opgi_unbond_guards_check(opg_registry *r, const opg_id *delegator, opg_time now);
+
+/* OPG_EPOA (detail text: `what`, then why) while staking.poa is on, else OPG_OK: the
+ * refusal of every stake move and node creation an account asks for in
+ * proof-of-authority mode (engines that move stake, like hyperstaking, ask it first). */
+int opgi_poa_refuse(opg_registry *r, const char *what);
+
+/*
+ * Governance's validator actions (the tally's ADD_VALIDATOR and REMOVE_VALIDATOR),
+ * several of them applied one after the other in one host call, all checked and
+ * reserved first:
+ *   opgi_check_node_create  every check of opg_registry_node_create but the PoA
+ *                           refusal, under min_commission_rate (the staged one); err:
+ *                           why; *shares: the self-delegation's shares
+ *   opgi_check_gov_remove   the operator's node and self-delegation (OPG_ENOTFOUND:
+ *                           no node, or no self-delegation), and the unbond of all
+ *                           of it (opgi_check_unbond); the engines' prepare of that
+ *                           unbond alone, whose refusal is the action's
+ *   opgi_gov_reserve        for n_add creations (their slots written to add_slots,
+ *                           distinct, free now, taken in order) and the removals of
+ *                           the delegations rem_dels (plans rem_plans): node slots,
+ *                           delegations, records, the engines' prepare of the union
+ *                           plan, and a registry bracket with the summed event bound
+ *                           (close it with opgi_call_leave after the applies, or on
+ *                           failure; on OPG_ENOMEM none is open)
+ *   opgi_apply_node_create  node_create's effect in a reserved slot (no mint)
+ *   opgi_apply_gov_remove   opgi_apply_unbond of the whole self-delegation (every
+ *                           hook; the self-bond jail) with no unbonding entry
+ * The mint and burn of the stake are the caller's, in the supply ledger.
+ */
+int opgi_check_node_create(char *err, const opg_registry *r, const opg_node_create *c,
+                           const opg_dec *min_commission_rate, opg_dec *shares);
+int opgi_check_gov_remove(char *err, opg_registry *r, const opg_id *operator_id, uint32_t *del,
+                          opgi_unbond_plan *plan);
+int opgi_gov_reserve(char *err, opg_registry *r, uint32_t *add_slots, size_t n_add,
+                     const uint32_t *rem_dels, const opgi_unbond_plan *rem_plans,
+                     size_t n_rem);
+void opgi_apply_node_create(opg_registry *r, const opg_node_create *c, uint32_t slot,
+                            const opg_dec *shares, opg_time now);
+void opgi_apply_gov_remove(opg_registry *r, uint32_t del, const opgi_unbond_plan *plan);
+/* The slots of n nodes about to be created one after the other, each free now (free
+ * slots first, then above the high-water mark), with room for all of them. */
+int opgi_nodes_reserve(opg_registry *r, uint32_t *slots, size_t n);
 
 /* Registers an engine; OPG_ENOMEM past OPGI_MAX_ENGINES. */
 int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks);
@@ -372,6 +450,12 @@ size_t opgi_events_jail(const opg_registry *r);
 int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_t *slots,
                                   size_t n, opg_height infraction, opg_height height,
                                   opg_time now);
+/* The same for slashes each evaluated at its own point: slot i for an infraction at
+ * infractions[i], walked as at (at_heights[i], at_times[i]) (opgi_slash_at). */
+int opgi_registry_slashes_prepare_at(size_t *events, opg_registry *r, const uint32_t *slots,
+                                     size_t n, const opg_height *infractions,
+                                     const opg_height *at_heights, const opg_time *at_times,
+                                     opg_height height, opg_time now);
 
 /*
  * The supply ledger. Engines read the fields freely and change them only here.
@@ -381,6 +465,10 @@ int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_
 void opgi_ledger_total_supply(opg_u256 *out, const opg_registry *r);
 /* Adds to burned (a deposit burned by governance, a slash), saturating at 2^256 - 1. */
 void opgi_ledger_burn(opg_registry *r, const opg_u256 *amount);
+/* Whether minting amount keeps genesis + minted within 2^256 - 1 (OPG_EOVERFLOW), and
+ * the mint (governance's new stake; checked first). */
+int opgi_ledger_mint_check(const opg_registry *r, const opg_u256 *amount);
+void opgi_ledger_mint(opg_registry *r, const opg_u256 *amount);
 /* Takes back from burned what leaves a slash for its reporter (at most what it burned). */
 void opgi_ledger_unburn(opg_registry *r, const opg_u256 *amount);
 /* The splitter's pools, shown in whole units. */

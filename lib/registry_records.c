@@ -181,6 +181,7 @@ static void params_value(opgi_writer *w, const opg_registry *r)
     opgi_w_dec(w, &p->min_commission_rate);
     opgi_w_u256(w, &p->power_reduction);
     opgi_w_u8(w, (uint8_t)p->fix_redelegation_overslash);
+    opgi_w_u8(w, (uint8_t)p->poa);
 }
 
 static void ledger_value(opgi_writer *w, const opg_registry *r)
@@ -595,6 +596,7 @@ static int load_params(opg_registry *r, opgi_reader *rd)
     opgi_r_dec(rd, &p->min_commission_rate);
     opgi_r_u256(rd, &p->power_reduction);
     p->fix_redelegation_overslash = opgi_r_bool(rd);
+    p->poa = opgi_r_bool(rd);
     if (rd->bad || opgi_params_check(&opgi_registry_param_table, p, r->err) != OPG_OK)
         return OPG_ECORRUPT;
     return OPG_OK;
@@ -861,7 +863,7 @@ int opg_registry_load_records(opg_registry **out, opg_record_source next, void *
 
 /* -------------------------------------------------------------- snapshots */
 
-#define SNAPSHOT_VERSION 3
+#define SNAPSHOT_VERSION 4 /* 4: staking.poa in the params record */
 
 int opg_registry_save(uint8_t *buf, size_t cap, size_t *len, const opg_registry *r)
 {

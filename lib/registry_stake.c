@@ -93,6 +93,14 @@ void opgi_apply_delegate(opg_registry *r, const opg_id *delegator, uint32_t node
 /* delegate: before created or modified, after modified */
 size_t opgi_events_delegate(const opg_registry *r) { return opgi_engine_events(r, 2); }
 
+int opgi_poa_refuse(opg_registry *r, const char *what)
+{
+    if (!r->params.poa)
+        return OPG_OK;
+    return opgi_fail(r->err, OPG_EPOA, what,
+                     "staking.poa is on: nodes and their stake change only by governance proposals");
+}
+
 int opgi_stake_call_begin(opg_registry *r, opg_height height, opg_time now)
 {
     if (!r)
@@ -111,6 +119,8 @@ int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r, const opg_id 
     if (rc)
         return rc;
     OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
+    if ((rc = opgi_poa_refuse(r, "delegation refused")) != OPG_OK)
+        return rc;
     uint32_t node = opgi_node_find(r, operator_id);
     if (node == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -121,7 +131,7 @@ int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r, const opg_id 
     if ((del == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
         (rc = opgi_events_reserve(r, opgi_events_delegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
-    opgi_plan plan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE};
+    opgi_plan plan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &plan)) != OPG_OK)
         return rc;
     opgi_apply_delegate(r, delegator, node, del, amount, &issued);
@@ -155,7 +165,9 @@ int opgi_check_unbond(opg_registry *r, uint32_t del, const opg_dec *shares, opgi
             return opgi_fail(r->err, OPG_EINVARIANT, "unbond would take more tokens than the node has", NULL);
     }
     plan->removes_delegation = opg_dec_cmp(shares, &d->shares) == 0;
-    plan->removes_node = opgi_dec_is_zero(&remaining) && n->status == OPG_NODE_UNBONDED;
+    /* a node held by a pending slash stays (end_block removes it once released) */
+    plan->removes_node = opgi_dec_is_zero(&remaining) && n->status == OPG_NODE_UNBONDED &&
+                         !opgi_node_held(r, &n->operator_id);
     return OPG_OK;
 }
 
@@ -266,6 +278,8 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     if (rc)
         return rc;
     OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
+    if ((rc = opgi_poa_refuse(r, "undelegation refused")) != OPG_OK)
+        return rc;
     uint32_t node = opgi_node_find(r, operator_id);
     uint32_t del = node == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, delegator, node);
     if (del == OPGI_NONE)
@@ -301,7 +315,7 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     if ((merge == SIZE_MAX && (rc = opgi_ubd_reserve(r, 1)) != OPG_OK) ||
         (rc = opgi_events_reserve(r, opgi_events_undelegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
-    opgi_plan eplan = {NULL, 0, &del, 1, OPGI_NONE};
+    opgi_plan eplan = {NULL, 0, &del, 1, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
         return rc;
 
@@ -347,6 +361,8 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
     if (rc)
         return rc;
     OPGI_CHECK_ARG(r->err, delegator && src_id && dst_id && amount);
+    if ((rc = opgi_poa_refuse(r, "redelegation refused")) != OPG_OK)
+        return rc;
     if (opg_id_cmp(src_id, dst_id) == 0)
         return opgi_fail(r->err, OPG_EINVAL, "source and destination are the same node", NULL);
     uint32_t src = opgi_node_find(r, src_id), dst = opgi_node_find(r, dst_id);
@@ -398,7 +414,7 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         (rc = opgi_events_reserve(r, opgi_events_redelegate(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
     uint32_t settle[2] = {del, ddel};
-    opgi_plan eplan = {&dst, ddel == OPGI_NONE ? 1u : 0u, settle, ddel == OPGI_NONE ? 1u : 2u, OPGI_NONE};
+    opgi_plan eplan = {&dst, ddel == OPGI_NONE ? 1u : 0u, settle, ddel == OPGI_NONE ? 1u : 2u, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
         return rc;
 
@@ -437,6 +453,8 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
     if (rc)
         return rc;
     OPGI_CHECK_ARG(r->err, delegator && operator_id && amount);
+    if ((rc = opgi_poa_refuse(r, "cancelling an unbonding refused")) != OPG_OK)
+        return rc;
     uint32_t node = opgi_node_find(r, operator_id);
     if (node == OPGI_NONE)
         return opgi_fail(r->err, OPG_ENOTFOUND, "no node with this operator id", NULL);
@@ -471,7 +489,7 @@ int opg_registry_cancel_unbonding(opg_registry *r, const opg_id *delegator,
     if ((del == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
         (rc = opgi_events_reserve(r, opgi_events_cancel_unbonding(r))) != OPG_OK)
         return opgi_fail(r->err, rc, NULL, NULL);
-    opgi_plan eplan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE};
+    opgi_plan eplan = {&node, del == OPGI_NONE ? 1u : 0u, &del, del == OPGI_NONE ? 0u : 1u, OPGI_NONE, 0};
     if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
         return rc;
 
@@ -530,7 +548,7 @@ static int cmp_size_by_seq(const void *a, const void *b, const opg_registry *r)
 /* Burns from the delegator's unbonding entries at the destination, in creation
  * order, up to *budget; returns what was burned. */
 static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, opg_u256 *budget,
-                                 opg_height infraction, opg_time now, opg_u256 *burned)
+                                 opg_height infraction, opg_time now, opg_u256 *burned, int dry)
 {
     /* entries of (delegator, dst) in creation order: at most max_entries of them
      * (none, mostly: then the queue is not scanned) */
@@ -553,9 +571,11 @@ static void drain_dst_unbondings(opg_registry *r, const opgi_redelegation *e, op
         if (opgi_u256_is_zero(&take) || !entry_live(u->creation_height, u->completion_time, infraction, now))
             continue;
         OPGI_MUST(opg_u256_sub(budget, budget, &take));
+        OPGI_MUST(opg_u256_add(burned, burned, &take));
+        if (dry)
+            continue;
         OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, &take));
         OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take));
-        OPGI_MUST(opg_u256_add(burned, burned, &take));
         opgi_touch_unbonding(r, u);
     }
 }
@@ -644,9 +664,41 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
                         opg_height infraction_height, uint64_t power, const opg_dec *fraction,
                         opg_height height, opg_time now, int allow_unbonded)
 {
-    int rc = opgi_stake_call_begin(r, height, now);
-    if (rc)
+    return opgi_registry_slash_at(result, r, operator_id, infraction_height, power, fraction,
+                                  height, now, allow_unbonded, NULL);
+}
+
+int opgi_node_held(const opg_registry *r, const opg_id *operator_id)
+{
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].holds_node && r->engines[i].holds_node(r->engines[i].ctx, r, operator_id))
+            return 1;
+    return 0;
+}
+
+/* *x = min(*x, left) when there is a cap */
+static void cap_to(opg_u256 *x, const opg_u256 *left, int capped)
+{
+    if (capped && opg_u256_cmp(x, left) > 0)
+        *x = *left;
+}
+
+int opgi_registry_slash_at(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
+                           opg_height infraction_height, uint64_t power, const opg_dec *fraction,
+                           opg_height height, opg_time now, int allow_unbonded,
+                           const opgi_slash_at *at)
+{
+    const int dry = at && at->plan_only, capped = at && at->cap;
+    const opg_height walk_h = at ? at->at_height : height;
+    const opg_time walk_t = at ? at->at_time : now;
+    int rc;
+    if (dry) {
+        /* a plan changes nothing, not even the last call's error or events */
+        if (!r)
+            return OPG_EINVAL;
+    } else if ((rc = opgi_stake_call_begin(r, height, now)) != OPG_OK) {
         return rc;
+    }
     OPGI_CHECK_ARG(r->err, operator_id && fraction);
     uint32_t node = opgi_node_find(r, operator_id);
     if (node == OPGI_NONE)
@@ -663,30 +715,37 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
     if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
         return opgi_fail(r->err, OPG_EOVERFLOW, "power too large", NULL);
     fraction_of(&to_slash, fraction, &amount);
+    opg_u256 left; /* what the cap still allows */
+    if (capped)
+        left = *at->cap;
+    else
+        memset(&left, 0, sizeof left);
 
     /* check phase: the redelegation entries to walk and, one per entry, the
      * destination delegation it may unbond (listed as often as entries drain it: each
      * unbond settles it again, and the engines reserve per listing), in the scratch
      * (sized by opgi_registry_slashes_prepare inside a bracket) */
-    int past = infraction_height < height;
-    size_t n_red = walk_entries(r, operator_id, infraction_height, height, now, NULL, NULL, NULL);
+    int past = infraction_height < walk_h;
+    size_t n_red = walk_entries(r, operator_id, infraction_height, walk_h, walk_t, NULL, NULL, NULL);
     red_ref *reds;
     uint32_t *dels;
     if ((rc = slash_scratch(r, n_red, &reds, &dels)) != OPG_OK)
         return rc;
     size_t n_dels = 0;
     if (n_red) {
-        walk_entries(r, operator_id, infraction_height, height, now, reds, dels, &n_dels);
+        walk_entries(r, operator_id, infraction_height, walk_h, walk_t, reds, dels, &n_dels);
         qsort(reds, n_red, sizeof *reds, cmp_red_ref);
     }
-    if ((rc = opgi_events_reserve(r, slash_events(r, n_red))) != OPG_OK ||
-        (rc = opgi_touch_reserve(r, slash_touches(r, operator_id, n_red))) != OPG_OK)
-        return rc;
-    opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE};
-    if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
-        return rc;
+    if (!dry) {
+        if ((rc = opgi_events_reserve(r, slash_events(r, n_red))) != OPG_OK ||
+            (rc = opgi_touch_reserve(r, slash_touches(r, operator_id, n_red))) != OPG_OK)
+            return rc;
+        opgi_plan eplan = {&node, 1, dels, n_dels, OPGI_NONE, 0};
+        if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
+            return rc;
+    }
 
-    /* apply */
+    /* apply (with dry: only count) */
     opg_slash_result res;
     memset(&res, 0, sizeof res);
     opg_u256 counted; /* sum of s over entries: counts toward to_slash even if short */
@@ -696,26 +755,36 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
         for (uint32_t l = opgi_chain_first(&r->ubd_nodes, operator_id->bytes); l != OPGI_NONE;
              l = r->ubd_links.items[l].next[OPGI_UBD_NODE]) {
             opgi_unbonding *u = opgi_ubd_at_link(r, l);
-            if (!entry_live(u->creation_height, u->completion_time, infraction_height, now))
+            if (!entry_live(u->creation_height, u->completion_time, infraction_height, walk_t))
                 continue;
             opg_u256 s;
             fraction_of(&s, fraction, &u->initial_balance);
             if (opg_u256_add(&counted, &counted, &s))
                 counted = to_slash; /* saturate: remaining is then 0 anyway */
             opg_u256 take = opg_u256_cmp(&s, &u->balance) < 0 ? s : u->balance;
+            cap_to(&take, &left, capped);
+            if (capped)
+                OPGI_MUST(opg_u256_sub(&left, &left, &take));
+            OPGI_MUST(opg_u256_add(&res.burned_unbonding, &res.burned_unbonding, &take));
+            if (dry)
+                continue;
             OPGI_MUST(opg_u256_sub(&u->balance, &u->balance, &take));
             OPGI_MUST(opg_u256_sub(&r->unbonding_balance, &r->unbonding_balance, &take));
-            OPGI_MUST(opg_u256_add(&res.burned_unbonding, &res.burned_unbonding, &take));
             opgi_touch_unbonding(r, u);
         }
         for (size_t k = 0; k < n_red; k++) {
             const opgi_redelegation *e = reds[k].e;
-            opg_u256 s, budget;
+            opg_u256 s, budget, before = res.burned_unbonding, drained;
             fraction_of(&s, fraction, &e->initial_balance);
             if (opg_u256_add(&counted, &counted, &s))
                 counted = to_slash;
             budget = s;
-            drain_dst_unbondings(r, e, &budget, infraction_height, now, &res.burned_unbonding);
+            cap_to(&budget, &left, capped);
+            drain_dst_unbondings(r, e, &budget, infraction_height, walk_t, &res.burned_unbonding,
+                                 dry);
+            OPGI_MUST(opg_u256_sub(&drained, &res.burned_unbonding, &before));
+            if (capped)
+                OPGI_MUST(opg_u256_sub(&left, &left, &drained));
             opg_dec unbond_shares; /* fraction <= 1: no overflow */
             if (OPGI_NEVER(r->err, opg_dec_mul(&unbond_shares, fraction, &e->shares_dst) != OPG_OK))
                 continue;
@@ -738,7 +807,20 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
             /* the shares were capped at the delegation's: consistent state passes */
             if (OPGI_NEVER(r->err, opgi_check_unbond(r, dd, &unbond_shares, &plan) != OPG_OK))
                 continue;
-            opgi_apply_unbond(r, dd, &plan);
+            if (capped && opg_u256_cmp(&plan.tokens, &left) > 0) {
+                /* the cap: only the shares worth what it still allows, or nothing */
+                opg_dec worth;
+                if (opgi_u256_is_zero(&left) || opgi_u256_is_zero(&r->nodes[dn].tokens) ||
+                    shares_from_tokens(&worth, &r->nodes[dn], &left) != OPG_OK ||
+                    opgi_dec_is_zero(&worth) || opg_dec_cmp(&worth, &unbond_shares) > 0 ||
+                    opgi_check_unbond(r, dd, &worth, &plan) != OPG_OK ||
+                    opg_u256_cmp(&plan.tokens, &left) > 0)
+                    continue;
+            }
+            if (capped)
+                OPGI_MUST(opg_u256_sub(&left, &left, &plan.tokens));
+            if (!dry)
+                opgi_apply_unbond(r, dd, &plan);
             OPGI_MUST(opg_u256_add(&res.burned_redelegation, &res.burned_redelegation, &plan.tokens));
         }
     }
@@ -748,24 +830,30 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
         memset(&remaining, 0, sizeof remaining);
     if (opg_u256_cmp(&remaining, &n->tokens) > 0)
         remaining = n->tokens;
+    cap_to(&remaining, &left, capped);
     if (!opgi_u256_is_zero(&remaining)) {
         /* effective fraction for F1: ceil(remaining / tokens) as a Dec, at most 1 */
         OPGI_MUST(opgi_muldiv(res.effective_fraction.limb, 4, remaining.limb, 4, P_ONE, 1, n->tokens.limb, 4,
                               OPGI_CEIL));
         if (opg_dec_cmp(&res.effective_fraction, &one) > 0)
             res.effective_fraction = one;
-        for (size_t i = 0; i < r->n_engines; i++)
-            if (r->engines[i].before_node_slashed)
-                r->engines[i].before_node_slashed(r->engines[i].ctx, r, node, &res.effective_fraction);
-        OPGI_MUST(opg_u256_sub(&n->tokens, &n->tokens, &remaining));
-        opgi_touch_node(r, node);
         res.burned_node = remaining;
+        if (!dry) {
+            for (size_t i = 0; i < r->n_engines; i++)
+                if (r->engines[i].before_node_slashed)
+                    r->engines[i].before_node_slashed(r->engines[i].ctx, r, node,
+                                                      &res.effective_fraction);
+            OPGI_MUST(opg_u256_sub(&n->tokens, &n->tokens, &remaining));
+            opgi_touch_node(r, node);
+        }
     }
     OPGI_MUST(opg_u256_add(&res.burned_total, &res.burned_node, &res.burned_unbonding));
     OPGI_MUST(opg_u256_add(&res.burned_total, &res.burned_total, &res.burned_redelegation));
-    opgi_ledger_burn(r, &res.burned_total);
-    if (!opgi_u256_is_zero(&res.burned_total))
-        opgi_event_push(r, OPG_EVENT_BURNED, &r->nodes[node])->amount = res.burned_total;
+    if (!dry) {
+        opgi_ledger_burn(r, &res.burned_total);
+        if (!opgi_u256_is_zero(&res.burned_total))
+            opgi_event_push(r, OPG_EVENT_BURNED, &r->nodes[node])->amount = res.burned_total;
+    }
     if (result)
         *result = res;
     return OPG_OK;
@@ -774,10 +862,25 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
 int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_t *slots,
                                   size_t n, opg_height infraction, opg_height height, opg_time now)
 {
+    return opgi_registry_slashes_prepare_at(events, r, slots, n, &infraction, NULL, NULL, height,
+                                            now);
+}
+
+/* slashes_prepare's item i: its infraction and where its entries are walked from
+ * (infractions of length 1 and NULL points: one for all, at height and now) */
+#define PREP_IH(i) (at_heights ? infractions[i] : infractions[0])
+#define PREP_AH(i) (at_heights ? at_heights[i] : height)
+#define PREP_AT(i) (at_times ? at_times[i] : now)
+
+int opgi_registry_slashes_prepare_at(size_t *events, opg_registry *r, const uint32_t *slots,
+                                     size_t n, const opg_height *infractions,
+                                     const opg_height *at_heights, const opg_time *at_times,
+                                     opg_height height, opg_time now)
+{
     size_t most = 0, n_walked = 0, touches = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t k = walk_entries(r, &r->nodes[slots[i]].operator_id, infraction, height, now,
-                                NULL, NULL, NULL);
+        size_t k = walk_entries(r, &r->nodes[slots[i]].operator_id, PREP_IH(i), PREP_AH(i),
+                                PREP_AT(i), NULL, NULL, NULL);
         *events += slash_events(r, k);
         touches += slash_touches(r, &r->nodes[slots[i]].operator_id, k);
         most = k > most ? k : most;
@@ -797,14 +900,84 @@ int opgi_registry_slashes_prepare(size_t *events, opg_registry *r, const uint32_
         return opgi_fail(r->err, OPG_ENOMEM, NULL, NULL);
     size_t d = 0;
     for (size_t i = 0; i < n; i++)
-        walk_entries(r, &r->nodes[slots[i]].operator_id, infraction, height, now, NULL,
-                     dels, &d);
+        walk_entries(r, &r->nodes[slots[i]].operator_id, PREP_IH(i), PREP_AH(i), PREP_AT(i),
+                     NULL, dels, &d);
     /* the engines judge the plan at the slashes' height, as each slash's own prologue
      * will show them (not at whatever call the registry saw last) */
     r->cur_height = height;
     r->cur_time = now;
-    opgi_plan plan = {slots, n, dels, d, OPGI_NONE};
+    opgi_plan plan = {slots, n, dels, d, OPGI_NONE, 0};
     rc = opgi_engines_prepare(r, &plan);
     opgi_free(&r->alloc, dels, (n_walked ? n_walked : 1) * sizeof *dels);
     return rc;
+}
+
+/* ------------------------------------------------- governance's validator actions */
+
+int opgi_check_gov_remove(char *err, opg_registry *r, const opg_id *operator_id, uint32_t *del,
+                          opgi_unbond_plan *plan)
+{
+    uint32_t node = opgi_node_find(r, operator_id);
+    if (node == OPGI_NONE)
+        return opgi_fail(err, OPG_ENOTFOUND, "no node with this operator id", NULL);
+    uint32_t d = opgi_del_find(r, operator_id, node);
+    if (d == OPGI_NONE)
+        return opgi_fail(err, OPG_ENOTFOUND, "the node has no self-delegation left", NULL);
+    int rc = opgi_check_unbond(r, d, &r->dels[d].shares, plan);
+    if (rc)
+        return opgi_fail(err, rc, r->err[0] ? r->err : NULL, NULL);
+    /* the unbond's own prepare, as undelegate asks it: an engine's refusal is the
+     * action's */
+    opgi_plan eplan = {plan->removes_node ? &node : NULL, plan->removes_node ? 1u : 0u, &d, 1,
+                       OPGI_NONE, 0};
+    if ((rc = opgi_engines_prepare(r, &eplan)) != OPG_OK)
+        return opgi_fail(err, rc, r->err[0] ? r->err : NULL, NULL);
+    *del = d;
+    return OPG_OK;
+}
+
+int opgi_gov_reserve(char *err, opg_registry *r, uint32_t *add_slots, size_t n_add,
+                     const uint32_t *rem_dels, const opgi_unbond_plan *rem_plans, size_t n_rem)
+{
+    size_t n = n_add + n_rem;
+    if (n == 0)
+        return OPG_OK;
+    if (n > UINT32_MAX / 64)
+        return opgi_fail(err, OPG_ENOMEM, "too many validator actions to reserve", NULL);
+    int rc;
+    if (n_add && ((rc = opgi_nodes_reserve(r, add_slots, n_add)) != OPG_OK ||
+                  (rc = opgi_del_reserve(r, (uint32_t)n_add)) != OPG_OK))
+        return opgi_fail(err, OPG_ENOMEM, "no memory for the nodes governance adds", NULL);
+    size_t events = n_add * opgi_events_node_create(r) + n_rem * opgi_events_undelegate(r);
+    /* records: what each operation's own reservation would ask (opgi_events_reserve) */
+    if (opgi_touch_reserve(r, 2 * events + 8 * n) != OPG_OK)
+        return opgi_fail(err, OPG_ENOMEM, "no memory for the records the actions change", NULL);
+    /* the engines see the union: every new node (the highest as new_node), every node
+     * a removal may remove, every delegation removed; calls = the operations */
+    uint32_t *nodes = opgi_alloc_array(&r->alloc, n, sizeof *nodes);
+    if (!nodes)
+        return opgi_fail(err, OPG_ENOMEM, NULL, NULL);
+    size_t k = 0;
+    uint32_t top = OPGI_NONE;
+    for (size_t i = 0; i < n_add; i++) {
+        nodes[k++] = add_slots[i];
+        if (top == OPGI_NONE || add_slots[i] > top)
+            top = add_slots[i];
+    }
+    for (size_t i = 0; i < n_rem; i++)
+        if (rem_plans[i].removes_node)
+            nodes[k++] = r->dels[rem_dels[i]].node;
+    opgi_plan plan = {nodes, k, rem_dels, n_rem, top, n};
+    rc = opgi_engines_prepare(r, &plan);
+    opgi_free(&r->alloc, nodes, n * sizeof *nodes);
+    if (rc)
+        return opgi_fail(err, rc, r->err[0] ? r->err : NULL, NULL);
+    if ((rc = opgi_call_enter(r, events)) != OPG_OK)
+        return opgi_fail(err, rc, "no memory for the registry's events", NULL);
+    return OPG_OK;
+}
+
+void opgi_apply_gov_remove(opg_registry *r, uint32_t del, const opgi_unbond_plan *plan)
+{
+    opgi_apply_unbond(r, del, plan); /* hooks, the self-bond jail, the removals */
 }

@@ -44,6 +44,8 @@ static const opgi_param slasher_params[] = {
      "0", NULL},
     {"slashing.correlation_window", OPGI_PARAM_SECS,
      offsetof(opg_slasher_params, correlation_window), "0", NULL},
+    {"slashing.defer_duration", OPGI_PARAM_SECS, offsetof(opg_slasher_params, defer_duration),
+     "0", NULL},
 };
 
 const opgi_param_table opgi_slasher_param_table = {
@@ -388,6 +390,17 @@ static void hook_history_window(void *ctx, uint64_t *blocks, opg_time *duration)
     *duration = s->params.max_age_duration;
 }
 
+/* A node with a pending slash keeps its entries and stays (see opg_slasher.h). */
+static int hook_holds_node(void *ctx, const opg_registry *r, const opg_id *operator_id)
+{
+    const opg_slasher *s = ctx;
+    (void)r;
+    for (size_t i = 0; i < s->n_pending; i++)
+        if (opg_id_cmp(&s->pending[i].node, operator_id) == 0)
+            return 1;
+    return 0;
+}
+
 static opgi_engine_hooks hooks_for(opg_slasher *s)
 {
     opgi_engine_hooks h;
@@ -398,6 +411,7 @@ static opgi_engine_hooks hooks_for(opg_slasher *s)
     h.node_bonded = hook_node_bonded;
     h.node_removed = hook_node_removed;
     h.history_window = hook_history_window;
+    h.holds_node = hook_holds_node;
     h.events_per_call = 0;
     return h;
 }
@@ -429,6 +443,7 @@ opg_slasher *opgi_slasher_alloc(const opg_allocator *alloc, opg_registry *r)
     s->alloc = a;
     s->reg = r;
     s->forgot_time = INT64_MIN;
+    s->next_pending_id = 1;
     if (opgi_records_init(&s->records, &s->alloc) != OPG_OK) {
         opgi_free(&a, s, sizeof *s);
         return NULL;
@@ -527,6 +542,8 @@ void opg_slasher_free(opg_slasher *s)
         bits_free(s);
     opgi_free(&a, s->seen, s->seen_cap * sizeof *s->seen);
     opgi_free(&a, s->corr, s->corr_cap * sizeof *s->corr);
+    opgi_free(&a, s->pending, s->pending_cap * sizeof *s->pending);
+    opgi_free(&a, s->ptouch, s->ptouch_cap * sizeof *s->ptouch);
     opgi_free(&a, s->recs, s->recs_cap * sizeof *s->recs);
     opgi_free(&a, s->scratch, s->scratch_cap * sizeof *s->scratch);
     opgi_free(&a, s, sizeof *s);
@@ -564,6 +581,9 @@ int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, opg_heig
     void *recs = s->recs;
     int rc = opgi_grow(&s->alloc, &recs, &s->recs_cap, records, sizeof *s->recs);
     s->recs = recs;
+    /* each slash may become a pending slash with its record */
+    if (rc == OPG_OK && s->params.defer_duration > 0)
+        rc = opgi_slasher_pending_reserve(s, records, 1);
     if (rc)
         return opgi_fail(s->err, OPG_ENOMEM, NULL, NULL);
     if ((rc = opgi_registry_slashes_prepare(&events, r, slots, n, infraction, height, now)) != OPG_OK ||
@@ -574,15 +594,50 @@ int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, opg_heig
 
 void opgi_slasher_leave(opg_slasher *s) { opgi_call_leave(s->reg); }
 
-int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uint64_t power,
-                       const opg_dec *fraction, opg_height height, opg_time now,
-                       opg_slash_result *res, int allow_unbonded)
+int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_slasher_record *rec, opg_height height,
+                       opg_time now, int allow_unbonded)
 {
     const opg_id op = s->reg->nodes[slot].operator_id;
-    int rc = opgi_registry_slash(res, s->reg, &op, infraction, power, fraction, height, now,
-                                 allow_unbonded);
+    memset(&rec->slash, 0, sizeof rec->slash);
+    rec->pending_id = 0;
+    if (s->params.defer_duration <= 0) {
+        int rc = opgi_registry_slash(&rec->slash, s->reg, &op, rec->infraction_height, rec->power,
+                                     &rec->fraction, height, now, allow_unbonded);
+        if (rc)
+            return opgi_fail(s->err, rc, "the registry refused the slash", s->reg->err);
+        return OPG_OK;
+    }
+    /* deferred: the plan an immediate slash would make now, kept for later */
+    opg_slash_result plan;
+    opgi_slash_at at = {height, now, NULL, 1};
+    int rc = opgi_registry_slash_at(&plan, s->reg, &op, rec->infraction_height, rec->power,
+                                    &rec->fraction, height, now, allow_unbonded, &at);
     if (rc)
         return opgi_fail(s->err, rc, "the registry refused the slash", s->reg->err);
+    if (OPGI_NEVER(s->err, s->n_pending >= s->pending_cap || s->next_pending_id == UINT64_MAX))
+        return OPG_EINVARIANT;
+    opgi_pending *p = &s->pending[s->n_pending++]; /* ids increase: stays sorted */
+    memset(p, 0, sizeof *p);
+    p->id = s->next_pending_id++;
+    p->reason = (uint8_t)rec->reason;
+    p->node = op;
+    p->fault_class = rec->fault_class;
+    p->infraction_height = rec->infraction_height;
+    p->power = rec->power;
+    p->fraction = rec->fraction;
+    p->created_height = height;
+    p->created_time = now;
+    p->due_time = opgi_time_after(now, s->params.defer_duration);
+    p->node_part = plan.burned_node;
+    OPGI_MUST(opg_u256_add(&p->entries_part, &plan.burned_unbonding, &plan.burned_redelegation));
+    p->total = plan.burned_total;
+    opg_dec_from_u64(&p->keep, 1);
+    if (rec->reason == OPG_SLASH_FAULT) {
+        p->reporter = rec->reporter;
+        p->reporter_share = s->params.reporter_share;
+    }
+    opgi_slasher_touch_pending(s, p->id); /* reserved by opgi_slasher_enter */
+    rec->pending_id = p->id;
     return OPG_OK;
 }
 
@@ -726,8 +781,7 @@ int opg_slasher_record_commit(opg_slasher *s, const opg_commit_sig *entries, siz
         rec.fraction = s->params.slash_fraction_downtime;
         if (n->status != OPG_NODE_UNBONDED) {
             /* checked and reserved above: the registry cannot refuse now */
-            rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction,
-                                    height, now, &rec.slash, 0);
+            rc = opgi_slasher_slash(s, slot, &rec, height, now, 0);
             if (OPGI_NEVER(s->err, rc != OPG_OK)) {
                 opgi_slasher_leave(s);
                 return OPG_EINVARIANT;
@@ -841,5 +895,17 @@ int opg_slasher_check(opg_slasher *s)
     for (size_t i = 1; i < s->n_corr; i++)
         if (s->corr[i - 1].time > s->corr[i].time)
             return opgi_fail(s->err, OPG_EINVARIANT, "correlation records out of order", NULL);
+    for (size_t i = 0; i < s->n_pending; i++) {
+        const opgi_pending *p = &s->pending[i];
+        opg_u256 sum;
+        if ((i > 0 && s->pending[i - 1].id >= p->id) || p->id == 0 || p->id >= s->next_pending_id)
+            return opgi_fail(s->err, OPG_EINVARIANT, "pending slash ids out of order", NULL);
+        if (opg_u256_add(&sum, &p->node_part, &p->entries_part) != OPG_OK ||
+            opg_u256_cmp(&sum, &p->total) != 0)
+            return opgi_fail(s->err, OPG_EINVARIANT, "a pending slash's parts differ from its total",
+                             NULL);
+        if (opgi_node_find(r, &p->node) == OPGI_NONE)
+            return opgi_fail(s->err, OPG_EINVARIANT, "a pending slash of a node that is gone", NULL);
+    }
     return OPG_OK;
 }

@@ -278,8 +278,7 @@ static int equivocation_apply(opg_slasher_record *rec, opg_slasher *s, uint32_t 
     rec->infraction_height = ih >= 1 ? ih - 1 : 0;
     rec->power = power;
     rec->fraction = s->params.slash_fraction_double_sign;
-    int rc = opgi_slasher_slash(s, slot, rec->infraction_height, rec->power, &rec->fraction,
-                                height, now, &rec->slash, 0);
+    int rc = opgi_slasher_slash(s, slot, rec, height, now, 0);
     if (rc)
         return rc;
     rec->jailed = opgi_registry_jail_until(r, slot, OPG_TIME_FOREVER);
@@ -616,8 +615,7 @@ int opg_slasher_fault(opg_slasher_record *out, opg_slasher *s, const opg_fault_e
     if ((rc = opgi_slasher_enter(s, &slot, 1, rec.infraction_height, height, now,
                                  opgi_events_jail(r) + REPORTER_EVENTS, 1)) != OPG_OK)
         return rc;
-    if ((rc = opgi_slasher_slash(s, slot, rec.infraction_height, rec.power, &rec.fraction, height,
-                                 now, &rec.slash, 1)) != OPG_OK) {
+    if ((rc = opgi_slasher_slash(s, slot, &rec, height, now, 1)) != OPG_OK) {
         opgi_slasher_leave(s);
         return rc;
     }

@@ -47,6 +47,25 @@ typedef struct opgi_corr {
     opg_u256 stake; /* the node's tokens just before the slash */
 } opgi_corr;
 
+/* A pending (deferred) slash: opg_pending_slash's fields, the kept factor (1 -
+ * cancelled) and the reporter share fixed at the decision. */
+typedef struct opgi_pending {
+    uint64_t id;
+    uint8_t reason;
+    opg_id node;
+    uint32_t fault_class;
+    opg_height infraction_height;
+    uint64_t power;
+    opg_dec fraction;
+    opg_height created_height;
+    opg_time created_time;
+    opg_time due_time;
+    opg_u256 node_part, entries_part, total;
+    opg_dec keep;
+    opg_id reporter;
+    opg_dec reporter_share;
+} opgi_pending;
+
 struct opg_slasher {
     opg_allocator alloc;
     char err[OPGI_ERRMSG_MAX];
@@ -76,6 +95,13 @@ struct opg_slasher {
     opg_time forgot_time;
     opgi_corr *corr; /* ascending time, then insertion */
     size_t n_corr, corr_cap;
+    opgi_pending *pending; /* ascending id */
+    size_t n_pending, pending_cap;
+    uint64_t next_pending_id; /* the id the next pending slash gets (from 1) */
+    /* ids of pending records changed since the last commit (not state): the commit
+     * touches them, so a call reserves only this list (opgi_slasher_pending_reserve) */
+    uint64_t *ptouch;
+    size_t n_ptouch, ptouch_cap;
 
     /* outputs of the last call (not state) */
     opg_slasher_record *recs;
@@ -111,17 +137,52 @@ void opgi_slasher_dirty(opg_slasher *s, uint32_t slot);
 
 /* Starts a mutating call: no records, no error text, no registry events. */
 void opgi_slasher_begin(opg_slasher *s);
-/* The check phase of the slashes of one call: room for `records` records, for the
+/* The check phase of the slashes of one call: room for `records` records (and as
+ * many pending slashes and their record touches, for deferred slashes), for the
  * slashes of the n nodes in slots for an infraction at `infraction`
  * (opgi_registry_slashes_prepare) and `events` more
  * events, then a registry bracket is open. Changes no state. */
 int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, opg_height infraction,
                        opg_height height, opg_time now, size_t events, size_t records);
 void opgi_slasher_leave(opg_slasher *s);
-/* opg_registry_slash of the node in slot (inside the bracket). */
-int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_height infraction, uint64_t power,
-                       const opg_dec *fraction, opg_height height, opg_time now,
-                       opg_slash_result *res, int allow_unbonded);
+/* The slash rec describes (reason, node, fault_class, infraction_height, power,
+ * fraction, reporter) of the node in slot, inside the bracket: opg_registry_slash at
+ * once into rec->slash, or with slashing.defer_duration > 0 a pending slash planned
+ * now (rec->pending_id; rec->slash all 0). Room for the pending slash and its record
+ * was reserved by opgi_slasher_enter. */
+int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_slasher_record *rec, opg_height height,
+                       opg_time now, int allow_unbonded);
+/* Room for `more` pending-record changes (opgi_slasher_touch_pending) and, with
+ * `slashes`, for `more` new pending slashes (OPG_ENOMEM, nothing changed). */
+int opgi_slasher_pending_reserve(opg_slasher *s, size_t more, int slashes);
+void opgi_slasher_touch_pending(opg_slasher *s, uint64_t id);
+/* Index of the pending slash with this id, or SIZE_MAX. O(log pending). */
+size_t opgi_slasher_pending_find(const opg_slasher *s, uint64_t id);
+
+/*
+ * The cancel of a pending slash in three steps, for governance actions executed at
+ * a tally's end_block (OPG_PROPOSAL_CANCEL_SLASH), which stage several actions, check
+ * all, reserve all, then apply all:
+ *  - check reads only: OPG_EINVAL (fraction NULL, 0 or above 1), OPG_ENOTFOUND (no
+ *    pending slash with this id, or one of the `n_staged` cancels staged before it
+ *    in the same end_block cancels it wholly). Partial cancels staged before it do
+ *    not matter to the check (each applies to what the previous left). The detail
+ *    goes to err (OPGI_ERRMSG_MAX bytes) when err is not NULL.
+ *  - reserve makes room for the records `n` cancels change (OPG_ENOMEM).
+ *  - apply cannot fail once every cancel of the batch passed check (in order, with
+ *    the ones before it as staged) and reserve(n) was made: it cancels as
+ *    opg_slasher_cancel_deferred documents; a slash already cancelled wholly by an
+ *    earlier apply of the batch is a no-op (the check refused that already).
+ * opg_slasher_cancel_deferred is check (nothing staged), reserve(1), apply.
+ */
+typedef struct opgi_cancel_staged {
+    uint64_t slash_id;
+    opg_dec fraction;
+} opgi_cancel_staged;
+int opgi_slasher_cancel_check(const opg_slasher *s, uint64_t slash_id, const opg_dec *fraction,
+                              const opgi_cancel_staged *staged, size_t n_staged, char *err);
+int opgi_slasher_cancel_reserve(opg_slasher *s, size_t n);
+void opgi_slasher_cancel_apply(opg_slasher *s, uint64_t slash_id, const opg_dec *fraction);
 /* The fault class with this id, or NULL. O(log classes). */
 const opg_fault_class *opgi_slasher_class(const opg_slasher *s, uint32_t id);
 /* OPG_OK and the length if c is a valid chain id (1..50 bytes of 0x21..0x7e and a

@@ -12,6 +12,7 @@
  *                                            (present only when one is set)
  *   seen         tag 5 evidence id           a remembered faulty-inference id
  *   correlation  tag 6 time (8) ordinal (4)  a faulty-inference slash in the window
+ *   pending      tag 7 slash id (8)          a pending (deferred) slash
  * Values begin with a format byte (1). Times in keys are big-endian with the sign
  * bit flipped, so keys sort as the times do; the ordinal counts the records of the
  * same time in the order they came.
@@ -24,6 +25,7 @@
 #include "slasher_internal.h"
 
 #include "codec.h"
+#include "num.h"
 
 #define CHUNK_WORDS 16 /* 1024 bits */
 
@@ -34,12 +36,14 @@ enum {
     KIND_SIGNING = 3,
     KIND_MISSED = 4,
     KIND_SEEN = 5,
-    KIND_CORR = 6
+    KIND_CORR = 6,
+    KIND_PENDING = 7
 };
 
-static const size_t KEY_LEN[] = {2, 2, 6, 34, 38, 34, 14};
+static const size_t KEY_LEN[] = {2, 2, 6, 34, 38, 34, 14, 10};
 
-#define SNAPSHOT_VERSION 3
+/* 4: defer_duration, the next pending id and the pending records */
+#define SNAPSHOT_VERSION 4
 
 /* ------------------------------------------------------------------ keys */
 
@@ -89,6 +93,11 @@ static uint64_t time_bits(opg_time t) { return (uint64_t)t ^ (UINT64_C(1) << 63)
 static size_t corr_key(uint8_t *key, opg_time t, uint32_t ordinal)
 {
     return put_u32(key, put_u64(key, key_begin(key, KIND_CORR), time_bits(t)), ordinal);
+}
+
+static size_t pending_key(uint8_t *key, uint64_t id)
+{
+    return put_u64(key, key_begin(key, KIND_PENDING), id);
 }
 
 int opg_slasher_key_signing(uint8_t key[OPG_RECORD_KEY_MAX], size_t *len, const opg_id *operator_id)
@@ -169,6 +178,32 @@ void opgi_slasher_touch_corr(opg_slasher *s, size_t i)
     touch(s, key, corr_key(key, s->corr[i].time, corr_ordinal(s, i)));
 }
 
+int opgi_slasher_pending_reserve(opg_slasher *s, size_t more, int slashes)
+{
+    void *p = s->ptouch;
+    int rc = more > SIZE_MAX / 2 - s->n_ptouch
+                 ? OPG_ENOMEM
+                 : opgi_grow(&s->alloc, &p, &s->ptouch_cap, s->n_ptouch + more, sizeof *s->ptouch);
+    s->ptouch = p;
+    if (rc == OPG_OK && slashes) {
+        p = s->pending;
+        rc = more > SIZE_MAX / 2 - s->n_pending
+                 ? OPG_ENOMEM
+                 : opgi_grow(&s->alloc, &p, &s->pending_cap, s->n_pending + more,
+                             sizeof *s->pending);
+        s->pending = p;
+    }
+    return rc ? opgi_fail(s->err, OPG_ENOMEM, "no memory for the pending slashes", NULL) : OPG_OK;
+}
+
+void opgi_slasher_touch_pending(opg_slasher *s, uint64_t id)
+{
+    /* before the first commit nothing is tracked */
+    if (!s->records.tracking || OPGI_NEVER(s->err, s->n_ptouch >= s->ptouch_cap))
+        return;
+    s->ptouch[s->n_ptouch++] = id;
+}
+
 void opgi_slasher_dirty(opg_slasher *s, uint32_t slot)
 {
     /* each slot is listed once until the commit clears its mark: the list fits cap;
@@ -184,9 +219,13 @@ void opgi_slasher_dirty(opg_slasher *s, uint32_t slot)
  * harmlessly). OPG_ENOMEM leaves the marks. */
 static int touch_marked(opg_slasher *s)
 {
-    int rc = opgi_slasher_touch_reserve(s, s->n_dirty);
+    int rc = opgi_slasher_touch_reserve(s, s->n_dirty + s->n_ptouch);
     if (rc)
         return rc;
+    uint8_t key[OPGI_RECORD_KEY_MAX];
+    for (size_t i = 0; i < s->n_ptouch; i++)
+        touch(s, key, pending_key(key, s->ptouch[i]));
+    s->n_ptouch = 0;
     for (size_t i = 0; i < s->n_dirty; i++) {
         uint32_t slot = s->dirty_list[i];
         s->dirty[slot] = 0;
@@ -216,6 +255,7 @@ static void params_value(opgi_writer *w, const opg_slasher *s)
     size_t clen = strlen(p->chain_id);
     opgi_w_u8(w, (uint8_t)clen);
     opgi_w_bytes(w, p->chain_id, clen);
+    opgi_w_i64(w, p->defer_duration);
 }
 
 static void state_value(opgi_writer *w, const opg_slasher *s)
@@ -223,6 +263,27 @@ static void state_value(opgi_writer *w, const opg_slasher *s)
     opgi_w_u8(w, OPGI_VALUE_FORMAT);
     opgi_w_u64(w, s->forgot_height);
     opgi_w_i64(w, s->forgot_time);
+    opgi_w_u64(w, s->next_pending_id);
+}
+
+static void pending_value(opgi_writer *w, const opgi_pending *p)
+{
+    opgi_w_u8(w, OPGI_VALUE_FORMAT);
+    opgi_w_u8(w, p->reason);
+    opgi_w_bytes(w, p->node.bytes, 32);
+    opgi_w_u32(w, p->fault_class);
+    opgi_w_u64(w, p->infraction_height);
+    opgi_w_u64(w, p->power);
+    opgi_w_dec(w, &p->fraction);
+    opgi_w_u64(w, p->created_height);
+    opgi_w_i64(w, p->created_time);
+    opgi_w_i64(w, p->due_time);
+    opgi_w_u256(w, &p->node_part);
+    opgi_w_u256(w, &p->entries_part);
+    opgi_w_u256(w, &p->total);
+    opgi_w_dec(w, &p->keep);
+    opgi_w_bytes(w, p->reporter.bytes, 32);
+    opgi_w_dec(w, &p->reporter_share);
 }
 
 static void class_value(opgi_writer *w, const opg_fault_class *c)
@@ -363,6 +424,12 @@ static int record_value(opgi_writer *w, const void *owner, const opgi_touch *t)
             corr_value(w, c);
         return c != NULL;
     }
+    case KIND_PENDING: {
+        size_t i = opgi_slasher_pending_find(s, get_be(t->key + 2, 8));
+        if (i != SIZE_MAX)
+            pending_value(w, &s->pending[i]);
+        return i != SIZE_MAX;
+    }
     }
     (void)OPGI_NEVER(NULL, 1); /* only the keys above are ever touched */
     return 0;
@@ -415,6 +482,10 @@ static int each_record(const void *owner, opgi_record_sink sink, void *ctx)
         ord = i && s->corr[i].time == s->corr[i - 1].time ? ord + 1 : 0;
         corr_value(opgi_emit_begin(em), &s->corr[i]);
         rc = opgi_emit(em, key, corr_key(key, s->corr[i].time, (uint32_t)ord));
+    }
+    for (size_t i = 0; rc == OPG_OK && i < s->n_pending; i++) {
+        pending_value(opgi_emit_begin(em), &s->pending[i]);
+        rc = opgi_emit(em, key, pending_key(key, s->pending[i].id));
     }
     opgi_emitter_free(em, &s->alloc);
     return rc;
@@ -504,6 +575,7 @@ static int load_params(loader *l, opgi_reader *rd)
         return OPG_ECORRUPT;
     opgi_r_bytes(rd, p.chain_id, clen);
     p.chain_id[clen] = '\0';
+    p.defer_duration = opgi_r_i64(rd);
     /* a NUL inside would shorten the id: the state would not save back the same */
     if (rd->bad || memchr(p.chain_id, 0, clen) ||
         opgi_params_check(&opgi_slasher_param_table, &p, err) != OPG_OK)
@@ -520,6 +592,9 @@ static int load_state(opg_slasher *s, opgi_reader *rd)
 {
     s->forgot_height = opgi_r_u64(rd);
     s->forgot_time = opgi_r_i64(rd);
+    s->next_pending_id = opgi_r_u64(rd);
+    if (rd->bad || s->next_pending_id == 0)
+        return OPG_ECORRUPT;
     return (s->forgot_height == 0) != (s->forgot_time == INT64_MIN) ? OPG_ECORRUPT : OPG_OK;
 }
 
@@ -628,6 +703,52 @@ static int load_corr(loader *l, opgi_reader *rd, const uint8_t *key)
     return OPG_OK;
 }
 
+static int load_pending(loader *l, opgi_reader *rd, const uint8_t *key)
+{
+    opg_slasher *s = l->s;
+    void *items = s->pending;
+    int rc = opgi_grow(&s->alloc, &items, &s->pending_cap, s->n_pending + 1, sizeof *s->pending);
+    s->pending = items;
+    if (rc)
+        return rc;
+    opgi_pending *p = &s->pending[s->n_pending];
+    memset(p, 0, sizeof *p);
+    p->id = get_be(key + 2, 8);
+    p->reason = opgi_r_u8(rd);
+    opgi_r_bytes(rd, p->node.bytes, 32);
+    p->fault_class = opgi_r_u32(rd);
+    p->infraction_height = opgi_r_u64(rd);
+    p->power = opgi_r_u64(rd);
+    opgi_r_dec(rd, &p->fraction);
+    p->created_height = opgi_r_u64(rd);
+    p->created_time = opgi_r_i64(rd);
+    p->due_time = opgi_r_i64(rd);
+    opgi_r_u256(rd, &p->node_part);
+    opgi_r_u256(rd, &p->entries_part);
+    opgi_r_u256(rd, &p->total);
+    opgi_r_dec(rd, &p->keep);
+    opgi_r_bytes(rd, p->reporter.bytes, 32);
+    opgi_r_dec(rd, &p->reporter_share);
+    opg_dec one;
+    opg_dec_from_u64(&one, 1);
+    opg_u256 sum;
+    static const opg_id zero;
+    /* ids come after the state record (key order): below the next id */
+    if (rd->bad || p->id == 0 || p->id >= s->next_pending_id || p->reason < OPG_SLASH_DOWNTIME ||
+        p->reason > OPG_SLASH_FAULT || (p->reason != OPG_SLASH_FAULT && p->fault_class) ||
+        (p->reason == OPG_SLASH_FAULT && !opgi_slasher_class(s, p->fault_class)) ||
+        opg_dec_cmp(&p->fraction, &one) > 0 || opg_dec_cmp(&p->keep, &one) > 0 ||
+        opg_dec_cmp(&p->reporter_share, &one) > 0 ||
+        (p->reason != OPG_SLASH_FAULT &&
+         (opg_id_cmp(&p->reporter, &zero) || !opgi_dec_is_zero(&p->reporter_share))) ||
+        p->infraction_height > p->created_height || p->due_time < p->created_time ||
+        opg_u256_add(&sum, &p->node_part, &p->entries_part) != OPG_OK ||
+        opg_u256_cmp(&sum, &p->total) != 0 || opgi_node_find(s->reg, &p->node) == OPGI_NONE)
+        return OPG_ECORRUPT;
+    s->n_pending++;
+    return OPG_OK;
+}
+
 static int load_kind(void *owner, unsigned kind, const uint8_t *key, opgi_reader *rd)
 {
     loader *l = owner;
@@ -638,6 +759,7 @@ static int load_kind(void *owner, unsigned kind, const uint8_t *key, opgi_reader
     case KIND_SIGNING: return load_signing(l, rd, key);
     case KIND_MISSED: return load_missed(l, rd, key);
     case KIND_SEEN: return load_seen(l, rd, key);
+    case KIND_PENDING: return load_pending(l, rd, key);
     default: return load_corr(l, rd, key);
     }
 }

@@ -479,6 +479,8 @@ static int hook_prepare(void *ctx, opg_registry *r, const opgi_plan *plan)
     /* records: per settlement a few (node, the periods it closes and references), and
      * for every node concerned all of its records, which its removal touches */
     size_t touches = 8 + 6 * (plan->n_nodes + plan->n_dels + (plan->new_node != OPGI_NONE));
+    if (plan->calls > 1) /* a union of operations: that room for each of them */
+        touches *= plan->calls;
     for (size_t i = 0; i < plan->n_nodes; i++) {
         f1_node *n = &s->nodes[plan->nodes[i]];
         if ((rc = opgi_f1_hist_reserve(s, n, room)) || (rc = opgi_f1_slash_reserve(s, n, 1)))
@@ -822,7 +824,7 @@ int opg_splitter_withdraw_rewards(opg_u256 *paid, opg_splitter *s, const opg_id 
     uint32_t del = slot == OPGI_NONE ? OPGI_NONE : opgi_del_find(r, delegator, slot);
     if (del == OPGI_NONE)
         return opgi_fail(s->err, OPG_ENOTFOUND, "no such delegation", NULL);
-    opgi_plan plan = {NULL, 0, &del, 1, OPGI_NONE};
+    opgi_plan plan = {NULL, 0, &del, 1, OPGI_NONE, 0};
     if ((rc = opgi_events_reserve(r, opgi_splitter_events_withdraw(s))) != OPG_OK)
         return opgi_fail(s->err, rc, NULL, NULL);
     if ((rc = hook_prepare(s, r, &plan)) != OPG_OK)

@@ -499,8 +499,9 @@ int opg_tally_submit(uint64_t *proposal_id, opg_tally *t, const opg_proposal_sub
         return OPG_EINVAL; /* no handle: no place for detail text */
     t->err[0] = '\0';
     OPGI_CHECK_ARG(t->err, s);
+    const opgi_action_kind *ak = opgi_action_find((unsigned)s->kind);
     if (s->kind != OPG_PROPOSAL_TEXT && s->kind != OPG_PROPOSAL_PARAMS &&
-        s->kind != OPG_PROPOSAL_PAYLOAD)
+        s->kind != OPG_PROPOSAL_PAYLOAD && !ak)
         return opgi_fail(t->err, OPG_EINVAL, "unknown proposal kind", NULL);
     if (s->expedited != 0 && s->expedited != 1)
         return opgi_fail(t->err, OPG_EINVAL, "expedited is 0 or 1", NULL);
@@ -538,7 +539,16 @@ int opg_tally_submit(uint64_t *proposal_id, opg_tally *t, const opg_proposal_sub
             return opgi_fail(t->err, OPG_EINVAL, "a payload proposal carries no changes", NULL);
         content = s->payload_len;
     } else if (s->change_count || s->payload_len) {
-        return opgi_fail(t->err, OPG_EINVAL, "a text proposal carries no changes or payload", NULL);
+        return opgi_fail(t->err, OPG_EINVAL, ak ? "a governance action carries no changes or payload"
+                                                : "a text proposal carries no changes or payload",
+                         NULL);
+    }
+    uint8_t action[OPGI_ACTION_DATA_MAX];
+    if (ak) {
+        int rc = ak->encode(action, s, t->err);
+        if (rc)
+            return rc;
+        content = ak->data_len;
     }
 
     /* allocate everything, then build */
@@ -585,6 +595,8 @@ int opg_tally_submit(uint64_t *proposal_id, opg_tally *t, const opg_proposal_sub
         }
     } else if (s->kind == OPG_PROPOSAL_PAYLOAD && s->payload_len) {
         memcpy(w, s->payload, s->payload_len);
+    } else if (ak) {
+        memcpy(w, action, ak->data_len);
     }
     if (has_dep) {
         dep->depositor = s->proposer;
@@ -1059,6 +1071,23 @@ int opg_tally_proposal_change(opg_param_change *out, const opg_tally *t, uint64_
     if (!p || i >= p->n_changes)
         return OPG_ENOTFOUND;
     opgi_tprop_change(p, i, &out->key, &out->value);
+    return OPG_OK;
+}
+
+int opg_tally_proposal_action(opg_proposal_action *out, const opg_tally *t,
+                              uint64_t proposal_id)
+{
+    if (!out || !t)
+        return OPG_EINVAL;
+    const opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    if (!p)
+        return OPG_ENOTFOUND;
+    const opgi_action_kind *ak = opgi_action_find(p->kind);
+    if (!ak)
+        return OPG_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->kind = (opg_proposal_kind)p->kind;
+    ak->info(out, opgi_tprop_action_data(p));
     return OPG_OK;
 }
 

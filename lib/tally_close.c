@@ -153,7 +153,18 @@ static uint32_t op_lookup(const scratch *s, const opg_registry *r, const opg_id 
  * out of the power index, and only bonded ones are counted), under the staking
  * parameters rp. For each: scaled tokens, no deductions, no vote.
  */
-static void scratch_set(scratch *s, const opg_registry *r, const opg_registry_params *rp)
+/* Whether a governance action staged before this tally takes the node out of the
+ * voting set (a REMOVE_VALIDATOR jails it). */
+static int leaves_set(const opgi_actions *ax, uint32_t slot)
+{
+    for (size_t i = 0; ax && i < ax->n; i++)
+        if (ax->st[i].leaves_set == slot)
+            return 1;
+    return 0;
+}
+
+static void scratch_set(scratch *s, const opg_registry *r, const opg_registry_params *rp,
+                        const opgi_actions *ax)
 {
     size_t n = 0;
     memset(s->in_set, 0, s->slots ? s->slots : 1);
@@ -161,7 +172,7 @@ static void scratch_set(scratch *s, const opg_registry *r, const opg_registry_pa
     for (uint32_t i = 0; i < r->node_count; i++) {
         uint32_t slot = r->by_operator[i];
         const opgi_node *nd = &r->nodes[slot];
-        if (nd->status != OPG_NODE_BONDED || nd->jailed)
+        if (nd->status != OPG_NODE_BONDED || nd->jailed || leaves_set(ax, slot))
             continue;
         s->rank[n].power = opgi_power_under(rp, &nd->tokens);
         s->rank[n].id = &nd->operator_id;
@@ -341,12 +352,13 @@ static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TA
  * staking parameters rp: sums of every option and the total. order: the votes in
  * voter order; balances: per vote slot (NULL: none).
  */
-static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opg_tally_params *gp,
+static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opgi_actions *ax,
+                       const opg_tally_params *gp,
                        const opg_registry_params *rp, const opgi_tprop *p,
                        const uint32_t *order, const opg_u256 *balances)
 {
     memset(out, 0, sizeof *out);
-    scratch_set(s, r, rp);
+    scratch_set(s, r, rp, ax);
     int liquid = balances && !opgi_dec_is_zero(&gp->liquid_weight);
     int conv = gp->conviction_voting;
     uint32_t n = p->n_votes, home[AHEAD];
@@ -417,8 +429,9 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opg_t
     }
 }
 
-/* Sum of the tokens of every bonded node (jailed ones too): the bonded pool. */
-static void bonded_total(uint64_t out[5], const opg_registry *r)
+/* Sum of the tokens of every bonded node (jailed ones too): the bonded pool, less
+ * what governance actions staged before this tally take out of it. */
+static void bonded_total(uint64_t out[5], const opg_registry *r, const opgi_actions *ax)
 {
     memset(out, 0, 5 * sizeof *out);
     for (uint32_t i = 0; i < r->node_count; i++) {
@@ -429,6 +442,13 @@ static void bonded_total(uint64_t out[5], const opg_registry *r)
             OPGI_MUST(opgi_resize_n(tk, 5, nd->tokens.limb, 4));
             OPGI_MUST(opgi_add_n(out, out, tk, 5));
         }
+    }
+    for (size_t i = 0; ax && i < ax->n; i++) {
+        uint64_t tk[5];
+        OPGI_MUST(opgi_resize_n(tk, 5, ax->st[i].bonded_less.limb, 4));
+        /* a part of a bonded node's tokens, each node taken once */
+        if (OPGI_NEVER(NULL, opgi_sub_n(out, out, tk, 5)))
+            memset(out, 0, 5 * sizeof *out);
     }
 }
 
@@ -577,9 +597,9 @@ int opg_tally_preview(opg_tally_preview_result *out, const opg_tally *t, uint64_
     if (liquid && (rc = fetch_balances(t, p, order, bal)) != OPG_OK)
         goto done;
     sums s;
-    tally_sums(&s, &sc, t->reg, &t->params, &t->reg->params, p, order, bal);
+    tally_sums(&s, &sc, t->reg, NULL, &t->params, &t->reg->params, p, order, bal);
     uint64_t bonded[5];
-    bonded_total(bonded, t->reg);
+    bonded_total(bonded, t->reg, NULL);
     verdict v = decide(&t->params, &s, bonded, p->expedited);
     memset(out, 0, sizeof *out);
     counts_of(&out->counts, &s);
@@ -699,6 +719,7 @@ typedef struct close_ctx {
     opg_u256 *bals;
     size_t total_votes;
     opgi_param_txn x; /* the passed changes, staged in close order */
+    opgi_actions ax;  /* the passed governance actions, staged in close order */
 } close_ctx;
 
 /*
@@ -729,8 +750,8 @@ static int close_all(opg_tally *t, close_ctx *k, opg_u256 *burned)
         } else {
             sums s;
             uint64_t bonded[5];
-            tally_sums(&s, &k->sc, r, gp, rp, p, cr->order, cr->bal);
-            bonded_total(bonded, r);
+            tally_sums(&s, &k->sc, r, &k->ax, gp, rp, p, cr->order, cr->bal);
+            bonded_total(bonded, r, &k->ax);
             verdict v = decide(gp, &s, bonded, p->expedited);
             if (!v.passed && p->expedited) {
                 /* Cosmos: an expedited proposal that fails becomes a regular one;
@@ -755,6 +776,17 @@ static int close_all(opg_tally *t, close_ctx *k, opg_u256 *burned)
                     c->failed_change = failed;
                     c->failed_code = code;
                 }
+            } else if (v.passed && opgi_action_find(p->kind)) {
+                char why[OPGI_ERRMSG_MAX]; /* a refusal is an outcome */
+                why[0] = '\0';
+                int code = opgi_actions_stage(&k->ax, &k->x, p, opgi_action_find(p->kind), why);
+                if (code == OPG_ENOMEM)
+                    return opgi_fail(t->err, OPG_ENOMEM, why[0] ? why : NULL, NULL);
+                if (code) {
+                    c->outcome = OPG_TALLY_FAILED;
+                    c->failed_change = 0;
+                    c->failed_code = code;
+                }
             } else if (v.passed && p->kind == OPG_PROPOSAL_PAYLOAD) {
                 size_t n = p->blob_len - p->title_len - p->summary_len;
                 if (n) {
@@ -768,7 +800,8 @@ static int close_all(opg_tally *t, close_ctx *k, opg_u256 *burned)
         /* within the supply checked before */
         OPGI_MUST(opg_u256_add(burned, burned, &c->burned));
     }
-    return opgi_param_txn_reserve(&k->x, t->err);
+    int rc = opgi_param_txn_reserve(&k->x, t->err);
+    return rc ? rc : opgi_actions_reserve(&k->ax, t->err);
 }
 
 /* Frees what phase A prepared (and, uncommitted, puts every namespace back). */
@@ -776,6 +809,7 @@ static void close_free(opg_tally *t, close_ctx *k)
 {
     const opg_allocator *a = &t->alloc;
     size_t nv = k->total_votes ? k->total_votes : 1;
+    opgi_actions_end(&k->ax);
     opgi_param_txn_end(&k->x);
     opgi_free(a, k->orders, nv * sizeof *k->orders);
     opgi_free(a, k->bals, nv * sizeof *k->bals);
@@ -790,7 +824,6 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
 {
     if (!t)
         return OPG_EINVAL; /* no handle: no place for detail text */
-    (void)height; /* the rules do not read it; every engine's end_block takes one */
     opgi_tally_out_clear(t);
     opg_registry *r = t->reg;
     const opg_allocator *a = &t->alloc;
@@ -819,7 +852,7 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
     if (!k.cl)
         return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
     memset(k.cl, 0, k.n_cl * sizeof *k.cl);
-    size_t max_votes = 0, refunds = 0, bytes = 0;
+    size_t max_votes = 0, refunds = 0, bytes = 0, n_actions = 0;
     int need_bal = 0, may_burn_votes = 0;
 
     size_t kd = 0, kv = n_dep;
@@ -837,6 +870,8 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
                 max_votes = p->n_votes;
             if (p->kind == OPG_PROPOSAL_PAYLOAD)
                 bytes += p->blob_len - p->title_len - p->summary_len;
+            if (opgi_action_find(p->kind))
+                n_actions++;
             for (size_t j = 0; p->kind == OPG_PROPOSAL_PARAMS && j < p->n_changes; j++) {
                 const char *key, *value;
                 opgi_tprop_change(p, j, &key, &value);
@@ -872,7 +907,8 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
         }
     }
 
-    if ((rc = opgi_tally_out_reserve(t, k.n_cl, refunds, bytes)) != OPG_OK)
+    if ((rc = opgi_tally_out_reserve(t, k.n_cl, refunds, bytes)) != OPG_OK ||
+        (rc = opgi_actions_begin(&k.ax, t, n_actions, height, now)) != OPG_OK)
         goto done_nomem;
     if (n_vote) {
         size_t nv = k.total_votes ? k.total_votes : 1;
@@ -905,6 +941,7 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
 
     /* ---- phase B: make it so; nothing below fails ---- */
     opgi_param_txn_commit(&k.x);
+    opgi_actions_apply(&k.ax); /* in close order, after the parameters */
     for (size_t i = 0; i < k.n_cl; i++) {
         opgi_tprop *p = k.cl[i].p;
         if (k.cl[i].converted) {

@@ -170,4 +170,131 @@ opgi_param_ref opgi_tally_resolve(opg_tally *t, const char *key);
 /* Attaches ns on handle under each of its prefixes (handle NULL detaches it). */
 int opgi_tally_attach_ns(opg_tally *t, const opgi_param_ns *ns, void *handle);
 
+/* ------------------------------------------------------ governance actions */
+
+/*
+ * A governance action is a proposal kind whose effect is an action on a library
+ * handle rather than parameter text (ADD_VALIDATOR and REMOVE_VALIDATOR on the
+ * registry; more kinds plug in the same way). Each kind is one opgi_action_kind in
+ * the table of tally_action.c, found by opgi_action_find; the tally's submit, save,
+ * load, hash, query and end_block know nothing more of it.
+ *
+ * Data. An action proposal carries data_len canonical bytes (portable: ids as bytes,
+ * integers big-endian, amounts and decimals as lib/codec.h writes them) at the end of
+ * its blob, after title and summary. encode writes them at submit from the submit
+ * struct (shape checks only, OPG_EINVAL with err saying why); data_ok checks saved
+ * bytes at load (0: OPG_ECORRUPT); info fills the public query struct. Save and hash
+ * write them as u32 length + bytes.
+ *
+ * end_block. Phase A works out every close in close order; for each passed action
+ * proposal it stages one opgi_staged_action (ax->st[ax->n], zeroed, kind, p and data
+ * set, leaves_set OPGI_NONE):
+ *   stage(ax, st, err)  checks the action against the live handle, the actions
+ *                       staged before it in this end_block (ax->st[0 .. ax->n)) and
+ *                       the parameters as staged so far
+ *                       (opgi_param_txn_view(ax->x, ns, handle), NULL: unchanged);
+ *                       records what apply needs in st->u. It changes no state
+ *                       (capacity it grows, an engine's prepare, is not state).
+ *                       Returns 0 (the action is staged: ax->n grows), a refusal (the
+ *                       proposal is FAILED with failed_code, nothing of it applied,
+ *                       err saying why), or OPG_ENOMEM (the whole end_block fails).
+ *                       An action that changes the stake later tallies read says so:
+ *                       st->leaves_set, a node slot that leaves the voting set, and
+ *                       st->bonded_less, tokens that leave the bonded total.
+ * After the last stage and the parameter transaction's reserve:
+ *   reserve(ax, err)    obtains every piece of memory the applies of the staged
+ *                       actions need. It is called once per distinct reserve function
+ *                       among the staged kinds (kinds on one handle share one and see
+ *                       all of that handle's actions, ax->st filtered by kind).
+ *                       OPG_ENOMEM only (a refusal here would be a bug: stage found
+ *                       them), with nothing left obtained.
+ * Phase B, after the parameter transaction's commit, in close order:
+ *   apply(ax, st)       the effect; cannot fail. Every parameter change of the
+ *                       end_block is in force by then, so close order is decided in
+ *                       stage: what apply needs of the parameters as they stood at
+ *                       the action's place in the order, stage records in st->u.
+ * Then, and when the end_block fails after a reserve succeeded:
+ *   end(ax, applied)    (may be NULL) once per reserve that succeeded: closes what it
+ *                       opened (the registry's event bracket) and frees what apply
+ *                       did not take.
+ * A new kind adds: its opg_proposal_kind value and submit field (opg_tally.h), its
+ * opgi_action_kind row, and its member of opgi_staged_action.u (and, for a new
+ * handle, that handle's fields in opgi_actions). A slasher action, for instance, finds
+ * the slasher through the tally's attachment (opgi_tally_resolve of "slashing.x").
+ */
+#define OPGI_ACTION_DATA_MAX 512 /* bytes of one action's data */
+
+typedef struct opgi_actions opgi_actions;
+typedef struct opgi_staged_action opgi_staged_action;
+
+typedef struct opgi_action_kind {
+    uint8_t kind;    /* its opg_proposal_kind */
+    size_t data_len; /* bytes of its data, at most OPGI_ACTION_DATA_MAX */
+    int (*encode)(uint8_t *data, const opg_proposal_submit *s, char *err);
+    int (*data_ok)(const uint8_t *data);
+    void (*info)(opg_proposal_action *out, const uint8_t *data);
+    int (*stage)(opgi_actions *ax, opgi_staged_action *st, char *err);
+    int (*reserve)(opgi_actions *ax, char *err);
+    void (*apply)(opgi_actions *ax, opgi_staged_action *st);
+    void (*end)(opgi_actions *ax, int applied);
+} opgi_action_kind;
+
+struct opgi_staged_action {
+    const opgi_action_kind *kind;
+    const opgi_tprop *p;
+    const uint8_t *data;   /* the proposal's data_len bytes */
+    uint32_t leaves_set;   /* a node slot out of the voting set from here on, or OPGI_NONE */
+    opg_u256 bonded_less;  /* tokens out of the bonded total from here on */
+    union {
+        struct { /* ADD_VALIDATOR */
+            opg_node_create c;
+            opg_dec shares;
+            uint32_t slot; /* set by reserve */
+        } add;
+        struct { /* REMOVE_VALIDATOR */
+            opg_id operator_id;
+            uint32_t node;
+            opgi_unbond_plan plan;
+        } remove;
+        struct { /* CANCEL_SLASH */
+            uint64_t slash_id;
+            opg_dec fraction;
+        } cancel;
+        uint64_t raw[64]; /* room for a kind's record */
+    } u;
+};
+
+struct opgi_actions {
+    opg_tally *t;
+    const opgi_param_txn *x; /* the parameters staged so far */
+    opg_height height;
+    opg_time now;
+    opgi_staged_action *st;  /* staged, in close order */
+    size_t n, cap;
+    const opgi_action_kind *reserved[8]; /* the kinds whose reserve succeeded */
+    size_t n_reserved;
+    /* the registry's actions */
+    opg_u256 minted;  /* what the staged ADDs mint */
+    int reg_bracket;  /* reserve opened the registry's event bracket */
+    /* the slasher's actions */
+    opg_slasher *slasher; /* the attached slasher the staged cancels act on */
+};
+
+/* The kind's row, or NULL for a kind that is no action (TEXT, PARAMS, PAYLOAD). */
+const opgi_action_kind *opgi_action_find(unsigned kind);
+/* Offset of an action proposal's data in its blob. */
+const uint8_t *opgi_tprop_action_data(const opgi_tprop *p);
+
+/* The mechanism as end_block drives it: begin (room for cap stagings, ENOMEM), stage
+ * one passed proposal (stage's result), reserve (every group), apply (every staged
+ * action in order, then every end), and end (frees; a reserved group's end(0) when
+ * apply did not run). */
+int opgi_actions_begin(opgi_actions *ax, opg_tally *t, size_t cap, opg_height height,
+                       opg_time now);
+int opgi_actions_stage(opgi_actions *ax, const opgi_param_txn *x, const opgi_tprop *p,
+                       const opgi_action_kind *k, char *err);
+int opgi_actions_reserve(opgi_actions *ax, char *err);
+void opgi_actions_apply(opgi_actions *ax);
+void opgi_actions_end(opgi_actions *ax);
+
 #endif /* OPG_TALLY_INTERNAL_H */

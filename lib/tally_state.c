@@ -11,20 +11,24 @@
  *     title (u32 length, bytes), summary (u32 length, bytes),
  *     PARAMS: u32 count, per change u16 key length, key, u16 value length, value
  *     PAYLOAD: u32 length, bytes
+ *     a governance action (ADD_VALIDATOR, REMOVE_VALIDATOR, CANCEL_SLASH): u32
+ *       length (its kind's data_len), its data bytes (tally_internal.h)
  *     deposits: u32 count, (depositor, amount) by depositor
  *     votes: u32 count, (voter, 4 raw weights u64 by option, conviction u8) by voter
  *   conviction locks: u32 count, (account, until i64) by account
  * The votes and locks are kept in arrival order in memory and radix sorted for each
  * save/hash. Version 1 (still loaded) is version 2 without the last two parameters
- * (conviction_voting, vote_locking_period: the defaults), the votes' conviction
- * byte (0) and the locks (none).
+ * (conviction_voting, vote_locking_period: the defaults), without action kinds (a
+ * kind above PAYLOAD is corrupt), without the votes' conviction byte (0) and without
+ * the locks (none). Version 2 is one format carrying both the governance actions and
+ * conviction voting (neither had a released format of its own).
  */
 #include "tally_internal.h"
 
 #include "codec.h"
 #include "num.h"
 
-#define TALLY_VERSION 2
+#define TALLY_VERSION 2 /* 2: governance actions and conviction voting */
 
 typedef struct order_buf {
     size_t n;
@@ -109,7 +113,7 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
                 if (vl)
                     opgi_w_bytes(w, value, vl);
             }
-        } else if (p->kind == OPG_PROPOSAL_PAYLOAD) {
+        } else if (p->kind == OPG_PROPOSAL_PAYLOAD || opgi_action_find(p->kind)) {
             size_t n = p->blob_len - p->title_len - p->summary_len;
             opgi_w_u32(w, (uint32_t)n);
             if (n)
@@ -219,7 +223,8 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id, uint16
     p->voting_start = opgi_r_i64(rd);
     p->voting_end = opgi_r_i64(rd);
     opgi_r_u256(rd, &p->total_deposit);
-    if (rd->bad || p->id <= prev_id || p->id >= t->next_id || p->kind > OPG_PROPOSAL_PAYLOAD ||
+    const opgi_action_kind *ak = version >= 2 ? opgi_action_find(p->kind) : NULL;
+    if (rd->bad || p->id <= prev_id || p->id >= t->next_id || (p->kind > OPG_PROPOSAL_PAYLOAD && !ak) ||
         (p->status != OPG_PROPOSAL_DEPOSIT_PERIOD && p->status != OPG_PROPOSAL_VOTING_PERIOD) ||
         (p->status == OPG_PROPOSAL_DEPOSIT_PERIOD && (p->voting_start || p->voting_end)))
         goto fail;
@@ -251,6 +256,12 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id, uint16
     } else if (p->kind == OPG_PROPOSAL_PAYLOAD) {
         uint32_t n = opgi_r_u32(rd);
         if (rd->bad || n > OPG_TALLY_PAYLOAD_MAX || !r_take(rd, n))
+            goto fail;
+        blob_len += n;
+    } else if (ak) {
+        uint32_t n = opgi_r_u32(rd);
+        const uint8_t *data = n == ak->data_len ? r_take(rd, n) : NULL;
+        if (rd->bad || !data || !ak->data_ok(data))
             goto fail;
         blob_len += n;
     }
@@ -288,7 +299,7 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id, uint16
                 w[vl] = '\0';
                 w += vl + 1;
             }
-        } else if (p->kind == OPG_PROPOSAL_PAYLOAD) {
+        } else if (p->kind == OPG_PROPOSAL_PAYLOAD || ak) {
             uint32_t n = opgi_r_u32(&again);
             if (n)
                 memcpy(w, r_take(&again, n), n);

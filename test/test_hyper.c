@@ -643,6 +643,12 @@ static void test_failed_calls_change_nothing(void)
     CHECK_OK(opg_registry_delegate(NULL, w.r, &staker, &n1, &small, 2, 20));
     take_hashes(&a, &w);
     CHECK_RC(opg_hyper_position_create(w.h, &staker, &owner, &pol, 1), OPG_EEXISTS);
+    /* an account whose only stake is an unbonding entry */
+    opg_id leaver = id_n(701);
+    CHECK_OK(opg_registry_delegate(NULL, w.r, &leaver, &n1, &small, 2, 20));
+    CHECK_OK(opg_registry_undelegate(NULL, NULL, w.r, &leaver, &n1, &small, 2, 20));
+    CHECK_RC(opg_hyper_position_create(w.h, &leaver, &owner, &pol, 1), OPG_EEXISTS);
+    take_hashes(&a, &w);
     /* deposits and withdrawals that cannot be */
     CHECK_RC(opg_hyper_deposit(w.h, &ghost, &amt, 3, 30), OPG_ENOTFOUND);
     opg_u256 z = u64v(0);

@@ -902,6 +902,7 @@ static void test_params_by_key(void)
         {"staking.min_commission_rate", "0", "0.05"},
         {"staking.power_reduction", "1000000", "1"},
         {"staking.fix_redelegation_overslash", "false", "true"},
+        {"staking.poa", "false", "true"},
     };
     opg_registry *r = NULL;
     CHECK_OK(opg_registry_new(&r, NULL, NULL, NULL));

@@ -299,14 +299,14 @@ static void test_corrupt_blobs(void)
     memcpy(t, b, n);
     t[4] = 2; /* OPGI_KIND_PRICER */
     CHECK(load_rc(t, n) == OPG_ECORRUPT);
-    /* a future version, and the retired versions 1 and 2 */
+    /* a future version, and the retired versions 1 to 3 */
     memcpy(t, b, n);
-    t[7] = 4;
+    t[7] = 5;
     CHECK(load_rc(t, n) == OPG_EVERSION);
     memcpy(t, b, n);
     t[6] = 1;
     CHECK(load_rc(t, n) == OPG_EVERSION);
-    for (uint8_t old = 1; old <= 2; old++) {
+    for (uint8_t old = 1; old <= 3; old++) {
         memcpy(t, b, n);
         t[7] = old;
         CHECK(load_rc(t, n) == OPG_ECORRUPT);

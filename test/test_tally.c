@@ -1388,8 +1388,9 @@ static void test_save_load(void)
  * A fixed history gives a fixed state hash on every compiler, optimisation level and
  * word size (the canonical bytes do not depend on memory layout or vote arrival
  * order). The constant was produced by this test; a change means the saved format
- * or a rule changed (last: format version 2, conviction voting's parameters, a
- * conviction byte per vote and the lock list).
+ * or a rule changed (last: the one format version 2 of the merge of governance
+ * actions and conviction voting: conviction voting's parameters, a conviction byte
+ * per vote and the lock list; this history has no action proposal).
  */
 static void test_golden_hash(void)
 {

@@ -989,7 +989,11 @@ static void run_block(node *n, opg_height h)
     } else {
         block_ops(n, h);
     }
-    int rc = opg_registry_end_block(n->reg, h, time_at(h));
+    /* the deferred slashes now due (none while slashing.defer_duration is 0) */
+    int rc = opg_slasher_end_block(n->slasher, h, time_at(h));
+    if (rc)
+        die_opg("slasher_end_block", rc, opg_slasher_last_error(n->slasher));
+    rc = opg_registry_end_block(n->reg, h, time_at(h));
     if (rc)
         die_opg("end_block", rc, opg_registry_last_error(n->reg));
     if ((rc = opg_pricer_end_block(NULL, n->pricer)) != OPG_OK)

@@ -976,7 +976,7 @@ def _array_out(ptr, count):
 @_record
 class opg_registry_params(_Struct):
     _record_ = "RegistryParams"
-    _bools_ = ("fix_redelegation_overslash",)
+    _bools_ = ("fix_redelegation_overslash", "poa")
     _fields_ = [
         ("unbonding_time", c_int64),
         ("max_validators", c_uint32),
@@ -984,6 +984,7 @@ class opg_registry_params(_Struct):
         ("min_commission_rate", opg_dec),
         ("power_reduction", opg_u256),
         ("fix_redelegation_overslash", c_int),
+        ("poa", c_int),
     ]
 
 
@@ -1966,6 +1967,7 @@ class opg_slasher_params(_Struct):
         ("chain_id", c_char * (SLASHER_CHAIN_ID_MAX + 1)),
         ("fault_classes", POINTER(opg_fault_class)),
         ("fault_class_count", c_size_t),
+        ("defer_duration", c_int64),
     ]
 
 
@@ -1988,6 +1990,7 @@ class opg_slasher_record(_Struct):
         ("jailed", c_int),
         ("jailed_until", c_int64),
         ("tombstoned", c_int),
+        ("pending_id", c_uint64),
     ]
 
 
@@ -2695,6 +2698,9 @@ class ProposalKind(enum.IntEnum):
     TEXT = 0
     PARAMS = 1
     PAYLOAD = 2
+    ADD_VALIDATOR = 3
+    REMOVE_VALIDATOR = 4
+    CANCEL_SLASH = 5
 
 
 class ProposalStatus(enum.IntEnum):
@@ -2766,6 +2772,10 @@ class opg_proposal_submit(_Struct):
         ("change_count", c_size_t),
         ("payload", c_void_p),
         ("payload_len", c_size_t),
+        ("validator", POINTER(opg_node_create)),
+        ("operator_id", POINTER(opg_id)),
+        ("slash_id", c_uint64),
+        ("cancel_fraction", opg_dec),
     ]
 
 

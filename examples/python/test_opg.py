@@ -233,7 +233,7 @@ class TestRegistry(OpgTest):
         self.assertEqual(keys, ["staking.unbonding_time", "staking.max_validators",
                                 "staking.max_entries", "staking.min_commission_rate",
                                 "staking.power_reduction",
-                                "staking.fix_redelegation_overslash"])
+                                "staking.fix_redelegation_overslash", "staking.poa"])
         reg.param_set("staking.max_validators", 150)
         reg.param_set("staking.min_commission_rate", D("0.05"))
         reg.param_set("staking.fix_redelegation_overslash", True)
@@ -907,7 +907,8 @@ class TestSlasher(OpgTest):
                 "evidence.max_age_duration": "172800",
                 "slashing.reporter_share": "0",
                 "slashing.correlation_k": "0",
-                "slashing.correlation_window": "86400"})
+                "slashing.correlation_window": "86400",
+                "slashing.defer_duration": "0"})
             self.assertEqual(s.max_missed(), 50)  # 100 - round(0.5 * 100)
             p = s.params()
             self.assertEqual((p.chain_id, p.signed_blocks_window, p.slash_fraction_double_sign,

@@ -1130,6 +1130,73 @@ static void op_misbehavior(ctx *c)
     }
 }
 
+/* ---------------------------------------------------- deferred slashes */
+
+static void op_set_defer(ctx *c)
+{
+    static const char *const D[] = {"0", "1", "60", "3600", "86400", "1814400", "1814401"};
+    uint8_t b = fz_u8(&c->in);
+    call_begin(c, "slasher_param_set");
+    call_end(c, opg_slasher_param_set(c->w.sl, "slashing.defer_duration", D[b % 7]), 0);
+}
+
+/* The pending slashes change only as documented: a refused call changes nothing
+ * (call_end), an applied slash leaves the list, the rest stay. */
+static void op_slasher_end_block(ctx *c)
+{
+    size_t before = opg_slasher_pending_count(c->w.sl), due = 0;
+    opg_pending_slash ps;
+    uint64_t ids[64];
+    opg_u256 totals[64];
+    for (size_t i = 0; i < before; i++) {
+        FZ_ASSERT(opg_slasher_pending_at(&ps, c->w.sl, i) == OPG_OK, "pending_at in range");
+        if (ps.due_time <= c->w.t && due < 64) {
+            ids[due] = ps.id;
+            totals[due] = ps.total;
+        }
+        due += ps.due_time <= c->w.t;
+        FZ_ASSERT(opg_u256_cmp(&ps.total, &ps.node_part) >= 0, "pending: total below its node part");
+    }
+    call_begin(c, "slasher_end_block");
+    if (call_end(c, opg_slasher_end_block(c->w.sl, c->w.h, c->w.t), 1) == OPG_OK) {
+        book_slasher(c);
+        size_t n;
+        const opg_slasher_record *rec = opg_slasher_slashes(c->w.sl, &n);
+        FZ_ASSERT(n == due && opg_slasher_pending_count(c->w.sl) == before - due,
+                  "slasher_end_block: applied %zu of %zu due", n, due);
+        for (size_t i = 0; i < n; i++) {
+            FZ_ASSERT(rec[i].pending_id != 0 && (i == 0 || rec[i - 1].pending_id != rec[i].pending_id),
+                      "slasher_end_block: a record without its pending id");
+            for (size_t k = 0; k < due && k < 64; k++)
+                FZ_ASSERT(ids[k] != rec[i].pending_id ||
+                              opg_u256_cmp(&rec[i].slash.burned_total, &totals[k]) <= 0,
+                          "slasher_end_block: took more than the plan's total");
+        }
+    }
+}
+
+static void op_cancel_slash(ctx *c)
+{
+    size_t n = opg_slasher_pending_count(c->w.sl);
+    uint8_t b = fz_u8(&c->in);
+    opg_pending_slash ps;
+    memset(&ps, 0, sizeof ps);
+    uint64_t id = 1000 + b;
+    if (b % (n + 1) < n && opg_slasher_pending_at(&ps, c->w.sl, b % (n + 1)) == OPG_OK)
+        id = ps.id;
+    opg_dec f = arg_fraction(c);
+    call_begin(c, "cancel_slash");
+    if (call_end(c, opg_slasher_cancel_deferred(c->w.sl, id, &f), 0) == OPG_OK) {
+        opg_pending_slash after;
+        int rc = opg_slasher_pending_get(&after, c->w.sl, id);
+        opg_dec one;
+        opg_dec_from_u64(&one, 1);
+        FZ_ASSERT(opg_dec_cmp(&f, &one) == 0 ? rc == OPG_ENOTFOUND
+                                             : rc == OPG_OK && opg_u256_cmp(&after.total, &ps.total) <= 0,
+                  "cancel_slash: the pending slash is not what the cancel leaves");
+    }
+}
+
 /* ------------------------------------------------------------- the tally */
 
 /* A proposal id: one of the open proposals, or (last choice) one that is not. */
@@ -1157,7 +1224,7 @@ static void op_propose(ctx *c)
     memset(&ps, 0, sizeof ps);
     ps.proposer = arg_account(c);
     uint8_t f = fz_u8(&c->in);
-    ps.kind = (opg_proposal_kind)(f % 4); /* 3: no such kind */
+    ps.kind = (opg_proposal_kind)(f % 4); /* 3: an ADD_VALIDATOR without its validator */
     ps.expedited = (f >> 2) & 1;
     if (f >= 0xf8)
         ps.expedited = 2; /* refused */
@@ -1238,9 +1305,109 @@ static void op_vote(ctx *c)
 
 static void op_tally_end_block(ctx *c)
 {
+    opg_supply_info s0, s1;
+    opg_registry_supply(&s0, c->w.r);
     call_begin(c, "tally_end_block");
-    if (call_end(c, opg_tally_end_block(c->w.ta, c->w.h, c->w.t), 0) == OPG_OK)
-        fw_book_tally(&c->w);
+    if (call_end(c, opg_tally_end_block(c->w.ta, c->w.h, c->w.t), 0) != OPG_OK)
+        return;
+    fw_book_tally(&c->w);
+    /* governance actions: their registry events (the call opened a registry call
+     * only then), the stake ADD mints and REMOVE burns (the ledger's change beyond
+     * the deposits the tally burned) */
+    size_t n = 0;
+    const opg_tally_closed *cl = opg_tally_closed_list(c->w.ta, &n);
+    int acted = 0;
+    opg_u256 dep_burned = {{0, 0, 0, 0}};
+    for (size_t i = 0; i < n; i++) {
+        if (trace)
+            fprintf(stderr, "  closed %llu: kind %d outcome %d code %s\n", (unsigned long long)cl[i].proposal_id,
+                    (int)cl[i].kind, (int)cl[i].outcome, opg_errname(cl[i].failed_code));
+        int action = cl[i].kind == OPG_PROPOSAL_ADD_VALIDATOR || cl[i].kind == OPG_PROPOSAL_REMOVE_VALIDATOR;
+        acted |= action && cl[i].outcome == OPG_TALLY_PASSED;
+        FZ_ASSERT(cl[i].outcome != OPG_TALLY_FAILED ||
+                      (cl[i].failed_code < 0 && cl[i].failed_code != OPG_ENOMEM &&
+                       cl[i].failed_code != OPG_EINVARIANT),
+                  "tally_end_block: FAILED with %s", opg_errname(cl[i].failed_code));
+        FZ_ASSERT(opg_u256_add(&dep_burned, &dep_burned, &cl[i].burned) == OPG_OK, "burns overflow");
+    }
+    opg_registry_supply(&s1, c->w.r);
+    if (!acted) {
+        FZ_ASSERT(opg_u256_cmp(&s0.minted, &s1.minted) == 0, "tally_end_block: minted without an action");
+        return;
+    }
+    fw_book_events(&c->w, NULL, NULL, NULL);
+    opg_u256 d;
+    FZ_ASSERT(opg_u256_sub(&d, &s1.minted, &s0.minted) == OPG_OK, "tally_end_block: minted shrank");
+    fz_big_add_u256(&c->w.led.minted, &d);
+    FZ_ASSERT(opg_u256_sub(&d, &s1.burned, &s0.burned) == OPG_OK &&
+                  opg_u256_sub(&d, &d, &dep_burned) == OPG_OK,
+              "tally_end_block: burned less than the deposits");
+    fz_big_add_u256(&c->w.led.burned, &d);
+}
+
+/* A governance-action proposal: ADD (the node's usual shape, its key or another
+ * node's) or REMOVE of a node's self-delegation, or (bit 4) CANCEL_SLASH of a pending
+ * slash (the node choice picks it; bit 5: wholly, else in half; none pending: an id
+ * that is not). */
+static void op_propose_validator(ctx *c)
+{
+    opg_proposal_submit ps;
+    memset(&ps, 0, sizeof ps);
+    ps.proposer = arg_account(c);
+    uint8_t f = fz_u8(&c->in);
+    unsigned n = arg_node(c);
+    opg_u256 self = arg_amount(c, NULL);
+    opg_u256 min_self = arg_amount(c, &self);
+    ps.initial_deposit = arg_amount(c, NULL);
+    if (!fw_can_pay(&c->w, &ps.initial_deposit))
+        return;
+    ps.expedited = (f >> 1) & 1;
+    opg_node_create nc;
+    opg_id op = fw_operator(n);
+    memset(&nc, 0, sizeof nc);
+    if ((f >> 4) & 1) {
+        ps.kind = OPG_PROPOSAL_CANCEL_SLASH;
+        size_t np = opg_slasher_pending_count(c->w.sl);
+        opg_pending_slash pend;
+        ps.slash_id = 1000 + n;
+        if (np && opg_slasher_pending_at(&pend, c->w.sl, n % np) == OPG_OK)
+            ps.slash_id = pend.id;
+        ps.cancel_fraction = (f >> 5) & 1 ? fz_dec_frac(1, 1) : fz_dec_frac(1, 2);
+    } else if (f & 1) {
+        ps.kind = OPG_PROPOSAL_REMOVE_VALIDATOR;
+        ps.operator_id = &op;
+    } else {
+        ps.kind = OPG_PROPOSAL_ADD_VALIDATOR;
+        nc.operator_id = op;
+        nc.consensus_key = fw_cons_key(n);
+        /* bit 2: the key of node n + 1 if that node holds it (so the ADD is refused:
+         * the world keeps node k's key for operator k, which evidence relies on) */
+        opg_id other = fw_cons_key((n + 1) % (FW_MAX_NODES + 1)), holder;
+        if ((f >> 2) & 1 && opg_registry_node_by_consensus_key(&holder, c->w.r, &other) == OPG_OK)
+            nc.consensus_key = other;
+        nc.roles = OPG_ROLE_ALL;
+        nc.commission_rate = (f >> 3) & 1 ? fz_dec_frac(1, 100) : fz_dec_frac(1, 10);
+        opg_dec_from_u64(&nc.commission_max_rate, 1);
+        nc.commission_max_change_rate = fz_dec_frac(1, 10);
+        nc.min_self_delegation = min_self;
+        nc.self_delegation = self;
+        ps.validator = &nc;
+    }
+    uint64_t id = 0;
+    call_begin(c, "propose_validator");
+    if (call_end(c, opg_tally_submit(&id, c->w.ta, &ps, c->w.t), 0) == OPG_OK) {
+        fw_add_amount(&c->w.led.host_out, &ps.initial_deposit);
+        opg_proposal_action act;
+        FZ_ASSERT(opg_tally_proposal_action(&act, c->w.ta, id) == OPG_OK && act.kind == ps.kind,
+                  "propose_validator: the action is not there");
+    }
+}
+
+static void op_set_poa(ctx *c)
+{
+    uint8_t b = fz_u8(&c->in);
+    call_begin(c, "set_poa");
+    call_end(c, opg_registry_param_set(c->w.r, "staking.poa", b & 1 ? "true" : "false"), 0);
 }
 
 static void op_cancel_proposal(ctx *c)
@@ -1308,7 +1475,8 @@ static const op_fn OPS[OP_COUNT_] = {
     op_class_remove, op_param_set, op_pause, op_resume, op_pool_spend, op_fund_pool,
     op_supply_mint, op_supply_burn, NULL /* save_load */, NULL /* arm_oom */,
     op_record_commit, op_fault, op_double_sign, op_propose, op_deposit, op_vote,
-    op_tally_end_block, op_cancel_proposal, op_misbehavior, op_vote_conviction};
+    op_tally_end_block, op_cancel_proposal, op_misbehavior, op_propose_validator, op_set_poa,
+    op_set_defer, op_slasher_end_block, op_cancel_slash, op_vote_conviction};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

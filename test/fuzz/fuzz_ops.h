@@ -49,6 +49,14 @@ enum op {
     OP_TALLY_END_BLOCK,  /* - */
     OP_CANCEL_PROPOSAL,  /* proposal, by the proposer or another account */
     OP_MISBEHAVIOR,      /* count (0..3), then per record: node, back, flags */
+    OP_PROPOSE_VALIDATOR, /* proposer, flags (bit 0 remove, bit 1 expedited, bit 2 another
+                           * node's key, bit 3 rate 0.01, bit 4 cancel a pending slash, bit 5
+                           * wholly), node, self amount, min self,
+                           * deposit amount */
+    OP_SET_POA,          /* on: staking.poa set by the host ("true" if odd) */
+    OP_SET_DEFER,        /* duration choice: slashing.defer_duration */
+    OP_SLASHER_END_BLOCK, /* - : the due pending slashes apply */
+    OP_CANCEL_SLASH,     /* pending choice, fraction */
     OP_VOTE_CONVICTION,  /* proposal, voter, option, conviction (>= 0x80: turn
                           * gov.conviction_voting on first; low bits % 9: 7, 8 invalid) */
     OP_COUNT_

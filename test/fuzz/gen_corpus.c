@@ -444,6 +444,25 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_PROPOSE); put(b, 13); put(b, 0x02); a_whole(b, 1); put(b, 0); put(b, 0);
     op(b, OP_CANCEL_PROPOSAL); put(b, 0); put(b, 0);
     op(b, OP_TALLY_END_BLOCK);
+    /* proof of authority: stake moves refused; governance adds node 5, takes node 2's
+     * self-stake, and a second ADD of node 5 in the same end_block fails; then the
+     * phase ends */
+    op(b, OP_SET_POA); put(b, 1);
+    op(b, OP_DELEGATE); put(b, 8); put(b, 0); a_whole(b, 1);
+    op(b, OP_UNDELEGATE); put(b, 9); put(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x00); put(b, 5); a_whole(b, 40); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x01); put(b, 2); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 3); put(b, 0x08); put(b, 5); a_whole(b, 2); a_small(b, 1); a_whole(b, 1);
+    for (uint8_t k = 0; k < 5; k++)
+        for (uint8_t v = 0; v < 16; v++) {
+            op(b, OP_VOTE); put(b, k); put(b, v); put(b, 1);
+        }
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_TALLY_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 2);
+    op(b, OP_SET_POA); put(b, 0);
+    op(b, OP_DELEGATE); put(b, 8); put(b, 5); a_whole(b, 1);
+    op(b, OP_END_BLOCK); put(b, 2);
     /* liveness: node 2 misses every block; faulty inference; a double sign */
     for (int k = 0; k < 6; k++) {
         op(b, OP_RECORD_COMMIT); put(b, 3);
@@ -459,6 +478,55 @@ static void program_walk(buf *b, uint8_t emission)
     op(b, OP_TOMBSTONE); put(b, 1);
     op(b, OP_END_BLOCK); put(b, 8);
     op(b, OP_END_BLOCK); put(b, 8);
+    /* deferred slashes: a day's deferral, node 0 misses blocks until slashed for
+     * downtime, a faulty inference of node 3; half of the first cancelled, then both
+     * due and applied, and a cancel of one no longer pending */
+    op(b, OP_SET_DEFER); put(b, 4);
+    for (int k = 0; k < 6; k++) {
+        op(b, OP_RECORD_COMMIT); put(b, 3);
+        for (uint8_t n = 0; n < 3; n++) { put(b, n); put(b, 0); put(b, n == 0 ? 0 : 1); }
+        op(b, OP_END_BLOCK); put(b, 2);
+    }
+    op(b, OP_FAULT); put(b, 2); put(b, 3); put(b, 1); put(b, 1); put(b, 1);
+    op(b, OP_CANCEL_SLASH); put(b, 0); put(b, 100);
+    op(b, OP_SLASHER_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_SLASHER_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 2);
+    op(b, OP_CANCEL_SLASH); put(b, 0); put(b, 200);
+}
+
+/* Deferred slashes cancelled by governance: a faulty inference and a double sign
+ * decided under a deferral, proposals cancelling half of the first and all of the
+ * second (twice: the second of those FAILS), passed by every voter, then the due
+ * slashes applied. */
+static void program_defer_gov(buf *b)
+{
+    header(b, 1, 3);
+    for (uint8_t n = 0; n < 3; n++) {
+        op(b, OP_DELEGATE); put(b, (uint8_t)(8 + n)); put(b, n); a_whole(b, 100);
+    }
+    op(b, OP_NODE_CREATE); put(b, 3); put(b, 20); a_whole(b, 50); a_small(b, 1);
+    op(b, OP_END_BLOCK); put(b, 2);
+    op(b, OP_SET_DEFER); put(b, 4);
+    op(b, OP_FAULT); put(b, 2); put(b, 3); put(b, 1); put(b, 1); put(b, 1);
+    op(b, OP_DOUBLE_SIGN); put(b, 1); put(b, 2); put(b, 0);
+    op(b, OP_END_BLOCK); put(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x10); put(b, 0); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 0); put(b, 0x30); put(b, 1); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
+    op(b, OP_PROPOSE_VALIDATOR); put(b, 3); put(b, 0x30); put(b, 1); a_small(b, 1); a_small(b, 1); a_whole(b, 1);
+    for (uint8_t k = 0; k < 3; k++)
+        for (uint8_t v = 0; v < 12; v++) {
+            op(b, OP_VOTE); put(b, k); put(b, v); put(b, 1);
+        }
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_TALLY_END_BLOCK);
+    op(b, OP_SLASHER_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_SLASHER_END_BLOCK);
+    op(b, OP_END_BLOCK); put(b, 2);
 }
 
 /* Conviction voting: the extension turned on by the first vote, convictions 6, 2, 0
@@ -518,6 +586,12 @@ static void gen_programs(void)
         buf b = {0};
         program_walk(&b, e);
         write_file("ops", names[e], b.p, b.n);
+        free(b.p);
+    }
+    {
+        buf b = {0};
+        program_defer_gov(&b);
+        write_file("ops", "gen_defer_gov", b.p, b.n);
         free(b.p);
     }
     {
@@ -667,6 +741,8 @@ static void gen_engines(void)
         opg_slasher_params slp;
         opg_slasher_params_init(&slp);
         slp.signed_blocks_window = 10;
+        if (i == 3) /* gen_medium: its downtime slashes stay pending (due in 30 days) */
+            slp.defer_duration = 30 * 86400;
         opg_slasher *sl;
         opg_tally *t;
         if (opg_slasher_new(&sl, g.r, &slp, NULL) || opg_tally_new(&t, g.r, NULL, NULL)) {
@@ -694,6 +770,8 @@ static void gen_engines(void)
             g.t += 600;
             opg_commit_sig v[32];
             size_t n = gen_commit(v, &g, b, b % 4 != 0);
+            if (i == 3 && n && b + 12 >= W[i].blocks)
+                v[0].signed_block = 0; /* the first in the commit goes down: a pending slash */
             opg_slasher_record_commit(sl, v, n, g.h, g.t);
             if (nids < W[i].proposals && b % 2 == 0) {
                 opg_proposal_submit ps;
@@ -706,6 +784,29 @@ static void gen_engines(void)
                 ps.changes = nids % 2 ? ch : NULL;
                 ps.change_count = nids % 2 ? 1 + nids % 4 / 2 : 0;
                 ps.expedited = nids % 5 == 3;
+                /* governance actions: an ADD of a new node, a REMOVE of node 0 */
+                opg_node_create vc;
+                opg_id rm_op = fw_operator(0);
+                if (nids % 6 == 4) {
+                    memset(&vc, 0, sizeof vc);
+                    vc.operator_id = fw_operator(100 + nids);
+                    vc.consensus_key = fw_cons_key(100 + nids);
+                    vc.roles = OPG_ROLE_ALL;
+                    vc.commission_rate = dec_of("0.05");
+                    vc.commission_max_rate = dec_of("0.5");
+                    vc.commission_max_change_rate = dec_of("0.01");
+                    vc.min_self_delegation = u64v(1);
+                    vc.self_delegation = u64v(5000000 + nids);
+                    ps.kind = OPG_PROPOSAL_ADD_VALIDATOR;
+                    ps.validator = &vc;
+                    ps.changes = NULL;
+                    ps.change_count = 0;
+                } else if (nids % 6 == 5) {
+                    ps.kind = OPG_PROPOSAL_REMOVE_VALIDATOR;
+                    ps.operator_id = &rm_op;
+                    ps.changes = NULL;
+                    ps.change_count = 0;
+                }
                 /* every third stays in its deposit period */
                 ps.initial_deposit = nids % 3 == 2 ? u64v(1000 + nids) : tp.min_deposit;
                 if (ps.expedited)
