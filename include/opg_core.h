@@ -98,13 +98,14 @@ OPG_API unsigned opg_version_number(void);
     X(ECONSKEY, -36, "not a usable consensus key (Ed25519 point of prime order)")  \
     X(EREPORTER, -37, "reporter may not report this node")                          \
     X(EPROOF, -38, "proof is malformed or does not verify")                        \
-    X(EPOA, -39, "refused in proof-of-authority mode: the validator set is governance's")
+    X(EPOA, -39, "refused in proof-of-authority mode: the validator set is governance's") \
+    X(ELOCKED, -40, "stake is locked by a conviction vote")
 
 enum opg_error {
 #define OPG_ERROR_ENUM_(name, value, msg) OPG_##name = value,
     OPG_ERROR_LIST(OPG_ERROR_ENUM_)
 #undef OPG_ERROR_ENUM_
-    OPG_ERROR_LAST_ = -39 /* lowest code in use */
+    OPG_ERROR_LAST_ = -40 /* lowest code in use */
 };
 
 /* A human sentence for `code`; "unknown error" for a value not in the list. Never NULL. */

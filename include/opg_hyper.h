@@ -300,7 +300,8 @@ OPG_API int opg_hyper_deposit(opg_hyper *h, const opg_id *position, const opg_u2
  * smaller than asked. All-or-nothing like deposit; errors: OPG_EINVAL,
  * OPG_ENOTFOUND, OPG_EZERO, OPG_EUNDERFLOW (more than the position holds, or a part
  * the registry's share arithmetic refuses), OPG_EMAXENTRIES (a node's unbonding
- * entries for this position are at max_entries), OPG_EINSOLVENT, OPG_EOVERFLOW
+ * entries for this position are at max_entries), OPG_EINSOLVENT, OPG_ELOCKED (the
+ * position id voted with conviction and a tally's lock holds it), OPG_EOVERFLOW
  * (completion time out of range, or the position's tokens or withdrawn total beyond
  * 2^256), OPG_EPOA (staking.poa: the registry refuses every undelegation),
  * OPG_EINVARIANT, OPG_ENOMEM. O(nodes log nodes + k + pending unbonding entries).

@@ -184,7 +184,10 @@ OPG_API int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r,
  * maturity time (either may be NULL). If the operator's own self-bond falls below
  * min_self_delegation the node is jailed at once.
  * Errors: OPG_ENOTFOUND (no such delegation), OPG_EZERO, OPG_EUNDERFLOW (more than
- * the delegation holds), OPG_EMAXENTRIES, OPG_EINSOLVENT, OPG_EPOA (staking.poa is on).
+ * the delegation holds), OPG_EMAXENTRIES, OPG_EINSOLVENT, OPG_EPOA (staking.poa is on),
+ * OPG_ELOCKED (a tally on this registry holds a conviction lock on the delegator that
+ * has not ended at now: opg_tally_lock_get; redelegation and cancel_unbonding are not
+ * locked).
  */
 OPG_API int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_registry *r,
                                     const opg_id *delegator, const opg_id *operator_id,

@@ -15,6 +15,7 @@
  *                          starts the voting period
  *   opg_tally_vote         yes / abstain / no / no_with_veto, plain or weighted, during
  *                          the voting period; a later vote replaces the earlier one
+ *                          (opg_tally_vote_conviction: with a conviction, Extension)
  *   opg_tally_end_block    removes proposals whose deposit period ended, tallies those
  *                          whose voting period ended, burns or refunds deposits,
  *                          applies passed parameter changes and governance actions;
@@ -92,6 +93,12 @@ typedef struct opg_tally_params {
     /* "gov.proposal_cancel_ratio"; default 0.5, in [0, 1]: share of each deposit burned
      * when the proposer cancels */
     opg_dec proposal_cancel_ratio;
+    /* "gov.conviction_voting" (Extension, Polkadot's conviction-voting pallet);
+     * default false: the tally is exactly Cosmos'. See "Conviction voting" below. */
+    int conviction_voting;
+    /* "gov.vote_locking_period", seconds, at least 1; default 7 days (Kusama's
+     * VoteLockingPeriod; Polkadot's relay chain uses 28): the lock of one period */
+    opg_time vote_locking_period;
 } opg_tally_params;
 
 /* Fills *params with the documented defaults (the Cosmos x/gov v1 defaults). */
@@ -350,7 +357,9 @@ typedef struct opg_weighted_vote {
  * distinct options whose weights, each in (0, 1], add up to exactly 1. Any account
  * may vote; its power is counted at the close (its delegations to bonded nodes, the
  * node it operates, and held tokens when enabled). As in Cosmos the period is a
- * status, not a clock: votes are taken until the end_block that closes it.
+ * status, not a clock: votes are taken until the end_block that closes it. With
+ * gov.conviction_voting on this is a vote of conviction 0 (Polkadot's "None": 0.1x,
+ * no lock; see opg_tally_vote_conviction); off, it is Cosmos' vote.
  * Errors: OPG_ENOTFOUND, OPG_ESTATUS (not in the voting period), OPG_EVOTE (options
  * or weights invalid), OPG_ENOMEM. O(1) expected.
  */
@@ -359,6 +368,79 @@ OPG_API int opg_tally_vote(opg_tally *t, uint64_t proposal_id, const opg_id *vot
 /* A plain vote: one option with weight 1. Same errors as opg_tally_vote. */
 OPG_API int opg_tally_vote_option(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
                                   opg_vote_option option);
+
+/*
+ * Conviction voting (Extension; Polkadot's conviction-voting pallet), on while
+ * gov.conviction_voting is true. A vote carries a conviction 0..6 that multiplies
+ * the voter's power and locks the voter's staked tokens after the voting period:
+ *
+ *   conviction     0     1    2    3    4    5    6
+ *   multiplier     0.1x  1x   2x   3x   4x   5x   6x
+ *   lock periods   none  1    2    4    8    16   32
+ *
+ * Locks. A vote with conviction c >= 1 locks the voter until voting_end + periods(c)
+ * * gov.vote_locking_period (saturating at OPG_TIME_FOREVER), with the proposal's
+ * voting_end and the period in force when the vote is cast: a lock is fixed then.
+ * A voter has one lock, the latest end over all its votes (the maximum, not a sum);
+ * a replaced or a later vote never shortens it, and neither does the close,
+ * cancelling or the conversion of an expedited proposal (its votes are gone and its
+ * voting_end moves later: a voter who votes again is locked to the new end).
+ * Conviction 0 (Polkadot's "None") locks nothing. While now < its lock's end the
+ * registry refuses opg_registry_undelegate for that delegator (on every node, the
+ * hyperstaking withdrawals included) with OPG_ELOCKED; opg_registry_redelegate and
+ * opg_registry_cancel_unbonding keep the tokens staked and are allowed. The locks
+ * are the tally's state (save, load, hash); the tally links its guard into the
+ * registry when it is created or loaded and unlinks it when freed, so the registry
+ * refuses only while a tally holding locks is attached to it (a host restores both
+ * before it runs a block). Since the registry's undelegation then reads the tally,
+ * the two are used from one thread at a time. end_block drops the
+ * locks whose end is <= now. Turning the extension off leaves the locks in force
+ * until they end.
+ *
+ * The tally with the extension on, per vote: the power of the voter's own
+ * delegations (and of the node it operates: its self-delegation is its own) is
+ * multiplied by the vote's multiplier; power a node inherits from delegators that
+ * did not vote has no lock behind it (those delegators may leave at any time), so
+ * it counts at 0.1x, the unlocked multiplier, whatever the operator's conviction;
+ * held tokens (gov.liquid_weight) are not locked either and count at 0.1x. Each
+ * term is multiplied before the options' weights are applied: x c exactly for
+ * c >= 1, and for 0.1x power * 10^17 / 10^18 rounded half to even (Dec.Mul), term
+ * by term, so the sums stay exact and independent of order. As in Polkadot, turnout
+ * is unweighted: the quorum compares the unweighted power that voted with the
+ * bonded tokens, while the veto and pass thresholds compare weighted results. The
+ * counts of opg_tally_closed and the preview's results and total_power are
+ * weighted; the preview's turnout is the unweighted power. Votes cast while the
+ * extension was on keep their conviction if it is turned off; a tally then is
+ * plain Cosmos (every vote at 1x). With the extension off no vote has a conviction
+ * and the tally, its counts and outcomes are exactly Cosmos'.
+ */
+
+/* Conviction with the extension on (plain opg_tally_vote is conviction 0). */
+#define OPG_CONVICTION_MAX 6
+
+/*
+ * opg_tally_vote with a conviction 0..OPG_CONVICTION_MAX at block time now (now is
+ * not read by the rules: as for opg_tally_vote the period is a status, and the lock
+ * runs from the proposal's voting_end). A conviction >= 1 creates or raises the
+ * voter's lock (see above). Errors as opg_tally_vote, and OPG_EINVAL (conviction
+ * above 6, or gov.conviction_voting off: then every conviction is refused, 0
+ * included, since none is Cosmos' plain vote; use opg_tally_vote). The lock
+ * saturates, so there is no OPG_EOVERFLOW. A refusal changes nothing (OPG_ENOMEM
+ * included: the lock's room is reserved with the vote's). O(1) expected.
+ */
+OPG_API int opg_tally_vote_conviction(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
+                                      const opg_weighted_vote *options, size_t n,
+                                      unsigned conviction, opg_time now);
+/* The conviction of the voter's current vote (0 for a vote cast plainly).
+ * OPG_ENOTFOUND (no proposal or no vote). O(1) expected. */
+OPG_API int opg_tally_vote_conviction_get(unsigned *conviction, const opg_tally *t,
+                                          uint64_t proposal_id, const opg_id *voter);
+/* The end of account's lock into *until. OPG_ENOTFOUND if it has none (never
+ * locked, or dropped by an end_block at or after its end); a lock that has ended
+ * but is not dropped yet is still reported (it refuses nothing). O(1) expected. */
+OPG_API int opg_tally_lock_get(opg_time *until, const opg_tally *t, const opg_id *account);
+/* Number of locks held (ended ones not yet dropped included). */
+OPG_API size_t opg_tally_lock_count(const opg_tally *t);
 
 /*
  * The proposer cancels a proposal in its deposit period or in a voting period that
@@ -446,6 +528,8 @@ typedef struct opg_tally_closed {
  * registry's total supply.
  * Errors: OPG_ENOMEM (also a host namespace's); OPG_EUNDERFLOW (deposits that may
  * burn above the registry's total supply); a balance callback's code.
+ * Last, after a successful close (also when nothing closes), the conviction locks
+ * whose end is <= now are dropped (O(locks) in a block where one ends).
  * Cost: O(proposals) plus, per closing proposal, O(bonded nodes log bonded nodes +
  * votes * delegations per voter) and a radix sort of its votes; per governance
  * action, O(actions before it) and the registry's cost of its operation.
@@ -527,6 +611,8 @@ typedef struct opg_tally_preview_result {
     opg_u256 bonded_total;       /* tokens of every bonded node, jailed ones included */
     opg_tally_outcome outcome;   /* PASSED, REJECTED or CONVERTED (expedited, not passed) */
     int burn;                    /* the deposits would be burned */
+    opg_dec turnout;             /* unweighted voting power that voted (the quorum's);
+                                  * equals total_power with the extension off */
 } opg_tally_preview_result;
 
 /*
@@ -542,14 +628,18 @@ OPG_API int opg_tally_preview(opg_tally_preview_result *out, const opg_tally *t,
 
 /*
  * Writes the canonical state (versioned header, parameters, next id, proposals by id
- * each with its deposits by depositor and votes by voter) into buf[cap]; *len
+ * each with its deposits by depositor and votes by voter, conviction locks by
+ * account) into buf[cap]; *len
  * receives the size needed. OPG_EBUFS if cap is too small (buf NULL, cap 0 asks the
  * size), OPG_ENOMEM (sorting the votes). O(proposals + deposits + votes), votes radix
  * sorted.
  */
 OPG_API int opg_tally_save(uint8_t *buf, size_t cap, size_t *len, const opg_tally *t);
 /* Creates a tally on registry r from saved bytes (attachments and the balance
- * callback are not state: set them again). OPG_ECORRUPT (malformed, trailing bytes,
+ * callback are not state: set them again; the lock guard is linked as by
+ * opg_tally_new). Version 2 carries the governance actions' data and conviction
+ * voting; version 1 (before both) loads with the extension off, no convictions, no
+ * locks and no action kinds (one there is OPG_ECORRUPT). OPG_ECORRUPT (malformed, trailing bytes,
  * out of order, inconsistent), OPG_EVERSION, OPG_ENOMEM. */
 OPG_API int opg_tally_load(opg_tally **out, opg_registry *r, const uint8_t *buf, size_t len,
                            const opg_allocator *alloc);

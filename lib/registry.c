@@ -1124,6 +1124,32 @@ int opgi_registry_attach(opg_registry *r, const opgi_engine_hooks *hooks)
     return OPG_OK;
 }
 
+void opgi_unbond_guard_add(opg_registry *r, opgi_unbond_guard *g)
+{
+    g->next = r->guards;
+    r->guards = g;
+}
+
+void opgi_unbond_guard_remove(opg_registry *r, opgi_unbond_guard *g)
+{
+    for (opgi_unbond_guard **at = &r->guards; *at; at = &(*at)->next)
+        if (*at == g) {
+            *at = g->next;
+            g->next = NULL;
+            return;
+        }
+}
+
+int opgi_unbond_guards_check(opg_registry *r, const opg_id *delegator, opg_time now)
+{
+    for (const opgi_unbond_guard *g = r->guards; g; g = g->next) {
+        int rc = g->check(g->ctx, delegator, now, r->err);
+        if (rc)
+            return rc;
+    }
+    return OPG_OK;
+}
+
 void opgi_registry_detach(opg_registry *r, void *ctx)
 {
     for (size_t i = 0; i < r->n_engines; i++)

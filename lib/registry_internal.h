@@ -173,6 +173,19 @@ typedef struct opgi_engine_hooks {
 
 #define OPGI_MAX_ENGINES 4
 
+/*
+ * A guard on undelegation (the tally's conviction locks): check() refuses a
+ * delegator's undelegation at `now` with OPG_ELOCKED (detail text into err) or
+ * returns 0. It reads its own state only and changes nothing. Guards are linked
+ * through records their owners keep, so adding one cannot fail and any number of
+ * handles (a tally and a loaded copy of it) may guard one registry.
+ */
+typedef struct opgi_unbond_guard {
+    int (*check)(void *ctx, const opg_id *delegator, opg_time now, char *err);
+    void *ctx;
+    struct opgi_unbond_guard *next;
+} opgi_unbond_guard;
+
 struct opg_registry {
     opg_allocator alloc;
     opgi_records records; /* the tree as of the last commit, and what changed since */
@@ -238,6 +251,7 @@ struct opg_registry {
 
     opgi_engine_hooks engines[OPGI_MAX_ENGINES];
     size_t n_engines;
+    opgi_unbond_guard *guards; /* not state: the guards' owners keep theirs */
 
     /* height and time of the call in progress, for hooks (not part of the state) */
     opg_height cur_height;
@@ -333,6 +347,13 @@ int opgi_check_unbond_amount(opg_registry *r, uint32_t del, const opg_u256 *amou
  * refuse: the pair's max_entries, opgi_check_unbond_amount, the completion time. */
 int opgi_check_undelegate(opg_registry *r, uint32_t del, const opg_u256 *amount, opg_time now,
                           opgi_unbond_plan *plan);
+
+/* Links g (kept by its owner until opgi_unbond_guard_remove) into r's guards. */
+void opgi_unbond_guard_add(opg_registry *r, opgi_unbond_guard *g);
+void opgi_unbond_guard_remove(opg_registry *r, opgi_unbond_guard *g);
+/* The guards' verdict on delegator undelegating at now: 0 or the first refusal
+ * (its text in r->err). */
+int opgi_unbond_guards_check(opg_registry *r, const opg_id *delegator, opg_time now);
 
 /* OPG_EPOA (detail text: `what`, then why) while staking.poa is on, else OPG_OK: the
  * refusal of every stake move and node creation an account asks for in

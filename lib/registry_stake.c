@@ -248,12 +248,16 @@ int opgi_check_undelegate(opg_registry *r, uint32_t del, const opg_u256 *amount,
                           opgi_unbond_plan *plan)
 {
     const opgi_delegation *d = &r->dels[del];
+    /* a conviction lock on the delegator (the tally's guard) comes first */
+    int rc = opgi_unbond_guards_check(r, &d->delegator, now);
+    if (rc)
+        return rc;
     unsigned char key[OPGI_KEY_MAX];
     if (opgi_counter_get(&r->ubd_pairs, opgi_key2(key, &d->delegator,
                                                   &r->nodes[d->node].operator_id)) >=
         r->params.max_entries)
         return opgi_fail(r->err, OPG_EMAXENTRIES, "unbonding entries at max_entries", NULL);
-    int rc = opgi_check_unbond_amount(r, del, amount, plan);
+    rc = opgi_check_unbond_amount(r, del, amount, plan);
     if (rc)
         return rc;
     if (now > INT64_MAX - r->params.unbonding_time)

@@ -47,6 +47,8 @@ static int validate_params(const void *params, char *err)
                          NULL);
     if ((p->burn_vote_quorum | p->burn_vote_veto | p->burn_proposal_deposit_prevote) & ~1)
         return opgi_fail(err, OPG_EINVAL, "burn flags are booleans", NULL);
+    if (p->conviction_voting & ~1)
+        return opgi_fail(err, OPG_EINVAL, "gov.conviction_voting is a boolean", NULL);
     return OPG_OK;
 }
 
@@ -66,6 +68,8 @@ static const opgi_param tally_params[] = {
     {"gov.burn_proposal_deposit_prevote", OPGI_PARAM_BOOL, TP(burn_proposal_deposit_prevote), NULL, NULL},
     {"gov.liquid_weight", OPGI_PARAM_DEC, TP(liquid_weight), "0", "1"},
     {"gov.proposal_cancel_ratio", OPGI_PARAM_DEC, TP(proposal_cancel_ratio), "0", "1"},
+    {"gov.conviction_voting", OPGI_PARAM_BOOL, TP(conviction_voting), NULL, NULL},
+    {"gov.vote_locking_period", OPGI_PARAM_SECS, TP(vote_locking_period), "1", NULL},
 };
 #undef TP
 
@@ -93,6 +97,8 @@ void opg_tally_params_init(opg_tally_params *p)
     p->burn_vote_quorum = 0;
     p->burn_vote_veto = 1;
     p->burn_proposal_deposit_prevote = 0;
+    p->conviction_voting = 0;
+    p->vote_locking_period = 7 * 24 * 3600;
 }
 
 /* The "gov." namespace: a copy is an opg_tally_params (params.h). */
@@ -144,6 +150,19 @@ void opg_tally_params_get(opg_tally_params *out, const opg_tally *t) { *out = t-
 
 /* ---------------------------------------------------------------- handle */
 
+/* The registry's guard on undelegation: a delegator locked until after now. */
+static int lock_guard(void *ctx, const opg_id *delegator, opg_time now, char *err)
+{
+    const opg_tally *t = ctx;
+    if (!t->n_locks)
+        return OPG_OK;
+    uint32_t s = opgi_lock_find(t, delegator);
+    if (s != UINT32_MAX && now < t->locks[s].until)
+        return opgi_fail(err, OPG_ELOCKED,
+                         "the delegator's stake is locked by a conviction vote", NULL);
+    return OPG_OK;
+}
+
 int opg_tally_new(opg_tally **out, opg_registry *r, const opg_tally_params *params,
                   const opg_allocator *alloc)
 {
@@ -168,6 +187,10 @@ int opg_tally_new(opg_tally **out, opg_registry *r, const opg_tally_params *para
     t->reg = r;
     t->params = p;
     t->next_id = 1;
+    t->lock_min = OPG_TIME_FOREVER;
+    t->guard.check = lock_guard;
+    t->guard.ctx = t;
+    opgi_unbond_guard_add(r, &t->guard);
     *out = t;
     return OPG_OK;
 }
@@ -188,6 +211,9 @@ void opg_tally_free(opg_tally *t)
     if (!t)
         return;
     const opg_allocator a = t->alloc;
+    opgi_unbond_guard_remove(t->reg, &t->guard);
+    opgi_free(&a, t->locks, (size_t)t->locks_cap * sizeof *t->locks);
+    opgi_free(&a, t->lidx, (size_t)t->lidx_cap * sizeof *t->lidx);
     for (size_t i = 0; i < t->n_props; i++)
         opgi_tprop_free(&a, t->props[i]);
     opgi_free(&a, t->props, t->props_cap * sizeof *t->props);
@@ -728,13 +754,128 @@ static int vote_weights(uint64_t w[OPGI_TALLY_OPTIONS], const opg_weighted_vote 
     return OPG_OK;
 }
 
-int opg_tally_vote(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
-                   const opg_weighted_vote *options, size_t n)
+/* ------------------------------------------------------------------ locks */
+
+opg_time opgi_conviction_lock(const opg_tally_params *p, opg_time voting_end, unsigned c)
 {
-    if (!t)
-        return OPG_EINVAL; /* no handle: no place for detail text */
-    t->err[0] = '\0';
-    OPGI_CHECK_ARG(t->err, voter);
+    static const opg_time periods[OPGI_CONVICTION_MAX + 1] = {0, 1, 2, 4, 8, 16, 32};
+    if (c == 0 || c > OPGI_CONVICTION_MAX)
+        return 0;
+    opg_time k = periods[c], len = p->vote_locking_period; /* len >= 1 */
+    opg_time span = len > OPG_TIME_FOREVER / k ? OPG_TIME_FOREVER : len * k;
+    return opgi_time_add(voting_end, span);
+}
+
+uint32_t opgi_lock_find(const opg_tally *t, const opg_id *account)
+{
+    if (!t->lidx_cap)
+        return UINT32_MAX;
+    uint32_t mask = t->lidx_cap - 1, h = voter_hash(account);
+    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+        uint64_t e = t->lidx[i];
+        if (e == 0)
+            return UINT32_MAX;
+        uint32_t s = (uint32_t)e - 1;
+        if ((uint32_t)(e >> 32) == h &&
+            memcmp(t->locks[s].account.bytes, account->bytes, 32) == 0)
+            return s;
+    }
+}
+
+int opgi_lock_index_build(opg_tally *t, uint32_t cap)
+{
+    uint64_t *idx = opgi_alloc_array(&t->alloc, cap, sizeof *idx);
+    if (!idx)
+        return OPG_ENOMEM;
+    memset(idx, 0, (size_t)cap * sizeof *idx);
+    for (uint32_t s = 0; s < t->n_locks; s++)
+        index_put(idx, cap, voter_hash(&t->locks[s].account), s);
+    opgi_free(&t->alloc, t->lidx, (size_t)t->lidx_cap * sizeof *t->lidx);
+    t->lidx = idx;
+    t->lidx_cap = cap;
+    return OPG_OK;
+}
+
+void opgi_lock_min_update(opg_tally *t)
+{
+    t->lock_min = OPG_TIME_FOREVER;
+    for (uint32_t s = 0; s < t->n_locks; s++)
+        if (t->locks[s].until < t->lock_min)
+            t->lock_min = t->locks[s].until;
+}
+
+void opgi_locks_expire(opg_tally *t, opg_time now)
+{
+    if (!t->n_locks || t->lock_min > now)
+        return;
+    uint32_t kept = 0;
+    for (uint32_t s = 0; s < t->n_locks; s++)
+        if (t->locks[s].until > now)
+            t->locks[kept++] = t->locks[s];
+    t->n_locks = kept;
+    /* the index again, in place at its capacity (it only empties) */
+    memset(t->lidx, 0, (size_t)t->lidx_cap * sizeof *t->lidx);
+    for (uint32_t s = 0; s < t->n_locks; s++)
+        index_put(t->lidx, t->lidx_cap, voter_hash(&t->locks[s].account), s);
+    opgi_lock_min_update(t);
+}
+
+/* Room for account's lock: its record exists, or there is room for one more. */
+static int lock_reserve(opg_tally *t, const opg_id *account)
+{
+    if (opgi_lock_find(t, account) != UINT32_MAX)
+        return OPG_OK;
+    if (t->n_locks >= UINT32_MAX / 4)
+        return OPG_ENOMEM;
+    if (t->n_locks == t->locks_cap) {
+        uint32_t ncap = t->locks_cap ? 2 * t->locks_cap : 16;
+        opgi_tlock *l = opgi_realloc(&t->alloc, t->locks, (size_t)t->locks_cap * sizeof *l,
+                                     (size_t)ncap * sizeof *l);
+        if (!l)
+            return OPG_ENOMEM;
+        t->locks = l;
+        t->locks_cap = ncap;
+    }
+    if ((uint64_t)(t->n_locks + 1) * 2 > t->lidx_cap)
+        return opgi_lock_index_build(t, t->lidx_cap ? 2 * t->lidx_cap : 32);
+    return OPG_OK;
+}
+
+/* Raises account's lock to until (room reserved by lock_reserve). */
+static void lock_put(opg_tally *t, const opg_id *account, opg_time until)
+{
+    uint32_t s = opgi_lock_find(t, account);
+    if (s == UINT32_MAX) {
+        s = t->n_locks++;
+        t->locks[s].account = *account;
+        t->locks[s].until = until;
+        index_put(t->lidx, t->lidx_cap, voter_hash(account), s);
+    } else if (until > t->locks[s].until) {
+        t->locks[s].until = until;
+    }
+    if (t->locks[s].until < t->lock_min)
+        t->lock_min = t->locks[s].until;
+}
+
+int opg_tally_lock_get(opg_time *until, const opg_tally *t, const opg_id *account)
+{
+    if (!until || !t || !account)
+        return OPG_EINVAL;
+    uint32_t s = opgi_lock_find(t, account);
+    if (s == UINT32_MAX)
+        return OPG_ENOTFOUND;
+    *until = t->locks[s].until;
+    return OPG_OK;
+}
+
+size_t opg_tally_lock_count(const opg_tally *t) { return t ? t->n_locks : 0; }
+
+/* ------------------------------------------------------------ vote casting */
+
+/* A vote with conviction c (0 without the extension) and the lock it makes. */
+static int vote_cast(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
+                     const opg_weighted_vote *options, size_t n, unsigned c)
+{
     uint64_t w[OPGI_TALLY_OPTIONS];
     int rc = vote_weights(w, options, n, t->err);
     if (rc)
@@ -744,33 +885,65 @@ int opg_tally_vote(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
         return opgi_fail(t->err, OPG_ENOTFOUND, "no open proposal with this id", NULL);
     if (p->status != OPG_PROPOSAL_VOTING_PERIOD)
         return opgi_fail(t->err, OPG_ESTATUS, "the proposal is not in its voting period", NULL);
+    opg_time until = opgi_conviction_lock(&t->params, p->voting_end, c);
+    /* room first: the lock, the record array and an index at most half full */
+    if (c && lock_reserve(t, voter) != OPG_OK)
+        return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
     uint32_t s = vote_find(p, voter);
-    if (s != UINT32_MAX) { /* a later vote replaces the earlier one */
-        memcpy(p->votes[s].w, w, sizeof w);
-        return OPG_OK;
+    if (s == UINT32_MAX) {
+        if (p->n_votes >= UINT32_MAX / 4)
+            return opgi_fail(t->err, OPG_ENOMEM, "too many votes", NULL);
+        if (p->n_votes == p->votes_cap) {
+            uint32_t ncap = p->votes_cap ? 2 * p->votes_cap : 16;
+            opgi_tvote *v = opgi_realloc(&t->alloc, p->votes, (size_t)p->votes_cap * sizeof *v,
+                                         (size_t)ncap * sizeof *v);
+            if (!v)
+                return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+            p->votes = v;
+            p->votes_cap = ncap;
+        }
+        if ((uint64_t)(p->n_votes + 1) * 2 > p->vidx_cap) {
+            uint32_t ncap = p->vidx_cap ? 2 * p->vidx_cap : 32;
+            if (opgi_tprop_index_build(&t->alloc, p, ncap) != OPG_OK)
+                return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
+        }
+        s = p->n_votes++;
+        memset(&p->votes[s], 0, sizeof p->votes[s]);
+        p->votes[s].voter = *voter;
+        index_put(p->vidx, p->vidx_cap, voter_hash(voter), s);
     }
-    /* room first: the record array and an index at most half full */
-    if (p->n_votes >= UINT32_MAX / 4)
-        return opgi_fail(t->err, OPG_ENOMEM, "too many votes", NULL);
-    if (p->n_votes == p->votes_cap) {
-        uint32_t ncap = p->votes_cap ? 2 * p->votes_cap : 16;
-        opgi_tvote *v = opgi_realloc(&t->alloc, p->votes, (size_t)p->votes_cap * sizeof *v,
-                                     (size_t)ncap * sizeof *v);
-        if (!v)
-            return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
-        p->votes = v;
-        p->votes_cap = ncap;
-    }
-    if ((uint64_t)(p->n_votes + 1) * 2 > p->vidx_cap) {
-        uint32_t ncap = p->vidx_cap ? 2 * p->vidx_cap : 32;
-        if (opgi_tprop_index_build(&t->alloc, p, ncap) != OPG_OK)
-            return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
-    }
-    s = p->n_votes++;
-    p->votes[s].voter = *voter;
+    /* a later vote replaces the earlier one; the lock only grows */
     memcpy(p->votes[s].w, w, sizeof w);
-    index_put(p->vidx, p->vidx_cap, voter_hash(voter), s);
+    p->votes[s].conviction = (uint8_t)c;
+    if (c)
+        lock_put(t, voter, until);
     return OPG_OK;
+}
+
+int opg_tally_vote(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
+                   const opg_weighted_vote *options, size_t n)
+{
+    if (!t)
+        return OPG_EINVAL; /* no handle: no place for detail text */
+    t->err[0] = '\0';
+    OPGI_CHECK_ARG(t->err, voter);
+    return vote_cast(t, proposal_id, voter, options, n, 0);
+}
+
+int opg_tally_vote_conviction(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
+                              const opg_weighted_vote *options, size_t n, unsigned conviction,
+                              opg_time now)
+{
+    if (!t)
+        return OPG_EINVAL; /* no handle: no place for detail text */
+    t->err[0] = '\0';
+    (void)now; /* the lock runs from the proposal's voting_end */
+    OPGI_CHECK_ARG(t->err, voter);
+    if (!t->params.conviction_voting)
+        return opgi_fail(t->err, OPG_EINVAL, "gov.conviction_voting is off", NULL);
+    if (conviction > OPGI_CONVICTION_MAX)
+        return opgi_fail(t->err, OPG_EINVAL, "a conviction is 0..6", NULL);
+    return vote_cast(t, proposal_id, voter, options, n, conviction);
 }
 
 int opg_tally_vote_option(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
@@ -780,6 +953,19 @@ int opg_tally_vote_option(opg_tally *t, uint64_t proposal_id, const opg_id *vote
     v.option = option;
     opg_dec_from_u64(&v.weight, 1);
     return opg_tally_vote(t, proposal_id, voter, &v, 1);
+}
+
+int opg_tally_vote_conviction_get(unsigned *conviction, const opg_tally *t,
+                                  uint64_t proposal_id, const opg_id *voter)
+{
+    if (!conviction || !t || !voter)
+        return OPG_EINVAL;
+    const opgi_tprop *p = opgi_tally_prop(t, proposal_id);
+    uint32_t s = p ? vote_find(p, voter) : UINT32_MAX;
+    if (s == UINT32_MAX)
+        return OPG_ENOTFOUND;
+    *conviction = p->votes[s].conviction;
+    return OPG_OK;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -948,20 +1134,31 @@ int opg_tally_vote_get(opg_weighted_vote out[4], size_t *n, const opg_tally *t,
 
 /* ------------------------------------------------------------ vote order */
 
-/* Full-id order of two votes. */
-static int voter_cmp(const opgi_tprop *p, uint32_t a, uint32_t b)
+/* Records of `stride` bytes, each starting with an opg_id. */
+typedef struct id_recs {
+    const unsigned char *base;
+    size_t stride;
+} id_recs;
+
+static const uint8_t *rec_id(const id_recs *r, uint32_t i)
 {
-    return memcmp(p->votes[a].voter.bytes, p->votes[b].voter.bytes, 32);
+    return ((const opg_id *)(const void *)(r->base + (size_t)i * r->stride))->bytes;
 }
 
-/* Merge sort of idx[0..n) by full voter id, using tmp[0..n). */
-static void merge_sort(uint32_t *idx, uint32_t *tmp, size_t n, const opgi_tprop *p)
+/* Full-id order of two records. */
+static int id_cmp(const id_recs *r, uint32_t a, uint32_t b)
+{
+    return memcmp(rec_id(r, a), rec_id(r, b), 32);
+}
+
+/* Merge sort of idx[0..n) by full id, using tmp[0..n). */
+static void merge_sort(uint32_t *idx, uint32_t *tmp, size_t n, const id_recs *p)
 {
     if (n <= 16) {
         for (size_t i = 1; i < n; i++) {
             uint32_t x = idx[i];
             size_t j = i;
-            for (; j > 0 && voter_cmp(p, idx[j - 1], x) > 0; j--)
+            for (; j > 0 && id_cmp(p, idx[j - 1], x) > 0; j--)
                 idx[j] = idx[j - 1];
             idx[j] = x;
         }
@@ -972,7 +1169,7 @@ static void merge_sort(uint32_t *idx, uint32_t *tmp, size_t n, const opgi_tprop 
     merge_sort(idx + h, tmp, n - h, p);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
-        tmp[k++] = voter_cmp(p, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+        tmp[k++] = id_cmp(p, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
     while (i < h)
         tmp[k++] = idx[i++];
     while (j < n)
@@ -980,22 +1177,23 @@ static void merge_sort(uint32_t *idx, uint32_t *tmp, size_t n, const opgi_tprop 
     memcpy(idx, tmp, n * sizeof *idx);
 }
 
-static uint64_t prefix64(const opg_id *id)
+static uint64_t prefix64(const uint8_t *id)
 {
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
-        v = (v << 8) | id->bytes[i];
+        v = (v << 8) | id[i];
     return v;
 }
 
-void opgi_tally_sort_votes(uint32_t *order, const opgi_tprop *p, uint64_t *keys, uint32_t *tmp)
+void opgi_tally_sort_ids(uint32_t *order, const void *base, size_t stride, size_t n,
+                         uint64_t *keys, uint32_t *tmp)
 {
     /* LSD radix sort of (first 8 bytes, slot) pairs in 11-bit digits, skipping digits
      * every key shares; then runs of equal prefixes are sorted by the whole id. */
-    size_t n = p->n_votes;
+    id_recs p = {base, stride};
     uint64_t *k2 = keys + n;
     for (size_t i = 0; i < n; i++) {
-        keys[i] = prefix64(&p->votes[i].voter);
+        keys[i] = prefix64(rec_id(&p, (uint32_t)i));
         order[i] = (uint32_t)i;
     }
     uint32_t count[2048];
@@ -1024,7 +1222,12 @@ void opgi_tally_sort_votes(uint32_t *order, const opgi_tprop *p, uint64_t *keys,
         while (j < n && keys[j] == keys[i])
             j++;
         if (j - i > 1)
-            merge_sort(order + i, tmp, j - i, p);
+            merge_sort(order + i, tmp, j - i, &p);
         i = j;
     }
+}
+
+void opgi_tally_sort_votes(uint32_t *order, const opgi_tprop *p, uint64_t *keys, uint32_t *tmp)
+{
+    opgi_tally_sort_ids(order, p->votes, sizeof *p->votes, p->n_votes, keys, tmp);
 }

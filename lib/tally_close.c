@@ -60,6 +60,7 @@ static const uint64_t P2[2] = {UINT64_C(0xb34b9f1000000000), UINT64_C(0x00c097ce
 typedef struct sums {
     uint64_t res[OPGI_TALLY_OPTIONS][W]; /* by option - 1: yes, abstain, no, no_with_veto */
     uint64_t total[W];
+    uint64_t turnout[W]; /* unweighted total (conviction voting); = total without */
 } sums;
 
 typedef struct ranked {
@@ -284,8 +285,10 @@ static void add_wide(uint64_t acc[W], const uint64_t *v, size_t n)
     OPGI_MUST(opgi_add_n(acc, acc, x, W));
 }
 
-/* results[opt] += power.Mul(weight) for each option; total += power. */
-static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TALLY_OPTIONS])
+/* results[opt] += power.Mul(weight) for each option; total += power; turnout +=
+ * the unweighted power (the same without conviction voting). */
+static void add_power2(sums *s, const uint64_t power[5], const uint64_t raw[5],
+                       const uint64_t w[OPGI_TALLY_OPTIONS])
 {
     for (int o = 0; o < OPGI_TALLY_OPTIONS; o++) {
         if (!w[o])
@@ -300,6 +303,37 @@ static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TA
         }
     }
     add_wide(s->total, power, 5);
+    add_wide(s->turnout, raw, 5);
+}
+
+static const uint64_t TENTH[1] = {OPGI_P / 10};
+
+/*
+ * Conviction voting: power times the multiplier of conviction c (0: 0.1x, else cx).
+ * 0.1x is Dec.Mul by 0.1, power * 10^17 / 10^18 rounded half to even; cx is exact
+ * (power < 2^316, so 6 * power fits five limbs).
+ */
+static void conviction_power(uint64_t out[5], const uint64_t power[5], unsigned c)
+{
+    if (c == 0) {
+        OPGI_MUST(opgi_muldiv(out, 5, power, 5, TENTH, 1, P1, 1, OPGI_HALF_EVEN));
+        return;
+    }
+    uint64_t m[1] = {c};
+    OPGI_MUST(opgi_muldiv(out, 5, power, 5, m, 1, ONE, 1, OPGI_TRUNC));
+}
+
+/* add_power2 of a power, weighed by conviction c when conv is on. */
+static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TALLY_OPTIONS],
+                      int conv, unsigned c)
+{
+    if (!conv) {
+        add_power2(s, power, power, w);
+        return;
+    }
+    uint64_t wp[5];
+    conviction_power(wp, power, c);
+    add_power2(s, wp, power, w);
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -326,6 +360,7 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opgi_
     memset(out, 0, sizeof *out);
     scratch_set(s, r, rp, ax);
     int liquid = balances && !opgi_dec_is_zero(&gp->liquid_weight);
+    int conv = gp->conviction_voting;
     uint32_t n = p->n_votes, home[AHEAD];
     for (uint32_t k = 0; k < n; k++) {
         if (k + 3 * AHEAD < n)
@@ -366,7 +401,7 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opgi_
             OPGI_MUST(opgi_add_n(&s->ded[(size_t)slot * 5], &s->ded[(size_t)slot * 5], sh5, 5));
             share_power(power, del->shares.limb, &s->tp[(size_t)slot * TP_LIMBS],
                         &r->nodes[slot].delegator_shares);
-            add_power(out, power, v->w);
+            add_power(out, power, v->w, conv, conv ? v->conviction : 0);
         }
         if (liquid) {
             /* held tokens: mul_truncate(Dec(balance), liquid_weight) = balance * weight
@@ -374,7 +409,7 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opgi_
             uint64_t power[5];
             OPGI_MUST(opgi_muldiv(power, 5, balances[vs].limb, 4, gp->liquid_weight.limb, 4,
                                   ONE, 1, OPGI_TRUNC));
-            add_power(out, power, v->w);
+            add_power(out, power, v->w, conv, 0); /* held tokens are not locked: 0.1x */
         }
     }
     /* the nodes that voted, with what their voting delegators did not take */
@@ -389,7 +424,8 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opgi_
         if (OPGI_NEVER(NULL, opgi_sub_n(rest, ds, &s->ded[(size_t)slot * 5], 5)))
             memset(rest, 0, sizeof rest);
         share_power(power, rest, &s->tp[(size_t)slot * TP_LIMBS], &nd->delegator_shares);
-        add_power(out, power, p->votes[s->node_vote[slot] - 1].w);
+        /* inherited from delegators who did not vote: no lock behind it, 0.1x */
+        add_power(out, power, p->votes[s->node_vote[slot] - 1].w, conv, 0);
     }
 }
 
@@ -448,7 +484,8 @@ static verdict decide(const opg_tally_params *pp, const sums *s, const uint64_t 
     uint64_t bdec[6], q[8];
     /* Dec(bonded_total): below 2^320 * 10^18 */
     OPGI_MUST(opgi_muldiv(bdec, 6, bonded, 5, P1, 1, ONE, 1, OPGI_TRUNC));
-    quo_wide(q, s->total, W, bdec, 6);
+    /* turnout: the unweighted power (= total without conviction voting) */
+    quo_wide(q, s->turnout, W, bdec, 6);
     if (cmp_dec_wide(q, &pp->quorum) < 0) {
         v.burn = pp->burn_vote_quorum;
         return v;
@@ -568,6 +605,8 @@ int opg_tally_preview(opg_tally_preview_result *out, const opg_tally *t, uint64_
     counts_of(&out->counts, &s);
     if (opgi_resize_n(out->total_power.limb, 4, s.total, W) != OPG_OK)
         memset(out->total_power.limb, 0xff, sizeof out->total_power.limb);
+    if (opgi_resize_n(out->turnout.limb, 4, s.turnout, W) != OPG_OK)
+        memset(out->turnout.limb, 0xff, sizeof out->turnout.limb);
     for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
         if (opgi_resize_n(out->results[o].limb, 4, s.res[o], W) != OPG_OK)
             memset(out->results[o].limb, 0xff, sizeof out->results[o].limb);
@@ -801,8 +840,10 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
         else if (p->status == OPG_PROPOSAL_VOTING_PERIOD && p->voting_end <= now)
             n_vote++;
     }
-    if (n_dep + n_vote == 0)
+    if (n_dep + n_vote == 0) {
+        opgi_locks_expire(t, now);
         return OPG_OK;
+    }
 
     int rc = OPG_OK;
     close_ctx k;
@@ -923,6 +964,7 @@ int opg_tally_end_block(opg_tally *t, opg_height height, opg_time now)
             t->props[kept++] = t->props[i];
     }
     t->n_props = kept;
+    opgi_locks_expire(t, now);
     rc = OPG_OK;
     goto done;
 

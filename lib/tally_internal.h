@@ -13,12 +13,20 @@
 /* Weight 1 as a raw decimal; every vote weight is in (0, OPGI_P] and fits 64 bits. */
 #define OPGI_TALLY_OPTIONS 4
 
-/* A vote: the voter and the raw weight of each option (index option - 1; 0 = not
- * chosen). 64 bytes, so a million votes take 64 MB plus the index. */
+/* A vote: the voter, the raw weight of each option (index option - 1; 0 = not
+ * chosen) and its conviction (0 unless cast with one; conviction voting). 72 bytes,
+ * so a million votes take 72 MB plus the index. */
 typedef struct opgi_tvote {
     opg_id voter;
     uint64_t w[OPGI_TALLY_OPTIONS];
+    uint8_t conviction;
 } opgi_tvote;
+
+/* A conviction lock: the account's staked tokens stay until `until`. */
+typedef struct opgi_tlock {
+    opg_id account;
+    opg_time until;
+} opgi_tlock;
 
 typedef struct opgi_tdeposit {
     opg_id depositor;
@@ -81,6 +89,17 @@ struct opg_tally {
     opgi_ttarget targets[OPGI_TALLY_MAX_TARGETS];
     size_t n_targets;
 
+    /* conviction locks in arrival order (a later lock raises the record in place,
+     * expiry compacts in order), with an open addressing index by account as the
+     * votes have, at most half full; lock_min is at most the earliest end
+     * (derived: expiry scans the locks once now reaches it) */
+    opgi_tlock *locks;
+    uint32_t n_locks, locks_cap;
+    uint64_t *lidx;
+    uint32_t lidx_cap;
+    opg_time lock_min;
+    opgi_unbond_guard guard; /* linked into reg while the tally lives */
+
     /* output of the last end_block or cancel */
     opg_tally_closed *out;
     size_t n_out, out_cap;
@@ -110,6 +129,25 @@ opg_time opgi_time_add(opg_time a, opg_time b);
 int opgi_tprop_index_build(const opg_allocator *a, opgi_tprop *p, uint32_t cap);
 /* Checks a raw weight vector: each in [0, 1], at least one nonzero, sum exactly 1. */
 int opgi_tally_weights_valid(const uint64_t w[OPGI_TALLY_OPTIONS]);
+
+/* Conviction: 0.1x and 1x..6x; lock periods 0, 1, 2, 4, 8, 16, 32. */
+#define OPGI_CONVICTION_MAX 6
+/* The lock of a vote with conviction c on a proposal ending at voting_end under p
+ * (0 for conviction 0: no lock). */
+opg_time opgi_conviction_lock(const opg_tally_params *p, opg_time voting_end, unsigned c);
+/* Slot of account's lock, or UINT32_MAX. */
+uint32_t opgi_lock_find(const opg_tally *t, const opg_id *account);
+/* (Re)builds the lock index at capacity cap (power of two, >= 2 * n_locks). */
+int opgi_lock_index_build(opg_tally *t, uint32_t cap);
+/* Recomputes lock_min. */
+void opgi_lock_min_update(opg_tally *t);
+/* Drops the locks whose end is <= now (cannot fail: the index is rebuilt in place). */
+void opgi_locks_expire(opg_tally *t, opg_time now);
+
+/* Sorts n records of `stride` bytes starting with an opg_id by that id into
+ * order[0..n) with scratch keys[2n], tmp[n] (the votes' and the locks' order). */
+void opgi_tally_sort_ids(uint32_t *order, const void *base, size_t stride, size_t n,
+                         uint64_t *keys, uint32_t *tmp);
 
 /* Sorts the votes of p by voter id into order[0..n_votes) using scratch of
  * 2 * n_votes uint64_t and n_votes uint32_t (see opgi_vote_sort_scratch). */

@@ -1,8 +1,8 @@
 /*
  * tally_state.c - the tally's canonical saved form, its state hash, and loading.
  *
- * Version 2 layout (version 1, still loaded, is the same without action kinds) (integers big-endian, amounts and decimals 32 bytes):
- *   header "OPGS" kind=5 version=1
+ * Version 2 layout (integers big-endian, amounts and decimals 32 bytes):
+ *   header "OPGS" kind=5 version=2
  *   params in struct order (booleans one byte)
  *   next_id u64, proposal count u32
  *   per proposal, by id:
@@ -11,18 +11,24 @@
  *     title (u32 length, bytes), summary (u32 length, bytes),
  *     PARAMS: u32 count, per change u16 key length, key, u16 value length, value
  *     PAYLOAD: u32 length, bytes
- *     a governance action (version 2: ADD_VALIDATOR, REMOVE_VALIDATOR, CANCEL_SLASH): u32 length
- *       (its kind's data_len), its data bytes (tally_internal.h)
+ *     a governance action (ADD_VALIDATOR, REMOVE_VALIDATOR, CANCEL_SLASH): u32
+ *       length (its kind's data_len), its data bytes (tally_internal.h)
  *     deposits: u32 count, (depositor, amount) by depositor
- *     votes: u32 count, (voter, 4 raw weights u64 by option) by voter
- * The votes are kept in arrival order in memory and radix sorted for each save/hash.
+ *     votes: u32 count, (voter, 4 raw weights u64 by option, conviction u8) by voter
+ *   conviction locks: u32 count, (account, until i64) by account
+ * The votes and locks are kept in arrival order in memory and radix sorted for each
+ * save/hash. Version 1 (still loaded) is version 2 without the last two parameters
+ * (conviction_voting, vote_locking_period: the defaults), without action kinds (a
+ * kind above PAYLOAD is corrupt), without the votes' conviction byte (0) and without
+ * the locks (none). Version 2 is one format carrying both the governance actions and
+ * conviction voting (neither had a released format of its own).
  */
 #include "tally_internal.h"
 
 #include "codec.h"
 #include "num.h"
 
-#define TALLY_VERSION 2 /* 2: governance actions */
+#define TALLY_VERSION 2 /* 2: governance actions and conviction voting */
 
 typedef struct order_buf {
     size_t n;
@@ -39,7 +45,7 @@ static void order_free(const opg_allocator *a, order_buf *b)
 
 static int order_alloc(const opg_tally *t, order_buf *b)
 {
-    size_t max = 1;
+    size_t max = t->n_locks > 1 ? t->n_locks : 1;
     for (size_t i = 0; i < t->n_props; i++)
         if (t->props[i]->n_votes > max)
             max = t->props[i]->n_votes;
@@ -72,6 +78,8 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
     opgi_w_u8(w, (uint8_t)pp->burn_proposal_deposit_prevote);
     opgi_w_dec(w, &pp->liquid_weight);
     opgi_w_dec(w, &pp->proposal_cancel_ratio);
+    opgi_w_u8(w, (uint8_t)pp->conviction_voting);
+    opgi_w_i64(w, pp->vote_locking_period);
 
     opgi_w_u64(w, t->next_id);
     opgi_w_u32(w, (uint32_t)t->n_props);
@@ -127,7 +135,15 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
             opgi_w_id(w, &v->voter);
             for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
                 opgi_w_u64(w, v->w[o]);
+            opgi_w_u8(w, v->conviction);
         }
+    }
+    opgi_w_u32(w, t->n_locks);
+    opgi_tally_sort_ids(ob->order, t->locks, sizeof *t->locks, t->n_locks, ob->keys, ob->tmp);
+    for (uint32_t k = 0; k < t->n_locks; k++) {
+        const opgi_tlock *l = &t->locks[ob->order[k]];
+        opgi_w_id(w, &l->account);
+        opgi_w_i64(w, l->until);
     }
 }
 
@@ -318,7 +334,7 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id, uint16
         goto fail;
 
     /* votes: strictly increasing voters, valid weights, only in the voting period */
-    uint32_t nv = opgi_r_count(rd, 64);
+    uint32_t nv = opgi_r_count(rd, version >= 2 ? 65 : 64);
     if (rd->bad || (nv && p->status != OPG_PROPOSAL_VOTING_PERIOD) || nv >= UINT32_MAX / 4)
         goto fail;
     if (nv) {
@@ -334,7 +350,8 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id, uint16
         opgi_r_id(rd, &v->voter);
         for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
             v->w[o] = opgi_r_u64(rd);
-        if (rd->bad || !opgi_tally_weights_valid(v->w) ||
+        v->conviction = version >= 2 ? opgi_r_u8(rd) : 0;
+        if (rd->bad || !opgi_tally_weights_valid(v->w) || v->conviction > OPGI_CONVICTION_MAX ||
             (k && opg_id_cmp(&p->votes[k - 1].voter, &v->voter) >= 0))
             goto fail;
         p->n_votes++;
@@ -359,6 +376,34 @@ fail:
     return rc;
 }
 
+/* The locks: strictly increasing accounts. */
+static int load_locks(opg_tally *t, opgi_reader *rd)
+{
+    uint32_t n = opgi_r_count(rd, 40);
+    if (rd->bad || n >= UINT32_MAX / 4)
+        return OPG_ECORRUPT;
+    if (!n)
+        return OPG_OK;
+    if (!(t->locks = opgi_alloc_array(&t->alloc, n, sizeof *t->locks)))
+        return OPG_ENOMEM;
+    t->locks_cap = n;
+    for (uint32_t k = 0; k < n; k++) {
+        opgi_tlock *l = &t->locks[k];
+        opgi_r_id(rd, &l->account);
+        l->until = opgi_r_i64(rd);
+        if (rd->bad || (k && opg_id_cmp(&t->locks[k - 1].account, &l->account) >= 0))
+            return OPG_ECORRUPT;
+        t->n_locks++;
+    }
+    uint32_t cap = 32;
+    while (cap < 2 * (uint64_t)n + 2)
+        cap *= 2;
+    if (opgi_lock_index_build(t, cap) != OPG_OK)
+        return OPG_ENOMEM;
+    opgi_lock_min_update(t);
+    return OPG_OK;
+}
+
 static int load_body(opg_tally *t, opgi_reader *rd, uint16_t version)
 {
     opg_tally_params *pp = &t->params;
@@ -376,6 +421,10 @@ static int load_body(opg_tally *t, opgi_reader *rd, uint16_t version)
     pp->burn_proposal_deposit_prevote = opgi_r_bool(rd);
     opgi_r_dec(rd, &pp->liquid_weight);
     opgi_r_dec(rd, &pp->proposal_cancel_ratio);
+    if (version >= 2) {
+        pp->conviction_voting = opgi_r_bool(rd);
+        pp->vote_locking_period = opgi_r_i64(rd);
+    } /* else the defaults of opg_tally_new */
     if (rd->bad || opgi_params_check(&opgi_tally_param_table, pp, t->err) != OPG_OK)
         return OPG_ECORRUPT;
     t->next_id = opgi_r_u64(rd);
@@ -389,6 +438,11 @@ static int load_body(opg_tally *t, opgi_reader *rd, uint16_t version)
         if (rc)
             return rc;
         prev = t->props[t->n_props - 1]->id;
+    }
+    if (version >= 2) {
+        int rc = load_locks(t, rd);
+        if (rc)
+            return rc;
     }
     return opgi_r_finish(rd);
 }

@@ -35,6 +35,9 @@ static void test_error_table(void)
     /* codes are never renumbered: pin a few */
     CHECK(OPG_EINVAL == -1 && OPG_EOVERFLOW == -2 && OPG_EPARSE == -4 && OPG_ENOMEM == -7 &&
           OPG_EBUFS == -8 && OPG_EINVARIANT == -11);
+    /* the two codes the conviction and proof-of-authority branches each took as -39:
+     * EPOA kept it, ELOCKED is -40 and the lowest */
+    CHECK(OPG_EPOA == -39 && OPG_ELOCKED == -40 && opg_error_min() == OPG_ELOCKED);
 }
 
 static void test_ids_and_time(void)

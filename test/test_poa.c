@@ -626,6 +626,99 @@ static void test_remove_seen_by_later_tally(void)
     world_free(&w);
 }
 
+/* A plain one-option vote with conviction c (gov.conviction_voting on). */
+static int cvote(opg_tally *t, uint64_t id, unsigned who, opg_vote_option o, unsigned c)
+{
+    opg_id v = id_n(who);
+    opg_weighted_vote wv;
+    wv.option = o;
+    opg_dec_from_u64(&wv.weight, 1);
+    return opg_tally_vote_conviction(t, id, &v, &wv, 1, c, T0);
+}
+
+static opg_time lock_of(const opg_tally *t, unsigned who)
+{
+    opg_id a = id_n(who);
+    opg_time until = -1;
+    return opg_tally_lock_get(&until, t, &a) == OPG_OK ? until : -1;
+}
+
+/*
+ * Governance actions with conviction voting on (the merge of both): node 1 votes yes
+ * on REMOVE 2 with conviction 6 (600e6 * 6 = 3600e6; turnout 600/1050 >= 0.334:
+ * PASSED); on a text proposal T node 2 votes yes with conviction 2 (its own 400e6 at
+ * 2x = 800e6, account 100's inherited 50e6 at 0.1x = 5e6: yes 805e6) and node 1 no
+ * with conviction 0 (600e6 * 0.1 = 60e6). Alone T passes (805 / 865). Closing after
+ * the REMOVE, T's tally reads node 2 out of the set and the bonded total 650e6: yes 0,
+ * no 60e6, turnout 600/650: REJECTED. Node 2's own lock (voting end + 2 periods) does
+ * not stop governance taking its self-stake: the REMOVE is not the account's
+ * undelegation. The saved form (format 2: action data, convictions, locks) round-trips
+ * and the loaded tally closes alike.
+ */
+static void test_actions_with_conviction(void)
+{
+    world w;
+    CHECK_OK(world_new(&w, NULL));
+    CHECK_OK(opg_tally_param_set(w.t, "gov.conviction_voting", "true"));
+    uint64_t rm, t2;
+    CHECK_OK(submit_remove(&rm, w.t, 2, T0));
+    CHECK_OK(submit_text(&t2, w.t, T0));
+    CHECK_OK(cvote(w.t, rm, 1, OPG_VOTE_YES, 6));
+    CHECK_OK(cvote(w.t, t2, 2, OPG_VOTE_YES, 2));
+    CHECK_OK(cvote(w.t, t2, 1, OPG_VOTE_NO, 0));
+    CHECK(lock_of(w.t, 1) == T0 + VP + 32 * 604800);
+    CHECK(lock_of(w.t, 2) == T0 + VP + 2 * 604800);
+    opg_tally_preview_result pv;
+    CHECK_OK(opg_tally_preview(&pv, w.t, rm));
+    CHECK(pv.outcome == OPG_TALLY_PASSED);
+    CHECK_U256(pv.counts.yes, "3600000000");
+    CHECK_OK(opg_tally_preview(&pv, w.t, t2));
+    CHECK(pv.outcome == OPG_TALLY_PASSED);
+    CHECK_U256(pv.counts.yes, "805000000");
+    CHECK_U256(pv.counts.no, "60000000");
+    /* staking.poa refuses the locked operator's undelegation first */
+    opg_id n2 = id_n(2);
+    opg_u256 one = u64v(1);
+    CHECK_RC(opg_registry_undelegate(NULL, NULL, w.r, &n2, &n2, &one, 2, T0 + 1), OPG_EPOA);
+
+    /* the saved form carries both and loads back to the same bytes */
+    size_t len = 0;
+    CHECK_RC(opg_tally_save(NULL, 0, &len, w.t), OPG_EBUFS);
+    uint8_t *buf = malloc(len), *buf2 = malloc(len);
+    CHECK(buf && buf2);
+    CHECK_OK(opg_tally_save(buf, len, &len, w.t));
+    CHECK(buf[6] == 0 && buf[7] == 2); /* "OPGS", kind, 0, version u16: format 2 */
+    opg_tally *u = NULL;
+    CHECK_OK(opg_tally_load(&u, w.r, buf, len, NULL));
+    size_t len2 = 0;
+    CHECK_OK(opg_tally_save(buf2, len, &len2, u));
+    CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
+    CHECK(lock_of(u, 1) == T0 + VP + 32 * 604800 && opg_tally_lock_count(u) == 2);
+    unsigned c = 9;
+    opg_id n1 = id_n(1);
+    CHECK_OK(opg_tally_vote_conviction_get(&c, u, rm, &n1));
+    CHECK(c == 6);
+    opg_proposal_action act;
+    CHECK_OK(opg_tally_proposal_action(&act, u, rm));
+    CHECK(act.kind == OPG_PROPOSAL_REMOVE_VALIDATOR && opg_id_cmp(&act.operator_id, &n2) == 0);
+    opg_tally_free(u);
+    free(buf);
+    free(buf2);
+
+    CHECK_OK(opg_tally_end_block(w.t, 10, T0 + VP));
+    size_t n;
+    const opg_tally_closed *cl = opg_tally_closed_list(w.t, &n);
+    CHECK(n == 2 && cl[0].proposal_id == rm && cl[0].outcome == OPG_TALLY_PASSED);
+    CHECK_U256(cl[0].counts.yes, "3600000000");
+    CHECK(cl[1].proposal_id == t2 && cl[1].outcome == OPG_TALLY_REJECTED);
+    CHECK_U256(cl[1].counts.yes, "0");
+    CHECK_U256(cl[1].counts.no, "60000000");
+    /* the locks outlive the close; node 2's self-delegation is gone */
+    CHECK(lock_of(w.t, 2) == T0 + VP + 2 * 604800);
+    CHECK(commits_agree(&w) == 0);
+    world_free(&w);
+}
+
 /* --------------------------------------------------------------- saved state */
 
 static void test_save_load(void)
@@ -885,6 +978,7 @@ int main(void)
     RUN(test_failed_adds);
     RUN(test_close_order);
     RUN(test_remove_seen_by_later_tally);
+    RUN(test_actions_with_conviction);
     RUN(test_save_load);
     RUN(test_alloc_failures);
     RUN(test_actions_with_window_change);

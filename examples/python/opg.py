@@ -2727,7 +2727,8 @@ class TallyOutcome(enum.IntEnum):
 @_record
 class opg_tally_params(_Struct):
     _record_ = "TallyParams"
-    _bools_ = ("burn_vote_quorum", "burn_vote_veto", "burn_proposal_deposit_prevote")
+    _bools_ = ("burn_vote_quorum", "burn_vote_veto", "burn_proposal_deposit_prevote",
+               "conviction_voting")
     _fields_ = [
         ("min_deposit", opg_u256),
         ("min_deposit_expedited_ratio", opg_dec),
@@ -2743,6 +2744,8 @@ class opg_tally_params(_Struct):
         ("burn_proposal_deposit_prevote", c_int),
         ("liquid_weight", opg_dec),
         ("proposal_cancel_ratio", opg_dec),
+        ("conviction_voting", c_int),
+        ("vote_locking_period", c_int64),
     ]
 
 
@@ -2893,6 +2896,7 @@ class opg_tally_preview_result(_Struct):
         ("bonded_total", opg_u256),
         ("outcome", c_int),
         ("burn", c_int),
+        ("turnout", opg_dec),
     ]
 
 
@@ -2914,6 +2918,11 @@ _declare("opg_tally_submit", c_int, POINTER(c_uint64), _H, POINTER(opg_proposal_
 _declare("opg_tally_deposit", c_int, POINTER(c_int), _H, _U64, _PI, _PU, _I64)
 _declare("opg_tally_vote", c_int, _H, _U64, _PI, POINTER(opg_weighted_vote), c_size_t)
 _declare("opg_tally_vote_option", c_int, _H, _U64, _PI, c_int)
+_declare("opg_tally_vote_conviction", c_int, _H, _U64, _PI, POINTER(opg_weighted_vote), c_size_t,
+         ctypes.c_uint, _I64)
+_declare("opg_tally_vote_conviction_get", c_int, POINTER(ctypes.c_uint), _H, _U64, _PI)
+_declare("opg_tally_lock_get", c_int, POINTER(c_int64), _H, _PI)
+_declare("opg_tally_lock_count", c_size_t, _H)
 _declare("opg_tally_cancel", c_int, _H, _U64, _PI, _I64)
 _declare("opg_tally_end_block", c_int, _H, _U64, _I64)
 _declare("opg_tally_closed_list", _PTC, _H, POINTER(c_size_t))
@@ -3111,6 +3120,29 @@ class Tally(_Engine):
         items = _pairs(options, opg_weighted_vote, ("option", "weight"))
         arr = (opg_weighted_vote * max(len(items), 1))(*items)
         self._call("vote", self._p, proposal_id, _i(voter), arr, len(items))
+
+    def vote_conviction(self, proposal_id, voter, options, conviction, now):
+        """A vote with conviction 0..6 (gov.conviction_voting on): options as for
+        vote(), a single option or weighted ones."""
+        if isinstance(options, (int, str)):
+            options = [(_enum_in(VoteOption, options), 1)]
+        items = _pairs(options, opg_weighted_vote, ("option", "weight"))
+        arr = (opg_weighted_vote * max(len(items), 1))(*items)
+        self._call("vote_conviction", self._p, proposal_id, _i(voter), arr, len(items),
+                   conviction, now)
+
+    def lock(self, account):
+        """The end of the account's conviction lock, or None."""
+        out = c_int64()
+        rc = _C.opg_tally_lock_get(byref(out), self._p, _i(account))
+        if rc == ENOTFOUND:  # noqa: F821 (from error_codes())
+            return None
+        if rc:
+            raise OpgError(rc, "", "opg_tally_lock_get")
+        return out.value
+
+    def lock_count(self):
+        return _C.opg_tally_lock_count(self._p)
 
     def cancel(self, proposal_id, proposer, now):
         """The proposer cancels; returns the ClosedProposal (CANCELLED)."""

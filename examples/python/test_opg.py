@@ -1455,6 +1455,33 @@ class TestTally(OpgTest):
                          (opg.TallyOutcome.PASSED, 800 * M, 400 * M))
         reg.close()
 
+    def test_conviction_voting(self):
+        # A self 100e6 with delegators 100 and 101 (50e6 each); B 100e6 silent.
+        # A plain (conviction 0: 0.1x, and its inherited 50e6 at 0.1x): yes 15e6;
+        # 100 no with conviction 6: 300e6. Turnout 200e6 of 300e6 meets the quorum,
+        # 15 / 315 does not pass. 100 is locked until voting_end + 32 * 7 days.
+        reg = gov_registry((1, 100 * M), (2, 100 * M),
+                           delegations=((100, 1, 50 * M), (101, 1, 50 * M)))
+        t = opg.Tally(reg, conviction_voting=True)
+        self.assertEqual((t.params().conviction_voting, t.params().vote_locking_period),
+                         (True, 604800))
+        pid = t.submit(op(200), T0, initial_deposit=10 * M)
+        t.vote(pid, op(1), "yes")
+        t.vote_conviction(pid, op(100), "no", 6, T0)
+        end = T0 + VP + 32 * 604800
+        self.assertEqual((t.lock(op(100)), t.lock(op(101)), t.lock_count()), (end, None, 1))
+        pv = t.preview(pid)
+        self.assertEqual((pv.counts.yes, pv.counts.no, pv.turnout), (15 * M, 300 * M, D(200 * M)))
+        self.assertFails("ELOCKED", reg.undelegate, op(100), op(1), M, 3, T0 + 1)
+        reg.redelegate(op(100), op(1), op(2), M, 3, T0 + 1)
+        self.assertFails("EINVAL", t.vote_conviction, pid, op(100), "no", 7, T0)
+        [c] = t.end_block(10, T0 + VP)
+        self.assertEqual(c.outcome, opg.TallyOutcome.REJECTED)
+        reg.undelegate(op(100), op(1), M, 4, end)
+        t.end_block(11, end)
+        self.assertEqual(t.lock_count(), 0)
+        reg.close()
+
     def test_weighted_vote_rounding(self):
         reg = gov_registry((1, 2 * M), delegations=((100, 1, 1 * M),))
         reg.slash(op(1), 3, 3, "0.333332666666666667", 3, T0)

@@ -273,6 +273,8 @@ static void world_new(world *w, int k)
     tp.expedited_voting_period = 1800;
     tp.burn_vote_quorum = k == 1;
     tp.liquid_weight = frac(0, 1);
+    tp.conviction_voting = k == 2; /* conviction voting, its 0.1x rounding and locks */
+    tp.vote_locking_period = 1800;
     if ((rc = opg_tally_new(&w->ta, w->r, &tp, NULL)))
         die("tally_new", rc);
     attach(w);
@@ -443,7 +445,13 @@ static void governance(world *w, rng *g, opg_height h, opg_time t)
             wv[1].option = (opg_vote_option)(2 + below(g, 3));
             opg_dec one = frac(1, 1);
             opg_dec_sub(&wv[1].weight, &one, &wv[0].weight);
-            t_rc(43, opg_tally_vote(w->ta, pi.id, &voter, wv, 2));
+            opg_tally_params gp;
+            opg_tally_params_get(&gp, w->ta);
+            if (gp.conviction_voting)
+                t_rc(46, opg_tally_vote_conviction(w->ta, pi.id, &voter, wv, 2,
+                                                   (unsigned)below(g, 7), t));
+            else
+                t_rc(43, opg_tally_vote(w->ta, pi.id, &voter, wv, 2));
         }
     }
     if (np && below(g, 150) == 0) {

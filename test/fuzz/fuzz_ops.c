@@ -355,6 +355,7 @@ static int world_new(ctx *c)
     tp.burn_proposal_deposit_prevote = (hd[6] >> 7) & 1;
     tp.burn_vote_veto = !((hd[6] >> 6) & 1);
     tp.quorum = fz_dec_frac((hd[7] >> 4) % 4 * 25, 100);
+    tp.vote_locking_period = 600; /* conviction locks end within a program */
     rc = opg_tally_new(&c->w.ta, c->w.r, &tp, &c->w.alloc);
     FZ_ASSERT(rc == OPG_OK, "tally_new: %s", opg_errname(rc));
     FZ_ASSERT(opg_tally_attach_pricer(c->w.ta, c->w.p) == OPG_OK &&
@@ -418,7 +419,13 @@ static void op_undelegate(ctx *c)
     opg_u256 amt = arg_amount(c, &full), got;
     opg_time done;
     call_begin(c, "undelegate");
-    if (call_end(c, opg_registry_undelegate(&got, &done, c->w.r, &who, &node, &amt, c->w.h, c->w.t), 1) == OPG_OK) {
+    int rc = call_end(c, opg_registry_undelegate(&got, &done, c->w.r, &who, &node, &amt, c->w.h, c->w.t), 1);
+    /* a conviction lock refuses exactly while it has not ended */
+    opg_time until = 0;
+    int locked = c->w.ta && opg_tally_lock_get(&until, c->w.ta, &who) == OPG_OK && c->w.t < until;
+    FZ_ASSERT(!locked || rc != OPG_OK, "undelegate: allowed under a conviction lock");
+    FZ_ASSERT(locked || rc != OPG_ELOCKED, "undelegate: OPG_ELOCKED without a lock in force");
+    if (rc == OPG_OK) {
         fw_book_events(&c->w, NULL, NULL, NULL);
         FZ_ASSERT(done >= c->w.t, "undelegate: completion before now");
     }
@@ -1416,6 +1423,49 @@ static void op_cancel_proposal(ctx *c)
     }
 }
 
+/* A vote with conviction (Extension): when the flag asks, the extension is turned on
+ * first (a separate call). A vote taken is recorded with its conviction, and its
+ * voter's lock reaches at least voting_end + periods * vote_locking_period. */
+static void op_vote_conviction(ctx *c)
+{
+    opg_proposal_info pi;
+    uint64_t id = arg_proposal(c, &pi);
+    opg_id who = arg_account(c);
+    uint8_t o = fz_u8(&c->in), f = fz_u8(&c->in);
+    if (f & 0x80) {
+        call_begin(c, "tally_param_set");
+        call_end(c, opg_tally_param_set(c->w.ta, "gov.conviction_voting", "true"), 0);
+    }
+    unsigned conv = (f & 0x7f) % 9; /* 7, 8: refused */
+    opg_weighted_vote wv;
+    wv.option = (opg_vote_option)(o % 6); /* 0, 5: invalid */
+    opg_dec_from_u64(&wv.weight, 1);
+    opg_time before = 0;
+    int had = opg_tally_lock_get(&before, c->w.ta, &who) == OPG_OK;
+    call_begin(c, "vote_conviction");
+    if (call_end(c, opg_tally_vote_conviction(c->w.ta, id, &who, &wv, 1, conv, c->w.t), 0) == OPG_OK) {
+        unsigned got = 99;
+        FZ_ASSERT(opg_tally_vote_conviction_get(&got, c->w.ta, id, &who) == OPG_OK && got == conv,
+                  "vote_conviction: not recorded");
+        opg_tally_params tp;
+        opg_tally_params_get(&tp, c->w.ta);
+        FZ_ASSERT(tp.conviction_voting, "vote_conviction: taken with the extension off");
+        opg_time until = 0;
+        int has = opg_tally_lock_get(&until, c->w.ta, &who) == OPG_OK;
+        FZ_ASSERT(has == (had || conv > 0), "vote_conviction: lock presence");
+        FZ_ASSERT(!had || until >= before, "vote_conviction: a lock shrank");
+        if (conv > 0) {
+            static const int64_t periods[7] = {0, 1, 2, 4, 8, 16, 32};
+            opg_time span = tp.vote_locking_period > OPG_TIME_FOREVER / periods[conv]
+                                ? OPG_TIME_FOREVER
+                                : tp.vote_locking_period * periods[conv];
+            opg_time want = pi.voting_end > OPG_TIME_FOREVER - span ? OPG_TIME_FOREVER
+                                                                    : pi.voting_end + span;
+            FZ_ASSERT(until >= want, "vote_conviction: lock below voting_end + periods * L");
+        }
+    }
+}
+
 typedef void (*op_fn)(ctx *c);
 static const op_fn OPS[OP_COUNT_] = {
     op_delegate, op_undelegate, op_redelegate, op_cancel, op_node_create, op_end_block,
@@ -1426,7 +1476,7 @@ static const op_fn OPS[OP_COUNT_] = {
     op_supply_mint, op_supply_burn, NULL /* save_load */, NULL /* arm_oom */,
     op_record_commit, op_fault, op_double_sign, op_propose, op_deposit, op_vote,
     op_tally_end_block, op_cancel_proposal, op_misbehavior, op_propose_validator, op_set_poa,
-    op_set_defer, op_slasher_end_block, op_cancel_slash};
+    op_set_defer, op_slasher_end_block, op_cancel_slash, op_vote_conviction};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -57,6 +57,8 @@ enum op {
     OP_SET_DEFER,        /* duration choice: slashing.defer_duration */
     OP_SLASHER_END_BLOCK, /* - : the due pending slashes apply */
     OP_CANCEL_SLASH,     /* pending choice, fraction */
+    OP_VOTE_CONVICTION,  /* proposal, voter, option, conviction (>= 0x80: turn
+                          * gov.conviction_voting on first; low bits % 9: 7, 8 invalid) */
     OP_COUNT_
 };
 

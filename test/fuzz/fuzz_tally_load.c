@@ -36,6 +36,7 @@ static void exercise(opg_registry *r, void *handle, const opg_allocator *alloc)
     if (opg_registry_node_at(&ni, r, 0) == OPG_OK)
         voter = ni.operator_id;
     size_t np = opg_tally_proposal_count(t);
+    opg_time at = now; /* the undelegation below: at a voting end, inside its locks */
     for (size_t i = 0; i < np && i < 64; i++) {
         opg_proposal_info pi;
         FZ_ASSERT(opg_tally_proposal_at(&pi, t, i) == OPG_OK, "proposal_at %zu of %zu", i, np);
@@ -58,7 +59,27 @@ static void exercise(opg_registry *r, void *handle, const opg_allocator *alloc)
         other.bytes[31] ^= 0x5a;
         fz_engine_hash_pair(&TALLY, r0, s0, r, t);
         refused(opg_tally_vote(t, pi.id, &other, wv, 2), "weighted vote", r0, s0, r, t);
+        /* conviction voting: on (or already), a vote with conviction 3 by the operator */
+        fz_engine_hash_pair(&TALLY, r0, s0, r, t);
+        refused(opg_tally_param_set(t, "gov.conviction_voting", "true"), "conviction on", r0, s0, r, t);
+        fz_engine_hash_pair(&TALLY, r0, s0, r, t);
+        refused(opg_tally_vote_conviction(t, pi.id, &voter, wv, 2, 3, now), "conviction vote", r0, s0,
+                r, t);
+        if (pi.status == OPG_PROPOSAL_VOTING_PERIOD)
+            at = pi.voting_end;
     }
+    /* the operator's self-delegation: refused exactly while its lock holds */
+    opg_time until = 0;
+    int locked = opg_tally_lock_get(&until, t, &voter) == OPG_OK && at < until;
+    opg_u256 one = fz_u256_u64(1);
+    fz_engine_hash_pair(&TALLY, r0, s0, r, t);
+    int urc = opg_registry_undelegate(NULL, NULL, r, &voter, &voter, &one, 1, at);
+    if (getenv("FUZZ_TRACE"))
+        fprintf(stderr, "undelegate at %lld (locked %d) -> %s\n", (long long)at, locked, opg_errname(urc));
+    FZ_ASSERT(!locked || urc != OPG_OK, "undelegate allowed under a lock");
+    FZ_ASSERT(locked || urc != OPG_ELOCKED, "OPG_ELOCKED without a lock in force");
+    if (urc != OPG_OK)
+        refused(urc, "undelegate", r0, s0, r, t);
     for (int k = 0; k < 2; k++) {
         fz_engine_hash_pair(&TALLY, r0, s0, r, t);
         int rc = opg_tally_end_block(t, 1, now + k);

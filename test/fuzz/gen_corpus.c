@@ -529,6 +529,39 @@ static void program_defer_gov(buf *b)
     op(b, OP_END_BLOCK); put(b, 2);
 }
 
+/* Conviction voting: the extension turned on by the first vote, convictions 6, 2, 0
+ * and a refused 7; undelegations refused while locked (redelegation allowed), a
+ * save/load with the locks, the close, and the undelegations allowed once each lock
+ * ends (world: voting period 1 day, vote_locking_period 600 s). */
+static void program_conviction(buf *b)
+{
+    header(b, 1, 3);
+    for (uint8_t n = 0; n < 3; n++) {
+        op(b, OP_DELEGATE); put(b, (uint8_t)(8 + n)); put(b, n); a_whole(b, 100);
+    }
+    op(b, OP_END_BLOCK); put(b, 2);
+    op(b, OP_PROPOSE); put(b, 9); put(b, 0x18); a_whole(b, 1); put(b, 0); put(b, 0);
+    op(b, OP_VOTE_CONVICTION); put(b, 0); put(b, 8); put(b, 1); put(b, 0x80 | 6);
+    op(b, OP_VOTE_CONVICTION); put(b, 0); put(b, 9); put(b, 3); put(b, 2);
+    op(b, OP_VOTE_CONVICTION); put(b, 0); put(b, 10); put(b, 1); put(b, 0);
+    op(b, OP_VOTE_CONVICTION); put(b, 0); put(b, 11); put(b, 1); put(b, 7); /* refused */
+    op(b, OP_UNDELEGATE); put(b, 8); put(b, 0); a_whole(b, 10);            /* locked */
+    op(b, OP_REDELEGATE); put(b, 8); put(b, 0); put(b, 1); a_whole(b, 5);  /* allowed */
+    op(b, OP_SAVE_LOAD);
+    op(b, OP_UNDELEGATE); put(b, 8); put(b, 1); a_whole(b, 1);             /* locked */
+    op(b, OP_END_BLOCK); put(b, 5);
+    op(b, OP_TALLY_END_BLOCK);
+    op(b, OP_UNDELEGATE); put(b, 9); put(b, 1); a_whole(b, 10);            /* locked */
+    op(b, OP_END_BLOCK); put(b, 4);
+    op(b, OP_UNDELEGATE); put(b, 9); put(b, 1); a_whole(b, 10);            /* ended */
+    op(b, OP_UNDELEGATE); put(b, 8); put(b, 0); a_whole(b, 10);            /* locked */
+    for (int k = 0; k < 6; k++) {
+        op(b, OP_END_BLOCK); put(b, 4);
+    }
+    op(b, OP_TALLY_END_BLOCK);
+    op(b, OP_UNDELEGATE); put(b, 8); put(b, 0); a_whole(b, 10);
+}
+
 /* A random program whose arguments mostly name things that exist. */
 static void program_random(buf *b, test_rng *rng, unsigned len)
 {
@@ -559,6 +592,12 @@ static void gen_programs(void)
         buf b = {0};
         program_defer_gov(&b);
         write_file("ops", "gen_defer_gov", b.p, b.n);
+        free(b.p);
+    }
+    {
+        buf b = {0};
+        program_conviction(&b);
+        write_file("ops", "gen_conviction", b.p, b.n);
         free(b.p);
     }
     test_rng rng = {77};
@@ -691,6 +730,7 @@ static void gen_engines(void)
         {"gen_small", 3, 5, 60, 40, 4},
         {"gen_medium", 8, 16, 300, 120, 10},
         {"gen_large", 16, 16, 1000, 300, 24},
+        {"gen_conviction", 8, 16, 300, 120, 10}, /* conviction votes and locks */
     };
     for (size_t i = 0; i < sizeof W / sizeof W[0]; i++) {
         gw g;
@@ -715,6 +755,12 @@ static void gen_engines(void)
             exit(1);
         }
         unsigned npos = 0;
+        int conv = strcmp(W[i].name, "gen_conviction") == 0;
+        if (conv && (opg_tally_param_set(t, "gov.conviction_voting", "true") ||
+                     opg_tally_param_set(t, "gov.vote_locking_period", "3600"))) {
+            fprintf(stderr, "conviction refused\n");
+            exit(1);
+        }
         opg_tally_params tp;
         opg_tally_params_get(&tp, t);
         uint64_t ids[32];
@@ -775,7 +821,13 @@ static void gen_engines(void)
                 if (rng_below(&rng, 4) == 0)
                     opg_tally_deposit(NULL, t, ids[k], &d, &a, g.t);
                 opg_id who = rng_below(&rng, 2) ? fw_operator((unsigned)rng_below(&rng, g.nodes + 1)) : d;
-                if (rng_below(&rng, 3) == 0) {
+                if (conv) {
+                    opg_weighted_vote wv[2] = {{OPG_VOTE_YES, dec_of("0.25")}, {OPG_VOTE_NO_WITH_VETO, dec_of("0.75")}};
+                    if (rng_below(&rng, 2))
+                        wv[0] = (opg_weighted_vote){OPG_VOTE_NO, dec_of("1")};
+                    opg_tally_vote_conviction(t, ids[k], &who, wv, wv[0].option == OPG_VOTE_NO ? 1 : 2,
+                                              (unsigned)rng_below(&rng, 7), g.t);
+                } else if (rng_below(&rng, 3) == 0) {
                     opg_weighted_vote wv[2] = {{OPG_VOTE_YES, dec_of("0.25")}, {OPG_VOTE_NO_WITH_VETO, dec_of("0.75")}};
                     opg_tally_vote(t, ids[k], &who, wv, 2);
                 } else {
