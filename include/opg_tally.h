@@ -254,7 +254,9 @@ typedef enum opg_proposal_kind {
  * took it): OPG_ENOTFOUND. Tallies closing after a REMOVE in the same end_block see
  * its node out of the voting set and its self-stake out of the bonded total (other
  * delegations to it stay bonded), as Cosmos, which jails before the next proposal is
- * tallied.
+ * tallied. A conviction lock of the operator (gov.conviction_voting) does not stop a
+ * REMOVE: it refuses the account's own undelegations, not governance's action, so a
+ * validator cannot vote its way out of being removed.
  *
  * The tally in PoA mode: the rules are unchanged. Voting power is stake, and in PoA
  * the only stake is each validator's self-delegation granted by ADD_VALIDATOR, so
