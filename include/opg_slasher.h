@@ -523,6 +523,10 @@ OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
  *  - the reporter reward of a faulty inference is paid when the slash applies:
  *    trunc(burned_total * reporter_share), with the share in force when the slash was
  *    decided (none if it is cancelled wholly).
+ *  - ids: each pending slash takes the next id (from 1); a call that decides slashes
+ *    while the next id plus the slashes it may decide would reach UINT64_MAX is
+ *    refused with OPG_EOVERFLOW before anything changes (never in practice), and a
+ *    saved state whose next id is 0 or UINT64_MAX is refused at load (OPG_ECORRUPT).
  * Conservation holds to the base unit (opg_registry_check passes at every point).
  */
 
@@ -653,7 +657,8 @@ OPG_API int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_sl
  * Creates a slasher on registry r from a snapshot and attaches it. Saving again
  * gives the same bytes. OPG_ECORRUPT (malformed, an older format, trailing bytes,
  * records out of order, a counter that disagrees with its bitmap, an all-zero
- * missed chunk, a signing record for a node the registry does not have),
+ * missed chunk, a signing record for a node the registry does not have, a next
+ * pending slash id of 0 or UINT64_MAX),
  * OPG_EVERSION (a newer format), OPG_ENOMEM.
  */
 OPG_API int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,

@@ -578,6 +578,11 @@ int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, opg_heig
                        opg_height height, opg_time now, size_t events, size_t records)
 {
     opg_registry *r = s->reg;
+    /* ids for as many pending slashes, the next id staying below UINT64_MAX (load
+     * refuses UINT64_MAX): checked before anything changes */
+    if (s->params.defer_duration > 0 &&
+        (uint64_t)records > UINT64_MAX - 1 - s->next_pending_id)
+        return opgi_fail(s->err, OPG_EOVERFLOW, "no pending slash ids left", NULL);
     void *recs = s->recs;
     int rc = opgi_grow(&s->alloc, &recs, &s->recs_cap, records, sizeof *s->recs);
     s->recs = recs;
@@ -895,6 +900,8 @@ int opg_slasher_check(opg_slasher *s)
     for (size_t i = 1; i < s->n_corr; i++)
         if (s->corr[i - 1].time > s->corr[i].time)
             return opgi_fail(s->err, OPG_EINVARIANT, "correlation records out of order", NULL);
+    if (s->next_pending_id == 0 || s->next_pending_id == UINT64_MAX)
+        return opgi_fail(s->err, OPG_EINVARIANT, "the next pending slash id out of range", NULL);
     for (size_t i = 0; i < s->n_pending; i++) {
         const opgi_pending *p = &s->pending[i];
         opg_u256 sum;

@@ -593,7 +593,8 @@ static int load_state(opg_slasher *s, opgi_reader *rd)
     s->forgot_height = opgi_r_u64(rd);
     s->forgot_time = opgi_r_i64(rd);
     s->next_pending_id = opgi_r_u64(rd);
-    if (rd->bad || s->next_pending_id == 0)
+    /* ids run from 1; UINT64_MAX is never reached (the decision refuses first) */
+    if (rd->bad || s->next_pending_id == 0 || s->next_pending_id == UINT64_MAX)
         return OPG_ECORRUPT;
     return (s->forgot_height == 0) != (s->forgot_time == INT64_MIN) ? OPG_ECORRUPT : OPG_OK;
 }
