@@ -501,7 +501,9 @@ OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
  *    unbonding or redelegation out of the node made during the window answers as
  *    Cosmos makes entries after an infraction answer, trunc(initial_balance *
  *    fraction) capped at its balance), and the node's tokens pay the rest of
- *    trunc(power * power_reduction * fraction), capped at what it has. The total
+ *    trunc(power_tokens * fraction), capped at what it has, where power_tokens =
+ *    power * staking.power_reduction as it was at the decision (kept in the pending
+ *    slash: a change of power_reduction in the window changes nothing). The total
  *    taken is capped at the plan's total: never more than the immediate slash would
  *    have taken; tokens that came in since cannot be made to pay more. When nothing
  *    moved in the window, exactly the immediate slash's amounts are taken.
@@ -548,6 +550,7 @@ typedef struct opg_pending_slash {
     opg_u256 total;               /* node_part + entries_part: the cap */
     opg_dec cancelled;            /* fraction cancelled so far: 1 - the kept factor */
     opg_id reporter;              /* OPG_SLASH_FAULT: who reported; zero otherwise */
+    opg_u256 power_tokens;        /* power * staking.power_reduction at the decision */
 } opg_pending_slash;
 
 /*
@@ -607,7 +610,8 @@ OPG_API int opg_slasher_pending_get(opg_pending_slash *out, const opg_slasher *s
  *                  ordinal among the records of that time (4 bytes): fault class,
  *                  the node's stake before the slash
  *   7 pending      slash id (8 bytes): a pending slash (opg_pending_slash's fields
- *                  and the kept factor, the reporter share fixed at the decision)
+ *                  with power_tokens, the kept factor, the reporter share fixed at
+ *                  the decision)
  * A value is a format byte (1), then the fields (u256 and decimals 32 bytes).
  * Every block changes the signing record of each node in the commit and a missed
  * chunk only where a bit flips.
@@ -648,7 +652,7 @@ OPG_API int opg_slasher_prove(uint8_t *buf, size_t cap, size_t *len, const opg_s
                               const uint8_t *key, size_t key_len);
 
 /*
- * Writes the snapshot (the header, then every record in key order; format 4) into
+ * Writes the snapshot (the header, then every record in key order; format 5) into
  * buf[cap]; *len receives the size needed. OPG_EBUFS if cap is too small (buf NULL
  * with cap 0 asks the size), OPG_ENOMEM. O(n) for n records.
  */

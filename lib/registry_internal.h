@@ -283,12 +283,15 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
  * shares worth it (trunc) or skipped if still worth more. With plan_only the slash
  * is computed, not made: *result receives what it would burn (each redelegation entry
  * against the state before the slash, so for several entries of one delegator into
- * one destination the plan is an upper bound), nothing is reserved or changed. */
+ * one destination the plan is an upper bound), nothing is reserved or changed.
+ * `power_tokens` (NULL: power * power_reduction now) is what the power means in
+ * tokens: a deferred slash passes the value of its decision. */
 typedef struct opgi_slash_at {
     opg_height at_height;
     opg_time at_time;
     const opg_u256 *cap;
     int plan_only;
+    const opg_u256 *power_tokens;
 } opgi_slash_at;
 int opgi_registry_slash_at(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
                            opg_height infraction_height, uint64_t power, const opg_dec *fraction,

@@ -708,7 +708,9 @@ int opgi_registry_slash_at(opg_slash_result *result, opg_registry *r, const opg_
     if (infraction_height > height)
         return opgi_fail(r->err, OPG_EFUTURE, "infraction after the current height", NULL);
     opg_u256 amount, to_slash, pw = {{power, 0, 0, 0}};
-    if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
+    if (at && at->power_tokens)
+        amount = *at->power_tokens; /* the decision's power_reduction */
+    else if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
         return opgi_fail(r->err, OPG_EOVERFLOW, "power too large", NULL);
     fraction_of(&to_slash, fraction, &amount);
     opg_u256 left; /* what the cap still allows */

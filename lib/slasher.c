@@ -614,7 +614,7 @@ int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_slasher_record *rec, o
     }
     /* deferred: the plan an immediate slash would make now, kept for later */
     opg_slash_result plan;
-    opgi_slash_at at = {height, now, NULL, 1};
+    opgi_slash_at at = {height, now, NULL, 1, NULL};
     int rc = opgi_registry_slash_at(&plan, s->reg, &op, rec->infraction_height, rec->power,
                                     &rec->fraction, height, now, allow_unbonded, &at);
     if (rc)
@@ -629,6 +629,10 @@ int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_slasher_record *rec, o
     p->fault_class = rec->fault_class;
     p->infraction_height = rec->infraction_height;
     p->power = rec->power;
+    {
+        opg_u256 pw = {{rec->power, 0, 0, 0}}; /* the plan above checked the product */
+        OPGI_MUST(opg_u256_mul(&p->power_tokens, &pw, &s->reg->params.power_reduction));
+    }
     p->fraction = rec->fraction;
     p->created_height = height;
     p->created_time = now;
