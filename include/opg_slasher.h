@@ -516,6 +516,21 @@ OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
  *    could otherwise mature inside the window even with defer_duration <
  *    unbonding_time, and the registry's parameter may be lowered by governance
  *    later; so the hold, not a rule between two parameters, is what is relied on.
+ *    Stake moved out of a held node always leaves an entry the slash walks
+ *    (opg_registry_redelegate, opg_registry_undelegate): a redelegation is recorded
+ *    as an entry even out of an unbonded node (where Cosmos moves it at once, with no
+ *    entry), created at the current height (not the node's unbonding height) and
+ *    completing at max(the usual completion, now + 1); an undelegation completes at
+ *    max(now + unbonding_time, now + 1). With no pending slash on the node, Cosmos's
+ *    rules apply unchanged.
+ *  - destination entries: a slash walking a redelegation entry (delegator, node ->
+ *    dst) first drains the delegator's unbonding entries at dst (Cosmos's
+ *    slashRedelegation). So these do not escape either: an unbonding entry of
+ *    (delegator, dst) does not mature while a redelegation entry (delegator, X ->
+ *    dst) exists from any node X with a pending slash (such entries are themselves
+ *    held, so until X's slashes are applied or cancelled). The rule counts every
+ *    entry of the triple, also one created before the infraction that the slash does
+ *    not walk: such an entry holds the delegator's unbonding at dst as well.
  *    The hold lives in the slasher: it holds while the slasher is attached (restore
  *    the slasher before the registry's next end_block, as for the consensus history;
  *    freeing it releases every hold). A node whose slash is never applied because the
@@ -567,7 +582,8 @@ typedef struct opg_pending_slash {
  * retry equals a clean run. Nothing due: OPG_OK, no allocation. Errors: OPG_EINVAL
  * (s NULL), OPG_EFUTURE (height below a due slash's infraction height: nothing
  * applied), OPG_ENOMEM. O(pending log pending) plus the slashes; every registry
- * end_block meanwhile asks the hold O(pending) per matured entry.
+ * end_block meanwhile asks the hold O(pending) per matured entry (twice for an
+ * unbonding entry whose delegator has a redelegation entry into its node).
  */
 OPG_API int opg_slasher_end_block(opg_slasher *s, opg_height height, opg_time now);
 

@@ -401,6 +401,18 @@ static int hook_holds_node(void *ctx, const opg_registry *r, const opg_id *opera
     return 0;
 }
 
+/* A delegator's unbonding entries at dst stay while a redelegation entry into dst
+ * out of a node with a pending slash exists (see opg_slasher.h). */
+static int hook_holds_into(void *ctx, const opg_registry *r, const opg_id *delegator,
+                           const opg_id *dst)
+{
+    const opg_slasher *s = ctx;
+    for (size_t i = 0; i < s->n_pending; i++)
+        if (opgi_red_entries(r, delegator, &s->pending[i].node, dst) > 0)
+            return 1;
+    return 0;
+}
+
 static opgi_engine_hooks hooks_for(opg_slasher *s)
 {
     opgi_engine_hooks h;
@@ -412,6 +424,7 @@ static opgi_engine_hooks hooks_for(opg_slasher *s)
     h.node_removed = hook_node_removed;
     h.history_window = hook_history_window;
     h.holds_node = hook_holds_node;
+    h.holds_into = hook_holds_into;
     h.events_per_call = 0;
     return h;
 }
