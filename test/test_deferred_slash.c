@@ -1224,6 +1224,45 @@ static void test_pending_ids_exhausted(void)
     fx_free(&f);
 }
 
+/* An undelegation from the held node with staking.unbonding_time 0, in the
+ * decision's own block (height 10, time 200): Cosmos's completion would be 200, which
+ * the slash's walk (entries completing after 200) skips; held it completes at 201.
+ * Applied at 250: 502's entry answers trunc(0.05 * 50M) = 2.5M of its 50M, the
+ * redelegation 2.5M, the node 10M - 5M = 5M of its 100M: 95M (as with 502's
+ * unbonding in the window). */
+static void test_held_undelegate_zero_unbonding_time(void)
+{
+    fx f;
+    CHECK(fx_setup(&f, 50, NULL) == 0);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
+    CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
+    CHECK_OK(opg_registry_param_set(f.r, "staking.unbonding_time", "0"));
+    opg_id n1 = id_n(1), d2 = id_n(502);
+    opg_u256 amt = u64v(50 * M), got;
+    opg_time done = 0;
+    CHECK_OK(opg_registry_undelegate(&got, &done, f.r, &d2, &n1, &amt, 10, 200));
+    CHECK(done == 201);
+    CHECK_OK(opg_registry_end_block(f.r, 10, 200));
+    CHECK_OK(block_end(&f, 11, 210)); /* held past 201 */
+    opg_unbonding_info u[2];
+    size_t n = 0;
+    CHECK_OK(opg_registry_unbondings_of(u, 2, &n, f.r, &d2));
+    CHECK(n == 1 && u[0].completion_time == 201 && u[0].creation_height == 10);
+    CHECK_OK(block_end(&f, 13, 250));
+    size_t nr;
+    const opg_slasher_record *rec = opg_slasher_slashes(f.s, &nr);
+    CHECK(nr == 1);
+    CHECK_U256(rec[0].slash.burned_unbonding, "2500000");
+    CHECK_U256(rec[0].slash.burned_redelegation, "2500000");
+    CHECK_U256(rec[0].slash.burned_node, "5000000");
+    CHECK_U256V(tokens_of(f.r, 1), "95000000");
+    CHECK_U256V(burned_of(f.r), "10000000");
+    CHECK_OK(opg_registry_unbondings_of(u, 2, &n, f.r, &d2));
+    CHECK(n == 0); /* released: matured at that end_block with 47.5M */
+    CHECK_OK(opg_registry_check(f.r));
+    fx_free(&f);
+}
+
 int main(void)
 {
     keys_init();
@@ -1242,6 +1281,7 @@ int main(void)
     RUN(test_cancel_by_proposal_oom);
     RUN(test_no_escape_from_held_node);
     RUN(test_held_redelegate_oom);
+    RUN(test_held_undelegate_zero_unbonding_time);
     RUN(test_power_reduction_of_decision);
     RUN(test_pending_ids_exhausted);
     return harness_done();
