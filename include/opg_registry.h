@@ -182,7 +182,10 @@ OPG_API int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r,
  * covers it) into an unbonding entry that matures at now + unbonding_time and is paid
  * by end_block. *unbonded receives the tokens put into unbonding, *completion the
  * maturity time (either may be NULL). If the operator's own self-bond falls below
- * min_self_delegation the node is jailed at once.
+ * min_self_delegation the node is jailed at once. While an attached slasher holds
+ * the node (a pending deferred slash, opg_slasher.h "Deferred slashes"), the entry
+ * completes at max(now + unbonding_time, now + 1): with unbonding_time 0 one second
+ * later, so the slash finds it; otherwise as always. Created at `height` in every case.
  * Errors: OPG_ENOTFOUND (no such delegation), OPG_EZERO, OPG_EUNDERFLOW (more than
  * the delegation holds), OPG_EMAXENTRIES, OPG_EINSOLVENT, OPG_EPOA (staking.poa is on),
  * OPG_ELOCKED (a tally on this registry holds a conviction lock on the delegator that
@@ -206,6 +209,14 @@ OPG_API int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, op
  * with creation height 0 and completion 0001-01-01T00:00:00Z (-62135596800), so it
  * completes at the next end_block; *completion receives that time. OPG_EPOA while
  * staking.poa is on.
+ * While an attached slasher holds src (a pending deferred slash, opg_slasher.h
+ * "Deferred slashes"), none of the status rules above applies: an entry is always
+ * recorded (an unbonded src is not immediate; src is never removed while held),
+ * created at `height` (not src's unbonding height) and completing at max(the
+ * status's completion, now + 1), so the pending slash walks it as an entry made
+ * after the infraction; the hold keeps it queued until the slash is applied or
+ * cancelled. It counts toward max_entries and, like any entry into dst, refuses a
+ * redelegation out of dst (OPG_ETRANSITIVE) until it matures.
  */
 OPG_API int opg_registry_redelegate(opg_time *completion, opg_registry *r,
                                     const opg_id *delegator, const opg_id *src,

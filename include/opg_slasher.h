@@ -501,7 +501,9 @@ OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
  *    unbonding or redelegation out of the node made during the window answers as
  *    Cosmos makes entries after an infraction answer, trunc(initial_balance *
  *    fraction) capped at its balance), and the node's tokens pay the rest of
- *    trunc(power * power_reduction * fraction), capped at what it has. The total
+ *    trunc(power_tokens * fraction), capped at what it has, where power_tokens =
+ *    power * staking.power_reduction as it was at the decision (kept in the pending
+ *    slash: a change of power_reduction in the window changes nothing). The total
  *    taken is capped at the plan's total: never more than the immediate slash would
  *    have taken; tokens that came in since cannot be made to pay more. When nothing
  *    moved in the window, exactly the immediate slash's amounts are taken.
@@ -514,6 +516,21 @@ OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
  *    could otherwise mature inside the window even with defer_duration <
  *    unbonding_time, and the registry's parameter may be lowered by governance
  *    later; so the hold, not a rule between two parameters, is what is relied on.
+ *    Stake moved out of a held node always leaves an entry the slash walks
+ *    (opg_registry_redelegate, opg_registry_undelegate): a redelegation is recorded
+ *    as an entry even out of an unbonded node (where Cosmos moves it at once, with no
+ *    entry), created at the current height (not the node's unbonding height) and
+ *    completing at max(the usual completion, now + 1); an undelegation completes at
+ *    max(now + unbonding_time, now + 1). With no pending slash on the node, Cosmos's
+ *    rules apply unchanged.
+ *  - destination entries: a slash walking a redelegation entry (delegator, node ->
+ *    dst) first drains the delegator's unbonding entries at dst (Cosmos's
+ *    slashRedelegation). So these do not escape either: an unbonding entry of
+ *    (delegator, dst) does not mature while a redelegation entry (delegator, X ->
+ *    dst) exists from any node X with a pending slash (such entries are themselves
+ *    held, so until X's slashes are applied or cancelled). The rule counts every
+ *    entry of the triple, also one created before the infraction that the slash does
+ *    not walk: such an entry holds the delegator's unbonding at dst as well.
  *    The hold lives in the slasher: it holds while the slasher is attached (restore
  *    the slasher before the registry's next end_block, as for the consensus history;
  *    freeing it releases every hold). A node whose slash is never applied because the
@@ -523,6 +540,10 @@ OPG_API size_t opg_slasher_evidence_seen_count(const opg_slasher *s);
  *  - the reporter reward of a faulty inference is paid when the slash applies:
  *    trunc(burned_total * reporter_share), with the share in force when the slash was
  *    decided (none if it is cancelled wholly).
+ *  - ids: each pending slash takes the next id (from 1); a call that decides slashes
+ *    while the next id plus the slashes it may decide would reach UINT64_MAX is
+ *    refused with OPG_EOVERFLOW before anything changes (never in practice), and a
+ *    saved state whose next id is 0 or UINT64_MAX is refused at load (OPG_ECORRUPT).
  * Conservation holds to the base unit (opg_registry_check passes at every point).
  */
 
@@ -544,6 +565,7 @@ typedef struct opg_pending_slash {
     opg_u256 total;               /* node_part + entries_part: the cap */
     opg_dec cancelled;            /* fraction cancelled so far: 1 - the kept factor */
     opg_id reporter;              /* OPG_SLASH_FAULT: who reported; zero otherwise */
+    opg_u256 power_tokens;        /* power * staking.power_reduction at the decision */
 } opg_pending_slash;
 
 /*
@@ -560,7 +582,8 @@ typedef struct opg_pending_slash {
  * retry equals a clean run. Nothing due: OPG_OK, no allocation. Errors: OPG_EINVAL
  * (s NULL), OPG_EFUTURE (height below a due slash's infraction height: nothing
  * applied), OPG_ENOMEM. O(pending log pending) plus the slashes; every registry
- * end_block meanwhile asks the hold O(pending) per matured entry.
+ * end_block meanwhile asks the hold O(pending) per matured entry (twice for an
+ * unbonding entry whose delegator has a redelegation entry into its node).
  */
 OPG_API int opg_slasher_end_block(opg_slasher *s, opg_height height, opg_time now);
 
@@ -603,7 +626,8 @@ OPG_API int opg_slasher_pending_get(opg_pending_slash *out, const opg_slasher *s
  *                  ordinal among the records of that time (4 bytes): fault class,
  *                  the node's stake before the slash
  *   7 pending      slash id (8 bytes): a pending slash (opg_pending_slash's fields
- *                  and the kept factor, the reporter share fixed at the decision)
+ *                  with power_tokens, the kept factor, the reporter share fixed at
+ *                  the decision)
  * A value is a format byte (1), then the fields (u256 and decimals 32 bytes).
  * Every block changes the signing record of each node in the commit and a missed
  * chunk only where a bit flips.
@@ -644,7 +668,7 @@ OPG_API int opg_slasher_prove(uint8_t *buf, size_t cap, size_t *len, const opg_s
                               const uint8_t *key, size_t key_len);
 
 /*
- * Writes the snapshot (the header, then every record in key order; format 4) into
+ * Writes the snapshot (the header, then every record in key order; format 5) into
  * buf[cap]; *len receives the size needed. OPG_EBUFS if cap is too small (buf NULL
  * with cap 0 asks the size), OPG_ENOMEM. O(n) for n records.
  */
@@ -653,7 +677,8 @@ OPG_API int opg_slasher_save(uint8_t *buf, size_t cap, size_t *len, const opg_sl
  * Creates a slasher on registry r from a snapshot and attaches it. Saving again
  * gives the same bytes. OPG_ECORRUPT (malformed, an older format, trailing bytes,
  * records out of order, a counter that disagrees with its bitmap, an all-zero
- * missed chunk, a signing record for a node the registry does not have),
+ * missed chunk, a signing record for a node the registry does not have, a next
+ * pending slash id of 0 or UINT64_MAX),
  * OPG_EVERSION (a newer format), OPG_ENOMEM.
  */
 OPG_API int opg_slasher_load(opg_slasher **out, opg_registry *r, const uint8_t *buf, size_t len,

@@ -151,7 +151,7 @@ int opg_registry_end_block(opg_registry *r, opg_height height, opg_time now)
      * node an engine holds (a pending slash) stays, at its place in the queue */
     for (size_t k = 0, at = 0; k < matured; k++) {
         const opgi_unbonding *u = opgi_queue_at(&r->unbondings, at);
-        if (opgi_node_held(r, &u->node)) {
+        if (opgi_node_held(r, &u->node) || opgi_into_held(r, &u->delegator, &u->node)) {
             at++;
             continue;
         }

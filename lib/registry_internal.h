@@ -169,6 +169,12 @@ typedef struct opgi_engine_hooks {
      * NULL for never. Reads only; asked at end_block per matured entry and per node
      * that would leave, and by an unbond that would remove the node. */
     int (*holds_node)(void *ctx, const opg_registry *r, const opg_id *operator_id);
+    /* Nonzero while the delegator's unbonding entries at `dst` must not mature: a
+     * redelegation entry (delegator, src -> dst) out of a node src the engine holds
+     * exists (its slash may drain them), or NULL for never. Asked at end_block per
+     * matured unbonding entry whose pair has a redelegation entry into dst. */
+    int (*holds_into)(void *ctx, const opg_registry *r, const opg_id *delegator,
+                      const opg_id *dst);
 } opgi_engine_hooks;
 
 #define OPGI_MAX_ENGINES 4
@@ -297,12 +303,15 @@ int opgi_registry_slash(opg_slash_result *result, opg_registry *r, const opg_id 
  * shares worth it (trunc) or skipped if still worth more. With plan_only the slash
  * is computed, not made: *result receives what it would burn (each redelegation entry
  * against the state before the slash, so for several entries of one delegator into
- * one destination the plan is an upper bound), nothing is reserved or changed. */
+ * one destination the plan is an upper bound), nothing is reserved or changed.
+ * `power_tokens` (NULL: power * power_reduction now) is what the power means in
+ * tokens: a deferred slash passes the value of its decision. */
 typedef struct opgi_slash_at {
     opg_height at_height;
     opg_time at_time;
     const opg_u256 *cap;
     int plan_only;
+    const opg_u256 *power_tokens;
 } opgi_slash_at;
 int opgi_registry_slash_at(opg_slash_result *result, opg_registry *r, const opg_id *operator_id,
                            opg_height infraction_height, uint64_t power, const opg_dec *fraction,
@@ -310,6 +319,12 @@ int opgi_registry_slash_at(opg_slash_result *result, opg_registry *r, const opg_
                            const opgi_slash_at *at);
 /* Whether an engine holds the node's entries and the node (holds_node). */
 int opgi_node_held(const opg_registry *r, const opg_id *operator_id);
+/* Whether an engine holds the delegator's unbonding entries at dst (holds_into);
+ * 0 at once when the delegator has no redelegation entry into dst. */
+int opgi_into_held(const opg_registry *r, const opg_id *delegator, const opg_id *dst);
+/* How many redelegation entries (delegator, src -> dst) there are. O(1) expected. */
+uint32_t opgi_red_entries(const opg_registry *r, const opg_id *delegator, const opg_id *src,
+                          const opg_id *dst);
 /* Jails the node until `until`, or only extends jailed_until if it is already
  * jailed. Pushes OPG_EVENT_NODE_JAILED when it newly jails (room reserved by the
  * caller); returns 1 if it newly jailed. */

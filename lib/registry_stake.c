@@ -142,6 +142,16 @@ int opg_registry_delegate(opg_dec *shares_issued, opg_registry *r, const opg_id 
 
 /* ---------------------------------------------------------------- unbond */
 
+/* The completion of an entry out of a node a pending slash holds: max(usual,
+ * now + 1), saturating, so it completes strictly after the call's time (and so after
+ * the slash's decision) whatever staking.unbonding_time or the node's status is. */
+static opg_time held_completion(opg_time usual, opg_time now)
+{
+    opg_time after = now == INT64_MAX ? INT64_MAX : now + 1;
+    return usual > after ? usual : after;
+}
+
+
 int opgi_check_unbond(opg_registry *r, uint32_t del, const opg_dec *shares, opgi_unbond_plan *plan)
 {
     const opgi_delegation *d = &r->dels[del];
@@ -290,6 +300,8 @@ int opg_registry_undelegate(opg_u256 *unbonded, opg_time *completion, opg_regist
     if ((rc = opgi_check_undelegate(r, del, amount, now, &plan)) != OPG_OK)
         return rc;
     opg_time done = now + r->params.unbonding_time;
+    if (r->params.unbonding_time == 0 && opgi_node_held(r, operator_id))
+        done = held_completion(done, now); /* see opg_registry_redelegate */
 
     /* an entry of the same pair, height and completion time is merged into: the first
      * in queue order, found in the pair's chain (its entries in queue order, at most
@@ -408,6 +420,14 @@ int opg_registry_redelegate(opg_time *completion, opg_registry *r, const opg_id 
         created = sn->unbonding_height;
     } else {
         immediate = 1;
+    }
+    if (opgi_node_held(r, src_id)) {
+        /* a pending slash holds the source: always an entry, created now (after the
+         * infraction) and completing after now, so the slash finds it (the hold keeps
+         * it queued until the slash is applied or cancelled) */
+        immediate = 0;
+        created = height;
+        done = held_completion(done, now);
     }
     if ((ddel == OPGI_NONE && (rc = opgi_del_reserve(r, 1)) != OPG_OK) ||
         (!immediate && (rc = opgi_red_reserve(r, 1)) != OPG_OK) ||
@@ -676,6 +696,25 @@ int opgi_node_held(const opg_registry *r, const opg_id *operator_id)
     return 0;
 }
 
+int opgi_into_held(const opg_registry *r, const opg_id *delegator, const opg_id *dst)
+{
+    unsigned char key[OPGI_KEY_MAX];
+    if (opgi_counter_get(&r->red_into, opgi_key2(key, delegator, dst)) == 0)
+        return 0;
+    for (size_t i = 0; i < r->n_engines; i++)
+        if (r->engines[i].holds_into &&
+            r->engines[i].holds_into(r->engines[i].ctx, r, delegator, dst))
+            return 1;
+    return 0;
+}
+
+uint32_t opgi_red_entries(const opg_registry *r, const opg_id *delegator, const opg_id *src,
+                          const opg_id *dst)
+{
+    unsigned char key[OPGI_KEY_MAX];
+    return opgi_counter_get(&r->red_triples, opgi_key3(key, delegator, src, dst));
+}
+
 /* *x = min(*x, left) when there is a cap */
 static void cap_to(opg_u256 *x, const opg_u256 *left, int capped)
 {
@@ -712,7 +751,9 @@ int opgi_registry_slash_at(opg_slash_result *result, opg_registry *r, const opg_
     if (infraction_height > height)
         return opgi_fail(r->err, OPG_EFUTURE, "infraction after the current height", NULL);
     opg_u256 amount, to_slash, pw = {{power, 0, 0, 0}};
-    if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
+    if (at && at->power_tokens)
+        amount = *at->power_tokens; /* the decision's power_reduction */
+    else if (opg_u256_mul(&amount, &pw, &r->params.power_reduction) != OPG_OK)
         return opgi_fail(r->err, OPG_EOVERFLOW, "power too large", NULL);
     fraction_of(&to_slash, fraction, &amount);
     opg_u256 left; /* what the cap still allows */

@@ -402,6 +402,18 @@ static int hook_holds_node(void *ctx, const opg_registry *r, const opg_id *opera
     return 0;
 }
 
+/* A delegator's unbonding entries at dst stay while a redelegation entry into dst
+ * out of a node with a pending slash exists (see opg_slasher.h). */
+static int hook_holds_into(void *ctx, const opg_registry *r, const opg_id *delegator,
+                           const opg_id *dst)
+{
+    const opg_slasher *s = ctx;
+    for (size_t i = 0; i < s->n_pending; i++)
+        if (opgi_red_entries(r, delegator, &s->pending[i].node, dst) > 0)
+            return 1;
+    return 0;
+}
+
 static opgi_engine_hooks hooks_for(opg_slasher *s)
 {
     opgi_engine_hooks h;
@@ -413,6 +425,7 @@ static opgi_engine_hooks hooks_for(opg_slasher *s)
     h.node_removed = hook_node_removed;
     h.history_window = hook_history_window;
     h.holds_node = hook_holds_node;
+    h.holds_into = hook_holds_into;
     h.events_per_call = 0;
     return h;
 }
@@ -579,6 +592,11 @@ int opgi_slasher_enter(opg_slasher *s, const uint32_t *slots, size_t n, opg_heig
                        opg_height height, opg_time now, size_t events, size_t records)
 {
     opg_registry *r = s->reg;
+    /* ids for as many pending slashes, the next id staying below UINT64_MAX (load
+     * refuses UINT64_MAX): checked before anything changes */
+    if (s->params.defer_duration > 0 &&
+        (uint64_t)records > UINT64_MAX - 1 - s->next_pending_id)
+        return opgi_fail(s->err, OPG_EOVERFLOW, "no pending slash ids left", NULL);
     void *recs = s->recs;
     int rc = opgi_grow(&s->alloc, &recs, &s->recs_cap, records, sizeof *s->recs);
     s->recs = recs;
@@ -610,7 +628,7 @@ int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_slasher_record *rec, o
     }
     /* deferred: the plan an immediate slash would make now, kept for later */
     opg_slash_result plan;
-    opgi_slash_at at = {height, now, NULL, 1};
+    opgi_slash_at at = {height, now, NULL, 1, NULL};
     int rc = opgi_registry_slash_at(&plan, s->reg, &op, rec->infraction_height, rec->power,
                                     &rec->fraction, height, now, allow_unbonded, &at);
     if (rc)
@@ -625,6 +643,10 @@ int opgi_slasher_slash(opg_slasher *s, uint32_t slot, opg_slasher_record *rec, o
     p->fault_class = rec->fault_class;
     p->infraction_height = rec->infraction_height;
     p->power = rec->power;
+    {
+        opg_u256 pw = {{rec->power, 0, 0, 0}}; /* the plan above checked the product */
+        OPGI_MUST(opg_u256_mul(&p->power_tokens, &pw, &s->reg->params.power_reduction));
+    }
     p->fraction = rec->fraction;
     p->created_height = height;
     p->created_time = now;
@@ -896,6 +918,8 @@ int opg_slasher_check(opg_slasher *s)
     for (size_t i = 1; i < s->n_corr; i++)
         if (s->corr[i - 1].time > s->corr[i].time)
             return opgi_fail(s->err, OPG_EINVARIANT, "correlation records out of order", NULL);
+    if (s->next_pending_id == 0 || s->next_pending_id == UINT64_MAX)
+        return opgi_fail(s->err, OPG_EINVARIANT, "the next pending slash id out of range", NULL);
     for (size_t i = 0; i < s->n_pending; i++) {
         const opgi_pending *p = &s->pending[i];
         opg_u256 sum;

@@ -50,6 +50,7 @@ static void pending_out(opg_pending_slash *out, const opgi_pending *p)
     opg_dec_from_u64(&one, 1);
     OPGI_MUST(opg_dec_sub(&out->cancelled, &one, &p->keep)); /* keep <= 1 */
     out->reporter = p->reporter;
+    out->power_tokens = p->power_tokens;
 }
 
 size_t opg_slasher_pending_count(const opg_slasher *s) { return s ? s->n_pending : 0; }
@@ -200,7 +201,7 @@ static void apply_one(opg_slasher *s, const opgi_pending *p, opg_height height, 
     /* the kept fraction: trunc(fraction * keep) */
     OPGI_MUST(opgi_muldiv(rec.fraction.limb, 4, p->fraction.limb, 4, p->keep.limb, 4, P_ONE, 1,
                           OPGI_TRUNC));
-    opgi_slash_at at = {p->created_height, p->created_time, &p->total, 0};
+    opgi_slash_at at = {p->created_height, p->created_time, &p->total, 0, &p->power_tokens};
     int rc = opgi_registry_slash_at(&rec.slash, r, &p->node, p->infraction_height, p->power,
                                     &rec.fraction, height, now, 1, &at);
     if (OPGI_NEVER(s->err, rc != OPG_OK)) /* checked and reserved by the caller */

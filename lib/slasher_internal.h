@@ -48,7 +48,9 @@ typedef struct opgi_corr {
 } opgi_corr;
 
 /* A pending (deferred) slash: opg_pending_slash's fields, the kept factor (1 -
- * cancelled) and the reporter share fixed at the decision. */
+ * cancelled) and the reporter share fixed at the decision, and the tokens the power
+ * meant then (power * staking.power_reduction at the decision: the apply uses it, so
+ * a later change of power_reduction changes nothing). */
 typedef struct opgi_pending {
     uint64_t id;
     uint8_t reason;
@@ -56,6 +58,7 @@ typedef struct opgi_pending {
     uint32_t fault_class;
     opg_height infraction_height;
     uint64_t power;
+    opg_u256 power_tokens; /* power * power_reduction at the decision */
     opg_dec fraction;
     opg_height created_height;
     opg_time created_time;

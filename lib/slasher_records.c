@@ -42,8 +42,9 @@ enum {
 
 static const size_t KEY_LEN[] = {2, 2, 6, 34, 38, 34, 14, 10};
 
-/* 4: defer_duration, the next pending id and the pending records */
-#define SNAPSHOT_VERSION 4
+/* 4: defer_duration, the next pending id and the pending records; 5: a pending
+ * record keeps the tokens its power meant at the decision */
+#define SNAPSHOT_VERSION 5
 
 /* ------------------------------------------------------------------ keys */
 
@@ -274,6 +275,7 @@ static void pending_value(opgi_writer *w, const opgi_pending *p)
     opgi_w_u32(w, p->fault_class);
     opgi_w_u64(w, p->infraction_height);
     opgi_w_u64(w, p->power);
+    opgi_w_u256(w, &p->power_tokens);
     opgi_w_dec(w, &p->fraction);
     opgi_w_u64(w, p->created_height);
     opgi_w_i64(w, p->created_time);
@@ -593,7 +595,8 @@ static int load_state(opg_slasher *s, opgi_reader *rd)
     s->forgot_height = opgi_r_u64(rd);
     s->forgot_time = opgi_r_i64(rd);
     s->next_pending_id = opgi_r_u64(rd);
-    if (rd->bad || s->next_pending_id == 0)
+    /* ids run from 1; UINT64_MAX is never reached (the decision refuses first) */
+    if (rd->bad || s->next_pending_id == 0 || s->next_pending_id == UINT64_MAX)
         return OPG_ECORRUPT;
     return (s->forgot_height == 0) != (s->forgot_time == INT64_MIN) ? OPG_ECORRUPT : OPG_OK;
 }
@@ -719,6 +722,7 @@ static int load_pending(loader *l, opgi_reader *rd, const uint8_t *key)
     p->fault_class = opgi_r_u32(rd);
     p->infraction_height = opgi_r_u64(rd);
     p->power = opgi_r_u64(rd);
+    opgi_r_u256(rd, &p->power_tokens);
     opgi_r_dec(rd, &p->fraction);
     p->created_height = opgi_r_u64(rd);
     p->created_time = opgi_r_i64(rd);
@@ -742,6 +746,9 @@ static int load_pending(loader *l, opgi_reader *rd, const uint8_t *key)
         (p->reason != OPG_SLASH_FAULT &&
          (opg_id_cmp(&p->reporter, &zero) || !opgi_dec_is_zero(&p->reporter_share))) ||
         p->infraction_height > p->created_height || p->due_time < p->created_time ||
+        /* power * power_reduction with power_reduction >= 1 */
+        opg_u256_cmp(&p->power_tokens, &(opg_u256){{p->power, 0, 0, 0}}) < 0 ||
+        (p->power == 0) != opgi_u256_is_zero(&p->power_tokens) ||
         opg_u256_add(&sum, &p->node_part, &p->entries_part) != OPG_OK ||
         opg_u256_cmp(&sum, &p->total) != 0 || opgi_node_find(s->reg, &p->node) == OPGI_NONE)
         return OPG_ECORRUPT;

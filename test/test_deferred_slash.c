@@ -940,6 +940,329 @@ static void test_cancel_by_proposal_oom(void)
     printf("  tally end_block with a cancel: %d allocation failure points\n", points);
 }
 
+
+/* ------------------------------------------- no escape out of a held node */
+
+/*
+ * Escape by redelegating out of the held node once it is unbonded (no fixture: 502
+ * is node 1's only delegator). unbonding_time 100, defer_duration 500. Node 1: 100M
+ * self + 50M of 502; node 2: 100M self. Double sign for votes at height 5 (power
+ * 150) decided at height 10, time 200: infraction height 4, to_slash = trunc(150M *
+ * 0.05) = 7.5M, no entries: the plan is node part 7.5M, total 7.5M (what an
+ * immediate slash burns). Node 1 is jailed, unbonding from end_block 10 (completes
+ * 300) and unbonded at end_block 11 (300). At height 12, time 310 both 502 and the
+ * operator move everything to node 2: an unbonded source would be immediate (no
+ * entry), but node 1 is held, so each is an entry created at 12 completing at
+ * max(310, 310 + 1) = 311. With `undelegate`, 502 then undelegates its 50M from node
+ * 2 at height 13, time 320 (entry completing at 420).
+ * Applied at height 20, time 1000 (due 700): the entries answer trunc(0.05 * 100M) =
+ * 5M (operator) and trunc(0.05 * 50M) = 2.5M (502): counted 7.5M, the node owes 0
+ * (and has 0). Node 2 (250M tokens and shares, 1:1): 5M of the operator's shares
+ * unbond, 5M burned. 502's 2.5M: without `undelegate` 2.5M of its shares at node 2;
+ * with it, its unbonding entry at node 2 (held past 420: its redelegation entry out
+ * of held node 1 exists) is drained by 2.5M (47.5M left to pay). Burned 7.5M either
+ * way: the immediate slash's total.
+ */
+/* The scenario up to height 11 (node 1 unbonded, its slash pending), allocating
+ * through a (may be NULL). */
+static int escape_setup(fx *f, const opg_allocator *a)
+{
+    opg_registry_params rp;
+    opg_registry_params_init(&rp);
+    rp.unbonding_time = 100;
+    opg_slasher_params p;
+    opg_slasher_params_init(&p);
+    strcpy(p.chain_id, CHAIN);
+    p.defer_duration = 500;
+    if (opg_registry_new(&f->r, &rp, NULL, a) || opg_slasher_new(&f->s, f->r, &p, a))
+        return 1;
+    opg_id n1 = id_n(1), d2 = id_n(502);
+    opg_u256 amt = u64v(50 * M);
+    int rc = mk_node(f->r, 1, 1, OPG_ROLE_CONSENSUS, 100 * M, 1, 100);
+    rc |= mk_node(f->r, 2, 2, OPG_ROLE_CONSENSUS, 100 * M, 1, 100);
+    rc |= opg_registry_delegate(NULL, f->r, &d2, &n1, &amt, 1, 100);
+    rc |= opg_registry_end_block(f->r, 1, 100);
+    rc |= opg_registry_end_block(f->r, 5, 150);
+    rc |= opg_registry_end_block(f->r, 8, 180);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
+    rc |= opg_slasher_double_sign(NULL, f->s, &ev, 10, 200);
+    rc |= block_end(f, 10, 200);
+    rc |= block_end(f, 11, 300);
+    return rc;
+}
+
+static void run_escape(int undelegate)
+{
+    fx f;
+    CHECK(escape_setup(&f, NULL) == 0);
+    opg_registry *r = f.r;
+    opg_slasher *s = f.s;
+    opg_id n1 = id_n(1), n2 = id_n(2), d2 = id_n(502);
+    opg_u256 amt = u64v(50 * M), self = u64v(100 * M);
+    opg_pending_slash ps;
+    CHECK_OK(opg_slasher_pending_get(&ps, s, 1));
+    CHECK_U256(ps.node_part, "7500000");
+    CHECK_U256(ps.total, "7500000");
+    CHECK_U256(ps.power_tokens, "150000000");
+    opg_node_info ni;
+    CHECK_OK(opg_registry_node_get(&ni, r, &n1));
+    CHECK(ni.status == OPG_NODE_UNBONDED);
+    opg_time done = -1;
+    CHECK_OK(opg_registry_redelegate(&done, r, &d2, &n1, &n2, &amt, 12, 310));
+    CHECK(done == 311);
+    CHECK_OK(opg_registry_redelegate(&done, r, &n1, &n1, &n2, &self, 12, 310));
+    CHECK(done == 311);
+    opg_redelegation_info ri[2];
+    size_t nri = 0;
+    CHECK_OK(opg_registry_redelegations_of(ri, 2, &nri, r, &d2));
+    CHECK(nri == 1 && ri[0].creation_height == 12 && ri[0].completion_time == 311);
+    CHECK_U256V(tokens_of(r, 1), "0");
+    CHECK_OK(opg_slasher_end_block(s, 12, 310));
+    CHECK_OK(opg_registry_end_block(r, 12, 310));
+    if (undelegate) {
+        opg_u256 got;
+        CHECK_OK(opg_registry_undelegate(&got, &done, r, &d2, &n2, &amt, 13, 320));
+        CHECK_U256(got, "50000000");
+        CHECK(done == 420);
+    }
+    CHECK_OK(opg_slasher_end_block(s, 14, 500));
+    CHECK_OK(opg_registry_end_block(r, 14, 500));
+    /* held past their completion: both redelegation entries and 502's unbonding */
+    CHECK(n_redelegations(r, 502) == 1 && n_redelegations(r, 1) == 1);
+    opg_unbonding_info ui[2];
+    size_t nui = 0;
+    CHECK_OK(opg_registry_unbondings_of(ui, 2, &nui, r, &d2));
+    CHECK(nui == (undelegate ? 1u : 0u));
+    CHECK_OK(opg_registry_node_get(&ni, r, &n1)); /* held: not removed */
+    CHECK_OK(opg_slasher_end_block(s, 20, 1000));
+    size_t n;
+    const opg_slasher_record *out = opg_slasher_slashes(s, &n);
+    CHECK(n == 1 && out[0].pending_id == 1);
+    CHECK_U256(out[0].slash.burned_node, "0");
+    CHECK_U256(out[0].slash.burned_unbonding, undelegate ? "2500000" : "0");
+    CHECK_U256(out[0].slash.burned_redelegation, undelegate ? "5000000" : "7500000");
+    CHECK_U256(out[0].slash.burned_total, "7500000");
+    CHECK_U256V(burned_of(r), "7500000");
+    if (undelegate) {
+        CHECK_OK(opg_registry_unbondings_of(ui, 2, &nui, r, &d2));
+        CHECK(nui == 1);
+        CHECK_U256(ui[0].balance, "47500000");
+        CHECK_U256V(tokens_of(r, 2), "195000000"); /* 200M - 5M */
+    } else {
+        CHECK_U256V(tokens_of(r, 2), "242500000"); /* 250M - 7.5M */
+        CHECK_DECV(del_shares(r, 502, 2), "47500000");
+    }
+    CHECK_DECV(del_shares(r, 1, 2), "95000000");
+    CHECK_OK(opg_registry_end_block(r, 20, 1000));
+    CHECK(n_redelegations(r, 502) == 0 && n_redelegations(r, 1) == 0);
+    CHECK_OK(opg_registry_unbondings_of(ui, 2, &nui, r, &d2));
+    CHECK(nui == 0);
+    CHECK_RC(opg_registry_node_get(&ni, r, &n1), OPG_ENOTFOUND); /* released: gone */
+    CHECK_OK(opg_registry_check(r));
+    CHECK_OK(opg_slasher_check(s));
+    fx_free(&f);
+}
+
+static void test_no_escape_from_held_node(void)
+{
+    run_escape(0);
+    run_escape(1);
+}
+
+/* The held redelegation's new entry at every allocation failure: refused with
+ * OPG_ENOMEM changing nothing, and the retry equals a clean run. */
+static void test_held_redelegate_oom(void)
+{
+    opg_id n1 = id_n(1), n2 = id_n(2), d2 = id_n(502);
+    opg_u256 amt = u64v(50 * M);
+    fx c;
+    CHECK(escape_setup(&c, NULL) == 0);
+    CHECK_OK(opg_registry_redelegate(NULL, c.r, &d2, &n1, &n2, &amt, 12, 310));
+    snap clean;
+    take(&clean, &c);
+    fx_free(&c);
+    int points = 0;
+    for (unsigned long k = 1;; k++) {
+        failalloc fa;
+        failalloc_init(&fa, 0);
+        opg_allocator a = failalloc_allocator(&fa);
+        fx f;
+        CHECK(escape_setup(&f, &a) == 0);
+        snap before;
+        take(&before, &f);
+        fa.fail_at = fa.calls + k;
+        int rc = opg_registry_redelegate(NULL, f.r, &d2, &n1, &n2, &amt, 12, 310);
+        fa.fail_at = 0;
+        if (rc == OPG_OK && fa.failures == 0) {
+            snap got;
+            take(&got, &f);
+            CHECK(same(&got, &clean));
+            fx_free(&f);
+            CHECK(fa.live_bytes == 0);
+            break;
+        }
+        points++;
+        CHECK_RC(rc, OPG_ENOMEM);
+        CHECK(unchanged(&before, &f));
+        CHECK_OK(opg_registry_redelegate(NULL, f.r, &d2, &n1, &n2, &amt, 12, 310));
+        snap got;
+        take(&got, &f);
+        CHECK(same(&got, &clean));
+        fx_free(&f);
+        CHECK(fa.live_bytes == 0);
+    }
+    printf("  held redelegation: %d allocation failure points\n", points);
+    CHECK(points > 0);
+}
+
+/* The decision's power_reduction: governance lowers staking.power_reduction from
+ * 10^6 to 5 * 10^5 during the window. The fixture's slash still takes trunc(200 *
+ * 10^6 * 0.05) = 10M (2.5M redelegation, 7.5M node), not trunc(200 * 5 * 10^5 *
+ * 0.05) = 5M. */
+static void test_power_reduction_of_decision(void)
+{
+    fx f;
+    CHECK(fx_setup(&f, 50, NULL) == 0);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
+    CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
+    CHECK_OK(opg_registry_end_block(f.r, 10, 200));
+    CHECK_OK(opg_registry_param_set(f.r, "staking.power_reduction", "500000"));
+    /* the saved record keeps it too */
+    size_t len;
+    CHECK_RC(opg_slasher_save(NULL, 0, &len, f.s), OPG_EBUFS);
+    uint8_t *buf = malloc(len);
+    CHECK_OK(opg_slasher_save(buf, len, &len, f.s));
+    opg_slasher_free(f.s);
+    CHECK_OK(opg_slasher_load(&f.s, f.r, buf, len, NULL));
+    free(buf);
+    CHECK_OK(block_end(&f, 13, 250));
+    size_t n;
+    const opg_slasher_record *rec = opg_slasher_slashes(f.s, &n);
+    (void)rec;
+    CHECK_U256V(burned_of(f.r), "10000000");
+    CHECK_U256V(tokens_of(f.r, 1), "142500000");
+    CHECK_U256V(tokens_of(f.r, 2), "147500000");
+    CHECK_OK(opg_registry_check(f.r));
+    fx_free(&f);
+}
+
+/* The state record's next pending id in a snapshot, patched: the value is the format
+ * byte, forgot_height 0, forgot_time INT64_MIN, then the id (big-endian). */
+static size_t find_state(const uint8_t *buf, size_t len, uint64_t next)
+{
+    uint8_t v[25];
+    memset(v, 0, sizeof v);
+    v[0] = 1;
+    v[9] = 0x80;
+    for (int i = 0; i < 8; i++)
+        v[17 + i] = (uint8_t)(next >> (56 - 8 * i));
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i + sizeof v <= len; i++)
+        if (memcmp(buf + i, v, sizeof v) == 0) {
+            if (at != SIZE_MAX)
+                return SIZE_MAX; /* not once */
+            at = i + 17;
+        }
+    return at;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+/* Pending ids: a snapshot whose next id is UINT64_MAX is refused (OPG_ECORRUPT); one
+ * at UINT64_MAX - 1 loads but a deferred slash is refused before anything changes
+ * (OPG_EOVERFLOW: its id would leave the next at UINT64_MAX); at UINT64_MAX - 2 one
+ * more slash is made (id UINT64_MAX - 2) and the state saves and loads again. */
+static void test_pending_ids_exhausted(void)
+{
+    fx f;
+    CHECK(fx_setup(&f, 50, NULL) == 0);
+    size_t len;
+    CHECK_RC(opg_slasher_save(NULL, 0, &len, f.s), OPG_EBUFS);
+    uint8_t *buf = malloc(len);
+    CHECK_OK(opg_slasher_save(buf, len, &len, f.s));
+    size_t at = find_state(buf, len, 1);
+    CHECK(at != SIZE_MAX);
+    opg_slasher *s2 = NULL;
+    put_be64(buf + at, UINT64_MAX);
+    CHECK_RC(opg_slasher_load(&s2, f.r, buf, len, NULL), OPG_ECORRUPT);
+    put_be64(buf + at, 0);
+    CHECK_RC(opg_slasher_load(&s2, f.r, buf, len, NULL), OPG_ECORRUPT);
+
+    put_be64(buf + at, UINT64_MAX - 1);
+    opg_slasher_free(f.s);
+    CHECK_OK(opg_slasher_load(&f.s, f.r, buf, len, NULL));
+    CHECK_OK(opg_slasher_check(f.s));
+    snap before;
+    take(&before, &f);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
+    CHECK_RC(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200), OPG_EOVERFLOW);
+    CHECK(unchanged(&before, &f));
+    opg_node_info ni;
+    opg_id n1 = id_n(1);
+    CHECK_OK(opg_registry_node_get(&ni, f.r, &n1));
+    CHECK(!ni.jailed);
+
+    put_be64(buf + at, UINT64_MAX - 2);
+    opg_slasher_free(f.s);
+    CHECK_OK(opg_slasher_load(&f.s, f.r, buf, len, NULL));
+    CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
+    opg_pending_slash ps;
+    CHECK_OK(opg_slasher_pending_get(&ps, f.s, UINT64_MAX - 2));
+    CHECK_OK(opg_slasher_check(f.s));
+    size_t len2;
+    CHECK_RC(opg_slasher_save(NULL, 0, &len2, f.s), OPG_EBUFS);
+    uint8_t *buf2 = malloc(len2);
+    CHECK_OK(opg_slasher_save(buf2, len2, &len2, f.s));
+    CHECK_OK(opg_slasher_load(&s2, f.r, buf2, len2, NULL));
+    opg_slasher_free(s2);
+    free(buf2);
+    free(buf);
+    fx_free(&f);
+}
+
+/* An undelegation from the held node with staking.unbonding_time 0, in the
+ * decision's own block (height 10, time 200): Cosmos's completion would be 200, which
+ * the slash's walk (entries completing after 200) skips; held it completes at 201.
+ * Applied at 250: 502's entry answers trunc(0.05 * 50M) = 2.5M of its 50M, the
+ * redelegation 2.5M, the node 10M - 5M = 5M of its 100M: 95M (as with 502's
+ * unbonding in the window). */
+static void test_held_undelegate_zero_unbonding_time(void)
+{
+    fx f;
+    CHECK(fx_setup(&f, 50, NULL) == 0);
+    opg_double_sign_evidence ev = mk_ds(1, 5, 150, 0);
+    CHECK_OK(opg_slasher_double_sign(NULL, f.s, &ev, 10, 200));
+    CHECK_OK(opg_registry_param_set(f.r, "staking.unbonding_time", "0"));
+    opg_id n1 = id_n(1), d2 = id_n(502);
+    opg_u256 amt = u64v(50 * M), got;
+    opg_time done = 0;
+    CHECK_OK(opg_registry_undelegate(&got, &done, f.r, &d2, &n1, &amt, 10, 200));
+    CHECK(done == 201);
+    CHECK_OK(opg_registry_end_block(f.r, 10, 200));
+    CHECK_OK(block_end(&f, 11, 210)); /* held past 201 */
+    opg_unbonding_info u[2];
+    size_t n = 0;
+    CHECK_OK(opg_registry_unbondings_of(u, 2, &n, f.r, &d2));
+    CHECK(n == 1 && u[0].completion_time == 201 && u[0].creation_height == 10);
+    CHECK_OK(block_end(&f, 13, 250));
+    size_t nr;
+    const opg_slasher_record *rec = opg_slasher_slashes(f.s, &nr);
+    CHECK(nr == 1);
+    CHECK_U256(rec[0].slash.burned_unbonding, "2500000");
+    CHECK_U256(rec[0].slash.burned_redelegation, "2500000");
+    CHECK_U256(rec[0].slash.burned_node, "5000000");
+    CHECK_U256V(tokens_of(f.r, 1), "95000000");
+    CHECK_U256V(burned_of(f.r), "10000000");
+    CHECK_OK(opg_registry_unbondings_of(u, 2, &n, f.r, &d2));
+    CHECK(n == 0); /* released: matured at that end_block with 47.5M */
+    CHECK_OK(opg_registry_check(f.r));
+    fx_free(&f);
+}
+
 int main(void)
 {
     keys_init();
@@ -956,5 +1279,10 @@ int main(void)
     RUN(test_order_and_downtime);
     RUN(test_cancel_by_proposal);
     RUN(test_cancel_by_proposal_oom);
+    RUN(test_no_escape_from_held_node);
+    RUN(test_held_redelegate_oom);
+    RUN(test_held_undelegate_zero_unbonding_time);
+    RUN(test_power_reduction_of_decision);
+    RUN(test_pending_ids_exhausted);
     return harness_done();
 }
