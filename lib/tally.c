@@ -203,7 +203,22 @@ void opgi_tprop_free(const opg_allocator *a, opgi_tprop *p)
     opgi_free(a, p->deps, (size_t)p->deps_cap * sizeof *p->deps);
     opgi_free(a, p->votes, (size_t)p->votes_cap * sizeof *p->votes);
     opgi_free(a, p->vidx, (size_t)p->vidx_cap * sizeof *p->vidx);
+    opgi_free(a, p->convs, p->convs_cap);
     opgi_free(a, p, sizeof *p);
+}
+
+int opgi_tprop_convs_reserve(const opg_allocator *a, opgi_tprop *p, uint32_t s)
+{
+    if (s < p->convs_cap)
+        return OPG_OK;
+    uint32_t ncap = p->votes_cap > s ? p->votes_cap : s + 1;
+    uint8_t *c = opgi_realloc(a, p->convs, p->convs_cap, ncap);
+    if (!c)
+        return OPG_ENOMEM;
+    memset(c + p->convs_cap, 0, ncap - p->convs_cap);
+    p->convs = c;
+    p->convs_cap = ncap;
+    return OPG_OK;
 }
 
 void opg_tally_free(opg_tally *t)
@@ -907,14 +922,19 @@ static int vote_cast(opg_tally *t, uint64_t proposal_id, const opg_id *voter,
             if (opgi_tprop_index_build(&t->alloc, p, ncap) != OPG_OK)
                 return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
         }
+        if (c && opgi_tprop_convs_reserve(&t->alloc, p, p->n_votes) != OPG_OK)
+            return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
         s = p->n_votes++;
         memset(&p->votes[s], 0, sizeof p->votes[s]);
         p->votes[s].voter = *voter;
         index_put(p->vidx, p->vidx_cap, voter_hash(voter), s);
+    } else if (c && opgi_tprop_convs_reserve(&t->alloc, p, s) != OPG_OK) {
+        return opgi_fail(t->err, OPG_ENOMEM, NULL, NULL);
     }
     /* a later vote replaces the earlier one; the lock only grows */
     memcpy(p->votes[s].w, w, sizeof w);
-    p->votes[s].conviction = (uint8_t)c;
+    if (s < p->convs_cap)
+        p->convs[s] = (uint8_t)c;
     if (c)
         lock_put(t, voter, until);
     return OPG_OK;
@@ -964,7 +984,7 @@ int opg_tally_vote_conviction_get(unsigned *conviction, const opg_tally *t,
     uint32_t s = p ? vote_find(p, voter) : UINT32_MAX;
     if (s == UINT32_MAX)
         return OPG_ENOTFOUND;
-    *conviction = p->votes[s].conviction;
+    *conviction = opgi_tvote_conviction(p, s);
     return OPG_OK;
 }
 

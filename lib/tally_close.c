@@ -285,9 +285,10 @@ static void add_wide(uint64_t acc[W], const uint64_t *v, size_t n)
     OPGI_MUST(opgi_add_n(acc, acc, x, W));
 }
 
-/* results[opt] += power.Mul(weight) for each option; total += power; turnout +=
- * the unweighted power (the same without conviction voting). */
-static void add_power2(sums *s, const uint64_t power[5], const uint64_t raw[5],
+/* results[opt] += power.Mul(weight) for each option; total += power; with raw (conviction
+ * voting), turnout += the unweighted power (without, turnout is total: tally_sums
+ * copies it once instead of adding it per vote). */
+static void add_power2(sums *s, const uint64_t power[5], const uint64_t *raw,
                        const uint64_t w[OPGI_TALLY_OPTIONS])
 {
     for (int o = 0; o < OPGI_TALLY_OPTIONS; o++) {
@@ -303,7 +304,8 @@ static void add_power2(sums *s, const uint64_t power[5], const uint64_t raw[5],
         }
     }
     add_wide(s->total, power, 5);
-    add_wide(s->turnout, raw, 5);
+    if (raw)
+        add_wide(s->turnout, raw, 5);
 }
 
 static const uint64_t TENTH[1] = {OPGI_P / 10};
@@ -328,7 +330,7 @@ static void add_power(sums *s, const uint64_t power[5], const uint64_t w[OPGI_TA
                       int conv, unsigned c)
 {
     if (!conv) {
-        add_power2(s, power, power, w);
+        add_power2(s, power, NULL, w);
         return;
     }
     uint64_t wp[5];
@@ -401,7 +403,7 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opgi_
             OPGI_MUST(opgi_add_n(&s->ded[(size_t)slot * 5], &s->ded[(size_t)slot * 5], sh5, 5));
             share_power(power, del->shares.limb, &s->tp[(size_t)slot * TP_LIMBS],
                         &r->nodes[slot].delegator_shares);
-            add_power(out, power, v->w, conv, conv ? v->conviction : 0);
+            add_power(out, power, v->w, conv, conv ? opgi_tvote_conviction(p, vs) : 0);
         }
         if (liquid) {
             /* held tokens: mul_truncate(Dec(balance), liquid_weight) = balance * weight
@@ -427,6 +429,8 @@ static void tally_sums(sums *out, scratch *s, const opg_registry *r, const opgi_
         /* inherited from delegators who did not vote: no lock behind it, 0.1x */
         add_power(out, power, p->votes[s->node_vote[slot] - 1].w, conv, 0);
     }
+    if (!conv)
+        memcpy(out->turnout, out->total, sizeof out->turnout);
 }
 
 /* Sum of the tokens of every bonded node (jailed ones too): the bonded pool, less
@@ -704,6 +708,9 @@ static void drop_votes(const opg_allocator *a, opgi_tprop *p)
 {
     opgi_free(a, p->votes, (size_t)p->votes_cap * sizeof *p->votes);
     opgi_free(a, p->vidx, (size_t)p->vidx_cap * sizeof *p->vidx);
+    opgi_free(a, p->convs, p->convs_cap);
+    p->convs = NULL;
+    p->convs_cap = 0;
     p->votes = NULL;
     p->vidx = NULL;
     p->n_votes = p->votes_cap = p->vidx_cap = 0;

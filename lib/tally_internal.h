@@ -19,7 +19,6 @@
 typedef struct opgi_tvote {
     opg_id voter;
     uint64_t w[OPGI_TALLY_OPTIONS];
-    uint8_t conviction;
 } opgi_tvote;
 
 /* A conviction lock: the account's staked tokens stay until `until`. */
@@ -57,7 +56,20 @@ typedef struct opgi_tprop {
     uint32_t n_votes, votes_cap;
     uint64_t *vidx;
     uint32_t vidx_cap; /* 0 or a power of two */
+    /* the conviction of each vote slot below convs_cap; a slot past it (or no array:
+     * no vote ever had one) is conviction 0. Apart from the records, so a vote stays
+     * 64 bytes and a tally without conviction voting reads no more. */
+    uint8_t *convs;
+    uint32_t convs_cap;
 } opgi_tprop;
+
+/* The conviction of vote slot s. */
+static inline unsigned opgi_tvote_conviction(const opgi_tprop *p, uint32_t s)
+{
+    return s < p->convs_cap ? p->convs[s] : 0;
+}
+/* Room to record a conviction for vote slot s (OPG_ENOMEM: nothing changed). */
+int opgi_tprop_convs_reserve(const opg_allocator *a, opgi_tprop *p, uint32_t s);
 
 /* An attached parameter namespace: keys starting with prefix go to ns. An engine's
  * namespace acts on handle; a host's (a live namespace, wrapped once in tally.c) on

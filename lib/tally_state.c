@@ -135,7 +135,7 @@ static void encode(opgi_writer *w, const opg_tally *t, order_buf *ob)
             opgi_w_id(w, &v->voter);
             for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
                 opgi_w_u64(w, v->w[o]);
-            opgi_w_u8(w, v->conviction);
+            opgi_w_u8(w, (uint8_t)opgi_tvote_conviction(p, ob->order[k]));
         }
     }
     opgi_w_u32(w, t->n_locks);
@@ -350,8 +350,15 @@ static int load_proposal(opg_tally *t, opgi_reader *rd, uint64_t prev_id, uint16
         opgi_r_id(rd, &v->voter);
         for (int o = 0; o < OPGI_TALLY_OPTIONS; o++)
             v->w[o] = opgi_r_u64(rd);
-        v->conviction = version >= 2 ? opgi_r_u8(rd) : 0;
-        if (rd->bad || !opgi_tally_weights_valid(v->w) || v->conviction > OPGI_CONVICTION_MAX ||
+        uint8_t conviction = version >= 2 ? opgi_r_u8(rd) : 0;
+        if (conviction && !rd->bad && conviction <= OPGI_CONVICTION_MAX) {
+            if (opgi_tprop_convs_reserve(&t->alloc, p, k) != OPG_OK) {
+                rc = OPG_ENOMEM;
+                goto fail;
+            }
+            p->convs[k] = conviction;
+        }
+        if (rd->bad || !opgi_tally_weights_valid(v->w) || conviction > OPGI_CONVICTION_MAX ||
             (k && opg_id_cmp(&p->votes[k - 1].voter, &v->voter) >= 0))
             goto fail;
         p->n_votes++;
