@@ -12,6 +12,7 @@
  * 604800 s (7 days); voting period VP = 172800 s.
  */
 #include "harness.h"
+#include "tally_util.h"
 #include "failalloc.h"
 
 #define T0 1000000
@@ -100,12 +101,6 @@ static int cvote(opg_tally *t, uint64_t id, unsigned who, opg_vote_option o, uns
     w.option = o;
     opg_dec_from_u64(&w.weight, 1);
     return opg_tally_vote_conviction(t, id, &v, &w, 1, c, T0);
-}
-
-static void hash_of(uint8_t out[32], const opg_tally *t)
-{
-    if (opg_tally_state_hash(out, t) != OPG_OK)
-        abort();
 }
 
 static void rhash_of(uint8_t out[32], const opg_registry *r)
@@ -691,31 +686,6 @@ static void test_save_load(void)
 
 /* ------------------------------------------------- allocation failures */
 
-static failalloc *fa_now;
-static uint8_t fa_hash[32];
-
-static void hash_nofail(uint8_t out[32], const opg_tally *t)
-{
-    unsigned long at = fa_now->fail_at, calls = fa_now->calls;
-    fa_now->fail_at = 0;
-    hash_of(out, t);
-    fa_now->fail_at = at;
-    fa_now->calls = calls;
-}
-
-/* Runs `expr`; on OPG_ENOMEM checks the hash did not move and runs it again. */
-#define STEP(t, expr)                                                                \
-    do {                                                                             \
-        uint8_t h0_[32], h1_[32];                                                    \
-        hash_nofail(h0_, (t));                                                       \
-        int st_ = (expr);                                                            \
-        if (st_ == OPG_ENOMEM) {                                                     \
-            hash_nofail(h1_, (t));                                                   \
-            CHECK(memcmp(h0_, h1_, 32) == 0);                                        \
-            st_ = (expr);                                                            \
-        }                                                                            \
-        CHECK_OK(st_);                                                               \
-    } while (0)
 
 /* Conviction votes by many voters (the lock list and its index grow several times),
  * replacements, a close with weighting, expiry, save and load, all through the

@@ -11,6 +11,7 @@
  * expedited threshold 0.667, veto 0.334, burn_vote_veto on.
  */
 #include "harness.h"
+#include "tally_util.h"
 #include "failalloc.h"
 
 #define T0 1000000
@@ -95,12 +96,6 @@ static int vote(opg_tally *t, uint64_t id, unsigned who, opg_vote_option o)
 {
     opg_id v = id_n(who);
     return opg_tally_vote_option(t, id, &v, o);
-}
-
-static void hash_of(uint8_t out[32], const opg_tally *t)
-{
-    if (opg_tally_state_hash(out, t) != OPG_OK)
-        abort();
 }
 
 static opg_u256 burned_of(const opg_registry *r)
@@ -1835,31 +1830,6 @@ static void test_random_sequences(void)
 
 /* ------------------------------------------------- allocation failures */
 
-static failalloc *fa_now;
-static uint8_t fa_hash[32];
-
-static void hash_nofail(uint8_t out[32], const opg_tally *t)
-{
-    unsigned long at = fa_now->fail_at, calls = fa_now->calls;
-    fa_now->fail_at = 0;
-    hash_of(out, t);
-    fa_now->fail_at = at;
-    fa_now->calls = calls;
-}
-
-/* Runs `expr`; on OPG_ENOMEM checks the hash did not move and runs it again. */
-#define STEP(t, expr)                                                                \
-    do {                                                                             \
-        uint8_t h0_[32], h1_[32];                                                    \
-        hash_nofail(h0_, (t));                                                       \
-        int st_ = (expr);                                                            \
-        if (st_ == OPG_ENOMEM) {                                                     \
-            hash_nofail(h1_, (t));                                                   \
-            CHECK(memcmp(h0_, h1_, 32) == 0);                                        \
-            st_ = (expr);                                                            \
-        }                                                                            \
-        CHECK_OK(st_);                                                               \
-    } while (0)
 
 static int liquid_cb(void *user, const opg_id *account, opg_u256 *balance)
 {
